@@ -1,0 +1,30 @@
+/* model.h: the model file. Little-endian, in this order:
+ *   magic "MNWM", u32 format version (1), u32 byte length of the whole file,
+ *   u32 n_sizes, u32 sizes[n_sizes], u32 activation, u32 optimizer,
+ *   f32 learning_rate, momentum, beta1, beta2, epsilon, u32 batch_size,
+ *   u64 seed, u64 steps, u64 rng_state, u32 param_count,
+ *   f32 params[param_count], u32 CRC-32 (IEEE) of every byte before it.
+ * Optimizer state (momentum, Adam moments) is not saved: a loaded model
+ * trains on from fresh optimizer state. */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nn.h"
+
+#define MODEL_MAGIC "MNWM"
+#define MODEL_VERSION 1u
+
+size_t model_size(const nn_net *net);            /* bytes that model_save writes */
+
+/* Writes the model into buf (cap bytes, at least model_size). */
+nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written);
+
+/* Builds a network from a model file. Errors: NN_ERR_TRUNCATED, NN_ERR_MAGIC,
+ * NN_ERR_VERSION, NN_ERR_CHECKSUM, NN_ERR_FORMAT (bad field), NN_ERR_LIMIT. */
+nn_status model_load(const uint8_t *buf, size_t len, nn_net **out);
+
+uint32_t model_crc32(const uint8_t *buf, size_t len);
+
+#endif
