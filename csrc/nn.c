@@ -1,0 +1,487 @@
+/* nn.c: the network. Forward and backward passes over mini-batches, create
+ * and free, then step, train, predict and evaluate. The matrix products live
+ * in kernels.c and the update rules in optim.c; file formats are elsewhere
+ * (idx.c, model.c). Nothing here prints, exits or aborts. */
+#include "nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "optim.h"
+#include "rng.h"
+
+struct nn_net {
+  nn_config cfg;
+  int n_layers;                          /* weight layers: cfg.n_sizes - 1 */
+  size_t count;                          /* floats in params (weights and biases) */
+  size_t w_off[NN_MAX_LAYERS];           /* layer l: W (sizes[l+1], sizes[l]) at w_off[l] */
+  size_t b_off[NN_MAX_LAYERS];           /*          bias (sizes[l+1]) at b_off[l] */
+  float *params;                         /* the one flat buffer, (count) */
+  float *grads;                          /* same layout, (count) */
+  float *backup;                         /* params at nn_train's start, (count) */
+  optim_state opt;
+  uint64_t steps;
+  rng_t rng;
+  /* scratch, sized for cap rows */
+  int cap;
+  float *scratch;                        /* one block holding everything below */
+  float *act[NN_MAX_LAYERS + 1];         /* act[0] is the input (cap, sizes[0]); act[l] is (cap, sizes[l]); the last holds probabilities */
+  float *delta, *delta_in;               /* backward ping-pong, each (cap, widest layer) */
+  float *loss;                           /* per-sample loss, (cap) */
+  uint8_t *labels;                       /* (cap) */
+};
+
+/* ---- messages and names -------------------------------------------------- */
+
+const char *nn_strerror(nn_status s) {
+  switch (s) {
+    case NN_OK: return "ok";
+    case NN_ERR_ARG: return "invalid argument";
+    case NN_ERR_NOMEM: return "out of memory";
+    case NN_ERR_STATE: return "operation not valid in this state";
+    case NN_ERR_LIMIT: return "size exceeds the supported limit";
+    case NN_ERR_MAGIC: return "not the expected file type (bad magic number)";
+    case NN_ERR_TYPE: return "unsupported IDX element type (only unsigned bytes)";
+    case NN_ERR_DIMS: return "bad IDX dimensions";
+    case NN_ERR_TRUNCATED: return "data ended early (truncated)";
+    case NN_ERR_TRAILING: return "unexpected bytes after the end of the data";
+    case NN_ERR_COUNT: return "images and labels disagree in count or shape";
+    case NN_ERR_CHECKSUM: return "checksum mismatch (corrupt file)";
+    case NN_ERR_VERSION: return "model file from a newer format version";
+    case NN_ERR_FORMAT: return "malformed model file";
+    case NN_ERR_DIVERGED: return "training diverged (loss is NaN or infinite); lower the learning rate";
+    default: return "unknown error";
+  }
+}
+
+static const char *const activation_names[NN_ACTIVATION_COUNT] = {"sigmoid", "relu", "tanh"};
+static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum", "adam"};
+
+const char *nn_activation_name(nn_activation a) {
+  return (unsigned)a < NN_ACTIVATION_COUNT ? activation_names[a] : NULL;
+}
+const char *nn_optimizer_name(nn_optimizer o) {
+  return (unsigned)o < NN_OPTIMIZER_COUNT ? optimizer_names[o] : NULL;
+}
+int nn_activation_parse(const char *name) {
+  for (int i = 0; name && i < NN_ACTIVATION_COUNT; i++)
+    if (strcmp(name, activation_names[i]) == 0) return i;
+  return -1;
+}
+int nn_optimizer_parse(const char *name) {
+  for (int i = 0; name && i < NN_OPTIMIZER_COUNT; i++)
+    if (strcmp(name, optimizer_names[i]) == 0) return i;
+  return -1;
+}
+
+/* ---- forward and backward ---------------------------------------------- */
+
+static void activate(nn_activation f, float *a, size_t n) {
+  switch (f) {
+    case NN_RELU:
+      for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+      break;
+    case NN_TANH: /* 1 - 2/(e^2z + 1): saturates cleanly to +-1 */
+      for (size_t i = 0; i < n; i++) a[i] = 1.0f - 2.0f / (kern_exp(2.0f * a[i]) + 1.0f);
+      break;
+    default:
+      for (size_t i = 0; i < n; i++) a[i] = 1.0f / (1.0f + kern_exp(-a[i]));
+      break;
+  }
+}
+
+/* delta (n) *= f'(z), written in terms of the activation a = f(z) (n). */
+static void activate_backward(nn_activation f, float *delta, const float *a, size_t n) {
+  switch (f) {
+    case NN_RELU:
+      for (size_t i = 0; i < n; i++) delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
+      break;
+    case NN_TANH:
+      for (size_t i = 0; i < n; i++) delta[i] *= 1.0f - a[i] * a[i];
+      break;
+    default:
+      for (size_t i = 0; i < n; i++) delta[i] *= a[i] * (1.0f - a[i]);
+      break;
+  }
+}
+
+/* z (B, k) -> probabilities in place; loss (B) gets -ln p[label] computed as
+ * ln(sum) - (z_label - max), which never takes the log of an underflowed p. */
+static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, int k) {
+  for (int b = 0; b < B; b++) {
+    float *row = z + (size_t)b * k;
+    float max = row[0];
+    for (int j = 1; j < k; j++) max = row[j] > max ? row[j] : max;
+    float z_label = labels ? row[labels[b]] : 0.0f;
+    float sum = 0.0f;
+    for (int j = 0; j < k; j++) {
+      row[j] = kern_exp(row[j] - max);
+      sum += row[j];
+    }
+    for (int j = 0; j < k; j++) row[j] /= sum;
+    if (loss) loss[b] = labels ? kern_log(sum) - (z_label - max) : 0.0f;
+  }
+}
+
+/* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
+static void forward(nn_net *net, int B, const uint8_t *labels) {
+  const int *s = net->cfg.sizes;
+  for (int l = 0; l < net->n_layers; l++) {
+    const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
+    kern_forward(net->act[l + 1], net->act[l], W, bias, B, s[l], s[l + 1]);
+    if (l + 1 < net->n_layers) activate(net->cfg.activation, net->act[l + 1], (size_t)B * s[l + 1]);
+  }
+  softmax_loss(net->act[net->n_layers], labels, labels ? net->loss : NULL, B, s[net->n_layers]);
+}
+
+/* grads = d(mean loss)/d(params) for the B rows that forward just ran. */
+static void backward(nn_net *net, int B) {
+  const int *s = net->cfg.sizes;
+  const int L = net->n_layers, k = s[L];
+  const float inv_b = 1.0f / (float)B;
+  float *dz = net->delta, *da = net->delta_in;
+  /* softmax + cross-entropy: dz (B, k) = (p - onehot(label)) / B */
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < k; j++) {
+      float t = j == net->labels[b] ? 1.0f : 0.0f;
+      dz[(size_t)b * k + j] = (net->act[L][(size_t)b * k + j] - t) * inv_b;
+    }
+  for (int l = L - 1; l >= 0; l--) {
+    float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
+    kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
+    if (l == 0) break;
+    /* da (B, s[l]) = dz W, then through the activation to the next dz */
+    kern_backward(da, dz, net->params + net->w_off[l], B, s[l], s[l + 1]);
+    activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
+    float *t = dz; dz = da; da = t;
+  }
+}
+
+/* ---- configuration, create and free ------------------------------------ */
+
+void nn_config_default(nn_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  static const int sizes[] = {784, 128, 64, 10};
+  cfg->n_sizes = 4;
+  memcpy(cfg->sizes, sizes, sizeof sizes);
+  cfg->activation = NN_SIGMOID;
+  cfg->optimizer = NN_SGD;
+  cfg->learning_rate = 0.5f;
+  cfg->momentum = 0.9f;
+  cfg->beta1 = 0.9f;
+  cfg->beta2 = 0.999f;
+  cfg->epsilon = 1e-8f;
+  cfg->batch_size = 8;
+  cfg->seed = 1;
+}
+
+static int finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
+
+/* Weights and biases of the layer sizes, in 64 bits; 0 if any size is bad. */
+static uint64_t param_count(const nn_config *cfg) {
+  uint64_t n = 0;
+  for (int l = 0; l + 1 < cfg->n_sizes; l++)
+    n += (uint64_t)cfg->sizes[l] * (uint64_t)cfg->sizes[l + 1] + (uint64_t)cfg->sizes[l + 1];
+  return n;
+}
+
+nn_status nn_config_check(const nn_config *cfg) {
+  if (!cfg) return NN_ERR_ARG;
+  if (cfg->n_sizes < 2) return NN_ERR_ARG;
+  if (cfg->n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_LIMIT;
+  for (int l = 0; l < cfg->n_sizes; l++) {
+    if (cfg->sizes[l] < 1) return NN_ERR_ARG;
+    if (cfg->sizes[l] > NN_MAX_UNITS) return NN_ERR_LIMIT;
+  }
+  if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG;  /* softmax needs two classes */
+  if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
+  if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
+  if (!finite_in(cfg->learning_rate, 1e-12f, 100.0f)) return NN_ERR_ARG;
+  if (!finite_in(cfg->momentum, 0.0f, 0.999999f)) return NN_ERR_ARG;
+  if (!finite_in(cfg->beta1, 0.0f, 0.999999f) || !finite_in(cfg->beta2, 0.0f, 0.999999f)) return NN_ERR_ARG;
+  if (!finite_in(cfg->epsilon, 1e-30f, 1.0f)) return NN_ERR_ARG;
+  if (cfg->batch_size < 1) return NN_ERR_ARG;
+  if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
+  if (param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
+  return NN_OK;
+}
+
+/* One allocation of a parameter-shaped buffer: params, grads, backup and the
+ * optimizer's state all come from here. */
+static float *alloc_param_buffer(size_t count) { return calloc(count, sizeof(float)); }
+
+/* (Re)allocates the scratch for cap rows: activations, deltas, loss, labels. */
+static nn_status alloc_scratch(nn_net *net, int cap) {
+  const int *s = net->cfg.sizes;
+  size_t widest = 0, floats = 0;
+  for (int l = 0; l < net->cfg.n_sizes; l++) {
+    floats += (size_t)cap * s[l];
+    if ((size_t)s[l] > widest) widest = (size_t)s[l];
+  }
+  floats += 2 * (size_t)cap * widest + (size_t)cap;            /* deltas, loss */
+  size_t bytes = floats * sizeof(float) + (size_t)cap;         /* + labels */
+  float *block = malloc(bytes);
+  if (!block) return NN_ERR_NOMEM;
+  free(net->scratch);
+  net->scratch = block;
+  net->cap = cap;
+  float *p = block;
+  for (int l = 0; l < net->cfg.n_sizes; l++) { net->act[l] = p; p += (size_t)cap * s[l]; }
+  net->delta = p; p += (size_t)cap * widest;
+  net->delta_in = p; p += (size_t)cap * widest;
+  net->loss = p; p += cap;
+  net->labels = (uint8_t *)p;
+  return NN_OK;
+}
+
+static nn_status reserve_rows(nn_net *net, int rows) {
+  return rows <= net->cap ? NN_OK : alloc_scratch(net, rows);
+}
+
+/* Weights ~ N(0, 1/fan_in) (relu: 2/fan_in, He), biases 0. */
+static void init_params(nn_net *net) {
+  for (int l = 0; l < net->n_layers; l++) {
+    const int n_in = net->cfg.sizes[l], n_out = net->cfg.sizes[l + 1];
+    const float scale = sqrtf((net->cfg.activation == NN_RELU ? 2.0f : 1.0f) / (float)n_in);
+    float *W = net->params + net->w_off[l];
+    for (size_t i = 0; i < (size_t)n_out * n_in; i++) W[i] = rng_normal(&net->rng) * scale;
+  }
+}
+
+nn_status nn_create(const nn_config *cfg, nn_net **out) {
+  if (!out) return NN_ERR_ARG;
+  *out = NULL;
+  nn_status st = nn_config_check(cfg);
+  if (st != NN_OK) return st;
+  nn_net *net = calloc(1, sizeof *net);
+  if (!net) return NN_ERR_NOMEM;
+  net->cfg = *cfg;
+  net->n_layers = cfg->n_sizes - 1;
+  size_t off = 0;
+  for (int l = 0; l < net->n_layers; l++) {
+    net->w_off[l] = off; off += (size_t)cfg->sizes[l] * cfg->sizes[l + 1];
+    net->b_off[l] = off; off += (size_t)cfg->sizes[l + 1];
+  }
+  net->count = off;
+  net->params = alloc_param_buffer(off);
+  net->grads = alloc_param_buffer(off);
+  net->backup = alloc_param_buffer(off);
+  if (cfg->optimizer != NN_SGD) net->opt.m = alloc_param_buffer(off);
+  if (cfg->optimizer == NN_ADAM) net->opt.v = alloc_param_buffer(off);
+  if (!net->params || !net->grads || !net->backup ||
+      (cfg->optimizer != NN_SGD && !net->opt.m) || (cfg->optimizer == NN_ADAM && !net->opt.v) ||
+      alloc_scratch(net, cfg->batch_size) != NN_OK) {
+    nn_free(net);
+    return NN_ERR_NOMEM;
+  }
+  optim_reset(&net->opt, net->count);
+  rng_seed(&net->rng, cfg->seed);
+  init_params(net);
+  *out = net;
+  return NN_OK;
+}
+
+void nn_free(nn_net *net) {
+  if (!net) return;
+  free(net->params);
+  free(net->grads);
+  free(net->backup);
+  free(net->opt.m);
+  free(net->opt.v);
+  free(net->scratch);
+  free(net);
+}
+
+const nn_config *nn_get_config(const nn_net *net) { return net ? &net->cfg : NULL; }
+
+nn_status nn_set_learning_rate(nn_net *net, float lr) {
+  if (!net || !finite_in(lr, 1e-12f, 100.0f)) return NN_ERR_ARG;
+  net->cfg.learning_rate = lr;
+  return NN_OK;
+}
+
+nn_status nn_set_batch_size(nn_net *net, int batch_size) {
+  if (!net || batch_size < 1) return NN_ERR_ARG;
+  if (batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
+  nn_status st = reserve_rows(net, batch_size);
+  if (st == NN_OK) net->cfg.batch_size = batch_size;
+  return st;
+}
+
+float *nn_params(nn_net *net, size_t *count) {
+  if (count) *count = net ? net->count : 0;
+  return net ? net->params : NULL;
+}
+const float *nn_params_const(const nn_net *net, size_t *count) {
+  if (count) *count = net ? net->count : 0;
+  return net ? net->params : NULL;
+}
+uint64_t nn_steps(const nn_net *net) { return net ? net->steps : 0; }
+uint64_t nn_rng_state(const nn_net *net) { return net ? net->rng.state : 0; }
+void nn_restore_counters(nn_net *net, uint64_t steps, uint64_t rng_state) {
+  if (!net) return;
+  net->steps = steps;
+  net->rng.state = rng_state;
+}
+
+/* ---- data in ------------------------------------------------------------ */
+
+static nn_status check_data(const nn_net *net, const nn_data *d, int need_labels) {
+  if (!net || !d || d->n < 0 || (!d->u8 == !d->f32)) return NN_ERR_ARG;
+  if (need_labels && !d->labels) return NN_ERR_ARG;
+  return NN_OK;
+}
+
+/* Checks the rows that a call will use before it changes anything: labels
+ * below n_out, float pixels finite, order entries in range. */
+static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *order, int start, int count) {
+  const int n_in = net->cfg.sizes[0], k = net->cfg.sizes[net->n_layers];
+  for (int j = start; j < start + count; j++) {
+    int r = order ? order[j] : j;
+    if (r < 0 || r >= d->n) return NN_ERR_ARG;
+    if (d->labels && d->labels[r] >= k) return NN_ERR_ARG;
+    if (d->f32) {
+      const float *x = d->f32 + (size_t)r * n_in;
+      int bad = 0;
+      for (int i = 0; i < n_in; i++) bad |= (x[i] - x[i] != 0.0f);
+      if (bad) return NN_ERR_ARG;
+    }
+  }
+  return NN_OK;
+}
+
+/* Copies rows order[start .. start+B) into act[0] (as floats) and labels. */
+static void gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
+  const int n_in = net->cfg.sizes[0];
+  for (int j = 0; j < B; j++) {
+    const size_t r = (size_t)(order ? order[start + j] : start + j);
+    float *dst = net->act[0] + (size_t)j * n_in;
+    if (d->u8) {
+      const uint8_t *src = d->u8 + r * n_in;
+      for (int i = 0; i < n_in; i++) dst[i] = (float)src[i] * (1.0f / 255.0f);
+    } else {
+      memcpy(dst, d->f32 + r * n_in, (size_t)n_in * sizeof *dst);
+    }
+    if (d->labels) net->labels[j] = d->labels[r];
+  }
+}
+
+/* ---- step, train, predict, evaluate ------------------------------------ */
+
+static float sum_loss(const float *loss, int B) {
+  float s = 0.0f;
+  for (int b = 0; b < B; b++) s += loss[b];
+  return s;
+}
+
+/* Forward, backward, update on the B rows already in the scratch. */
+static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
+  forward(net, B, net->labels);
+  float s = sum_loss(net->loss, B);
+  if (!isfinite(s)) return NN_ERR_DIVERGED;
+  backward(net, B);
+  if (optim_update(&net->cfg, &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
+  net->steps++;
+  if (loss_sum) *loss_sum = s;
+  return NN_OK;
+}
+
+nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
+  nn_status st = check_data(net, batch, 1);
+  if (st != NN_OK) return st;
+  if (batch->n < 1) return NN_ERR_ARG;
+  if (batch->n > NN_MAX_BATCH) return NN_ERR_LIMIT;
+  if ((st = check_rows(net, batch, NULL, 0, batch->n)) != NN_OK) return st;
+  if ((st = reserve_rows(net, batch->n)) != NN_OK) return st;
+  gather(net, batch, NULL, 0, batch->n);
+  /* an update that overflows is undone: the weights stay the last finite ones */
+  memcpy(net->backup, net->params, net->count * sizeof *net->params);
+  float s = 0.0f;
+  st = step_loaded(net, batch->n, &s);
+  if (st == NN_ERR_DIVERGED) {
+    memcpy(net->params, net->backup, net->count * sizeof *net->params);
+    return st;
+  }
+  if (mean_loss) *mean_loss = s / (float)batch->n;
+  return NN_OK;
+}
+
+nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
+  if (!net || (!order && n > 0) || n < 0) return NN_ERR_ARG;
+  for (int i = 0; i < n; i++) order[i] = i;
+  for (int i = n - 1; i > 0; i--) {           /* Fisher-Yates */
+    int j = (int)rng_below(&net->rng, (uint32_t)i + 1u);
+    int32_t t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  return NN_OK;
+}
+
+nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
+                   int start, int count, double *loss_sum) {
+  nn_status st = check_data(net, data, 1);
+  if (st != NN_OK) return st;
+  if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
+  if ((st = check_rows(net, data, order, start, count)) != NN_OK) return st;
+  memcpy(net->backup, net->params, net->count * sizeof *net->params);
+  const uint64_t steps_before = net->steps;
+  const int B = net->cfg.batch_size;
+  double total = 0.0;
+  for (int at = start; at < start + count; at += B) {
+    const int rows = start + count - at < B ? start + count - at : B;
+    gather(net, data, order, at, rows);
+    float s = 0.0f;
+    if ((st = step_loaded(net, rows, &s)) != NN_OK) {
+      memcpy(net->params, net->backup, net->count * sizeof *net->params);
+      optim_reset(&net->opt, net->count);
+      net->steps = steps_before;
+      return st;
+    }
+    total += s;
+  }
+  if (loss_sum) *loss_sum = total;
+  return NN_OK;
+}
+
+nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
+  nn_status st = check_data(net, data, 0);
+  if (st != NN_OK || !probs) return NN_ERR_ARG;
+  nn_data in = *data;
+  in.labels = NULL;
+  if ((st = check_rows(net, &in, NULL, 0, in.n)) != NN_OK) return st;
+  const int k = net->cfg.sizes[net->n_layers];
+  for (int at = 0; at < in.n; at += net->cap) {
+    const int rows = in.n - at < net->cap ? in.n - at : net->cap;
+    gather(net, &in, NULL, at, rows);
+    forward(net, rows, NULL);
+    memcpy(probs + (size_t)at * k, net->act[net->n_layers], (size_t)rows * k * sizeof *probs);
+  }
+  return NN_OK;
+}
+
+nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
+                      double *loss_sum, uint32_t *confusion) {
+  nn_status st = check_data(net, data, 1);
+  if (st != NN_OK) return st;
+  if ((st = check_rows(net, data, NULL, 0, data->n)) != NN_OK) return st;
+  const int k = net->cfg.sizes[net->n_layers];
+  int hits = 0;
+  double total = 0.0;
+  for (int at = 0; at < data->n; at += net->cap) {
+    const int rows = data->n - at < net->cap ? data->n - at : net->cap;
+    gather(net, data, NULL, at, rows);
+    forward(net, rows, net->labels);
+    for (int b = 0; b < rows; b++) {
+      const float *p = net->act[net->n_layers] + (size_t)b * k;
+      int best = 0;
+      for (int j = 1; j < k; j++) best = p[j] > p[best] ? j : best;
+      hits += best == net->labels[b];
+      total += net->loss[b];
+      if (confusion) confusion[(size_t)net->labels[b] * k + best]++;
+    }
+  }
+  if (correct) *correct = hits;
+  if (loss_sum) *loss_sum = total;
+  return NN_OK;
+}

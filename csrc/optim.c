@@ -1,0 +1,66 @@
+/* optim.c: SGD, momentum and Adam as plain loops over one flat buffer of
+ * count floats. Knows nothing of layers; nn.c owns the buffers. */
+#include "optim.h"
+
+#include <math.h>
+#include <string.h>
+
+/* x - x is 0 for finite x and NaN otherwise; an integer OR of the test
+ * vectorises along with the update, where a float sum would not. */
+#define TRACK_FINITE(acc, x) ((acc) |= ((x) - (x) != 0.0f))
+
+static int sgd(float lr, float *p, const float *g, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    p[i] -= lr * g[i];
+    TRACK_FINITE(bad, p[i]);
+  }
+  return bad;
+}
+
+/* Heavy ball: v = mu v + g; p -= lr v. */
+static int momentum(float lr, float mu, float *p, const float *g, float *v, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    v[i] = mu * v[i] + g[i];
+    p[i] -= lr * v[i];
+    TRACK_FINITE(bad, p[i]);
+  }
+  return bad;
+}
+
+/* Adam (Kingma & Ba) with bias correction folded into the step size. */
+static int adam(const nn_config *c, optim_state *st, float *p, const float *g, size_t n) {
+  st->beta1_t *= c->beta1;
+  st->beta2_t *= c->beta2;
+  const float b1 = c->beta1, b2 = c->beta2;
+  const float c1 = 1.0f / (1.0f - st->beta1_t);
+  const float c2 = 1.0f / (1.0f - st->beta2_t);
+  const float lr = c->learning_rate, eps = c->epsilon;
+  float *m = st->m, *v = st->v;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * (g[i] * g[i]);
+    p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    TRACK_FINITE(bad, p[i]);
+  }
+  return bad;
+}
+
+int optim_update(const nn_config *cfg, optim_state *st, float *params, const float *grads, size_t count) {
+  int bad;
+  switch (cfg->optimizer) {
+    case NN_MOMENTUM: bad = momentum(cfg->learning_rate, cfg->momentum, params, grads, st->m, count); break;
+    case NN_ADAM: bad = adam(cfg, st, params, grads, count); break;
+    default: bad = sgd(cfg->learning_rate, params, grads, count); break;
+  }
+  return bad;
+}
+
+void optim_reset(optim_state *st, size_t count) {
+  if (st->m) memset(st->m, 0, count * sizeof *st->m);
+  if (st->v) memset(st->v, 0, count * sizeof *st->v);
+  st->beta1_t = 1.0f;
+  st->beta2_t = 1.0f;
+}

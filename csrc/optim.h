@@ -1,0 +1,21 @@
+/* optim.h: the update rules, each one loop over the flat parameter buffer. */
+#ifndef OPTIM_H
+#define OPTIM_H
+
+#include <stddef.h>
+#include "nn.h"
+
+typedef struct {
+  float *m;              /* momentum: velocity; adam: first moment (count floats) */
+  float *v;              /* adam: second moment (count floats) */
+  float beta1_t, beta2_t;/* adam: beta^t for bias correction, kept as running products */
+} optim_state;
+
+/* params -= update(grads) under cfg's optimizer and learning rate.
+ * Returns 0 if every new parameter is finite, 1 otherwise. */
+int optim_update(const nn_config *cfg, optim_state *st, float *params, const float *grads, size_t count);
+
+/* Forget velocity and moments (after a load or a divergence). */
+void optim_reset(optim_state *st, size_t count);
+
+#endif

@@ -1,0 +1,421 @@
+/* test_nn.c: the network core. Kernels against their reference, exp/log
+ * accuracy, gradients against finite differences for every activation,
+ * optimizer updates against their formulas, determinism, bad input, and the
+ * loss falling on real digits. Includes nn.c (llm.c's trick) to reach the
+ * gradient buffer. */
+#include "../../csrc/nn.c"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "test.h"
+
+static float urand(rng_t *r, float lo, float hi) { return lo + (hi - lo) * rng_uniform(r); }
+
+/* ---- real digits --------------------------------------------------------- */
+
+/* Reads a gzipped IDX file of the default split: skips the header and
+ * returns its body (count * item bytes), or NULL. */
+static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", NN_DATA_DIR, name);
+  gzFile f = gzopen(path, "rb");
+  if (!f) return NULL;
+  uint8_t head[16];
+  int hlen = 4 + 4 * ndims;
+  uint8_t *body = NULL;
+  if (gzread(f, head, (unsigned)hlen) == hlen) {
+    *count = (int)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7]);
+    size_t bytes = (size_t)*count * item;
+    body = malloc(bytes);
+    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) { free(body); body = NULL; }
+  }
+  gzclose(f);
+  return body;
+}
+
+typedef struct { uint8_t *x, *y; int n; } digits;
+
+static int load_digits(const char *prefix, digits *d) {
+  char img[64], lab[64];
+  int nl = 0;
+  snprintf(img, sizeof img, "%s-images-idx3-ubyte.gz", prefix);
+  snprintf(lab, sizeof lab, "%s-labels-idx1-ubyte.gz", prefix);
+  d->x = read_idx_gz(img, 3, &d->n, 784);
+  d->y = read_idx_gz(lab, 1, &nl, 1);
+  return d->x && d->y && nl == d->n;
+}
+
+/* ---- kernels ------------------------------------------------------------- */
+
+static void test_kernels_match_reference(void) {
+  static const int shapes[][3] = {{1, 784, 128}, {5, 13, 7}, {64, 784, 128}, {3, 128, 64}, {7, 64, 10}, {2, 9, 1}};
+  rng_t r;
+  rng_seed(&r, 7);
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const int B = shapes[s][0], n_in = shapes[s][1], n_out = shapes[s][2];
+    float *x = malloc(sizeof(float) * B * n_in), *W = malloc(sizeof(float) * n_out * n_in);
+    float *bias = malloc(sizeof(float) * n_out), *dz = malloc(sizeof(float) * B * n_out);
+    float *y1 = malloc(sizeof(float) * B * n_out), *y2 = malloc(sizeof(float) * B * n_out);
+    float *dx1 = malloc(sizeof(float) * B * n_in), *dx2 = malloc(sizeof(float) * B * n_in);
+    float *g1 = malloc(sizeof(float) * n_out * n_in), *g2 = malloc(sizeof(float) * n_out * n_in);
+    float *gb1 = malloc(sizeof(float) * n_out), *gb2 = malloc(sizeof(float) * n_out);
+    for (int i = 0; i < B * n_in; i++) x[i] = urand(&r, -1, 1);
+    for (int i = 0; i < n_out * n_in; i++) W[i] = urand(&r, -1, 1);
+    for (int i = 0; i < n_out; i++) bias[i] = urand(&r, -1, 1);
+    for (int i = 0; i < B * n_out; i++) dz[i] = urand(&r, -1, 1);
+    kern_forward(y1, x, W, bias, B, n_in, n_out);
+    kern_forward_ref(y2, x, W, bias, B, n_in, n_out);
+    kern_backward(dx1, dz, W, B, n_in, n_out);
+    kern_backward_ref(dx2, dz, W, B, n_in, n_out);
+    kern_gradient(g1, gb1, dz, x, B, n_in, n_out);
+    kern_gradient_ref(g2, gb2, dz, x, B, n_in, n_out);
+    CHECK(memcmp(y1, y2, sizeof(float) * B * n_out) == 0, "forward %dx%dx%d differs from reference", B, n_in, n_out);
+    CHECK(memcmp(dx1, dx2, sizeof(float) * B * n_in) == 0, "backward %dx%dx%d differs from reference", B, n_in, n_out);
+    CHECK(memcmp(g1, g2, sizeof(float) * n_out * n_in) == 0 && memcmp(gb1, gb2, sizeof(float) * n_out) == 0,
+          "gradient %dx%dx%d differs from reference", B, n_in, n_out);
+    /* and the reference is a true product: compare one element in double */
+    double want = bias[n_out - 1];
+    for (int i = 0; i < n_in; i++) want += (double)x[(size_t)(B - 1) * n_in + i] * W[(size_t)(n_out - 1) * n_in + i];
+    CHECK(fabs(y2[(size_t)B * n_out - 1] - want) < 1e-4 * (1 + fabs(want)), "forward value %g vs %g", y2[B * n_out - 1], want);
+    free(x); free(W); free(bias); free(dz); free(y1); free(y2); free(dx1); free(dx2); free(g1); free(g2); free(gb1); free(gb2);
+  }
+}
+
+static void test_exp_log(void) {
+  double worst_exp = 0, worst_log = 0;
+  for (float v = -87.0f; v <= 88.0f; v += 0.0137f) {
+    double e = exp((double)v), rel = fabs(kern_exp(v) - e) / e;
+    if (rel > worst_exp) worst_exp = rel;
+  }
+  for (float v = 1e-30f; v < 1e30f; v *= 1.37f) {
+    double l = log((double)v), err = fabs(kern_log(v) - l) / fmax(1.0, fabs(l));
+    if (err > worst_log) worst_log = err;
+  }
+  CHECK(worst_exp < 4e-7, "exp worst relative error %g", worst_exp);
+  CHECK(worst_log < 4e-7, "log worst error %g", worst_log);
+  CHECK(isnan(kern_exp(NAN)), "exp(NaN) is NaN");
+  CHECK(kern_exp(1000.0f) > 1e38f && isfinite(kern_exp(1000.0f)), "exp saturates");
+  CHECK(kern_exp(-1000.0f) >= 0.0f && kern_exp(-1000.0f) < 1e-37f, "exp(-1000) ~ 0");
+  CHECK(kern_exp(0.0f) == 1.0f && kern_log(1.0f) == 0.0f, "exp(0), log(1) exact");
+  CHECK(isinf(kern_log(0.0f)) && isnan(kern_log(-1.0f)), "log(0) = -inf, log(-1) = NaN");
+}
+
+/* ---- gradients ----------------------------------------------------------- */
+
+/* Mean loss of the batch already in act[0] / labels, in float as training sees it. */
+static double batch_loss(nn_net *net, int B) {
+  forward(net, B, net->labels);
+  double s = 0;
+  for (int b = 0; b < B; b++) s += net->loss[b];
+  return s / B;
+}
+
+static void check_gradients(nn_activation act, const int *sizes, int n_sizes, int B) {
+  nn_config cfg;
+  nn_config_default(&cfg);
+  cfg.n_sizes = n_sizes;
+  memcpy(cfg.sizes, sizes, sizeof(int) * n_sizes);
+  cfg.activation = act;
+  cfg.batch_size = B;
+  cfg.seed = 11;
+  nn_net *net = NULL;
+  CHECK_EQ(nn_create(&cfg, &net), NN_OK);
+  if (!net) return;
+  rng_t r;
+  rng_seed(&r, 3);
+  for (size_t i = 0; i < net->count; i++) net->params[i] += urand(&r, -0.3f, 0.3f); /* biases too */
+  for (int i = 0; i < B * sizes[0]; i++) net->act[0][i] = urand(&r, -1, 1);
+  for (int b = 0; b < B; b++) net->labels[b] = (uint8_t)rng_below(&r, (uint32_t)sizes[n_sizes - 1]);
+  /* act[0] is overwritten by nothing in forward, so keep a copy for the probes */
+  batch_loss(net, B);
+  backward(net, B);
+  /* relu: a small step, so that few probes straddle a kink */
+  const float h = act == NN_RELU ? 1e-3f : 1e-2f;
+  double err2 = 0, norm2 = 0, max_abs = 0;
+  for (size_t i = 0; i < net->count; i++) {
+    float keep = net->params[i];
+    net->params[i] = keep + h;
+    double up = batch_loss(net, B);
+    net->params[i] = keep - h;
+    double down = batch_loss(net, B);
+    net->params[i] = keep;
+    double numeric = (up - down) / (2.0 * h), analytic = net->grads[i];
+    err2 += (numeric - analytic) * (numeric - analytic);
+    norm2 += analytic * analytic;
+    if (fabs(analytic) > max_abs) max_abs = fabs(analytic);
+  }
+  double rel = sqrt(err2) / (sqrt(norm2) + 1e-12);
+  CHECK(max_abs > 1e-3, "%s %d layers batch %d: gradient is all ~0 (max %g)", nn_activation_name(act), n_sizes, B, max_abs);
+  CHECK(rel < 2e-2, "%s sizes[0]=%d layers=%d batch %d: analytic vs finite-difference relative error %g",
+        nn_activation_name(act), sizes[0], n_sizes, B, rel);
+  nn_free(net);
+}
+
+static void test_gradients(void) {
+  static const int small[] = {6, 5, 4};
+  static const int deep[] = {9, 7, 6, 5, 3};
+  static const int wide[] = {17, 12, 10};
+  static const int batches[] = {1, 3, 8};
+  for (int a = 0; a < NN_ACTIVATION_COUNT; a++)
+    for (int bi = 0; bi < 3; bi++) {
+      check_gradients((nn_activation)a, small, 3, batches[bi]);
+      check_gradients((nn_activation)a, deep, 5, batches[bi]);
+      check_gradients((nn_activation)a, wide, 3, batches[bi]);
+    }
+}
+
+/* ---- optimizers ---------------------------------------------------------- */
+
+static void test_optimizers(void) {
+  enum { N = 37 };
+  float p[N], g[N], m[N] = {0}, v[N] = {0};
+  double pd[N], md[N] = {0}, vd[N] = {0};
+  rng_t r;
+  rng_seed(&r, 5);
+  for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
+    nn_config cfg;
+    nn_config_default(&cfg);
+    cfg.optimizer = (nn_optimizer)o;
+    cfg.learning_rate = o == NN_ADAM ? 0.01f : 0.1f;
+    optim_state st = {m, v, 1.0f, 1.0f};
+    optim_reset(&st, N);
+    for (int i = 0; i < N; i++) { pd[i] = p[i] = urand(&r, -1, 1); md[i] = vd[i] = 0; }
+    double b1t = 1, b2t = 1;
+    for (int t = 0; t < 3; t++) {
+      for (int i = 0; i < N; i++) g[i] = urand(&r, -1, 1);
+      CHECK_EQ(optim_update(&cfg, &st, p, g, N), 0);
+      b1t *= cfg.beta1; b2t *= cfg.beta2;
+      for (int i = 0; i < N; i++) {
+        if (o == NN_SGD) pd[i] -= cfg.learning_rate * g[i];
+        if (o == NN_MOMENTUM) { md[i] = cfg.momentum * md[i] + g[i]; pd[i] -= cfg.learning_rate * md[i]; }
+        if (o == NN_ADAM) {
+          md[i] = cfg.beta1 * md[i] + (1 - cfg.beta1) * g[i];
+          vd[i] = cfg.beta2 * vd[i] + (1 - cfg.beta2) * g[i] * g[i];
+          pd[i] -= cfg.learning_rate * (md[i] / (1 - b1t)) / (sqrt(vd[i] / (1 - b2t)) + cfg.epsilon);
+        }
+      }
+    }
+    double worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(p[i] - pd[i]));
+    CHECK(worst < 1e-5, "%s update differs from its formula by %g", nn_optimizer_name((nn_optimizer)o), worst);
+  }
+  float bad[2] = {1e38f, 0}, huge[2] = {-1e38f, 0};
+  nn_config cfg;
+  nn_config_default(&cfg);
+  cfg.learning_rate = 100.0f;
+  optim_state st = {NULL, NULL, 1, 1};
+  CHECK_EQ(optim_update(&cfg, &st, bad, huge, 2), 1); /* overflow to inf is reported */
+}
+
+/* ---- training on real digits -------------------------------------------- */
+
+static nn_net *make_net(nn_optimizer opt, uint64_t seed, int batch) {
+  nn_config cfg;
+  nn_config_default(&cfg);
+  cfg.optimizer = opt;
+  cfg.learning_rate = opt == NN_ADAM ? 0.002f : opt == NN_MOMENTUM ? 0.05f : 0.5f;
+  cfg.seed = seed;
+  cfg.batch_size = batch;
+  nn_net *net = NULL;
+  CHECK_EQ(nn_create(&cfg, &net), NN_OK);
+  return net;
+}
+
+static double accuracy(nn_net *net, const digits *d) {
+  nn_data data = {d->x, NULL, d->y, d->n};
+  int correct = 0;
+  uint32_t confusion[100] = {0};
+  CHECK_EQ(nn_evaluate(net, &data, &correct, NULL, confusion), NN_OK);
+  uint32_t total = 0, diag = 0;
+  for (int i = 0; i < 100; i++) total += confusion[i];
+  for (int i = 0; i < 10; i++) diag += confusion[i * 11];
+  CHECK(total == (uint32_t)d->n && diag == (uint32_t)correct, "confusion sums %u/%u vs %d/%d", total, diag, d->n, correct);
+  return (double)correct / d->n;
+}
+
+static void test_learns_real_digits(const digits *train, const digits *test) {
+  for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
+    nn_net *net = make_net((nn_optimizer)o, 1, 8);
+    if (!net) return;
+    nn_data data = {train->x, NULL, train->y, train->n};
+    int32_t *order = malloc(sizeof(int32_t) * train->n);
+    double first = 0, last = 0;
+    double acc0 = accuracy(net, test);
+    for (int epoch = 0; epoch < 2; epoch++) {
+      CHECK_EQ(nn_shuffle(net, order, train->n), NN_OK);
+      double sum = 0;
+      CHECK_EQ(nn_train(net, &data, order, 0, train->n, &sum), NN_OK);
+      if (epoch == 0) first = sum / train->n; else last = sum / train->n;
+    }
+    double acc = accuracy(net, test);
+    CHECK(last < first && last < 0.5, "%s: loss %g -> %g should fall below 0.5", nn_optimizer_name((nn_optimizer)o), first, last);
+    CHECK(acc > 0.85 && acc0 < 0.3, "%s: accuracy %.3f -> %.3f after 2 epochs", nn_optimizer_name((nn_optimizer)o), acc0, acc);
+    free(order);
+    nn_free(net);
+  }
+}
+
+/* Same seed: identical weights, also when an epoch is split into calls;
+ * another seed: different. */
+static void test_determinism(const digits *train) {
+  nn_data data = {train->x, NULL, train->y, 2048};
+  int32_t order[2048];
+  nn_net *a = make_net(NN_ADAM, 42, 16), *b = make_net(NN_ADAM, 42, 16), *c = make_net(NN_ADAM, 43, 16);
+  if (!a || !b || !c) return;
+  nn_shuffle(a, order, 2048);
+  CHECK_EQ(nn_train(a, &data, order, 0, 2048, NULL), NN_OK);
+  nn_shuffle(b, order, 2048);
+  for (int at = 0; at < 2048; at += 16 * 5) {
+    int count = 2048 - at < 80 ? 2048 - at : 80;
+    CHECK_EQ(nn_train(b, &data, order, at, count, NULL), NN_OK);
+  }
+  nn_shuffle(c, order, 2048);
+  CHECK_EQ(nn_train(c, &data, order, 0, 2048, NULL), NN_OK);
+  size_t n;
+  float *pa = nn_params(a, &n), *pb = nn_params(b, NULL), *pc = nn_params(c, NULL);
+  CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "same seed, split epoch: weights differ");
+  CHECK(memcmp(pa, pc, n * sizeof(float)) != 0, "another seed gives the same weights");
+  CHECK_EQ(nn_steps(a), 2048 / 16);
+  nn_free(a); nn_free(b); nn_free(c);
+}
+
+/* ---- bad input ----------------------------------------------------------- */
+
+static void test_config_checks(void) {
+  nn_config cfg;
+  nn_net *net = (nn_net *)&cfg; /* must be set to NULL on failure */
+#define BAD_CONFIG(field_change, want)                     \
+  do {                                                     \
+    nn_config_default(&cfg);                               \
+    field_change;                                          \
+    CHECK_EQ(nn_create(&cfg, &net), want);                 \
+    CHECK(net == NULL, "out not NULL after failure");      \
+  } while (0)
+  BAD_CONFIG(cfg.n_sizes = 1, NN_ERR_ARG);
+  BAD_CONFIG(cfg.n_sizes = NN_MAX_LAYERS + 2, NN_ERR_LIMIT);
+  BAD_CONFIG(cfg.sizes[1] = 0, NN_ERR_ARG);
+  BAD_CONFIG(cfg.sizes[1] = -5, NN_ERR_ARG);
+  BAD_CONFIG(cfg.sizes[1] = NN_MAX_UNITS + 1, NN_ERR_LIMIT);
+  BAD_CONFIG(cfg.sizes[3] = 1, NN_ERR_ARG);
+  BAD_CONFIG(cfg.activation = (nn_activation)7, NN_ERR_ARG);
+  BAD_CONFIG(cfg.optimizer = (nn_optimizer)-1, NN_ERR_ARG);
+  BAD_CONFIG(cfg.learning_rate = NAN, NN_ERR_ARG);
+  BAD_CONFIG(cfg.learning_rate = 0, NN_ERR_ARG);
+  BAD_CONFIG(cfg.learning_rate = INFINITY, NN_ERR_ARG);
+  BAD_CONFIG(cfg.batch_size = 0, NN_ERR_ARG);
+  BAD_CONFIG(cfg.batch_size = NN_MAX_BATCH + 1, NN_ERR_LIMIT);
+  BAD_CONFIG((cfg.n_sizes = 9, cfg.sizes[4] = cfg.sizes[5] = cfg.sizes[6] = cfg.sizes[7] = 4096, cfg.sizes[8] = 10,
+              cfg.sizes[1] = cfg.sizes[2] = cfg.sizes[3] = 4096), NN_ERR_LIMIT); /* 100M params */
+#undef BAD_CONFIG
+  CHECK_EQ(nn_create(NULL, &net), NN_ERR_ARG);
+  nn_config_default(&cfg);
+  CHECK_EQ(nn_create(&cfg, NULL), NN_ERR_ARG);
+  nn_free(NULL);
+  CHECK(strlen(nn_strerror((nn_status)999)) > 0 && strstr(nn_strerror(NN_ERR_DIVERGED), "learning rate"), "messages");
+  CHECK(nn_activation_parse("tanh") == NN_TANH && nn_activation_parse("TANH") == -1 && nn_optimizer_parse(NULL) == -1, "names");
+}
+
+static void test_bad_input_changes_nothing(const digits *train) {
+  nn_net *net = make_net(NN_MOMENTUM, 9, 8);
+  if (!net) return;
+  size_t n;
+  float *p = nn_params(net, &n);
+  float *before = malloc(n * sizeof(float));
+  memcpy(before, p, n * sizeof(float));
+  uint8_t labels[8];
+  memcpy(labels, train->y, 8);
+  labels[5] = 10;
+  nn_data bad_label = {train->x, NULL, labels, 8};
+  CHECK_EQ(nn_step(net, &bad_label, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &bad_label, NULL, 0, 8, NULL), NN_ERR_ARG);
+  float *fx = malloc(sizeof(float) * 784 * 8);
+  for (int i = 0; i < 784 * 8; i++) fx[i] = train->x[i] / 255.0f;
+  fx[784 * 3 + 100] = NAN;
+  nn_data nan_pixel = {NULL, fx, train->y, 8};
+  CHECK_EQ(nn_step(net, &nan_pixel, NULL), NN_ERR_ARG);
+  fx[784 * 3 + 100] = INFINITY;
+  CHECK_EQ(nn_train(net, &nan_pixel, NULL, 0, 8, NULL), NN_ERR_ARG);
+  nn_data both = {train->x, fx, train->y, 8}, none = {NULL, NULL, train->y, 8};
+  CHECK_EQ(nn_step(net, &both, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_step(net, &none, NULL), NN_ERR_ARG);
+  nn_data empty = {train->x, NULL, train->y, 0}, no_labels = {train->x, NULL, NULL, 8};
+  CHECK_EQ(nn_step(net, &empty, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_step(net, &no_labels, NULL), NN_ERR_ARG);
+  nn_data ok = {train->x, NULL, train->y, 8};
+  int32_t order[8] = {0, 1, 2, 3, 4, 5, 6, 8};  /* 8 is out of range */
+  CHECK_EQ(nn_train(net, &ok, order, 0, 8, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &ok, NULL, 4, 5, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &ok, NULL, -1, 2, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_set_learning_rate(net, NAN), NN_ERR_ARG);
+  CHECK_EQ(nn_set_batch_size(net, 0), NN_ERR_ARG);
+  CHECK(memcmp(before, p, n * sizeof(float)) == 0 && nn_steps(net) == 0, "a rejected call changed the weights");
+
+  /* the largest batch works, growing the scratch once */
+  nn_data big = {train->x, NULL, train->y, 1024};
+  float loss = 0;
+  CHECK_EQ(nn_step(net, &big, &loss), NN_OK);
+  CHECK(loss > 0 && isfinite(loss), "batch 1024 loss %g", loss);
+  free(fx);
+  free(before);
+  nn_free(net);
+}
+
+/* A loss that goes NaN stops training with NN_ERR_DIVERGED and leaves the
+ * last finite weights. */
+static void test_divergence(const digits *train) {
+  nn_net *net = make_net(NN_SGD, 3, 16);
+  if (!net) return;
+  size_t n;
+  float *p = nn_params(net, &n);
+  nn_data data = {train->x, NULL, train->y, 256};
+  float *before = malloc(n * sizeof(float));
+  p[5] = NAN;
+  memcpy(before, p, n * sizeof(float));
+  CHECK_EQ(nn_step(net, &data, NULL), NN_ERR_DIVERGED);
+  CHECK(memcmp(before, p, n * sizeof(float)) == 0, "weights changed by a diverged step");
+  nn_free(net);
+  /* relu: three good batches, then one whose huge (finite) pixels overflow
+   * the activations to inf and the loss to NaN: the whole call is undone */
+  nn_config cfg;
+  nn_config_default(&cfg);
+  cfg.activation = NN_RELU;
+  cfg.batch_size = 16;
+  CHECK_EQ(nn_create(&cfg, &net), NN_OK);
+  p = nn_params(net, &n);
+  float *fx = malloc(sizeof(float) * 784 * 64);
+  for (int i = 0; i < 784 * 64; i++) fx[i] = train->x[i] / 255.0f;
+  for (int i = 784 * 50; i < 784 * 51; i++) fx[i] = 3e38f;
+  nn_data poisoned = {NULL, fx, train->y, 64};
+  memcpy(before, p, n * sizeof(float));
+  CHECK_EQ(nn_train(net, &poisoned, NULL, 0, 64, NULL), NN_ERR_DIVERGED);
+  CHECK(memcmp(before, p, n * sizeof(float)) == 0 && nn_steps(net) == 0, "weights not restored after divergence");
+  poisoned.n = 48;  /* the good rows still train */
+  CHECK_EQ(nn_train(net, &poisoned, NULL, 0, 48, NULL), NN_OK);
+  CHECK_EQ(nn_steps(net), 3);
+  free(fx);
+  free(before);
+  nn_free(net);
+}
+
+int main(void) {
+  test_kernels_match_reference();
+  test_exp_log();
+  test_gradients();
+  test_optimizers();
+  test_config_checks();
+  digits train = {0}, test = {0};
+  if (!load_digits("train", &train) || !load_digits("t10k", &test)) {
+    CHECK(0, "default data set missing in %s: run `node scripts/make-dataset.js`", NN_DATA_DIR);
+  } else {
+    test_bad_input_changes_nothing(&train);
+    test_determinism(&train);
+    test_divergence(&train);
+    test_learns_real_digits(&train, &test);
+  }
+  free(train.x); free(train.y); free(test.x); free(test.y);
+  return TEST_DONE();
+}
