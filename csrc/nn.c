@@ -179,8 +179,7 @@ void nn_config_default(nn_config *cfg) {
 
 static int finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
 
-/* Weights and biases of the layer sizes, in 64 bits; 0 if any size is bad. */
-static uint64_t param_count(const nn_config *cfg) {
+uint64_t nn_param_count(const nn_config *cfg) {
   uint64_t n = 0;
   for (int l = 0; l + 1 < cfg->n_sizes; l++)
     n += (uint64_t)cfg->sizes[l] * (uint64_t)cfg->sizes[l + 1] + (uint64_t)cfg->sizes[l + 1];
@@ -204,7 +203,7 @@ nn_status nn_config_check(const nn_config *cfg) {
   if (!finite_in(cfg->epsilon, 1e-30f, 1.0f)) return NN_ERR_ARG;
   if (cfg->batch_size < 1) return NN_ERR_ARG;
   if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
-  if (param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
+  if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
   return NN_OK;
 }
 

@@ -64,6 +64,7 @@ typedef struct nn_net nn_net;
 const char *nn_strerror(nn_status s);                 /* one-line message, never NULL */
 void nn_config_default(nn_config *cfg);               /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1 */
 nn_status nn_config_check(const nn_config *cfg);      /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
+uint64_t nn_param_count(const nn_config *cfg);        /* weights and biases of cfg's sizes, in 64 bits */
 const char *nn_activation_name(nn_activation a);      /* "sigmoid", "relu", "tanh"; NULL if unknown */
 const char *nn_optimizer_name(nn_optimizer o);        /* "sgd", "momentum", "adam"; NULL if unknown */
 int nn_activation_parse(const char *name);            /* -1 if unknown */

@@ -1,0 +1,204 @@
+/* model.c: the model file of model.h, written and read byte by byte in
+ * little-endian order so a file moves between any hosts (native, wasm, big
+ * endian). It is not a general serialiser: it stores exactly one nn_net's
+ * config, counters and parameters, with a CRC-32 over the lot. Loading
+ * trusts nothing: every length, enum and float is checked before it is used,
+ * and sizes are checked against the limits before anything is allocated.
+ * Nothing here prints, exits or aborts. */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Fixed bytes besides sizes[] and params[]: magic, version, length,
+ * n_sizes (16), activation, optimizer (8), five floats (20), batch (4),
+ * seed, steps, rng_state (24), param_count (4), CRC (4). */
+#define MODEL_FIXED 80u
+/* A lower bound on any model file: 2 sizes and 2 params (a 1-1 network;
+ * nn_config_check is stricter). Below it, nothing can be read safely. */
+#define MODEL_MIN_SIZE (MODEL_FIXED + 4u * 2u + 4u * 2u)
+
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320). A bitwise loop:
+ * no table to initialise (so no hidden global state, and no init race);
+ * a model is a few hundred KB, so speed does not matter here. */
+uint32_t model_crc32(const uint8_t *buf, size_t len) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < len; i++) {
+    c ^= buf[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+static void put32(uint8_t **p, uint32_t v) {
+  for (int i = 0; i < 4; i++) *(*p)++ = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t **p, uint64_t v) {
+  for (int i = 0; i < 8; i++) *(*p)++ = (uint8_t)(v >> (8 * i));
+}
+static void putf(uint8_t **p, float f) {
+  uint32_t v;
+  memcpy(&v, &f, 4);
+  put32(p, v);
+}
+static uint32_t get32(const uint8_t **p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= (uint32_t)(*p)[i] << (8 * i);
+  *p += 4;
+  return v;
+}
+static uint64_t get64(const uint8_t **p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)(*p)[i] << (8 * i);
+  *p += 8;
+  return v;
+}
+static float getf(const uint8_t **p) {
+  uint32_t v = get32(p);
+  float f;
+  memcpy(&f, &v, 4);
+  return f;
+}
+
+/* Bytes of a file with n_sizes sizes and count params; 64-bit so that a
+ * hostile count cannot wrap. */
+static uint64_t model_bytes(uint64_t n_sizes, uint64_t count) {
+  return MODEL_FIXED + 4u * n_sizes + 4u * count;
+}
+
+size_t model_size(const nn_net *net) {
+  if (!net) return 0;
+  size_t count = 0;
+  nn_params_const(net, &count);
+  return (size_t)model_bytes((uint64_t)nn_get_config(net)->n_sizes, count);
+}
+
+nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written) {
+  if (written) *written = 0;
+  if (!net || !buf) return NN_ERR_ARG;
+  size_t count = 0;
+  const float *params = nn_params_const(net, &count);
+  const nn_config *cfg = nn_get_config(net);
+  size_t size = model_size(net);
+  if (!params || cap < size) return NN_ERR_ARG;
+
+  uint8_t *p = buf;
+  memcpy(p, MODEL_MAGIC, 4);
+  p += 4;
+  put32(&p, MODEL_VERSION);
+  put32(&p, (uint32_t)size);
+  put32(&p, (uint32_t)cfg->n_sizes);
+  for (int i = 0; i < cfg->n_sizes; i++) put32(&p, (uint32_t)cfg->sizes[i]);
+  put32(&p, (uint32_t)cfg->activation);
+  put32(&p, (uint32_t)cfg->optimizer);
+  putf(&p, cfg->learning_rate);
+  putf(&p, cfg->momentum);
+  putf(&p, cfg->beta1);
+  putf(&p, cfg->beta2);
+  putf(&p, cfg->epsilon);
+  put32(&p, (uint32_t)cfg->batch_size);
+  put64(&p, cfg->seed);
+  put64(&p, nn_steps(net));
+  put64(&p, nn_rng_state(net));
+  put32(&p, (uint32_t)count);
+  for (size_t i = 0; i < count; i++) putf(&p, params[i]);
+  put32(&p, model_crc32(buf, (size_t)(p - buf)));
+  if (written) *written = size;
+  return NN_OK;
+}
+
+/* Decodes and checks every field after the CRC has been verified; the CRC
+ * only proves the bytes are as written, not that a writer was sane. */
+static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
+                             uint64_t *steps, uint64_t *rng_state, const uint8_t **params) {
+  const uint8_t *p = buf + 4;
+  uint32_t version = get32(&p);
+  if (version == 0) return NN_ERR_FORMAT;  /* never written by anyone */
+  p += 4;                                  /* length: checked by the caller */
+  uint32_t n_sizes = get32(&p);
+  if (n_sizes < 2 || n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_FORMAT;
+  /* Sizes and the fields after them must fit before the params start. */
+  if (model_bytes(n_sizes, 0) > len) return NN_ERR_FORMAT;
+
+  memset(cfg, 0, sizeof *cfg);
+  cfg->n_sizes = (int)n_sizes;
+  for (uint32_t i = 0; i < n_sizes; i++) {
+    uint32_t s = get32(&p);
+    if (s == 0) return NN_ERR_FORMAT;
+    if (s > NN_MAX_UNITS) return NN_ERR_LIMIT;
+    cfg->sizes[i] = (int)s;
+  }
+  uint32_t act = get32(&p), opt = get32(&p);
+  if (act >= NN_ACTIVATION_COUNT || opt >= NN_OPTIMIZER_COUNT) return NN_ERR_FORMAT;
+  cfg->activation = (nn_activation)act;
+  cfg->optimizer = (nn_optimizer)opt;
+  cfg->learning_rate = getf(&p);
+  cfg->momentum = getf(&p);
+  cfg->beta1 = getf(&p);
+  cfg->beta2 = getf(&p);
+  cfg->epsilon = getf(&p);
+  if (!isfinite(cfg->learning_rate) || !(cfg->learning_rate > 0.0f)) return NN_ERR_FORMAT;
+  uint32_t batch = get32(&p);
+  if (batch < 1 || batch > NN_MAX_BATCH) return NN_ERR_FORMAT;
+  cfg->batch_size = (int)batch;
+  cfg->seed = get64(&p);
+  *steps = get64(&p);
+  *rng_state = get64(&p);
+  uint32_t count = get32(&p);
+
+  uint64_t want = nn_param_count(cfg);
+  if (want > NN_MAX_PARAMS) return NN_ERR_LIMIT;
+  if (count != want) return NN_ERR_FORMAT;
+  if (model_bytes(n_sizes, count) != len) return NN_ERR_FORMAT;
+  nn_status st = nn_config_check(cfg);
+  if (st == NN_ERR_LIMIT) return NN_ERR_LIMIT;
+  if (st) return NN_ERR_FORMAT;  /* e.g. beta1 >= 1: a field no writer makes */
+  *params = p;
+  return NN_OK;
+}
+
+nn_status model_load(const uint8_t *buf, size_t len, nn_net **out) {
+  if (!out) return NN_ERR_ARG;
+  *out = NULL;
+  if (!buf && len > 0) return NN_ERR_ARG;
+  /* Magic as soon as it can be read, so a short foreign file is called
+   * foreign, not truncated; any prefix of a real model is still truncated. */
+  if (len >= 4 && memcmp(buf, MODEL_MAGIC, 4) != 0) return NN_ERR_MAGIC;
+  if (len < MODEL_MIN_SIZE) return NN_ERR_TRUNCATED;
+  const uint8_t *p = buf + 4;
+  if (get32(&p) > MODEL_VERSION) return NN_ERR_VERSION;
+  uint32_t stated = get32(&p);
+  if (len < stated) return NN_ERR_TRUNCATED;
+  if (len > stated) return NN_ERR_FORMAT;
+  p = buf + len - 4;
+  if (get32(&p) != model_crc32(buf, len - 4)) return NN_ERR_CHECKSUM;
+
+  nn_config cfg;
+  uint64_t steps = 0, rng_state = 0;
+  const uint8_t *pp = NULL;
+  nn_status st = model_parse(buf, len, &cfg, &steps, &rng_state, &pp);
+  if (st) return st;
+
+  nn_net *net = NULL;
+  st = nn_create(&cfg, &net);
+  if (st) return st;
+  size_t count = 0;
+  float *params = nn_params(net, &count);
+  if (!params || count != nn_param_count(&cfg)) {  /* nn and model disagree */
+    nn_free(net);
+    return NN_ERR_STATE;
+  }
+  /* Decoded one float at a time rather than memcpy'd: portable to any
+   * host byte order, and a non-finite weight is caught on the way. */
+  for (size_t i = 0; i < count; i++) {
+    float f = getf(&pp);
+    if (!isfinite(f)) {
+      nn_free(net);
+      return NN_ERR_FORMAT;
+    }
+    params[i] = f;
+  }
+  nn_restore_counters(net, steps, rng_state);
+  *out = net;
+  return NN_OK;
+}
