@@ -1,0 +1,66 @@
+# wasm.cmake: the WebAssembly module, included by CMakeLists.txt when the
+# toolchain is Emscripten (emcmake cmake --preset wasm). It links csrc/ with
+# the export layer csrc/wasm_api.c into web/build/mnist.js + mnist.wasm:
+# one build for Node, pages and workers, wrapped by web/lib/index.js.
+# nn_core brings -ffp-contract=off (PUBLIC), so results match the native build.
+
+# -O3: the hot loops are small GEMMs; -msimd128 lets clang vectorise them
+# with wasm SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+).
+set(NN_WASM_COPTS -O3 -msimd128)
+target_compile_options(nn_core PRIVATE ${NN_WASM_COPTS})
+
+add_executable(mnist csrc/wasm_api.c)
+target_link_libraries(mnist PRIVATE nn_core)
+target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
+
+# The one list of exports (no EMSCRIPTEN_KEEPALIVE anywhere): wasm_api.c's
+# thin wrappers, the streaming IDX parser as idx.h declares it, and
+# malloc/free because JavaScript allocates the buffers it passes in.
+set(NN_WASM_EXPORTS
+  config_len create destroy config steps set_learning_rate set_batch_size
+  with_optimizer params step shuffle train predict evaluate save_size save load
+  strerror status_name heap_used
+  idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
+  idx_sample_size idx_ready idx_bytes_seen idx_data idx_check_pair
+  malloc free)
+list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")
+list(JOIN NN_WASM_EXPORTS "," NN_WASM_EXPORTS_CSV)
+
+set(NN_WASM_POST_JS ${CMAKE_SOURCE_DIR}/cmake/wasm-post.js)
+
+target_link_options(mnist PRIVATE
+  # Link-time optimisation of the wasm (binaryen wasm-opt) and minified glue.
+  -O3
+  # Same SIMD feature flag at link time, so the whole module is validated for it.
+  -msimd128
+  # A factory function (createModule(opts) -> Promise<Module>) rather than a
+  # global Module: several instances may coexist, nothing leaks into the page.
+  -sMODULARIZE=1
+  -sEXPORT_NAME=createModule
+  # Emit an ES module, importable from pages, module workers and Node alike.
+  -sEXPORT_ES6=1
+  # Glue for web and worker only: 3.1.6's Node glue uses __dirname and
+  # require, which do not exist in an ES module. Node works anyway because
+  # web/lib passes the .wasm bytes in as wasmBinary (read with fs).
+  -sENVIRONMENT=web,worker
+  # Training sets live in the heap (Fashion-MNIST is 47 MB as bytes): grow
+  # on demand from the 16 MB start. malloc then returns NULL on exhaustion
+  # (NN_ERR_NOMEM) instead of aborting the instance.
+  -sALLOW_MEMORY_GROWTH=1
+  # No files: data arrives as bytes from JavaScript. Drops the FS runtime.
+  -sFILESYSTEM=0
+  # No eval/new Function in the glue: pages with a strict CSP can load it.
+  -sDYNAMIC_EXECUTION=0
+  # C code neither sets nor reads errno for us; smaller libc.
+  -sSUPPORT_ERRNO=0
+  # See NN_WASM_EXPORTS above.
+  "-sEXPORTED_FUNCTIONS=${NN_WASM_EXPORTS_CSV}"
+  # Fresh typed-array views of the heap (Module.heapU8() etc.): the views
+  # change when memory grows, so JavaScript asks for them after each call
+  # that can allocate. Works on 3.1.6 and current Emscripten alike.
+  "--post-js=${NN_WASM_POST_JS}")
+
+set_target_properties(mnist PROPERTIES
+  SUFFIX ".js"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/web/build"
+  LINK_DEPENDS "${NN_WASM_POST_JS}")

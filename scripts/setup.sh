@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the system tools this project builds and tests with, on Debian or
+# Ubuntu: C toolchain, cmake, zlib headers, Debian's emscripten (with the
+# node-acorn its JS optimizer needs), chromium for the browser tests and the
+# Fashion-MNIST data set. Checks first and does nothing when all is present,
+# so it is fast to run again. As root it runs apt-get; otherwise it prints
+# the one command to run and exits 1. Node 20+ and npm are checked, not
+# installed (Debian 12's nodejs is 18).
+#   bash scripts/setup.sh
+set -euo pipefail
+
+missing=()
+need() { # need PACKAGE TEST...: the package is missing unless the test passes
+  local pkg=$1
+  shift
+  "$@" >/dev/null 2>&1 || missing+=("$pkg")
+}
+has() { command -v "$1"; }
+
+need gcc has cc
+need make has make
+need cmake has cmake
+need zlib1g-dev test -f /usr/include/zlib.h
+need emscripten has emcc
+need node-acorn test -d /usr/share/nodejs/acorn
+need chromium has chromium
+need dataset-fashion-mnist test -d /usr/share/datasets/fashion-mnist
+
+node_ok=1
+if ! has node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+  node_ok=0
+fi
+has npm >/dev/null || node_ok=0
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "setup: missing ${missing[*]}; run: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ((!node_ok)); then
+  echo "setup: Node.js 20 or newer with npm is required (found: $(node --version 2>/dev/null || echo none)); install it from https://nodejs.org or NodeSource" >&2
+  exit 1
+fi
+
+((${#missing[@]})) || echo "setup: all tools present"

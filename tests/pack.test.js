@@ -1,0 +1,75 @@
+// The package as users get it: npm pack ships the built module and the
+// API, not tests or data; the tarball installs into an empty folder with no
+// network, and there it imports by name, trains and predicts, and its
+// command runs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { root, run } from './helpers/common.js';
+
+let tmp;
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// No registry, no audit: everything comes from the tarball.
+const quiet = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+test.before(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-pack-'));
+});
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('npm pack --dry-run: ships web/lib, the built module and bin; no tests, data or C', () => {
+  const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, env: quiet });
+  assert.is(r.status, 0, r.stderr);
+  const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
+  for (const f of ['package.json', 'web/lib/index.js', 'web/lib/index.d.ts', 'web/lib/wasm.js', 'web/lib/idx.js', 'web/build/mnist.js', 'web/build/mnist.wasm', 'bin/mnist-wasm.js'])
+    assert.ok(files.includes(f), `${f} is shipped (files: ${files.join(', ')})`);
+  for (const f of files) {
+    assert.not.ok(/^(tests|web\/data|csrc|build|scripts|node_modules)\//.test(f), `${f} must not be shipped`);
+  }
+});
+
+test('the tarball installs offline into an empty folder and works there', () => {
+  const packed = run(npm, ['pack', '--json', '--pack-destination', tmp], { cwd: root, env: quiet });
+  assert.is(packed.status, 0, `npm pack: ${packed.stderr}`);
+  // prepack (the build) prints to the same stdout first; the JSON comes last
+  const tgz = path.join(tmp, JSON.parse(packed.stdout.slice(packed.stdout.lastIndexOf('[\n  {')))[0].filename);
+  assert.ok(readdirSync(tmp).includes(path.basename(tgz)));
+
+  const app = path.join(tmp, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  const inst = run(npm, ['install', '--offline', '--no-audit', '--no-fund', tgz], { cwd: app, env: quiet });
+  assert.is(inst.status, 0, `npm install: ${inst.stderr}`);
+
+  writeFileSync(path.join(app, 'main.js'), `
+    import { createNetwork, loadNetwork, parseIdx } from 'mnist-wasm';
+    const net = await createNetwork({ layers: [784, 16, 10], batchSize: 4, seed: 3 });
+    const images = new Uint8Array(8 * 784).map((_, i) => (i * 37) % 256);
+    const labels = Uint8Array.from({ length: 8 }, (_, i) => i % 10);
+    const losses = [];
+    for (let i = 0; i < 5; i++) losses.push(net.step(images, labels));
+    const r = net.train(images, labels, { epochs: 2 });
+    const copy = await loadNetwork(net.save());
+    const p = copy.predict(images.subarray(0, 784));
+    const idx = await parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]));
+    console.log(JSON.stringify({ losses, samples: r.samples, steps: net.steps, probs: p.length, sum: p.reduce((a, b) => a + b, 0), idx }));
+  `);
+  const r = run(process.execPath, ['main.js'], { cwd: app });
+  assert.is(r.status, 0, `running the installed package: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  assert.is(out.losses.length, 5);
+  assert.ok(out.losses[4] < out.losses[0], `the loss falls: ${out.losses}`);
+  assert.is(out.samples, 16);
+  assert.is(out.steps, 5 + 4);
+  assert.is(out.probs, 10);
+  assert.ok(Math.abs(out.sum - 1) < 1e-5);
+  assert.equal(out.idx, { dims: [2], data: { 0: 7, 1: 9 } });
+
+  const cli = run(path.join(app, 'node_modules/.bin/mnist-wasm'), ['--help'], { cwd: app });
+  assert.is(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /^usage: mnist-wasm train/);
+});
+
+test.run();

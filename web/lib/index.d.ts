@@ -1,0 +1,240 @@
+// mnist-wasm: a from-scratch neural network in C, compiled to WebAssembly.
+// Works in Node 20+, pages and module workers. All networks and IDX parsers
+// share one wasm instance, loaded on first use (or by init()).
+
+export type Activation = 'sigmoid' | 'relu' | 'tanh';
+export type Optimizer = 'sgd' | 'momentum' | 'adam';
+
+/**
+ * Network options; anything left out takes the C default
+ * (nn_config_default): 784-128-64-10, sigmoid, sgd, learningRate 0.1,
+ * batchSize 32, seed 1, momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8.
+ * Unknown names throw a TypeError; out-of-range values a RangeError.
+ */
+export interface NetworkOptions {
+  /** Layer sizes, input first, output (classes, >= 2) last: 2..9 sizes of 1..4096. */
+  layers?: number[];
+  /** Hidden units; the output layer is always softmax. */
+  activation?: Activation;
+  optimizer?: Optimizer;
+  /** 1e-12..100 */
+  learningRate?: number;
+  /** Velocity decay of the momentum optimizer, 0..0.999999. */
+  momentum?: number;
+  /** Adam, 0..0.999999 */
+  beta1?: number;
+  /** Adam, 0..0.999999 */
+  beta2?: number;
+  /** Adam, 1e-30..1 */
+  epsilon?: number;
+  /** Mini-batch size of train(), 1..4096. */
+  batchSize?: number;
+  /** Weight init and shuffle seed: an integer in 0..2^53-1 or a BigInt below 2^64. */
+  seed?: number | bigint;
+}
+
+/** The options a network has, defaults filled in (floats as float32 keeps them). */
+export interface ResolvedOptions {
+  layers: number[];
+  activation: Activation;
+  optimizer: Optimizer;
+  learningRate: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  batchSize: number;
+  /** A number when it fits in 2^53, else a BigInt. */
+  seed: number | bigint;
+}
+
+/**
+ * Images: n * inputs values per call, either raw pixels (Uint8Array or
+ * Uint8ClampedArray, 0..255, scaled by 1/255 as MNIST stores them) or
+ * Float32Array (expected 0..1; every value must be finite).
+ */
+export type Images = Uint8Array | Uint8ClampedArray | Float32Array;
+/** One label per image, each below the network's output size. */
+export type Labels = Uint8Array;
+
+export interface TrainProgress {
+  /** 1-based epoch of `epochs`. */
+  epoch: number;
+  epochs: number;
+  /** Samples done in this epoch, of `total`. */
+  seen: number;
+  total: number;
+  /** Samples done in this call, over all epochs. */
+  samples: number;
+  /** Mean loss of this epoch so far. */
+  loss: number;
+  /** Since the call began. */
+  seconds: number;
+}
+
+export interface TrainOptions {
+  /** Passes over the samples, >= 1 (default 1). */
+  epochs?: number;
+  /** Called after every ~1024 samples (whole mini-batches) and at each epoch's end. */
+  onProgress?: (progress: TrainProgress) => void;
+  /** Draw a fresh order each epoch from the network's RNG (default true); false keeps the given order. */
+  shuffle?: boolean;
+}
+
+export interface TrainResult {
+  /** Mean per-sample loss of the last epoch. */
+  loss: number;
+  /** Samples trained, n * epochs. */
+  samples: number;
+  seconds: number;
+}
+
+export interface Evaluation {
+  /** Fraction correct, 0..1. */
+  accuracy: number;
+  /** Mean cross-entropy loss. */
+  loss: number;
+  /** confusion[label][predicted]: counts, classes x classes. */
+  confusion: number[][];
+}
+
+/**
+ * A network in the shared wasm instance. Every method checks its arguments
+ * before it changes anything: a TypeError or RangeError names the bad
+ * argument and leaves the network as it was. Errors from C carry `code`
+ * ("NN_ERR_DIVERGED", ...). After dispose(), methods throw an Error
+ * ("network disposed").
+ */
+export class Network {
+  /** Not constructible: use createNetwork() or loadNetwork(). */
+  private constructor();
+  /** Pixels per image (the first layer's size). */
+  readonly inputs: number;
+  /** Output size: labels must be below it. */
+  readonly classes: number;
+  /** Weight updates made so far (saved in the model file). */
+  readonly steps: number;
+  readonly disposed: boolean;
+  readonly options: ResolvedOptions;
+
+  /**
+   * Trains `epochs` passes over the samples in mini-batches of batchSize.
+   * The samples are copied into the wasm heap once per call. Same seed,
+   * data and options give bit-identical weights everywhere (also natively).
+   * If the loss diverges, throws an Error with code NN_ERR_DIVERGED and the
+   * weights stay as they were before the ~1024-sample chunk that diverged.
+   */
+  train(images: Images, labels: Labels, options?: TrainOptions): TrainResult;
+  /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */
+  step(images: Images, labels: Labels): number;
+  /** Probabilities: Float32Array(classes) for one image, (n * classes) row by row for n. */
+  predict(images: Images): Float32Array;
+  evaluate(images: Images, labels: Labels): Evaluation;
+  /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
+  save(): Uint8Array;
+  /**
+   * Learning rate, batch size and/or optimizer for later training. A new
+   * optimizer starts from fresh state (as after loadNetwork); weights stay.
+   */
+  setOptions(options: { learningRate?: number; batchSize?: number; optimizer?: Optimizer }): void;
+  /** A copy of all weights and biases, per layer W[out][in] then b[out]. */
+  parameters(): Float32Array;
+  /** Frees the network's wasm memory; safe to call twice. */
+  dispose(): void;
+}
+
+/** Rejects with a TypeError/RangeError for bad options, before loading anything. */
+export function createNetwork(options?: NetworkOptions): Promise<Network>;
+
+/**
+ * A network from save() bytes or `mnist-train --save`. Corrupt or foreign
+ * bytes reject with an Error whose code is NN_ERR_MAGIC, NN_ERR_CHECKSUM,
+ * NN_ERR_TRUNCATED, NN_ERR_VERSION, NN_ERR_FORMAT or NN_ERR_LIMIT.
+ */
+export function loadNetwork(bytes: Uint8Array | ArrayBuffer): Promise<Network>;
+
+/** A whole IDX file: dims[0] samples of dims[1] * ... bytes each. */
+export interface Idx {
+  dims: number[];
+  data: Uint8Array;
+}
+
+export interface IdxProgress {
+  /** Body bytes received so far (compressed bytes for gzip). */
+  received: number;
+  /** Content-Length (or file size), null if unknown. */
+  total: number | null;
+}
+
+export interface FetchIdxOptions {
+  onProgress?: (progress: IdxProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** What streamIdx yields: the header, then whole samples as they arrive. */
+export interface IdxUpdate extends IdxProgress {
+  dims: number[];
+  /** dims[0]: samples the header promises. */
+  count: number;
+  /** Bytes per sample. */
+  sampleSize: number;
+  /** samples holds samples [start, ready): (ready - start) * sampleSize bytes, a copy. */
+  start: number;
+  ready: number;
+  samples: Uint8Array;
+}
+
+/** Where fetchIdx / streamIdx read from: a URL (file: URLs in Node), a Response or a byte stream. */
+export type IdxSource = string | URL | Response | ReadableStream<Uint8Array>;
+
+/**
+ * Parses a whole IDX file, raw or gzip (detected by its 1f 8b magic), with
+ * the C parser. Always async: the parser lives in the wasm module and gzip
+ * is decoded by DecompressionStream, both asynchronous. Bad files reject
+ * with an Error whose code is NN_ERR_MAGIC, NN_ERR_TYPE, NN_ERR_DIMS,
+ * NN_ERR_LIMIT, NN_ERR_TRUNCATED or NN_ERR_TRAILING; bad gzip with code "GZIP".
+ */
+export function parseIdx(bytes: Uint8Array | ArrayBuffer, options?: { signal?: AbortSignal }): Promise<Idx>;
+
+/**
+ * Streams an IDX file, gunzipping on the fly, through the C parser chunk by
+ * chunk; resolves once it is complete and valid. Rejects on an HTTP error
+ * (Error with `status`), a failed connection (code "NETWORK"), an abort (the
+ * signal's reason, an AbortError by default), corrupt or truncated gzip
+ * (code "GZIP") or IDX (code NN_ERR_...).
+ */
+export function fetchIdx(source: IdxSource, options?: FetchIdxOptions): Promise<Idx>;
+
+/**
+ * Like fetchIdx, but yields whole samples as they arrive so that training
+ * can begin before the download ends. The first update comes once the
+ * header is whole. The loop ends normally only when the file is complete
+ * and valid; errors throw from it; breaking out cancels the download.
+ *
+ *   let buf;
+ *   for await (const u of streamIdx(url)) {
+ *     buf ??= new Uint8Array(u.count * u.sampleSize);
+ *     buf.set(u.samples, u.start * u.sampleSize);
+ *   }
+ */
+export function streamIdx(source: IdxSource, options?: FetchIdxOptions): AsyncGenerator<IdxUpdate, void, void>;
+
+export interface InitOptions {
+  /** Where to fetch the .wasm from (default: defaultWasmUrl()). */
+  wasmUrl?: string | URL;
+  /** The .wasm bytes themselves. */
+  wasmBinary?: Uint8Array | ArrayBuffer;
+}
+
+/**
+ * Loads the wasm module; every other function calls it. The promise is
+ * memoised; a failure clears it so that a retry (say with another wasmUrl)
+ * works. Options count only on the call that starts the load.
+ */
+export function init(options?: InitOptions): Promise<unknown>;
+
+/** new URL('../build/mnist.wasm', import.meta.url) of web/lib/index.js. */
+export function defaultWasmUrl(): URL;
+
+/** Bytes of wasm heap malloc'd and not freed: for leak checks. */
+export function heapUsed(): Promise<number>;

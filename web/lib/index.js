@@ -1,0 +1,465 @@
+// mnist-wasm: a from-scratch neural network in C, compiled to WebAssembly.
+// This is the package API (DESIGN.md): createNetwork, loadNetwork and the
+// Network methods here; parseIdx, fetchIdx and streamIdx in idx.js. It runs
+// unchanged in Node 20, a page and a module worker.
+//
+// Rules kept throughout:
+// - Every argument is checked here, before anything is copied into the
+//   heap, and a bad one throws a TypeError or RangeError naming it; so a
+//   rejected call leaves the network exactly as it was.
+// - C status codes become Errors with C's message and a `code`
+//   ("NN_ERR_...") through one check() helper (wasm.js).
+// - Whoever mallocs frees: each Network owns its net pointer and one
+//   scratch block; per-call buffers are freed in finally.
+// - Heap views are fetched fresh after every call that can allocate.
+
+import { init, describe, tag } from './wasm.js';
+
+export { init, defaultWasmUrl } from './wasm.js';
+export { parseIdx, fetchIdx, streamIdx } from './idx.js';
+
+// The config layout of csrc/wasm_api.c (double[20]).
+const CFG = { ACTIVATION: 0, OPTIMIZER: 1, LEARNING_RATE: 2, MOMENTUM: 3, BETA1: 4, BETA2: 5, EPSILON: 6, BATCH_SIZE: 7, SEED_LO: 8, SEED_HI: 9, N_SIZES: 10, SIZES: 11, LEN: 20 };
+// Limits of csrc/nn.h, mirrored so that bad options fail here, by name.
+const MAX_LAYERS = 8;
+const MAX_UNITS = 4096;
+const MAX_BATCH = 4096;
+const MAX_PARAMS = 2 ** 26;
+const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'];
+const OPTIMIZERS = ['sgd', 'momentum', 'adam'];
+// Samples per nn_train call inside train(), rounded to whole mini-batches so
+// that the result is the same as one call per epoch; onProgress runs after each.
+const PROGRESS_SAMPLES = 1024;
+
+const NETWORK_OPTIONS = ['layers', 'activation', 'optimizer', 'learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'batchSize', 'seed'];
+const TRAIN_OPTIONS = ['epochs', 'onProgress', 'shuffle'];
+const SET_OPTIONS = ['learningRate', 'batchSize', 'optimizer'];
+
+// ---- argument checks ------------------------------------------------------
+
+function optionsObject(options, fn, known) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options))
+    if (!known.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${known.join(', ')})`);
+  return options;
+}
+
+function number(v, name, lo, hi) {
+  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v)) throw new RangeError(`${name} must be finite, got ${v}`);
+  // compared as float32, the precision C keeps
+  const f = Math.fround(v);
+  if (!(f >= Math.fround(lo) && f <= Math.fround(hi))) throw new RangeError(`${name} must be in ${lo}..${hi}, got ${v}`);
+  return v;
+}
+
+function integer(v, name, lo, hi) {
+  if (typeof v !== 'number') throw new TypeError(`${name} must be an integer, got ${describe(v)}`);
+  if (!Number.isInteger(v)) throw new RangeError(`${name} must be an integer, got ${v}`);
+  if (v < lo || v > hi) throw new RangeError(`${name} must be in ${lo}..${hi}, got ${v}`);
+  return v;
+}
+
+function choice(v, name, names) {
+  if (typeof v !== 'string') throw new TypeError(`${name} must be one of ${names.join(', ')}, got ${describe(v)}`);
+  const i = names.indexOf(v);
+  if (i < 0) throw new RangeError(`${name} must be one of ${names.join(', ')}, got "${v}"`);
+  return i;
+}
+
+/** The double[20] config for create(): NaN where the C default applies. */
+function configFromOptions(options, fn) {
+  const o = optionsObject(options, fn, NETWORK_OPTIONS);
+  const cfg = new Float64Array(CFG.LEN).fill(NaN);
+  if (o.layers !== undefined) {
+    const l = o.layers;
+    if (!Array.isArray(l)) throw new TypeError(`layers must be an array of layer sizes, got ${describe(l)}`);
+    if (l.length < 2 || l.length > MAX_LAYERS + 1) throw new RangeError(`layers must list 2..${MAX_LAYERS + 1} sizes, got ${l.length}`);
+    l.forEach((s, i) => integer(s, `layers[${i}]`, 1, MAX_UNITS));
+    if (l[l.length - 1] < 2) throw new RangeError(`layers: the output layer needs at least 2 units (classes), got ${l[l.length - 1]}`);
+    let params = 0;
+    for (let i = 0; i + 1 < l.length; i++) params += l[i] * l[i + 1] + l[i + 1];
+    if (params > MAX_PARAMS) throw new RangeError(`layers: ${params} weights and biases is over the limit of ${MAX_PARAMS}`);
+    cfg[CFG.N_SIZES] = l.length;
+    l.forEach((s, i) => (cfg[CFG.SIZES + i] = s));
+  }
+  if (o.activation !== undefined) cfg[CFG.ACTIVATION] = choice(o.activation, 'activation', ACTIVATIONS);
+  if (o.optimizer !== undefined) cfg[CFG.OPTIMIZER] = choice(o.optimizer, 'optimizer', OPTIMIZERS);
+  if (o.learningRate !== undefined) cfg[CFG.LEARNING_RATE] = number(o.learningRate, 'learningRate', 1e-12, 100);
+  if (o.momentum !== undefined) cfg[CFG.MOMENTUM] = number(o.momentum, 'momentum', 0, 0.999999);
+  if (o.beta1 !== undefined) cfg[CFG.BETA1] = number(o.beta1, 'beta1', 0, 0.999999);
+  if (o.beta2 !== undefined) cfg[CFG.BETA2] = number(o.beta2, 'beta2', 0, 0.999999);
+  if (o.epsilon !== undefined) cfg[CFG.EPSILON] = number(o.epsilon, 'epsilon', 1e-30, 1);
+  if (o.batchSize !== undefined) cfg[CFG.BATCH_SIZE] = integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
+  if (o.seed !== undefined) {
+    let s = o.seed;
+    if (typeof s === 'number') {
+      if (!Number.isSafeInteger(s) || s < 0) throw new RangeError(`seed must be an integer in 0..2^53-1 (or a BigInt below 2^64), got ${s}`);
+      s = BigInt(s);
+    } else if (typeof s !== 'bigint') {
+      throw new TypeError(`seed must be a non-negative integer or BigInt, got ${describe(s)}`);
+    } else if (s < 0n || s >= 1n << 64n) {
+      throw new RangeError(`seed must be below 2^64 and not negative, got ${s}`);
+    }
+    cfg[CFG.SEED_LO] = Number(s & 0xffffffffn);
+    cfg[CFG.SEED_HI] = Number(s >> 32n);
+  }
+  return cfg;
+}
+
+/** The shortest decimal that is the same float32 (0.1, not 0.10000000149011612). */
+function shortFloat(v) {
+  for (let p = 1; p < 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
+}
+
+function optionsFromConfig(c) {
+  const seed = (BigInt(c[CFG.SEED_HI]) << 32n) | BigInt(c[CFG.SEED_LO]);
+  return {
+    layers: Array.from(c.subarray(CFG.SIZES, CFG.SIZES + c[CFG.N_SIZES])),
+    activation: ACTIVATIONS[c[CFG.ACTIVATION]],
+    optimizer: OPTIMIZERS[c[CFG.OPTIMIZER]],
+    learningRate: shortFloat(c[CFG.LEARNING_RATE]),
+    momentum: shortFloat(c[CFG.MOMENTUM]),
+    beta1: shortFloat(c[CFG.BETA1]),
+    beta2: shortFloat(c[CFG.BETA2]),
+    epsilon: shortFloat(c[CFG.EPSILON]),
+    batchSize: c[CFG.BATCH_SIZE],
+    seed: seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed,
+  };
+}
+
+/** Checks images against the input size: { n, float }. */
+function checkImages(images, inputs, fn, max = Infinity) {
+  const t = tag(images);
+  const float = t === 'Float32Array';
+  if (!float && t !== 'Uint8Array' && t !== 'Uint8ClampedArray')
+    throw new TypeError(`${fn}: images must be a Uint8Array of n*${inputs} pixels (0..255) or a Float32Array (0..1), got ${describe(images)}`);
+  const len = images.length;
+  if (len === 0 || len % inputs !== 0)
+    throw new RangeError(`${fn}: images.length ${len} is not a positive multiple of ${inputs} (the pixels of one image)`);
+  const n = len / inputs;
+  if (n > max) throw new RangeError(`${fn}: images holds ${n} images; at most ${max} go in one call`);
+  if (float) {
+    for (let i = 0; i < len; i++) {
+      if (!Number.isFinite(images[i])) throw new RangeError(`${fn}: images[${i}] is ${images[i]}; pixels must be finite`);
+    }
+  }
+  return { n, float };
+}
+
+function checkLabels(labels, n, classes, fn) {
+  if (tag(labels) !== 'Uint8Array') throw new TypeError(`${fn}: labels must be a Uint8Array, got ${describe(labels)}`);
+  if (labels.length !== n) throw new RangeError(`${fn}: labels.length ${labels.length} does not match the ${n} images`);
+  for (let i = 0; i < n; i++) {
+    if (labels[i] >= classes) throw new RangeError(`${fn}: labels[${i}] is ${labels[i]}; labels must be below ${classes} (the output size)`);
+  }
+}
+
+// ---- the network ------------------------------------------------------------
+
+const token = Symbol('Network');
+
+// Frees the C side of networks that were dropped without dispose().
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(({ w, ptr, scratch }) => { w.M._destroy(ptr); w.free(scratch); })
+  : null;
+
+/** A network in the shared wasm instance; made by createNetwork / loadNetwork. */
+export class Network {
+  #w;
+  #ptr;
+  #held;          // what the registry frees: { w, ptr, scratch }
+  #inputs;
+  #classes;
+  #rows = 0;      // scratch capacity in samples
+  #x = 0;         // scratch: rows * inputs floats (or bytes)
+  #labels = 0;    // scratch: rows bytes
+  #probs = 0;     // scratch: rows * classes floats
+
+  constructor(key, w, ptr) {
+    if (key !== token) throw new TypeError('Network: use createNetwork() or loadNetwork()');
+    this.#w = w;
+    this.#ptr = ptr;
+    this.#held = { w, ptr, scratch: 0 };
+    registry?.register(this, this.#held, this);
+    const c = this.#config();
+    this.#inputs = c[CFG.SIZES];
+    this.#classes = c[CFG.SIZES + c[CFG.N_SIZES] - 1];
+    try {
+      this.#reserve(c[CFG.BATCH_SIZE]);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  #live(fn) {
+    if (!this.#ptr) throw new Error(`${fn}: network disposed`);
+    return this.#w;
+  }
+
+  #config() {
+    const w = this.#w;
+    const p = w.malloc(CFG.LEN * 8, 'the config');
+    try {
+      w.check(w.M._config(this.#ptr, p), 'config');
+      return w.f64.slice(p >> 3, (p >> 3) + CFG.LEN);
+    } finally {
+      w.free(p);
+    }
+  }
+
+  /** Grows the scratch block to hold `rows` samples (a whole step or predict). */
+  #reserve(rows) {
+    if (rows <= this.#rows) return;
+    const w = this.#w;
+    const xBytes = rows * this.#inputs * 4;
+    const pBytes = rows * this.#classes * 4;
+    const block = w.malloc(xBytes + pBytes + rows, 'the network scratch');
+    w.free(this.#held.scratch);
+    this.#held.scratch = block;
+    this.#rows = rows;
+    this.#x = block;
+    this.#probs = block + xBytes;
+    this.#labels = block + xBytes + pBytes;
+  }
+
+  /** Copies images (checked) to heap address p (4-byte aligned). */
+  #copyImages(images, float, p) {
+    if (float) this.#w.f32.set(images, p >> 2);
+    else this.#w.u8.set(images, p);
+  }
+
+  /** Input size (pixels per image). */
+  get inputs() { return this.#inputs; }
+  /** Output size (classes); labels must be below it. */
+  get classes() { return this.#classes; }
+  /** Updates made so far. */
+  get steps() { return this.#ptr ? this.#w.M._steps(this.#ptr) : 0; }
+  /** True once dispose() has run. */
+  get disposed() { return !this.#ptr; }
+  /** The network's options, defaults filled in. */
+  get options() {
+    this.#live('options');
+    return optionsFromConfig(this.#config());
+  }
+
+  /**
+   * Changes the learning rate, mini-batch size and/or optimizer of later
+   * training. A new optimizer starts from fresh state (no velocity or
+   * moments), as after loadNetwork; the weights are kept.
+   */
+  setOptions(options) {
+    const w = this.#live('setOptions');
+    const o = optionsObject(options, 'setOptions', SET_OPTIONS);
+    if (o.learningRate !== undefined) number(o.learningRate, 'learningRate', 1e-12, 100);
+    if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
+    const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', OPTIMIZERS);
+    if (optimizer >= 0 && optimizer !== this.#config()[CFG.OPTIMIZER]) {
+      w.check(w.M._with_optimizer(this.#ptr, optimizer, w.slots), 'setOptions: optimizer');
+      const fresh = w.u32[w.slots >> 2];
+      w.M._destroy(this.#ptr);
+      this.#ptr = this.#held.ptr = fresh;
+    }
+    if (o.batchSize !== undefined) w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
+    if (o.learningRate !== undefined) w.check(w.M._set_learning_rate(this.#ptr, o.learningRate), 'setOptions: learningRate');
+  }
+
+  /**
+   * Trains `epochs` passes over the samples, each in a fresh order from the
+   * network's seeded RNG (shuffle: false keeps the given order). onProgress
+   * runs after every ~1024 samples. Returns the last epoch's mean loss, the
+   * samples trained and the seconds taken.
+   */
+  train(images, labels, options) {
+    const w = this.#live('train');
+    const { n, float } = checkImages(images, this.#inputs, 'train');
+    checkLabels(labels, n, this.#classes, 'train');
+    const o = optionsObject(options, 'train', TRAIN_OPTIONS);
+    const epochs = o.epochs === undefined ? 1 : integer(o.epochs, 'epochs', 1, 1e6);
+    if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`train: onProgress must be a function, got ${describe(o.onProgress)}`);
+    if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`train: shuffle must be a boolean, got ${describe(o.shuffle)}`);
+    const shuffle = o.shuffle ?? true;
+
+    const t0 = now();
+    const xBytes = images.length * (float ? 4 : 1);
+    const block = w.malloc(xBytes + n * 4 + n + 8, 'the training set');
+    const x = block;                     // images, n * inputs
+    const order = block + xBytes;        // n int32
+    const y = order + n * 4;             // n labels
+    try {
+      this.#copyImages(images, float, x);
+      w.u8.set(labels, y);
+      const batch = this.options.batchSize;
+      const chunk = Math.max(1, Math.round(PROGRESS_SAMPLES / batch)) * batch;
+      let samples = 0;
+      let loss = NaN;
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        this.#live('train');
+        if (shuffle) w.check(w.M._shuffle(this.#ptr, order, n), 'train: shuffle');
+        let sum = 0;
+        for (let at = 0; at < n; at += chunk) {
+          const count = Math.min(chunk, n - at);
+          this.#live('train');      // onProgress may have disposed it
+          const u8 = float ? 0 : x;
+          const f32 = float ? x : 0;
+          w.check(w.M._train(this.#ptr, u8, f32, y, n, shuffle ? order : 0, at, count, w.slots),
+            `train: epoch ${epoch}, samples ${at}..${at + count}`);
+          sum += w.f64[w.slots >> 3];
+          samples += count;
+          o.onProgress?.({ epoch, epochs, seen: at + count, total: n, samples, loss: sum / (at + count), seconds: (now() - t0) / 1000 });
+        }
+        loss = sum / n;
+      }
+      return { loss, samples, seconds: (now() - t0) / 1000 };
+    } finally {
+      w.free(block);
+    }
+  }
+
+  /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */
+  step(images, labels) {
+    const w = this.#live('step');
+    const { n, float } = checkImages(images, this.#inputs, 'step', MAX_BATCH);
+    checkLabels(labels, n, this.#classes, 'step');
+    this.#reserve(n);
+    this.#copyImages(images, float, this.#x);
+    w.u8.set(labels, this.#labels);
+    w.check(w.M._step(this.#ptr, float ? 0 : this.#x, float ? this.#x : 0, this.#labels, n, w.slots), 'step');
+    return w.f32[w.slots >> 2];
+  }
+
+  /**
+   * Class probabilities: Float32Array(classes) for one image, or
+   * (n * classes) row after row for n images.
+   */
+  predict(images) {
+    const w = this.#live('predict');
+    const { n, float } = checkImages(images, this.#inputs, 'predict');
+    const own = n <= this.#rows;
+    const k = this.#classes;
+    const block = own ? 0 : w.malloc(images.length * 4 + n * k * 4, 'the images to predict');
+    const x = own ? this.#x : block;
+    const probs = own ? this.#probs : block + images.length * 4;
+    try {
+      this.#copyImages(images, float, x);
+      w.check(w.M._predict(this.#ptr, float ? 0 : x, float ? x : 0, n, probs), 'predict');
+      return w.f32.slice(probs >> 2, (probs >> 2) + n * k);
+    } finally {
+      w.free(block);
+    }
+  }
+
+  /** Accuracy (0..1), mean loss and confusion[label][predicted] counts. */
+  evaluate(images, labels) {
+    const w = this.#live('evaluate');
+    const { n, float } = checkImages(images, this.#inputs, 'evaluate');
+    checkLabels(labels, n, this.#classes, 'evaluate');
+    const k = this.#classes;
+    const xBytes = images.length * (float ? 4 : 1);
+    const confAt = align8(xBytes);
+    const yAt = confAt + k * k * 4;
+    const block = w.malloc(yAt + n + 8, 'the evaluation set');
+    try {
+      this.#copyImages(images, float, block);
+      w.u8.set(labels, block + yAt);
+      w.u8.fill(0, block + confAt, block + yAt);
+      const correct = w.slots, loss = w.slots + 8;
+      w.check(w.M._evaluate(this.#ptr, float ? 0 : block, float ? block : 0, block + yAt, n, correct, loss, block + confAt), 'evaluate');
+      const conf = (block + confAt) >> 2;
+      const c = w.u32.slice(conf, conf + k * k);
+      return {
+        accuracy: w.i32[correct >> 2] / n,
+        loss: w.f64[loss >> 3] / n,
+        confusion: Array.from({ length: k }, (_, i) => Array.from(c.subarray(i * k, i * k + k))),
+      };
+    } finally {
+      w.free(block);
+    }
+  }
+
+  /** The model file (csrc/model.h): weights, options and counters. */
+  save() {
+    const w = this.#live('save');
+    const size = w.M._save_size(this.#ptr);
+    const buf = w.malloc(size, 'the model file');
+    try {
+      w.check(w.M._save(this.#ptr, buf, size, w.slots), 'save');
+      const written = w.u32[w.slots >> 2];
+      return w.u8.slice(buf, buf + written);
+    } finally {
+      w.free(buf);
+    }
+  }
+
+  /** A copy of the flat parameter buffer (per layer: W[out][in], then biases). */
+  parameters() {
+    const w = this.#live('parameters');
+    const p = w.M._params(this.#ptr, w.slots);
+    if (!p) throw new Error('parameters: no parameter buffer');
+    return w.f32.slice(p >> 2, (p >> 2) + w.u32[w.slots >> 2]);
+  }
+
+  /** Frees the network; later calls throw. Safe to call twice. */
+  dispose() {
+    if (!this.#ptr) return;
+    registry?.unregister(this);
+    this.#w.M._destroy(this.#ptr);
+    this.#w.free(this.#held.scratch);
+    this.#ptr = 0;
+    this.#held.scratch = 0;
+    this.#rows = 0;
+  }
+}
+
+const align8 = (v) => (v + 7) & ~7;
+const now = () => (globalThis.performance?.now() ?? Date.now());
+
+/**
+ * A new network, weights drawn from the seed. Options default to the
+ * classic 784-128-64-10 sigmoid network, SGD, learning rate 0.1, batch 32,
+ * seed 1 (nn_config_default).
+ */
+export async function createNetwork(options) {
+  const cfg = configFromOptions(options, 'createNetwork');
+  const w = await init();
+  const p = w.malloc(CFG.LEN * 8, 'the config');
+  let ptr;
+  try {
+    w.f64.set(cfg, p >> 3);
+    w.check(w.M._create(p, w.slots), 'createNetwork');
+    ptr = w.u32[w.slots >> 2];
+  } finally {
+    w.free(p);
+  }
+  return new Network(token, w, ptr);
+}
+
+/** A network from a model file written by save() or by mnist-train --save. */
+export async function loadNetwork(bytes) {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (tag(bytes) !== 'Uint8Array') throw new TypeError(`loadNetwork: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+  if (bytes.length === 0) throw new RangeError('loadNetwork: bytes is empty');
+  const w = await init();
+  const buf = w.copyIn(bytes, 'the model file');
+  let ptr;
+  try {
+    w.check(w.M._load(buf, bytes.length, w.slots), 'loadNetwork');
+    ptr = w.u32[w.slots >> 2];
+  } finally {
+    w.free(buf);
+  }
+  return new Network(token, w, ptr);
+}
+
+/** Bytes of wasm heap in use (malloc'd, not freed): for leak checks. */
+export async function heapUsed() {
+  const w = await init();
+  return w.M._heap_used();
+}
