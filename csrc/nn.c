@@ -333,6 +333,13 @@ static nn_status check_data(const nn_net *net, const nn_data *d, int need_labels
   return NN_OK;
 }
 
+/* x - x is 0 for finite x and NaN otherwise; an integer OR vectorises. */
+static int all_finite(const float *x, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) bad |= (x[i] - x[i] != 0.0f);
+  return !bad;
+}
+
 /* Checks the rows that a call will use before it changes anything: labels
  * below n_out, float pixels finite, order entries in range. */
 static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *order, int start, int count) {
@@ -341,12 +348,7 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
     int r = order ? order[j] : j;
     if (r < 0 || r >= d->n) return NN_ERR_ARG;
     if (d->labels && d->labels[r] >= k) return NN_ERR_ARG;
-    if (d->f32) {
-      const float *x = d->f32 + (size_t)r * n_in;
-      int bad = 0;
-      for (int i = 0; i < n_in; i++) bad |= (x[i] - x[i] != 0.0f);
-      if (bad) return NN_ERR_ARG;
-    }
+    if (d->f32 && !all_finite(d->f32 + (size_t)r * n_in, (size_t)n_in)) return NN_ERR_ARG;
   }
   return NN_OK;
 }
@@ -454,6 +456,8 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
     const int rows = in.n - at < net->cap ? in.n - at : net->cap;
     gather(net, &in, NULL, at, rows);
     forward(net, rows, NULL);
+    /* finite weights can still overflow the logits: say so, never return NaN */
+    if (!all_finite(net->act[net->n_layers], (size_t)rows * k)) return NN_ERR_DIVERGED;
     memcpy(probs + (size_t)at * k, net->act[net->n_layers], (size_t)rows * k * sizeof *probs);
   }
   return NN_OK;
@@ -471,6 +475,8 @@ nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
     const int rows = data->n - at < net->cap ? data->n - at : net->cap;
     gather(net, data, NULL, at, rows);
     forward(net, rows, net->labels);
+    if (!all_finite(net->act[net->n_layers], (size_t)rows * k) || !all_finite(net->loss, (size_t)rows))
+      return NN_ERR_DIVERGED;
     for (int b = 0; b < rows; b++) {
       const float *p = net->act[net->n_layers] + (size_t)b * k;
       int best = 0;

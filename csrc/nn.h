@@ -97,11 +97,13 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n);
 nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
                    int start, int count, double *loss_sum);
 
-/* Class probabilities of n samples: probs is (n, n_out). */
+/* Class probabilities of n samples: probs is (n, n_out). NN_ERR_DIVERGED if
+ * the weights overflow the outputs (contents of probs then unspecified). */
 nn_status nn_predict(nn_net *net, const nn_data *data, float *probs);
 
 /* Forward only: *correct, *loss_sum (either may be NULL) and, if confusion is
- * not NULL, confusion[label * n_out + predicted] += 1 for each sample. */
+ * not NULL, confusion[label * n_out + predicted] += 1 for each sample.
+ * NN_ERR_DIVERGED if an output or a loss is not finite. */
 nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
                       double *loss_sum, uint32_t *confusion);
 

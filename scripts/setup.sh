@@ -24,6 +24,9 @@ need zlib1g-dev test -f /usr/include/zlib.h
 need emscripten has emcc
 need node-acorn test -d /usr/share/nodejs/acorn
 need chromium has chromium
+need clang has clang                                   # the fuzz preset
+need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a'   # libFuzzer runtime
+need valgrind has valgrind
 need dataset-fashion-mnist test -d /usr/share/datasets/fashion-mnist
 
 node_ok=1

@@ -2,9 +2,11 @@
 // `npm test`: builds what is missing, then runs every suite this machine can
 // run and prints one total, `N passed, N failed`, as its last line.
 //   C tests (ctest)          native, then native-asan (ASan + UBSan)
+//   fuzz (libFuzzer)         scripts/fuzz.sh: each target for FUZZ_SECONDS (CI=true: 60, else 10)
+//   valgrind (memcheck)      scripts/valgrind.sh: each C test executable
 //   Node tests (uvu)         tests/*.test.js against the built wasm
 //   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
-// Usage: node scripts/test.js [--only c|asan|node|browser ...]
+// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|browser ...]
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,14 @@ function countUvu(name, { status, out }) {
   tally(name, Number(passed[1]), Number(total[1]) - Number(passed[1]) - Number(skipped?.[1] ?? 0), status);
 }
 
+// fuzz.sh, valgrind.sh: one line per target, "fuzz fuzz_idx: ok, ..." or
+// "valgrind test_nn: FAILED: ..."; none at all counts as a failure.
+function countTargets(name, prefix, { status, out }) {
+  let passed = 0, failed = 0;
+  for (const m of out.matchAll(new RegExp(`^${prefix} \\S+: (ok|FAILED)`, 'gm'))) m[1] === 'ok' ? passed++ : failed++;
+  tally(name, passed, passed + failed ? failed : 1, status);
+}
+
 // A suite that exits non-zero counts at least one failure, whatever it printed.
 function tally(name, passed, failed, status) {
   if (status !== 0 && failed === 0) failed = 1;
@@ -68,6 +78,11 @@ if (wanted('asan')) {
   if (build('native-asan')) countCtest('C tests (ASan+UBSan)', run('ctest', ['--preset', 'native-asan']));
   else tally('C tests (ASan+UBSan): build', 0, 1, 1);
 }
+if (wanted('fuzz')) {
+  const seconds = process.env.FUZZ_SECONDS || (process.env.CI === 'true' ? '60' : '10');
+  countTargets('fuzz (libFuzzer)', 'fuzz', run('bash', ['scripts/fuzz.sh'], { FUZZ_SECONDS: seconds }));
+}
+if (wanted('valgrind')) countTargets('valgrind (memcheck)', 'valgrind', run('bash', ['scripts/valgrind.sh']));
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
 if (wanted('node')) countUvu('Node tests', run('node', [uvu, 'tests', '\\.test\\.js$', '-i', 'browser']));
 if (wanted('browser')) countUvu('browser tests', run('node', [uvu, 'tests/browser', '\\.test\\.js$']));

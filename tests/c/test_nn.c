@@ -377,6 +377,13 @@ static void test_divergence(const digits *train) {
   memcpy(before, p, n * sizeof(float));
   CHECK_EQ(nn_step(net, &data, NULL), NN_ERR_DIVERGED);
   CHECK(memcmp(before, p, n * sizeof(float)) == 0, "weights changed by a diverged step");
+  /* finite weights whose logits overflow: predict and evaluate say so */
+  p[5] = 0.0f;
+  for (size_t i = net->w_off[2]; i < net->w_off[2] + 64; i++) p[i] = 3e38f;
+  float probs[10 * 4];
+  nn_data four = {train->x, NULL, train->y, 4};
+  CHECK_EQ(nn_predict(net, &four, probs), NN_ERR_DIVERGED);
+  CHECK_EQ(nn_evaluate(net, &four, NULL, NULL, NULL), NN_ERR_DIVERGED);
   nn_free(net);
   /* relu: three good batches, then one whose huge (finite) pixels overflow
    * the activations to inf and the loss to NaN: the whole call is undone */
