@@ -11,10 +11,10 @@
 // While it downloads and trains it keeps a progress line on stderr (when
 // stderr is a terminal). Every failure ends in one stderr line
 // `mnist-wasm: <reason>` and exit status 2 (bad command line) or 1.
-import { readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { readFile, writeFile, stat, access } from 'node:fs/promises';
+import { existsSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { createNetwork, loadNetwork, fetchIdx } from '../web/lib/index.js';
 
@@ -52,8 +52,9 @@ test image N of --data.
   --invert            predict: the image has dark ink on a light background
   --help              show this help and exit
 
-Options also take the form --name=value. Exit status: 0 on success, 2 for a bad
-command line, 1 for any other error (one line on stderr).`;
+Options also take the form --name=value. A download that sends nothing for 60 s
+fails (MNIST_WASM_TIMEOUT=ms changes that). Exit status: 0 on success, 2 for a
+bad command line, 1 for any other error (one line on stderr).`;
 
 const VALUED = ['--data', '--epochs', '--batch', '--lr', '--optimizer', '--layers', '--activation', '--seed', '--save', '--load', '--image', '--index'];
 const FLAGS = ['--invert'];
@@ -147,6 +148,18 @@ const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
 // ---- data ----------------------------------------------------------------------
 
+// Every download of this run: aborted as soon as anything fails, so that
+// a sibling download cannot keep the process alive after the error line.
+const downloads = new AbortController();
+
+/** Idle timeout of a download (no byte for this long), MNIST_WASM_TIMEOUT ms or 60 s. */
+function idleTimeout() {
+  const v = process.env.MNIST_WASM_TIMEOUT;
+  if (v === undefined || v === '') return 60000;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 2 ** 31 - 1) throw new UsageError(`MNIST_WASM_TIMEOUT: expected milliseconds in 1..${2 ** 31 - 1}, got '${v}'`);
+  return Number(v);
+}
+
 const isUrl = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
 
 /** One IDX file from a folder (plain, else .gz) or a base URL (.gz, else plain). */
@@ -164,16 +177,28 @@ async function readIdx(data, name) {
   }
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i];
-    const label = src.protocol === 'file:' ? path.basename(src.pathname) : String(src);
+    const file = src.protocol === 'file:';
+    const label = file ? path.basename(fileURLToPath(src)) : String(src);
     try {
       const r = await fetchIdx(src, {
+        signal: downloads.signal,
+        timeout: idleTimeout(),
         onProgress: ({ received, total }) =>
           progress(`reading ${label}  ${total ? Math.floor((100 * received) / total) + '%  ' : ''}${mb(received)}`),
       });
       return r;
     } catch (e) {
       if (e.status === 404 && i + 1 < sources.length) continue;
-      throw new Error(`${label}: ${e.message.replace(/^fetchIdx: /, '')}`);
+      if (e instanceof UsageError || downloads.signal.aborted) throw e;
+      // "fetchIdx: <where>: reason" and "HTTP 500 ...: <url>" name the file once, as label
+      const where = file ? src.pathname : String(src);
+      let msg = e.message.replace(/^fetchIdx: /, '');
+      let named = false;
+      if (msg.startsWith(`${where}: `)) msg = msg.slice(where.length + 2);
+      else if (msg.endsWith(`: ${where}`)) msg = msg.slice(0, -where.length - 2);
+      else named = msg.includes(where);  // "cannot fetch <url>: ..."
+      msg = msg.replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
+      throw new Error(named ? msg : `${label}: ${msg}`);
     } finally {
       clearProgress();
     }
@@ -233,6 +258,18 @@ async function makeNetwork(o, opts) {
   for (const k of ['optimizer', 'learningRate', 'batchSize']) if (opts[k] !== undefined) set[k] = opts[k];
   net.setOptions(set);
   return net;
+}
+
+/** Fails before any training if --save FILE cannot be written (its folder is missing or read-only). */
+async function checkSavable(file) {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    await access(dir, fsConstants.W_OK);
+  } catch (e) {
+    const why = { ENOENT: `the folder ${dir} does not exist`, ENOTDIR: `${dir} is not a folder`, EACCES: `the folder ${dir} is not writable` }[e.code] ?? e.message;
+    throw new Error(`cannot create ${file}: ${why}`);
+  }
 }
 
 async function save(net, file) {
@@ -342,6 +379,7 @@ async function train(o) {
   if (!o.data) throw new UsageError('--data DIR_OR_URL is required (try --help)');
   const epochs = o.epochs === undefined ? 10 : integerArg('epochs', o.epochs, 0, 1000000);
   const opts = networkOptions(o);
+  if (o.save) await checkSavable(o.save);
   // The options are checked whole (createNetwork validates them) before any slow download.
   (await createNetwork(opts)).dispose();
   const [tr, te] = await Promise.all([readSet(o.data, 'train'), readSet(o.data, 'test')]);
@@ -358,8 +396,9 @@ async function train(o) {
       });
     } catch (err) {
       clearProgress();
+      // the weights are the last finite ones, but a diverged run is not saved
       if (err.code === 'NN_ERR_DIVERGED')
-        throw new Error(`epoch ${e}: the loss diverged (NaN or infinite); try a smaller --lr (now ${net.options.learningRate})`);
+        throw new Error(`epoch ${e}: ${err.message.replace(/^train: /, '').replace(/ in epoch \d+/, '')} (--lr is ${net.options.learningRate})`);
       throw new Error(`epoch ${e}: ${err.message.replace(/^train: /, '')}`);
     }
     clearProgress();
@@ -436,6 +475,7 @@ async function main() {
     await { train, evaluate, predict }[o.command](o);
     return 0;
   } catch (e) {
+    downloads.abort();
     clearProgress();
     const msg = String(e?.message ?? e).split('\n')[0];
     process.stderr.write(`mnist-wasm: ${msg}\n`);

@@ -18,14 +18,18 @@
  * nn_config_check is stricter). Below it, nothing can be read safely. */
 #define MODEL_MIN_SIZE (MODEL_FIXED + 4u * 2u + 4u * 2u)
 
-/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320). A bitwise loop:
- * no table to initialise (so no hidden global state, and no init race);
- * a model is a few hundred KB, so speed does not matter here. */
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), four bits at a
+ * time from a constant 16-entry table: 4x the bitwise loop's speed with no
+ * table to initialise (no hidden global state). */
 uint32_t model_crc32(const uint8_t *buf, size_t len) {
+  static const uint32_t nibble[16] = {
+      0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+      0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
   uint32_t c = 0xFFFFFFFFu;
   for (size_t i = 0; i < len; i++) {
     c ^= buf[i];
-    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    c = (c >> 4) ^ nibble[c & 15u];
+    c = (c >> 4) ^ nibble[c & 15u];
   }
   return c ^ 0xFFFFFFFFu;
 }

@@ -401,8 +401,9 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
   memcpy(net->backup, net->params, net->count * sizeof *net->params);
   float s = 0.0f;
   st = step_loaded(net, batch->n, &s);
-  if (st == NN_ERR_DIVERGED) {
+  if (st == NN_ERR_DIVERGED) {  /* an overflowing update may have reached the optimizer state too */
     memcpy(net->params, net->backup, net->count * sizeof *net->params);
+    optim_reset(&net->opt, net->count);
     return st;
   }
   if (mean_loss) *mean_loss = s / (float)batch->n;

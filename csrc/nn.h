@@ -83,7 +83,8 @@ uint64_t nn_rng_state(const nn_net *net);                  /* for the model file
 void nn_restore_counters(nn_net *net, uint64_t steps, uint64_t rng_state);
 
 /* One update on exactly this mini-batch (1..NN_MAX_BATCH rows); *mean_loss
- * may be NULL. On NN_ERR_DIVERGED the weights are unchanged. */
+ * may be NULL. On NN_ERR_DIVERGED the weights are unchanged and the
+ * optimizer state starts afresh. */
 nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss);
 
 /* Fills order[0..n) with a permutation drawn from the net's RNG. */

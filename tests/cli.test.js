@@ -1,6 +1,6 @@
 // The Node command (package bin): train, evaluate and predict take the
-// native CLI's options and print its lines, with the same numbers; errors
-// are one stderr line and a non-zero exit.
+// native CLI's options and print its lines, with the same numbers. Its
+// errors (one stderr line, exit 2 or 1) are the table in cli-errors.test.js.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
@@ -20,14 +20,6 @@ test.before(async () => {
   data = await defaultData();
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function oneErrorLine(r, status, re) {
-  assert.is(r.status, status, `exit status (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter(Boolean);
-  assert.is(lines.length, 1, `one stderr line, got: ${r.stderr}`);
-  assert.match(lines[0], /^mnist-wasm: /);
-  assert.match(lines[0], re);
-}
 
 test('train prints one line per epoch and saves a model', () => {
   const model = path.join(tmp, 'a.bin');
@@ -138,27 +130,6 @@ test('--data takes a base URL (local server)', async () => {
   } finally {
     server.close();
   }
-});
-
-test('errors: one stderr line, exit 2 for the command line, 1 otherwise', () => {
-  oneErrorLine(cli(), 2, /a command is required/);
-  oneErrorLine(cli('fit'), 2, /unknown command 'fit'/);
-  oneErrorLine(cli('train', '--data', dataDir, '--learning-rate', '1'), 2, /unknown option '--learning-rate'/);
-  oneErrorLine(cli('train'), 2, /--data DIR_OR_URL is required/);
-  oneErrorLine(cli('train', '--data', dataDir, '--lr', 'fast'), 2, /--lr: expected a finite number > 0, got 'fast'/);
-  oneErrorLine(cli('train', '--data', dataDir, '--epochs', '-1'), 2, /--epochs: expected an integer/);
-  oneErrorLine(cli('train', '--data', dataDir, '--layers', '784,0,10'), 2, /--layers/);
-  oneErrorLine(cli('train', '--data', dataDir, '--lr', '1000'), 2, /learningRate must be in/);
-  oneErrorLine(cli('train', '--data', dataDir, '--load', path.join(tmp, 'a.bin'), '--seed', '3'), 2, /--seed cannot be used with --load/);
-  oneErrorLine(cli('train', '--data', path.join(tmp, 'nowhere')), 1, /cannot open .*nowhere\/train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\): no such file/);
-  oneErrorLine(cli('train', '--data', dataDir, '--layers', '100,10', '--epochs', '1'), 1, /the first layer has 100 inputs but the images are 28x28 = 784 pixels/);
-  oneErrorLine(cli('train', '--data', dataDir, '--layers', '784,5', '--epochs', '1'), 1, /the last layer has 5 outputs but the labels go up to 9/);
-  writeFileSync(path.join(tmp, 'junk.bin'), 'junk that is not a model');
-  oneErrorLine(cli('evaluate', '--data', dataDir, '--load', path.join(tmp, 'junk.bin')), 1, /junk\.bin: not the expected file type/);
-  oneErrorLine(cli('evaluate', '--data', dataDir, '--load', path.join(tmp, 'missing.bin')), 1, /cannot open .*missing\.bin: no such file/);
-  oneErrorLine(cli('predict', '--load', path.join(tmp, 'a.bin')), 2, /exactly one of --image FILE or --index N/);
-  oneErrorLine(cli('predict', '--load', path.join(tmp, 'a.bin'), '--data', dataDir, '--index', '2000'), 1, /--index 2000: the test set has 2000 images/);
-  oneErrorLine(cli('predict', '--load', path.join(tmp, 'a.bin'), '--image', path.join(tmp, 'junk.bin')), 1, /not a PNG, a PGM or 784 raw bytes/);
 });
 
 test('--help lists the options with the C defaults', () => {

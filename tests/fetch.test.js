@@ -1,13 +1,17 @@
-// fetchIdx and streamIdx against a local HTTP server on 127.0.0.1: a whole
-// raw file, gzip, a slow chunked body, 404, truncated gzip, corrupt data and
-// abort; plus file: URLs in Node.
+// fetchIdx and streamIdx against a local HTTP server on 127.0.0.1 only: a
+// whole raw file, gzip, a slow chunked body; and every way a download goes
+// wrong: 404 and 500, a web page or JSON or nothing instead of IDX, a body
+// cut mid-way, a server that stalls before or during the body (the timeout
+// option), and abort at every point (before the response, mid-body, during
+// gunzip, between streamIdx updates). After each failure a retry in the same
+// process works and the wasm heap is back where it was. Plus file: URLs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { fetchIdx, streamIdx, parseIdx } from 'mnist-wasm';
+import { fetchIdx, streamIdx, parseIdx, heapUsed } from 'mnist-wasm';
 import { dataFile, dataDir, rejects, equalBytes } from './helpers/common.js';
 
 const gz = dataFile('t10k-images-idx3-ubyte');   // 2000 x 28 x 28
@@ -15,6 +19,7 @@ const raw = gunzipSync(gz);
 const labelsGz = dataFile('t10k-labels-idx1-ubyte');
 let server, base, expected;
 const closed = [];   // paths whose response the client abandoned
+let flaky = 'good';  // what /flaky does next: good, reset, error, html, stall
 
 function slowBody(res, bytes, { chunk = 4096, delay = 2, stopAt = Infinity, req }) {
   res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length
@@ -57,7 +62,31 @@ test.before(async () => {
         res.write(body.subarray(0, 100000), () => setTimeout(() => res.destroy(), 20));
         return;
       }
-      case '/not-idx': return send(Buffer.from('<!doctype html><title>hello</title>'), 'text/html');
+      case '/not-idx': return send(Buffer.from('<!doctype html><title>hello</title>'), 'text/html; charset=utf-8');
+      case '/json': return send(Buffer.from('{"error": "rate limited"}'), 'application/json');
+      case '/empty': return send(Buffer.alloc(0));
+      case '/error':
+        res.writeHead(500, { 'content-type': 'text/html' });
+        return res.end('<h1>Internal Server Error</h1>');
+      case '/silent': // accepts the request, never answers
+        req.on('close', () => closed.push(req.url));
+        return;
+      case '/cut-chunked': // chunked, then the connection drops
+      case '/cut-chunked.gz': {
+        const body = req.url.endsWith('.gz') ? gz : raw;
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(body.subarray(0, 150000), () => setTimeout(() => res.destroy(), 20));
+        return;
+      }
+      case '/flaky':
+        if (flaky === 'reset') {
+          res.writeHead(200, { 'content-length': gz.length });
+          return res.write(gz.subarray(0, 50000), () => setTimeout(() => res.destroy(), 20));
+        }
+        if (flaky === 'error') { res.writeHead(500); return res.end(); }
+        if (flaky === 'html') return send(Buffer.from('<html><body>Please log in</body></html>'), 'text/html');
+        if (flaky === 'stall') return slowBody(res, gz, { chunk: 20000, stopAt: 60000, req });
+        return send(gz);
       default:
         res.writeHead(404, { 'content-type': 'text/plain' });
         return res.end('not found');
@@ -151,11 +180,130 @@ test('truncated gzip rejects', async () => {
   assert.is(e.code, 'GZIP', 'a cut in the gzip trailer alone is caught too');
 });
 
-test('truncated or foreign raw data rejects with the C parser code', async () => {
-  let e = await rejects(() => fetchIdx(`${base}/truncated-raw`), Error, /fetchIdx: .*truncated-raw: data ended early/);
+test('truncated raw data rejects with the C parser code', async () => {
+  const e = await rejects(() => fetchIdx(`${base}/truncated-raw`), Error, /fetchIdx: .*truncated-raw: data ended early/);
   assert.is(e.code, 'NN_ERR_TRUNCATED');
-  e = await rejects(() => fetchIdx(`${base}/not-idx`), Error, /not the expected file type/);
+});
+
+/** The exact message and code a call rejects with. */
+async function failure(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  assert.unreachable('expected it to reject');
+}
+
+test('a web page, JSON or an empty body instead of IDX: "not an IDX file (got ...)"', async () => {
+  let e = await failure(() => fetchIdx(`${base}/not-idx`));
+  assert.is(e.message, `fetchIdx: ${base}/not-idx: not an IDX file (got text/html: "<!doctype html><title>hello</tit…")`);
   assert.is(e.code, 'NN_ERR_MAGIC');
+  e = await failure(async () => { for await (const u of streamIdx(`${base}/json`)) assert.unreachable(`an update: ${u}`); });
+  assert.is(e.message, `streamIdx: ${base}/json: not an IDX file (got application/json: "{\\"error\\": \\"rate limited\\"}")`);
+  e = await failure(() => fetchIdx(`${base}/empty`));
+  assert.is(e.message, `fetchIdx: ${base}/empty: empty (0 bytes), not an IDX file`);
+  assert.is(e.code, 'NN_ERR_TRUNCATED');
+});
+
+test('500 rejects with the status and the URL', async () => {
+  const e = await failure(() => fetchIdx(`${base}/error`));
+  assert.is(e.message, `fetchIdx: HTTP 500 Internal Server Error: ${base}/error`);
+  assert.is(e.status, 500);
+  const s = await failure(() => streamIdx(`${base}/error`).next());
+  assert.is(s.message, `streamIdx: HTTP 500 Internal Server Error: ${base}/error`);
+});
+
+test('a chunked body cut mid-way: a network error, also from streamIdx after updates', async () => {
+  for (const file of ['cut-chunked', 'cut-chunked.gz']) {
+    let updates = 0;
+    const e = await failure(async () => { for await (const u of streamIdx(`${base}/${file}`)) updates += u.ready > u.start; });
+    assert.match(e.message, new RegExp(`^streamIdx: ${base}/${file.replace('.', '\\.')}: the download failed after \\d+ bytes: `));
+    assert.is(e.code, 'NETWORK', file);
+    assert.ok(updates > 0, `${file}: samples arrived before the cut`);
+  }
+});
+
+test('timeout: a server that never answers, and one that stalls mid-body', async () => {
+  const heap = await heapUsed();
+  const t0 = Date.now();
+  let e = await failure(() => fetchIdx(`${base}/silent`, { timeout: 200 }));
+  assert.is(e.message, `fetchIdx: ${base}/silent: no response within 200 ms (the timeout option); gave up`);
+  assert.is(e.name, 'TimeoutError');
+  assert.is(e.code, 'TIMEOUT');
+  assert.ok(Date.now() - t0 < 2000, 'promptly');
+  e = await failure(() => fetchIdx(`${base}/stall/raw`, { timeout: 200 }));
+  assert.is(e.message, `fetchIdx: ${base}/stall/raw: no data for 200 ms after 100000 bytes (the timeout option); gave up`);
+  assert.is(e.code, 'TIMEOUT');
+  e = await failure(async () => { for await (const u of streamIdx(`${base}/stall/raw`, { timeout: 150 })) void u; });
+  assert.is(e.code, 'TIMEOUT');
+  await new Promise((ok) => setTimeout(ok, 50));
+  assert.ok(closed.includes('/silent') && closed.includes('/stall/raw'), 'the connections were closed');
+  assert.is(await heapUsed(), heap, 'nothing left in the heap');
+});
+
+test('timeout: a slow consumer of streamIdx is not a stalled server', async () => {
+  let buf = null, pauses = 0;
+  for await (const u of streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { timeout: 100 })) {
+    buf ??= new Uint8Array(u.count * u.sampleSize);
+    buf.set(u.samples, u.start * u.sampleSize);
+    if (pauses < 2 && u.ready > 500 * (pauses + 1)) { pauses++; await new Promise((ok) => setTimeout(ok, 300)); }
+  }
+  assert.is(pauses, 2);
+  assert.ok(equalBytes(buf, expected));
+});
+
+test('abort before the response, between streamIdx updates, during gunzip, and of a stream source', async () => {
+  const heap = await heapUsed();
+  // before the response: the server holds the request
+  const a = new AbortController();
+  setTimeout(() => a.abort(), 50);
+  let e = await failure(() => fetchIdx(`${base}/silent`, { signal: a.signal }));
+  assert.is(e.name, 'AbortError');
+  // between updates: the caller aborts while it holds one
+  const b = new AbortController();
+  e = await failure(async () => {
+    for await (const u of streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { signal: b.signal })) {
+      if (u.ready > 0) { b.abort(); await new Promise((ok) => setTimeout(ok, 20)); }
+    }
+  });
+  assert.is(e.name, 'AbortError');
+  // during gunzip: every compressed byte has arrived (one chunk), gunzip is under way
+  const c = new AbortController();
+  const reason = new Error('stop');
+  e = await failure(() => fetchIdx(new Response(gz), { signal: c.signal, onProgress: () => c.abort(reason) }));
+  assert.is(e, reason, "the caller's reason comes through");
+  const big = (await import('node:zlib')).gzipSync(raw); // parseIdx too: gunzip of a buffer in memory
+  const d = new AbortController();
+  const p = parseIdx(big, { signal: d.signal });
+  setImmediate(() => d.abort());
+  e = await failure(() => p);
+  assert.is(e.name, 'AbortError');
+  // a ReadableStream of one's own that never delivers
+  const f = new AbortController();
+  setTimeout(() => f.abort(), 30);
+  e = await failure(() => fetchIdx(new ReadableStream({ pull() { return new Promise(() => {}); } }), { signal: f.signal }));
+  assert.is(e.name, 'AbortError');
+  await new Promise((ok) => setTimeout(ok, 50));
+  assert.is(await heapUsed(), heap, 'nothing left in the heap');
+});
+
+test('after every kind of failure, a retry in the same process works', async () => {
+  const heap = await heapUsed();
+  const good = await fetchIdx(`${base}/flaky`);
+  assert.ok(equalBytes(good.data, expected));
+  const kinds = { reset: /the download failed after \d+ bytes/, error: /HTTP 500/, html: /not an IDX file \(got text\/html: "<html><body>Please log in<\/body>…"\)/, stall: /no data for 150 ms/, abort: /abort/i };
+  for (const [kind, re] of Object.entries(kinds)) {
+    flaky = kind === 'abort' ? 'stall' : kind;
+    const ctl = new AbortController();
+    if (kind === 'abort') setTimeout(() => ctl.abort(), 50);
+    const e = await failure(() => fetchIdx(`${base}/flaky`, { timeout: kind === 'abort' ? 5000 : 150, signal: ctl.signal }));
+    assert.match(e.message, re, `${kind}: ${e.message}`);
+    flaky = 'good';
+    const again = await fetchIdx(`${base}/flaky`, { timeout: 5000 });
+    assert.ok(equalBytes(again.data, expected), `${kind}: the retry gives the file`);
+    assert.is(await heapUsed(), heap, `${kind}: nothing left in the heap`);
+  }
 });
 
 test('abort: mid-download and before the start', async () => {

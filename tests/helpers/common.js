@@ -71,3 +71,67 @@ export async function rejects(fn, Class, re, label = '') {
 }
 
 export const equalBytes = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** An IDX file: 00 00 type ndims, big-endian dims, then the body. */
+export function idx(type, dims, body = []) {
+  const h = new Uint8Array(4 + 4 * dims.length);
+  h[2] = type;
+  h[3] = dims.length;
+  const v = new DataView(h.buffer);
+  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h);
+  out.set(body, h.length);
+  return out;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+/** CRC-32 (IEEE), as csrc/model.c computes it. */
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A copy of a model file (csrc/model.h layout) changed by edit(view, at)
+ * and given a valid CRC again, so that the loader must judge the fields.
+ * at: byte offsets of the fields for this file's layer count.
+ */
+export function patchModel(bytes, edit) {
+  const b = bytes.slice();
+  const v = new DataView(b.buffer);
+  const n = v.getUint32(12, true);
+  const after = 16 + 4 * n;
+  const at = { version: 4, length: 8, nSizes: 12, sizes: 16, activation: after, optimizer: after + 4, learningRate: after + 8, batchSize: after + 28, count: after + 60, params: after + 64 };
+  edit(v, at);
+  v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+  return b;
+}
+
+/** A full garbage collection (v8's gc, reached without --expose-gc on the command line). */
+export async function gc() {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const collect = vm.runInNewContext('gc');
+  collect();
+  await new Promise((ok) => setImmediate(ok)); // let FinalizationRegistry / WeakRef settle
+  collect();
+}
+
+/** An http server on 127.0.0.1 only (never another interface): { base, close, server }. */
+export async function loopbackServer(handler) {
+  const http = await import('node:http');
+  const server = http.createServer(handler);
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    server,
+    base: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+  };
+}

@@ -9,6 +9,36 @@ import { init, readUrl, httpError, describe, tag } from './wasm.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const CHUNK = 1 << 16; // bytes pushed to the parser per call when we choose
+const HEAD = 48;       // first bytes kept for error messages
+const TYPES = { 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+const MAX_BYTES = 512 * 2 ** 20; // IDX_MAX_BYTES of csrc/idx.h: the body size limit
+
+/**
+ * What the first bytes are, for "not an IDX file (...)": the Content-Type
+ * when the server named a text type, and the start of the text or bytes.
+ */
+function what(head, type) {
+  // no control bytes but tab, CR, LF (UTF-8 text passes too)
+  const printable = head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  const text = () => {
+    const t = new TextDecoder().decode(head).replace(/\s+/g, ' ').trim();
+    return JSON.stringify(t.length > 32 ? t.slice(0, 32) + '…' : t);
+  };
+  const bytes = () => Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const mime = type?.split(';')[0].trim().toLowerCase();
+  if (mime && /^text\/|html|json|xml/.test(mime)) return `got ${mime}${printable ? `: ${text()}` : ''}`;
+  if (printable) return `it is text: ${text()}`;
+  return `it starts with bytes ${bytes()}; an IDX file of bytes starts with 00 00 08`;
+}
+
+/** "the header claims 100000 x 100000 = 10000000000 bytes" from the first bytes. */
+function claims(head) {
+  const n = head[3] ?? 0;
+  if (head.length < 4 + 4 * n) return 'the header claims too much data';
+  const v = new DataView(head.buffer, head.byteOffset, head.length);
+  const dims = Array.from({ length: n }, (_, i) => v.getUint32(4 + 4 * i));
+  return `the header claims ${dims.join(' x ')} = ${dims.reduce((a, b) => a * b, 1)} bytes`;
+}
 
 function bytesArg(bytes, name) {
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
@@ -21,13 +51,20 @@ function signalArg(signal, fn) {
     throw new TypeError(`${fn}: signal must be an AbortSignal, got ${describe(signal)}`);
 }
 
+const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's limit
+
 function optionsArg(options, fn, known) {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
   for (const k of Object.keys(options)) if (!known.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${known.join(', ')})`);
   signalArg(options.signal, fn);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
+  const t = options.timeout;
+  if (t !== undefined) {
+    if (typeof t !== 'number') throw new TypeError(`${fn}: timeout must be a number of milliseconds, got ${describe(t)}`);
+    if (!(t >= 1 && (t <= MAX_TIMEOUT || t === Infinity))) throw new RangeError(`${fn}: timeout must be in 1..${MAX_TIMEOUT} ms (or Infinity), got ${t}`);
+  }
   return options;
 }
 
@@ -36,27 +73,92 @@ function abortError(signal) {
 }
 
 /**
+ * One download's cancellation: the caller's signal and the idle timeout
+ * folded into one AbortSignal that fetch, the file stream and our reads
+ * all obey. The idle timer runs only while we wait for the source (the
+ * response, or the next chunk), never while the caller holds a streamIdx
+ * update, so a slow consumer is not mistaken for a stalled server.
+ */
+class Watch {
+  constructor(user, timeout, fn) {
+    this.ctl = new AbortController();
+    this.signal = this.ctl.signal;
+    this.fn = fn;
+    this.timeout = timeout === Infinity ? undefined : timeout;
+    this.timer = null;
+    this.user = user;
+    this.onAbort = () => this.ctl.abort(abortError(user));
+    if (user?.aborted) this.onAbort();
+    else user?.addEventListener('abort', this.onAbort, { once: true });
+  }
+  /** Starts the idle timer; message(ms) says what did not come when it fires. */
+  arm(message) {
+    if (this.timeout === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const e = new Error(`${this.fn}: ${message(this.timeout)} (the timeout option); gave up`);
+      e.name = 'TimeoutError';
+      e.code = 'TIMEOUT';
+      this.ctl.abort(e);
+    }, this.timeout);
+  }
+  disarm() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+  /** Throws the abort reason (the caller's, or the timeout) if there is one. */
+  check() {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+  close() {
+    this.disarm();
+    this.user?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/**
  * One C parser for the life of a generator: push(Uint8Array) and the
  * parser's state. Frees itself in close(), which callers run in finally.
  */
 class Parser {
-  constructor(w, where) {
+  constructor(w, where, type = null) {
     this.w = w;
     this.where = where;
+    this.type = type;              // the Content-Type, for error messages
+    this.head = new Uint8Array(HEAD);
+    this.headLen = 0;              // first bytes pushed, for error messages
     this.buf = 0;
     w.check(w.M._idx_create(w.slots), `${where}: creating the IDX parser`);
     this.p = w.u32[w.slots >> 2];
   }
   push(bytes) {
     const { w } = this;
+    if (this.headLen < HEAD) {
+      const take = bytes.subarray(0, HEAD - this.headLen);
+      this.head.set(take, this.headLen);
+      this.headLen += take.length;
+    }
     for (let at = 0; at < bytes.length; at += CHUNK) {
       const part = bytes.subarray(at, at + CHUNK);
       if (!this.buf) this.buf = w.malloc(CHUNK, 'an IDX chunk');
       w.u8.set(part, this.buf);
-      w.check(w.M._idx_push(this.p, this.buf, part.length), this.where);
+      const status = w.M._idx_push(this.p, this.buf, part.length);
+      if (status) throw this.explain(w.error(status, this.where));
     }
   }
-  finish() { this.w.check(this.w.M._idx_finish(this.p), this.where); }
+  finish() {
+    const status = this.w.M._idx_finish(this.p);
+    if (status) throw this.explain(this.w.error(status, this.where));
+  }
+  /** C's message, or a clearer one where the first bytes tell more. */
+  explain(e) {
+    const head = this.head.subarray(0, this.headLen);
+    if (e.code === 'NN_ERR_MAGIC') e.message = `${this.where}: not an IDX file (${what(head, this.type)})`;
+    else if (e.code === 'NN_ERR_TYPE') e.message = `${this.where}: IDX element type 0x${head[2].toString(16).padStart(2, '0')}${TYPES[head[2]] ? ` (${TYPES[head[2]]})` : ''} is not supported; only unsigned bytes (0x08)`;
+    else if (e.code === 'NN_ERR_TRUNCATED' && head.length === 0) e.message = `${this.where}: empty (0 bytes), not an IDX file`;
+    else if (e.code === 'NN_ERR_LIMIT') e.message = `${this.where}: ${claims(head)}, over the limit of ${MAX_BYTES} bytes (512 MiB)`;
+    return e;
+  }
   get headerDone() { return this.w.M._idx_header_done(this.p) !== 0; }
   get dims() {
     const n = this.w.M._idx_ndims(this.p);
@@ -81,9 +183,15 @@ class Parser {
  * Bytes from a source as a ReadableStream plus the total size if known:
  * a URL (fetch; fs for file: URLs in Node), a Response or a ReadableStream.
  */
-async function open(source, signal, fn) {
+async function open(source, watch, fn) {
+  const { signal } = watch;
   if (typeof source === 'string' || source instanceof URL) {
-    const url = new URL(source, isNode ? undefined : globalThis.location?.href);
+    let url;
+    try {
+      url = new URL(source, isNode ? undefined : globalThis.location?.href);
+    } catch (e) {
+      throw new TypeError(`${fn}: not a valid URL: ${describe(String(source))}`, { cause: e });
+    }
     if (url.protocol === 'file:' && isNode) {
       const fs = await import('node:fs');
       const { Readable } = await import('node:stream');
@@ -96,12 +204,15 @@ async function open(source, signal, fn) {
       return { stream: Readable.toWeb(fs.createReadStream(url, { signal })), total: size, where: url.pathname };
     }
     let res;
+    watch.arm((ms) => `${url}: no response within ${ms} ms`);
     try {
       res = await fetch(url, { signal });
     } catch (e) {
-      if (signal?.aborted) throw abortError(signal);
+      watch.check();
       if (e?.name === 'AbortError') throw e;
       throw Object.assign(new Error(`${fn}: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+    } finally {
+      watch.disarm();
     }
     if (!res.ok) {
       res.body?.cancel().catch(() => {});
@@ -112,7 +223,11 @@ async function open(source, signal, fn) {
     return fromResponse(res, String(url));
   }
   if (typeof Response !== 'undefined' && source instanceof Response) {
-    if (!source.ok) throw httpError(source, source.url || 'response');
+    if (!source.ok) {
+      const e = httpError(source, source.url || 'response');
+      e.message = `${fn}: ${e.message}`;
+      throw e;
+    }
     return fromResponse(source, source.url || 'response');
   }
   if (source && typeof source.getReader === 'function') return { stream: source, total: null, where: 'stream' };
@@ -131,7 +246,7 @@ function fromResponse(res, where) {
   // when no transport encoding sits between it and the body we read.
   const len = res.headers.get('content-length');
   const total = len !== null && !res.headers.get('content-encoding') ? Number(len) : null;
-  return { stream: res.body, total: Number.isFinite(total) ? total : null, where };
+  return { stream: res.body, total: Number.isFinite(total) ? total : null, where, type: res.headers.get('content-type') };
 }
 
 /**
@@ -139,20 +254,28 @@ function fromResponse(res, where) {
  * onProgress, looks at the first two for the gzip magic and, if present,
  * pipes through DecompressionStream('gzip').
  */
-async function* decoded(stream, total, signal, onProgress, where) {
+async function* decoded(stream, total, watch, onProgress, where) {
   const raw = stream.getReader();
   let out = null;
   let received = 0;
+  // An abort ends a pending read at once, whatever the source (a
+  // ReadableStream of one's own does not know about our signal).
+  const cancel = () => raw.cancel(watch.signal.reason).catch(() => {});
+  watch.signal.addEventListener('abort', cancel, { once: true });
   const readRaw = async () => {
-    if (signal?.aborted) throw abortError(signal);
+    watch.check();
     let r;
+    watch.arm((ms) => `${where.replace(/^\w+: /, '')}: no data for ${ms} ms after ${received} bytes`);
     try {
       r = await raw.read();
     } catch (e) {
-      if (signal?.aborted) throw abortError(signal);
+      watch.check();
       if (e?.name === 'AbortError') throw e;
       throw Object.assign(new Error(`${where}: the download failed after ${received} bytes: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+    } finally {
+      watch.disarm();
     }
+    watch.check();
     if (!r.done) {
       if (!(r.value instanceof Uint8Array)) throw new TypeError(`${where}: the stream gave ${describe(r.value)}, not bytes`);
       received += r.value.length;
@@ -195,14 +318,16 @@ async function* decoded(stream, total, signal, onProgress, where) {
       try {
         r = await out.read();
       } catch (e) {
-        if (signal?.aborted) throw abortError(signal);
+        watch.check();
         if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
         throw Object.assign(new Error(`${where}: corrupt or truncated gzip data (${e?.message ?? e})`, { cause: e }), { code: 'GZIP' });
       }
+      watch.check();  // also between the chunks gunzip makes of one input chunk
       if (r.done) break;
       yield r.value;
     }
   } finally {
+    watch.signal.removeEventListener('abort', cancel);
     out?.cancel().catch(() => {});
     raw.cancel().catch(() => {});
   }
@@ -220,17 +345,20 @@ function concat(parts, len) {
  * whenever the header completes or whole samples arrive (with the new
  * samples copied out if copy is set). Ends after idx_finish succeeds.
  */
-async function* pump(source, { signal, onProgress } = {}, fn, copy) {
+async function* pump(source, { signal, onProgress, timeout } = {}, fn, copy, named = true) {
   if (signal?.aborted) throw abortError(signal);
   const w = await init();
-  const { stream, total, where } = await open(source, signal, fn);
-  const parser = new Parser(w, `${fn}: ${where}`);
-  let received = 0;
-  const progress = (p) => { received = p.received; onProgress?.(p); };
+  const watch = new Watch(signal, timeout, fn);
+  let parser = null;
   try {
+    const { stream, total, where, type } = await open(source, watch, fn);
+    const label = named ? `${fn}: ${where}` : fn;  // the start of every message
+    parser = new Parser(w, label, type);
+    let received = 0;
+    const progress = (p) => { received = p.received; onProgress?.(p); };
     let ready = 0;
     let header = false;
-    for await (const chunk of decoded(stream, total, signal, progress, where)) {
+    for await (const chunk of decoded(stream, total, watch, progress, label)) {
       parser.push(chunk);
       if (!header && !parser.headerDone) continue;
       const now = parser.ready;
@@ -239,11 +367,12 @@ async function* pump(source, { signal, onProgress } = {}, fn, copy) {
       yield update(parser, ready, now, received, total, copy);
       ready = now;
     }
-    if (signal?.aborted) throw abortError(signal);
+    watch.check();
     parser.finish();
     yield { ...update(parser, ready, ready, received, total, false), parser, done: true };
   } finally {
-    parser.close();
+    watch.close();
+    parser?.close();
   }
 }
 
@@ -277,7 +406,7 @@ export async function parseIdx(bytes, options) {
   const opts = optionsArg(options, 'parseIdx', ['signal']);
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
     const stream = new ReadableStream({ start(c) { c.enqueue(b.slice()); c.close(); } });
-    return collect(pump(stream, opts, 'parseIdx', false));
+    return collect(pump(stream, opts, 'parseIdx', false, false));
   }
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const w = await init();
@@ -300,7 +429,7 @@ export async function parseIdx(bytes, options) {
  * @returns {Promise<{dims: number[], data: Uint8Array}>}
  */
 export async function fetchIdx(url, options) {
-  const opts = optionsArg(options, 'fetchIdx', ['signal', 'onProgress']);
+  const opts = optionsArg(options, 'fetchIdx', ['signal', 'onProgress', 'timeout']);
   return collect(pump(url, opts, 'fetchIdx', false));
 }
 
@@ -319,7 +448,7 @@ export async function fetchIdx(url, options) {
  * abort throw from the loop. Breaking out of the loop cancels the download.
  */
 export async function* streamIdx(source, options) {
-  const opts = optionsArg(options, 'streamIdx', ['signal', 'onProgress']);
+  const opts = optionsArg(options, 'streamIdx', ['signal', 'onProgress', 'timeout']);
   for await (const u of pump(source, opts, 'streamIdx', true)) {
     if (u.done) return;
     yield u;

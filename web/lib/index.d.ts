@@ -7,8 +7,8 @@ export type Optimizer = 'sgd' | 'momentum' | 'adam';
 
 /**
  * Network options; anything left out takes the C default
- * (nn_config_default): 784-128-64-10, sigmoid, sgd, learningRate 0.1,
- * batchSize 32, seed 1, momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8.
+ * (nn_config_default): 784-128-64-10, sigmoid, sgd, learningRate 0.5,
+ * batchSize 8, seed 1, momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8.
  * Unknown names throw a TypeError; out-of-range values a RangeError.
  */
 export interface NetworkOptions {
@@ -121,13 +121,22 @@ export class Network {
    * Trains `epochs` passes over the samples in mini-batches of batchSize.
    * The samples are copied into the wasm heap once per call. Same seed,
    * data and options give bit-identical weights everywhere (also natively).
-   * If the loss diverges, throws an Error with code NN_ERR_DIVERGED and the
-   * weights stay as they were before the ~1024-sample chunk that diverged.
+   * If the loss becomes NaN or infinite, stops with an Error (code
+   * NN_ERR_DIVERGED, `step`, `epoch`): "train: training diverged at step N
+   * in epoch E (...); lower the learning rate". N counts the network's
+   * updates; the weights are those after update N-1, the last finite ones
+   * (net.steps is N-1), and the optimizer state starts afresh.
    */
   train(images: Images, labels: Labels, options?: TrainOptions): TrainResult;
-  /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */
+  /**
+   * One update on exactly this mini-batch (1..4096 samples); returns its
+   * mean loss. A diverging update throws as train() does and changes no weight.
+   */
   step(images: Images, labels: Labels): number;
-  /** Probabilities: Float32Array(classes) for one image, (n * classes) row by row for n. */
+  /**
+   * Probabilities: Float32Array(classes) for one image, (n * classes) row by
+   * row for n. Outputs that overflow throw (code NN_ERR_DIVERGED), never NaN.
+   */
   predict(images: Images): Float32Array;
   evaluate(images: Images, labels: Labels): Evaluation;
   /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
@@ -168,7 +177,15 @@ export interface IdxProgress {
 
 export interface FetchIdxOptions {
   onProgress?: (progress: IdxProgress) => void;
+  /** Aborts the download at any point: before the response, mid-body, during gunzip. */
   signal?: AbortSignal;
+  /**
+   * Idle timeout in ms (1..2^31-1, or Infinity; default none): reject with
+   * an Error (name "TimeoutError", code "TIMEOUT") when the response or the
+   * next chunk takes longer. Time a streamIdx caller spends between
+   * updates does not count.
+   */
+  timeout?: number;
 }
 
 /** What streamIdx yields: the header, then whole samples as they arrive. */
@@ -199,9 +216,12 @@ export function parseIdx(bytes: Uint8Array | ArrayBuffer, options?: { signal?: A
 /**
  * Streams an IDX file, gunzipping on the fly, through the C parser chunk by
  * chunk; resolves once it is complete and valid. Rejects on an HTTP error
- * (Error with `status`), a failed connection (code "NETWORK"), an abort (the
- * signal's reason, an AbortError by default), corrupt or truncated gzip
- * (code "GZIP") or IDX (code NN_ERR_...).
+ * (Error with `status`), a failed or dropped connection (code "NETWORK"),
+ * an abort (the signal's reason, an AbortError by default), the idle
+ * timeout (code "TIMEOUT"), corrupt or truncated gzip (code "GZIP") or IDX
+ * (code NN_ERR_...; a web page or other text says "not an IDX file (got
+ * text/html: ...)", code NN_ERR_MAGIC). Nothing is kept after a failure:
+ * a retry starts afresh.
  */
 export function fetchIdx(source: IdxSource, options?: FetchIdxOptions): Promise<Idx>;
 

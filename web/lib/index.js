@@ -134,6 +134,17 @@ function optionsFromConfig(c) {
   };
 }
 
+/** Whether a typed array is empty because its buffer was transferred away. */
+function detached(view) {
+  if (view.byteLength !== 0) return false;
+  try {
+    new Uint8Array(view.buffer); // throws for a detached buffer, in every engine
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Checks images against the input size: { n, float }. */
 function checkImages(images, inputs, fn, max = Infinity) {
   const t = tag(images);
@@ -141,6 +152,7 @@ function checkImages(images, inputs, fn, max = Infinity) {
   if (!float && t !== 'Uint8Array' && t !== 'Uint8ClampedArray')
     throw new TypeError(`${fn}: images must be a Uint8Array of n*${inputs} pixels (0..255) or a Float32Array (0..1), got ${describe(images)}`);
   const len = images.length;
+  if (len === 0 && detached(images)) throw new TypeError(`${fn}: images is empty because its buffer was transferred (detached), e.g. by postMessage`);
   if (len === 0 || len % inputs !== 0)
     throw new RangeError(`${fn}: images.length ${len} is not a positive multiple of ${inputs} (the pixels of one image)`);
   const n = len / inputs;
@@ -155,6 +167,7 @@ function checkImages(images, inputs, fn, max = Infinity) {
 
 function checkLabels(labels, n, classes, fn) {
   if (tag(labels) !== 'Uint8Array') throw new TypeError(`${fn}: labels must be a Uint8Array, got ${describe(labels)}`);
+  if (labels.length === 0 && detached(labels)) throw new TypeError(`${fn}: labels is empty because its buffer was transferred (detached), e.g. by postMessage`);
   if (labels.length !== n) throw new RangeError(`${fn}: labels.length ${labels.length} does not match the ${n} images`);
   for (let i = 0; i < n; i++) {
     if (labels[i] >= classes) throw new RangeError(`${fn}: labels[${i}] is ${labels[i]}; labels must be below ${classes} (the output size)`);
@@ -177,6 +190,7 @@ export class Network {
   #held;          // what the registry frees: { w, ptr, scratch }
   #inputs;
   #classes;
+  #batch;         // the mini-batch size of train(), as C has it
   #rows = 0;      // scratch capacity in samples
   #x = 0;         // scratch: rows * inputs floats (or bytes)
   #labels = 0;    // scratch: rows bytes
@@ -191,6 +205,7 @@ export class Network {
     const c = this.#config();
     this.#inputs = c[CFG.SIZES];
     this.#classes = c[CFG.SIZES + c[CFG.N_SIZES] - 1];
+    this.#batch = c[CFG.BATCH_SIZE];
     try {
       this.#reserve(c[CFG.BATCH_SIZE]);
     } catch (e) {
@@ -230,6 +245,38 @@ export class Network {
     this.#labels = block + xBytes + pBytes;
   }
 
+  /** Replaces the C network by a copy with this optimizer (fresh state). */
+  #swap(optimizer, context) {
+    const w = this.#w;
+    w.check(w.M._with_optimizer(this.#ptr, optimizer, w.slots), context);
+    const fresh = w.u32[w.slots >> 2];
+    w.M._destroy(this.#ptr);
+    this.#ptr = this.#held.ptr = fresh;
+  }
+
+  #batchSize() { return this.#batch; }
+
+  /**
+   * The Error for a chunk of train() whose loss diverged. C has put the
+   * weights back to the chunk's start (and reset the optimizer state); this
+   * replays the chunk one mini-batch per call to find the update that
+   * diverges, so the weights end at the last finite state and the message
+   * names the step. For SGD the replay is the same computation, so it
+   * stops at the same step. Momentum and Adam replay from fresh optimizer
+   * state and may get through the chunk; the message then names the range.
+   */
+  #diverged(u8, f32, y, n, ord, at, count, batch, epoch) {
+    const w = this.#w;
+    const first = this.steps + 1;
+    for (let b = at; b < at + count; b += batch) {
+      const rows = Math.min(batch, at + count - b);
+      const status = w.M._train(this.#ptr, u8, f32, y, n, ord, b, rows, 0);
+      if (status === w.DIVERGED) return divergedError('train', this.steps + 1, epoch);
+      w.check(status, `train: epoch ${epoch}, samples ${b}..${b + rows}`);
+    }
+    return divergedError('train', `${first}..${this.steps}`, epoch);
+  }
+
   /** Copies images (checked) to heap address p (4-byte aligned). */
   #copyImages(images, float, p) {
     if (float) this.#w.f32.set(images, p >> 2);
@@ -261,13 +308,11 @@ export class Network {
     if (o.learningRate !== undefined) number(o.learningRate, 'learningRate', 1e-12, 100);
     if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
     const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', OPTIMIZERS);
-    if (optimizer >= 0 && optimizer !== this.#config()[CFG.OPTIMIZER]) {
-      w.check(w.M._with_optimizer(this.#ptr, optimizer, w.slots), 'setOptions: optimizer');
-      const fresh = w.u32[w.slots >> 2];
-      w.M._destroy(this.#ptr);
-      this.#ptr = this.#held.ptr = fresh;
+    if (optimizer >= 0 && optimizer !== this.#config()[CFG.OPTIMIZER]) this.#swap(optimizer, 'setOptions: optimizer');
+    if (o.batchSize !== undefined) {
+      w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
+      this.#batch = o.batchSize;
     }
-    if (o.batchSize !== undefined) w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
     if (o.learningRate !== undefined) w.check(w.M._set_learning_rate(this.#ptr, o.learningRate), 'setOptions: learningRate');
   }
 
@@ -288,6 +333,7 @@ export class Network {
     const shuffle = o.shuffle ?? true;
 
     const t0 = now();
+    let chunk = 0;
     const xBytes = images.length * (float ? 4 : 1);
     const block = w.malloc(xBytes + n * 4 + n + 8, 'the training set');
     const x = block;                     // images, n * inputs
@@ -296,8 +342,9 @@ export class Network {
     try {
       this.#copyImages(images, float, x);
       w.u8.set(labels, y);
-      const batch = this.options.batchSize;
-      const chunk = Math.max(1, Math.round(PROGRESS_SAMPLES / batch)) * batch;
+      const u8 = float ? 0 : x;
+      const f32 = float ? x : 0;
+      const ord = shuffle ? order : 0;
       let samples = 0;
       let loss = NaN;
       for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -305,12 +352,14 @@ export class Network {
         if (shuffle) w.check(w.M._shuffle(this.#ptr, order, n), 'train: shuffle');
         let sum = 0;
         for (let at = 0; at < n; at += chunk) {
-          const count = Math.min(chunk, n - at);
           this.#live('train');      // onProgress may have disposed it
-          const u8 = float ? 0 : x;
-          const f32 = float ? x : 0;
-          w.check(w.M._train(this.#ptr, u8, f32, y, n, shuffle ? order : 0, at, count, w.slots),
-            `train: epoch ${epoch}, samples ${at}..${at + count}`);
+          // read again each time: onProgress may have changed the batch size
+          const batch = this.#batchSize();
+          chunk = Math.max(1, Math.round(PROGRESS_SAMPLES / batch)) * batch;
+          const count = Math.min(chunk, n - at);
+          const status = w.M._train(this.#ptr, u8, f32, y, n, ord, at, count, w.slots);
+          if (status === w.DIVERGED) throw this.#diverged(u8, f32, y, n, ord, at, count, batch, epoch);
+          w.check(status, `train: epoch ${epoch}, samples ${at}..${at + count}`);
           sum += w.f64[w.slots >> 3];
           samples += count;
           o.onProgress?.({ epoch, epochs, seen: at + count, total: n, samples, loss: sum / (at + count), seconds: (now() - t0) / 1000 });
@@ -331,7 +380,10 @@ export class Network {
     this.#reserve(n);
     this.#copyImages(images, float, this.#x);
     w.u8.set(labels, this.#labels);
-    w.check(w.M._step(this.#ptr, float ? 0 : this.#x, float ? this.#x : 0, this.#labels, n, w.slots), 'step');
+    const status = w.M._step(this.#ptr, float ? 0 : this.#x, float ? this.#x : 0, this.#labels, n, w.slots);
+    // C keeps the weights and starts the optimizer state afresh
+    if (status === w.DIVERGED) throw divergedError('step', this.steps + 1);
+    w.check(status, 'step');
     return w.f32[w.slots >> 2];
   }
 
@@ -349,7 +401,9 @@ export class Network {
     const probs = own ? this.#probs : block + images.length * 4;
     try {
       this.#copyImages(images, float, x);
-      w.check(w.M._predict(this.#ptr, float ? 0 : x, float ? x : 0, n, probs), 'predict');
+      const status = w.M._predict(this.#ptr, float ? 0 : x, float ? x : 0, n, probs);
+      if (status === w.DIVERGED) throw overflowError('predict');
+      w.check(status, 'predict');
       return w.f32.slice(probs >> 2, (probs >> 2) + n * k);
     } finally {
       w.free(block);
@@ -371,7 +425,9 @@ export class Network {
       w.u8.set(labels, block + yAt);
       w.u8.fill(0, block + confAt, block + yAt);
       const correct = w.slots, loss = w.slots + 8;
-      w.check(w.M._evaluate(this.#ptr, float ? 0 : block, float ? block : 0, block + yAt, n, correct, loss, block + confAt), 'evaluate');
+      const status = w.M._evaluate(this.#ptr, float ? 0 : block, float ? block : 0, block + yAt, n, correct, loss, block + confAt);
+      if (status === w.DIVERGED) throw overflowError('evaluate');
+      w.check(status, 'evaluate');
       const conf = (block + confAt) >> 2;
       const c = w.u32.slice(conf, conf + k * k);
       return {
@@ -418,12 +474,45 @@ export class Network {
   }
 }
 
+/**
+ * "train: training diverged at step 151 in epoch 2 (...); lower the
+ * learning rate". step is the network's update count at the failure (a
+ * number, or "a..b" when only the range is known); net.steps is one less.
+ */
+function divergedError(fn, step, epoch) {
+  const where = typeof step === 'number' ? `at step ${step}` : `within steps ${step}`;
+  const e = new Error(`${fn}: training diverged ${where}${epoch ? ` in epoch ${epoch}` : ''} (the loss became NaN or infinite); lower the learning rate`);
+  e.code = 'NN_ERR_DIVERGED';
+  e.step = typeof step === 'number' ? step : Number(step.split('..')[0]);
+  if (epoch) e.epoch = epoch;
+  return e;
+}
+
+/** predict / evaluate: finite weights whose outputs overflow for these inputs. */
+function overflowError(fn) {
+  const e = new Error(`${fn}: the network's outputs are NaN or infinite for these images (pixels far outside 0..1, or weights too large)`);
+  e.code = 'NN_ERR_DIVERGED';
+  return e;
+}
+
+/** What a foreign file starts with: "gzip data", "an IDX file", text or bytes. */
+function startOf(b) {
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'it is gzip data';
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 8) return 'it looks like an IDX data file';
+  const head = b.subarray(0, 32);
+  if (head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c !== 127))) {
+    const t = new TextDecoder().decode(head).replace(/\s+/g, ' ').trim();
+    return `it is text: ${JSON.stringify(b.length > 32 ? t + '…' : t)}`;
+  }
+  return `it starts with bytes ${Array.from(b.subarray(0, 4), (c) => c.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
 const align8 = (v) => (v + 7) & ~7;
 const now = () => (globalThis.performance?.now() ?? Date.now());
 
 /**
  * A new network, weights drawn from the seed. Options default to the
- * classic 784-128-64-10 sigmoid network, SGD, learning rate 0.1, batch 32,
+ * classic 784-128-64-10 sigmoid network, SGD, learning rate 0.5, batch 8,
  * seed 1 (nn_config_default).
  */
 export async function createNetwork(options) {
@@ -450,7 +539,12 @@ export async function loadNetwork(bytes) {
   const buf = w.copyIn(bytes, 'the model file');
   let ptr;
   try {
-    w.check(w.M._load(buf, bytes.length, w.slots), 'loadNetwork');
+    const status = w.M._load(buf, bytes.length, w.slots);
+    if (status) {
+      const e = w.error(status, 'loadNetwork');
+      if (e.code === 'NN_ERR_MAGIC') e.message = `loadNetwork: not a model file (${startOf(bytes)}; a model file starts with "MNWM")`;
+      throw e;
+    }
     ptr = w.u32[w.slots >> 2];
   } finally {
     w.free(buf);

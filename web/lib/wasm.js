@@ -60,6 +60,17 @@ class Wasm {
     this.M = M;
     if (M._config_len() !== CFG_LEN) throw new Error(`mnist-wasm: web/build/mnist.wasm does not match web/lib (config layout ${M._config_len()}, expected ${CFG_LEN}): rebuild with npm run build`);
     this.slots = this.malloc(SLOTS, 'out-parameters'); // shared: used only within one synchronous call
+    this.DIVERGED = this.statusCode('NN_ERR_DIVERGED');
+  }
+
+  /** The nn_status number of a name such as "NN_ERR_DIVERGED". */
+  statusCode(name) {
+    for (let s = 0; s < 64; s++) {
+      const n = this.cstring(this.M._status_name(s));
+      if (n === name) return s;
+      if (n === 'NN_ERR_UNKNOWN') break;
+    }
+    throw new Error(`mnist-wasm: web/build/mnist.wasm has no status ${name}: rebuild with npm run build`);
   }
   get u8() { return this.M.heapU8(); }
   get i32() { return this.M.heapI32(); }
