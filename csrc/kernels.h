@@ -5,11 +5,19 @@
  * with no reassociation left to the compiler, so the native build (with
  * -ffp-contract=off) and the wasm build give bit-identical results however
  * each vectorises the loops. The orders:
- *   forward  y[b][o] = bias[o] + dot(x[b], W[o]): dot keeps 8 lane sums, lane
- *            k adding elements i = k mod 8 in increasing i, then
- *            ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7));
- *   backward dx[b][i] = sum over o = 0.. of dz[b][o] * W[o][i];
- *   gradient gW[o][i] = sum over b = 0.. of dz[b][o] * x[b][i], gb[o] likewise. */
+ *   forward  y[b][o] = bias[o] + dot(x[b], W[o]): dot keeps 4 lane sums, lane
+ *            k adding x[i] * w[i] for i = k mod 4 in increasing i, from +0,
+ *            then (l0 + l2) + (l1 + l3);
+ *   backward dx[b][i] = sum over o = 0.. of dz[b][o] * W[o][i], from +0;
+ *   gradient gW[o][i] = sum over b = 0.. of dz[b][o] * x[b][i], from +0;
+ *            gb[o] = sum over b = 0.. of dz[b][o], from +0.
+ * Sums that start at +0 never become -0, so a product with an exact zero
+ * changes nothing: the fast kernels skip runs of zeros in x (the blank
+ * background of a digit) and still match the reference bit for bit, given
+ * finite W and dz (as in training, where a non-finite step is undone; a
+ * non-finite weight on an input that is always 0 is never read).
+ * No FMA anywhere: wasm has none without relaxed SIMD, and a fused
+ * multiply-add rounds once where this order rounds twice. */
 #ifndef KERNELS_H
 #define KERNELS_H
 
@@ -25,12 +33,36 @@ void kern_backward(float *dx, const float *dz, const float *W, int B, int n_in, 
 /* gW (n_out, n_in) = dz^T . x,  gb (n_out) = column sums of dz;  dz is (B, n_out), x (B, n_in) */
 void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out);
 
+/* kern_gradient fused with SGD: W -= lr * gW and bias -= lr * gb, exactly as
+ * optim.c's sgd would, without storing gW (gb is filled). Returns 1 if any
+ * new W or bias is not finite, else 0. */
+int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
+                      int B, int n_in, int n_out, float lr);
+
+/* One row (B = 1) under SGD, fused with the next row's forward: W and bias
+ * updated exactly as kern_gradient_sgd(..., B = 1, ...) does (gb = dz),
+ * then y_next (n_out) = x_next (n_in) . W^T + bias with the new W and bias,
+ * exactly as kern_forward: each weight is read and written once for both.
+ * Returns kern_gradient_sgd's flag. */
+int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x,
+                         const float *x_next, float *y_next, int n_in, int n_out, float lr);
+
 /* The same three products, element by element in the documented order:
  * the reference that tests hold the fast kernels to. */
 void kern_forward_ref(float *y, const float *x, const float *W, const float *bias,
                       int B, int n_in, int n_out);
 void kern_backward_ref(float *dx, const float *dz, const float *W, int B, int n_in, int n_out);
 void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out);
+
+/* dst (n) = src (n) * (1/255): pixels 0..255 as floats 0..1. */
+void kern_bytes_to_unit(float *dst, const unsigned char *src, size_t n);
+
+/* a (n) = 1 / (1 + e^-a) and 1 - 2 / (e^2a + 1), in place, with kern_exp's bits. */
+void kern_sigmoid(float *a, size_t n);
+void kern_tanh(float *a, size_t n);
+
+/* a (n) = kern_exp(a), in place. */
+void kern_exp_array(float *a, size_t n);
 
 /* e^x within 2 ulp, same bits everywhere; NaN stays NaN, large x saturates. */
 float kern_exp(float x);

@@ -1,7 +1,8 @@
 /* nn.c: the network. Forward and backward passes over mini-batches, create
  * and free, then step, train, predict and evaluate. The matrix products live
- * in kernels.c and the update rules in optim.c; file formats are elsewhere
- * (idx.c, model.c). Nothing here prints, exits or aborts. */
+ * in kernels.c and the update rules in optim.c (plain SGD is fused into the
+ * gradient kernel, with the same bits); file formats are elsewhere (idx.c,
+ * model.c). Nothing here prints, exits or aborts. */
 #include "nn.h"
 
 #include <math.h>
@@ -31,6 +32,11 @@ struct nn_net {
   float *delta, *delta_in;               /* backward ping-pong, each (cap, widest layer) */
   float *loss;                           /* per-sample loss, (cap) */
   uint8_t *labels;                       /* (cap) */
+  /* batch 1 under sgd (nn_train): the next sample rides along with the
+   * last layer-0 update, so that W0 is read once per step, not twice */
+  float *x_next;                         /* the next sample's input, (sizes[0]) */
+  const float *lookahead;                /* x_next while a step may use it, else NULL */
+  int primed;                            /* act[1] already holds layer 0's z for act[0] */
 };
 
 /* ---- messages and names -------------------------------------------------- */
@@ -84,10 +90,10 @@ static void activate(nn_activation f, float *a, size_t n) {
       for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
       break;
     case NN_TANH: /* 1 - 2/(e^2z + 1): saturates cleanly to +-1 */
-      for (size_t i = 0; i < n; i++) a[i] = 1.0f - 2.0f / (kern_exp(2.0f * a[i]) + 1.0f);
+      kern_tanh(a, n);
       break;
     default:
-      for (size_t i = 0; i < n; i++) a[i] = 1.0f / (1.0f + kern_exp(-a[i]));
+      kern_sigmoid(a, n);
       break;
   }
 }
@@ -108,55 +114,82 @@ static void activate_backward(nn_activation f, float *delta, const float *a, siz
 }
 
 /* z (B, k) -> probabilities in place; loss (B) gets -ln p[label] computed as
- * ln(sum) - (z_label - max), which never takes the log of an underflowed p. */
+ * ln(sum) - (z_label - max), which never takes the log of an underflowed p.
+ * The exps go over the whole block at once (kern_exp_array). */
 static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, int k) {
   for (int b = 0; b < B; b++) {
     float *row = z + (size_t)b * k;
     float max = row[0];
     for (int j = 1; j < k; j++) max = row[j] > max ? row[j] : max;
-    float z_label = labels ? row[labels[b]] : 0.0f;
+    if (loss) loss[b] = labels ? row[labels[b]] - max : 0.0f;
+    for (int j = 0; j < k; j++) row[j] -= max;
+  }
+  kern_exp_array(z, (size_t)B * k);
+  for (int b = 0; b < B; b++) {
+    float *row = z + (size_t)b * k;
     float sum = 0.0f;
-    for (int j = 0; j < k; j++) {
-      row[j] = kern_exp(row[j] - max);
-      sum += row[j];
-    }
+    for (int j = 0; j < k; j++) sum += row[j];
     for (int j = 0; j < k; j++) row[j] /= sum;
-    if (loss) loss[b] = labels ? kern_log(sum) - (z_label - max) : 0.0f;
+    if (loss && labels) loss[b] = kern_log(sum) - loss[b];
   }
 }
 
 /* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
 static void forward(nn_net *net, int B, const uint8_t *labels) {
   const int *s = net->cfg.sizes;
+  const int primed = net->primed;  /* layer 0 done by the last step's update */
+  net->primed = 0;
   for (int l = 0; l < net->n_layers; l++) {
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
-    kern_forward(net->act[l + 1], net->act[l], W, bias, B, s[l], s[l + 1]);
+    if (l > 0 || !primed) kern_forward(net->act[l + 1], net->act[l], W, bias, B, s[l], s[l + 1]);
     if (l + 1 < net->n_layers) activate(net->cfg.activation, net->act[l + 1], (size_t)B * s[l + 1]);
   }
   softmax_loss(net->act[net->n_layers], labels, labels ? net->loss : NULL, B, s[net->n_layers]);
 }
 
-/* grads = d(mean loss)/d(params) for the B rows that forward just ran. */
-static void backward(nn_net *net, int B) {
+/* softmax + cross-entropy: dz (B, k) = (p - onehot(label)) / B, written as
+ * p * (1/B) everywhere (p - 0 is p) and then the label's entry. */
+static void output_delta(nn_net *net, int B, float *dz) {
+  const int k = net->cfg.sizes[net->n_layers];
+  const float inv_b = 1.0f / (float)B, *p = net->act[net->n_layers];
+  for (size_t i = 0; i < (size_t)B * k; i++) dz[i] = p[i] * inv_b;
+  for (int b = 0; b < B; b++) {
+    const size_t at = (size_t)b * k + net->labels[b];
+    dz[at] = (p[at] - 1.0f) * inv_b;
+  }
+}
+
+/* grads = d(mean loss)/d(params) for the B rows that forward just ran. With
+ * sgd set, each layer's weights are updated as soon as the layer's delta
+ * has gone through them (kern_gradient_sgd: no gradient stored, the same
+ * bits as backward + optim_update); returns 1 if a weight came out
+ * non-finite. */
+static int backward(nn_net *net, int B, int sgd) {
   const int *s = net->cfg.sizes;
-  const int L = net->n_layers, k = s[L];
-  const float inv_b = 1.0f / (float)B;
+  const int L = net->n_layers;
   float *dz = net->delta, *da = net->delta_in;
-  /* softmax + cross-entropy: dz (B, k) = (p - onehot(label)) / B */
-  for (int b = 0; b < B; b++)
-    for (int j = 0; j < k; j++) {
-      float t = j == net->labels[b] ? 1.0f : 0.0f;
-      dz[(size_t)b * k + j] = (net->act[L][(size_t)b * k + j] - t) * inv_b;
-    }
+  int bad = 0;
+  output_delta(net, B, dz);
   for (int l = L - 1; l >= 0; l--) {
+    float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
     float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
-    kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
+    /* da (B, s[l]) = dz W, with W as forward saw it */
+    if (l > 0) kern_backward(da, dz, W, B, s[l], s[l + 1]);
+    if (sgd && l == 0 && B == 1 && net->lookahead) {
+      /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
+      bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1],
+                                  net->cfg.learning_rate);
+      net->primed = 1;
+    } else if (sgd)
+      bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], net->cfg.learning_rate);
+    else
+      kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
     if (l == 0) break;
-    /* da (B, s[l]) = dz W, then through the activation to the next dz */
-    kern_backward(da, dz, net->params + net->w_off[l], B, s[l], s[l + 1]);
+    /* through the activation to the next dz */
     activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
     float *t = dz; dz = da; da = t;
   }
+  return bad;
 }
 
 /* ---- configuration, create and free ------------------------------------ */
@@ -219,7 +252,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
     floats += (size_t)cap * s[l];
     if ((size_t)s[l] > widest) widest = (size_t)s[l];
   }
-  floats += 2 * (size_t)cap * widest + (size_t)cap;            /* deltas, loss */
+  floats += 2 * (size_t)cap * widest + (size_t)cap + (size_t)s[0]; /* deltas, loss, x_next */
   size_t bytes = floats * sizeof(float) + (size_t)cap;         /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -231,6 +264,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->delta = p; p += (size_t)cap * widest;
   net->delta_in = p; p += (size_t)cap * widest;
   net->loss = p; p += cap;
+  net->x_next = p; p += s[0];
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -353,18 +387,21 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
   return NN_OK;
 }
 
+/* Row r of the data as floats into dst (sizes[0]). */
+static void load_row(const nn_net *net, const nn_data *d, size_t r, float *dst) {
+  const int n_in = net->cfg.sizes[0];
+  if (d->u8)
+    kern_bytes_to_unit(dst, d->u8 + r * n_in, (size_t)n_in);
+  else
+    memcpy(dst, d->f32 + r * n_in, (size_t)n_in * sizeof *dst);
+}
+
 /* Copies rows order[start .. start+B) into act[0] (as floats) and labels. */
 static void gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
   const int n_in = net->cfg.sizes[0];
   for (int j = 0; j < B; j++) {
     const size_t r = (size_t)(order ? order[start + j] : start + j);
-    float *dst = net->act[0] + (size_t)j * n_in;
-    if (d->u8) {
-      const uint8_t *src = d->u8 + r * n_in;
-      for (int i = 0; i < n_in; i++) dst[i] = (float)src[i] * (1.0f / 255.0f);
-    } else {
-      memcpy(dst, d->f32 + r * n_in, (size_t)n_in * sizeof *dst);
-    }
+    load_row(net, d, r, net->act[0] + (size_t)j * n_in);
     if (d->labels) net->labels[j] = d->labels[r];
   }
 }
@@ -382,8 +419,12 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
   forward(net, B, net->labels);
   float s = sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
-  backward(net, B);
-  if (optim_update(&net->cfg, &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
+  if (net->cfg.optimizer == NN_SGD) {
+    if (backward(net, B, 1)) return NN_ERR_DIVERGED;
+  } else {
+    backward(net, B, 0);
+    if (optim_update(&net->cfg, &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
+  }
   net->steps++;
   if (loss_sum) *loss_sum = s;
   return NN_OK;
@@ -429,22 +470,45 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
   memcpy(net->backup, net->params, net->count * sizeof *net->params);
   const uint64_t steps_before = net->steps;
   const int B = net->cfg.batch_size;
+  const int ahead = B == 1 && net->cfg.optimizer == NN_SGD;
   double total = 0.0;
+  net->primed = 0;
   for (int at = start; at < start + count; at += B) {
     const int rows = start + count - at < B ? start + count - at : B;
-    gather(net, data, order, at, rows);
+    if (!net->primed) gather(net, data, order, at, rows);
+    net->lookahead = NULL;
+    size_t next = 0;
+    if (ahead && at + 1 < start + count) {
+      next = (size_t)(order ? order[at + 1] : at + 1);
+      load_row(net, data, next, net->x_next);
+      net->lookahead = net->x_next;
+    }
     float s = 0.0f;
     if ((st = step_loaded(net, rows, &s)) != NN_OK) {
+      net->lookahead = NULL;
+      net->primed = 0;
       memcpy(net->params, net->backup, net->count * sizeof *net->params);
       optim_reset(&net->opt, net->count);
       net->steps = steps_before;
       return st;
     }
+    if (net->primed) {  /* the next step starts from x_next and its layer-0 z */
+      memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
+      net->labels[0] = data->labels[next];
+    }
     total += s;
   }
+  net->lookahead = NULL;
+  net->primed = 0;
   if (loss_sum) *loss_sum = total;
   return NN_OK;
 }
+
+/* Forward-only passes go EVAL_ROWS rows at a time where they have that
+ * many, whatever the batch size: the kernels are faster on blocks of rows.
+ * The scratch grows once; if it cannot, the rows it has will do. */
+enum { EVAL_ROWS = 64 };
+static void wide_rows(nn_net *net, int n) { (void)reserve_rows(net, n < EVAL_ROWS ? n : EVAL_ROWS); }
 
 nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   nn_status st = check_data(net, data, 0);
@@ -453,6 +517,7 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   in.labels = NULL;
   if ((st = check_rows(net, &in, NULL, 0, in.n)) != NN_OK) return st;
   const int k = net->cfg.sizes[net->n_layers];
+  wide_rows(net, in.n);
   for (int at = 0; at < in.n; at += net->cap) {
     const int rows = in.n - at < net->cap ? in.n - at : net->cap;
     gather(net, &in, NULL, at, rows);
@@ -472,6 +537,7 @@ nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
   const int k = net->cfg.sizes[net->n_layers];
   int hits = 0;
   double total = 0.0;
+  wide_rows(net, data->n);
   for (int at = 0; at < data->n; at += net->cap) {
     const int rows = data->n - at < net->cap ? data->n - at : net->cap;
     gather(net, data, NULL, at, rows);
