@@ -1,0 +1,196 @@
+// Helpers for the browser tests: a server started by the test itself on a
+// free port (scripts/serve.js plus extra routes), headless Debian Chromium
+// through playwright-core in a fresh user-data-dir, the default test digits
+// decoded in Node, and drawing a digit on the pad with the mouse.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve, staticHandler, buildMissing, WEB } from '../../scripts/serve.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DATA = path.join(WEB, 'data');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * Serves web/ on 127.0.0.1 at a free port; routes maps a path prefix to a
+ * handler (req, res, rest) tried before the static files. Builds the wasm
+ * and the default data first if they are missing, as `npm start` does.
+ */
+export async function startServer(routes = {}) {
+  buildMissing();
+  const files = staticHandler(WEB);
+  const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
+  const handler = (req, res) => {
+    const p = prefixes.find((x) => req.url.startsWith(x));
+    if (p) return routes[p](req, res, req.url.slice(p.length).split('?')[0]);
+    return files(req, res);
+  };
+  const { server, url } = await serve({ port: 0, handler });
+  return {
+    url,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
+
+/**
+ * Headless Chromium with a fresh profile. Fails loudly when Chromium is not
+ * installed: these tests never skip.
+ */
+export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH; the browser tests need it`);
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-browser-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true,
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  const problems = watch(page);
+  return {
+    context, page, problems,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Collects page errors, console errors and CSP violations, and records long
+ * tasks from the start of every document (PerformanceObserver 'longtask').
+ */
+function watch(page) {
+  const problems = { pageErrors: [], consoleErrors: [] };
+  page.on('pageerror', (e) => problems.pageErrors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') problems.consoleErrors.push(m.text()); });
+  page.addInitScript(() => {
+    window.__longTasks = [];
+    window.__cspViolations = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return problems;
+}
+
+/** Opens the page and waits until the network is ready (Train enabled). */
+export async function openPage(page, url) {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
+  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 }).catch(async () => {
+    throw new Error(`the page did not become ready: status "${await status(page)}", alert "${await alertText(page)}"`);
+  });
+}
+
+export const status = (page) => page.getByRole('status').textContent();
+export const alertText = async (page) => (await page.getByRole('alert').isVisible()) ? (await page.getByRole('alert').textContent()).trim() : '';
+
+/** Waits for the role=alert element to show a message matching re; returns it. */
+export async function waitForAlert(page, re, timeout = 15_000) {
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ state: 'visible', timeout });
+  await page.waitForFunction(
+    ([source, flags]) => new RegExp(source, flags).test(document.querySelector('[role=alert]').textContent),
+    [re.source, re.flags], { timeout },
+  ).catch(async () => {
+    throw new Error(`alert did not match ${re}: "${(await alert.textContent()).trim()}"`);
+  });
+  return (await alert.textContent()).trim();
+}
+
+/** The IDX files of web/data decoded in Node: { images: Uint8Array, labels, n }. */
+export function readIdxPair(prefix) {
+  const read = (name) => {
+    const b = gunzipSync(readFileSync(path.join(DATA, `${name}.gz`)));
+    const nd = b[3];
+    const dims = [];
+    for (let i = 0; i < nd; i++) dims.push(b.readUInt32BE(4 + 4 * i));
+    return { dims, data: new Uint8Array(b.buffer, b.byteOffset + 4 + 4 * nd, b.length - 4 - 4 * nd) };
+  };
+  const images = read(`${prefix}-images-idx3-ubyte`);
+  const labels = read(`${prefix}-labels-idx1-ubyte`);
+  return { images: images.data, labels: labels.data, n: labels.dims[0] };
+}
+
+/** The content box of the pad in page coordinates. */
+async function padBox(page) {
+  return page.locator('#pad').evaluate((c) => {
+    const r = c.getBoundingClientRect();
+    return { x: r.left + c.clientLeft, y: r.top + c.clientTop, w: c.clientWidth, h: c.clientHeight };
+  });
+}
+
+/**
+ * Draws a 28x28 digit on the pad as a person would, stroke by stroke with the
+ * mouse: every horizontal run of dark pixels (>= threshold) becomes one drag
+ * across the pad at its scale (one digit pixel = pad width / 28). The pad's
+ * round brush is about two digit pixels wide, so a drag stops half a pixel
+ * short of each end of its run: the ink then covers the run, not more.
+ */
+export async function drawDigit(page, pixels, { threshold = 128, inset = 0.5 } = {}) {
+  const box = await padBox(page);
+  const sx = box.w / 28, sy = box.h / 28;
+  const at = (x, y) => [box.x + (x + 0.5) * sx, box.y + (y + 0.5) * sy];
+  for (let y = 0; y < 28; y++) {
+    let x = 0;
+    while (x < 28) {
+      if (pixels[y * 28 + x] < threshold) { x++; continue; }
+      const start = x;
+      while (x < 28 && pixels[y * 28 + x] >= threshold) x++;
+      const end = x - 1;
+      const [a, b] = end > start ? [start + inset, end - inset] : [start, start];
+      await page.mouse.move(...at(a, y));
+      await page.mouse.down();
+      await page.mouse.move(...at(b, y), { steps: Math.max(1, end - start) });
+      await page.mouse.up();
+    }
+  }
+}
+
+/** Clears the pad and waits until the prediction is empty. */
+export async function clearPad(page) {
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await page.waitForFunction(() => document.getElementById('prediction').dataset.digit === '');
+}
+
+/** Waits until the prediction has settled (no change for quietMs); returns { digit, probs }. */
+export async function settledPrediction(page, quietMs = 250) {
+  return page.evaluate((quiet) => new Promise((resolve) => {
+    const el = document.getElementById('prediction');
+    const read = () => ({
+      digit: el.dataset.digit,
+      probs: [...document.querySelectorAll('#probabilities .pct')].map((p) => p.textContent),
+    });
+    let timer = setTimeout(() => { obs.disconnect(); resolve(read()); }, quiet);
+    const obs = new MutationObserver(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { obs.disconnect(); resolve(read()); }, quiet);
+    });
+    obs.observe(document.getElementById('probabilities'), { subtree: true, characterData: true, childList: true });
+    obs.observe(el, { attributes: true, characterData: true, childList: true, subtree: true });
+  }), quietMs);
+}
+
+/**
+ * A suite's setup, run once by the first test that awaits it. Not uvu's
+ * test.before: uvu reports a throwing before-hook as "0 of N" and exits 0,
+ * while a setup that fails here (no Chromium, no build) fails every test
+ * with its message.
+ */
+export function once(setup) {
+  let p = null;
+  const ready = () => (p ??= setup());
+  ready.started = () => p !== null;
+  return ready;
+}
+
+/** Long tasks recorded since the page loaded: [{ start, duration }]. */
+export const longTasks = (page) => page.evaluate(() => window.__longTasks);

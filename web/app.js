@@ -1,0 +1,485 @@
+// app.js: wires the page together: the worker (training, predictions), the
+// pad, the store and the DOM views. No DOM building here (ui.js) and no
+// training (worker.js).
+
+import * as ui from './ui.js';
+import { Pad } from './pad.js';
+import { saveLastModel, loadLastModel, forgetLastModel } from './store.js';
+import { resolveBase } from './data.js';
+
+const { els } = ui;
+const MODEL_FILE = 'mnist-model.mnwm';
+const MAX_MODEL_BYTES = 300 * 1024 * 1024;
+
+/* ---------- errors are shown, never swallowed ---------- */
+
+window.addEventListener('error', (e) => ui.showError(`Unexpected error: ${e.message || e.error || 'unknown'}`));
+window.addEventListener('unhandledrejection', (e) => ui.showError(`Unexpected error: ${e.reason?.message || e.reason}`));
+els.alertDismiss.addEventListener('click', () => ui.clearError());
+
+/* ---------- the worker ---------- */
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const pending = new Map();
+let nextId = 1;
+
+/** One request to the worker; resolves with its result or rejects with its error. */
+function call(type, args = {}, transfer = []) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, type, ...args }, transfer);
+  });
+}
+
+let readyResolve;
+const ready = new Promise((resolve) => { readyResolve = resolve; });
+let workerStarted = false;
+
+worker.onmessage = (e) => {
+  const m = e.data;
+  if (m.id !== undefined) {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.type === 'error') {
+      const err = new Error(m.error.message);
+      err.name = m.error.name;
+      p.reject(err);
+    } else {
+      p.resolve(m.result);
+    }
+    return;
+  }
+  events[m.type]?.(m);
+};
+worker.onerror = (e) => {
+  e.preventDefault?.();
+  const detail = e.message ? `: ${e.message}` : '';
+  ui.showError(workerStarted
+    ? `The training worker failed${detail}.`
+    : `The training worker could not start (its script or the WebAssembly module did not load)${detail}. Reload to try again.`);
+  ui.setStatus('Not ready: the training worker could not start.');
+  ui.setControls('idle', { hasNet: false, busy: true });
+};
+worker.onmessageerror = () => ui.showError('A message from the training worker could not be read.');
+
+/* ---------- page state ---------- */
+
+const app = {
+  state: 'idle',
+  hasNet: false,
+  busy: true,              // a request that changes the network is in flight
+  downloading: false,
+  download: null,          // last download message
+  config: null,            // the network's settings
+  seen: 0,                 // samples trained since create or load
+  accuracy: null,
+  keptAt: null,            // app.seen when the model was last kept in IndexedDB
+  keptTime: 0,             // and when
+  infoExtra: '',           // where the model came from
+  epochShown: 0,
+};
+
+const lossChart = new ui.LineChart(els.lossChart, { color: '#2457d6', yFormat: (v) => v.toFixed(2), empty: 'Loss appears here while training' });
+const accChart = new ui.LineChart(els.accuracyChart, {
+  color: '#1f8a4c', yRange: 'accuracy', yFormat: (v) => `${Math.round(v * 100)}%`, empty: 'Test accuracy appears here',
+});
+
+function refreshControls() {
+  ui.setControls(app.state, { hasNet: app.hasNet, busy: app.busy, downloading: app.downloading });
+}
+
+function describe(c) {
+  if (!c) return '';
+  return `${c.layers?.join('-') ?? '?'} · ${c.activation ?? '?'} · ${c.optimizer ?? '?'}`;
+}
+
+function showModelInfo(extra) {
+  if (extra !== undefined) app.infoExtra = extra;
+  const parts = [describe(app.config)];
+  if (app.seen) parts.push(`trained on ${ui.fmtCount(app.seen)} samples here`);
+  if (app.infoExtra) parts.push(app.infoExtra);
+  if (app.keptAt !== null && app.keptAt === app.seen) parts.push('kept in this browser');
+  ui.setModelInfo(parts.join(' · '));
+}
+
+function clearViews() {
+  lossChart.reset();
+  accChart.reset();
+  ui.setAccuracy(NaN);
+  ui.setMetrics({ epoch: 0, epochs: 0, loss: NaN, speed: NaN, timeLeft: null });
+  ui.setConfusion(null);
+  ui.setMistakes(null);
+  app.seen = 0;
+  app.accuracy = null;
+  app.epochShown = 0;
+  app.keptAt = null;
+}
+
+function idleStatus(reason) {
+  const d = app.download;
+  switch (reason) {
+    case 'done':
+      return `Done: ${app.config?.epochs ?? ''} epochs, test accuracy ${app.accuracy === null ? '–' : ui.fmtPercent(app.accuracy)}. Draw a digit, or press Train for more epochs.`;
+    case 'error': return 'Stopped by the error shown above. Fix it and press Train to try again.';
+    case 'download stopped': return 'Download stopped. Press Train to start again.';
+    case 'loaded': return 'Model loaded. Draw a digit, or press Train to train it on.';
+    case 'reset': return d?.complete ? 'New network ready. Press Train.' : 'Ready. Press Train to download the data and start training.';
+    default: return d?.complete
+      ? `Ready: ${ui.fmtCount(d.train.count)} training and ${ui.fmtCount(d.test.count)} test digits loaded. Press Train.`
+      : 'Ready. Press Train to download the data and start training.';
+  }
+}
+
+/* ---------- events from the worker ---------- */
+
+const events = {
+  ready() { workerStarted = true; readyResolve(); },
+
+  state(m) {
+    const was = app.state;
+    app.state = m.state;
+    refreshControls();
+    if (m.state === 'downloading') ui.setStatus('Downloading: training starts as soon as the first digits arrive…');
+    else if (m.state === 'training') ui.setStatus(trainingStatus());
+    else if (m.state === 'paused') ui.setStatus(`Paused after ${ui.fmtCount(app.seen)} samples. Press Pause again, or Train, to resume.`);
+    else if (m.reason) ui.setStatus(idleStatus(m.reason));
+    else if (was !== 'idle') ui.setStatus(idleStatus(''));
+    if ((m.state === 'paused' || m.reason === 'done') && app.seen) remember('trained');
+  },
+
+  download(m) {
+    app.download = m;
+    app.downloading = !!m.train && !m.complete && !m.failed;
+    ui.setDownload(m);
+    refreshControls();
+    if (app.state === 'training') ui.setStatus(trainingStatus());
+  },
+
+  progress(m) {
+    app.seen = m.seen;
+    app.config = { ...app.config, epochs: m.epochs };
+    if (app.infoExtra === 'new, untrained') app.infoExtra = '';
+    if (Number.isFinite(m.loss)) lossChart.push(m.position, m.loss);
+    ui.setMetrics({ epoch: m.epoch, epochs: m.epochs, loss: m.loss, speed: m.speed, timeLeft: m.timeLeft });
+    if (app.state === 'training') ui.setStatus(trainingStatus(m));
+    showModelInfo();
+    repredictSoon();
+    if (m.epoch !== app.epochShown) {           // keep the newest model at an epoch's end, every 5 s at most
+      if (app.epochShown && Date.now() - app.keptTime > 5000) remember('trained');
+      app.epochShown = m.epoch;
+    }
+  },
+
+  evaluation(m) {
+    app.accuracy = m.accuracy;
+    ui.setAccuracy(m.accuracy);
+    accChart.push(m.position, m.accuracy);
+    ui.setConfusion(m.confusion);
+    ui.setMistakes(m.mistakes);
+  },
+
+  fault(m) {
+    const prefix = m.source === 'training' ? 'Training stopped: ' : '';
+    ui.showError(prefix + m.error.message);
+  },
+};
+
+let lastProgress = null;
+function trainingStatus(m = lastProgress) {
+  lastProgress = m || lastProgress;
+  const d = app.download;
+  const parts = ['Training'];
+  if (m?.epoch) parts[0] += `: epoch ${m.epoch} of ${m.epochs}`;
+  if (d && !d.complete && d.train?.count) parts.push(`on the ${ui.fmtCount(d.train.ready)} of ${ui.fmtCount(d.train.count)} digits downloaded so far`);
+  return parts.join(', ') + '.';
+}
+
+/* ---------- remembering the model ---------- */
+
+let remembering = null;     // the save in flight
+let rememberAgain = null;  // a source to save again once it ends (the model moved on meanwhile)
+function remember(source) {
+  if (remembering) { rememberAgain = source; return remembering; }
+  remembering = (async () => {
+    try {
+      const seen = app.seen;
+      const bytes = await call('save');
+      await saveLastModel(bytes, source);
+      app.keptAt = seen;
+      app.keptTime = Date.now();
+      showModelInfo();
+    } catch (e) {
+      ui.showError(`Could not remember the model in this browser: ${e.message}`);
+    } finally {
+      remembering = null;
+      const again = rememberAgain;
+      rememberAgain = null;
+      if (again) remember(again);
+    }
+  })();
+  return remembering;
+}
+
+/* Waits for a save in flight (and drops a queued one), so that what is
+ * kept next is not overwritten by an older model. */
+async function settleRemembering() {
+  rememberAgain = null;
+  await remembering?.catch(() => {});
+}
+
+/* ---------- buttons ---------- */
+
+function currentSettings() {
+  const s = ui.readSettings();
+  if (s.error) { ui.showError(s.error); return null; }
+  return s.options;
+}
+
+function currentUrl() {
+  try {
+    return resolveBase(els.dataUrl.value, location.href);
+  } catch (e) {
+    ui.showError(e.message);
+    return null;
+  }
+}
+
+async function train() {
+  const options = currentSettings();
+  const url = currentUrl();
+  if (!options || !url) return;
+  ui.clearError();
+  noteArchitecture(options);
+  try {
+    await call('train', { url, options });
+  } catch (e) {
+    ui.showError(e.message);
+  }
+}
+
+function noteArchitecture(options) {
+  const c = app.config;
+  const differs = c && app.seen > 0 && (JSON.stringify(c.layers) !== JSON.stringify(options.layers)
+    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed);
+  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer and seed while it trains on; press Reset to start a new one with these settings.' : '');
+}
+
+els.train.addEventListener('click', train);
+els.dataForm.addEventListener('submit', (e) => { e.preventDefault(); if (!els.train.disabled) train(); });
+
+els.pause.addEventListener('click', async () => {
+  if (app.state === 'paused') return train();
+  try { await call('pause'); } catch (e) { ui.showError(e.message); }
+});
+
+els.reset.addEventListener('click', async () => {
+  const options = currentSettings();
+  if (!options) return;
+  ui.clearError();
+  app.busy = true; refreshControls();
+  try {
+    const { config } = await call('reset', { options });
+    app.config = config;
+    app.hasNet = true;
+    clearViews();
+    ui.setSettingsNote('');
+    await settleRemembering();
+    await forgetLastModel().catch(() => {});
+    app.keptAt = null;
+    showModelInfo('new, untrained');
+    repredictSoon(0);
+  } catch (e) {
+    ui.showError(e.message);
+  } finally {
+    app.busy = false; refreshControls();
+  }
+});
+
+els.cancel.addEventListener('click', async () => {
+  try { await call('abort'); } catch (e) { ui.showError(e.message); }
+  app.downloading = false;
+  refreshControls();
+});
+
+for (const el of [els.lr, els.batch, els.epochs]) {
+  el.addEventListener('change', async () => {
+    if (!app.hasNet || !app.seen) return;       // a fresh network takes every setting at Train
+    const s = ui.readSettings();
+    if (s.error) { ui.showError(s.error); return; }
+    try {
+      const { pending: later } = await call('configure', { options: s.options });
+      if (later?.length) ui.setSettingsNote(`The ${later.join(' and ')} applies after Reset.`);
+    } catch (e) { ui.showError(e.message); }
+  });
+}
+for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
+  el.addEventListener('change', () => {
+    const s = ui.readSettings();
+    if (s.options) noteArchitecture(s.options);
+  });
+}
+
+els.saveModel.addEventListener('click', async () => {
+  try {
+    const bytes = await call('save');
+    ui.downloadFile(bytes, MODEL_FILE);
+    await saveLastModel(bytes, 'trained').catch(() => {});
+  } catch (e) {
+    ui.showError(`Could not save the model: ${e.message}`);
+  }
+});
+
+els.openModel.addEventListener('change', async () => {
+  const file = els.openModel.files?.[0];
+  els.openModel.value = '';                      // the same file can be chosen again
+  if (!file) return;
+  ui.clearError();
+  if (file.size > MAX_MODEL_BYTES) {
+    ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
+    return;
+  }
+  app.busy = true; refreshControls();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const result = await call('load', { bytes: bytes.slice() });
+    adoptModel(result);
+    app.keptAt = null;
+    showModelInfo(`opened ${file.name}`);
+    try {
+      await settleRemembering();
+      await saveLastModel(bytes, 'file');
+      app.keptAt = 0;
+      showModelInfo();
+    } catch (e) {
+      ui.showError(`Could not remember the model in this browser: ${e.message}`);
+    }
+    ui.setStatus(`Opened ${file.name}. Draw a digit, or press Train to train it on.`);
+  } catch (e) {
+    const reason = e.message.replace(/^loadNetwork: /, '').replace(/\.$/, '');
+    ui.showError(`${file.name} was refused, the model in use is unchanged: ${reason}.`);
+  } finally {
+    app.busy = false; refreshControls();
+  }
+});
+
+els.forgetModel.addEventListener('click', async () => {
+  try {
+    await settleRemembering();
+    await forgetLastModel();
+    app.keptAt = null;
+    showModelInfo();
+    ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
+  } catch (e) {
+    ui.showError(`Could not forget the model: ${e.message}`);
+  }
+});
+
+function adoptModel({ config, steps }) {
+  app.config = config;
+  app.hasNet = true;
+  clearViews();
+  ui.writeSettings(config);
+  ui.setSettingsNote('');
+  app.infoExtra = steps ? `${ui.fmtCount(steps)} steps trained` : '';
+  repredictSoon(0);
+  if (app.download?.complete) call('evaluate').catch(() => {});
+}
+
+/* ---------- the pad ---------- */
+
+let predictSeq = 0;            // bumps on every new request; stale answers are dropped
+let inFlight = false;
+let again = false;
+
+async function predictNow() {
+  if (inFlight) { again = true; return; }
+  const input = pad.read();
+  ui.setInputView(input);
+  const seq = ++predictSeq;
+  if (!input || !app.hasNet) { ui.setPrediction(null); return; }
+  inFlight = true;
+  try {
+    const probs = await call('predict', { image: input }, [input.buffer]);
+    if (seq === predictSeq) ui.setPrediction(probs);
+  } catch (e) {
+    ui.showError(`Could not read the drawing: ${e.message}`);
+  } finally {
+    inFlight = false;
+    if (again) { again = false; predictNow(); }
+  }
+}
+
+let moveTimer = 0;
+let repredictTimer = 0;
+function repredictSoon(delay = 400) {
+  if (pad.isEmpty() || repredictTimer) return;
+  repredictTimer = setTimeout(() => { repredictTimer = 0; predictNow(); }, delay);
+}
+
+const pad = new Pad(els.pad, {
+  onInput(kind) {
+    if (kind === 'clear') {
+      predictSeq++;
+      again = false;
+      ui.setPrediction(null);
+      ui.setInputView(null);
+    } else if (kind === 'end') {
+      clearTimeout(moveTimer); moveTimer = 0;
+      predictNow();
+    } else if (!moveTimer) {                   // live reading while drawing, every 60 ms
+      moveTimer = setTimeout(() => { moveTimer = 0; predictNow(); }, 60);
+    }
+  },
+});
+els.clear.addEventListener('click', () => pad.clear());
+
+/* ---------- start ---------- */
+
+async function start() {
+  ui.setPrediction(null);
+  ui.setConfusion(null);
+  ui.setMistakes(null);
+  ui.setDownload({ received: 0 });
+  refreshControls();
+  ui.setStatus('Loading the network…');
+  const late = setTimeout(() => ui.setStatus('Still loading the network (WebAssembly)…'), 5000);
+  await ready;
+  let restored = null;
+  try {
+    restored = await loadLastModel();
+  } catch (e) {
+    ui.showError(`Could not read the model kept in this browser: ${e.message}`);
+  }
+  try {
+    if (restored) {
+      try {
+        const result = await call('load', { bytes: restored.bytes });
+        adoptModel(result);
+        app.keptAt = 0;
+        showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
+        ui.setStatus('Restored the last model from this browser. Draw a digit, or press Train to train it on.');
+        return;
+      } catch (e) {
+        await forgetLastModel().catch(() => {});
+        ui.showError(`The model kept in this browser could not be loaded and was discarded: ${e.message}`);
+      }
+    }
+    const options = currentSettings();
+    const { config } = await call('reset', { options: options ?? {} });
+    app.config = config;
+    app.hasNet = true;
+    showModelInfo('new, untrained');
+    ui.setStatus(idleStatus(''));
+  } catch (e) {
+    ui.showError(`The network could not be created: ${e.message}`);
+    ui.setStatus('Not ready: the network could not be created.');
+  } finally {
+    clearTimeout(late);
+    app.busy = false;
+    refreshControls();
+  }
+}
+
+start();

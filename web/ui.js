@@ -1,0 +1,411 @@
+// ui.js: everything that touches the DOM, and nothing else: no worker, no
+// network, no storage. app.js decides what to show; these functions show it.
+
+const $ = (id) => document.getElementById(id);
+const CLASSES = 10;
+const PIXELS = 784;
+
+export const els = {
+  alertBox: $('alert-box'), alert: $('alert'), alertDismiss: $('alert-dismiss'),
+  dataForm: $('data-form'), dataUrl: $('data-url'), cancel: $('cancel'),
+  progress: $('download-progress'), downloadText: $('download-text'),
+  train: $('train'), pause: $('pause'), reset: $('reset'),
+  status: $('status'),
+  lr: $('lr'), batch: $('batch'), epochs: $('epochs'), optimizer: $('optimizer'),
+  hidden: $('hidden'), activation: $('activation'), seed: $('seed'),
+  settingsNote: $('settings-note'),
+  epoch: $('epoch'), loss: $('loss'), accuracy: $('accuracy'), speed: $('speed'), timeLeft: $('time-left'),
+  lossChart: $('loss-chart'), accuracyChart: $('accuracy-chart'),
+  confusion: $('confusion'), mistakes: $('mistakes'),
+  pad: $('pad'), clear: $('clear'), prediction: $('prediction'), inputView: $('input-view'),
+  probabilities: $('probabilities'),
+  modelInfo: $('model-info'), saveModel: $('save-model'), openModel: $('open-model'), forgetModel: $('forget-model'),
+};
+
+/* ---------- messages ---------- */
+
+export function setStatus(text) {
+  if (els.status.textContent !== text) els.status.textContent = text;
+}
+
+/** Shows a message in the role=alert element (the Dismiss button sits beside it). */
+export function showError(message) {
+  els.alert.textContent = message;
+  els.alertBox.hidden = false;
+}
+
+export function clearError() {
+  els.alertBox.hidden = true;
+  els.alert.textContent = '';
+}
+
+export function setSettingsNote(text) {
+  els.settingsNote.textContent = text || '';
+  els.settingsNote.hidden = !text;
+}
+
+export function setModelInfo(text) { els.modelInfo.textContent = text; }
+
+/* ---------- formatting ---------- */
+
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
+
+export function fmtDuration(s) {
+  if (!Number.isFinite(s)) return '–';
+  if (s < 1) return '< 1 s';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+const fmtInt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const fmtCount = (n) => fmtInt.format(n);
+export const fmtPercent = (v, digits = 1) => `${(v * 100).toFixed(digits)}%`;
+
+/* ---------- training view ---------- */
+
+/** Buttons for a worker state: idle | downloading | training | paused; busy disables all. */
+export function setControls(state, { hasNet = true, busy = false, downloading = false } = {}) {
+  const running = state === 'training' || state === 'downloading';
+  els.train.disabled = busy || !hasNet || running;
+  els.pause.disabled = busy || !(running || state === 'paused');
+  els.pause.setAttribute('aria-pressed', String(state === 'paused'));
+  els.pause.title = state === 'paused' ? 'Resume training' : 'Pause training';
+  els.reset.disabled = busy;
+  els.cancel.hidden = !downloading;
+  els.saveModel.disabled = busy || !hasNet;
+}
+
+export function setDownload({ received = 0, total = null, train, test, complete }) {
+  if (total) {
+    els.progress.max = total;
+    els.progress.value = Math.min(received, total);
+  } else if (complete) {
+    els.progress.max = 1; els.progress.value = 1;
+  } else if (received) {
+    els.progress.removeAttribute('value');     // indeterminate: no length from the server
+  } else {
+    els.progress.max = 1; els.progress.value = 0;
+  }
+  const parts = [];
+  if (received || total) parts.push(total ? `${fmtBytes(received)} of ${fmtBytes(total)}` : fmtBytes(received));
+  if (train?.count) parts.push(`${fmtCount(train.ready)} / ${fmtCount(train.count)} training`);
+  if (test?.count) parts.push(`${fmtCount(test.ready)} / ${fmtCount(test.count)} test digits`);
+  els.downloadText.textContent = parts.length ? parts.join(' · ') : 'Not downloaded yet';
+  els.progress.setAttribute('aria-valuetext', els.downloadText.textContent);
+}
+
+export function setMetrics({ epoch, epochs, loss, speed, timeLeft }) {
+  if (epoch !== undefined) els.epoch.textContent = epoch ? `${epoch} of ${epochs}` : '–';
+  if (loss !== undefined) els.loss.textContent = Number.isFinite(loss) ? loss.toFixed(4) : '–';
+  if (speed !== undefined) {
+    els.speed.dataset.value = Number.isFinite(speed) ? String(Math.round(speed)) : '';
+    els.speed.textContent = Number.isFinite(speed) && speed > 0 ? `${fmtCount(speed)} /s` : '–';
+  }
+  if (timeLeft !== undefined) els.timeLeft.textContent = timeLeft === null ? '–' : fmtDuration(timeLeft);
+}
+
+export function setAccuracy(value) {
+  els.accuracy.dataset.value = Number.isFinite(value) ? String(value) : '';
+  els.accuracy.textContent = Number.isFinite(value) ? fmtPercent(value, 2) : '–';
+}
+
+/** Reads the settings form: { options } or { error } naming the bad field. */
+export function readSettings() {
+  const num = (el, name, { int = false, min, max }) => {
+    const v = Number(el.value);
+    if (el.value.trim() === '' || !Number.isFinite(v) || (int && !Number.isInteger(v)) || v < min || v > max) {
+      throw new RangeError(`${name} must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
+    }
+    return v;
+  };
+  try {
+    const hidden = els.hidden.value.split(/[\s,]+/).filter(Boolean).map(Number);
+    if (!hidden.length || hidden.length > 7 || hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) {
+      throw new RangeError('Hidden layers must be 1 to 7 whole numbers from 1 to 4096, comma separated (e.g. 128,64).');
+    }
+    return {
+      options: {
+        layers: [784, ...hidden, 10],
+        activation: els.activation.value,
+        optimizer: els.optimizer.value,
+        learningRate: num(els.lr, 'Learning rate', { min: 1e-6, max: 10 }),
+        batchSize: num(els.batch, 'Batch size', { int: true, min: 1, max: 4096 }),
+        epochs: num(els.epochs, 'Epochs', { int: true, min: 1, max: 1000 }),
+        seed: num(els.seed, 'Seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
+      },
+    };
+  } catch (e) {
+    return { error: e.message };
+  }
+}
+
+export function writeSettings(c) {
+  if (c.layers) els.hidden.value = c.layers.slice(1, -1).join(',');
+  if (c.activation) els.activation.value = c.activation;
+  if (c.optimizer) els.optimizer.value = c.optimizer;
+  if (Number.isFinite(c.learningRate)) els.lr.value = String(+c.learningRate.toPrecision(6));
+  if (Number.isFinite(c.batchSize)) els.batch.value = String(c.batchSize);
+  if (Number.isFinite(c.seed)) els.seed.value = String(c.seed);
+}
+
+/* ---------- charts ---------- */
+
+/* 1, 2, 5, 10, 20, 50, ... at least v. */
+function niceStep(v) {
+  if (v <= 1) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= v);
+}
+
+/** A small line chart on a canvas: x is epochs (the figure's caption says so), y one series. */
+export class LineChart {
+  constructor(canvas, { color = '#2457d6', yFormat = (v) => v.toFixed(2), yRange = 'auto', empty = '' } = {}) {
+    this.canvas = canvas;
+    this.color = color;
+    this.yFormat = yFormat;
+    this.yRange = yRange;
+    this.empty = empty;
+    this.points = [];
+    this.queued = false;
+    new ResizeObserver(() => this.draw()).observe(canvas);
+  }
+
+  reset() { this.points = []; this.schedule(); }
+
+  push(x, y) {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    this.points.push([x, y]);
+    if (this.points.length > 1200) {           // keep drawing cheap: halve old history
+      const p = this.points, merged = [];
+      for (let i = 0; i + 1 < p.length; i += 2) merged.push([(p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2]);
+      if (p.length % 2) merged.push(p[p.length - 1]);
+      this.points = merged;
+    }
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.queued) return;
+    this.queued = true;
+    requestAnimationFrame(() => { this.queued = false; this.draw(); });
+  }
+
+  draw() {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(c.clientWidth * dpr)), h = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const ctx = c.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const W = c.clientWidth, H = c.clientHeight;
+    ctx.clearRect(0, 0, W, H);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = '#5b6474';
+    const pts = this.points;
+    if (!pts.length) {
+      ctx.textAlign = 'center';
+      ctx.fillText(this.empty, W / 2, H / 2);
+      return;
+    }
+    const left = 44, right = 10, top = 10, bottom = 22;
+    const xMax = Math.max(1, Math.ceil(pts[pts.length - 1][0]));
+    let yMin, yMax;
+    if (this.yRange === 'auto') {
+      yMin = 0; yMax = Math.max(...pts.map((p) => p[1])) * 1.05 || 1;
+    } else if (this.yRange === 'accuracy') {
+      const lo = Math.min(...pts.map((p) => p[1]));
+      yMin = Math.max(0, Math.floor(lo * 10) / 10); yMax = 1;
+      if (yMax - yMin < 0.1) yMin = 0.9;
+    } else {
+      [yMin, yMax] = this.yRange;
+    }
+    const X = (x) => left + (x / xMax) * (W - left - right);
+    const Y = (y) => top + (1 - (y - yMin) / (yMax - yMin || 1)) * (H - top - bottom);
+
+    // grid and labels
+    ctx.strokeStyle = '#e6e9ef';
+    ctx.lineWidth = 1;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (let i = 0; i <= 4; i++) {
+      const v = yMin + ((yMax - yMin) * i) / 4;
+      const y = Math.round(Y(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(W - right, y); ctx.stroke();
+      ctx.fillText(this.yFormat(v), left - 4, y);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'alphabetic';
+    const stepX = niceStep(xMax / 6);
+    for (let e = 0; e <= xMax; e += stepX) ctx.fillText(String(e), X(e), H - 6);
+
+    // series
+    ctx.strokeStyle = this.color;
+    ctx.lineWidth = 2;
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    ctx.stroke();
+    const [lx, ly] = pts[pts.length - 1];
+    ctx.fillStyle = this.color;
+    ctx.beginPath(); ctx.arc(X(lx), Y(ly), 3, 0, Math.PI * 2); ctx.fill();
+  }
+}
+
+/* ---------- test-set views ---------- */
+
+let confusionCells = null;
+function buildConfusion() {
+  const t = els.confusion;
+  t.textContent = '';
+  const head = t.createTHead().insertRow();
+  const corner = document.createElement('th');
+  corner.className = 'corner';
+  corner.textContent = 'true ↓ / read →';
+  corner.scope = 'col';
+  head.appendChild(corner);
+  for (let j = 0; j < CLASSES; j++) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = String(j);
+    head.appendChild(th);
+  }
+  const body = t.createTBody();
+  confusionCells = [];
+  for (let i = 0; i < CLASSES; i++) {
+    const row = body.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = String(i);
+    row.appendChild(th);
+    for (let j = 0; j < CLASSES; j++) {
+      const td = row.insertCell();
+      if (i === j) td.className = 'diag';
+      confusionCells.push(td);
+    }
+  }
+}
+
+/** confusion: 100 counts, [true * 10 + predicted]; null clears. */
+export function setConfusion(confusion) {
+  if (!confusionCells) buildConfusion();
+  for (let i = 0; i < CLASSES; i++) {
+    let rowTotal = 0;
+    for (let j = 0; j < CLASSES; j++) rowTotal += confusion ? confusion[i * CLASSES + j] : 0;
+    for (let j = 0; j < CLASSES; j++) {
+      const td = confusionCells[i * CLASSES + j];
+      const n = confusion ? confusion[i * CLASSES + j] : 0;
+      td.textContent = confusion ? String(n) : '';
+      const share = rowTotal ? n / rowTotal : 0;
+      td.style.backgroundColor = !n ? ''
+        : i === j ? `rgba(31, 138, 76, ${(0.15 + 0.6 * share).toFixed(3)})`
+          : `rgba(199, 58, 43, ${Math.min(0.8, 0.12 + 3 * share).toFixed(3)})`;
+      td.title = confusion ? `${n} of ${rowTotal} test ${i}s read as ${j}` : '';
+    }
+  }
+}
+
+function drawDigit(canvas, pixels, invert) {
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < PIXELS; i++) {
+    const v = pixels instanceof Uint8Array ? pixels[i] : Math.round(pixels[i] * 255);
+    const g = invert ? 255 - v : v;
+    img.data[i * 4] = g; img.data[i * 4 + 1] = g; img.data[i * 4 + 2] = g; img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** mistakes: { count, images (count*784 bytes), labels, preds }; null clears. */
+export function setMistakes(m) {
+  const box = els.mistakes;
+  const count = m ? m.count : 0;
+  while (box.children.length > count) box.lastChild.remove();
+  if (!count) {
+    const p = document.createElement('p');
+    p.className = 'empty';
+    p.textContent = m ? 'No mistakes on the test digits checked.' : 'Train to see the test digits the network gets wrong.';
+    box.appendChild(p);
+    return;
+  }
+  box.querySelector('.empty')?.remove();
+  for (let k = 0; k < count; k++) {
+    let fig = box.children[k];
+    if (!fig) {
+      fig = document.createElement('figure');
+      fig.className = 'mistake';
+      fig.setAttribute('role', 'listitem');
+      const c = document.createElement('canvas');
+      c.width = 28; c.height = 28;
+      fig.append(c, document.createElement('figcaption'));
+      box.appendChild(fig);
+    }
+    const label = m.labels[k], pred = m.preds[k];
+    drawDigit(fig.firstChild, m.images.subarray(k * PIXELS, (k + 1) * PIXELS), true);
+    fig.lastChild.textContent = `${label} → ${pred}`;
+    fig.setAttribute('aria-label', `a ${label} read as ${pred}`);
+  }
+}
+
+/* ---------- drawing view ---------- */
+
+let probRows = null;
+function buildProbabilities() {
+  const list = els.probabilities;
+  list.textContent = '';
+  probRows = [];
+  for (let d = 0; d < CLASSES; d++) {
+    const li = document.createElement('li');
+    const digit = document.createElement('span');
+    digit.className = 'digit'; digit.textContent = String(d);
+    const track = document.createElement('span');
+    track.className = 'track';
+    const fill = document.createElement('span');
+    fill.className = 'fill';
+    track.appendChild(fill);
+    const pct = document.createElement('span');
+    pct.className = 'pct'; pct.textContent = '–';
+    li.append(digit, track, pct);
+    list.appendChild(li);
+    probRows.push({ li, fill, pct });
+  }
+}
+
+/** probs: ten probabilities, or null for an empty pad. */
+export function setPrediction(probs) {
+  if (!probRows) buildProbabilities();
+  let best = -1;
+  if (probs) for (let d = 0; d < CLASSES; d++) if (best < 0 || probs[d] > probs[best]) best = d;
+  for (let d = 0; d < CLASSES; d++) {
+    const { li, fill, pct } = probRows[d];
+    const p = probs ? probs[d] : 0;
+    fill.style.transform = `scaleX(${p.toFixed(4)})`;
+    pct.textContent = probs ? fmtPercent(p) : '–';
+    li.classList.toggle('best', d === best);
+  }
+  els.prediction.dataset.digit = best >= 0 ? String(best) : '';
+  els.prediction.textContent = best >= 0 ? String(best) : '–';
+}
+
+/** The 28x28 input the network sees (white on black, as MNIST), or blank. */
+export function setInputView(input) {
+  if (input) drawDigit(els.inputView, input, false);
+  else els.inputView.getContext('2d').clearRect(0, 0, 28, 28);
+}
+
+/* ---------- files ---------- */
+
+export function downloadFile(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
