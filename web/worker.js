@@ -227,10 +227,17 @@ function abort(message) {
   return e;
 }
 
+// At most one download message per 100 ms, and always a last one: a burst
+// that ends in a stall must still show the bytes that did arrive.
 let lastDownloadPost = 0;
+let trailingPost = 0;
 function postDownload(d, force = false) {
   const t = now();
-  if (!force && t - lastDownloadPost < 100) return;
+  clearTimeout(trailingPost);
+  if (!force && t - lastDownloadPost < 100) {
+    trailingPost = setTimeout(() => { if (ds === d) postDownload(d, true); }, 100 - (t - lastDownloadPost));
+    return;
+  }
   lastDownloadPost = t;
   post({
     type: 'download',

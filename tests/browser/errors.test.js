@@ -67,7 +67,8 @@ const ready = once(async () => {
       'train-images-idx3-ubyte.gz': (req, res) => {
         res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': gzImages.length });
         res.write(gzImages.subarray(0, 100_000));           // then nothing, until the client gives up
-        const t = setTimeout(() => res.destroy(), 30_000);
+        // a cap long past the test's own waits, so a slow run never sees the stall end
+        const t = setTimeout(() => res.destroy(), 180_000);
         res.on('close', () => clearTimeout(t));
       },
     }),
