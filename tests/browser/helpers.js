@@ -192,5 +192,25 @@ export function once(setup) {
   return ready;
 }
 
+/**
+ * A fresh browser on a served page, set up on first use: `ready()` resolves
+ * to { server, browser, page }; hand `close` to test.after.
+ */
+export function servedPage(routes = {}, launchOptions) {
+  const ctx = {};
+  const ready = once(async () => {
+    ctx.server = await startServer(routes);
+    ctx.browser = await launch(launchOptions);
+    ctx.page = ctx.browser.page;
+    await openPage(ctx.page, ctx.server.url);
+    return ctx;
+  });
+  const close = async () => {
+    await ctx.browser?.close();
+    await ctx.server?.close();
+  };
+  return { ctx, ready, close };
+}
+
 /** Long tasks recorded since the page loaded: [{ start, duration }]. */
 export const longTasks = (page) => page.evaluate(() => window.__longTasks);

@@ -7,9 +7,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
-import { startServer, launch, openPage, status, DATA, once } from './helpers.js';
+import { status, DATA, servedPage } from './helpers.js';
 
-const ctx = {};
 const CHUNK = 16 * 1024;
 const EVERY_MS = 40;       // ~400 KB/s: the 1.6 MB default set takes about 4 s
 
@@ -38,18 +37,8 @@ function plain(req, res, rest) {
   res.end(body);
 }
 
-const ready = once(async () => {
-  ctx.server = await startServer({ '/slow/': slow, '/plain/': plain });
-  ctx.browser = await launch();
-  ctx.page = ctx.browser.page;
-  await openPage(ctx.page, ctx.server.url);
-  return ctx;
-});
-
-test.after(async () => {
-  await ctx.browser?.close();
-  await ctx.server?.close();
-});
+const { ctx, ready, close } = servedPage({ '/slow/': slow, '/plain/': plain });
+test.after(close);
 
 test('a slow download: progress advances and training starts before it ends', async () => {
   const { page } = await ready();

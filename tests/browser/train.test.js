@@ -8,28 +8,17 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ROOT, startServer, launch, openPage, status, waitForAlert, readIdxPair, drawDigit, clearPad,
-  settledPrediction, longTasks, once,
+  ROOT, status, waitForAlert, readIdxPair, drawDigit, clearPad,
+  settledPrediction, longTasks, servedPage,
 } from './helpers.js';
 
-const ctx = {};
 const testSet = readIdxPair('t10k');
 const digit = (i) => testSet.images.subarray(i * 784, (i + 1) * 784);
 // The first test digit of each class 0..9 (a fixed, fair choice).
 const firstOfEach = [...Array(10).keys()].map((d) => testSet.labels.indexOf(d));
 
-const ready = once(async () => {
-  ctx.server = await startServer();
-  ctx.browser = await launch();
-  ctx.page = ctx.browser.page;
-  await openPage(ctx.page, ctx.server.url);
-  return ctx;
-});
-
-test.after(async () => {
-  await ctx.browser?.close();
-  await ctx.server?.close();
-});
+const { ctx, ready, close } = servedPage();
+test.after(close);
 
 test('trains on the default set to >= 90% test accuracy; no page error, no long task over 200 ms', async () => {
   const { page, browser } = await ready();

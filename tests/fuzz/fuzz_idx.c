@@ -23,16 +23,7 @@
 #include "idx.h"
 #include "rng.h"
 
-#define REQUIRE(c, ...)                                                 \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      fprintf(stderr, "fuzz_idx: invariant failed at line %d: %s: ",    \
-              __LINE__, #c);                                            \
-      fprintf(stderr, __VA_ARGS__);                                     \
-      fputc('\n', stderr);                                              \
-      abort();                                                          \
-    }                                                                   \
-  } while (0)
+#include "require.h"
 
 /* ---- reference parser: the whole input at once, from idx.h's text ------ */
 

@@ -22,16 +22,7 @@
 #include "model.h"
 #include "nn.h"
 
-#define REQUIRE(c, ...)                                                 \
-  do {                                                                  \
-    if (!(c)) {                                                         \
-      fprintf(stderr, "fuzz_model: invariant failed at line %d: %s: ",  \
-              __LINE__, #c);                                            \
-      fprintf(stderr, __VA_ARGS__);                                     \
-      fputc('\n', stderr);                                              \
-      abort();                                                          \
-    }                                                                   \
-  } while (0)
+#include "require.h"
 
 static int documented_error(nn_status st) {
   return st == NN_ERR_TRUNCATED || st == NN_ERR_MAGIC || st == NN_ERR_VERSION || st == NN_ERR_CHECKSUM ||
