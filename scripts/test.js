@@ -8,6 +8,7 @@
 //   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
 // Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|browser ...]
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,6 +66,11 @@ function tally(name, passed, failed, status) {
 function build(preset) {
   const configure = run('cmake', ['--preset', preset]);
   return configure.status === 0 && run('cmake', ['--build', '--preset', preset, '-j', '2']).status === 0;
+}
+
+if (!existsSync(path.join(root, 'node_modules/uvu'))) {
+  console.error('test: the npm devDependencies are missing; run: npm ci');
+  process.exit(1);
 }
 
 const built = run('node', ['scripts/build.js', '--native']);
