@@ -150,7 +150,7 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
 static void test_kernels_match_reference(void) {
   static const int shapes[][3] = {{1, 784, 128}, {5, 13, 7}, {64, 784, 128}, {65, 784, 128}, {3, 128, 64},
                                   {7, 64, 10}, {1, 64, 10}, {33, 128, 64}, {2, 9, 1}, {4, 16, 3}, {2, 12, 5},
-                                  {2, 784, 128}, {2, 13, 7}, {1100, 16, 5}};
+                                  {2, 784, 128}, {2, 13, 7}, {1100, 16, 5}, {13, 784, 130}};
   rng_t r;
   rng_seed(&r, 7);
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
