@@ -260,7 +260,7 @@ console.log(`\ntest accuracy after one epoch at batch 64: wasm ${acc(wasm.accura
 if (!tfjs.missing) console.log(`tfjs trains on the first ${BATCHES.map((b) => `${fmt(TF_SAMPLES[b])} (batch ${b})`).join(', ')} samples; the others on all ${fmt(data.n)}`);
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
-console.log('\nissue 5 targets (wasm, one thread):');
+console.log('\ntargets (wasm, one thread):');
 console.log(`  train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.train[64])}, ${verdict(wasm.train[64] >= TARGETS.train64)}`);
 console.log(`  train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`);
 console.log(`  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`);
