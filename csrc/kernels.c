@@ -43,16 +43,17 @@ void kern_backward_ref(float *dx, const float *dz, const float *W, int B, int n_
     }
 }
 
+/* gW[o][i] (x non-NULL) or gb[o] (x NULL), summed over b in increasing order. */
+static float gradient_entry(const float *dz, const float *x, int B, int n_in, int n_out, int o, int i) {
+  float s = 0.0f;
+  for (int b = 0; b < B; b++) s += dz[(size_t)b * n_out + o] * (x ? x[(size_t)b * n_in + i] : 1.0f);
+  return s;
+}
+
 void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
   for (int o = 0; o < n_out; o++) {
-    float sb = 0.0f;
-    for (int b = 0; b < B; b++) sb += dz[(size_t)b * n_out + o];
-    gb[o] = sb;
-    for (int i = 0; i < n_in; i++) {
-      float s = 0.0f;
-      for (int b = 0; b < B; b++) s += dz[(size_t)b * n_out + o] * x[(size_t)b * n_in + i];
-      gW[(size_t)o * n_in + i] = s;
-    }
+    gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
+    for (int i = 0; i < n_in; i++) gW[(size_t)o * n_in + i] = gradient_entry(dz, x, B, n_in, n_out, o, i);
   }
 }
 
@@ -116,7 +117,8 @@ float kern_log(float x) {
   return m + y + 0.693359375f * fe;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
+/* NN_SCALAR_KERNELS builds the plain-C fallback anywhere, so that it is tested too. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(NN_SCALAR_KERNELS)
 /* ---- fast kernels: vector extensions ------------------------------------- */
 
 /* VW: lanes of a vector. Backward and gradient run their vectors along a
@@ -662,14 +664,10 @@ int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const f
                       int B, int n_in, int n_out, float lr) {
   int bad = 0;
   for (int o = 0; o < n_out; o++) {
-    float sb = 0.0f;
-    for (int b = 0; b < B; b++) sb += dz[(size_t)b * n_out + o];
-    gb[o] = sb;
+    gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
     for (int i = 0; i < n_in; i++) {
-      float s = 0.0f;
-      for (int b = 0; b < B; b++) s += dz[(size_t)b * n_out + o] * x[(size_t)b * n_in + i];
       float *p = W + (size_t)o * n_in + i;
-      *p -= lr * s;
+      *p -= lr * gradient_entry(dz, x, B, n_in, n_out, o, i);
       bad |= *p - *p != 0.0f;
     }
   }
