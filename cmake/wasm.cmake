@@ -14,14 +14,19 @@ target_link_libraries(mnist PRIVATE nn_core)
 target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 
 # The one list of exports (no EMSCRIPTEN_KEEPALIVE anywhere): wasm_api.c's
-# thin wrappers, the streaming IDX parser as idx.h declares it, and
-# malloc/free because JavaScript allocates the buffers it passes in.
+# thin wrappers, parts of the core as their headers declare them (status
+# table, the streaming IDX parser, the data set), and malloc/free because
+# JavaScript allocates the buffers it passes in.
 set(NN_WASM_EXPORTS
-  config_len create destroy config steps set_learning_rate set_batch_size
-  with_optimizer params step shuffle train predict evaluate save_size save load
-  strerror status_name heap_used
+  facts nn_strerror nn_status_name heap_used
+  create destroy config steps set_learning_rate set_batch_size with_optimizer params
+  step predict save_size save load
+  trainer_new trainer_free trainer_restart trainer_state train train_dataset
+  evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
+  data_create data_free data_push data_finish data_error data_complete data_count data_ready
+  data_rows data_cols data_classes data_pixels data_labels
   idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
-  idx_sample_size idx_ready idx_bytes_seen idx_data idx_check_pair
+  idx_sample_size idx_ready idx_bytes_seen idx_data
   malloc free)
 list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")
 list(JOIN NN_WASM_EXPORTS "," NN_WASM_EXPORTS_CSV)
@@ -53,6 +58,12 @@ target_link_options(mnist PRIVATE
   -sDYNAMIC_EXECUTION=0
   # C code neither sets nor reads errno for us; smaller libc.
   -sSUPPORT_ERRNO=0
+  # Keep the exports' C names in the .wasm itself (train, step, predict, ...),
+  # not one-letter minified ones, so mnist-wasm/mnist.wasm is usable without
+  # the glue. 3.1.6 has no public setting for it; linking its exports.js
+  # library (whose API looks exports up by name) turns the minifying off.
+  # Costs the bytes of the names (see the README's size figures).
+  -lexports.js
   # See NN_WASM_EXPORTS above.
   "-sEXPORTED_FUNCTIONS=${NN_WASM_EXPORTS_CSV}"
   # Fresh typed-array views of the heap (Module.heapU8() etc.): the views

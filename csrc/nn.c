@@ -21,8 +21,9 @@ struct nn_net {
   size_t b_off[NN_MAX_LAYERS];           /*          bias (sizes[l+1]) at b_off[l] */
   float *params;                         /* the one flat buffer, (count) */
   float *grads;                          /* same layout, (count) */
-  float *backup;                         /* params at nn_train's start, (count) */
+  float *backup;                         /* params at the start of nn_step / nn_train, (count) */
   optim_state opt;
+  optim_state opt_backup;                /* opt at the same moment (m, v: count floats each) */
   uint64_t steps;
   rng_t rng;
   /* scratch, sized for cap rows */
@@ -39,28 +40,7 @@ struct nn_net {
   int primed;                            /* act[1] already holds layer 0's z for act[0] */
 };
 
-/* ---- messages and names -------------------------------------------------- */
-
-const char *nn_strerror(nn_status s) {
-  switch (s) {
-    case NN_OK: return "ok";
-    case NN_ERR_ARG: return "invalid argument";
-    case NN_ERR_NOMEM: return "out of memory";
-    case NN_ERR_STATE: return "operation not valid in this state";
-    case NN_ERR_LIMIT: return "size exceeds the supported limit";
-    case NN_ERR_MAGIC: return "not the expected file type (bad magic number)";
-    case NN_ERR_TYPE: return "unsupported IDX element type (only unsigned bytes)";
-    case NN_ERR_DIMS: return "bad IDX dimensions";
-    case NN_ERR_TRUNCATED: return "data ended early (truncated)";
-    case NN_ERR_TRAILING: return "unexpected bytes after the end of the data";
-    case NN_ERR_COUNT: return "images and labels disagree in count or shape";
-    case NN_ERR_CHECKSUM: return "checksum mismatch (corrupt file)";
-    case NN_ERR_VERSION: return "model file from a newer format version";
-    case NN_ERR_FORMAT: return "malformed model file";
-    case NN_ERR_DIVERGED: return "training diverged (loss is NaN or infinite); lower the learning rate";
-    default: return "unknown error";
-  }
-}
+/* ---- names ------------------------------------------------------------- */
 
 static const char *const activation_names[NN_ACTIVATION_COUNT] = {"sigmoid", "relu", "tanh"};
 static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum", "adam"};
@@ -230,10 +210,10 @@ nn_status nn_config_check(const nn_config *cfg) {
   if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG;  /* softmax needs two classes */
   if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
   if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
-  if (!finite_in(cfg->learning_rate, 1e-12f, 100.0f)) return NN_ERR_ARG;
-  if (!finite_in(cfg->momentum, 0.0f, 0.999999f)) return NN_ERR_ARG;
-  if (!finite_in(cfg->beta1, 0.0f, 0.999999f) || !finite_in(cfg->beta2, 0.0f, 0.999999f)) return NN_ERR_ARG;
-  if (!finite_in(cfg->epsilon, 1e-30f, 1.0f)) return NN_ERR_ARG;
+  if (!finite_in(cfg->learning_rate, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
+  if (!finite_in(cfg->momentum, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
+  if (!finite_in(cfg->beta1, 0.0f, NN_DECAY_MAX) || !finite_in(cfg->beta2, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
+  if (!finite_in(cfg->epsilon, NN_EPSILON_MIN, NN_EPSILON_MAX)) return NN_ERR_ARG;
   if (cfg->batch_size < 1) return NN_ERR_ARG;
   if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
   if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
@@ -301,10 +281,17 @@ nn_status nn_create(const nn_config *cfg, nn_net **out) {
   net->params = alloc_param_buffer(off);
   net->grads = alloc_param_buffer(off);
   net->backup = alloc_param_buffer(off);
-  if (cfg->optimizer != NN_SGD) net->opt.m = alloc_param_buffer(off);
-  if (cfg->optimizer == NN_ADAM) net->opt.v = alloc_param_buffer(off);
+  if (cfg->optimizer != NN_SGD) {
+    net->opt.m = alloc_param_buffer(off);
+    net->opt_backup.m = alloc_param_buffer(off);
+  }
+  if (cfg->optimizer == NN_ADAM) {
+    net->opt.v = alloc_param_buffer(off);
+    net->opt_backup.v = alloc_param_buffer(off);
+  }
   if (!net->params || !net->grads || !net->backup ||
-      (cfg->optimizer != NN_SGD && !net->opt.m) || (cfg->optimizer == NN_ADAM && !net->opt.v) ||
+      (cfg->optimizer != NN_SGD && (!net->opt.m || !net->opt_backup.m)) ||
+      (cfg->optimizer == NN_ADAM && (!net->opt.v || !net->opt_backup.v)) ||
       alloc_scratch(net, cfg->batch_size) != NN_OK) {
     nn_free(net);
     return NN_ERR_NOMEM;
@@ -323,6 +310,8 @@ void nn_free(nn_net *net) {
   free(net->backup);
   free(net->opt.m);
   free(net->opt.v);
+  free(net->opt_backup.m);
+  free(net->opt_backup.v);
   free(net->scratch);
   free(net);
 }
@@ -330,7 +319,7 @@ void nn_free(nn_net *net) {
 const nn_config *nn_get_config(const nn_net *net) { return net ? &net->cfg : NULL; }
 
 nn_status nn_set_learning_rate(nn_net *net, float lr) {
-  if (!net || !finite_in(lr, 1e-12f, 100.0f)) return NN_ERR_ARG;
+  if (!net || !finite_in(lr, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
   net->cfg.learning_rate = lr;
   return NN_OK;
 }
@@ -430,6 +419,18 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
   return NN_OK;
 }
 
+/* The state an update can break (weights, optimizer state, step count) is
+ * saved before a call and put back if a step diverges. */
+static void save_state(nn_net *net) {
+  memcpy(net->backup, net->params, net->count * sizeof *net->params);
+  optim_copy(&net->opt_backup, &net->opt, net->count);
+}
+static void restore_state(nn_net *net, uint64_t steps) {
+  memcpy(net->params, net->backup, net->count * sizeof *net->params);
+  optim_copy(&net->opt, &net->opt_backup, net->count);
+  net->steps = steps;
+}
+
 nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
   nn_status st = check_data(net, batch, 1);
   if (st != NN_OK) return st;
@@ -438,13 +439,11 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
   if ((st = check_rows(net, batch, NULL, 0, batch->n)) != NN_OK) return st;
   if ((st = reserve_rows(net, batch->n)) != NN_OK) return st;
   gather(net, batch, NULL, 0, batch->n);
-  /* an update that overflows is undone: the weights stay the last finite ones */
-  memcpy(net->backup, net->params, net->count * sizeof *net->params);
+  save_state(net);
   float s = 0.0f;
   st = step_loaded(net, batch->n, &s);
-  if (st == NN_ERR_DIVERGED) {  /* an overflowing update may have reached the optimizer state too */
-    memcpy(net->params, net->backup, net->count * sizeof *net->params);
-    optim_reset(&net->opt, net->count);
+  if (st == NN_ERR_DIVERGED) {
+    restore_state(net, net->steps);
     return st;
   }
   if (mean_loss) *mean_loss = s / (float)batch->n;
@@ -461,17 +460,16 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
   return NN_OK;
 }
 
-nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
-                   int start, int count, double *loss_sum) {
-  nn_status st = check_data(net, data, 1);
-  if (st != NN_OK) return st;
-  if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
-  if ((st = check_rows(net, data, order, start, count)) != NN_OK) return st;
-  memcpy(net->backup, net->params, net->count * sizeof *net->params);
-  const uint64_t steps_before = net->steps;
+/* Mini-batches over order[start .. start+count); stops at the first step
+ * that diverges (its update possibly half applied). *done gets the samples
+ * of the steps that completed, *total their summed loss. */
+static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *order, int start,
+                            int count, double *total, int *done) {
   const int B = net->cfg.batch_size;
   const int ahead = B == 1 && net->cfg.optimizer == NN_SGD;
-  double total = 0.0;
+  nn_status st = NN_OK;
+  *total = 0.0;
+  *done = 0;
   net->primed = 0;
   for (int at = start; at < start + count; at += B) {
     const int rows = start + count - at < B ? start + count - at : B;
@@ -484,24 +482,43 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
       net->lookahead = net->x_next;
     }
     float s = 0.0f;
-    if ((st = step_loaded(net, rows, &s)) != NN_OK) {
-      net->lookahead = NULL;
-      net->primed = 0;
-      memcpy(net->params, net->backup, net->count * sizeof *net->params);
-      optim_reset(&net->opt, net->count);
-      net->steps = steps_before;
-      return st;
-    }
+    if ((st = step_loaded(net, rows, &s)) != NN_OK) break;
     if (net->primed) {  /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
       net->labels[0] = data->labels[next];
     }
-    total += s;
+    *total += s;
+    *done += rows;
   }
   net->lookahead = NULL;
   net->primed = 0;
+  return st;
+}
+
+nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
+                   int start, int count, double *loss_sum, int *trained) {
+  nn_status st = check_data(net, data, 1);
+  if (st != NN_OK) return st;
+  if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
+  if ((st = check_rows(net, data, order, start, count)) != NN_OK) return st;
+  save_state(net);
+  const uint64_t steps_before = net->steps;
+  double total = 0.0;
+  int done = 0;
+  st = train_rows(net, data, order, start, count, &total, &done);
+  if (st == NN_ERR_DIVERGED) {
+    /* Undo the broken step alone: back to the call's start, then the steps
+     * before it again, which give the same bits as the first time. */
+    restore_state(net, steps_before);
+    if (done > 0 && train_rows(net, data, order, start, done, &total, &done) != NN_OK) {
+      restore_state(net, steps_before);  /* cannot happen: the same steps were finite */
+      total = 0.0;
+      done = 0;
+    }
+  }
   if (loss_sum) *loss_sum = total;
-  return NN_OK;
+  if (trained) *trained = done;
+  return st;
 }
 
 /* Forward-only passes go EVAL_ROWS rows at a time where they have that
@@ -529,31 +546,54 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   return NN_OK;
 }
 
-nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
-                      double *loss_sum, uint32_t *confusion) {
+/* Records sample r (label y) as misclassified as p, if acc has room for it. */
+static void note_wrong(nn_eval *acc, const nn_data *d, int r, int y, int p) {
+  if (!acc->wrong || acc->wrong_count >= acc->wrong_cap) return;
+  if (acc->wrong_per_label > 0) {
+    int same = 0;
+    for (int i = 0; i < acc->wrong_count; i++) same += d->labels[acc->wrong[i]] == y;
+    if (same >= acc->wrong_per_label) return;
+  }
+  acc->wrong[acc->wrong_count] = r;
+  if (acc->wrong_pred) acc->wrong_pred[acc->wrong_count] = p;
+  acc->wrong_count++;
+}
+
+nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int count, nn_eval *acc) {
   nn_status st = check_data(net, data, 1);
-  if (st != NN_OK) return st;
-  if ((st = check_rows(net, data, NULL, 0, data->n)) != NN_OK) return st;
+  if (st != NN_OK || !acc) return NN_ERR_ARG;
+  if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
+  if ((st = check_rows(net, data, NULL, start, count)) != NN_OK) return st;
   const int k = net->cfg.sizes[net->n_layers];
-  int hits = 0;
-  double total = 0.0;
-  wide_rows(net, data->n);
-  for (int at = 0; at < data->n; at += net->cap) {
-    const int rows = data->n - at < net->cap ? data->n - at : net->cap;
+  wide_rows(net, count);
+  for (int at = start; at < start + count; at += net->cap) {
+    const int rows = start + count - at < net->cap ? start + count - at : net->cap;
     gather(net, data, NULL, at, rows);
     forward(net, rows, net->labels);
     if (!all_finite(net->act[net->n_layers], (size_t)rows * k) || !all_finite(net->loss, (size_t)rows))
       return NN_ERR_DIVERGED;
     for (int b = 0; b < rows; b++) {
       const float *p = net->act[net->n_layers] + (size_t)b * k;
+      const int y = net->labels[b];
       int best = 0;
       for (int j = 1; j < k; j++) best = p[j] > p[best] ? j : best;
-      hits += best == net->labels[b];
-      total += net->loss[b];
-      if (confusion) confusion[(size_t)net->labels[b] * k + best]++;
+      acc->correct += best == y;
+      acc->loss_sum += net->loss[b];
+      if (acc->confusion) acc->confusion[(size_t)y * k + best]++;
+      if (best != y) note_wrong(acc, data, at + b, y, best);
     }
+    acc->samples += rows;
   }
-  if (correct) *correct = hits;
-  if (loss_sum) *loss_sum = total;
+  return NN_OK;
+}
+
+nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
+                      double *loss_sum, uint32_t *confusion) {
+  nn_eval acc = {0};
+  acc.confusion = confusion;
+  nn_status st = nn_evaluate_rows(net, data, 0, data ? data->n : 0, &acc);
+  if (st != NN_OK) return st;
+  if (correct) *correct = (int)acc.correct;
+  if (loss_sum) *loss_sum = acc.loss_sum;
   return NN_OK;
 }

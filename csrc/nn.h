@@ -10,29 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "status.h"
+
 #define NN_MAX_LAYERS 8            /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
 #define NN_MAX_UNITS 4096          /* largest layer */
 #define NN_MAX_BATCH 4096          /* largest mini-batch */
 #define NN_MAX_PARAMS (1u << 26)   /* 64 Mi floats (256 MiB) of weights and biases */
+#define NN_LR_MIN 1e-12f           /* learning rate range */
+#define NN_LR_MAX 100.0f
+#define NN_DECAY_MAX 0.999999f     /* momentum, beta1, beta2: in [0, NN_DECAY_MAX] */
+#define NN_EPSILON_MIN 1e-30f      /* adam epsilon range */
+#define NN_EPSILON_MAX 1.0f
 
-typedef enum {
-  NN_OK = 0,
-  NN_ERR_ARG,        /* a bad argument: NULL, size, label, non-finite value, option */
-  NN_ERR_NOMEM,      /* out of memory */
-  NN_ERR_STATE,      /* the call does not fit the object's state */
-  NN_ERR_LIMIT,      /* a size over the documented limits */
-  NN_ERR_MAGIC,      /* not the expected kind of file (IDX or model magic) */
-  NN_ERR_TYPE,       /* IDX element type other than unsigned byte */
-  NN_ERR_DIMS,       /* IDX dimension count or a dimension of 0 */
-  NN_ERR_TRUNCATED,  /* the data ended early */
-  NN_ERR_TRAILING,   /* bytes after the end of the data */
-  NN_ERR_COUNT,      /* images and labels disagree in count or shape */
-  NN_ERR_CHECKSUM,   /* model file CRC-32 mismatch */
-  NN_ERR_VERSION,    /* model file from a newer format version */
-  NN_ERR_FORMAT,     /* a malformed field in a model file */
-  NN_ERR_DIVERGED,   /* the loss became NaN or infinite; weights kept at the last finite state */
-  NN_STATUS_COUNT
-} nn_status;
 
 typedef enum { NN_SIGMOID = 0, NN_RELU, NN_TANH, NN_ACTIVATION_COUNT } nn_activation;
 typedef enum { NN_SGD = 0, NN_MOMENTUM, NN_ADAM, NN_OPTIMIZER_COUNT } nn_optimizer;
@@ -61,7 +50,6 @@ typedef struct nn_data {
 
 typedef struct nn_net nn_net;
 
-const char *nn_strerror(nn_status s);                 /* one-line message, never NULL */
 void nn_config_default(nn_config *cfg);               /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1 */
 nn_status nn_config_check(const nn_config *cfg);      /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
 uint64_t nn_param_count(const nn_config *cfg);        /* weights and biases of cfg's sizes, in 64 bits */
@@ -83,8 +71,8 @@ uint64_t nn_rng_state(const nn_net *net);                  /* for the model file
 void nn_restore_counters(nn_net *net, uint64_t steps, uint64_t rng_state);
 
 /* One update on exactly this mini-batch (1..NN_MAX_BATCH rows); *mean_loss
- * may be NULL. On NN_ERR_DIVERGED the weights are unchanged and the
- * optimizer state starts afresh. */
+ * may be NULL. On NN_ERR_DIVERGED nothing has changed: weights, optimizer
+ * state and step count are as before the call. */
 nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss);
 
 /* Fills order[0..n) with a permutation drawn from the net's RNG. */
@@ -93,14 +81,32 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n);
 /* Trains mini-batches of batch_size over samples order[start .. start+count)
  * (order NULL: identity); the last batch may be smaller. Split an epoch into
  * calls at multiples of batch_size and the result is the same as one call.
- * *loss_sum (may be NULL) gets the sum of per-sample losses. On
- * NN_ERR_DIVERGED the weights go back to their state at the call's start. */
+ * *loss_sum gets the sum of per-sample losses and *trained the samples of
+ * the steps made (either may be NULL). On NN_ERR_DIVERGED only the step that
+ * diverged is undone: weights, optimizer state and step count are those
+ * after the last finite step, which *trained counts up to. */
 nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
-                   int start, int count, double *loss_sum);
+                   int start, int count, double *loss_sum, int *trained);
 
 /* Class probabilities of n samples: probs is (n, n_out). NN_ERR_DIVERGED if
  * the weights overflow the outputs (contents of probs then unspecified). */
 nn_status nn_predict(nn_net *net, const nn_data *data, float *probs);
+
+/* An evaluation summed over calls (zero it, point its arrays, then call
+ * nn_evaluate_rows on ranges): counts, loss, confusion[label * n_out +
+ * predicted] (NULL: not kept) and the first misclassified samples, at most
+ * wrong_per_label (0: any number) of each true label, wrong_cap in all. */
+typedef struct nn_eval {
+  uint64_t samples, correct;
+  double loss_sum;
+  uint32_t *confusion;               /* (n_out, n_out) or NULL */
+  int32_t *wrong, *wrong_pred;       /* (wrong_cap): sample index, predicted class; or NULL */
+  int wrong_cap, wrong_per_label, wrong_count;
+} nn_eval;
+
+/* Forward only over samples [start, start+count), added into *acc.
+ * NN_ERR_DIVERGED if an output or a loss is not finite (acc then partial). */
+nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int count, nn_eval *acc);
 
 /* Forward only: *correct, *loss_sum (either may be NULL) and, if confusion is
  * not NULL, confusion[label * n_out + predicted] += 1 for each sample.

@@ -64,3 +64,10 @@ void optim_reset(optim_state *st, size_t count) {
   st->beta1_t = 1.0f;
   st->beta2_t = 1.0f;
 }
+
+void optim_copy(optim_state *dst, const optim_state *src, size_t count) {
+  if (src->m && dst->m) memcpy(dst->m, src->m, count * sizeof *dst->m);
+  if (src->v && dst->v) memcpy(dst->v, src->v, count * sizeof *dst->v);
+  dst->beta1_t = src->beta1_t;
+  dst->beta2_t = src->beta2_t;
+}

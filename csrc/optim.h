@@ -18,4 +18,7 @@ int optim_update(const nn_config *cfg, optim_state *st, float *params, const flo
 /* Forget velocity and moments (after a load or a divergence). */
 void optim_reset(optim_state *st, size_t count);
 
+/* dst = src: velocity, moments and bias-correction products (to undo a step). */
+void optim_copy(optim_state *dst, const optim_state *src, size_t count);
+
 #endif

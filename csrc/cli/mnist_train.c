@@ -465,7 +465,7 @@ int main(int argc, char **argv) {
     double t0 = now_seconds();
     nnCheck(nn_shuffle(g.net, g.order, n), "epoch %ld: shuffle", e);
     loss_sum = 0;
-    nn_status st = nn_train(g.net, &g.train.data, g.order, 0, n, &loss_sum);
+    nn_status st = nn_train(g.net, &g.train.data, g.order, 0, n, &loss_sum, NULL);
     if (st == NN_ERR_DIVERGED)
       die(1, "epoch %ld: the loss diverged (NaN or infinite); try a smaller --lr (now %g)", e,
           (double)c->learning_rate);

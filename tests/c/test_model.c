@@ -53,7 +53,7 @@ static nn_net *trained_net(const nn_config *cfg, int n) {
   random_batch(&r, x, y, n, n_in, n_out);
   nn_data d = {.f32 = x, .labels = y, .n = n};
   CHECK_EQ(nn_shuffle(net, order, n), NN_OK);
-  CHECK_EQ(nn_train(net, &d, order, 0, n, NULL), NN_OK);
+  CHECK_EQ(nn_train(net, &d, order, 0, n, NULL, NULL), NN_OK);
   free(x);
   free(y);
   free(order);
@@ -172,8 +172,8 @@ static void round_trip(nn_config c, const char *what) {
     nn_shuffle(a, oa, n);
     nn_shuffle(b, ob, n);
     CHECK(memcmp(oa, ob, sizeof(int32_t) * (size_t)n) == 0, "%s: same shuffle", what);
-    nn_train(a, &d, oa, 0, n, NULL);
-    nn_train(b, &d, ob, 0, n, NULL);
+    nn_train(a, &d, oa, 0, n, NULL, NULL);
+    nn_train(b, &d, ob, 0, n, NULL, NULL);
     size_t ca, cb;
     const float *wa = nn_params_const(a, &ca), *wb = nn_params_const(b, &cb);
     CHECK(ca == cb && memcmp(wa, wb, ca * sizeof(float)) == 0, "%s: trains on identically", what);

@@ -357,7 +357,7 @@ static void test_learns_real_digits(const digits *full_train, const digits *test
     for (int epoch = 0; epoch < 2; epoch++) {
       CHECK_EQ(nn_shuffle(net, order, train.n), NN_OK);
       double sum = 0;
-      CHECK_EQ(nn_train(net, &data, order, 0, train.n, &sum), NN_OK);
+      CHECK_EQ(nn_train(net, &data, order, 0, train.n, &sum, NULL), NN_OK);
       if (epoch == 0) first = sum / train.n; else last = sum / train.n;
     }
     double acc = accuracy(net, test);
@@ -378,14 +378,14 @@ static void test_determinism(const digits *train) {
   nn_net *a = make_net(NN_ADAM, 42, 16), *b = make_net(NN_ADAM, 42, 16), *c = make_net(NN_ADAM, 43, 16);
   if (!a || !b || !c) return;
   nn_shuffle(a, order, N);
-  CHECK_EQ(nn_train(a, &data, order, 0, N, NULL), NN_OK);
+  CHECK_EQ(nn_train(a, &data, order, 0, N, NULL, NULL), NN_OK);
   nn_shuffle(b, order, N);
   for (int at = 0; at < N; at += 16 * 5) {
     int count = N - at < 80 ? N - at : 80;
-    CHECK_EQ(nn_train(b, &data, order, at, count, NULL), NN_OK);
+    CHECK_EQ(nn_train(b, &data, order, at, count, NULL, NULL), NN_OK);
   }
   nn_shuffle(c, order, N);
-  CHECK_EQ(nn_train(c, &data, order, 0, N, NULL), NN_OK);
+  CHECK_EQ(nn_train(c, &data, order, 0, N, NULL, NULL), NN_OK);
   size_t n;
   float *pa = nn_params(a, &n), *pb = nn_params(b, NULL), *pc = nn_params(c, NULL);
   CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "same seed, split epoch: weights differ");
@@ -442,14 +442,14 @@ static void test_bad_input_changes_nothing(const digits *train) {
   labels[5] = 10;
   nn_data bad_label = {train->x, NULL, labels, 8};
   CHECK_EQ(nn_step(net, &bad_label, NULL), NN_ERR_ARG);
-  CHECK_EQ(nn_train(net, &bad_label, NULL, 0, 8, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &bad_label, NULL, 0, 8, NULL, NULL), NN_ERR_ARG);
   float *fx = malloc(sizeof(float) * 784 * 8);
   for (int i = 0; i < 784 * 8; i++) fx[i] = train->x[i] / 255.0f;
   fx[784 * 3 + 100] = NAN;
   nn_data nan_pixel = {NULL, fx, train->y, 8};
   CHECK_EQ(nn_step(net, &nan_pixel, NULL), NN_ERR_ARG);
   fx[784 * 3 + 100] = INFINITY;
-  CHECK_EQ(nn_train(net, &nan_pixel, NULL, 0, 8, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &nan_pixel, NULL, 0, 8, NULL, NULL), NN_ERR_ARG);
   nn_data both = {train->x, fx, train->y, 8}, none = {NULL, NULL, train->y, 8};
   CHECK_EQ(nn_step(net, &both, NULL), NN_ERR_ARG);
   CHECK_EQ(nn_step(net, &none, NULL), NN_ERR_ARG);
@@ -458,9 +458,9 @@ static void test_bad_input_changes_nothing(const digits *train) {
   CHECK_EQ(nn_step(net, &no_labels, NULL), NN_ERR_ARG);
   nn_data ok = {train->x, NULL, train->y, 8};
   int32_t order[8] = {0, 1, 2, 3, 4, 5, 6, 8};  /* 8 is out of range */
-  CHECK_EQ(nn_train(net, &ok, order, 0, 8, NULL), NN_ERR_ARG);
-  CHECK_EQ(nn_train(net, &ok, NULL, 4, 5, NULL), NN_ERR_ARG);
-  CHECK_EQ(nn_train(net, &ok, NULL, -1, 2, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &ok, order, 0, 8, NULL, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &ok, NULL, 4, 5, NULL, NULL), NN_ERR_ARG);
+  CHECK_EQ(nn_train(net, &ok, NULL, -1, 2, NULL, NULL), NN_ERR_ARG);
   CHECK_EQ(nn_set_learning_rate(net, NAN), NN_ERR_ARG);
   CHECK_EQ(nn_set_batch_size(net, 0), NN_ERR_ARG);
   CHECK(memcmp(before, p, n * sizeof(float)) == 0 && nn_steps(net) == 0, "a rejected call changed the weights");
@@ -500,27 +500,54 @@ static void test_divergence(const digits *train) {
   CHECK_EQ(nn_evaluate(net, &four, NULL, NULL, NULL), NN_ERR_DIVERGED);
   nn_free(net);
   /* relu: three good batches, then one whose huge (finite) pixels overflow
-   * the activations to inf and the loss to NaN: the whole call is undone */
-  nn_config cfg;
-  nn_config_default(&cfg);
-  cfg.activation = NN_RELU;
-  cfg.batch_size = 16;
-  CHECK_EQ(nn_create(&cfg, &net), NN_OK);
-  p = nn_params(net, &n);
+   * the activations to inf and the loss to NaN. For every optimizer, only
+   * that step is undone: the weights and optimizer state are those of a net
+   * that trained on the three good batches alone, and it trains on from
+   * there to the same bits. */
   float *fx = malloc(sizeof(float) * 784 * 64);
   for (int i = 0; i < 784 * 64; i++) fx[i] = train->x[i] / 255.0f;
   for (int i = 784 * 50; i < 784 * 51; i++) fx[i] = 3e38f;
   nn_data poisoned = {NULL, fx, train->y, 64};
-  memcpy(before, p, n * sizeof(float));
-  CHECK_EQ(nn_train(net, &poisoned, NULL, 0, 64, NULL), NN_ERR_DIVERGED);
-  CHECK(memcmp(before, p, n * sizeof(float)) == 0 && nn_steps(net) == 0, "weights not restored after divergence");
-  poisoned.n = 48;  /* the good rows still train */
-  CHECK_EQ(nn_train(net, &poisoned, NULL, 0, 48, NULL), NN_OK);
-  CHECK_EQ(nn_steps(net), 3);
+  nn_data good = {NULL, fx, train->y, 48};
+  for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
+    nn_config cfg;
+    nn_config_default(&cfg);
+    cfg.activation = NN_RELU;
+    cfg.batch_size = 16;
+    cfg.optimizer = (nn_optimizer)o;
+    cfg.learning_rate = o == NN_ADAM ? 0.001f : 0.05f;
+    nn_net *ref = NULL;
+    CHECK_EQ(nn_create(&cfg, &net), NN_OK);
+    CHECK_EQ(nn_create(&cfg, &ref), NN_OK);
+    p = nn_params(net, &n);
+    double loss = 0, ref_loss = 0;
+    int trained = -1;
+    CHECK_EQ(nn_train(net, &poisoned, NULL, 0, 64, &loss, &trained), NN_ERR_DIVERGED);
+    CHECK_EQ(nn_train(ref, &good, NULL, 0, 48, &ref_loss, NULL), NN_OK);
+    CHECK(trained == 48 && nn_steps(net) == 3, "%s: diverged at step 4: trained %d, steps %llu",
+          nn_optimizer_name(cfg.optimizer), trained, (unsigned long long)nn_steps(net));
+    CHECK(memcmp(nn_params(ref, NULL), p, n * sizeof(float)) == 0 && loss == ref_loss,
+          "%s: the weights are those of the last finite step", nn_optimizer_name(cfg.optimizer));
+    /* the optimizer state too: one more good step gives the same bits */
+    CHECK_EQ(nn_train(net, &good, NULL, 0, 16, NULL, NULL), NN_OK);
+    CHECK_EQ(nn_train(ref, &good, NULL, 0, 16, NULL, NULL), NN_OK);
+    CHECK(memcmp(nn_params(ref, NULL), p, n * sizeof(float)) == 0,
+          "%s: optimizer state kept across the undone step", nn_optimizer_name(cfg.optimizer));
+    /* and nn_step: a diverged step changes nothing, then trains on alike */
+    nn_data bad_batch = {NULL, fx + 784 * 48, train->y + 48, 16};
+    nn_data good_batch = {NULL, fx, train->y, 16};
+    CHECK_EQ(nn_step(net, &bad_batch, NULL), NN_ERR_DIVERGED);
+    CHECK_EQ(nn_step(net, &good_batch, NULL), NN_OK);
+    CHECK_EQ(nn_step(ref, &good_batch, NULL), NN_OK);
+    CHECK(memcmp(nn_params(ref, NULL), p, n * sizeof(float)) == 0 && nn_steps(net) == nn_steps(ref),
+          "%s: nn_step undoes only the diverged step", nn_optimizer_name(cfg.optimizer));
+    nn_free(ref);
+    nn_free(net);
+  }
   free(fx);
   free(before);
-  nn_free(net);
 }
+
 
 int main(void) {
   test_kernels_match_reference();
