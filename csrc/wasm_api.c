@@ -1,26 +1,33 @@
 /* wasm_api.c: the functions the WebAssembly module exports to JavaScript
  * (web/lib/ wraps them). Each one is thin: it re-checks its pointers and
- * sizes, calls the core and returns an nn_status. It holds no state and
- * never allocates on the caller's behalf except through the create/load
- * out-pointers; JavaScript mallocs and frees its own buffers.
+ * sizes, calls the core and returns an nn_status. It holds no state but the
+ * facts string, and never allocates on the caller's behalf except through
+ * create/load-style out-pointers; JavaScript mallocs and frees its own
+ * buffers.
  *
- * The export list lives in one place, EXPORTED_FUNCTIONS in cmake/wasm.cmake,
- * which also exports the streaming IDX parser (idx.h) as it is: those
- * functions take a parser pointer and check their own arguments.
+ * The export list lives in one place, NN_WASM_EXPORTS in cmake/wasm.cmake,
+ * which also exports parts of the core as they are (nn_strerror,
+ * nn_status_name, the IDX parser of idx.h, the data set of data.h): those
+ * functions check their own arguments.
  *
  * Configuration crosses the boundary as a double[CFG_LEN] in the layout
  * below, not as an nn_config, so JavaScript never depends on C struct
- * layout. In create(), a NaN entry (or n_sizes 0) means "the default from
- * nn_config_default". Doubles carry every int and float32 exactly; the seed
- * travels as two 32-bit halves. */
+ * layout; facts() tells JavaScript the layout, the limits, the status table
+ * and the names. In create(), a NaN entry (or n_sizes 0) means "the default
+ * from nn_config_default". Doubles carry every int and float32 exactly; the
+ * seed travels as two 32-bit halves. */
 #include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "data.h"
 #include "model.h"
 #include "nn.h"
+#include "train.h"
 
 enum {
   CFG_ACTIVATION = 0,
@@ -38,7 +45,18 @@ enum {
   CFG_LEN = CFG_SIZES + NN_MAX_LAYERS + 1  /* 20 */
 };
 
-int config_len(void) { return CFG_LEN; }
+/* The layout of trainer_state()'s double[PROGRESS_LEN]. */
+enum {
+  PROGRESS_EPOCHS = 0,
+  PROGRESS_PASSES,
+  PROGRESS_SAMPLES,
+  PROGRESS_POSITION,
+  PROGRESS_PASS_ROWS,
+  PROGRESS_PASS_WHOLE,
+  PROGRESS_PASS_LOSS,
+  PROGRESS_LAST_LOSS,
+  PROGRESS_LEN
+};
 
 /* An int in [lo, hi] from a double, or -1 (with *bad set) if it is not one. */
 static int to_int(double v, int lo, int hi, int *bad) {
@@ -88,27 +106,65 @@ static void write_config(const nn_config *cfg, double *out) {
   for (int i = 0; i < cfg->n_sizes && i <= NN_MAX_LAYERS; i++) out[CFG_SIZES + i] = cfg->sizes[i];
 }
 
-/* ---- status ----------------------------------------------------------- */
+/* ---- facts ------------------------------------------------------------ */
 
-/* Named strerror because the JS contract names it so. It replaces libc's
- * (same signature, hence char *): nothing in this module uses libc's
- * (no filesystem, nothing prints), and this definition, linked before libc,
- * is the only one. */
-char *strerror(int code) {
-  return (char *)nn_strerror(code >= 0 && code < NN_STATUS_COUNT ? (nn_status)code : NN_STATUS_COUNT);
+/* Appends to buf at *at, never past cap (a too small buffer shows as a
+ * truncated string, which JSON.parse refuses loudly). */
+static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) {
+  if (*at >= cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *at, cap - *at, fmt, ap);
+  va_end(ap);
+  if (n > 0) *at += (size_t)n;
 }
 
-static const char *const status_names[] = {
-  "NN_OK", "NN_ERR_ARG", "NN_ERR_NOMEM", "NN_ERR_STATE", "NN_ERR_LIMIT", "NN_ERR_MAGIC",
-  "NN_ERR_TYPE", "NN_ERR_DIMS", "NN_ERR_TRUNCATED", "NN_ERR_TRAILING", "NN_ERR_COUNT",
-  "NN_ERR_CHECKSUM", "NN_ERR_VERSION", "NN_ERR_FORMAT", "NN_ERR_DIVERGED",
-};
-_Static_assert(sizeof status_names / sizeof *status_names == NN_STATUS_COUNT,
-               "status_names must list every nn_status");
-
-/* "NN_ERR_ARG" etc., the `code` of a thrown JS Error; "NN_ERR_UNKNOWN" if out of range. */
-const char *status_name(int code) {
-  return code >= 0 && code < NN_STATUS_COUNT ? status_names[code] : "NN_ERR_UNKNOWN";
+/* Everything JavaScript must agree with C on, as one JSON object: limits,
+ * the status table, option names, defaults, the config and progress
+ * layouts and the data file names. Built once. Messages hold no quotes or
+ * backslashes (status.h), so they need no escaping. */
+const char *facts(void) {
+  static char buf[4096];
+  if (buf[0]) return buf;
+  size_t at = 0, cap = sizeof buf;
+  nn_config d;
+  nn_config_default(&d);
+  put(buf, cap, &at, "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
+      "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d},",
+      NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES,
+      IDX_MAX_DIMS, DATA_MAX_CLASSES);
+  /* %.9g: every float32 exactly */
+  put(buf, cap, &at, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
+      (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
+  put(buf, cap, &at, "\"defaults\":{\"layers\":[");
+  for (int i = 0; i < d.n_sizes; i++) put(buf, cap, &at, "%s%d", i ? "," : "", d.sizes[i]);
+  put(buf, cap, &at, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":%llu},",
+      nn_activation_name(d.activation), nn_optimizer_name(d.optimizer), (double)d.learning_rate, d.batch_size,
+      (unsigned long long)d.seed);
+  put(buf, cap, &at, "\"statuses\":[");
+  for (int i = 0; i < NN_STATUS_COUNT; i++)
+    put(buf, cap, &at, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "",
+        nn_status_name((nn_status)i), nn_strerror((nn_status)i));
+  put(buf, cap, &at, "],\"activations\":[");
+  for (int i = 0; i < NN_ACTIVATION_COUNT; i++)
+    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_activation_name((nn_activation)i));
+  put(buf, cap, &at, "],\"optimizers\":[");
+  for (int i = 0; i < NN_OPTIMIZER_COUNT; i++)
+    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
+  put(buf, cap, &at, "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
+      "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
+      "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"length\":%d},",
+      CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2,
+      CFG_EPSILON, CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_LEN);
+  put(buf, cap, &at, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
+      "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"length\":%d},",
+      PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
+      PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_LEN);
+  put(buf, cap, &at, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}}",
+      data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
+      data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
+  return buf;
 }
 
 /* Bytes of heap in use (malloc'd and not freed), for leak tests. */
@@ -198,20 +254,49 @@ nn_status step(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *
   return s != NN_OK ? s : nn_step(net, &d, loss);
 }
 
-/* order (n entries) gets a permutation from the network's RNG. */
-nn_status shuffle(nn_net *net, int32_t *order, int n) {
-  if (!net || !order || n < 1) return NN_ERR_ARG;
-  return nn_shuffle(net, order, n);
+/* ---- trainer ---------------------------------------------------------- */
+
+nn_trainer *trainer_new(int shuffle) {
+  nn_trainer *t = NULL;
+  if (trainer_create(&t) != NN_OK) return NULL;
+  trainer_set_shuffle(t, shuffle);
+  return t;
 }
 
-/* Mini-batches over order[start .. start+count) (order may be NULL: identity);
- * *loss_sum (may be NULL) gets the sum of per-sample losses. */
-nn_status train(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels,
-                int n, const int32_t *order, int start, int count, double *loss_sum) {
+/* The trainer's counters into out (double[PROGRESS_LEN], layout in facts). */
+nn_status trainer_state(const nn_trainer *t, double *out) {
+  const nn_progress *p = trainer_progress(t);
+  if (!p || !out) return NN_ERR_ARG;
+  out[PROGRESS_EPOCHS] = (double)p->epochs;
+  out[PROGRESS_PASSES] = (double)p->passes;
+  out[PROGRESS_SAMPLES] = (double)p->samples;
+  out[PROGRESS_POSITION] = p->position;
+  out[PROGRESS_PASS_ROWS] = p->pass_rows;
+  out[PROGRESS_PASS_WHOLE] = p->pass_whole;
+  out[PROGRESS_PASS_LOSS] = p->pass_loss;
+  out[PROGRESS_LAST_LOSS] = p->last_loss;
+  return NN_OK;
+}
+
+/* About budget samples of the trainer's pass over these n samples (whole: n
+ * is final); *trained (may be NULL) the samples trained. */
+nn_status train(nn_trainer *t, nn_net *net, const uint8_t *u8, const float *f32,
+                const uint8_t *labels, int n, int whole, int budget, int *trained) {
   nn_data d;
-  if (!net || start < 0 || count < 1 || start > n - count) return NN_ERR_ARG;
+  if (trained) *trained = 0;
+  if (!t || !net || budget < 0) return NN_ERR_ARG;
   nn_status s = make_data(u8, f32, labels, n, 1, &d);
-  return s != NN_OK ? s : nn_train(net, &d, order, start, count, loss_sum);
+  return s != NN_OK ? s : trainer_run(t, net, &d, whole != 0, budget, trained);
+}
+
+/* The same over the samples of a data set that have arrived so far. */
+nn_status train_dataset(nn_trainer *t, nn_net *net, const nn_dataset *ds, int budget, int *trained) {
+  nn_data d;
+  if (trained) *trained = 0;
+  if (!t || !net || !ds || budget < 0) return NN_ERR_ARG;
+  nn_status s = data_view(ds, &d);
+  if (s == NN_ERR_STATE) return NN_OK;  /* no header yet: nothing to train on */
+  return s != NN_OK ? s : trainer_run(t, net, &d, data_complete(ds), budget, trained);
 }
 
 /* probs is (n, n_out). */
@@ -222,14 +307,69 @@ nn_status predict(nn_net *net, const uint8_t *u8, const float *f32, int n, float
   return s != NN_OK ? s : nn_predict(net, &d, probs);
 }
 
-/* *correct, *loss_sum and confusion (n_out * n_out, zeroed by the caller)
- * may each be NULL. */
-nn_status evaluate(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels,
-                   int n, int *correct, double *loss_sum, uint32_t *confusion) {
+/* ---- evaluation ------------------------------------------------------- */
+
+/* An evaluation summed over calls (nn_eval), with its arrays in the same
+ * allocation: confusion (n_out * n_out), then wrong and wrong_pred
+ * (wrong_cap each). evaluation_results() reads it out. */
+nn_eval *evaluation_new(int n_out, int wrong_cap, int wrong_per_label) {
+  if (n_out < 2 || n_out > NN_MAX_UNITS || wrong_cap < 0 || wrong_cap > (1 << 20) || wrong_per_label < 0)
+    return NULL;
+  size_t k2 = (size_t)n_out * (size_t)n_out;
+  nn_eval *e = calloc(1, sizeof *e + k2 * sizeof(uint32_t) + 2 * (size_t)wrong_cap * sizeof(int32_t));
+  if (!e) return NULL;
+  e->confusion = (uint32_t *)(e + 1);
+  e->wrong = (int32_t *)(e->confusion + k2);
+  e->wrong_pred = e->wrong + wrong_cap;
+  e->wrong_cap = wrong_cap;
+  e->wrong_per_label = wrong_per_label;
+  return e;
+}
+
+void evaluation_free(nn_eval *e) { free(e); }
+
+/* out: double[4] = samples, correct, loss_sum, wrong_count; *confusion,
+ * *wrong, *wrong_pred get the arrays. */
+nn_status evaluation_results(const nn_eval *e, double *out, uint32_t **confusion, int32_t **wrong,
+                             int32_t **wrong_pred) {
+  if (!e || !out || !confusion || !wrong || !wrong_pred) return NN_ERR_ARG;
+  out[0] = (double)e->samples;
+  out[1] = (double)e->correct;
+  out[2] = e->loss_sum;
+  out[3] = e->wrong_count;
+  *confusion = e->confusion;
+  *wrong = e->wrong;
+  *wrong_pred = e->wrong_pred;
+  return NN_OK;
+}
+
+/* Samples [start, start+count) of these n into the evaluation. */
+nn_status evaluate(nn_eval *e, nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels,
+                   int n, int start, int count) {
   nn_data d;
-  if (!net) return NN_ERR_ARG;
+  if (!e || !net) return NN_ERR_ARG;
   nn_status s = make_data(u8, f32, labels, n, 1, &d);
-  return s != NN_OK ? s : nn_evaluate(net, &d, correct, loss_sum, confusion);
+  return s != NN_OK ? s : nn_evaluate_rows(net, &d, start, count, e);
+}
+
+/* Samples [start, start+count) of a data set's ready samples. */
+nn_status evaluate_dataset(nn_eval *e, nn_net *net, const nn_dataset *ds, int start, int count) {
+  nn_data d;
+  if (!e || !net || !ds) return NN_ERR_ARG;
+  nn_status s = data_view(ds, &d);
+  return s != NN_OK ? s : nn_evaluate_rows(net, &d, start, count, e);
+}
+
+/* ---- data sets ---------------------------------------------------------- */
+
+/* A data set's stored pixels and labels (the ready rows are at the front). */
+const uint8_t *data_pixels(const nn_dataset *ds) {
+  const idx_parser *p = data_parser(ds, DATA_IMAGES);
+  return p ? idx_data(p) : NULL;
+}
+const uint8_t *data_labels(const nn_dataset *ds) {
+  const idx_parser *p = data_parser(ds, DATA_LABELS);
+  return p ? idx_data(p) : NULL;
 }
 
 /* ---- model file ------------------------------------------------------- */

@@ -5,13 +5,12 @@
 // browser. All three entry points are async because the parser lives in the
 // wasm module, which loads asynchronously, and gunzip is a stream.
 
-import { init, readUrl, httpError, describe, tag } from './wasm.js';
+import { init, loadedWasm, httpError, describe, tag } from './wasm.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const CHUNK = 1 << 16; // bytes pushed to the parser per call when we choose
 const HEAD = 48;       // first bytes kept for error messages
 const TYPES = { 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
-const MAX_BYTES = 512 * 2 ** 20; // IDX_MAX_BYTES of csrc/idx.h: the body size limit
 
 /**
  * What the first bytes are, for "not an IDX file (...)": the Content-Type
@@ -117,6 +116,32 @@ class Watch {
 }
 
 /**
+ * C's message for a parser error, or a clearer one where the first bytes of
+ * the file (head) tell more; where starts the message, type is the
+ * Content-Type if a server sent one.
+ */
+export function explainIdx(e, head, where, type) {
+  const limit = loadedWasm().facts.limits.idxMaxBytes;
+  if (e.code === 'NN_ERR_MAGIC') e.message = `${where}: not an IDX file (${what(head, type)})`;
+  else if (e.code === 'NN_ERR_TYPE') e.message = `${where}: IDX element type 0x${head[2].toString(16).padStart(2, '0')}${TYPES[head[2]] ? ` (${TYPES[head[2]]})` : ''} is not supported; only unsigned bytes (0x08)`;
+  else if (e.code === 'NN_ERR_TRUNCATED' && head.length === 0) e.message = `${where}: empty (0 bytes), not an IDX file`;
+  else if (e.code === 'NN_ERR_LIMIT') e.message = `${where}: ${claims(head)}, over the limit of ${limit} bytes (${limit / 2 ** 20} MiB)`;
+  return e;
+}
+
+/** The first bytes of a stream, kept for error messages. */
+export class Head {
+  constructor() { this.bytes = new Uint8Array(HEAD); this.length = 0; }
+  add(chunk) {
+    if (this.length >= HEAD) return;
+    const take = chunk.subarray(0, HEAD - this.length);
+    this.bytes.set(take, this.length);
+    this.length += take.length;
+  }
+  get value() { return this.bytes.subarray(0, this.length); }
+}
+
+/**
  * One C parser for the life of a generator: push(Uint8Array) and the
  * parser's state. Frees itself in close(), which callers run in finally.
  */
@@ -150,15 +175,7 @@ class Parser {
     const status = this.w.M._idx_finish(this.p);
     if (status) throw this.explain(this.w.error(status, this.where));
   }
-  /** C's message, or a clearer one where the first bytes tell more. */
-  explain(e) {
-    const head = this.head.subarray(0, this.headLen);
-    if (e.code === 'NN_ERR_MAGIC') e.message = `${this.where}: not an IDX file (${what(head, this.type)})`;
-    else if (e.code === 'NN_ERR_TYPE') e.message = `${this.where}: IDX element type 0x${head[2].toString(16).padStart(2, '0')}${TYPES[head[2]] ? ` (${TYPES[head[2]]})` : ''} is not supported; only unsigned bytes (0x08)`;
-    else if (e.code === 'NN_ERR_TRUNCATED' && head.length === 0) e.message = `${this.where}: empty (0 bytes), not an IDX file`;
-    else if (e.code === 'NN_ERR_LIMIT') e.message = `${this.where}: ${claims(head)}, over the limit of ${MAX_BYTES} bytes (512 MiB)`;
-    return e;
-  }
+  explain(e) { return explainIdx(e, this.head.subarray(0, this.headLen), this.where, this.type); }
   get headerDone() { return this.w.M._idx_header_done(this.p) !== 0; }
   get dims() {
     const n = this.w.M._idx_ndims(this.p);
@@ -341,37 +358,52 @@ function concat(parts, len) {
 }
 
 /**
+ * The decoded bytes of a source (URL, Response or ReadableStream), chunk by
+ * chunk, under one Watch (the caller's signal and the idle timeout). meta
+ * gets { label, type, total } once the source is open: label starts every
+ * message about it.
+ */
+export async function* sourceChunks(source, { signal, onProgress, timeout } = {}, fn, meta = {}, named = true) {
+  if (signal?.aborted) throw abortError(signal);
+  const watch = new Watch(signal, timeout, fn);
+  try {
+    const { stream, total, where, type } = await open(source, watch, fn);
+    Object.assign(meta, { label: named ? `${fn}: ${where}` : fn, type, total });
+    yield* decoded(stream, total, watch, onProgress, meta.label);
+    watch.check();
+  } finally {
+    watch.close();
+  }
+}
+
+/**
  * The common pump: pushes decoded chunks into a parser; yields an update
  * whenever the header completes or whole samples arrive (with the new
  * samples copied out if copy is set). Ends after idx_finish succeeds.
  */
-async function* pump(source, { signal, onProgress, timeout } = {}, fn, copy, named = true) {
-  if (signal?.aborted) throw abortError(signal);
+async function* pump(source, options = {}, fn, copy, named = true) {
   const w = await init();
-  const watch = new Watch(signal, timeout, fn);
+  const meta = {};
   let parser = null;
   try {
-    const { stream, total, where, type } = await open(source, watch, fn);
-    const label = named ? `${fn}: ${where}` : fn;  // the start of every message
-    parser = new Parser(w, label, type);
     let received = 0;
-    const progress = (p) => { received = p.received; onProgress?.(p); };
+    const progress = (p) => { received = p.received; options.onProgress?.(p); };
     let ready = 0;
     let header = false;
-    for await (const chunk of decoded(stream, total, watch, progress, label)) {
+    for await (const chunk of sourceChunks(source, { ...options, onProgress: progress }, fn, meta, named)) {
+      parser ??= new Parser(w, meta.label, meta.type);
       parser.push(chunk);
       if (!header && !parser.headerDone) continue;
       const now = parser.ready;
       if (header && now === ready) continue;
       header = true;
-      yield update(parser, ready, now, received, total, copy);
+      yield update(parser, ready, now, received, meta.total, copy);
       ready = now;
     }
-    watch.check();
+    parser ??= new Parser(w, meta.label, meta.type);
     parser.finish();
-    yield { ...update(parser, ready, ready, received, total, false), parser, done: true };
+    yield { ...update(parser, ready, ready, received, meta.total, false), parser, done: true };
   } finally {
-    watch.close();
     parser?.close();
   }
 }

@@ -14,25 +14,22 @@
 // - Heap views are fetched fresh after every call that can allocate.
 
 import { init, describe, tag } from './wasm.js';
+import { Dataset } from './dataset.js';
 
 export { init, defaultWasmUrl } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
+export { Dataset, openDataset, loadDataset, openMnist, loadMnist } from './dataset.js';
 
-// The config layout of csrc/wasm_api.c (double[20]).
-const CFG = { ACTIVATION: 0, OPTIMIZER: 1, LEARNING_RATE: 2, MOMENTUM: 3, BETA1: 4, BETA2: 5, EPSILON: 6, BATCH_SIZE: 7, SEED_LO: 8, SEED_HI: 9, N_SIZES: 10, SIZES: 11, LEN: 20 };
-// Limits of csrc/nn.h, mirrored so that bad options fail here, by name.
-const MAX_LAYERS = 8;
-const MAX_UNITS = 4096;
-const MAX_BATCH = 4096;
-const MAX_PARAMS = 2 ** 26;
-const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'];
-const OPTIMIZERS = ['sgd', 'momentum', 'adam'];
-// Samples per nn_train call inside train(), rounded to whole mini-batches so
-// that the result is the same as one call per epoch; onProgress runs after each.
+// Samples per trainer call inside train(), rounded by C to whole
+// mini-batches (the same bits as one call per epoch); onProgress runs after each.
 const PROGRESS_SAMPLES = 1024;
+// Misclassified samples that evaluate() lists, and at most this many of one true label.
+const WRONG_CAP = 64;
+const WRONG_PER_LABEL = 0;
 
 const NETWORK_OPTIONS = ['layers', 'activation', 'optimizer', 'learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'batchSize', 'seed'];
 const TRAIN_OPTIONS = ['epochs', 'onProgress', 'shuffle'];
+const EVALUATE_OPTIONS = ['wrong', 'wrongPerLabel'];
 const SET_OPTIONS = ['learningRate', 'batchSize', 'optimizer'];
 
 // ---- argument checks ------------------------------------------------------
@@ -51,7 +48,7 @@ function number(v, name, lo, hi) {
   if (!Number.isFinite(v)) throw new RangeError(`${name} must be finite, got ${v}`);
   // compared as float32, the precision C keeps
   const f = Math.fround(v);
-  if (!(f >= Math.fround(lo) && f <= Math.fround(hi))) throw new RangeError(`${name} must be in ${lo}..${hi}, got ${v}`);
+  if (!(f >= Math.fround(lo) && f <= Math.fround(hi))) throw new RangeError(`${name} must be in ${shortFloat(Math.fround(lo))}..${shortFloat(Math.fround(hi))}, got ${v}`);
   return v;
 }
 
@@ -69,10 +66,11 @@ function choice(v, name, names) {
   return i;
 }
 
-/** The double[20] config for create(): NaN where the C default applies. */
-function configFromOptions(options, fn) {
+/** The config for create() in C's layout (facts.config): NaN where the C default applies. */
+function configFromOptions(options, fn, { limits, ranges, config: CFG, activations, optimizers }) {
+  const { maxLayers: MAX_LAYERS, maxUnits: MAX_UNITS, maxBatch: MAX_BATCH, maxParams: MAX_PARAMS } = limits;
   const o = optionsObject(options, fn, NETWORK_OPTIONS);
-  const cfg = new Float64Array(CFG.LEN).fill(NaN);
+  const cfg = new Float64Array(CFG.length).fill(NaN);
   if (o.layers !== undefined) {
     const l = o.layers;
     if (!Array.isArray(l)) throw new TypeError(`layers must be an array of layer sizes, got ${describe(l)}`);
@@ -82,17 +80,17 @@ function configFromOptions(options, fn) {
     let params = 0;
     for (let i = 0; i + 1 < l.length; i++) params += l[i] * l[i + 1] + l[i + 1];
     if (params > MAX_PARAMS) throw new RangeError(`layers: ${params} weights and biases is over the limit of ${MAX_PARAMS}`);
-    cfg[CFG.N_SIZES] = l.length;
-    l.forEach((s, i) => (cfg[CFG.SIZES + i] = s));
+    cfg[CFG.nSizes] = l.length;
+    l.forEach((s, i) => (cfg[CFG.sizes + i] = s));
   }
-  if (o.activation !== undefined) cfg[CFG.ACTIVATION] = choice(o.activation, 'activation', ACTIVATIONS);
-  if (o.optimizer !== undefined) cfg[CFG.OPTIMIZER] = choice(o.optimizer, 'optimizer', OPTIMIZERS);
-  if (o.learningRate !== undefined) cfg[CFG.LEARNING_RATE] = number(o.learningRate, 'learningRate', 1e-12, 100);
-  if (o.momentum !== undefined) cfg[CFG.MOMENTUM] = number(o.momentum, 'momentum', 0, 0.999999);
-  if (o.beta1 !== undefined) cfg[CFG.BETA1] = number(o.beta1, 'beta1', 0, 0.999999);
-  if (o.beta2 !== undefined) cfg[CFG.BETA2] = number(o.beta2, 'beta2', 0, 0.999999);
-  if (o.epsilon !== undefined) cfg[CFG.EPSILON] = number(o.epsilon, 'epsilon', 1e-30, 1);
-  if (o.batchSize !== undefined) cfg[CFG.BATCH_SIZE] = integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
+  if (o.activation !== undefined) cfg[CFG.activation] = choice(o.activation, 'activation', activations);
+  if (o.optimizer !== undefined) cfg[CFG.optimizer] = choice(o.optimizer, 'optimizer', optimizers);
+  if (o.learningRate !== undefined) cfg[CFG.learningRate] = number(o.learningRate, 'learningRate', ...ranges.learningRate);
+  if (o.momentum !== undefined) cfg[CFG.momentum] = number(o.momentum, 'momentum', ...ranges.decay);
+  if (o.beta1 !== undefined) cfg[CFG.beta1] = number(o.beta1, 'beta1', ...ranges.decay);
+  if (o.beta2 !== undefined) cfg[CFG.beta2] = number(o.beta2, 'beta2', ...ranges.decay);
+  if (o.epsilon !== undefined) cfg[CFG.epsilon] = number(o.epsilon, 'epsilon', ...ranges.epsilon);
+  if (o.batchSize !== undefined) cfg[CFG.batchSize] = integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
   if (o.seed !== undefined) {
     let s = o.seed;
     if (typeof s === 'number') {
@@ -103,8 +101,8 @@ function configFromOptions(options, fn) {
     } else if (s < 0n || s >= 1n << 64n) {
       throw new RangeError(`seed must be below 2^64 and not negative, got ${s}`);
     }
-    cfg[CFG.SEED_LO] = Number(s & 0xffffffffn);
-    cfg[CFG.SEED_HI] = Number(s >> 32n);
+    cfg[CFG.seedLo] = Number(s & 0xffffffffn);
+    cfg[CFG.seedHi] = Number(s >> 32n);
   }
   return cfg;
 }
@@ -118,18 +116,18 @@ function shortFloat(v) {
   return v;
 }
 
-function optionsFromConfig(c) {
-  const seed = (BigInt(c[CFG.SEED_HI]) << 32n) | BigInt(c[CFG.SEED_LO]);
+function optionsFromConfig(c, { config: CFG, activations, optimizers }) {
+  const seed = (BigInt(c[CFG.seedHi]) << 32n) | BigInt(c[CFG.seedLo]);
   return {
-    layers: Array.from(c.subarray(CFG.SIZES, CFG.SIZES + c[CFG.N_SIZES])),
-    activation: ACTIVATIONS[c[CFG.ACTIVATION]],
-    optimizer: OPTIMIZERS[c[CFG.OPTIMIZER]],
-    learningRate: shortFloat(c[CFG.LEARNING_RATE]),
-    momentum: shortFloat(c[CFG.MOMENTUM]),
-    beta1: shortFloat(c[CFG.BETA1]),
-    beta2: shortFloat(c[CFG.BETA2]),
-    epsilon: shortFloat(c[CFG.EPSILON]),
-    batchSize: c[CFG.BATCH_SIZE],
+    layers: Array.from(c.subarray(CFG.sizes, CFG.sizes + c[CFG.nSizes])),
+    activation: activations[c[CFG.activation]],
+    optimizer: optimizers[c[CFG.optimizer]],
+    learningRate: shortFloat(c[CFG.learningRate]),
+    momentum: shortFloat(c[CFG.momentum]),
+    beta1: shortFloat(c[CFG.beta1]),
+    beta2: shortFloat(c[CFG.beta2]),
+    epsilon: shortFloat(c[CFG.epsilon]),
+    batchSize: c[CFG.batchSize],
     seed: seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed,
   };
 }
@@ -174,6 +172,22 @@ function checkLabels(labels, n, classes, fn) {
   }
 }
 
+function trainOptions(options) {
+  const o = optionsObject(options, 'train', TRAIN_OPTIONS);
+  const epochs = o.epochs === undefined ? 1 : integer(o.epochs, 'epochs', 1, 1e6);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`train: onProgress must be a function, got ${describe(o.onProgress)}`);
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`train: shuffle must be a boolean, got ${describe(o.shuffle)}`);
+  return { epochs, onProgress: o.onProgress, shuffle: o.shuffle ?? true };
+}
+
+function evaluateOptions(options) {
+  const o = optionsObject(options, 'evaluate', EVALUATE_OPTIONS);
+  return {
+    wrong: o.wrong === undefined ? WRONG_CAP : integer(o.wrong, 'wrong', 0, 1 << 20),
+    wrongPerLabel: o.wrongPerLabel === undefined ? WRONG_PER_LABEL : integer(o.wrongPerLabel, 'wrongPerLabel', 0, 1 << 20),
+  };
+}
+
 // ---- the network ------------------------------------------------------------
 
 const token = Symbol('Network');
@@ -203,11 +217,12 @@ export class Network {
     this.#held = { w, ptr, scratch: 0 };
     registry?.register(this, this.#held, this);
     const c = this.#config();
-    this.#inputs = c[CFG.SIZES];
-    this.#classes = c[CFG.SIZES + c[CFG.N_SIZES] - 1];
-    this.#batch = c[CFG.BATCH_SIZE];
+    const CFG = w.facts.config;
+    this.#inputs = c[CFG.sizes];
+    this.#classes = c[CFG.sizes + c[CFG.nSizes] - 1];
+    this.#batch = c[CFG.batchSize];
     try {
-      this.#reserve(c[CFG.BATCH_SIZE]);
+      this.#reserve(this.#batch);
     } catch (e) {
       this.dispose();
       throw e;
@@ -221,10 +236,11 @@ export class Network {
 
   #config() {
     const w = this.#w;
-    const p = w.malloc(CFG.LEN * 8, 'the config');
+    const len = w.facts.config.length;
+    const p = w.malloc(len * 8, 'the config');
     try {
       w.check(w.M._config(this.#ptr, p), 'config');
-      return w.f64.slice(p >> 3, (p >> 3) + CFG.LEN);
+      return w.f64.slice(p >> 3, (p >> 3) + len);
     } finally {
       w.free(p);
     }
@@ -254,29 +270,6 @@ export class Network {
     this.#ptr = this.#held.ptr = fresh;
   }
 
-  #batchSize() { return this.#batch; }
-
-  /**
-   * The Error for a chunk of train() whose loss diverged. C has put the
-   * weights back to the chunk's start (and reset the optimizer state); this
-   * replays the chunk one mini-batch per call to find the update that
-   * diverges, so the weights end at the last finite state and the message
-   * names the step. For SGD the replay is the same computation, so it
-   * stops at the same step. Momentum and Adam replay from fresh optimizer
-   * state and may get through the chunk; the message then names the range.
-   */
-  #diverged(u8, f32, y, n, ord, at, count, batch, epoch) {
-    const w = this.#w;
-    const first = this.steps + 1;
-    for (let b = at; b < at + count; b += batch) {
-      const rows = Math.min(batch, at + count - b);
-      const status = w.M._train(this.#ptr, u8, f32, y, n, ord, b, rows, 0);
-      if (status === w.DIVERGED) return divergedError('train', this.steps + 1, epoch);
-      w.check(status, `train: epoch ${epoch}, samples ${b}..${b + rows}`);
-    }
-    return divergedError('train', `${first}..${this.steps}`, epoch);
-  }
-
   /** Copies images (checked) to heap address p (4-byte aligned). */
   #copyImages(images, float, p) {
     if (float) this.#w.f32.set(images, p >> 2);
@@ -294,7 +287,7 @@ export class Network {
   /** The network's options, defaults filled in. */
   get options() {
     this.#live('options');
-    return optionsFromConfig(this.#config());
+    return optionsFromConfig(this.#config(), this.#w.facts);
   }
 
   /**
@@ -305,10 +298,11 @@ export class Network {
   setOptions(options) {
     const w = this.#live('setOptions');
     const o = optionsObject(options, 'setOptions', SET_OPTIONS);
-    if (o.learningRate !== undefined) number(o.learningRate, 'learningRate', 1e-12, 100);
-    if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, MAX_BATCH);
-    const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', OPTIMIZERS);
-    if (optimizer >= 0 && optimizer !== this.#config()[CFG.OPTIMIZER]) this.#swap(optimizer, 'setOptions: optimizer');
+    const { limits, ranges, optimizers, config: CFG } = w.facts;
+    if (o.learningRate !== undefined) number(o.learningRate, 'learningRate', ...ranges.learningRate);
+    if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, limits.maxBatch);
+    const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', optimizers);
+    if (optimizer >= 0 && optimizer !== this.#config()[CFG.optimizer]) this.#swap(optimizer, 'setOptions: optimizer');
     if (o.batchSize !== undefined) {
       w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
       this.#batch = o.batchSize;
@@ -318,64 +312,85 @@ export class Network {
 
   /**
    * Trains `epochs` passes over the samples, each in a fresh order from the
-   * network's seeded RNG (shuffle: false keeps the given order). onProgress
-   * runs after every ~1024 samples. Returns the last epoch's mean loss, the
-   * samples trained and the seconds taken.
+   * network's seeded RNG (shuffle: false keeps the given order), through C's
+   * trainer (csrc/train.h), as the CLIs and the page do. The samples are
+   * images and labels, or a whole Dataset (then labels is the options).
+   * onProgress runs after every ~1024 samples. Returns the last epoch's mean
+   * loss, the samples trained and the seconds taken.
    */
   train(images, labels, options) {
     const w = this.#live('train');
+    if (images instanceof Dataset) return this.#trainOn(images, null, labels);
     const { n, float } = checkImages(images, this.#inputs, 'train');
     checkLabels(labels, n, this.#classes, 'train');
-    const o = optionsObject(options, 'train', TRAIN_OPTIONS);
-    const epochs = o.epochs === undefined ? 1 : integer(o.epochs, 'epochs', 1, 1e6);
-    if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`train: onProgress must be a function, got ${describe(o.onProgress)}`);
-    if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`train: shuffle must be a boolean, got ${describe(o.shuffle)}`);
-    const shuffle = o.shuffle ?? true;
-
-    const t0 = now();
-    let chunk = 0;
     const xBytes = images.length * (float ? 4 : 1);
-    const block = w.malloc(xBytes + n * 4 + n + 8, 'the training set');
-    const x = block;                     // images, n * inputs
-    const order = block + xBytes;        // n int32
-    const y = order + n * 4;             // n labels
+    const o = trainOptions(options);
+    const block = w.malloc(xBytes + n, 'the training set');
     try {
-      this.#copyImages(images, float, x);
-      w.u8.set(labels, y);
-      const u8 = float ? 0 : x;
-      const f32 = float ? x : 0;
-      const ord = shuffle ? order : 0;
-      let samples = 0;
-      let loss = NaN;
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        this.#live('train');
-        if (shuffle) w.check(w.M._shuffle(this.#ptr, order, n), 'train: shuffle');
-        let sum = 0;
-        for (let at = 0; at < n; at += chunk) {
-          this.#live('train');      // onProgress may have disposed it
-          // read again each time: onProgress may have changed the batch size
-          const batch = this.#batchSize();
-          chunk = Math.max(1, Math.round(PROGRESS_SAMPLES / batch)) * batch;
-          const count = Math.min(chunk, n - at);
-          const status = w.M._train(this.#ptr, u8, f32, y, n, ord, at, count, w.slots);
-          if (status === w.DIVERGED) throw this.#diverged(u8, f32, y, n, ord, at, count, batch, epoch);
-          w.check(status, `train: epoch ${epoch}, samples ${at}..${at + count}`);
-          sum += w.f64[w.slots >> 3];
-          samples += count;
-          o.onProgress?.({ epoch, epochs, seen: at + count, total: n, samples, loss: sum / (at + count), seconds: (now() - t0) / 1000 });
-        }
-        loss = sum / n;
-      }
-      return { loss, samples, seconds: (now() - t0) / 1000 };
+      this.#copyImages(images, float, block);
+      w.u8.set(labels, block + xBytes);
+      return this.#trainOn(null, { u8: float ? 0 : block, f32: float ? block : 0, y: block + xBytes, n }, o);
     } finally {
       w.free(block);
     }
   }
 
+  /** The loop of train(): a trainer over a Dataset (ds) or heap samples (rows). */
+  #trainOn(ds, rows, options) {
+    const w = this.#w;
+    const o = ds ? trainOptions(options) : options;
+    if (ds) this.#checkDataset(ds, 'train', true);
+    const P = w.facts.progress;
+    const t0 = now();
+    const trainer = w.M._trainer_new(o.shuffle ? 1 : 0);
+    if (!trainer) throw w.error(w.status.NN_ERR_NOMEM, 'train: creating the trainer');
+    const state = w.malloc(P.length * 8, 'the trainer state');
+    const read = () => w.f64.slice(state >> 3, (state >> 3) + P.length);
+    const n = rows ? rows.n : ds.ready;
+    try {
+      let samples = 0;
+      let loss = NaN;
+      for (let epoch = 1; epoch <= o.epochs; epoch++) {
+        let p;
+        do {
+          this.#live('train');      // onProgress may have disposed it
+          const status = ds
+            ? w.M._train_dataset(trainer, this.#ptr, ds.pointer, PROGRESS_SAMPLES, w.slots)
+            : w.M._train(trainer, this.#ptr, rows.u8, rows.f32, rows.y, rows.n, 1, PROGRESS_SAMPLES, w.slots);
+          samples += w.i32[w.slots >> 2];
+          if (status === w.DIVERGED) throw divergedError('train', this.steps + 1, epoch);
+          w.check(status, `train: epoch ${epoch}`);
+          w.check(w.M._trainer_state(trainer, state), 'train');
+          p = read();
+          const done = p[P.passes] >= epoch;
+          const seen = done ? n : p[P.position];
+          o.onProgress?.({ epoch, epochs: o.epochs, seen, total: n, samples,
+                           loss: done ? p[P.lastLoss] : p[P.passLoss] / seen, seconds: (now() - t0) / 1000 });
+        } while (p[P.passes] < epoch);
+        loss = p[P.lastLoss];
+      }
+      return { loss, samples, seconds: (now() - t0) / 1000 };
+    } finally {
+      w.free(state);
+      w.M._trainer_free(trainer);
+    }
+  }
+
+  /** Throws unless ds is a live Dataset whose images fit this network. */
+  #checkDataset(ds, fn, whole) {
+    if (ds.disposed) throw new Error(`${fn}: dataset disposed`);
+    if (whole && !ds.complete) throw new Error(`${fn}: the dataset has not arrived whole yet (await dataset.done)`);
+    const pixels = ds.rows * ds.cols;
+    if (ds.ready && pixels !== this.#inputs)
+      throw new RangeError(`${fn}: the dataset's images are ${ds.rows}x${ds.cols} = ${pixels} pixels but the network takes ${this.#inputs}`);
+    if (ds.classes > this.#classes)
+      throw new RangeError(`${fn}: the dataset has ${ds.classes} classes but the network only ${this.#classes} outputs`);
+  }
+
   /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */
   step(images, labels) {
     const w = this.#live('step');
-    const { n, float } = checkImages(images, this.#inputs, 'step', MAX_BATCH);
+    const { n, float } = checkImages(images, this.#inputs, 'step', w.facts.limits.maxBatch);
     checkLabels(labels, n, this.#classes, 'step');
     this.#reserve(n);
     this.#copyImages(images, float, this.#x);
@@ -410,33 +425,63 @@ export class Network {
     }
   }
 
-  /** Accuracy (0..1), mean loss and confusion[label][predicted] counts. */
-  evaluate(images, labels) {
+  /**
+   * Accuracy (0..1), mean loss, confusion[label][predicted] counts and the
+   * first misclassified samples ({ index, label, predicted }, at most
+   * options.wrong, default 64, and options.wrongPerLabel of one label, 0:
+   * any). The samples are images and labels, or a Dataset (then labels is
+   * the options; the samples that have arrived are evaluated).
+   */
+  evaluate(images, labels, options) {
     const w = this.#live('evaluate');
+    if (images instanceof Dataset) {
+      this.#checkDataset(images, 'evaluate', false);
+      const o = evaluateOptions(labels);
+      const n = images.ready;
+      if (n === 0) throw new RangeError('evaluate: no samples of the dataset have arrived yet');
+      return this.#evaluation(n, o, (ev) => w.M._evaluate_dataset(ev, this.#ptr, images.pointer, 0, n), (i) => images.label(i));
+    }
     const { n, float } = checkImages(images, this.#inputs, 'evaluate');
     checkLabels(labels, n, this.#classes, 'evaluate');
-    const k = this.#classes;
+    const o = evaluateOptions(options);
     const xBytes = images.length * (float ? 4 : 1);
-    const confAt = align8(xBytes);
-    const yAt = confAt + k * k * 4;
-    const block = w.malloc(yAt + n + 8, 'the evaluation set');
+    const block = w.malloc(xBytes + n, 'the evaluation set');
     try {
       this.#copyImages(images, float, block);
-      w.u8.set(labels, block + yAt);
-      w.u8.fill(0, block + confAt, block + yAt);
-      const correct = w.slots, loss = w.slots + 8;
-      const status = w.M._evaluate(this.#ptr, float ? 0 : block, float ? block : 0, block + yAt, n, correct, loss, block + confAt);
-      if (status === w.DIVERGED) throw overflowError('evaluate');
-      w.check(status, 'evaluate');
-      const conf = (block + confAt) >> 2;
-      const c = w.u32.slice(conf, conf + k * k);
-      return {
-        accuracy: w.i32[correct >> 2] / n,
-        loss: w.f64[loss >> 3] / n,
-        confusion: Array.from({ length: k }, (_, i) => Array.from(c.subarray(i * k, i * k + k))),
-      };
+      w.u8.set(labels, block + xBytes);
+      return this.#evaluation(n, o, (ev) => w.M._evaluate(ev, this.#ptr, float ? 0 : block, float ? block : 0, block + xBytes, n, 0, n), (i) => labels[i]);
     } finally {
       w.free(block);
+    }
+  }
+
+  /** Runs one C evaluation (run(ev) fills it) and reads the result out. */
+  #evaluation(n, o, run, labelOf) {
+    const w = this.#w;
+    const k = this.#classes;
+    const ev = w.M._evaluation_new(k, o.wrong, o.wrongPerLabel);
+    if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluate: allocating the evaluation');
+    const out = w.malloc(32 + 12, 'the evaluation results');
+    try {
+      const status = run(ev);
+      if (status === w.DIVERGED) throw overflowError('evaluate');
+      w.check(status, 'evaluate');
+      w.check(w.M._evaluation_results(ev, out, out + 32, out + 36, out + 40), 'evaluate');
+      const [samples, correct, lossSum, wrongCount] = w.f64.slice(out >> 3, (out >> 3) + 4);
+      const [conf, wrong, pred] = w.u32.slice((out + 32) >> 2, (out + 44) >> 2);
+      const c = w.u32.slice(conf >> 2, (conf >> 2) + k * k);
+      const idx = w.i32.slice(wrong >> 2, (wrong >> 2) + wrongCount);
+      const prd = w.i32.slice(pred >> 2, (pred >> 2) + wrongCount);
+      return {
+        accuracy: correct / samples,
+        loss: lossSum / samples,
+        samples,
+        confusion: Array.from({ length: k }, (_, i) => Array.from(c.subarray(i * k, i * k + k))),
+        wrong: Array.from(idx, (index, j) => ({ index, label: labelOf(index), predicted: prd[j] })),
+      };
+    } finally {
+      w.free(out);
+      w.M._evaluation_free(ev);
     }
   }
 
@@ -507,7 +552,6 @@ function startOf(b) {
   return `it starts with bytes ${Array.from(b.subarray(0, 4), (c) => c.toString(16).padStart(2, '0')).join(' ')}`;
 }
 
-const align8 = (v) => (v + 7) & ~7;
 const now = () => (globalThis.performance?.now() ?? Date.now());
 
 /**
@@ -516,9 +560,9 @@ const now = () => (globalThis.performance?.now() ?? Date.now());
  * seed 1 (nn_config_default).
  */
 export async function createNetwork(options) {
-  const cfg = configFromOptions(options, 'createNetwork');
   const w = await init();
-  const p = w.malloc(CFG.LEN * 8, 'the config');
+  const cfg = configFromOptions(options, 'createNetwork', w.facts);
+  const p = w.malloc(cfg.length * 8, 'the config');
   let ptr;
   try {
     w.f64.set(cfg, p >> 3);

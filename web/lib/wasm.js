@@ -47,31 +47,24 @@ export function describe(v) {
 /** The [Symbol.toStringTag] of v ("Uint8Array", ...): works across realms. */
 export const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
 
-const CFG_LEN = 20; // the config layout shared with csrc/wasm_api.c
 const SLOTS = 64;   // bytes of out-parameters (pointers, sizes, losses)
 
 /**
  * The loaded module with the helpers every caller needs. Views of the heap
  * are fetched fresh on every access (memory growth replaces them): never
- * keep one across a call that can allocate.
+ * keep one across a call that can allocate. `facts` is what C says about
+ * itself (csrc/wasm_api.c facts()): limits, statuses, names, layouts.
  */
 class Wasm {
   constructor(M) {
     this.M = M;
-    if (M._config_len() !== CFG_LEN) throw new Error(`mnist-wasm: web/build/mnist.wasm does not match web/lib (config layout ${M._config_len()}, expected ${CFG_LEN}): rebuild with npm run build`);
+    if (typeof M._facts !== 'function') throw new Error('mnist-wasm: web/build/mnist.wasm is from another version of web/lib: rebuild with npm run build');
+    this.facts = JSON.parse(this.cstring(M._facts()));
+    this.status = Object.fromEntries(this.facts.statuses.map((s, i) => [s.name, i]));
+    this.DIVERGED = this.status.NN_ERR_DIVERGED;
     this.slots = this.malloc(SLOTS, 'out-parameters'); // shared: used only within one synchronous call
-    this.DIVERGED = this.statusCode('NN_ERR_DIVERGED');
   }
 
-  /** The nn_status number of a name such as "NN_ERR_DIVERGED". */
-  statusCode(name) {
-    for (let s = 0; s < 64; s++) {
-      const n = this.cstring(this.M._status_name(s));
-      if (n === name) return s;
-      if (n === 'NN_ERR_UNKNOWN') break;
-    }
-    throw new Error(`mnist-wasm: web/build/mnist.wasm has no status ${name}: rebuild with npm run build`);
-  }
   get u8() { return this.M.heapU8(); }
   get i32() { return this.M.heapI32(); }
   get u32() { return this.M.heapU32(); }
@@ -81,7 +74,7 @@ class Wasm {
   /** malloc(bytes), throwing an NN_ERR_NOMEM Error instead of returning 0. */
   malloc(bytes, what = 'a buffer') {
     const p = this.M._malloc(Math.max(1, bytes));
-    if (!p) throw this.error(2, `allocating ${bytes} bytes for ${what}`);
+    if (!p) throw this.error(this.status.NN_ERR_NOMEM, `allocating ${bytes} bytes for ${what}`);
     return p;
   }
   free(p) { if (p) this.M._free(p); }
@@ -98,13 +91,17 @@ class Wasm {
     const u8 = this.u8;
     let end = p;
     while (u8[end]) end++;
-    return String.fromCharCode(...u8.subarray(p, end));
+    return new TextDecoder().decode(u8.subarray(p, end));
   }
+
+  /** The pointer a C call wrote into the first out-parameter slot. */
+  get outPointer() { return this.u32[this.slots >> 2]; }
 
   /** The Error for a C status: C's message after a context, and code / status. */
   error(status, context) {
-    const e = new Error(`${context}: ${this.cstring(this.M._strerror(status))}`);
-    e.code = this.cstring(this.M._status_name(status));
+    const s = this.facts.statuses[status];
+    const e = new Error(`${context}: ${s ? s.message : `unknown error ${status}`}`);
+    e.code = s ? s.name : 'NN_ERR_UNKNOWN';
     e.status = status;
     return e;
   }

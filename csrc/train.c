@@ -1,0 +1,92 @@
+/* train.c: the trainer of train.h. The order of a pass is drawn when the
+ * pass starts, then the pass is trained in calls to nn_train at multiples
+ * of the batch size, which gives the same bits as one call per epoch. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+struct nn_trainer {
+  nn_progress p;
+  int shuffle;
+  int32_t *order;   /* (cap): the current pass's order */
+  int cap;
+};
+
+nn_status trainer_create(nn_trainer **out) {
+  if (!out) return NN_ERR_ARG;
+  nn_trainer *t = calloc(1, sizeof *t);
+  *out = t;
+  if (!t) return NN_ERR_NOMEM;
+  t->shuffle = 1;
+  t->p.last_loss = NAN;
+  return NN_OK;
+}
+
+void trainer_free(nn_trainer *t) {
+  if (!t) return;
+  free(t->order);
+  free(t);
+}
+
+void trainer_set_shuffle(nn_trainer *t, int shuffle) {
+  if (t) t->shuffle = shuffle != 0;
+}
+
+void trainer_restart(nn_trainer *t) {
+  if (!t) return;
+  t->p.position = t->p.pass_rows = t->p.pass_whole = 0;
+  t->p.pass_loss = 0.0;
+}
+
+const nn_progress *trainer_progress(const nn_trainer *t) { return t ? &t->p : NULL; }
+
+/* Starts a pass over data's n rows: its order, from the net's RNG. */
+static nn_status start_pass(nn_trainer *t, nn_net *net, int n, int whole) {
+  if (t->shuffle) {
+    if (n > t->cap) {
+      int32_t *order = realloc(t->order, (size_t)n * sizeof *order);
+      if (!order) return NN_ERR_NOMEM;
+      t->order = order;
+      t->cap = n;
+    }
+    nn_status st = nn_shuffle(net, t->order, n);
+    if (st != NN_OK) return st;
+  }
+  t->p.position = 0;
+  t->p.pass_rows = n;
+  t->p.pass_whole = whole;
+  t->p.pass_loss = 0.0;
+  return NN_OK;
+}
+
+nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole, int budget,
+                      int *trained) {
+  if (trained) *trained = 0;
+  if (!t || !net || !data || budget < 0 || data->n < 0) return NN_ERR_ARG;
+  if (data->n == 0 || budget == 0) return NN_OK;
+  /* a pass whose rows are no longer all there (another data set) starts again */
+  if (t->p.pass_rows > data->n) trainer_restart(t);
+  if (t->p.pass_rows == 0) {
+    nn_status st = start_pass(t, net, data->n, whole);
+    if (st != NN_OK) return st;
+  }
+  const int B = nn_get_config(net)->batch_size;
+  const int64_t want = ((int64_t)budget + B - 1) / B * B;
+  const int left = t->p.pass_rows - t->p.position;
+  const int count = want < left ? (int)want : left;
+  double loss = 0.0;
+  int done = 0;
+  nn_status st = nn_train(net, data, t->shuffle ? t->order : NULL, t->p.position, count, &loss, &done);
+  t->p.position += done;
+  t->p.pass_loss += loss;
+  t->p.samples += (uint64_t)done;
+  if (trained) *trained = done;
+  if (st == NN_OK && t->p.position == t->p.pass_rows) {
+    t->p.last_loss = t->p.pass_loss / t->p.pass_rows;
+    t->p.passes++;
+    t->p.epochs += (uint64_t)t->p.pass_whole;
+    trainer_restart(t);
+  }
+  return st;
+}

@@ -1,0 +1,267 @@
+// dataset.js: data sets that live once, in the wasm heap (csrc/data.h). The
+// bytes of an images file and a labels file stream in (gunzipped on the fly
+// by idx.js's sourceChunks) and C's IDX parsers store them in place; a
+// network trains on the rows that have arrived while the rest comes. No copy
+// is kept in JavaScript: image(i) copies out one image, for display.
+//
+//   const ds = openDataset({ images: url1, labels: url2 });   // at once; fills as it streams
+//   await ds.done;                                             // or: await loadDataset(...)
+//   const { train, test } = await loadMnist(base);             // the four standard files
+
+import { init, describe, tag } from './wasm.js';
+import { sourceChunks, explainIdx, Head } from './idx.js';
+
+const CHUNK = 1 << 16;   // bytes copied into the heap per push
+const FILES = ['images', 'labels'];  // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
+const OPEN_OPTIONS = ['classes', 'signal', 'onProgress', 'timeout'];
+
+// Frees the C side of data sets dropped without dispose().
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(({ w, ptr }) => w.M._data_free(ptr))
+  : null;
+
+const token = Symbol('Dataset');
+
+/** Images and labels in the heap; made by openDataset, loadDataset or loadMnist. */
+export class Dataset {
+  #w;
+  #ptr;
+  #waiters = [];
+  #controller = new AbortController();
+  #received = [0, 0];
+  #total = [null, null];
+  /** Resolves once both files are whole and checked; rejects with the first error. */
+  done;
+
+  constructor(key, w, ptr) {
+    if (key !== token) throw new TypeError('Dataset: use openDataset(), loadDataset() or loadMnist()');
+    this.#w = w;
+    this.#ptr = ptr;
+    registry?.register(this, { w, ptr }, this);
+  }
+
+  /** The C data set, for Network methods in this package. */
+  get pointer() {
+    if (!this.#ptr) throw new Error('dataset disposed');
+    return this.#ptr;
+  }
+  get disposed() { return !this.#ptr; }
+  /** Samples the headers promise (0 until they arrive). */
+  get count() { return this.#ptr ? this.#w.M._data_count(this.#ptr) >>> 0 : 0; }
+  /** Samples whose image and label have arrived and been checked. */
+  get ready() { return this.#ptr ? this.#w.M._data_ready(this.#ptr) >>> 0 : 0; }
+  /** True once both files arrived whole and valid. */
+  get complete() { return !!this.#ptr && this.#w.M._data_complete(this.#ptr) === 1; }
+  get rows() { return this.#ptr ? this.#w.M._data_rows(this.#ptr) : 0; }
+  get cols() { return this.#ptr ? this.#w.M._data_cols(this.#ptr) : 0; }
+  get classes() { return this.#ptr ? this.#w.M._data_classes(this.#ptr) : 0; }
+  /** Bytes received over the wire so far, and the total where servers sent one (else null). */
+  get received() { return this.#received[0] + this.#received[1]; }
+  get total() { return this.#total.includes(null) ? null : this.#total[0] + this.#total[1]; }
+
+  /** A copy of ready image i (rows * cols pixels, 0..255). */
+  image(i) {
+    this.#index(i, 'image');
+    const size = this.rows * this.cols;
+    const p = this.#w.M._data_pixels(this.#ptr) + i * size;
+    return this.#w.u8.slice(p, p + size);
+  }
+  /** The label of ready sample i. */
+  label(i) {
+    this.#index(i, 'label');
+    return this.#w.u8[this.#w.M._data_labels(this.#ptr) + i];
+  }
+  #index(i, fn) {
+    if (!this.#ptr) throw new Error(`${fn}: dataset disposed`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.ready) throw new RangeError(`${fn}: index must be an integer in 0..${this.ready - 1} (the samples that have arrived), got ${describe(i)}`);
+  }
+
+  /** Resolves when more samples arrive or the data set ends (whole or failed). */
+  changed() {
+    if (!this.#ptr || this.complete || this.#w.M._data_error(this.#ptr)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  #wake() {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Stops the downloads (done rejects with reason) and frees the data. Safe to call twice. */
+  dispose(reason) {
+    if (!this.#ptr) return;
+    this.#controller.abort(reason ?? abortError('the dataset was disposed'));
+    registry?.unregister(this);
+    this.#w.M._data_free(this.#ptr);
+    this.#ptr = 0;
+    this.#wake();
+  }
+
+  /** Aborts the downloads when the caller's signal does. */
+  follow(signal) {
+    if (!signal) return;
+    if (signal.aborted) this.#controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
+  }
+
+  /** Streams one file into the data set (called once per file by openDataset). */
+  async fill(file, source, options, fn) {
+    const w = this.#w;
+    const meta = {};
+    const head = new Head();
+    const { signal } = this.#controller;
+    const onProgress = ({ received, total }) => {
+      this.#received[file] = received;
+      this.#total[file] = total;
+      options.onProgress?.(this);
+    };
+    const chunks = isBytes(source) ? bytesOnce(source) : sourceChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta);
+    const buf = w.malloc(CHUNK, 'a data chunk');
+    const where = () => meta.label ?? `${fn}: ${FILES[file]}`;
+    try {
+      for await (const chunk of chunks) {
+        if (!this.#ptr) throw this.#controller.signal.reason;
+        head.add(chunk);
+        for (let at = 0; at < chunk.length; at += CHUNK) {
+          const part = chunk.subarray(at, at + CHUNK);
+          w.u8.set(part, buf);
+          const status = w.M._data_push(this.#ptr, file, buf, part.length);
+          if (status) throw explainIdx(w.error(status, where()), head.value, where(), meta.type);
+        }
+        this.#wake();
+      }
+      if (!this.#ptr) throw this.#controller.signal.reason;
+      const status = w.M._data_finish(this.#ptr, file);
+      if (status) throw explainIdx(w.error(status, where()), head.value, where(), meta.type);
+      if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
+    } catch (e) {
+      this.#controller.abort(e);   // the other file stops too
+      throw e;
+    } finally {
+      w.free(buf);
+      this.#wake();
+    }
+  }
+}
+
+const isBytes = (v) => v instanceof ArrayBuffer || tag(v) === 'Uint8Array';
+async function* bytesOnce(b) {
+  const u8 = b instanceof ArrayBuffer ? new Uint8Array(b) : b;
+  if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
+    yield* sourceChunks(new ReadableStream({ start(c) { c.enqueue(u8.slice()); c.close(); } }), {}, 'dataset', {}, false);
+  } else {
+    yield u8;
+  }
+}
+
+function abortError(message) {
+  const e = new Error(message);
+  e.name = 'AbortError';
+  return e;
+}
+
+function checkSources(sources, fn) {
+  if (sources === null || typeof sources !== 'object' || isBytes(sources) || Array.isArray(sources))
+    throw new TypeError(`${fn}: sources must be { images, labels }, got ${describe(sources)}`);
+  for (const k of Object.keys(sources)) if (!FILES.includes(k)) throw new TypeError(`${fn}: unknown source "${k}" (known: images, labels)`);
+  for (const k of FILES) {
+    const s = sources[k];
+    const ok = typeof s === 'string' || s instanceof URL || isBytes(s) || (typeof Response !== 'undefined' && s instanceof Response) || typeof s?.getReader === 'function';
+    if (!ok) throw new TypeError(`${fn}: ${k} must be a URL, Response, ReadableStream, Uint8Array or ArrayBuffer, got ${describe(s)}`);
+  }
+}
+
+function checkOptions(options, fn, maxClasses) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options)) if (!OPEN_OPTIONS.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${OPEN_OPTIONS.join(', ')})`);
+  const c = options.classes;
+  if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > maxClasses)) throw new RangeError(`${fn}: classes must be an integer in 2..${maxClasses}, got ${describe(c)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
+  return options;
+}
+
+/**
+ * A data set that fills as its two files stream in. Returns at once (after
+ * the module has loaded); `done` settles when both files are whole or one
+ * fails. Sources: a URL (fetch; fs for file: URLs in Node), a Response, a
+ * ReadableStream, or the bytes themselves; gzip is decoded on the fly.
+ * onProgress(dataset) runs as bytes arrive.
+ */
+export async function openDataset(sources, options) {
+  const fn = 'openDataset';
+  checkSources(sources, fn);
+  const w = await init();
+  const o = checkOptions(options, fn, w.facts.limits.maxClasses);
+  w.check(w.M._data_create(o.classes ?? 10, w.slots), fn);
+  const ds = new Dataset(token, w, w.outPointer);
+  ds.follow(o.signal);
+  ds.done = Promise.all(FILES.map((k, file) => ds.fill(file, sources[k], o, fn)))
+    .then(() => ds);
+  ds.done.catch(() => {});   // read through ds.done; never an unhandled rejection
+  return ds;
+}
+
+/** openDataset, resolved once the data set is whole; frees it and rejects on any error. */
+export async function loadDataset(sources, options) {
+  const ds = await openDataset(sources, options);
+  try {
+    return await ds.done;
+  } catch (e) {
+    ds.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The standard MNIST files under a folder or base URL (train-images-idx3-ubyte
+ * and the others, each NAME.gz or else NAME: the order every reader of this
+ * package uses), as { train, test } Datasets that fill as they stream.
+ */
+export async function openMnist(base, options) {
+  const w = await init();
+  const { files } = w.facts;
+  const sets = {};
+  for (const set of ['train', 'test']) {
+    const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, options?.signal)));
+    sets[set] = await openDataset({ images, labels }, options);
+  }
+  return sets;
+}
+
+/** openMnist, resolved once all four files are whole. */
+export async function loadMnist(base, options) {
+  const { train, test } = await openMnist(base, options);
+  try {
+    await Promise.all([train.done, test.done]);
+    return { train, test };
+  } catch (e) {
+    train.dispose();
+    test.dispose();
+    throw e;
+  }
+}
+
+/** The Response (or file URL) of the first of NAME+suffix that exists under base. */
+async function findFile(base, name, suffixes, signal) {
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, isNode ? undefined : globalThis.location?.href);
+  const tried = [];
+  for (const suffix of suffixes) {
+    const url = new URL(name + suffix, root);
+    if (url.protocol === 'file:' && isNode) {
+      const { existsSync } = await import('node:fs');
+      if (existsSync(url)) return url;
+      tried.push(`${url.pathname} (no such file)`);
+      continue;
+    }
+    const res = await fetch(url, { signal, credentials: 'same-origin' });
+    if (res.ok) return res;
+    res.body?.cancel().catch(() => {});
+    tried.push(`${url} (HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''})`);
+    if (res.status !== 404 && res.status !== 410) break;   // only "not found" tries the other name
+  }
+  const e = new Error(`loadMnist: not found: ${tried.join(', nor ')}`);
+  e.code = 'NOT_FOUND';
+  throw e;
+}
