@@ -1,6 +1,6 @@
 /* nn.c: the network. Forward and backward passes over mini-batches, create
  * and free, then step, train, predict and evaluate. The matrix products live
- * in kernels.c and the update rules in optim.c (plain SGD is fused into the
+ * in kernels_*.c and the update rules in optim.c (plain SGD is fused into the
  * gradient kernel, with the same bits); file formats are elsewhere (idx.c,
  * model.c). Nothing here prints, exits or aborts. */
 #include "nn.h"

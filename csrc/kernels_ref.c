@@ -1,0 +1,93 @@
+/* kernels_ref.c: the three products of a training step (forward, backward,
+ * gradient) as plain reference loops that spell out the summation order of
+ * kernels.h element by element: tests hold the fast kernels to them bit for
+ * bit. Without vector extensions (or under NN_SCALAR_KERNELS, so that this
+ * path is tested too) these loops are the kernels, and plain SGD is applied
+ * entry by entry exactly as optim.c's sgd would. Not fast; the fast
+ * versions are kernels_forward.c, kernels_backward.c and kernels_gradient.c,
+ * the element-wise kernels are in kernels_math.c. Knows nothing about
+ * layers or losses. */
+#include "kernels.h"
+
+#include <stddef.h>
+
+#include "kernels_simd.h"
+
+/* ---- reference: the documented orders, element by element --------------- */
+
+/* Four lane sums of x[i] * w[i], lane k taking i = k mod 4 in increasing i. */
+static inline void dot4_lanes(float lane[4], const float *x, const float *w, int n) {
+  for (int k = 0; k < 4; k++) lane[k] = 0.0f;
+  for (int i = 0; i < n; i++) lane[i & 3] += x[i] * w[i];
+}
+
+static inline float reduce4(const float l[4]) { return (l[0] + l[2]) + (l[1] + l[3]); }
+
+void kern_forward_ref(float *y, const float *x, const float *W, const float *bias,
+                      int B, int n_in, int n_out) {
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < n_out; o++) {
+      float lane[4];
+      dot4_lanes(lane, x + (size_t)b * n_in, W + (size_t)o * n_in, n_in);
+      y[(size_t)b * n_out + o] = bias[o] + reduce4(lane);
+    }
+}
+
+void kern_backward_ref(float *dx, const float *dz, const float *W, int B, int n_in, int n_out) {
+  for (int b = 0; b < B; b++)
+    for (int i = 0; i < n_in; i++) {
+      float s = 0.0f;
+      for (int o = 0; o < n_out; o++) s += dz[(size_t)b * n_out + o] * W[(size_t)o * n_in + i];
+      dx[(size_t)b * n_in + i] = s;
+    }
+}
+
+/* gW[o][i] (x non-NULL) or gb[o] (x NULL), summed over b in increasing order. */
+static float gradient_entry(const float *dz, const float *x, int B, int n_in, int n_out, int o, int i) {
+  float s = 0.0f;
+  for (int b = 0; b < B; b++) s += dz[(size_t)b * n_out + o] * (x ? x[(size_t)b * n_in + i] : 1.0f);
+  return s;
+}
+
+void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
+  for (int o = 0; o < n_out; o++) {
+    gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
+    for (int i = 0; i < n_in; i++) gW[(size_t)o * n_in + i] = gradient_entry(dz, x, B, n_in, n_out, o, i);
+  }
+}
+
+#if !KERN_SIMD /* no vector extensions: the reference loops are the kernels */
+
+void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out) {
+  kern_forward_ref(y, x, W, bias, B, n_in, n_out);
+}
+void kern_backward(float *dx, const float *dz, const float *W, int B, int n_in, int n_out) {
+  kern_backward_ref(dx, dz, W, B, n_in, n_out);
+}
+void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
+  kern_gradient_ref(gW, gb, dz, x, B, n_in, n_out);
+}
+int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
+                      int B, int n_in, int n_out, float lr) {
+  int bad = 0;
+  for (int o = 0; o < n_out; o++) {
+    gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
+    for (int i = 0; i < n_in; i++) {
+      float *p = W + (size_t)o * n_in + i;
+      *p -= lr * gradient_entry(dz, x, B, n_in, n_out, o, i);
+      bad |= *p - *p != 0.0f;
+    }
+  }
+  for (int o = 0; o < n_out; o++) {
+    bias[o] -= lr * gb[o];
+    bad |= bias[o] - bias[o] != 0.0f;
+  }
+  return bad;
+}
+int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x,
+                         const float *x_next, float *y_next, int n_in, int n_out, float lr) {
+  const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr);
+  kern_forward(y_next, x_next, W, bias, 1, n_in, n_out);
+  return bad;
+}
+#endif
