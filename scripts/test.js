@@ -6,8 +6,9 @@
 //   fuzz (libFuzzer)         scripts/fuzz.sh: each target for FUZZ_SECONDS (CI=true: 60, else 10)
 //   valgrind (memcheck)      scripts/valgrind.sh: each C test executable
 //   Node tests (uvu)         tests/*.test.js against the built wasm
+//   types (tsc)              tsc --noEmit -p tests/types: the usage file against web/lib/index.d.ts
 //   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
-// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|browser ...]
+// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|types|browser ...]
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +90,11 @@ if (wanted('fuzz')) {
 if (wanted('valgrind')) countTargets('valgrind (memcheck)', 'valgrind', run('bash', ['scripts/valgrind.sh']));
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
 if (wanted('node')) countUvu('Node tests', run('node', [uvu, 'tests', '\\.test\\.js$', '-i', 'browser']));
+// One check: the types compile, or they do not (tsc lists each error).
+if (wanted('types')) {
+  const r = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tests/types']);
+  tally('types (tsc)', r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.status);
+}
 if (wanted('browser')) countUvu('browser tests', run('node', [uvu, 'tests/browser', '\\.test\\.js$']));
 
 console.log(`\n${report.join('\n')}`);
