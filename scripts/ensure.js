@@ -76,7 +76,7 @@ export function ensure() {
   let did = false;
   const tools = toolsProblem();
   if (tools) {
-    if (process.getuid?.() !== 0) stop(`${tools}; run this once, then the same npm command again: sudo bash scripts/setup.sh`);
+    if (process.getuid?.() !== 0) stop(`${tools}; to install them, run once: sudo bash scripts/setup.sh`);
     console.log(`ensure: ${tools}: running bash scripts/setup.sh (as root)`);
     if (run('bash', ['scripts/setup.sh']) !== 0) stop('scripts/setup.sh failed (see above)');
     const still = toolsProblem();
