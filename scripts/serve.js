@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `npm start` server: builds what is missing (the wasm module, the
+// The `npm start` server: brings in what is missing (scripts/ensure.js:
+// system tools, npm packages), builds what is missing (the wasm module, the
 // default data set), then serves web/ on 127.0.0.1 (PORT, default 8080).
 //   node scripts/serve.js            PORT=0 picks a free port
 // Static files only, with the page's Content-Security-Policy, application/wasm
@@ -11,6 +12,7 @@ import { stat, realpath } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensure } from './ensure.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB = path.join(ROOT, 'web');
@@ -194,6 +196,7 @@ async function main() {
     console.error(`serve: PORT=${raw} is not a port number (0..65535)`);
     process.exit(2);
   }
+  ensure();
   try {
     buildMissing();
   } catch (e) {

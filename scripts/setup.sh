@@ -5,9 +5,18 @@
 # Fashion-MNIST data set. Checks first and does nothing when all is present,
 # so it is fast to run again. As root it runs apt-get; otherwise it prints
 # the one command to run and exits 1. Node 20+ and npm are checked, not
-# installed (Debian 12's nodejs is 18).
-#   bash scripts/setup.sh
+# installed (Debian 12's nodejs is 18). With --check it only reports: exit 0
+# when everything is present, else one line naming what is missing and exit 1
+# (scripts/ensure.js, which npm start and npm test run first, uses it).
+#   bash scripts/setup.sh [--check]
 set -euo pipefail
+
+check_only=0
+case "${1:-}" in
+  '') ;;
+  --check) check_only=1 ;;
+  *) echo "setup: unknown argument $1 (usage: bash scripts/setup.sh [--check])" >&2; exit 2 ;;
+esac
 
 missing=()
 need() { # need PACKAGE TEST...: the package is missing unless the test passes
@@ -34,6 +43,14 @@ if ! has node >/dev/null || ! node -e 'process.exit(+process.versions.node.split
   node_ok=0
 fi
 has npm >/dev/null || node_ok=0
+
+if ((check_only)); then
+  problem=''
+  ((${#missing[@]})) && problem="missing ${missing[*]}"
+  ((node_ok)) || problem="${problem:+$problem; }Node.js 20 or newer with npm is required (found: $(node --version 2>/dev/null || echo none))"
+  [[ -z $problem ]] || { echo "setup: $problem" >&2; exit 1; }
+  exit 0
+fi
 
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// `npm test`: builds what is missing, then runs every suite this machine can
-// run and prints one total, `N passed, N failed`, as its last line.
+// `npm test`: brings in what is missing (scripts/ensure.js: system tools, npm
+// packages), builds what is out of date, then runs every suite this machine
+// can run and prints one total, `N passed, N failed`, as its last line.
 //   C tests (ctest)          native, then native-asan (ASan + UBSan)
 //   fuzz (libFuzzer)         scripts/fuzz.sh: each target for FUZZ_SECONDS (CI=true: 60, else 10)
 //   valgrind (memcheck)      scripts/valgrind.sh: each C test executable
 //   Node tests (uvu)         tests/*.test.js against the built wasm
+//   types (tsc)              tsc --noEmit -p tests/types: the usage file against web/lib/index.d.ts
 //   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
-// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|browser ...]
+// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|types|browser ...]
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensure } from './ensure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -68,10 +70,7 @@ function build(preset) {
   return configure.status === 0 && run('cmake', ['--build', '--preset', preset, '-j', '2']).status === 0;
 }
 
-if (!existsSync(path.join(root, 'node_modules/uvu'))) {
-  console.error('test: the npm devDependencies are missing; run: npm ci');
-  process.exit(1);
-}
+ensure();
 
 const built = run('node', ['scripts/build.js', '--native']);
 if (built.status !== 0) tally('build', 0, 1, built.status);
@@ -91,6 +90,11 @@ if (wanted('fuzz')) {
 if (wanted('valgrind')) countTargets('valgrind (memcheck)', 'valgrind', run('bash', ['scripts/valgrind.sh']));
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
 if (wanted('node')) countUvu('Node tests', run('node', [uvu, 'tests', '\\.test\\.js$', '-i', 'browser']));
+// One check: the types compile, or they do not (tsc lists each error).
+if (wanted('types')) {
+  const r = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tests/types']);
+  tally('types (tsc)', r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.status);
+}
 if (wanted('browser')) countUvu('browser tests', run('node', [uvu, 'tests/browser', '\\.test\\.js$']));
 
 console.log(`\n${report.join('\n')}`);

@@ -1,0 +1,186 @@
+// Type-checked, never run: `tsc --noEmit -p tests/types`, the "types" suite
+// of npm test. It imports every export of 'mnist-wasm' by the package's name
+// (so the exports map's "types" entry is what resolves) and uses every
+// declared function, method, property and option of web/lib/index.d.ts. The
+// lines marked ts-expect-error prove that wrong uses are refused.
+// tests/types.test.js checks that each name index.d.ts declares appears in
+// the code here: when the API grows, add a use of the new names below.
+import {
+  Network,
+  createNetwork,
+  loadNetwork,
+  parseIdx,
+  fetchIdx,
+  streamIdx,
+  init,
+  defaultWasmUrl,
+  heapUsed,
+} from 'mnist-wasm';
+import type {
+  Activation,
+  Optimizer,
+  NetworkOptions,
+  ResolvedOptions,
+  Images,
+  Labels,
+  TrainProgress,
+  TrainOptions,
+  TrainResult,
+  Evaluation,
+  Idx,
+  IdxProgress,
+  FetchIdxOptions,
+  IdxUpdate,
+  IdxSource,
+  InitOptions,
+} from 'mnist-wasm';
+
+// ---- loading the module: init() and its options --------------------------
+
+const wasmUrl: URL = defaultWasmUrl();
+const initOptions: InitOptions = { wasmUrl };
+const loaded: unknown = await init(initOptions);
+await init({ wasmUrl: wasmUrl.href });
+await init({ wasmBinary: new Uint8Array(8) });
+await init({ wasmBinary: new ArrayBuffer(8) });
+await init();
+// @ts-expect-error init takes no other options
+await init({ wasmPath: 'mnist.wasm' });
+
+// ---- networks: every option of createNetwork ------------------------------
+
+const activation: Activation = 'relu';
+const optimizer: Optimizer = 'adam';
+const options: NetworkOptions = {
+  layers: [784, 128, 64, 10],
+  activation,
+  optimizer,
+  learningRate: 0.01,
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  batchSize: 32,
+  seed: 1,
+};
+const net: Network = await createNetwork(options);
+const bigSeed: Network = await createNetwork({ seed: 2n ** 63n, activation: 'tanh', optimizer: 'momentum' });
+const defaults: Network = await createNetwork();
+// @ts-expect-error not an activation
+await createNetwork({ activation: 'softplus' });
+// @ts-expect-error not an optimizer
+await createNetwork({ optimizer: 'rmsprop' });
+// @ts-expect-error option names are camelCase
+await createNetwork({ learning_rate: 0.1 });
+// @ts-expect-error only createNetwork() and loadNetwork() make networks
+new Network();
+
+// ---- what a network tells: properties and resolved options ----------------
+
+const inputs: number = net.inputs;
+const classes: number = net.classes;
+const steps: number = net.steps;
+const disposed: boolean = net.disposed;
+const resolved: ResolvedOptions = net.options;
+const layers: number[] = resolved.layers;
+const usedActivation: Activation = resolved.activation;
+const usedOptimizer: Optimizer = resolved.optimizer;
+const rates: number[] = [resolved.learningRate, resolved.momentum, resolved.beta1, resolved.beta2, resolved.epsilon];
+const batchSize: number = resolved.batchSize;
+const seed: number | bigint = resolved.seed;
+// @ts-expect-error read-only
+net.steps = 0;
+
+// ---- training, predicting, evaluating -------------------------------------
+
+const n = 16;
+const images: Images = new Uint8Array(n * inputs);
+const floats: Images = new Float32Array(n * inputs);
+const clamped: Images = new Uint8ClampedArray(n * inputs);
+const labels: Labels = new Uint8Array(n);
+
+const trainOptions: TrainOptions = {
+  epochs: 2,
+  shuffle: false,
+  onProgress(p: TrainProgress) {
+    const counts: number[] = [p.epoch, p.epochs, p.seen, p.total, p.samples];
+    const meanLoss: number = p.loss;
+    const elapsed: number = p.seconds;
+    void [counts, meanLoss, elapsed];
+  },
+};
+const result: TrainResult = net.train(images, labels, trainOptions);
+const trained: [number, number, number] = [result.loss, result.samples, result.seconds];
+net.train(floats, labels);
+const stepLoss: number = net.step(clamped, labels);
+// @ts-expect-error labels are bytes
+net.step(images, new Float32Array(n));
+// @ts-expect-error images are typed arrays, not plain arrays
+net.predict([0, 0, 0]);
+
+const probs: Float32Array = net.predict(images.subarray(0, inputs));
+const evaluation: Evaluation = net.evaluate(images, labels);
+const accuracy: number = evaluation.accuracy;
+const evalLoss: number = evaluation.loss;
+const confusion: number[][] = evaluation.confusion;
+
+net.setOptions({ learningRate: 0.1, batchSize: 16, optimizer: 'sgd' });
+net.setOptions({});
+// @ts-expect-error setOptions cannot change the layers
+net.setOptions({ layers: [784, 10] });
+const params: Float32Array = net.parameters();
+
+// ---- model files ----------------------------------------------------------
+
+const bytes: Uint8Array = net.save();
+const copy: Network = await loadNetwork(bytes);
+const fromBuffer: Network = await loadNetwork(new ArrayBuffer(bytes.byteLength));
+// @ts-expect-error model bytes, not a file name
+await loadNetwork('model.bin');
+for (const m of [net, bigSeed, defaults, copy, fromBuffer]) m.dispose();
+
+// ---- IDX files: parse, fetch, stream --------------------------------------
+
+const controller = new AbortController();
+const whole: Idx = await parseIdx(bytes, { signal: controller.signal });
+const dims: number[] = whole.dims;
+const pixels: Uint8Array = whole.data;
+await parseIdx(new ArrayBuffer(0));
+
+const fetchOptions: FetchIdxOptions = {
+  signal: controller.signal,
+  timeout: 30_000,
+  onProgress(p: IdxProgress) {
+    const received: number = p.received;
+    const total: number | null = p.total;
+    void [received, total];
+  },
+};
+const sources: IdxSource[] = [
+  'https://example.org/mnist/train-images-idx3-ubyte.gz',
+  new URL('file:///data/train-labels-idx1-ubyte'),
+  new Response(new Uint8Array(0)),
+  new ReadableStream<Uint8Array>(),
+];
+for (const source of sources) await fetchIdx(source, fetchOptions);
+await fetchIdx(sources[0]);
+// @ts-expect-error the timeout is in ms, a number
+await fetchIdx(sources[0], { timeout: '30s' });
+
+let buf: Uint8Array | undefined;
+for await (const u of streamIdx(sources[0], { timeout: Infinity })) {
+  const update: IdxUpdate = u;
+  buf ??= new Uint8Array(update.count * update.sampleSize);
+  buf.set(update.samples, update.start * update.sampleSize);
+  const progress: [number[], number, number, number | null] = [update.dims, update.ready, update.received, update.total];
+  void progress;
+}
+const stream: AsyncGenerator<IdxUpdate, void, void> = streamIdx(sources[1]);
+await stream.return();
+
+// ---- leak checks ----------------------------------------------------------
+
+const used: number = await heapUsed();
+
+void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
+  trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used];
