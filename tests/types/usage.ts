@@ -15,6 +15,11 @@ import {
   init,
   defaultWasmUrl,
   heapUsed,
+  Dataset,
+  openDataset,
+  loadDataset,
+  openMnist,
+  loadMnist,
 } from 'mnist-wasm';
 import type {
   Activation,
@@ -33,6 +38,9 @@ import type {
   IdxUpdate,
   IdxSource,
   InitOptions,
+  EvaluateOptions,
+  DatasetSource,
+  DatasetOptions,
 } from 'mnist-wasm';
 
 // ---- loading the module: init() and its options --------------------------
@@ -123,6 +131,10 @@ const evaluation: Evaluation = net.evaluate(images, labels);
 const accuracy: number = evaluation.accuracy;
 const evalLoss: number = evaluation.loss;
 const confusion: number[][] = evaluation.confusion;
+const evaluateOptions: EvaluateOptions = { wrong: 24, wrongPerLabel: 3 };
+const firstWrong: { index: number; label: number; predicted: number } | undefined =
+  net.evaluate(images, labels, evaluateOptions).wrong[0];
+const evaluated: number = evaluation.samples;
 
 net.setOptions({ learningRate: 0.1, batchSize: 16, optimizer: 'sgd' });
 net.setOptions({});
@@ -178,9 +190,39 @@ for await (const u of streamIdx(sources[0], { timeout: Infinity })) {
 const stream: AsyncGenerator<IdxUpdate, void, void> = streamIdx(sources[1]);
 await stream.return();
 
+// ---- data sets in the heap -------------------------------------------------
+
+const datasetSources: DatasetSource[] = ['https://example.org/t10k-images-idx3-ubyte.gz', new URL('file:///d/x'),
+  new Response(new Uint8Array(0)), new ReadableStream<Uint8Array>(), new Uint8Array(0), new ArrayBuffer(0)];
+const datasetOptions: DatasetOptions = {
+  classes: 10,
+  signal: controller.signal,
+  timeout: 60_000,
+  onProgress(d: Dataset) {
+    const sizes: [number, number, number | null] = [d.ready, d.received, d.total];
+    void sizes;
+  },
+};
+const streaming: Dataset = await openDataset({ images: datasetSources[0], labels: datasetSources[4] }, datasetOptions);
+const arrived: Dataset = await streaming.done;
+await streaming.changed();
+const shape: [number, number, number, number, number, boolean, boolean] =
+  [arrived.count, arrived.ready, arrived.rows, arrived.cols, arrived.classes, arrived.complete, arrived.disposed];
+const firstImage: Uint8Array = arrived.image(0);
+const firstLabel: number = arrived.label(0);
+const whole2: Dataset = await loadDataset({ images: datasetSources[1], labels: datasetSources[5] });
+const mnist: { train: Dataset; test: Dataset } = await openMnist('https://example.org/mnist/', { classes: 10 });
+const loadedMnist: { train: Dataset; test: Dataset } = await loadMnist(new URL('file:///data/'));
+const onData: TrainResult = defaults.train(mnist.train, { epochs: 1 });
+const onTest: Evaluation = defaults.evaluate(mnist.test, { wrong: 8 });
+// @ts-expect-error a Dataset carries its labels
+defaults.train(mnist.train, labels);
+for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test]) d.dispose();
+
 // ---- leak checks ----------------------------------------------------------
 
 const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
-  trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used];
+  trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
+  shape, firstImage, firstLabel, onData, onTest];

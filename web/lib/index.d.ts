@@ -94,8 +94,19 @@ export interface Evaluation {
   accuracy: number;
   /** Mean cross-entropy loss. */
   loss: number;
+  /** Samples evaluated. */
+  samples: number;
   /** confusion[label][predicted]: counts, classes x classes. */
   confusion: number[][];
+  /** The first misclassified samples, in index order (see EvaluateOptions). */
+  wrong: { index: number; label: number; predicted: number }[];
+}
+
+export interface EvaluateOptions {
+  /** At most this many misclassified samples in `wrong` (default 64). */
+  wrong?: number;
+  /** At most this many of one true label (default 0: any number). */
+  wrongPerLabel?: number;
 }
 
 /**
@@ -125,9 +136,11 @@ export class Network {
    * NN_ERR_DIVERGED, `step`, `epoch`): "train: training diverged at step N
    * in epoch E (...); lower the learning rate". N counts the network's
    * updates; the weights are those after update N-1, the last finite ones
-   * (net.steps is N-1), and the optimizer state starts afresh.
+   * (net.steps is N-1), with the optimizer state of that update.
    */
   train(images: Images, labels: Labels, options?: TrainOptions): TrainResult;
+  /** The same over a whole Dataset (its samples are not copied). */
+  train(dataset: Dataset, options?: TrainOptions): TrainResult;
   /**
    * One update on exactly this mini-batch (1..4096 samples); returns its
    * mean loss. A diverging update throws as train() does and changes no weight.
@@ -138,7 +151,9 @@ export class Network {
    * row for n. Outputs that overflow throw (code NN_ERR_DIVERGED), never NaN.
    */
   predict(images: Images): Float32Array;
-  evaluate(images: Images, labels: Labels): Evaluation;
+  evaluate(images: Images, labels: Labels, options?: EvaluateOptions): Evaluation;
+  /** The samples of a Dataset that have arrived so far. */
+  evaluate(dataset: Dataset, options?: EvaluateOptions): Evaluation;
   /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
   save(): Uint8Array;
   /**
@@ -161,6 +176,58 @@ export function createNetwork(options?: NetworkOptions): Promise<Network>;
  * NN_ERR_TRUNCATED, NN_ERR_VERSION, NN_ERR_FORMAT or NN_ERR_LIMIT.
  */
 export function loadNetwork(bytes: Uint8Array | ArrayBuffer): Promise<Network>;
+
+/** Where a Dataset's files come from: a URL (fs for file: URLs in Node), a response, a stream or the bytes; gzip or not. */
+export type DatasetSource = string | URL | Response | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer;
+
+export interface DatasetOptions {
+  /** Labels must be below this (2..256, default 10). */
+  classes?: number;
+  signal?: AbortSignal;
+  /** Called as bytes arrive. */
+  onProgress?: (dataset: Dataset) => void;
+  /** Milliseconds without a byte before a download fails (default none). */
+  timeout?: number;
+}
+
+/**
+ * Images and labels that live once in the wasm heap, filled in place by
+ * C's IDX parser as they stream in. Shapes, counts and labels are checked
+ * as they arrive; `done` rejects with the first error (code NN_ERR_...).
+ */
+export class Dataset {
+  private constructor();
+  /** Settles when both files are whole and checked. */
+  readonly done: Promise<Dataset>;
+  /** Samples the headers promise (0 until known). */
+  readonly count: number;
+  /** Samples whose image and label have both arrived. */
+  readonly ready: number;
+  readonly complete: boolean;
+  readonly rows: number;
+  readonly cols: number;
+  readonly classes: number;
+  /** Bytes received, and the total if every server sent a length (else null). */
+  readonly received: number;
+  readonly total: number | null;
+  readonly disposed: boolean;
+  /** A copy of ready image i (rows * cols bytes). */
+  image(i: number): Uint8Array;
+  label(i: number): number;
+  /** Resolves when more samples arrive or the data set ends. */
+  changed(): Promise<void>;
+  /** Stops the downloads and frees the data; safe to call twice. */
+  dispose(reason?: unknown): void;
+}
+
+/** A Dataset that fills as its two files stream in (resolves once the module is loaded). */
+export function openDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
+/** openDataset, resolved once the data set is whole. */
+export function loadDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
+/** The four standard MNIST files under a folder or base URL (NAME.gz, else NAME), streaming. */
+export function openMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
+/** openMnist, resolved once all four files are whole. */
+export function loadMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
 
 /** A whole IDX file: dims[0] samples of dims[1] * ... bytes each. */
 export interface Idx {
