@@ -20,6 +20,8 @@ import {
   loadDataset,
   openMnist,
   loadMnist,
+  Trainer,
+  memoryBytes,
 } from 'mnist-wasm';
 import type {
   Activation,
@@ -41,6 +43,8 @@ import type {
   EvaluateOptions,
   DatasetSource,
   DatasetOptions,
+  Evaluator,
+  TrainerProgress,
 } from 'mnist-wasm';
 
 // ---- loading the module: init() and its options --------------------------
@@ -215,6 +219,17 @@ const mnist: { train: Dataset; test: Dataset } = await openMnist('https://exampl
 const loadedMnist: { train: Dataset; test: Dataset } = await loadMnist(new URL('file:///data/'));
 const onData: TrainResult = defaults.train(mnist.train, { epochs: 1 });
 const onTest: Evaluation = defaults.evaluate(mnist.test, { wrong: 8 });
+const sliced: Evaluator = defaults.evaluator(mnist.test, { wrong: 24, wrongPerLabel: 3 });
+while (!sliced.step(1000)) void sliced.total;
+const slicedResult: Evaluation = sliced.done ? sliced.result() : (sliced.dispose(), onTest);
+const trainer = new Trainer({ shuffle: true });
+const ran: TrainerProgress & { trained: number } = trainer.run(defaults, mnist.train, 256);
+const counters: TrainerProgress = trainer.progress;
+const passes: [number, number, number, number, number, boolean, number, number] = [counters.epochs, counters.passes,
+  counters.samples, counters.position, counters.passRows, counters.passWhole, counters.passLoss, counters.lastLoss];
+trainer.restart();
+trainer.dispose();
+const heapBytes: number = await memoryBytes();
 // @ts-expect-error a Dataset carries its labels
 defaults.train(mnist.train, labels);
 for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test]) d.dispose();
@@ -225,4 +240,4 @@ const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
   trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest];
+  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes];

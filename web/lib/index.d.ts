@@ -154,6 +154,8 @@ export class Network {
   evaluate(images: Images, labels: Labels, options?: EvaluateOptions): Evaluation;
   /** The samples of a Dataset that have arrived so far. */
   evaluate(dataset: Dataset, options?: EvaluateOptions): Evaluation;
+  /** evaluate(dataset) in slices: step(count) until it returns true, then result(). */
+  evaluator(dataset: Dataset, options?: EvaluateOptions): Evaluator;
   /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
   save(): Uint8Array;
   /**
@@ -166,6 +168,52 @@ export class Network {
   /** Frees the network's wasm memory; safe to call twice. */
   dispose(): void;
 }
+
+export interface Evaluator {
+  /** Samples to evaluate: the dataset's ready ones when the evaluator was made. */
+  readonly total: number;
+  readonly done: boolean;
+  /** Evaluates the next count samples; true once all are done. */
+  step(count: number): boolean;
+  /** The Evaluation (frees the evaluator). */
+  result(): Evaluation;
+  dispose(): void;
+}
+
+export interface TrainerProgress {
+  /** Passes completed over a whole data set. */
+  epochs: number;
+  /** Passes completed, those over a data set still arriving included. */
+  passes: number;
+  /** Samples trained through this trainer. */
+  samples: number;
+  /** Samples done in the current pass, of passRows (0 before a pass starts). */
+  position: number;
+  passRows: number;
+  /** Whether the current pass covers the whole data set. */
+  passWhole: boolean;
+  /** Summed loss of the current pass so far; mean loss of the last pass (NaN before one). */
+  passLoss: number;
+  lastLoss: number;
+}
+
+/**
+ * C's training loop for callers that slice training by time (the page's
+ * worker): each run() trains about `budget` samples, in whole mini-batches.
+ * Made after the module has loaded (after createNetwork or init).
+ */
+export class Trainer {
+  constructor(options?: { shuffle?: boolean });
+  readonly progress: TrainerProgress;
+  /** Throws as Network.train does on divergence (the step undone). */
+  run(net: Network, data: Dataset, budget: number): TrainerProgress & { trained: number };
+  /** Starts a new pass at the next run. */
+  restart(): void;
+  dispose(): void;
+}
+
+/** Bytes of wasm memory in use by the module's heap (it grows, never shrinks). */
+export function memoryBytes(): Promise<number>;
 
 /** Rejects with a TypeError/RangeError for bad options, before loading anything. */
 export function createNetwork(options?: NetworkOptions): Promise<Network>;

@@ -13,7 +13,7 @@
 //   scratch block; per-call buffers are freed in finally.
 // - Heap views are fetched fresh after every call that can allocate.
 
-import { init, describe, tag } from './wasm.js';
+import { init, loadedWasm, describe, tag } from './wasm.js';
 import { Dataset } from './dataset.js';
 
 export { init, defaultWasmUrl } from './wasm.js';
@@ -191,6 +191,7 @@ function evaluateOptions(options) {
 // ---- the network ------------------------------------------------------------
 
 const token = Symbol('Network');
+const trainerAccess = Symbol('trainerAccess');   // Network's door for Trainer only
 
 // Frees the C side of networks that were dropped without dispose().
 const registry = typeof FinalizationRegistry === 'function'
@@ -335,45 +336,38 @@ export class Network {
     }
   }
 
-  /** The loop of train(): a trainer over a Dataset (ds) or heap samples (rows). */
+  /** The loop of train(): C's trainer over a Dataset (ds) or heap samples (rows). */
   #trainOn(ds, rows, options) {
-    const w = this.#w;
     const o = ds ? trainOptions(options) : options;
     if (ds) this.#checkDataset(ds, 'train', true);
-    const P = w.facts.progress;
     const t0 = now();
-    const trainer = w.M._trainer_new(o.shuffle ? 1 : 0);
-    if (!trainer) throw w.error(w.status.NN_ERR_NOMEM, 'train: creating the trainer');
-    const state = w.malloc(P.length * 8, 'the trainer state');
-    const read = () => w.f64.slice(state >> 3, (state >> 3) + P.length);
     const n = rows ? rows.n : ds.ready;
+    const trainer = new Trainer({ shuffle: o.shuffle });
     try {
       let samples = 0;
-      let loss = NaN;
       for (let epoch = 1; epoch <= o.epochs; epoch++) {
         let p;
         do {
           this.#live('train');      // onProgress may have disposed it
-          const status = ds
-            ? w.M._train_dataset(trainer, this.#ptr, ds.pointer, PROGRESS_SAMPLES, w.slots)
-            : w.M._train(trainer, this.#ptr, rows.u8, rows.f32, rows.y, rows.n, 1, PROGRESS_SAMPLES, w.slots);
-          samples += w.i32[w.slots >> 2];
-          if (status === w.DIVERGED) throw divergedError('train', this.steps + 1, epoch);
-          w.check(status, `train: epoch ${epoch}`);
-          w.check(w.M._trainer_state(trainer, state), 'train');
-          p = read();
-          const done = p[P.passes] >= epoch;
-          const seen = done ? n : p[P.position];
+          p = trainer.run(this, ds ?? rows, PROGRESS_SAMPLES, epoch);
+          samples += p.trained;
+          const done = p.passes >= epoch;
+          const seen = done ? n : p.position;
           o.onProgress?.({ epoch, epochs: o.epochs, seen, total: n, samples,
-                           loss: done ? p[P.lastLoss] : p[P.passLoss] / seen, seconds: (now() - t0) / 1000 });
-        } while (p[P.passes] < epoch);
-        loss = p[P.lastLoss];
+                           loss: done ? p.lastLoss : p.passLoss / seen, seconds: (now() - t0) / 1000 });
+        } while (p.passes < epoch);
       }
-      return { loss, samples, seconds: (now() - t0) / 1000 };
+      return { loss: trainer.progress.lastLoss, samples, seconds: (now() - t0) / 1000 };
     } finally {
-      w.free(state);
-      w.M._trainer_free(trainer);
+      trainer.dispose();
     }
+  }
+
+  /** For Trainer: the C network, checked live, and a Dataset checked against it. */
+  [trainerAccess](fn, ds) {
+    this.#live(fn);
+    if (ds) this.#checkDataset(ds, fn, false);
+    return this.#ptr;
   }
 
   /** Throws unless ds is a live Dataset whose images fit this network. */
@@ -455,17 +449,66 @@ export class Network {
     }
   }
 
+  /**
+   * An evaluation of a Dataset's ready samples in slices, for callers that
+   * must stay responsive: `step(count)` evaluates the next count samples
+   * and returns true when all are done; `result()` is then what evaluate()
+   * returns. Free it with dispose() (result() does too).
+   */
+  evaluator(dataset, options) {
+    const w = this.#live('evaluator');
+    if (!(dataset instanceof Dataset)) throw new TypeError(`evaluator: dataset must be a Dataset, got ${describe(dataset)}`);
+    this.#checkDataset(dataset, 'evaluator', false);
+    const o = evaluateOptions(options);
+    const n = dataset.ready;
+    const ev = w.M._evaluation_new(this.#classes, o.wrong, o.wrongPerLabel);
+    if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluator: allocating the evaluation');
+    let at = 0, freed = false;
+    const dispose = () => { if (!freed) { freed = true; w.M._evaluation_free(ev); } };
+    return {
+      total: n,
+      get done() { return at >= n; },
+      step: (count) => {
+        if (freed) throw new Error('evaluator: disposed');
+        const c = Math.min(n - at, Math.max(1, count | 0));
+        const status = w.M._evaluate_dataset(ev, this.#live('evaluator'), dataset.pointer, at, c);
+        if (status === w.DIVERGED) throw overflowError('evaluate');
+        w.check(status, 'evaluate');
+        at += c;
+        return at >= n;
+      },
+      result: () => {
+        try {
+          return this.#results(ev, (i) => dataset.label(i));
+        } finally {
+          dispose();
+        }
+      },
+      dispose,
+    };
+  }
+
   /** Runs one C evaluation (run(ev) fills it) and reads the result out. */
   #evaluation(n, o, run, labelOf) {
     const w = this.#w;
-    const k = this.#classes;
-    const ev = w.M._evaluation_new(k, o.wrong, o.wrongPerLabel);
+    const ev = w.M._evaluation_new(this.#classes, o.wrong, o.wrongPerLabel);
     if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluate: allocating the evaluation');
-    const out = w.malloc(32 + 12, 'the evaluation results');
     try {
       const status = run(ev);
       if (status === w.DIVERGED) throw overflowError('evaluate');
       w.check(status, 'evaluate');
+      return this.#results(ev, labelOf);
+    } finally {
+      w.M._evaluation_free(ev);
+    }
+  }
+
+  /** An evaluation's numbers, read out of C. */
+  #results(ev, labelOf) {
+    const w = this.#w;
+    const k = this.#classes;
+    const out = w.malloc(32 + 12, 'the evaluation results');
+    try {
       w.check(w.M._evaluation_results(ev, out, out + 32, out + 36, out + 40), 'evaluate');
       const [samples, correct, lossSum, wrongCount] = w.f64.slice(out >> 3, (out >> 3) + 4);
       const [conf, wrong, pred] = w.u32.slice((out + 32) >> 2, (out + 44) >> 2);
@@ -481,7 +524,6 @@ export class Network {
       };
     } finally {
       w.free(out);
-      w.M._evaluation_free(ev);
     }
   }
 
@@ -553,6 +595,100 @@ function startOf(b) {
 }
 
 const now = () => (globalThis.performance?.now() ?? Date.now());
+
+const trainerRegistry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(({ w, ptr, state }) => { w.M._trainer_free(ptr); w.free(state); })
+  : null;
+
+/**
+ * C's training loop (csrc/train.h) for callers that slice training by time,
+ * as the page's worker does: each run() trains about `budget` samples
+ * (whole mini-batches, never past a pass's end) of a network on a Dataset's
+ * ready samples, each pass in a fresh order from the network's RNG. Only
+ * passes over a whole data set count as epochs. The network may change
+ * between calls (a reset or a load): the trainer keeps its place.
+ */
+export class Trainer {
+  #w;
+  #held;
+  constructor(options) {
+    const w = loadedWasm();
+    if (!w) throw new Error('Trainer: the module is not loaded yet (await init() or createNetwork() first)');
+    const o = optionsObject(options, 'Trainer', ['shuffle']);
+    if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`Trainer: shuffle must be a boolean, got ${describe(o.shuffle)}`);
+    this.#w = w;
+    const ptr = w.M._trainer_new(o.shuffle === false ? 0 : 1);
+    if (!ptr) throw w.error(w.status.NN_ERR_NOMEM, 'Trainer');
+    let state = 0;
+    try {
+      state = w.malloc(w.facts.progress.length * 8, 'the trainer state');
+    } catch (e) {
+      w.M._trainer_free(ptr);
+      throw e;
+    }
+    this.#held = { w, ptr, state };
+    trainerRegistry?.register(this, this.#held, this);
+  }
+
+  #live(fn) {
+    if (!this.#held.ptr) throw new Error(`${fn}: trainer disposed`);
+    return this.#w;
+  }
+
+  /** The counters: epochs, passes, samples, position, passRows, passWhole, passLoss, lastLoss. */
+  get progress() {
+    const w = this.#live('progress');
+    const { ptr, state } = this.#held;
+    w.check(w.M._trainer_state(ptr, state), 'progress');
+    const P = w.facts.progress;
+    const v = w.f64.slice(state >> 3, (state >> 3) + P.length);
+    return {
+      epochs: v[P.epochs], passes: v[P.passes], samples: v[P.samples], position: v[P.position],
+      passRows: v[P.passRows], passWhole: v[P.passWhole] === 1, passLoss: v[P.passLoss], lastLoss: v[P.lastLoss],
+    };
+  }
+
+  /**
+   * Trains net on about budget samples of data (a Dataset; Network.train
+   * passes its own heap samples); returns progress plus `trained`. A loss
+   * that turns NaN throws (code NN_ERR_DIVERGED, `step`) with the step
+   * undone; the trainer stays at it.
+   */
+  run(net, data, budget, epoch) {
+    const w = this.#live('run');
+    if (!(net instanceof Network)) throw new TypeError(`run: net must be a Network, got ${describe(net)}`);
+    const ds = data instanceof Dataset ? data : null;
+    if (!ds && !(data && typeof data === 'object' && 'y' in data)) throw new TypeError(`run: data must be a Dataset, got ${describe(data)}`);
+    integer(budget, 'budget', 0, 2 ** 31 - 1);
+    const p = net[trainerAccess]('run', ds);
+    const { ptr } = this.#held;
+    const status = ds
+      ? w.M._train_dataset(ptr, p, ds.pointer, budget, w.slots)
+      : w.M._train(ptr, p, data.u8, data.f32, data.y, data.n, 1, budget, w.slots);
+    const trained = w.i32[w.slots >> 2];
+    if (status === w.DIVERGED) throw divergedError('train', net.steps + 1, epoch);
+    w.check(status, epoch ? `train: epoch ${epoch}` : 'train');
+    return { ...this.progress, trained };
+  }
+
+  /** Drops the current pass (the next run starts a new one); the counters stay. */
+  restart() { this.#live('restart').M._trainer_restart(this.#held.ptr); }
+
+  /** Frees the trainer; safe to call twice. */
+  dispose() {
+    if (!this.#held.ptr) return;
+    trainerRegistry?.unregister(this);
+    this.#w.M._trainer_free(this.#held.ptr);
+    this.#w.free(this.#held.state);
+    this.#held.ptr = 0;
+  }
+}
+
+/** Bytes of wasm memory (the heap's size, which grows and never shrinks). */
+export async function memoryBytes() {
+  const w = await init();
+  return w.u8.length;
+}
 
 /**
  * A new network, weights drawn from the seed. Options default to the
