@@ -54,7 +54,7 @@ static int known_file(data_file f) { return f == DATA_IMAGES || f == DATA_LABELS
 nn_status data_push(nn_dataset *ds, data_file file, const uint8_t *bytes, size_t len) {
   if (!ds || !known_file(file)) return NN_ERR_ARG;
   if (ds->err) return ds->err;
-  if (ds->finished[file]) return ds->err = NN_ERR_TRAILING;
+  if (ds->finished[file]) return len ? (ds->err = NN_ERR_TRAILING) : NN_OK;
   nn_status st = idx_push(ds->file[file], bytes, len);
   if (st == NN_ERR_ARG) return st;  /* the caller's mistake (NULL bytes): not sticky */
   if (st == NN_OK) st = check(ds);

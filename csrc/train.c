@@ -8,7 +8,8 @@
 
 struct nn_trainer {
   nn_progress p;
-  int shuffle;
+  int shuffle;      /* for the passes to come */
+  int pass_shuffled;/* the current pass is in order[] (else stored order) */
   int32_t *order;   /* (cap): the current pass's order */
   int cap;
 };
@@ -43,6 +44,7 @@ const nn_progress *trainer_progress(const nn_trainer *t) { return t ? &t->p : NU
 
 /* Starts a pass over data's n rows: its order, from the net's RNG. */
 static nn_status start_pass(nn_trainer *t, nn_net *net, int n, int whole) {
+  t->pass_shuffled = 0;
   if (t->shuffle) {
     if (n > t->cap) {
       int32_t *order = realloc(t->order, (size_t)n * sizeof *order);
@@ -52,6 +54,7 @@ static nn_status start_pass(nn_trainer *t, nn_net *net, int n, int whole) {
     }
     nn_status st = nn_shuffle(net, t->order, n);
     if (st != NN_OK) return st;
+    t->pass_shuffled = 1;
   }
   t->p.position = 0;
   t->p.pass_rows = n;
@@ -77,9 +80,10 @@ nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole
   const int count = want < left ? (int)want : left;
   double loss = 0.0;
   int done = 0;
-  nn_status st = nn_train(net, data, t->shuffle ? t->order : NULL, t->p.position, count, &loss, &done);
+  nn_status st = nn_train(net, data, t->pass_shuffled ? t->order : NULL, t->p.position, count, &loss, &done);
   t->p.position += done;
   t->p.pass_loss += loss;
+  t->p.total_loss += loss;
   t->p.samples += (uint64_t)done;
   if (trained) *trained = done;
   if (st == NN_OK && t->p.position == t->p.pass_rows) {

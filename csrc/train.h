@@ -25,11 +25,12 @@ typedef struct nn_progress {
   int pass_whole;      /* 1 if the current pass covers the whole data set */
   double pass_loss;    /* sum of per-sample losses in the current pass so far */
   double last_loss;    /* mean loss of the last completed pass; NaN before one */
+  double total_loss;   /* sum of per-sample losses over all samples trained */
 } nn_progress;
 
 nn_status trainer_create(nn_trainer **out);     /* *out NULL on failure */
 void trainer_free(nn_trainer *t);               /* NULL-safe */
-void trainer_set_shuffle(nn_trainer *t, int shuffle);  /* 0: every pass in stored order; default 1 */
+void trainer_set_shuffle(nn_trainer *t, int shuffle);  /* 0: passes from the next on in stored order; default 1 */
 void trainer_restart(nn_trainer *t);            /* drop the current pass; counters stay */
 const nn_progress *trainer_progress(const nn_trainer *t);
 
