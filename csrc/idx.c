@@ -1,8 +1,8 @@
 /* idx.c: the streaming IDX parser declared in idx.h. Bytes arrive in any
  * chunking; the header is validated field by field as soon as each field is
- * whole, and the body is copied into a buffer that grows geometrically with
- * the bytes that have actually arrived, so a header that lies about its size
- * costs nothing. It is not a decompressor and not a file reader: callers
+ * whole, and the body is copied into a buffer that grows with the bytes
+ * that have actually arrived (idx_reserve), so a header that lies about its
+ * size costs little. It is not a decompressor and not a file reader: callers
  * gunzip and read, then push. Nothing here prints, exits or aborts. */
 #include "idx.h"
 
@@ -78,12 +78,16 @@ static nn_status idx_header_byte(idx_parser *p, size_t i) {
 }
 
 /* Makes room for `need` body bytes, doubling so that one-byte pushes stay
- * linear overall, but never past the body size the header promised. */
+ * linear overall, but never past the body size the header promised. Once
+ * a sixteenth of that body has arrived, the rest is taken in one step: a
+ * doubling buffer's last copies would otherwise leave holes as large as
+ * the data in the heap (wasm memory never shrinks). So a header that lies
+ * costs at most 16 times the bytes that did arrive. */
 static nn_status idx_reserve(idx_parser *p, size_t need) {
   if (need <= p->cap) return NN_OK;
   size_t cap = p->cap < IDX_MIN_CAP ? IDX_MIN_CAP : p->cap;
   while (cap < need) cap *= 2;  /* need <= IDX_MAX_BYTES: cannot overflow */
-  if (cap > p->body_size) cap = p->body_size;
+  if (cap > p->body_size || need >= p->body_size / 16) cap = p->body_size;
   uint8_t *d = realloc(p->data, cap);
   if (!d) return NN_ERR_NOMEM;
   p->data = d;
