@@ -55,6 +55,7 @@ enum {
   PROGRESS_PASS_WHOLE,
   PROGRESS_PASS_LOSS,
   PROGRESS_LAST_LOSS,
+  PROGRESS_TOTAL_LOSS,
   PROGRESS_LEN
 };
 
@@ -158,9 +159,9 @@ const char *facts(void) {
       CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2,
       CFG_EPSILON, CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_LEN);
   put(buf, cap, &at, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
-      "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"length\":%d},",
+      "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
       PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
-      PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_LEN);
+      PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
   put(buf, cap, &at, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}}",
       data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
       data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
@@ -275,6 +276,7 @@ nn_status trainer_state(const nn_trainer *t, double *out) {
   out[PROGRESS_PASS_WHOLE] = p->pass_whole;
   out[PROGRESS_PASS_LOSS] = p->pass_loss;
   out[PROGRESS_LAST_LOSS] = p->last_loss;
+  out[PROGRESS_TOTAL_LOSS] = p->total_loss;
   return NN_OK;
 }
 

@@ -1,22 +1,17 @@
-// data.js: streams an MNIST-style data set (the four standard IDX files,
-// gzipped or not) from a base URL, so that training can start on the samples
-// that have arrived while the rest downloads. Parsing is the package's
-// streamIdx (the C streaming parser, gunzip on the fly); this file adds what
-// a page needs around it: the .gz-or-not file names, one buffer per file that
-// fills as samples arrive, image/label pairing checks, progress over the four
-// files, and errors worded for the person who typed the URL (DataError).
-// It does not train or touch the network.
+// data.js: the page's data set: the four standard MNIST files under a base
+// URL that a person typed, streamed into two of the package's Datasets
+// (images and labels live once, in the wasm heap, filled as they arrive),
+// so that training starts on the samples that have arrived while the rest
+// downloads. What it adds to the package: each file found under its names
+// in the package's one lookup order, progress over the four files, the
+// page's own demand (28x28 digits, 10 classes), and every error worded for
+// the person who typed the URL (DataError). It does not train.
 
-import { streamIdx } from './lib/index.js';
+import { openDataset, init } from './lib/index.js';
 
-export const FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-};
 export const CLASSES = 10;
-export const PIXELS = 28 * 28;
+export const ROWS = 28;
+export const COLS = 28;
 
 export class DataError extends Error {
   constructor(message) { super(message); this.name = 'DataError'; }
@@ -37,69 +32,32 @@ export function resolveBase(text, pageUrl) {
   return url.href;
 }
 
-/**
- * One IDX file as it streams in: data is allocated once the header is known
- * and fills as samples arrive; ready counts whole samples, wire the bytes
- * received over the network, total the Content-Length (null if none).
- */
-export class IdxStream {
-  constructor(name) {
-    this.name = name;
-    this.url = null;
-    this.dims = null;
-    this.count = 0;
-    this.sampleSize = 0;
-    this.data = null;
-    this.ready = 0;
-    this.wire = 0;
-    this.total = null;
-    this.finished = false;
-  }
-
-  get headerDone() { return this.data !== null; }
-
-  /* One update of streamIdx: { dims, sampleSize, start, ready, samples }. */
-  add(u) {
-    if (!this.data) {
-      this.dims = u.dims;
-      this.count = u.dims[0];
-      this.sampleSize = u.sampleSize;
-      this.data = new Uint8Array(this.count * this.sampleSize);
-    }
-    if (u.samples.length) this.data.set(u.samples, u.start * this.sampleSize);
-    this.ready = u.ready;
-  }
-}
-
-/** The four files of a data set as they stream in; made by streamDataset. */
-export class Dataset {
-  constructor(base, controller) {
+/** The training and test sets under one base URL, as they stream in; made by streamDataset. */
+export class PageData {
+  constructor(base) {
     this.base = base;
-    this.controller = controller;
-    this.train = { images: new IdxStream(FILES.trainImages), labels: new IdxStream(FILES.trainLabels) };
-    this.test = { images: new IdxStream(FILES.testImages), labels: new IdxStream(FILES.testLabels) };
+    this.controller = new AbortController();
+    this.train = null;        // Datasets, once their files answered
+    this.test = null;
     this.complete = false;
     this.error = null;
     this.done = null;
     this.waiters = [];
-    this.labelsChecked = { train: 0, test: 0 };
   }
 
-  get files() { return [this.train.images, this.train.labels, this.test.images, this.test.labels]; }
+  get sets() { return [this.train, this.test].filter(Boolean); }
   /** Bytes received over the network. */
-  get received() { return this.files.reduce((s, f) => s + f.wire, 0); }
+  get received() { return this.sets.reduce((s, d) => s + d.received, 0); }
   /** Bytes to receive, if every server sent a length; else null. */
   get total() {
-    const t = this.files.map((f) => f.total);
-    return t.every((x) => x !== null) ? t.reduce((s, x) => s + x, 0) : null;
+    if (!this.train || !this.test) return null;
+    const t = this.sets.map((d) => d.total);
+    return t.includes(null) ? null : t[0] + t[1];
   }
-  /** Whole samples (image and checked label) of 'train' or 'test' that have arrived. */
-  available(split) {
-    const s = this[split];
-    return Math.min(s.images.ready, s.labels.ready, this.labelsChecked[split]);
-  }
-  /** Samples the header of split's images promises (0 until it arrives). */
-  count(split) { return this[split].images.count; }
+  /** Samples of 'train' or 'test' whose image and label have arrived. */
+  available(split) { return this[split]?.ready ?? 0; }
+  /** Samples that split's headers promise (0 until they arrive). */
+  count(split) { return this[split]?.count ?? 0; }
 
   /** Resolves when more data arrives or the download ends. */
   changed() {
@@ -108,143 +66,132 @@ export class Dataset {
   }
   wake() { const w = this.waiters; this.waiters = []; for (const f of w) f(); }
   abort(reason) { this.controller.abort(reason); }
+  /** Frees the heap data (after abort, or when replaced). */
+  dispose(reason) {
+    this.abort(reason);
+    for (const d of this.sets) d.dispose(reason);
+    this.wake();
+  }
 
-  /* Checks shapes, counts and labels as far as they have arrived. */
-  check(final = false) {
-    for (const split of ['train', 'test']) {
-      const { images, labels } = this[split];
-      const what = split === 'train' ? 'training' : 'test';
-      if (images.headerDone && (images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28)) {
-        throw new DataError(`${images.url} holds ${images.dims.join('×')} data; the ${what} images must be N×28×28.`);
-      }
-      if (labels.headerDone && labels.dims.length !== 1) {
-        throw new DataError(`${labels.url} holds ${labels.dims.join('×')} data; labels must be a list of N bytes.`);
-      }
-      if (images.headerDone && labels.headerDone && images.count !== labels.count) {
-        throw new DataError(`The ${what} images and labels disagree in count: ${images.count} images but ${labels.count} labels.`);
-      }
-      for (let i = this.labelsChecked[split]; i < labels.ready; i++) {
-        if (labels.data[i] >= CLASSES) {
-          throw new DataError(`${labels.url}: label ${labels.data[i]} of sample ${i} is not a digit 0..9.`);
-        }
-      }
-      this.labelsChecked[split] = labels.ready;
+  /* The page's demand on top of the package's checks: 28x28 images, labels 0..9. */
+  check(split) {
+    const d = this[split];
+    const what = split === 'train' ? 'training' : 'test';
+    if (d?.rows && (d.rows !== ROWS || d.cols !== COLS)) {
+      throw new DataError(`${d.url} holds ${d.count}×${d.rows}×${d.cols} data; the ${what} images must be N×${ROWS}×${COLS}.`);
     }
-    if (final && this.count('train') < 1) throw new DataError('The training set is empty.');
   }
 }
 
 /**
- * Starts streaming the four files under base. Returns a Dataset at once; its
- * done promise resolves when every file is whole and checked, or rejects with
- * a DataError (or an AbortError after signal or dataset.abort()).
- * onProgress(dataset) is called as bytes and samples arrive.
+ * Starts streaming the four files under base. Returns a PageData at once;
+ * its done promise resolves when every file is whole and checked, or
+ * rejects with a DataError (or an AbortError after abort()).
+ * onProgress(data) is called as bytes and samples arrive.
  */
-export function streamDataset(base, { signal, onProgress = () => {} } = {}) {
-  const inner = new AbortController();
-  const abortInner = () => inner.abort(signal.reason);
-  if (signal) {
-    if (signal.aborted) inner.abort(signal.reason);
-    else signal.addEventListener('abort', abortInner, { once: true });
-  }
-  const ds = new Dataset(base, inner);
-  const tick = () => onProgress(ds);                                  // bytes only: never throws into the parser
-  const notify = () => { ds.check(); onProgress(ds); ds.wake(); };    // samples: checked as they come
-  const files = [ds.train.labels, ds.test.labels, ds.train.images, ds.test.images];
-  ds.done = Promise.all(files.map((f) => streamFile(base, f, inner.signal, tick, notify)))
+export function streamDataset(base, { onProgress = () => {} } = {}) {
+  const pd = new PageData(base);
+  const { signal } = pd.controller;
+  const notify = () => {
+    for (const split of ['train', 'test']) pd.check(split);
+    onProgress(pd);
+    pd.wake();
+  };
+  const openSplit = async (split) => {
+    const { files } = (await init()).facts;
+    const names = files[split];
+    const opened = await Promise.all(names.map((name) => open(base, name, files.suffixes, signal)));
+    const [images, labels] = opened.map(({ res, wire }) => watchWire(res, wire));
+    const d = await openDataset({ images, labels }, {
+      classes: CLASSES,
+      signal,
+      onProgress: () => { try { notify(); } catch (e) { pd.abort(e); } },
+    });
+    d.url = opened[0].res.url || new URL(names[0], base).href;
+    d.files = opened;
+    pd[split] = d;
+    notify();
+    try {
+      await d.done;
+    } catch (e) {
+      throw explain(e, opened, split, signal);
+    }
+    notify();
+  };
+  pd.done = Promise.all([openSplit('train'), openSplit('test')])
     .then(() => {
-      ds.check(true);
-      ds.complete = true;
-      onProgress(ds);
+      if (pd.count('train') < 1) throw new DataError('The training set is empty.');
+      pd.complete = true;
+      onProgress(pd);
     })
     .catch((err) => {
-      const e = inner.signal.aborted && !(err instanceof DataError) ? abortError(inner.signal.reason) : err;
-      ds.error = e;
-      inner.abort(e);
+      const e = signal.aborted && !(err instanceof DataError) ? abortError(signal.reason) : err;
+      pd.error = e;
+      pd.abort(e);
       throw e;
     })
-    .finally(() => {
-      signal?.removeEventListener('abort', abortInner);
-      ds.wake();
-    });
-  ds.done.catch(() => {});   // the owner reads ds.done or ds.error; never an unhandled rejection
-  return ds;
+    .finally(() => pd.wake());
+  pd.done.catch(() => {});   // the owner reads pd.done or pd.error; never an unhandled rejection
+  return pd;
 }
 
 function abortError(reason) {
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  if (reason instanceof Error && (reason.name === 'AbortError' || reason instanceof DataError)) return reason;
   const e = new Error(typeof reason === 'string' ? reason : reason?.message || 'The download was stopped.');
   e.name = 'AbortError';
   return e;
 }
 
-/* Fetches base+name(.gz), trying the .gz name first, and streams it into f
- * through the package's streamIdx. tick() on bytes, notify() on samples. */
-async function streamFile(base, f, signal, tick, notify) {
-  const res = await open(base, f.name, signal);
-  f.url = res.url || new URL(f.name, base).href;
-  const len = res.headers.get('content-length');
-  f.total = len !== null && !res.headers.get('content-encoding') && Number.isFinite(Number(len)) ? Number(len) : null;
-
-  // The body passes through here so that a connection that breaks is told
-  // apart from data that is bad (the parser sees both as an error).
-  let wireError = null;
+/* The body of res as a Response whose stream notes a broken connection in
+ * wire.error, so that it is told apart from data that is bad (the package
+ * sees both as a failed stream). */
+function watchWire(res, wire) {
   const reader = res.body.getReader();
   const body = new ReadableStream({
     async pull(c) {
       let r;
-      try { r = await reader.read(); } catch (e) { wireError = e; c.error(e); return; }
-      if (r.done) c.close(); else c.enqueue(r.value);
+      try { r = await reader.read(); } catch (e) { wire.error = e; c.error(e); return; }
+      if (r.done) c.close();
+      else { wire.bytes = (wire.bytes ?? 0) + r.value.length; c.enqueue(r.value); }
     },
     cancel(reason) { return reader.cancel(reason); },
   }, { highWaterMark: 0 });
-  const wrapped = new Response(body, { status: res.status, headers: res.headers });
-  const onProgress = ({ received }) => { f.wire = received; tick(); };
-  try {
-    for await (const u of streamIdx(wrapped, { signal, onProgress })) {
-      f.add(u);
-      notify();
-    }
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    if (signal.aborted) throw signal.reason ?? e;
-    if (wireError) {
-      throw new DataError(`The download of ${f.url} failed after ${fmtBytes(f.wire)}${f.total ? ` of ${fmtBytes(f.total)}` : ''}: the connection closed early.`);
-    }
-    throw new DataError(explain(e, f, res));
-  }
-  f.finished = true;
-  notify();
+  return new Response(body, { status: res.status, headers: res.headers });
 }
 
-/* A parser error (C status name in e.code) in words about this file. */
-function explain(e, f, res) {
+/* A package error in words about the file it came from. */
+function explain(e, opened, split, signal) {
+  if (e instanceof DataError) return e;
+  if (signal.aborted) return signal.reason instanceof DataError ? signal.reason : abortError(signal.reason ?? e);
+  const broken = opened.find((o) => o.wire.error);
+  if (broken) {
+    const len = Number(broken.res.headers.get('content-length')) || null;
+    return new DataError(`The download of ${broken.url} failed after ${fmtBytes(broken.wire.bytes ?? 0)}${len ? ` of ${fmtBytes(len)}` : ''}: the connection closed early.`);
+  }
+  const { res, url } = opened[e.file ?? 0];
+  const what = split === 'train' ? 'training' : 'test';
   const type = res.headers.get('content-type') || '';
   switch (e?.code) {
     case 'NN_ERR_MAGIC':
-      return `${f.url} is not an IDX file${/html/i.test(type) ? ' (the server sent an HTML page)' : /^text\//i.test(type) ? ' (the server sent text)' : ''}.`;
-    case 'NN_ERR_TYPE':
-      return `${f.url} holds IDX elements other than unsigned bytes; only unsigned-byte IDX files are supported.`;
-    case 'NN_ERR_DIMS':
-      return `${f.url} has bad IDX dimensions (a size of 0, or too many dimensions).`;
-    case 'NN_ERR_LIMIT':
-      return `${f.url} claims more data than the 512 MiB limit.`;
-    case 'NN_ERR_TRUNCATED':
-      return f.headerDone
-        ? `${f.url} is truncated: it ended after ${f.ready} of the ${f.count} samples its header promises.`
-        : `${f.url} ended inside its IDX header: the file is truncated or not IDX.`;
-    case 'NN_ERR_TRAILING':
-      return `${f.url} has more bytes than its header promises: it is not a valid IDX file.`;
+      return new DataError(`${url} is not an IDX file${/html/i.test(type) ? ' (the server sent an HTML page)' : /^text\//i.test(type) ? ' (the server sent text)' : ''}.`);
+    case 'NN_ERR_COUNT':
+      return new DataError(`The ${what} ${e.message.replace(/^.*?: the /, '')}.`);
+    case 'NN_ERR_LABEL':
+      return new DataError(`${opened[1].url}: ${e.message.replace(/^.*?: label/, 'label')}.`);
     case 'GZIP':
-      return `${f.url}: the gzip data is corrupt or truncated.`;
+      return new DataError(`${url}: the gzip data is corrupt or truncated.`);
+    case 'NN_ERR_TRUNCATED':
+      return new DataError(`${url} is truncated: ${e.message.replace(/^.*?: /, '')}.`);
     default:
-      return `${f.url}: ${String(e?.message ?? e).replace(/^streamIdx: (response: )?/, '')}`;
+      return new DataError(`${url}: ${String(e?.message ?? e).replace(/^openDataset: (response: )?/, '')}`);
   }
 }
 
-async function open(base, name, signal) {
+/* Fetches base + name + suffix for each suffix in turn (the package's order)
+ * until one is found; only "not found" tries the next. */
+async function open(base, name, suffixes, signal) {
   const tried = [];
-  for (const url of [new URL(name + '.gz', base).href, new URL(name, base).href]) {
+  for (const url of suffixes.map((s) => new URL(name + s, base).href)) {
     let res;
     try {
       res = await fetch(url, { signal, credentials: 'same-origin' });
@@ -252,10 +199,10 @@ async function open(base, name, signal) {
       if (signal.aborted) throw signal.reason ?? e;
       throw new DataError(`Could not download ${url}: the server did not answer, or does not let this page read it (CORS).`);
     }
-    if (res.ok && res.body) return res;
+    if (res.ok && res.body) return { res, url: res.url || url, wire: {} };
     tried.push({ url, status: res.status, text: res.statusText });
     res.body?.cancel().catch(() => {});
-    if (res.status !== 404 && res.status !== 410) break;   // only "not found" tries the other name
+    if (res.status !== 404 && res.status !== 410) break;
   }
   const list = tried.map((t) => `${t.url} (HTTP ${t.status}${t.text ? ' ' + t.text : ''})`).join(', nor ');
   const missing = tried.every((t) => t.status === 404 || t.status === 410);

@@ -3,7 +3,7 @@
 // talks to the page with coarse messages (STYLE.md's worker protocol):
 //
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
-//                   | 'abort' | 'configure' | 'predict' | 'evaluate', ...args }
+//                   | 'abort' | 'configure' | 'predict' | 'evaluate' | 'memory', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
 //                 { type: 'ready' }                    once, when the module has loaded
 //                 { type: 'state', state, reason }     idle | downloading | training | paused
@@ -12,31 +12,31 @@
 //                 { type: 'evaluation', ... }          test accuracy, confusion, mistakes
 //                 { type: 'fault', error, source }     an error outside any request
 //                                                      (download, divergence)
-// Training runs in slices of about SLICE_MS and yields between them, so a
-// 'predict' is answered within a slice. Every ArrayBuffer sent is transferred.
+// The loop itself is C's (the package's Trainer over csrc/train.h, the one
+// the CLIs use), and so is the evaluation: this file only slices them by
+// time, about SLICE_MS at a time with a yield between slices, so that a
+// 'predict' is answered within a slice. The data live once, in the wasm
+// heap (data.js). Every ArrayBuffer sent is transferred.
 
-import { createNetwork, loadNetwork } from './lib/index.js';
-import { streamDataset, PIXELS, CLASSES } from './data.js';
+import { createNetwork, loadNetwork, Trainer, memoryBytes } from './lib/index.js';
+import { streamDataset, CLASSES } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
 const PROGRESS_MS = 200;      // at most five progress messages a second
 const EVAL_MS = 1500;         // test-set evaluation cadence while training (and at each epoch end)
-const EVAL_CHUNK = 250;       // test samples per slice of an evaluation
+const EVAL_CHUNK = 2000;      // test samples per slice of an evaluation (~10 ms)
 const MISTAKES = 24;          // misclassified test digits shown
 const MISTAKES_PER_DIGIT = 3; // at most this many of each true digit
 
 let net = null;
+let trainer = null;           // C's loop for net: its pass order, position and counters
 let config = null;            // { layers, activation, optimizer, learningRate, batchSize, seed }
-let ds = null;                // the Dataset streaming or streamed
+let ds = null;                // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0;                // bumped to stop the running loop
-let seen = 0;                 // samples this network has trained on since create or load
-let runStart = 0;             // seen when the current run of `epochs` began
-let target = null;            // seen at which the run ends; null until the training set is whole
-                              // (passes over a partial download warm up and do not count as epochs)
+let target = null;            // trainer epochs at which the run ends; null until the training set
+                              // is whole (passes over a partial download do not count as epochs)
 let epochs = 10;
-let rngState = 1;
-let xb = new Uint8Array(0), yb = new Uint8Array(0);
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const now = () => performance.now();
@@ -56,18 +56,25 @@ function setState(next, reason = '') {
 
 function stopLoop() { token++; }
 
+/* A new network (made or loaded) with a fresh trainer: its first pass starts
+ * from the network's seed, as the command lines' does. */
+function use(fresh) {
+  net?.dispose();
+  trainer?.dispose();
+  net = fresh;
+  trainer = new Trainer();
+  target = null;
+}
+
 /* ---------- requests ---------- */
 
 const handlers = {
   async reset({ options }) {
     stopLoop();
     const fresh = await createNetwork(libOptions(options));
-    net?.dispose();
-    net = fresh;
+    use(fresh);
     epochs = options.epochs ?? epochs;
     config = { ...configOf(fresh), epochs };
-    seen = 0; runStart = 0; target = null;
-    rngState = (options.seed >>> 0) || 1;
     setState('idle', 'reset');
     return { config };
   },
@@ -76,11 +83,8 @@ const handlers = {
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const loaded = await loadNetwork(data);   // rejects corrupt or foreign bytes with a message
     stopLoop();
-    net?.dispose();
-    net = loaded;
+    use(loaded);
     config = { ...configOf(loaded), epochs };
-    seen = 0; runStart = 0; target = null;
-    rngState = (config.seed >>> 0) || 1;
     setState('idle', 'loaded');
     return { config, steps: loaded.steps };
   },
@@ -105,8 +109,8 @@ const handlers = {
     const newData = !ds || ds.error || ds.base !== url;
     if (newData) startDownload(url);
     if (!newData && (state === 'training' || state === 'downloading')) return { running: true };
-    const resume = !newData && state === 'paused' && (target === null || seen < target);
-    if (!resume) { runStart = seen; target = null; }
+    const resume = !newData && state === 'paused' && (target === null || trainer.progress.epochs < target);
+    if (!resume) target = null;
     const mine = ++token;                     // also stops a loop still running on older data
     loop(mine).catch((e) => fault(e, 'training'));
     return { running: true, resumed: resume };
@@ -122,12 +126,18 @@ const handlers = {
 
   abort() {
     const had = ds && !ds.complete && !ds.error;
-    ds?.abort(abort('The download was stopped.'));
+    ds?.dispose(abort('The download was stopped.'));
     ds = null;
     stopLoop();
     setState('idle', had ? 'download stopped' : '');
     post({ type: 'download', received: 0, total: null, train: null, test: null, complete: false });
     return {};
+  },
+
+  /** The module's heap size and the data set's bytes in it: for memory checks. */
+  async memory() {
+    const size = (d) => (d ? d.count * (d.rows * d.cols + 1) : 0);
+    return { heap: await memoryBytes(), data: size(ds?.train) + size(ds?.test) };
   },
 
   async evaluate() {
@@ -171,7 +181,7 @@ const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(a[k]) === JSON.strin
  * trained or paused one takes the live settings only. */
 async function applyTrainOptions(options) {
   if (!options) return;
-  const fresh = seen === 0 && state !== 'paused';
+  const fresh = trainer.progress.samples === 0 && state !== 'paused';
   if (fresh && (!sameArch(config, options) || options.learningRate !== config.learningRate
                 || options.batchSize !== config.batchSize)) {
     await handlers.reset({ options });
@@ -191,9 +201,8 @@ function applyLive(options) {
     Object.assign(config, change);
   }
   if (options.epochs !== undefined && options.epochs !== epochs) {
+    if (target !== null) target += options.epochs - epochs;   // only set once the data is whole
     epochs = options.epochs;
-    const n = ds?.count('train');
-    if (n && target !== null) target = runStart + epochs * n;   // only set once the data is whole
   }
   config.epochs = epochs;
   return [];
@@ -251,7 +260,7 @@ function postDownload(d, force = false) {
 }
 
 function startDownload(url) {
-  ds?.abort(abort('replaced by a new download'));
+  ds?.dispose(abort('replaced by a new download'));
   const d = streamDataset(url, { onProgress: (x) => postDownload(x) });
   ds = d;
   postDownload(d, true);
@@ -273,79 +282,58 @@ function fault(e, source) {
 
 /* ---------- training ---------- */
 
-function random() {               // mulberry32: the shuffle's generator, seeded per network
-  rngState = (rngState + 0x6d2b79f5) >>> 0;
-  let t = rngState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-
-function permutation(n) {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = p[i]; p[i] = p[j]; p[j] = t;
-  }
-  return p;
-}
+// Samples per trainer call: grown or shrunk so that one call takes about
+// CALL_MS, which keeps each slice near SLICE_MS whatever the batch size.
+const CALL_MS = 4;
+let budget = 256;
 
 async function loop(mine) {
   const d = ds;
-  let order = null, pos = 0;
   let lossSum = 0, lossN = 0;
-  let lastProgress = now(), lastSeen = seen, speed = 0;
-  let lastEval = now(), lastEpoch = 0;
+  let lastProgress = now(), lastSamples = trainer.progress.samples, speed = 0;
+  let lastEval = now(), lastEpoch = trainer.progress.epochs;
   setState(d.available('train') ? 'training' : 'downloading');
 
   while (mine === token) {
     if (d.error) return;                                   // reported by startDownload
-    const n = d.count('train');
-    if (target === null && d.complete) { runStart = seen; target = runStart + epochs * n; }
-    if (target !== null && seen >= target) {
+    if (target === null && d.complete) target = trainer.progress.epochs + epochs;
+    if (target !== null && trainer.progress.epochs >= target) {
       await evaluateAll(mine, d);
       if (mine !== token) return;
-      progress(n, lossN ? lossSum / lossN : null, speed, true);
+      progress(lossN ? lossSum / lossN : null, speed, true);
       stopLoop();
       setState('idle', 'done');
       return;
     }
-    const avail = d.available('train');
-    if (avail === 0) {
+    if (d.available('train') === 0) {
       if (state !== 'downloading') setState('downloading');
       await d.changed();
       continue;
     }
     if (state !== 'training') setState('training');
-    if (!order || pos >= order.length) { order = permutation(avail); pos = 0; }
 
-    const bsMax = Math.max(1, config.batchSize | 0);
-    if (xb.length < bsMax * PIXELS) { xb = new Uint8Array(bsMax * PIXELS); yb = new Uint8Array(bsMax); }
-    const images = d.train.images.data, labels = d.train.labels.data;
     const t0 = now();
+    let p;
+    let lossBefore = trainer.progress.totalLoss;
     do {
-      const bs = Math.min(bsMax, order.length - pos, target === null ? Infinity : target - seen);
-      for (let i = 0; i < bs; i++) {
-        const k = order[pos + i];
-        xb.set(images.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
-        yb[i] = labels[k];
-      }
-      const loss = net.step(xb.subarray(0, bs * PIXELS), yb.subarray(0, bs));
-      lossSum += loss * bs; lossN += bs;
-      seen += bs; pos += bs;
-    } while (now() - t0 < SLICE_MS && pos < order.length && (target === null || seen < target));
+      const t = now();
+      p = trainer.run(net, d.train, budget);
+      const ms = now() - t;
+      budget = Math.max(1, Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))));
+      lossSum += p.totalLoss - lossBefore;
+      lossN += p.trained;
+      lossBefore = p.totalLoss;
+    } while (now() - t0 < SLICE_MS && p.trained > 0 && !(target !== null && p.epochs >= target));
 
     const t = now();
     if (t - lastProgress >= PROGRESS_MS) {
-      const inst = ((seen - lastSeen) * 1000) / (t - lastProgress);
+      const inst = ((p.samples - lastSamples) * 1000) / (t - lastProgress);
       speed = speed ? 0.7 * speed + 0.3 * inst : inst;
-      progress(n, lossSum / lossN, speed, false);
-      lossSum = 0; lossN = 0; lastProgress = t; lastSeen = seen;
+      progress(lossN ? lossSum / lossN : null, speed, false);
+      lossSum = 0; lossN = 0; lastProgress = t; lastSamples = p.samples;
     }
-    const epochNow = target !== null ? Math.floor((seen - runStart) / n) : 0;
-    if (t - lastEval >= EVAL_MS || epochNow !== lastEpoch) {    // at least once an epoch
-      lastEpoch = epochNow;
+    if (t - lastEval >= EVAL_MS || p.epochs !== lastEpoch) {    // at least once an epoch
+      lastEpoch = p.epochs;
       await evaluateAll(mine, d);
       lastEval = now();
     }
@@ -353,14 +341,17 @@ async function loop(mine) {
   }
 }
 
-function progress(n, loss, speed, final) {
-  const left = target === null || !speed ? null : Math.max(0, (target - seen) / speed);
+function progress(loss, speed, final) {
+  const p = trainer.progress;
+  const n = ds?.count('train') || 0;
+  const left = target === null || !speed ? null : Math.max(0, ((target - p.epochs) * n - (p.passWhole ? p.position : 0)) / speed);
+  const done = target === null ? 0 : epochs - (target - p.epochs);
   post({
     type: 'progress',
-    epoch: target === null ? (n ? 1 : 0) : Math.min(epochs, Math.floor((seen - runStart) / n) + (final ? 0 : 1)),
+    epoch: target === null ? (n ? 1 : 0) : Math.min(epochs, done + (final ? 0 : 1)),
     epochs,
-    position: n ? seen / n : 0,          // epochs trained by this network, fractional (chart x)
-    seen,
+    position: n ? p.samples / n : 0,     // epochs' worth of samples trained by this network (chart x)
+    seen: p.samples,
     loss,
     speed,
     timeLeft: left,
@@ -369,42 +360,37 @@ function progress(n, loss, speed, final) {
 }
 
 /* Test accuracy, loss, confusion and the first misclassified digits over the
- * test samples that have arrived: one batched predict per slice, with yields
- * between slices so that 'predict' requests are answered meanwhile. */
+ * test samples that have arrived: C's evaluation, EVAL_CHUNK samples per
+ * slice, with yields between slices so that 'predict' requests are answered
+ * meanwhile. */
 async function evaluateAll(mine, d) {
-  const n = d.available('test');
-  if (!n || !net) return;
-  const images = d.test.images.data, labels = d.test.labels.data;
-  const confusion = new Uint32Array(CLASSES * CLASSES);
-  const mImages = new Uint8Array(MISTAKES * PIXELS), mLabels = new Uint8Array(MISTAKES), mPreds = new Uint8Array(MISTAKES);
-  const perDigit = new Uint8Array(CLASSES);
-  let found = 0, lossSum = 0, correct = 0;
-  for (let a = 0; a < n; a += EVAL_CHUNK) {
-    const b = Math.min(n, a + EVAL_CHUNK);
-    const probs = net.predict(images.subarray(a * PIXELS, b * PIXELS));   // (b - a, 10)
-    for (let i = a; i < b; i++) {
-      const p = probs.subarray((i - a) * CLASSES, (i - a + 1) * CLASSES);
-      let best = 0;
-      for (let c = 1; c < CLASSES; c++) if (p[c] > p[best]) best = c;
-      const label = labels[i];
-      confusion[label * CLASSES + best]++;
-      lossSum -= Math.log(Math.max(p[label], 1e-30));
-      if (best === label) correct++;
-      else if (found < MISTAKES && perDigit[label] < MISTAKES_PER_DIGIT) {
-        perDigit[label]++;
-        mImages.set(images.subarray(i * PIXELS, (i + 1) * PIXELS), found * PIXELS);
-        mLabels[found] = label; mPreds[found] = best; found++;
-      }
+  if (!net || !d.available('test')) return;
+  const ev = net.evaluator(d.test, { wrong: MISTAKES, wrongPerLabel: MISTAKES_PER_DIGIT });
+  try {
+    while (!ev.step(EVAL_CHUNK)) {
+      await yieldNow();
+      if (mine !== token && state === 'training') return;   // a newer run took over
     }
-    await yieldNow();
-    if (mine !== token && state === 'training') return;   // a newer run took over
+  } catch (e) {
+    ev.dispose();
+    throw e;
   }
+  const r = ev.result();
+  const confusion = Uint32Array.from(r.confusion.flat());
+  const found = r.wrong.length;
+  const size = d.test.rows * d.test.cols;
+  const mImages = new Uint8Array(MISTAKES * size), mLabels = new Uint8Array(MISTAKES), mPreds = new Uint8Array(MISTAKES);
+  r.wrong.forEach((m, i) => {
+    mImages.set(d.test.image(m.index), i * size);
+    mLabels[i] = m.label;
+    mPreds[i] = m.predicted;
+  });
   post({
     type: 'evaluation',
-    position: d.count('train') ? seen / d.count('train') : 0,
-    accuracy: correct / n,
-    loss: lossSum / n,
-    tested: n,
+    position: d.count('train') ? trainer.progress.samples / d.count('train') : 0,
+    accuracy: r.accuracy,
+    loss: r.loss,
+    tested: r.samples,
     confusion,
     mistakes: { count: found, images: mImages, labels: mLabels, preds: mPreds },
   }, [confusion.buffer, mImages.buffer, mLabels.buffer, mPreds.buffer]);

@@ -227,6 +227,7 @@ const ran: TrainerProgress & { trained: number } = trainer.run(defaults, mnist.t
 const counters: TrainerProgress = trainer.progress;
 const passes: [number, number, number, number, number, boolean, number, number] = [counters.epochs, counters.passes,
   counters.samples, counters.position, counters.passRows, counters.passWhole, counters.passLoss, counters.lastLoss];
+const lossSoFar: number = counters.totalLoss;
 trainer.restart();
 trainer.dispose();
 const heapBytes: number = await memoryBytes();
@@ -240,4 +241,4 @@ const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
   trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes];
+  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar];

@@ -97,6 +97,29 @@ export class Dataset {
     this.#wake();
   }
 
+  /** The error of a push, in words that name what is wrong with which sample. */
+  #explain(e, file, head, where, type) {
+    const { M } = this.#w;
+    e.file = file;
+    const parser = (f) => M._data_parser(this.#ptr, f);
+    const dims = (f) => Array.from({ length: M._idx_ndims(parser(f)) }, (_, i) => M._idx_dim(parser(f), i) >>> 0);
+    if (e.code === 'NN_ERR_COUNT') {
+      e.message = `${where}: the images and labels disagree in count: ${dims(0)[0]} images but ${dims(1)[0]} labels`;
+    } else if (e.code === 'NN_ERR_LABEL') {
+      e.file = 1;
+      const p = parser(1), at = M._idx_data(p), n = M._idx_ready(p) >>> 0, u8 = this.#w.u8;
+      let i = 0;
+      while (i < n && u8[at + i] < this.classes) i++;
+      e.message = `${where}: label ${u8[at + i]} of sample ${i} is not below ${this.classes} (the number of classes)`;
+      e.sample = i;
+    } else if (e.code === 'NN_ERR_DIMS' && M._idx_header_done(parser(file))) {
+      e.message = `${where}: ${file === 0 ? 'images must be n×rows×cols' : 'labels must be a list of n'}, got ${dims(file).join('×')}`;
+    } else {
+      explainIdx(e, head.value, where, type);
+    }
+    return e;
+  }
+
   /** Aborts the downloads when the caller's signal does. */
   follow(signal) {
     if (!signal) return;
@@ -126,15 +149,16 @@ export class Dataset {
           const part = chunk.subarray(at, at + CHUNK);
           w.u8.set(part, buf);
           const status = w.M._data_push(this.#ptr, file, buf, part.length);
-          if (status) throw explainIdx(w.error(status, where()), head.value, where(), meta.type);
+          if (status) throw this.#explain(w.error(status, where()), file, head, where(), meta.type);
         }
         this.#wake();
       }
       if (!this.#ptr) throw this.#controller.signal.reason;
       const status = w.M._data_finish(this.#ptr, file);
-      if (status) throw explainIdx(w.error(status, where()), head.value, where(), meta.type);
+      if (status) throw this.#explain(w.error(status, where()), file, head, where(), meta.type);
       if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
+      if (e && typeof e === 'object' && e.file === undefined) e.file = file;   // which source failed
       this.#controller.abort(e);   // the other file stops too
       throw e;
     } finally {

@@ -195,6 +195,8 @@ export interface TrainerProgress {
   /** Summed loss of the current pass so far; mean loss of the last pass (NaN before one). */
   passLoss: number;
   lastLoss: number;
+  /** Summed loss over every sample this trainer trained. */
+  totalLoss: number;
 }
 
 /**

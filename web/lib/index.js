@@ -471,7 +471,8 @@ export class Network {
       step: (count) => {
         if (freed) throw new Error('evaluator: disposed');
         const c = Math.min(n - at, Math.max(1, count | 0));
-        const status = w.M._evaluate_dataset(ev, this.#live('evaluator'), dataset.pointer, at, c);
+        this.#live('evaluator');
+        const status = w.M._evaluate_dataset(ev, this.#ptr, dataset.pointer, at, c);
         if (status === w.DIVERGED) throw overflowError('evaluate');
         w.check(status, 'evaluate');
         at += c;
@@ -635,7 +636,7 @@ export class Trainer {
     return this.#w;
   }
 
-  /** The counters: epochs, passes, samples, position, passRows, passWhole, passLoss, lastLoss. */
+  /** The counters: epochs, passes, samples, position, passRows, passWhole, passLoss, lastLoss, totalLoss. */
   get progress() {
     const w = this.#live('progress');
     const { ptr, state } = this.#held;
@@ -645,6 +646,7 @@ export class Trainer {
     return {
       epochs: v[P.epochs], passes: v[P.passes], samples: v[P.samples], position: v[P.position],
       passRows: v[P.passRows], passWhole: v[P.passWhole] === 1, passLoss: v[P.passLoss], lastLoss: v[P.lastLoss],
+      totalLoss: v[P.totalLoss],
     };
   }
 
