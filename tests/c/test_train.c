@@ -61,9 +61,21 @@ static int load_digits(const char *prefix, digits *d) {
 /* 601 rows: a partial last batch for every batch size tried but 1. */
 enum { N_TRAIN = 601 };
 
+/* NN_TEST_QUICK=1 (scripts/valgrind.sh): a 784-32-10 network, the same
+ * loops on an eighth of the arithmetic */
+static int quick(void) {
+  const char *q = getenv("NN_TEST_QUICK");
+  return q && *q && *q != '0';
+}
+
 static nn_net *make_net(nn_optimizer opt, int batch, nn_activation act) {
   nn_config cfg;
   nn_config_default(&cfg);
+  if (quick()) {
+    cfg.n_sizes = 3;
+    cfg.sizes[1] = 32;
+    cfg.sizes[2] = 10;
+  }
   cfg.optimizer = opt;
   cfg.activation = act;
   cfg.learning_rate = opt == NN_ADAM ? 0.002f : opt == NN_MOMENTUM ? 0.05f : 0.5f;
