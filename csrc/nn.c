@@ -25,7 +25,11 @@ struct nn_net {
   optim_state opt;
   optim_state opt_backup;                /* opt at the same moment (m, v: count floats each) */
   uint64_t steps;
-  rng_t rng;
+  rng_t rng;                             /* weight init, shuffle, augmentation */
+  rng_t rng_backup;                      /* rng at the same moment */
+  float lr_factor;                       /* the schedule's, on cfg.learning_rate */
+  int augmenting;                        /* nn_train with augmentation: rows are distorted as they load */
+  int aug_rows, aug_cols;                /* the image shape for it */
   /* scratch, sized for cap rows */
   int cap;
   float *scratch;                        /* one block holding everything below */
@@ -36,6 +40,7 @@ struct nn_net {
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step, not twice */
   float *x_next;                         /* the next sample's input, (sizes[0]) */
+  float *x_aug;                          /* a sample before augmentation, (sizes[0]) */
   const float *lookahead;                /* x_next while a step may use it, else NULL */
   int primed;                            /* act[1] already holds layer 0's z for act[0] */
 };
@@ -44,6 +49,7 @@ struct nn_net {
 
 static const char *const activation_names[NN_ACTIVATION_COUNT] = {"sigmoid", "relu", "tanh"};
 static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum", "adam"};
+static const char *const schedule_names[NN_SCHEDULE_COUNT] = {"constant", "cosine", "step"};
 
 const char *nn_activation_name(nn_activation a) {
   return (unsigned)a < NN_ACTIVATION_COUNT ? activation_names[a] : NULL;
@@ -60,6 +66,30 @@ int nn_optimizer_parse(const char *name) {
   for (int i = 0; name && i < NN_OPTIMIZER_COUNT; i++)
     if (strcmp(name, optimizer_names[i]) == 0) return i;
   return -1;
+}
+const char *nn_schedule_name(nn_schedule s) {
+  return (unsigned)s < NN_SCHEDULE_COUNT ? schedule_names[s] : NULL;
+}
+int nn_schedule_parse(const char *name) {
+  for (int i = 0; name && i < NN_SCHEDULE_COUNT; i++)
+    if (strcmp(name, schedule_names[i]) == 0) return i;
+  return -1;
+}
+
+float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs) {
+  if (epochs == 0) return 1.0f;
+  if (e >= epochs) e = epochs - 1;
+  switch (s) {
+    case NN_SCHEDULE_COSINE: {
+      float sn, cs;
+      augment_sincos(3.14159265358979f * (float)e / (float)epochs, &sn, &cs);
+      return 0.5f * (1.0f + cs);
+    }
+    case NN_SCHEDULE_STEP:
+      return 4 * e >= 3 * epochs ? 0.01f : 2 * e >= epochs ? 0.1f : 1.0f;
+    default:
+      return 1.0f;
+  }
 }
 
 /* ---- forward and backward ---------------------------------------------- */
@@ -139,6 +169,9 @@ static void output_delta(nn_net *net, int B, float *dz) {
   }
 }
 
+/* The learning rate of the next step: the configured one times the schedule's factor. */
+static float lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr_factor; }
+
 /* grads = d(mean loss)/d(params) for the B rows that forward just ran. With
  * sgd set, each layer's weights are updated as soon as the layer's delta
  * has gone through them (kern_gradient_sgd: no gradient stored, the same
@@ -158,10 +191,10 @@ static int backward(nn_net *net, int B, int sgd) {
     if (sgd && l == 0 && B == 1 && net->lookahead) {
       /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
       bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1],
-                                  net->cfg.learning_rate);
+                                  lr_now(net));
       net->primed = 1;
     } else if (sgd)
-      bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], net->cfg.learning_rate);
+      bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net));
     else
       kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
     if (l == 0) break;
@@ -188,6 +221,8 @@ void nn_config_default(nn_config *cfg) {
   cfg->epsilon = 1e-8f;
   cfg->batch_size = 8;
   cfg->seed = 1;
+  cfg->schedule = NN_SCHEDULE_CONSTANT;
+  cfg->weight_decay = 0.0f;
 }
 
 static int finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
@@ -214,6 +249,9 @@ nn_status nn_config_check(const nn_config *cfg) {
   if (!finite_in(cfg->momentum, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
   if (!finite_in(cfg->beta1, 0.0f, NN_DECAY_MAX) || !finite_in(cfg->beta2, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
   if (!finite_in(cfg->epsilon, NN_EPSILON_MIN, NN_EPSILON_MAX)) return NN_ERR_ARG;
+  if ((unsigned)cfg->schedule >= NN_SCHEDULE_COUNT) return NN_ERR_ARG;
+  if (!finite_in(cfg->weight_decay, 0.0f, NN_MAX_WEIGHT_DECAY)) return NN_ERR_ARG;
+  if (augment_check(&cfg->augment) != NN_OK) return NN_ERR_ARG;
   if (cfg->batch_size < 1) return NN_ERR_ARG;
   if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
   if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
@@ -232,7 +270,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
     floats += (size_t)cap * s[l];
     if ((size_t)s[l] > widest) widest = (size_t)s[l];
   }
-  floats += 2 * (size_t)cap * widest + (size_t)cap + (size_t)s[0]; /* deltas, loss, x_next */
+  floats += 2 * (size_t)cap * widest + (size_t)cap + 2 * (size_t)s[0]; /* deltas, loss, x_next, x_aug */
   size_t bytes = floats * sizeof(float) + (size_t)cap;         /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -245,6 +283,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->delta_in = p; p += (size_t)cap * widest;
   net->loss = p; p += cap;
   net->x_next = p; p += s[0];
+  net->x_aug = p; p += s[0];
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -297,6 +336,7 @@ nn_status nn_create(const nn_config *cfg, nn_net **out) {
     return NN_ERR_NOMEM;
   }
   optim_reset(&net->opt, net->count);
+  net->lr_factor = 1.0f;
   rng_seed(&net->rng, cfg->seed);
   init_params(net);
   *out = net;
@@ -321,6 +361,22 @@ const nn_config *nn_get_config(const nn_net *net) { return net ? &net->cfg : NUL
 nn_status nn_set_learning_rate(nn_net *net, float lr) {
   if (!net || !finite_in(lr, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
   net->cfg.learning_rate = lr;
+  return NN_OK;
+}
+
+nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const nn_augment *augment) {
+  if (!net || (unsigned)s >= NN_SCHEDULE_COUNT || !finite_in(weight_decay, 0.0f, NN_MAX_WEIGHT_DECAY) ||
+      augment_check(augment) != NN_OK)
+    return NN_ERR_ARG;
+  net->cfg.schedule = s;
+  net->cfg.weight_decay = weight_decay;
+  net->cfg.augment = *augment;
+  return NN_OK;
+}
+
+nn_status nn_set_lr_factor(nn_net *net, float factor) {
+  if (!net || !(factor > 0.0f && factor <= 1.0f)) return NN_ERR_ARG;
+  net->lr_factor = factor;
   return NN_OK;
 }
 
@@ -376,13 +432,31 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
   return NN_OK;
 }
 
-/* Row r of the data as floats into dst (sizes[0]). */
-static void load_row(const nn_net *net, const nn_data *d, size_t r, float *dst) {
+/* Row r of the data as floats into dst (sizes[0]); distorted by a fresh
+ * draw from the net's RNG while nn_train augments. */
+static void load_row(nn_net *net, const nn_data *d, size_t r, float *dst) {
   const int n_in = net->cfg.sizes[0];
+  float *to = net->augmenting ? net->x_aug : dst;
   if (d->u8)
-    kern_bytes_to_unit(dst, d->u8 + r * n_in, (size_t)n_in);
+    kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
   else
-    memcpy(dst, d->f32 + r * n_in, (size_t)n_in * sizeof *dst);
+    memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
+  if (net->augmenting) augment_image(&net->cfg.augment, &net->rng, to, net->aug_rows, net->aug_cols, dst);
+}
+
+/* The image shape of d for augmentation: its own, or the square of
+ * sizes[0] pixels; 0 if there is none. */
+static int image_shape(const nn_net *net, const nn_data *d, int *rows, int *cols) {
+  const int n_in = net->cfg.sizes[0];
+  if (d->rows > 0 && d->cols > 0) {
+    *rows = d->rows;
+    *cols = d->cols;
+  } else {
+    int side = 1;
+    while (side * side < n_in) side++;
+    *rows = *cols = side;
+  }
+  return (int64_t)*rows * *cols == n_in && *rows <= AUGMENT_MAX_SIDE && *cols <= AUGMENT_MAX_SIDE;
 }
 
 /* Copies rows order[start .. start+B) into act[0] (as floats) and labels. */
@@ -403,6 +477,17 @@ static float sum_loss(const float *loss, int B) {
   return s;
 }
 
+/* Decoupled weight decay after an update: W *= 1 - lr * weight_decay, for
+ * the weights of every layer but not the biases. */
+static void decay_weights(nn_net *net) {
+  const float keep = 1.0f - lr_now(net) * net->cfg.weight_decay;
+  for (int l = 0; l < net->n_layers; l++) {
+    float *W = net->params + net->w_off[l];
+    const size_t n = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l + 1];
+    for (size_t i = 0; i < n; i++) W[i] *= keep;
+  }
+}
+
 /* Forward, backward, update on the B rows already in the scratch. */
 static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
   forward(net, B, net->labels);
@@ -412,8 +497,9 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
     if (backward(net, B, 1)) return NN_ERR_DIVERGED;
   } else {
     backward(net, B, 0);
-    if (optim_update(&net->cfg, &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
+    if (optim_update(&net->cfg, lr_now(net), &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
   }
+  if (net->cfg.weight_decay > 0.0f) decay_weights(net);  /* finite stays finite: keep is in (0, 1] */
   net->steps++;
   if (loss_sum) *loss_sum = s;
   return NN_OK;
@@ -424,10 +510,12 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
 static void save_state(nn_net *net) {
   memcpy(net->backup, net->params, net->count * sizeof *net->params);
   optim_copy(&net->opt_backup, &net->opt, net->count);
+  net->rng_backup = net->rng;
 }
 static void restore_state(nn_net *net, uint64_t steps) {
   memcpy(net->params, net->backup, net->count * sizeof *net->params);
   optim_copy(&net->opt, &net->opt_backup, net->count);
+  net->rng = net->rng_backup;
   net->steps = steps;
 }
 
@@ -501,6 +589,11 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
   if (st != NN_OK) return st;
   if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
   if ((st = check_rows(net, data, order, start, count)) != NN_OK) return st;
+  net->augmenting = augment_enabled(&net->cfg.augment);
+  if (net->augmenting && !image_shape(net, data, &net->aug_rows, &net->aug_cols)) {
+    net->augmenting = 0;
+    return NN_ERR_SHAPE;
+  }
   save_state(net);
   const uint64_t steps_before = net->steps;
   double total = 0.0;
@@ -516,6 +609,7 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
       done = 0;
     }
   }
+  net->augmenting = 0;
   if (loss_sum) *loss_sum = total;
   if (trained) *trained = done;
   return st;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "augment.h"
 #include "status.h"
 
 #define NN_MAX_LAYERS 8            /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
@@ -25,6 +26,11 @@
 
 typedef enum { NN_SIGMOID = 0, NN_RELU, NN_TANH, NN_ACTIVATION_COUNT } nn_activation;
 typedef enum { NN_SGD = 0, NN_MOMENTUM, NN_ADAM, NN_OPTIMIZER_COUNT } nn_optimizer;
+/* The learning rate over a planned run of epochs (train.h): constant;
+ * cosine, lr * (1 + cos(pi e / E)) / 2 in epoch e of E; step, lr, then
+ * lr / 10 from half the run and lr / 100 from three quarters. */
+typedef enum { NN_SCHEDULE_CONSTANT = 0, NN_SCHEDULE_COSINE, NN_SCHEDULE_STEP, NN_SCHEDULE_COUNT } nn_schedule;
+#define NN_MAX_WEIGHT_DECAY 0.1f
 
 typedef struct nn_config {
   int n_sizes;                     /* layer sizes, input first, output last: 2..NN_MAX_LAYERS+1 */
@@ -35,17 +41,23 @@ typedef struct nn_config {
   float momentum;                  /* momentum: velocity decay */
   float beta1, beta2, epsilon;     /* adam */
   int batch_size;                  /* mini-batch of nn_train, 1..NN_MAX_BATCH */
-  uint64_t seed;                   /* weight init and shuffle */
+  uint64_t seed;                   /* weight init, shuffle and augmentation */
+  nn_schedule schedule;            /* of the learning rate over a planned run */
+  float weight_decay;              /* decoupled: w -= lr * weight_decay * w each step (weights, not
+                                      biases); 0..NN_MAX_WEIGHT_DECAY */
+  nn_augment augment;              /* distortions of nn_train's samples (all 0: none) */
 } nn_config;
 
 /* Samples: n rows of sizes[0] inputs, as bytes (0..255, scaled by 1/255) or
  * floats; exactly one of u8 and f32 is set. labels (n, < n_out) may be NULL
- * where only outputs are wanted. */
+ * where only outputs are wanted. rows x cols is the image shape that
+ * augmentation needs (0: a square of sizes[0] pixels). */
 typedef struct nn_data {
   const uint8_t *u8;
   const float *f32;
   const uint8_t *labels;
   int n;
+  int rows, cols;
 } nn_data;
 
 typedef struct nn_net nn_net;
@@ -57,12 +69,21 @@ const char *nn_activation_name(nn_activation a);      /* "sigmoid", "relu", "tan
 const char *nn_optimizer_name(nn_optimizer o);        /* "sgd", "momentum", "adam"; NULL if unknown */
 int nn_activation_parse(const char *name);            /* -1 if unknown */
 int nn_optimizer_parse(const char *name);             /* -1 if unknown */
+const char *nn_schedule_name(nn_schedule s);          /* "constant", "cosine", "step"; NULL if unknown */
+int nn_schedule_parse(const char *name);              /* -1 if unknown */
+/* The learning-rate factor of epoch e (0-based) of a run of `epochs`
+ * (0: not planned, 1); epochs past the plan keep the last factor. */
+float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs);
 
 nn_status nn_create(const nn_config *cfg, nn_net **out);  /* *out NULL on failure */
 void nn_free(nn_net *net);                                 /* NULL-safe */
 const nn_config *nn_get_config(const nn_net *net);
 nn_status nn_set_learning_rate(nn_net *net, float lr);     /* finite, > 0 */
 nn_status nn_set_batch_size(nn_net *net, int batch_size);  /* may grow scratch once */
+nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const nn_augment *augment);
+/* The factor on the learning rate of later steps (the schedule's, set by
+ * the trainer): finite, in (0, 1]; nn_create sets 1. */
+nn_status nn_set_lr_factor(nn_net *net, float factor);
 
 float *nn_params(nn_net *net, size_t *count);              /* the one flat buffer */
 const float *nn_params_const(const nn_net *net, size_t *count);

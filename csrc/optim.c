@@ -30,13 +30,13 @@ static int momentum(float lr, float mu, float *p, const float *g, float *v, size
 }
 
 /* Adam (Kingma & Ba) with bias correction folded into the step size. */
-static int adam(const nn_config *c, optim_state *st, float *p, const float *g, size_t n) {
+static int adam(const nn_config *c, float lr, optim_state *st, float *p, const float *g, size_t n) {
   st->beta1_t *= c->beta1;
   st->beta2_t *= c->beta2;
   const float b1 = c->beta1, b2 = c->beta2;
   const float c1 = 1.0f / (1.0f - st->beta1_t);
   const float c2 = 1.0f / (1.0f - st->beta2_t);
-  const float lr = c->learning_rate, eps = c->epsilon;
+  const float eps = c->epsilon;
   float *m = st->m, *v = st->v;
   int bad = 0;
   for (size_t i = 0; i < n; i++) {
@@ -48,12 +48,12 @@ static int adam(const nn_config *c, optim_state *st, float *p, const float *g, s
   return bad;
 }
 
-int optim_update(const nn_config *cfg, optim_state *st, float *params, const float *grads, size_t count) {
+int optim_update(const nn_config *cfg, float lr, optim_state *st, float *params, const float *grads, size_t count) {
   int bad;
   switch (cfg->optimizer) {
-    case NN_MOMENTUM: bad = momentum(cfg->learning_rate, cfg->momentum, params, grads, st->m, count); break;
-    case NN_ADAM: bad = adam(cfg, st, params, grads, count); break;
-    default: bad = sgd(cfg->learning_rate, params, grads, count); break;
+    case NN_MOMENTUM: bad = momentum(lr, cfg->momentum, params, grads, st->m, count); break;
+    case NN_ADAM: bad = adam(cfg, lr, st, params, grads, count); break;
+    default: bad = sgd(lr, params, grads, count); break;
   }
   return bad;
 }

@@ -11,9 +11,10 @@ typedef struct {
   float beta1_t, beta2_t;/* adam: beta^t for bias correction, kept as running products */
 } optim_state;
 
-/* params -= update(grads) under cfg's optimizer and learning rate.
- * Returns 0 if every new parameter is finite, 1 otherwise. */
-int optim_update(const nn_config *cfg, optim_state *st, float *params, const float *grads, size_t count);
+/* params -= update(grads) under cfg's optimizer, at learning rate lr (cfg's
+ * times the schedule's factor). Returns 0 if every new parameter is finite,
+ * 1 otherwise. */
+int optim_update(const nn_config *cfg, float lr, optim_state *st, float *params, const float *grads, size_t count);
 
 /* Forget velocity and moments (after a load or a divergence). */
 void optim_reset(optim_state *st, size_t count);

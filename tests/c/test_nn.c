@@ -287,7 +287,7 @@ static void test_optimizers(void) {
     double b1t = 1, b2t = 1;
     for (int t = 0; t < 3; t++) {
       for (int i = 0; i < N; i++) g[i] = urand(&r, -1, 1);
-      CHECK_EQ(optim_update(&cfg, &st, p, g, N), 0);
+      CHECK_EQ(optim_update(&cfg, cfg.learning_rate, &st, p, g, N), 0);
       b1t *= cfg.beta1; b2t *= cfg.beta2;
       for (int i = 0; i < N; i++) {
         if (o == NN_SGD) pd[i] -= cfg.learning_rate * g[i];
@@ -308,7 +308,7 @@ static void test_optimizers(void) {
   nn_config_default(&cfg);
   cfg.learning_rate = 100.0f;
   optim_state st = {NULL, NULL, 1, 1};
-  CHECK_EQ(optim_update(&cfg, &st, bad, huge, 2), 1); /* overflow to inf is reported */
+  CHECK_EQ(optim_update(&cfg, cfg.learning_rate, &st, bad, huge, 2), 1); /* overflow to inf is reported */
 }
 
 /* ---- training on real digits -------------------------------------------- */
