@@ -1,8 +1,12 @@
 /* idx.c: the streaming IDX parser declared in idx.h. Bytes arrive in any
  * chunking; the header is validated field by field as soon as each field is
- * whole, and the body is copied into a buffer that grows geometrically with
- * the bytes that have actually arrived, so a header that lies about its size
- * costs nothing. It is not a decompressor and not a file reader: callers
+ * whole, and the body is copied into one buffer. A body of up to
+ * IDX_WHOLE_BYTES (every MNIST-size file) is allocated whole at its first
+ * byte, so it is never copied while it grows and the heap holds it once (a
+ * doubling buffer left the wasm heap at twice the data set); a larger one
+ * grows geometrically with the bytes that have actually arrived, so a header
+ * that lies about its size costs at most IDX_WHOLE_BYTES of untouched
+ * address space. It is not a decompressor and not a file reader: callers
  * gunzip and read, then push. Nothing here prints, exits or aborts. */
 #include "idx.h"
 
@@ -11,6 +15,7 @@
 
 #define IDX_HEADER_MAX (4 + 4 * IDX_MAX_DIMS)
 #define IDX_MIN_CAP 4096u   /* first body allocation: avoids many tiny reallocs */
+#define IDX_WHOLE_BYTES (64u << 20)  /* bodies up to this are allocated whole at their first byte */
 
 struct idx_parser {
   nn_status err;                /* sticky: once set, every push returns it */
@@ -77,12 +82,14 @@ static nn_status idx_header_byte(idx_parser *p, size_t i) {
   return NN_OK;
 }
 
-/* Makes room for `need` body bytes, doubling so that one-byte pushes stay
- * linear overall, but never past the body size the header promised. */
+/* Makes room for `need` body bytes: the whole body at once if it is at most
+ * IDX_WHOLE_BYTES, else doubling so that one-byte pushes stay linear
+ * overall, but never past the body size the header promised. */
 static nn_status idx_reserve(idx_parser *p, size_t need) {
   if (need <= p->cap) return NN_OK;
   size_t cap = p->cap < IDX_MIN_CAP ? IDX_MIN_CAP : p->cap;
   while (cap < need) cap *= 2;  /* need <= IDX_MAX_BYTES: cannot overflow */
+  if (p->body_size <= IDX_WHOLE_BYTES) cap = p->body_size;
   if (cap > p->body_size) cap = p->body_size;
   uint8_t *d = realloc(p->data, cap);
   if (!d) return NN_ERR_NOMEM;

@@ -213,6 +213,20 @@ static void test_limits(void) {
   CHECK_EQ(idx_finish(p), NN_ERR_TRUNCATED);
   idx_free(p);
 
+  /* An MNIST-size body (60,000 x 28 x 28) is allocated whole at its first
+   * byte: never copied while it grows, held once. */
+  uint32_t mnist[3] = {60000, 28, 28};
+  len = make_idx(buf, 0x08, 3, mnist, NULL, 0);
+  idx_create(&p);
+  CHECK_EQ(idx_push(p, buf, len), NN_OK);
+  CHECK(p->cap == 0, "nothing allocated for the header, cap %zu", p->cap);
+  CHECK_EQ(idx_push(p, chunk, 1), NN_OK);
+  CHECK(p->cap == (size_t)60000 * 784, "whole body at the first byte, cap %zu", p->cap);
+  const uint8_t *at = idx_data(p);
+  for (int i = 0; i < 100; i++) CHECK_EQ(idx_push(p, chunk, sizeof chunk), NN_OK);
+  CHECK(idx_data(p) == at, "the buffer did not move");
+  idx_free(p);
+
   /* The buffer never exceeds the body it holds. */
   uint32_t d1[1] = {100};
   len = make_idx(buf, 0x08, 1, d1, NULL, 0);
