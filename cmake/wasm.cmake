@@ -24,7 +24,7 @@ set(NN_WASM_EXPORTS
   trainer_new trainer_free trainer_restart trainer_state train train_dataset
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
   data_create data_free data_push data_finish data_error data_complete data_count data_ready
-  data_rows data_cols data_classes data_pixels data_labels
+  data_rows data_cols data_classes data_max_label data_pixels data_labels
   idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
   idx_sample_size idx_ready idx_bytes_seen idx_data
   malloc free)

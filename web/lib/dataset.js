@@ -55,6 +55,8 @@ export class Dataset {
   get rows() { return this.#ptr ? this.#w.M._data_rows(this.#ptr) : 0; }
   get cols() { return this.#ptr ? this.#w.M._data_cols(this.#ptr) : 0; }
   get classes() { return this.#ptr ? this.#w.M._data_classes(this.#ptr) : 0; }
+  /** The largest label of the ready samples (below classes); -1 before any. */
+  get maxLabel() { return this.#ptr ? this.#w.M._data_max_label(this.#ptr) : -1; }
   /** Bytes received over the wire so far, and the total where servers sent one (else null). */
   get received() { return this.#received[0] + this.#received[1]; }
   get total() { return this.#total.includes(null) ? null : this.#total[0] + this.#total[1]; }
@@ -213,31 +215,41 @@ export async function loadDataset(sources, options) {
   }
 }
 
+const SETS = ['train', 'test'];
+
 /**
  * The standard MNIST files under a folder or base URL (train-images-idx3-ubyte
  * and the others, each NAME.gz or else NAME: the order every reader of this
- * package uses), as { train, test } Datasets that fill as they stream.
+ * package uses, from C's data_file_suffix), as { train, test } Datasets that
+ * fill as they stream. options.sets picks some of them (default both).
  */
 export async function openMnist(base, options) {
+  const { sets: which = SETS, ...rest } = options ?? {};
+  if (!Array.isArray(which) || which.length === 0 || which.some((k) => !SETS.includes(k)) || new Set(which).size !== which.length)
+    throw new TypeError(`openMnist: sets must list some of "train", "test", got ${describe(which)}`);
   const w = await init();
   const { files } = w.facts;
   const sets = {};
-  for (const set of ['train', 'test']) {
-    const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, options?.signal)));
-    sets[set] = await openDataset({ images, labels }, options);
+  try {
+    for (const set of which) {
+      const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, rest.signal)));
+      sets[set] = await openDataset({ images, labels }, options === undefined ? undefined : rest);
+    }
+  } catch (e) {
+    for (const ds of Object.values(sets)) ds.dispose();
+    throw e;
   }
   return sets;
 }
 
-/** openMnist, resolved once all four files are whole. */
+/** openMnist, resolved once its files are whole. */
 export async function loadMnist(base, options) {
-  const { train, test } = await openMnist(base, options);
+  const sets = await openMnist(base, options);
   try {
-    await Promise.all([train.done, test.done]);
-    return { train, test };
+    await Promise.all(Object.values(sets).map((ds) => ds.done));
+    return sets;
   } catch (e) {
-    train.dispose();
-    test.dispose();
+    for (const ds of Object.values(sets)) ds.dispose();
     throw e;
   }
 }

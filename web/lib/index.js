@@ -383,8 +383,10 @@ export class Network {
     const pixels = ds.rows * ds.cols;
     if (ds.ready && pixels !== this.#inputs)
       throw new RangeError(`${fn}: the dataset's images are ${ds.rows}x${ds.cols} = ${pixels} pixels but the network takes ${this.#inputs}`);
-    if (ds.classes > this.#classes)
-      throw new RangeError(`${fn}: the dataset has ${ds.classes} classes but the network only ${this.#classes} outputs`);
+    // the labels present, not the class count declared (an upper bound)
+    const top = ds.maxLabel;
+    if (top >= this.#classes)
+      throw new RangeError(`${fn}: the dataset has labels up to ${top} but the network only ${this.#classes} outputs`);
   }
 
   /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */
