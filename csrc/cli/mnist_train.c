@@ -246,7 +246,7 @@ static void evaluate(double *accuracy, double *loss) {
 static void print_evaluation(void) {
   double accuracy, loss;
   evaluate(&accuracy, &loss);
-  cli_evaluate_line(msg, sizeof msg, loss, accuracy, view(1).n);
+  cli_evaluate_line(loss, accuracy, view(1).n, msg, sizeof msg);
   puts(msg);
 }
 
@@ -265,7 +265,7 @@ static void train(const cli_args *a) {
     if (st != NN_OK) die(CLI_EXIT_FAILURE, "epoch %ld: %s", e, nn_strerror(st));
     double seconds = now_seconds() - t0, accuracy, loss;
     evaluate(&accuracy, &loss);
-    cli_epoch_line(msg, sizeof msg, e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained);
+    cli_epoch_line(e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained, msg, sizeof msg);
     puts(msg);
     fflush(stdout);
   }
@@ -281,7 +281,7 @@ static void predict(const cli_args *a) {
     free(probs);
     die(CLI_EXIT_FAILURE, "predict: %s", nn_strerror(st));
   }
-  cli_predict_lines(msg, sizeof msg, NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k);
+  cli_predict_lines(NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k, msg, sizeof msg);
   free(probs);
   puts(msg);
 }

@@ -446,22 +446,22 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
 
 /* ---- output lines ------------------------------------------------------------ */
 
-size_t cli_epoch_line(char *buf, size_t cap, long epoch, double loss, double accuracy, double seconds,
-                      double samples) {
+size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap) {
   text t = text_of(buf, cap);
   put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy,
       seconds, seconds > 0 ? samples / seconds : 0.0);
   return t.at;
 }
 
-size_t cli_evaluate_line(char *buf, size_t cap, double loss, double accuracy, double samples) {
+size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap) {
   text t = text_of(buf, cap);
   put(&t, "evaluate  loss %.4f  test %.2f%%  %.0f samples", loss, 100.0 * accuracy, samples);
   return t.at;
 }
 
-size_t cli_predict_lines(char *buf, size_t cap, const char *image, long index, int label,
-                         const float *probs, int n) {
+size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
+                         size_t cap) {
   text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
   int best = 0;

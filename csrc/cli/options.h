@@ -64,14 +64,14 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap);
 
 /* "epoch 3  loss 0.1234  test 91.20%  0.52 s  15384 samples/s": samples
  * trained in seconds; accuracy in 0..1. */
-size_t cli_epoch_line(char *buf, size_t cap, long epoch, double loss, double accuracy, double seconds,
-                      double samples);
+size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap);
 /* "evaluate  loss 0.1234  test 91.20%  2000 samples" */
-size_t cli_evaluate_line(char *buf, size_t cap, double loss, double accuracy, double samples);
+size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap);
 /* "index 7  label 2  predicted 2  p 0.9876" (image NULL) or "FILE  predicted 2  p 0.9876",
  * then a line of the n probabilities "0:0.0001 1:0.0002 ...". */
-size_t cli_predict_lines(char *buf, size_t cap, const char *image, long index, int label,
-                         const float *probs, int n);
+size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
+                         size_t cap);
 
 /* train --load: --layers and --activation, where given, must be the model's. */
 int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap);
