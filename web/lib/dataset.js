@@ -8,8 +8,8 @@
 //   await ds.done;                                             // or: await loadDataset(...)
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
-import { init, describe, tag } from './wasm.js';
-import { sourceChunks, explainIdx, Head } from './idx.js';
+import { init, describe, tag, httpError } from './wasm.js';
+import { sourceChunks, explainIdx, Head, netMessage } from './idx.js';
 
 const CHUNK = 1 << 16;   // bytes copied into the heap per push
 const FILES = ['images', 'labels'];  // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
@@ -267,13 +267,24 @@ async function findFile(base, name, suffixes, signal) {
       tried.push(`${url.pathname} (no such file)`);
       continue;
     }
-    const res = await fetch(url, { signal, credentials: 'same-origin' });
+    let res;
+    try {
+      res = await fetch(url, { signal, credentials: 'same-origin' });
+    } catch (e) {
+      if (e?.name === 'AbortError') throw e;
+      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+    }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});
+    if (res.status !== 404 && res.status !== 410) {   // only "not found" tries the other name
+      const e = httpError(res, url);
+      e.message = `loadMnist: ${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
+      throw e;
+    }
     tried.push(`${url} (HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''})`);
-    if (res.status !== 404 && res.status !== 410) break;   // only "not found" tries the other name
   }
   const e = new Error(`loadMnist: not found: ${tried.join(', nor ')}`);
   e.code = 'NOT_FOUND';
+  e.file = name;   // the standard name, for callers that word it their own way
   throw e;
 }

@@ -253,7 +253,7 @@ async function open(source, watch, fn) {
 }
 
 /** "fetch failed (ECONNREFUSED)": Node's fetch hides the reason in cause. */
-function netMessage(e) {
+export function netMessage(e) {
   const why = e?.cause?.code ?? e?.cause?.message;
   return `${e?.message ?? e}${why ? ` (${why})` : ''}`;
 }

@@ -276,6 +276,11 @@ export class Network {
     else this.#w.u8.set(images, p);
   }
 
+  /** The C network, for this package's own tools (the Node command); changes when setOptions swaps the optimizer. */
+  get pointer() {
+    this.#live('pointer');
+    return this.#ptr;
+  }
   /** Input size (pixels per image). */
   get inputs() { return this.#inputs; }
   /** Output size (classes); labels must be below it. */
