@@ -128,7 +128,9 @@ static void read_file(const char *data, int set, data_file file) {
     st = data_push(g.set[set], file, buf, (size_t)n);
   }
   int zerr = Z_OK;
-  const char *why = gzerror(g.gz, &zerr);
+  const char *why = gzerror(g.gz, &zerr);   /* "PATH: reason" */
+  size_t plen = strlen(g.path);
+  if (strncmp(why, g.path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0) why += plen + 2;
   /* a gzip stream cut short reads as a short file: zlib reports it here */
   if (st == NN_OK && zerr != Z_OK && zerr != Z_STREAM_END)
     die(CLI_EXIT_FAILURE, zerr == Z_ERRNO ? "%s: %s" : "%s: corrupt or truncated gzip data (%s)", g.path,
