@@ -419,7 +419,7 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
       "usage: %s [train] --data DIR [options]\n"
       "       %s evaluate --data DIR --load FILE\n"
       "       %s predict --load FILE --data DIR --index N\n"
-      "       %s predict --load FILE --image FILE [--invert]     (mnist-wasm only)\n"
+      "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
       "\n",
       p, p, p, p);
   put_wrapped(&t,
