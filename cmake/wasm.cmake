@@ -8,6 +8,9 @@
 # with wasm SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+).
 set(NN_WASM_COPTS -O3 -msimd128)
 target_compile_options(nn_core PRIVATE ${NN_WASM_COPTS})
+# The command lines' parser and messages (csrc/cli/options.c) are not hot: -Oz
+# keeps what they add to the page's download small.
+target_compile_options(nn_cli PRIVATE -Oz)
 
 add_executable(mnist csrc/wasm_api.c)
 target_link_libraries(mnist PRIVATE nn_cli nn_core)
