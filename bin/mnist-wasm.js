@@ -223,7 +223,7 @@ async function checkSavable(file) {
     if (!(await stat(dir)).isDirectory()) problem = P.notFolder;
     else await access(dir, fsConstants.W_OK);
   } catch (e) {
-    problem = { ENOENT: P.noFolder, ENOTDIR: P.notFolder, EACCES: P.notWritable }[e.code];
+    problem = { ENOENT: P.noFolder, ENOTDIR: P.notFolder, EACCES: P.notWritable, EPERM: P.notWritable, EROFS: P.notWritable }[e.code];
     if (problem === undefined) check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
   }
   if (problem) check(M._cli_file_error, problem, file, dir);

@@ -128,6 +128,7 @@ const table = [
   ['a web page instead of IDX', () => ['train', '--data', `${srv.base}/html/`], 1, () => `${srv.base}/html/${TRAIN}.gz: not an IDX file (got text/html: "<!doctype html><title>Sign in</t…")`],
   ['files missing on the server', () => ['train', '--data', `${srv.base}/missing`], 1, () => `cannot find ${TRAIN}.gz or ${TRAIN} in ${srv.base}/missing`],
   ['a server that stalls', () => ['train', '--data', `${srv.base}/stall`], 1, () => new RegExp(`^${srv.base}/stall/${TRAIN}\\.gz: no data for 1500 ms after \\d+ bytes \\(MNIST_WASM_TIMEOUT\\); gave up$`), { MNIST_WASM_TIMEOUT: '1500' }],
+  ['a server that never answers', () => ['train', '--data', `${srv.base}/silent`], 1, () => `${srv.base}/silent/${TRAIN}.gz: no response within 1000 ms (MNIST_WASM_TIMEOUT); gave up`, { MNIST_WASM_TIMEOUT: '1000' }],
   ['a server that is not there', () => ['train', '--data', `http://127.0.0.1:${srv.closedPort}/data`], 1, () => `cannot fetch http://127.0.0.1:${srv.closedPort}/data/${TRAIN}.gz: fetch failed (ECONNREFUSED)`],
 
   // training that diverges (real digits, a learning rate far too large)
@@ -180,6 +181,7 @@ test.before(async () => {
       res.writeHead(200, { 'content-length': body.length });
       return res.end(body);
     }
+    if (mode === 'silent') return undefined;   // never answers
     if (mode === '500') { res.writeHead(500); return res.end(); }
     if (mode === 'html') { res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<!doctype html><title>Sign in</title><form>…</form>'); }
     res.writeHead(200); // stall: a little, then nothing

@@ -4,7 +4,6 @@
  * about them; the defaults and ranges come from nn.h. It is compiled into
  * the native CLI and into the wasm module; it does not print, read files
  * or exit. */
-#define _POSIX_C_SOURCE 200809L
 #include "options.h"
 
 #include <errno.h>

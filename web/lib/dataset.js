@@ -232,7 +232,7 @@ export async function openMnist(base, options) {
   const sets = {};
   try {
     for (const set of which) {
-      const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, rest.signal)));
+      const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, rest.signal, rest.timeout)));
       sets[set] = await openDataset({ images, labels }, options === undefined ? undefined : rest);
     }
   } catch (e) {
@@ -255,7 +255,7 @@ export async function loadMnist(base, options) {
 }
 
 /** The Response (or file URL) of the first of NAME+suffix that exists under base. */
-async function findFile(base, name, suffixes, signal) {
+async function findFile(base, name, suffixes, signal, timeout) {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, isNode ? undefined : globalThis.location?.href);
   const tried = [];
@@ -267,12 +267,21 @@ async function findFile(base, name, suffixes, signal) {
       tried.push(`${url.pathname} (no such file)`);
       continue;
     }
+    // the caller's signal and the timeout (until the response starts; the body's own is openDataset's)
+    const ctl = new AbortController();
+    if (signal?.aborted) ctl.abort(signal.reason);
+    else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
+    const late = Object.assign(new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`), { name: 'TimeoutError', code: 'TIMEOUT' });
+    const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
     let res;
     try {
-      res = await fetch(url, { signal, credentials: 'same-origin' });
+      res = await fetch(url, { signal: ctl.signal, credentials: 'same-origin' });
     } catch (e) {
+      if (ctl.signal.reason === late) throw late;
       if (e?.name === 'AbortError') throw e;
       throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+    } finally {
+      clearTimeout(timer);
     }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});
