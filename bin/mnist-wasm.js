@@ -134,12 +134,10 @@ async function readData(a) {
   const which = a.command === 'train' ? names : ['test'];
   const url = isUrl(a.data);
   const base = url ? (a.data.endsWith('/') ? a.data : `${a.data}/`) : pathToFileURL(path.resolve(a.data) + '/');
-  // the package names a file by its URL; the message names it as --data does
+  // the package names a local file by its URL's path; the message names it as --data does
   const shown = new Map();
-  for (const set of names) for (const name of files[set]) for (const suffix of files.suffixes) {
-    const file = name + suffix;
-    shown.set(url ? String(new URL(file, base)) : new URL(file, base).pathname, url ? String(new URL(file, base)) : join(a.data, file));
-  }
+  if (!url) for (const set of names) for (const name of files[set]) for (const suffix of files.suffixes)
+    shown.set(new URL(name + suffix, base).pathname, join(a.data, name + suffix));
   const reword = (e) => {
     let m = String(e?.message ?? e).split('\n')[0].replace(/^(openDataset|loadMnist): /, '').replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
     for (const [where, as] of shown) if (m.includes(where)) { m = m.replace(where, as); break; }
