@@ -1,136 +1,90 @@
 #!/usr/bin/env node
 // mnist-wasm: the package's command line, the Node twin of the native
-// build/native/mnist-train. Same options, same output lines, so a run moves
-// from one to the other unchanged (DESIGN.md, Command lines):
+// build/native/mnist-train and as thin a shell. Its options, help, output
+// lines and messages are C's (csrc/cli/options.h, called through the wasm
+// module), so a run moves from one command to the other unchanged, prints
+// the same lines and fails with the same words and exit status:
 //
-//   mnist-wasm train    --data DIR_OR_URL [--epochs N] [--batch N] [--lr X] [--optimizer NAME]
-//                       [--layers A,B,...] [--activation NAME] [--seed N] [--save FILE] [--load FILE]
+//   mnist-wasm [train] --data DIR_OR_URL [--epochs N] [--batch N] [--lr X] [--optimizer NAME]
+//                      [--layers A,B,...] [--activation NAME] [--seed N] [--save FILE] [--load FILE]
 //   mnist-wasm evaluate --data DIR_OR_URL --load FILE
-//   mnist-wasm predict  --load FILE (--image FILE [--invert] | --data DIR_OR_URL --index N)
+//   mnist-wasm predict  --load FILE (--data DIR_OR_URL --index N | --image FILE [--invert])
 //
-// While it downloads and trains it keeps a progress line on stderr (when
-// stderr is a terminal). Every failure ends in one stderr line
-// `mnist-wasm: <reason>` and exit status 2 (bad command line) or 1.
+// What is its own: reading --data through the package (openMnist: a folder
+// or a base URL, NAME.gz else NAME, straight into data sets in the heap), a
+// progress line on stderr when it is a terminal, the idle timeout of
+// downloads (MNIST_WASM_TIMEOUT), and decoding image files for predict.
 import { readFile, writeFile, stat, access } from 'node:fs/promises';
-import { existsSync, constants as fsConstants } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { createNetwork, loadNetwork, fetchIdx } from '../web/lib/index.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { createNetwork, loadNetwork, openMnist } from '../web/lib/index.js';
+import { init } from '../web/lib/wasm.js';
 
-const EXIT_USAGE = 2;
-const FILES = { train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'], test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] };
+const w = await init();
+const CLI = w.facts.cli;
+const M = w.M;
 
-class UsageError extends Error {}
-
-const help = (d) => `usage: mnist-wasm train    --data DIR_OR_URL [options]
-       mnist-wasm evaluate --data DIR_OR_URL --load FILE
-       mnist-wasm predict  --load FILE (--image FILE [--invert] | --data DIR_OR_URL --index N)
-
-train: trains a fully connected network on MNIST-format data and prints one line
-per epoch: epoch, mean training loss, test accuracy, seconds, samples/s.
-evaluate: prints the loaded model's loss and accuracy on the test set.
-predict: prints the digit a loaded model reads in a 28x28 image (PNG, PGM or 784
-raw bytes; white ink on black as in MNIST, --invert for dark ink on white) or in
-test image N of --data.
-
-  --data DIR_OR_URL   folder or base URL with train-images-idx3-ubyte, train-labels-idx1-ubyte,
-                      t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each plain or .gz)
-  --epochs N          passes over the training set (default 10); 0 with --load only evaluates
-  --batch N           mini-batch size, 1..4096 (default ${d.batchSize})
-  --lr X              learning rate, > 0 (default ${d.learningRate})
-  --optimizer NAME    sgd, momentum or adam (default ${d.optimizer})
-  --layers A,B,...    layer sizes, input first, output last (default ${d.layers.join(',')})
-  --activation NAME   hidden units: sigmoid, relu or tanh (default ${d.activation})
-  --seed N            seed for weight init and shuffling (default ${d.seed})
-  --save FILE         write the trained model to FILE at the end
-  --load FILE         start from a saved model; its layers and activation are kept
-                      (--layers/--activation must match if given), and --lr, --batch
-                      and --optimizer override the saved ones
-  --image FILE        predict: the image to read
-  --index N           predict: the test image to read from --data
-  --invert            predict: the image has dark ink on a light background
-  --help              show this help and exit
-
-Options also take the form --name=value. A download that sends nothing for 60 s
-fails (MNIST_WASM_TIMEOUT=ms changes that). Exit status: 0 on success, 2 for a
-bad command line, 1 for any other error (one line on stderr).`;
-
-const VALUED = ['--data', '--epochs', '--batch', '--lr', '--optimizer', '--layers', '--activation', '--seed', '--save', '--load', '--image', '--index'];
-const FLAGS = ['--invert'];
-const ALLOWED = {
-  train: ['--data', '--epochs', '--batch', '--lr', '--optimizer', '--layers', '--activation', '--seed', '--save', '--load'],
-  evaluate: ['--data', '--load', '--batch'],
-  predict: ['--load', '--image', '--index', '--data', '--invert'],
-};
-
-function parseArgs(argv) {
-  const [command, ...rest] = argv;
-  if (command === '--help' || command === '-h') return { help: true };
-  if (!command) throw new UsageError('a command is required: train, evaluate or predict (try --help)');
-  if (!ALLOWED[command]) throw new UsageError(`unknown command '${command}': expected train, evaluate or predict (try --help)`);
-  const o = { command };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === '--help' || arg === '-h') return { help: true };
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (try --help)`);
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (!VALUED.includes(name) && !FLAGS.includes(name)) throw new UsageError(`unknown option '${name}' (try --help)`);
-    if (!ALLOWED[command].includes(name)) throw new UsageError(`${name} does not apply to ${command} (try --help)`);
-    if (FLAGS.includes(name)) {
-      if (eq >= 0) throw new UsageError(`${name} takes no value`);
-      o[name.slice(2)] = true;
-      continue;
-    }
-    let val;
-    if (eq >= 0) val = arg.slice(eq + 1);
-    else if (i + 1 < rest.length) val = rest[++i];
-    else throw new UsageError(`${name} needs a value (try --help)`);
-    if (val === '') throw new UsageError(`${name} needs a value (try --help)`);
-    o[name.slice(2)] = val;
+/** A failure: C's exit status and its one line. */
+class Exit extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
   }
-  return o;
 }
 
-function integerArg(name, s, lo, hi) {
-  if (!/^[+-]?\d+$/.test(s) || Number(s) < lo || Number(s) > hi) throw new UsageError(`--${name}: expected an integer in ${lo}..${hi}, got '${s}'`);
-  return Number(s);
+// ---- the C side (csrc/cli/options.h) -------------------------------------------
+
+/** A NUL-terminated UTF-8 copy of s in the heap; the caller frees it. */
+function cstr(s) {
+  const bytes = new TextEncoder().encode(s);
+  const p = w.malloc(bytes.length + 1, 'a string');
+  w.u8.set(bytes, p);
+  w.u8[p + bytes.length] = 0;
+  return p;
 }
 
-/** createNetwork / setOptions options from the command line, checked. */
-function networkOptions(o) {
-  const opts = {};
-  if (o.layers !== undefined) {
-    const parts = o.layers.split(',');
-    if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096))
-      throw new UsageError(`--layers: expected sizes in 1..4096 separated by commas, got '${o.layers}'`);
-    if (parts.length > 9) throw new UsageError(`--layers: at most 9 sizes, got '${o.layers}'`);
-    if (parts.length < 2) throw new UsageError(`--layers: need at least 2 sizes (input and output), got '${o.layers}'`);
-    opts.layers = parts.map(Number);
+/** Calls fn(...args, buf, cap) of options.h, strings copied in, and returns [result, text]. */
+function withText(fn, args, cap = CLI.messageMax) {
+  const held = [];
+  const buf = w.malloc(cap, 'a message');
+  try {
+    const mapped = args.map((a) => (typeof a === 'string' ? (held.push(cstr(a)), held[held.length - 1]) : a));
+    const r = fn(...mapped, buf, cap);
+    return [r, w.cstring(buf)];
+  } finally {
+    held.forEach((p) => w.free(p));
+    w.free(buf);
   }
-  if (o.batch !== undefined) opts.batchSize = integerArg('batch', o.batch, 1, 4096);
-  if (o.lr !== undefined) {
-    const v = Number(o.lr);
-    if (!/^[\d.eE+-]+$/.test(o.lr) || !Number.isFinite(v) || !(Math.fround(v) > 0)) throw new UsageError(`--lr: expected a finite number > 0, got '${o.lr}'`);
-    opts.learningRate = v;
-  }
-  if (o.optimizer !== undefined) {
-    if (!['sgd', 'momentum', 'adam'].includes(o.optimizer)) throw new UsageError(`--optimizer: expected sgd, momentum or adam, got '${o.optimizer}'`);
-    opts.optimizer = o.optimizer;
-  }
-  if (o.activation !== undefined) {
-    if (!['sigmoid', 'relu', 'tanh'].includes(o.activation)) throw new UsageError(`--activation: expected sigmoid, relu or tanh, got '${o.activation}'`);
-    opts.activation = o.activation;
-  }
-  if (o.seed !== undefined) {
-    if (!/^\d+$/.test(o.seed) || BigInt(o.seed) >= 1n << 64n) throw new UsageError(`--seed: expected an unsigned integer, got '${o.seed}'`);
-    opts.seed = BigInt(o.seed);
-  }
-  return opts;
 }
 
-// ---- progress on stderr -------------------------------------------------------
+/** A line that options.h formats (cli_epoch_line, ...). */
+const line = (fn, ...args) => withText(fn, args)[1];
+
+/** Throws C's message if a check of options.h fails (status != 0). */
+function check(fn, ...args) {
+  const [status, text] = withText(fn, args);
+  if (status) throw new Exit(status, text);
+}
+
+/** Parses argv in C: the cli_args (kept in the heap, with argv) and their JSON. */
+function parse(argv) {
+  const strings = ['mnist-wasm', ...argv].map(cstr);
+  const array = w.malloc(4 * strings.length, 'argv');
+  w.u32.set(strings, array >> 2);
+  const ptr = w.malloc(CLI.argsSize, 'the options');
+  check(M._cli_parse, strings.length, array, CLI.node, ptr);
+  const size = M._cli_args_json(ptr, 0, 0) + 1;
+  const [, json] = withText((buf, cap) => M._cli_args_json(ptr, buf, cap), [], size);
+  return { ...JSON.parse(json), ptr };   // argv stays in the heap: the options point into it
+}
+
+const given = (a, name) => a.given.includes(name);
+
+// ---- progress on stderr, and the garbage of streaming ----------------------------
 
 const tty = process.stderr.isTTY;
 let lastDraw = 0;
@@ -146,141 +100,142 @@ function clearProgress() {
 }
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
-// ---- data ----------------------------------------------------------------------
+// The data live in the wasm heap, but every chunk read and gunzipped on the
+// way there is an ArrayBuffer that V8 counts late: left alone they pile up
+// to ~30 MB resident while Fashion-MNIST streams in (measured). A full
+// collection of the small JS heap every MB read costs a few ms and keeps
+// the command within its 140 MB for one epoch of 60,000 images.
+const GC_EVERY = 1 << 20;
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc');
 
-// Every download of this run: aborted as soon as anything fails, so that
-// a sibling download cannot keep the process alive after the error line.
-const downloads = new AbortController();
+// ---- data -----------------------------------------------------------------------
 
-/** Idle timeout of a download (no byte for this long), MNIST_WASM_TIMEOUT ms or 60 s. */
+/** Idle timeout of a download (no byte for this long): MNIST_WASM_TIMEOUT ms or C's default. */
 function idleTimeout() {
   const v = process.env.MNIST_WASM_TIMEOUT;
-  if (v === undefined || v === '') return 60000;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 2 ** 31 - 1) throw new UsageError(`MNIST_WASM_TIMEOUT: expected milliseconds in 1..${2 ** 31 - 1}, got '${v}'`);
+  if (v === undefined || v === '') return CLI.timeoutMs;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 2 ** 31 - 1)
+    throw new Exit(CLI.exitUsage, `MNIST_WASM_TIMEOUT: expected milliseconds in 1..${2 ** 31 - 1}, got '${v}'`);
   return Number(v);
 }
 
 const isUrl = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
+/** DIR/NAME with one slash between, as mnist-train joins them. */
+const join = (dir, name) => (dir === '' || dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
-/** One IDX file from a folder (plain, else .gz) or a base URL (.gz, else plain). */
-async function readIdx(data, name) {
-  let sources;
-  if (isUrl(data)) {
-    const base = data.endsWith('/') ? data : data + '/';
-    sources = [new URL(name + '.gz', base), new URL(name, base)];
-  } else {
-    const plain = path.join(data, name);
-    const gz = plain + '.gz';
-    if (existsSync(plain)) sources = [pathToFileURL(plain)];
-    else if (existsSync(gz)) sources = [pathToFileURL(gz)];
-    else throw new Error(`cannot open ${plain} (or ${name}.gz): no such file`);
+/**
+ * The data sets a command needs (train: both; evaluate, predict: test), whole.
+ * Labels may be any byte: cli_check_data compares them to the network.
+ */
+async function readData(a) {
+  const { files } = w.facts;
+  const names = ['train', 'test'];
+  const which = a.command === 'train' ? names : ['test'];
+  const url = isUrl(a.data);
+  const base = url ? (a.data.endsWith('/') ? a.data : `${a.data}/`) : pathToFileURL(path.resolve(a.data) + '/');
+  // the package names a local file by its URL's path; the message names it as --data does
+  const shown = new Map();
+  if (!url) for (const set of names) for (const name of files[set]) for (const suffix of files.suffixes)
+    shown.set(new URL(name + suffix, base).pathname, join(a.data, name + suffix));
+  const reword = (e) => {
+    let m = String(e?.message ?? e).split('\n')[0].replace(/^(openDataset|loadMnist): /, '').replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
+    for (const [where, as] of shown) if (m.includes(where)) { m = m.replace(where, as); break; }
+    return new Exit(CLI.exitFailure, m);
+  };
+  const timeout = idleTimeout();
+  const open = new Set();
+  let gcAt = 0;
+  const onProgress = (ds) => {
+    open.add(ds);
+    let received = 0, total = 0;
+    for (const d of open) { received += d.received; total = total === null || d.total === null ? null : total + d.total; }
+    progress(`reading ${a.data}  ${total ? `${Math.floor((100 * received) / total)}%  ` : ''}${mb(received)}`);
+    if (received - gcAt >= GC_EVERY) { gcAt = received; collect(); }
+  };
+  let sets;
+  try {
+    sets = await openMnist(base, { sets: which, classes: w.facts.limits.maxClasses, timeout, onProgress });
+  } catch (e) {
+    clearProgress();
+    if (e.code !== 'NOT_FOUND') throw reword(e);
+    const set = names.find((s) => files[s].includes(e.file));
+    check(M._cli_not_found, a.data, names.indexOf(set), files[set].indexOf(e.file));
   }
-  for (let i = 0; i < sources.length; i++) {
-    const src = sources[i];
-    const file = src.protocol === 'file:';
-    const label = file ? path.basename(fileURLToPath(src)) : String(src);
+  // one set after the other, so that the first error named is mnist-train's
+  for (const set of which) {
     try {
-      const r = await fetchIdx(src, {
-        signal: downloads.signal,
-        timeout: idleTimeout(),
-        onProgress: ({ received, total }) =>
-          progress(`reading ${label}  ${total ? Math.floor((100 * received) / total) + '%  ' : ''}${mb(received)}`),
-      });
-      return r;
+      await sets[set].done;
     } catch (e) {
-      if (e.status === 404 && i + 1 < sources.length) continue;
-      if (e instanceof UsageError || downloads.signal.aborted) throw e;
-      // "fetchIdx: <where>: reason" and "HTTP 500 ...: <url>" name the file once, as label
-      const where = file ? src.pathname : String(src);
-      let msg = e.message.replace(/^fetchIdx: /, '');
-      let named = false;
-      if (msg.startsWith(`${where}: `)) msg = msg.slice(where.length + 2);
-      else if (msg.endsWith(`: ${where}`)) msg = msg.slice(0, -where.length - 2);
-      else named = msg.includes(where);  // "cannot fetch <url>: ..."
-      msg = msg.replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
-      throw new Error(named ? msg : `${label}: ${msg}`);
-    } finally {
       clearProgress();
+      const { NN_ERR_COUNT, NN_ERR_DIMS } = w.status;
+      const err = e.status === NN_ERR_COUNT || e.status === NN_ERR_DIMS
+        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [a.data, names.indexOf(set), sets[set].pointer, e.status, 0])[1])
+        : reword(e);
+      for (const ds of Object.values(sets)) ds.dispose();
+      throw err;
     }
   }
-  throw new Error('unreachable');
-}
-
-async function readSet(data, which) {
-  const [imgName, lblName] = FILES[which];
-  const [images, labels] = await Promise.all([readIdx(data, imgName), readIdx(data, lblName)]);
-  const what = which === 'train' ? 'training set' : 'test set';
-  if (images.dims.length !== 3 || labels.dims.length !== 1)
-    throw new Error(`${data}: ${what}: images must be (n, rows, cols) and labels (n), got ${images.dims.length} and ${labels.dims.length} dimensions`);
-  if (images.dims[0] !== labels.dims[0]) throw new Error(`${data}: ${what}: ${images.dims[0]} images but ${labels.dims[0]} labels`);
-  return { images: images.data, labels: labels.data, n: images.dims[0], rows: images.dims[1], cols: images.dims[2] };
-}
-
-const maxLabel = (labels) => labels.reduce((m, v) => (v > m ? v : m), 0);
-
-function checkShapes(net, ...sets) {
-  const { inputs, classes } = net;
-  for (const s of sets) {
-    if (inputs !== s.rows * s.cols)
-      throw new Error(`the first layer has ${inputs} inputs but the images are ${s.rows}x${s.cols} = ${s.rows * s.cols} pixels (set --layers ${s.rows * s.cols},...)`);
-  }
-  const top = Math.max(...sets.map((s) => maxLabel(s.labels)));
-  if (classes < top + 1) throw new Error(`the last layer has ${classes} outputs but the labels go up to ${top} (it needs at least ${top + 1})`);
+  clearProgress();
+  collect();
+  return sets;
 }
 
 // ---- models ---------------------------------------------------------------------
+
+const P = CLI.problems;
 
 async function readModel(file) {
   let bytes;
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new Error(`cannot open ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    check(M._cli_file_error, e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, file, e.message.replace(/^\w+: /, ''));
   }
   try {
     return await loadNetwork(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   } catch (e) {
-    throw new Error(`${file}: ${e.message.replace(/^loadNetwork: /, '')}`);
+    throw new Exit(CLI.exitFailure, `${file}: ${e.message.replace(/^loadNetwork: /, '')}`);
   }
 }
 
-/** The network for train: fresh, or loaded with the command line's overrides. */
-async function makeNetwork(o, opts) {
-  if (!o.load) return createNetwork(opts);
-  if (o.seed !== undefined) throw new UsageError('--seed cannot be used with --load (the model carries its generator state)');
-  const net = await readModel(o.load);
-  const have = net.options;
-  if (opts.layers && opts.layers.join(',') !== have.layers.join(','))
-    throw new Error(`--layers ${opts.layers.join(',')} does not match ${o.load} (layers ${have.layers.join(',')})`);
-  if (opts.activation && opts.activation !== have.activation)
-    throw new Error(`--activation ${opts.activation} does not match ${o.load} (activation ${have.activation})`);
+/** The network: fresh from the options, or loaded with the command line's overrides. */
+async function makeNetwork(a) {
+  const o = a.options;
+  if (!a.load) return createNetwork({ ...o, seed: BigInt(o.seed) });
+  const net = await readModel(a.load);
+  if (a.command === 'train') check(M._cli_check_model, a.ptr, net.pointer);
   const set = {};
-  for (const k of ['optimizer', 'learningRate', 'batchSize']) if (opts[k] !== undefined) set[k] = opts[k];
+  if (given(a, 'optimizer')) set.optimizer = o.optimizer;
+  if (given(a, 'lr')) set.learningRate = o.learningRate;
+  if (given(a, 'batch')) set.batchSize = o.batchSize;
   net.setOptions(set);
   return net;
 }
 
-/** Fails before any training if --save FILE cannot be written (its folder is missing or read-only). */
+/** Fails before any training if --save FILE cannot be written. */
 async function checkSavable(file) {
-  const dir = path.dirname(path.resolve(file));
+  const dir = path.dirname(file);
+  let problem = 0;
   try {
-    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    await access(dir, fsConstants.W_OK);
+    if (!(await stat(dir)).isDirectory()) problem = P.notFolder;
+    else await access(dir, fsConstants.W_OK);
   } catch (e) {
-    const why = { ENOENT: `the folder ${dir} does not exist`, ENOTDIR: `${dir} is not a folder`, EACCES: `the folder ${dir} is not writable` }[e.code] ?? e.message;
-    throw new Error(`cannot create ${file}: ${why}`);
+    problem = { ENOENT: P.noFolder, ENOTDIR: P.notFolder, EACCES: P.notWritable, EPERM: P.notWritable, EROFS: P.notWritable }[e.code];
+    if (problem === undefined) check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
   }
+  if (problem) check(M._cli_file_error, problem, file, dir);
 }
 
 async function save(net, file) {
   try {
     await writeFile(file, net.save());
   } catch (e) {
-    throw new Error(`cannot create ${file}: ${e.code ? e.message.replace(/^\w+: /, '') : e.message}`);
+    check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
   }
 }
 
-// ---- images for predict --------------------------------------------------------
+// ---- images for predict --image --------------------------------------------------
 
 /** 28x28 grey pixels from a PNG (8-bit, non-interlaced), a PGM (P2/P5) or 784 raw bytes. */
 function decodeImage(bytes, file, invert) {
@@ -373,114 +328,92 @@ function decodePng(bytes, file, invert) {
   return { width, height, grey };
 }
 
-// ---- commands ------------------------------------------------------------------
+// ---- commands -------------------------------------------------------------------
 
-async function train(o) {
-  if (!o.data) throw new UsageError('--data DIR_OR_URL is required (try --help)');
-  const epochs = o.epochs === undefined ? 10 : integerArg('epochs', o.epochs, 0, 1000000);
-  const opts = networkOptions(o);
-  if (o.save) await checkSavable(o.save);
-  // The options are checked whole (createNetwork validates them) before any slow download.
-  (await createNetwork(opts)).dispose();
-  const [tr, te] = await Promise.all([readSet(o.data, 'train'), readSet(o.data, 'test')]);
-  if (tr.rows !== te.rows || tr.cols !== te.cols)
-    throw new Error(`${o.data}: training images are ${tr.rows}x${tr.cols} but test images ${te.rows}x${te.cols}`);
-  const net = await makeNetwork(o, opts);
-  checkShapes(net, tr, te);
-  if (epochs === 0) evaluateLine(net, te);
-  for (let e = 1; e <= epochs; e++) {
+const print = (text) => process.stdout.write(`${text}\n`);
+
+function evaluateLine(net, test) {
+  const ev = net.evaluate(test, { wrong: 0 });
+  print(line(M._cli_evaluate_line, ev.loss, ev.accuracy, ev.samples));
+}
+
+async function train(a, net, { train: data, test }) {
+  if (a.epochs === 0) evaluateLine(net, test);
+  for (let e = 1; e <= a.epochs; e++) {
     let r;
     try {
-      r = net.train(tr.images, tr.labels, {
+      r = net.train(data, {
         onProgress: (p) => progress(`epoch ${e}  ${p.seen}/${p.total}  loss ${p.loss.toFixed(4)}`, p.seen === p.total),
       });
     } catch (err) {
       clearProgress();
       // the weights are the last finite ones, but a diverged run is not saved
-      if (err.code === 'NN_ERR_DIVERGED')
-        throw new Error(`epoch ${e}: ${err.message.replace(/^train: /, '').replace(/ in epoch \d+/, '')} (--lr is ${net.options.learningRate})`);
-      throw new Error(`epoch ${e}: ${err.message.replace(/^train: /, '')}`);
+      if (err.code === 'NN_ERR_DIVERGED') check(M._cli_diverged, net.pointer, e);
+      throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message.replace(/^train: /, '')}`);
     }
     clearProgress();
-    const ev = net.evaluate(te.images, te.labels);
-    console.log(`epoch ${e}  loss ${r.loss.toFixed(4)}  test ${(100 * ev.accuracy).toFixed(2)}%  ${r.seconds.toFixed(2)} s  ${(r.seconds > 0 ? tr.n / r.seconds : 0).toFixed(0)} samples/s`);
+    const ev = net.evaluate(test, { wrong: 0 });
+    print(line(M._cli_epoch_line, e, r.loss, ev.accuracy, r.seconds, r.samples));
   }
-  if (o.save) await save(net, o.save);
-  net.dispose();
+  if (a.save) await save(net, a.save);
 }
 
-function evaluateLine(net, te) {
-  const ev = net.evaluate(te.images, te.labels);
-  console.log(`evaluate  loss ${ev.loss.toFixed(4)}  test ${(100 * ev.accuracy).toFixed(2)}%  ${te.n} samples`);
-}
-
-async function evaluate(o) {
-  if (!o.data) throw new UsageError('--data DIR_OR_URL is required (try --help)');
-  if (!o.load) throw new UsageError('--load FILE is required (try --help)');
-  const opts = networkOptions(o);
-  const net = await readModel(o.load);
-  if (opts.batchSize) net.setOptions({ batchSize: opts.batchSize });
-  const te = await readSet(o.data, 'test');
-  checkShapes(net, te);
-  evaluateLine(net, te);
-  net.dispose();
-}
-
-async function predict(o) {
-  if (!o.load) throw new UsageError('--load FILE is required (try --help)');
-  if ((o.image === undefined) === (o.index === undefined)) throw new UsageError('predict needs exactly one of --image FILE or --index N (try --help)');
-  if (o.index !== undefined && !o.data) throw new UsageError('--index needs --data DIR_OR_URL (try --help)');
-  if (o.image === undefined && o.invert) throw new UsageError('--invert applies to --image only');
-  const index = o.index === undefined ? -1 : integerArg('index', o.index, 0, 2 ** 31 - 1);
-  const net = await readModel(o.load);
-  let pixels, label = -1, what;
-  if (o.image !== undefined) {
+async function predict(a, net, sets) {
+  let pixels, label = -1;
+  if (a.image !== null) {
     let bytes;
     try {
-      bytes = await readFile(o.image);
+      bytes = await readFile(a.image);
     } catch (e) {
-      throw new Error(`cannot open ${o.image}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      check(M._cli_file_error, e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, a.image, e.message.replace(/^\w+: /, ''));
     }
-    const img = decodeImage(bytes, o.image, o.invert);
+    const img = decodeImage(bytes, a.image, a.invert);
     if (img.width * img.height !== net.inputs)
-      throw new Error(`${o.image}: the image is ${img.width}x${img.height} but the model takes ${net.inputs} pixels (resize it, e.g. to 28x28)`);
-    pixels = o.invert ? img.grey.map((v) => 255 - v) : img.grey;
-    what = o.image;
+      throw new Exit(CLI.exitFailure, `${a.image}: the image is ${img.width}x${img.height} but the model takes ${net.inputs} pixels (resize it, e.g. to 28x28)`);
+    pixels = a.invert ? img.grey.map((v) => 255 - v) : img.grey;
   } else {
-    const te = await readSet(o.data, 'test');
-    if (index >= te.n) throw new Error(`--index ${index}: the test set has ${te.n} images (0..${te.n - 1})`);
-    if (te.rows * te.cols !== net.inputs) checkShapes(net, te);
-    pixels = te.images.subarray(index * net.inputs, (index + 1) * net.inputs);
-    label = te.labels[index];
-    what = `index ${index}`;
+    pixels = sets.test.image(a.index);
+    label = sets.test.label(a.index);
   }
   const probs = net.predict(pixels);
-  let best = 0;
-  for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
-  console.log(`${what}  ${label >= 0 ? `label ${label}  ` : ''}predicted ${best}  p ${probs[best].toFixed(4)}`);
-  console.log(Array.from(probs, (p, i) => `${i}:${p.toFixed(4)}`).join(' '));
-  net.dispose();
-}
-
-async function main() {
-  let o;
+  const p = w.malloc(probs.length * 4, 'the probabilities');
   try {
-    o = parseArgs(process.argv.slice(2));
-    if (o.help) {
-      const net = await createNetwork(); // the defaults come from C (nn_config_default)
-      console.log(help(net.options));
-      net.dispose();
-      return 0;
-    }
-    await { train, evaluate, predict }[o.command](o);
-    return 0;
-  } catch (e) {
-    downloads.abort();
-    clearProgress();
-    const msg = String(e?.message ?? e).split('\n')[0];
-    process.stderr.write(`mnist-wasm: ${msg}\n`);
-    return e instanceof UsageError || e instanceof TypeError || e instanceof RangeError ? EXIT_USAGE : 1;
+    w.f32.set(probs, p >> 2);
+    print(line(M._cli_predict_lines, a.image ?? 0, a.index, label, p, probs.length));
+  } finally {
+    w.free(p);
   }
 }
 
-process.exitCode = await main();
+async function main(argv) {
+  const a = parse(argv);
+  if (a.help) {
+    const size = M._cli_help(CLI.node, 0, 0) + 1;
+    process.stdout.write(withText((buf, cap) => M._cli_help(CLI.node, buf, cap), [], size)[1]);
+    return;
+  }
+  idleTimeout();   // checked with the command line, before anything is read
+  // cheap checks first, as mnist-train: the save folder and the model before a slow load
+  if (a.save) await checkSavable(a.save);
+  const net = await makeNetwork(a);
+  const needData = a.command !== 'predict' || a.index >= 0;
+  const sets = needData ? await readData(a) : {};
+  try {
+    if (needData) check(M._cli_check_data, a.ptr, net.pointer, sets.train?.pointer ?? 0, sets.test.pointer);
+    if (a.command === 'train') await train(a, net, sets);
+    else if (a.command === 'evaluate') evaluateLine(net, sets.test);
+    else await predict(a, net, sets);
+  } finally {
+    for (const ds of Object.values(sets)) ds.dispose();
+    net.dispose();
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  clearProgress();
+  const message = String(e?.message ?? e).split('\n')[0];
+  process.stderr.write(`mnist-wasm: ${message}\n`);
+  process.exitCode = e instanceof Exit ? e.status : CLI.exitFailure;
+}

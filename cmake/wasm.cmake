@@ -8,14 +8,18 @@
 # with wasm SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+).
 set(NN_WASM_COPTS -O3 -msimd128)
 target_compile_options(nn_core PRIVATE ${NN_WASM_COPTS})
+# The command lines' parser and messages (csrc/cli/options.c) are not hot: -Oz
+# keeps what they add to the page's download small.
+target_compile_options(nn_cli PRIVATE -Oz)
 
 add_executable(mnist csrc/wasm_api.c)
-target_link_libraries(mnist PRIVATE nn_core)
+target_link_libraries(mnist PRIVATE nn_cli nn_core)
 target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 
 # The one list of exports (no EMSCRIPTEN_KEEPALIVE anywhere): wasm_api.c's
 # thin wrappers, parts of the core as their headers declare them (status
-# table, the streaming IDX parser, the data set), and malloc/free because
+# table, the streaming IDX parser, the data set, the command lines' parser
+# and messages for bin/mnist-wasm.js), and malloc/free because
 # JavaScript allocates the buffers it passes in.
 set(NN_WASM_EXPORTS
   facts nn_strerror nn_status_name heap_used
@@ -24,9 +28,11 @@ set(NN_WASM_EXPORTS
   trainer_new trainer_free trainer_restart trainer_state train train_dataset
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
   data_create data_free data_push data_finish data_error data_complete data_count data_ready
-  data_rows data_cols data_classes data_pixels data_labels data_parser
+  data_rows data_cols data_classes data_max_label data_pixels data_labels data_parser
   idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
   idx_sample_size idx_ready idx_bytes_seen idx_data
+  cli_parse cli_args_json cli_help cli_epoch_line cli_evaluate_line cli_predict_lines
+  cli_check_model cli_check_data cli_diverged cli_not_found cli_data_error cli_file_error
   malloc free)
 list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")
 list(JOIN NN_WASM_EXPORTS "," NN_WASM_EXPORTS_CSV)

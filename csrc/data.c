@@ -10,6 +10,7 @@ struct nn_dataset {
   int finished[2];
   int n_classes;
   uint32_t labels_checked;  /* labels [0, labels_checked) are < n_classes */
+  int max_label;            /* the largest of them, -1 if none */
   nn_status err;            /* sticky */
 };
 
@@ -20,6 +21,7 @@ nn_status data_create(int n_classes, nn_dataset **out) {
   nn_dataset *ds = calloc(1, sizeof *ds);
   if (!ds) return NN_ERR_NOMEM;
   ds->n_classes = n_classes;
+  ds->max_label = -1;
   if (idx_create(&ds->file[DATA_IMAGES]) != NN_OK || idx_create(&ds->file[DATA_LABELS]) != NN_OK) {
     data_free(ds);
     return NN_ERR_NOMEM;
@@ -43,8 +45,10 @@ static nn_status check(nn_dataset *ds) {
   if (idx_header_done(im) && idx_header_done(lb) && idx_count(im) != idx_count(lb)) return NN_ERR_COUNT;
   const uint32_t ready = idx_ready(lb);
   const uint8_t *labels = idx_data(lb);
-  for (uint32_t i = ds->labels_checked; i < ready; i++)
+  for (uint32_t i = ds->labels_checked; i < ready; i++) {
     if (labels[i] >= ds->n_classes) return NN_ERR_LABEL;
+    if (labels[i] > ds->max_label) ds->max_label = labels[i];
+  }
   ds->labels_checked = ready;
   return NN_OK;
 }
@@ -89,6 +93,17 @@ uint32_t data_ready(const nn_dataset *ds) {
 int data_rows(const nn_dataset *ds) { return ds ? (int)idx_dim(ds->file[DATA_IMAGES], 1) : 0; }
 int data_cols(const nn_dataset *ds) { return ds ? (int)idx_dim(ds->file[DATA_IMAGES], 2) : 0; }
 int data_classes(const nn_dataset *ds) { return ds ? ds->n_classes : 0; }
+
+int data_max_label(const nn_dataset *ds) {
+  if (!ds || ds->err) return -1;
+  uint32_t ready = data_ready(ds);
+  if (ready == ds->labels_checked) return ds->max_label;
+  int m = -1;  /* fewer images than labels have arrived: the ready rows only */
+  const uint8_t *labels = idx_data(ds->file[DATA_LABELS]);
+  for (uint32_t i = 0; i < ready; i++)
+    if (labels[i] > m) m = labels[i];
+  return m;
+}
 
 const idx_parser *data_parser(const nn_dataset *ds, data_file file) {
   return ds && known_file(file) ? ds->file[file] : NULL;

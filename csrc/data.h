@@ -38,6 +38,7 @@ uint32_t data_ready(const nn_dataset *ds);      /* samples whose image and label
 int data_rows(const nn_dataset *ds);            /* image height (0 until known) */
 int data_cols(const nn_dataset *ds);            /* image width */
 int data_classes(const nn_dataset *ds);
+int data_max_label(const nn_dataset *ds);       /* largest label of the ready samples; -1 if none */
 const idx_parser *data_parser(const nn_dataset *ds, data_file file);  /* for headers and progress */
 
 /* The ready samples as an nn_data (pixels as bytes); valid until the next

@@ -7,8 +7,9 @@
  *
  * The export list lives in one place, NN_WASM_EXPORTS in cmake/wasm.cmake,
  * which also exports parts of the core as they are (nn_strerror,
- * nn_status_name, the IDX parser of idx.h, the data set of data.h): those
- * functions check their own arguments.
+ * nn_status_name, the IDX parser of idx.h, the data set of data.h, the
+ * command lines' parser and messages of cli/options.h): those functions
+ * check their own arguments.
  *
  * Configuration crosses the boundary as a double[CFG_LEN] in the layout
  * below, not as an nn_config, so JavaScript never depends on C struct
@@ -27,6 +28,7 @@
 #include "data.h"
 #include "model.h"
 #include "nn.h"
+#include "options.h"
 #include "train.h"
 
 enum {
@@ -162,9 +164,15 @@ const char *facts(void) {
       "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
       PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
       PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
-  put(buf, cap, &at, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}}",
+  put(buf, cap, &at, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}",
       data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
       data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
+  /* the command lines (cli/options.h), for bin/mnist-wasm.js */
+  put(buf, cap, &at, ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
+      "\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
+      "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
+      (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_TIMEOUT_MS, CLI_NODE,
+      CLI_NO_SUCH_FILE, CLI_CANNOT_OPEN, CLI_CANNOT_CREATE, CLI_NO_FOLDER, CLI_NOT_FOLDER, CLI_NOT_WRITABLE);
   return buf;
 }
 
@@ -372,6 +380,66 @@ const uint8_t *data_pixels(const nn_dataset *ds) {
 const uint8_t *data_labels(const nn_dataset *ds) {
   const idx_parser *p = data_parser(ds, DATA_LABELS);
   return p ? idx_data(p) : NULL;
+}
+
+/* ---- command lines ------------------------------------------------------ */
+
+/* cli_parse's cli_args as JSON for the Node command: the command, the
+ * strings, the given options' names, and the network options in
+ * createNetwork's shape (the seed as a decimal string: 64 bits). Writes at
+ * most cap bytes (NUL included) and returns the length it needed. */
+typedef struct {
+  char *buf;
+  size_t cap, at;
+} json_out;
+
+static void jput(json_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jput(json_out *o, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(o->at < o->cap ? o->buf + o->at : NULL, o->at < o->cap ? o->cap - o->at : 0, fmt, ap);
+  va_end(ap);
+  if (n > 0) o->at += (size_t)n;
+}
+
+static void jstring(json_out *o, const char *s) {
+  if (!s) {
+    jput(o, "null");
+    return;
+  }
+  jput(o, "\"");
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') jput(o, "\\%c", *p);
+    else if (*p < 0x20) jput(o, "\\u%04x", *p);
+    else jput(o, "%c", *p);
+  }
+  jput(o, "\"");
+}
+
+size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
+  json_out o = {buf, buf ? cap : 0, 0};
+  if (o.cap) buf[0] = '\0';
+  if (!a) return 0;
+  const nn_config *c = &a->cfg;
+  jput(&o, "{\"command\":\"%s\",\"help\":%s,\"given\":[", cli_command_name(a->command), a->help ? "true" : "false");
+  for (int i = 0, first = 1; i < CLI_OPTION_COUNT; i++)
+    if (a->given >> i & 1u) jput(&o, "%s\"%s\"", first ? "" : ",", cli_option_name((cli_option)i)), first = 0;
+  jput(&o, "],\"data\":");
+  jstring(&o, a->data);
+  jput(&o, ",\"save\":");
+  jstring(&o, a->save);
+  jput(&o, ",\"load\":");
+  jstring(&o, a->load);
+  jput(&o, ",\"image\":");
+  jstring(&o, a->image);
+  jput(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
+       a->invert ? "true" : "false");
+  for (int i = 0; i < c->n_sizes; i++) jput(&o, "%s%d", i ? "," : "", c->sizes[i]);
+  /* %.9g: the float32 exactly */
+  jput(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\"}}",
+       nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
+       (unsigned long long)c->seed);
+  return o.at;
 }
 
 /* ---- model file ------------------------------------------------------- */

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as api from 'mnist-wasm';
 import { createNetwork, loadNetwork, parseIdx, init, heapUsed, defaultWasmUrl, Network } from 'mnist-wasm';
-import { defaultData, dataFile, equalBytes } from './helpers/common.js';
+import { pathToFileURL } from 'node:url';
+import { defaultData, dataFile, dataDir, equalBytes } from './helpers/common.js';
 
 let data;
 test.before(async () => {
@@ -227,6 +228,23 @@ test('parseIdx: gzip and raw bytes give the same samples', async () => {
   const img = await parseIdx(dataFile('t10k-images-idx3-ubyte'));
   assert.equal(img.dims, [2000, 28, 28]);
   assert.is(img.data.length, 2000 * 784);
+});
+
+test('loadMnist: sets picks the sets; a dataset trains a network as far as its labels go', async () => {
+  const { test: t, ...rest } = await api.loadMnist(pathToFileURL(`${dataDir}/`), { sets: ['test'], classes: 256 });
+  assert.equal(Object.keys(rest), [], 'only the test set');
+  assert.is(t.ready, 2000);
+  assert.is(t.classes, 256);
+  assert.is(t.maxLabel, Math.max(...data.testLabels));
+  const net = await createNetwork({ seed: 3 });
+  const a = net.evaluate(t);
+  const b = net.evaluate(data.testImages, data.testLabels);
+  assert.equal(a, b, 'a dataset declared with 256 classes evaluates on a 10-output network');
+  net.train(t);
+  const small = await createNetwork({ layers: [784, 16, 5] });
+  assert.throws(() => small.train(t), (e) => e instanceof RangeError && /labels up to 9 but the network only 5 outputs/.test(e.message));
+  await api.openMnist(dataDir, { sets: ['valid'] }).then(() => assert.unreachable('sets checked'), (e) => assert.instance(e, TypeError));
+  for (const x of [net, small, t]) x.dispose();
 });
 
 test('no leaks: heap in use returns to where it was', async () => {

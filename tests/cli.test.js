@@ -137,7 +137,9 @@ test('--help lists the options with the C defaults', () => {
   assert.is(r.status, 0);
   for (const o of ['--data', '--epochs', '--batch', '--lr', '--optimizer', '--layers', '--activation', '--seed', '--save', '--load', '--image', '--index'])
     assert.ok(r.stdout.includes(o), o);
-  assert.match(r.stdout, /--layers A,B,\.\.\. +layer sizes, input first, output last \(default 784,128,64,10\)/);
+  assert.match(r.stdout, /--layers A,B,\.\.\. +train: layer sizes, input first, output last\s+\(default 784,128,64,10\)/);
+  assert.match(r.stdout, /--batch N +train, evaluate: mini-batch size, 1\.\.4096 \(default 8\)/);
+  assert.match(r.stdout, /--image FILE +predict: .*\s+.*\(mnist-wasm only\)/);
 });
 
 test.run();

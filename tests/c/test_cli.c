@@ -1,8 +1,13 @@
-/* test_cli.c: the built `mnist-train` (MNIST_TRAIN_EXE), run through the
- * shell as a user would. Checks --help, that every bad command line or bad
- * file gives exit != 0 and exactly one stderr line naming the cause, that
- * plain and .gz files both load, and that a model saved after one epoch on
- * the default data set evaluates to the same accuracy when loaded. */
+/* test_cli.c: the command lines. First the parser, help and lines of
+ * cli/options.h called directly (the Node command calls the same through
+ * the wasm module): the number grammar, defaults, messages, the help's
+ * shape. Then the built `mnist-train` (MNIST_TRAIN_EXE), run through the
+ * shell as a user would: --help, every bad command line or bad file gives
+ * exit != 0 and exactly one stderr line naming the cause, plain and .gz
+ * files both load and NAME.gz is looked for first, the command words, and a
+ * model saved after one epoch on the default data set evaluates to the same
+ * accuracy when loaded. tests/cli-same.test.js holds both commands to the
+ * same messages. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "options.h"
 #include "test.h"
 
 static char tmp[256];   /* a private scratch folder */
@@ -103,6 +109,166 @@ static void mkdir_p(const char *path) {
   char cmd[600];
   snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
   CHECK(system(cmd) == 0, "%s", cmd);
+}
+
+/* ---- options.h in-process ---------------------------------------------- */
+
+/* cli_parse on a NULL-terminated word list (argv[0] added). */
+static int parse(cli_shell shell, cli_args *a, char *msg, const char *const *words) {
+  const char *argv[64] = {"mnist-train"};
+  int argc = 1;
+  while (words[argc - 1]) argv[argc] = words[argc - 1], argc++;
+  return cli_parse(argc, argv, shell, a, msg, CLI_MESSAGE_MAX);
+}
+#define PARSE(a, msg, ...) parse(CLI_NATIVE, (a), (msg), (const char *const[]){__VA_ARGS__, NULL})
+
+/* One bad command line: exit 2 and exactly this message. */
+static void bad(const char *want, const char *const *words) {
+  cli_args a;
+  char msg[CLI_MESSAGE_MAX];
+  int st = parse(CLI_NATIVE, &a, msg, words);
+  CHECK(st == CLI_EXIT_USAGE && strcmp(msg, want) == 0, "`%s ...`: got %d '%s', want '%s'", words[0] ? words[0] : "",
+        st, msg, want);
+}
+#define BAD(want, ...) bad((want), (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_parse(void) {
+  cli_args a;
+  char msg[CLI_MESSAGE_MAX];
+  nn_config d;
+  nn_config_default(&d);
+
+  /* defaults: the command is train, the config nn_config_default's */
+  CHECK_EQ(PARSE(&a, msg, "--data", "dir"), 0);
+  CHECK_EQ(a.command, CLI_TRAIN);
+  CHECK(a.data && strcmp(a.data, "dir") == 0 && !a.save && !a.load && !a.image && !a.help, "strings");
+  CHECK_EQ(a.epochs, CLI_DEFAULT_EPOCHS);
+  CHECK_EQ(a.index, -1);
+  CHECK_EQ(a.given, 1u << CLI_DATA);
+  CHECK(memcmp(&a.cfg, &d, sizeof d) == 0, "the config is nn_config_default's");
+
+  /* every value kind, both forms */
+  CHECK_EQ(PARSE(&a, msg, "train", "--data=d", "--epochs", "+3", "--batch=64", "--lr", "2.5e-1", "--optimizer", "adam",
+                 "--layers", "784,32,10", "--activation=tanh", "--seed", "18446744073709551615", "--save", "m.bin"), 0);
+  CHECK_EQ(a.epochs, 3);
+  CHECK_EQ(a.cfg.batch_size, 64);
+  CHECK(a.cfg.learning_rate == 0.25f, "lr %g", (double)a.cfg.learning_rate);
+  CHECK_EQ(a.cfg.optimizer, NN_ADAM);
+  CHECK_EQ(a.cfg.activation, NN_TANH);
+  CHECK(a.cfg.n_sizes == 3 && a.cfg.sizes[0] == 784 && a.cfg.sizes[1] == 32 && a.cfg.sizes[2] == 10, "layers");
+  CHECK(a.cfg.seed == UINT64_MAX, "seed");
+  CHECK(a.save && strcmp(a.save, "m.bin") == 0, "save");
+  CHECK_EQ(__builtin_popcount(a.given), 9);
+
+  /* the other commands; the last of a repeated option wins; --help stops at once */
+  CHECK_EQ(PARSE(&a, msg, "evaluate", "--data", "d", "--load", "m", "--batch", "5", "--batch", "7"), 0);
+  CHECK(a.command == CLI_EVALUATE && a.cfg.batch_size == 7, "evaluate");
+  CHECK_EQ(PARSE(&a, msg, "predict", "--load", "m", "--data", "d", "--index", "2147483647"), 0);
+  CHECK(a.command == CLI_PREDICT && a.index == 2147483647L, "predict");
+  CHECK_EQ(PARSE(&a, msg, "--lr", "abc", "--help", "--bogus"), CLI_EXIT_USAGE);  /* left to right */
+  CHECK_EQ(PARSE(&a, msg, "--bogus", "x", "-h"), CLI_EXIT_USAGE);
+  CHECK_EQ(PARSE(&a, msg, "predict", "-h"), 0);
+  CHECK(a.help, "-h");
+  /* --image only where images are decoded (the Node command) */
+  const char *const img[] = {"predict", "--load", "m", "--image", "x.png", "--invert", NULL};
+  CHECK_EQ(parse(CLI_NODE, &a, msg, img), 0);
+  CHECK(a.image && a.invert, "--image --invert in Node");
+  BAD("--image: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", "predict", "--load", "m", "--image", "x");
+
+  /* the command line's messages, exact */
+  BAD("--data DIR is required (try --help)", "train");
+  BAD("unknown command 'fit': expected train, evaluate or predict (try --help)", "fit");
+  BAD("unknown option '--learning-rate' (try --help)", "--learning-rate=1", "--data", "d");
+  BAD("unexpected argument 'fast' (try --help)", "--data", "d", "fast");
+  BAD("--epochs needs a value (try --help)", "--data", "d", "--epochs");
+  BAD("--save needs a value (try --help)", "--data", "d", "--save=");
+  BAD("--epochs does not apply to evaluate (try --help)", "evaluate", "--epochs", "1");
+  BAD("--help takes no value", "--help=1");
+  BAD("--lr: expected a finite number > 0, got 'inf'", "--data", "d", "--lr", "inf");
+  BAD("--lr: expected a finite number > 0, got '0x'", "--data", "d", "--lr", "0x");
+  BAD("--lr: expected a finite number > 0, got '-0'", "--data", "d", "--lr", "-0");
+  BAD("--lr: expected a number in 1e-12..100, got '100.001'", "--data", "d", "--lr", "100.001");
+  BAD("--epochs: expected an integer in 0..1000000, got ' 5'", "--data", "d", "--epochs", " 5");
+  BAD("--epochs: expected an integer in 0..1000000, got '1000001'", "--data", "d", "--epochs", "1000001");
+  BAD("--batch: expected an integer in 1..4096, got '1e3'", "--data", "d", "--batch", "1e3");
+  BAD("--index: expected an integer in 0..2147483647, got '2147483648'", "predict", "--load", "m", "--index", "2147483648");
+  BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,10,'", "--data", "d", "--layers", "784,10,");
+  BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,4097'", "--data", "d", "--layers", "784,4097");
+  BAD("--layers: at most 9 sizes, got '1,2,3,4,5,6,7,8,9,10'", "--data", "d", "--layers", "1,2,3,4,5,6,7,8,9,10");
+  BAD("--layers: need at least 2 sizes (input and output), got '10'", "--data", "d", "--layers", "10");
+  BAD("--activation: expected sigmoid, relu or tanh, got 'Sigmoid'", "--data", "d", "--activation", "Sigmoid");
+  BAD("--optimizer: expected sgd, momentum or adam, got 'SGD'", "--data", "d", "--optimizer", "SGD");
+  BAD("--seed: expected an unsigned integer, got '+1'", "--data", "d", "--seed", "+1");
+  BAD("--seed: expected an unsigned integer, got '18446744073709551616'", "--data", "d", "--seed", "18446744073709551616");
+  BAD("--seed cannot be used with --load (the model carries its generator state)", "--data", "d", "--load", "m", "--seed", "1");
+  BAD("--load FILE is required (try --help)", "evaluate", "--data", "d");
+  BAD("predict needs exactly one of --image FILE or --index N (try --help)", "predict", "--load", "m");
+  BAD("--index needs --data DIR (try --help)", "predict", "--load", "m", "--index", "1");
+  CHECK_EQ(cli_parse(1, (const char *const[]){"p"}, CLI_NATIVE, NULL, msg, sizeof msg), CLI_EXIT_USAGE);
+
+  /* a message cut to a small buffer stays a string */
+  char tiny[8];
+  const char *argv[] = {"p", "--bogus-option-with-a-long-name"};
+  CHECK_EQ(cli_parse(2, argv, CLI_NATIVE, &a, tiny, sizeof tiny), CLI_EXIT_USAGE);
+  CHECK(strcmp(tiny, "unknown") == 0, "cut: '%s'", tiny);
+}
+
+static void test_help_text(void) {
+  size_t n = cli_help(CLI_NATIVE, NULL, 0);
+  char *help = malloc(n + 1);
+  CHECK_EQ(cli_help(CLI_NATIVE, help, n + 1), n);
+  CHECK_EQ(strlen(help), n);
+  for (int i = 0; i < CLI_OPTION_COUNT; i++) {
+    char opt[32];
+    snprintf(opt, sizeof opt, "\n  --%s", cli_option_name((cli_option)i));
+    const char *at = strstr(help, opt);
+    CHECK(at && (at[strlen(opt)] == ' ' || at[strlen(opt)] == '\n'), "--help lists --%s", cli_option_name((cli_option)i));
+  }
+  int longest = 0;
+  for (const char *p = help; *p;) {
+    int len = (int)strcspn(p, "\n");
+    if (len > longest) longest = len;
+    p += len + (p[len] == '\n');
+  }
+  CHECK(longest <= 80, "help lines fit 80 columns, longest %d", longest);
+  CHECK(strstr(help, "(default 784,128,64,10)") && strstr(help, "(default 8)") && strstr(help, "(default 0.5)") &&
+            strstr(help, "(default sigmoid)") && strstr(help, "(default sgd)") && strstr(help, "(default 1)"),
+        "defaults from nn_config_default");
+  char *flat = malloc(n + 1);   /* the words without the line breaks */
+  size_t k = 0;
+  for (const char *p = help; *p; p++)
+    if (!(*p == ' ' || *p == '\n') || (k > 0 && flat[k - 1] != ' ')) flat[k++] = *p == '\n' ? ' ' : *p;
+  flat[k] = '\0';
+  CHECK(strstr(flat, "each NAME.gz or else NAME") != NULL, "the lookup order");
+  free(flat);
+  /* the Node command's help differs in the program name only */
+  char *node = malloc(n + 1);
+  cli_help(CLI_NODE, node, n + 1);
+  CHECK(strstr(node, "usage: mnist-wasm [train]") != NULL, "Node's usage line");
+  free(node);
+  char cut[16];
+  CHECK_EQ(cli_help(CLI_NATIVE, cut, sizeof cut), n);
+  CHECK_EQ(strlen(cut), sizeof cut - 1);
+  free(help);
+}
+
+static void test_lines(void) {
+  char buf[CLI_MESSAGE_MAX];
+  cli_epoch_line(3, 0.123449, 0.9125, 0.5, 8000, buf, sizeof buf);
+  CHECK(strcmp(buf, "epoch 3  loss 0.1234  test 91.25%  0.50 s  16000 samples/s") == 0, "%s", buf);
+  cli_epoch_line(1, 1, 1, 0, 10, buf, sizeof buf);
+  CHECK(strcmp(buf, "epoch 1  loss 1.0000  test 100.00%  0.00 s  0 samples/s") == 0, "%s", buf);
+  cli_evaluate_line(0.25, 0.92, 2000, buf, sizeof buf);
+  CHECK(strcmp(buf, "evaluate  loss 0.2500  test 92.00%  2000 samples") == 0, "%s", buf);
+  const float p[3] = {0.25f, 0.5f, 0.25f};
+  cli_predict_lines(NULL, 7, 1, p, 3, buf, sizeof buf);
+  CHECK(strcmp(buf, "index 7  label 1  predicted 1  p 0.5000\n0:0.2500 1:0.5000 2:0.2500") == 0, "%s", buf);
+  cli_predict_lines("d.png", -1, -1, p, 3, buf, sizeof buf);
+  CHECK(strncmp(buf, "d.png  predicted 1  p 0.5000\n", 29) == 0, "%s", buf);
+  cli_not_found("dir", 1, DATA_LABELS, buf, sizeof buf);
+  CHECK(strcmp(buf, "cannot find t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte in dir") == 0, "%s", buf);
+  CHECK_EQ(cli_file_error(CLI_NOT_WRITABLE, "a/m.bin", "a", buf, sizeof buf), CLI_EXIT_FAILURE);
+  CHECK(strcmp(buf, "cannot create a/m.bin: the folder a is not writable") == 0, "%s", buf);
 }
 
 static void test_help(void) {
@@ -218,6 +384,47 @@ static void last_accuracy(const char *s, char *acc, size_t cap) {
   }
 }
 
+/* The command words, and NAME.gz looked for before NAME. */
+static void test_commands_and_lookup(void) {
+  char dir[512], a[1400], path[600];
+  snprintf(dir, sizeof dir, "%s/both", tmp);
+  mkdir_p(dir);
+  write_set(dir, 0, 40, 40, 20);   /* good plain files */
+  write_set(dir, 1, 40, 40, 20);   /* and good .gz files... */
+  snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+  gzFile f = gzopen(path, "wb");   /* ...but the labels' .gz is broken */
+  gzputs(f, "not an idx file");
+  gzclose(f);
+  snprintf(a, sizeof a, "train --data '%s' --epochs 1 --layers 784,16,10", dir);
+  expect_error(a, "train-labels-idx1-ubyte.gz: not the expected file type");
+  snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);   /* no plain file: the same */
+  remove(path);
+  expect_error(a, "train-labels-idx1-ubyte.gz: not the expected file type");
+
+  snprintf(dir, sizeof dir, "%s/plain", tmp);
+  char model[600];
+  snprintf(model, sizeof model, "%s/words.model", tmp);
+  snprintf(a, sizeof a, "train --data '%s' --epochs 1 --layers 784,16,10 --save '%s'", dir, model);
+  CHECK_EQ(run(a), 0);
+  char first[256];
+  snprintf(first, sizeof first, "%s", out);
+  snprintf(a, sizeof a, "--data '%s' --epochs 1 --layers 784,16,10", dir);   /* no word: train */
+  CHECK_EQ(run(a), 0);
+  CHECK(strncmp(out, first, 36) == 0, "the same run with and without 'train': %s / %s", first, out);
+  snprintf(a, sizeof a, "evaluate --data '%s' --load '%s'", dir, model);
+  CHECK_EQ(run(a), 0);
+  CHECK(strncmp(out, "evaluate  loss ", 15) == 0 && strstr(out, "  20 samples\n") != NULL, "evaluate: %s%s", out, err);
+  snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 3", dir, model);
+  CHECK_EQ(run(a), 0);
+  CHECK(strncmp(out, "index 3  label 3  predicted ", 28) == 0 && count_lines(out) == 2 && strstr(out, "\n0:") &&
+            strstr(out, " 9:"), "predict: %s%s", out, err);
+  snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 20", dir, model);
+  expect_error(a, "--index 20: the test set has 20 images (0..19)");
+  snprintf(a, sizeof a, "predict --load '%s' --image x.png", model);
+  CHECK_EQ(run(a), 2);
+  CHECK(strstr(err, "only mnist-wasm reads image files") != NULL, "%s", err);
+}
+
 static void test_real_run(void) {
   char a[1200], acc1[32], acc2[32], model[512];
   snprintf(model, sizeof model, "%s/one-epoch.model", tmp);
@@ -250,9 +457,13 @@ int main(void) {
     perror("mkdtemp");
     return 1;
   }
+  test_parse();
+  test_help_text();
+  test_lines();
   test_help();
   test_bad_command_lines();
   test_bad_files();
+  test_commands_and_lookup();
   test_real_run();
 
   char cmd[300];

@@ -213,6 +213,32 @@ static void test_limits(void) {
   CHECK_EQ(idx_finish(p), NN_ERR_TRUNCATED);
   idx_free(p);
 
+  /* An MNIST-size body (60,000 x 28 x 28) grows with the bytes that come
+   * until a sixteenth of it has arrived, then is allocated whole: never
+   * copied again, held once. */
+  uint32_t mnist[3] = {60000, 28, 28};
+  const size_t body = (size_t)60000 * 784;
+  len = make_idx(buf, 0x08, 3, mnist, NULL, 0);
+  idx_create(&p);
+  CHECK_EQ(idx_push(p, buf, len), NN_OK);
+  CHECK(p->cap == 0, "nothing allocated for the header, cap %zu", p->cap);
+  CHECK_EQ(idx_push(p, chunk, 1), NN_OK);
+  CHECK(p->cap < 65536, "a small buffer for the first byte, cap %zu", p->cap);
+  /* every buffer is small next to what came, or the whole body; and the
+   * whole body is there well before a quarter of it has come */
+  size_t sent = 1, small_ok = 1;
+  while (p->cap < body && sent < body / 4) {
+    CHECK_EQ(idx_push(p, chunk, sizeof chunk), NN_OK);
+    sent += sizeof chunk;
+    small_ok &= p->cap == body || p->cap <= 2 * sent + 4096;
+  }
+  CHECK(small_ok, "a buffer past twice the bytes that came, before the whole body");
+  CHECK(p->cap == body && sent <= body / 8 + sizeof chunk, "the whole body after %zu bytes, cap %zu", sent, p->cap);
+  const uint8_t *at = idx_data(p);
+  for (int i = 0; i < 100; i++) CHECK_EQ(idx_push(p, chunk, sizeof chunk), NN_OK);
+  CHECK(idx_data(p) == at, "the buffer did not move");
+  idx_free(p);
+
   /* The buffer never exceeds the body it holds. */
   uint32_t d1[1] = {100};
   len = make_idx(buf, 0x08, 1, d1, NULL, 0);

@@ -45,6 +45,8 @@ import type {
   DatasetOptions,
   Evaluator,
   TrainerProgress,
+  MnistSet,
+  MnistOptions,
 } from 'mnist-wasm';
 
 // ---- loading the module: init() and its options --------------------------
@@ -217,6 +219,11 @@ const firstLabel: number = arrived.label(0);
 const whole2: Dataset = await loadDataset({ images: datasetSources[1], labels: datasetSources[5] });
 const mnist: { train: Dataset; test: Dataset } = await openMnist('https://example.org/mnist/', { classes: 10 });
 const loadedMnist: { train: Dataset; test: Dataset } = await loadMnist(new URL('file:///data/'));
+const mnistOptions: MnistOptions = { sets: ['test'] as MnistSet[], classes: 256 };
+const testOnly: { test: Dataset } = await loadMnist('https://example.org/mnist/', { ...mnistOptions, sets: ['test'] });
+const topLabel: number = testOnly.test.maxLabel;
+// @ts-expect-error only the sets asked for
+void testOnly.train;
 const onData: TrainResult = defaults.train(mnist.train, { epochs: 1 });
 const onTest: Evaluation = defaults.evaluate(mnist.test, { wrong: 8 });
 const sliced: Evaluator = defaults.evaluator(mnist.test, { wrong: 24, wrongPerLabel: 3 });
@@ -233,7 +240,8 @@ trainer.dispose();
 const heapBytes: number = await memoryBytes();
 // @ts-expect-error a Dataset carries its labels
 defaults.train(mnist.train, labels);
-for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test]) d.dispose();
+for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test, testOnly.test]) d.dispose();
+void topLabel;
 
 // ---- leak checks ----------------------------------------------------------
 

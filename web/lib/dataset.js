@@ -8,8 +8,8 @@
 //   await ds.done;                                             // or: await loadDataset(...)
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
-import { init, describe, tag } from './wasm.js';
-import { sourceChunks, explainIdx, Head } from './idx.js';
+import { init, describe, tag, httpError } from './wasm.js';
+import { sourceChunks, explainIdx, Head, netMessage } from './idx.js';
 
 const CHUNK = 1 << 16;   // bytes copied into the heap per push
 const FILES = ['images', 'labels'];  // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
@@ -55,6 +55,8 @@ export class Dataset {
   get rows() { return this.#ptr ? this.#w.M._data_rows(this.#ptr) : 0; }
   get cols() { return this.#ptr ? this.#w.M._data_cols(this.#ptr) : 0; }
   get classes() { return this.#ptr ? this.#w.M._data_classes(this.#ptr) : 0; }
+  /** The largest label of the ready samples (below classes); -1 before any. */
+  get maxLabel() { return this.#ptr ? this.#w.M._data_max_label(this.#ptr) : -1; }
   /** Bytes received over the wire so far, and the total where servers sent one (else null). */
   get received() { return this.#received[0] + this.#received[1]; }
   get total() { return this.#total.includes(null) ? null : this.#total[0] + this.#total[1]; }
@@ -237,37 +239,47 @@ export async function loadDataset(sources, options) {
   }
 }
 
+const SETS = ['train', 'test'];
+
 /**
  * The standard MNIST files under a folder or base URL (train-images-idx3-ubyte
  * and the others, each NAME.gz or else NAME: the order every reader of this
- * package uses), as { train, test } Datasets that fill as they stream.
+ * package uses, from C's data_file_suffix), as { train, test } Datasets that
+ * fill as they stream. options.sets picks some of them (default both).
  */
 export async function openMnist(base, options) {
+  const { sets: which = SETS, ...rest } = options ?? {};
+  if (!Array.isArray(which) || which.length === 0 || which.some((k) => !SETS.includes(k)) || new Set(which).size !== which.length)
+    throw new TypeError(`openMnist: sets must list some of "train", "test", got ${describe(which)}`);
   const w = await init();
   const { files } = w.facts;
   const sets = {};
-  for (const set of ['train', 'test']) {
-    const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, options?.signal)));
-    sets[set] = await openDataset({ images, labels }, options);
+  try {
+    for (const set of which) {
+      const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, rest.signal, rest.timeout)));
+      sets[set] = await openDataset({ images, labels }, options === undefined ? undefined : rest);
+    }
+  } catch (e) {
+    for (const ds of Object.values(sets)) ds.dispose();
+    throw e;
   }
   return sets;
 }
 
-/** openMnist, resolved once all four files are whole. */
+/** openMnist, resolved once its files are whole. */
 export async function loadMnist(base, options) {
-  const { train, test } = await openMnist(base, options);
+  const sets = await openMnist(base, options);
   try {
-    await Promise.all([train.done, test.done]);
-    return { train, test };
+    await Promise.all(Object.values(sets).map((ds) => ds.done));
+    return sets;
   } catch (e) {
-    train.dispose();
-    test.dispose();
+    for (const ds of Object.values(sets)) ds.dispose();
     throw e;
   }
 }
 
 /** The Response (or file URL) of the first of NAME+suffix that exists under base. */
-async function findFile(base, name, suffixes, signal) {
+async function findFile(base, name, suffixes, signal, timeout) {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, isNode ? undefined : globalThis.location?.href);
   const tried = [];
@@ -279,13 +291,33 @@ async function findFile(base, name, suffixes, signal) {
       tried.push(`${url.pathname} (no such file)`);
       continue;
     }
-    const res = await fetch(url, { signal, credentials: 'same-origin' });
+    // the caller's signal and the timeout (until the response starts; the body's own is openDataset's)
+    const ctl = new AbortController();
+    if (signal?.aborted) ctl.abort(signal.reason);
+    else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
+    const late = Object.assign(new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`), { name: 'TimeoutError', code: 'TIMEOUT' });
+    const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
+    let res;
+    try {
+      res = await fetch(url, { signal: ctl.signal, credentials: 'same-origin' });
+    } catch (e) {
+      if (ctl.signal.reason === late) throw late;
+      if (e?.name === 'AbortError') throw e;
+      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+    } finally {
+      clearTimeout(timer);
+    }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});
+    if (res.status !== 404 && res.status !== 410) {   // only "not found" tries the other name
+      const e = httpError(res, url);
+      e.message = `loadMnist: ${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
+      throw e;
+    }
     tried.push(`${url} (HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''})`);
-    if (res.status !== 404 && res.status !== 410) break;   // only "not found" tries the other name
   }
   const e = new Error(`loadMnist: not found: ${tried.join(', nor ')}`);
   e.code = 'NOT_FOUND';
+  e.file = name;   // the standard name, for callers that word it their own way
   throw e;
 }

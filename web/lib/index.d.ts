@@ -257,6 +257,8 @@ export class Dataset {
   readonly rows: number;
   readonly cols: number;
   readonly classes: number;
+  /** The largest label of the ready samples (below classes); -1 before any. */
+  readonly maxLabel: number;
   /** Bytes received, and the total if every server sent a length (else null). */
   readonly received: number;
   readonly total: number | null;
@@ -274,10 +276,17 @@ export class Dataset {
 export function openDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
 /** openDataset, resolved once the data set is whole. */
 export function loadDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
+export type MnistSet = 'train' | 'test';
+export interface MnistOptions extends DatasetOptions {
+  /** The sets to open (default both). */
+  sets?: MnistSet[];
+}
 /** The four standard MNIST files under a folder or base URL (NAME.gz, else NAME), streaming. */
 export function openMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
-/** openMnist, resolved once all four files are whole. */
+export function openMnist<S extends MnistSet>(base: string | URL, options: MnistOptions & { sets: S[] }): Promise<{ [K in S]: Dataset }>;
+/** openMnist, resolved once its files are whole. */
 export function loadMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
+export function loadMnist<S extends MnistSet>(base: string | URL, options: MnistOptions & { sets: S[] }): Promise<{ [K in S]: Dataset }>;
 
 /** A whole IDX file: dims[0] samples of dims[1] * ... bytes each. */
 export interface Idx {

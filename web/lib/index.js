@@ -277,6 +277,11 @@ export class Network {
     else this.#w.u8.set(images, p);
   }
 
+  /** The C network, for this package's own tools (the Node command); changes when setOptions swaps the optimizer. */
+  get pointer() {
+    this.#live('pointer');
+    return this.#ptr;
+  }
   /** Input size (pixels per image). */
   get inputs() { return this.#inputs; }
   /** Output size (classes); labels must be below it. */
@@ -377,8 +382,10 @@ export class Network {
     const pixels = ds.rows * ds.cols;
     if (ds.ready && pixels !== this.#inputs)
       throw new RangeError(`${fn}: the dataset's images are ${ds.rows}x${ds.cols} = ${pixels} pixels but the network takes ${this.#inputs}`);
-    if (ds.classes > this.#classes)
-      throw new RangeError(`${fn}: the dataset has ${ds.classes} classes but the network only ${this.#classes} outputs`);
+    // the labels present, not the class count declared (an upper bound)
+    const top = ds.maxLabel;
+    if (top >= this.#classes)
+      throw new RangeError(`${fn}: the dataset has labels up to ${top} but the network only ${this.#classes} outputs`);
   }
 
   /** One update on exactly this mini-batch (1..4096 samples); returns its mean loss. */

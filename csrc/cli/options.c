@@ -1,0 +1,568 @@
+/* options.c: the option table, parser, help text, output lines and messages
+ * of options.h. The table is the one place that says which options exist,
+ * what values they take, which commands they apply to and what --help says
+ * about them; the defaults and ranges come from nn.h. It is compiled into
+ * the native CLI and into the wasm module; it does not print, read files
+ * or exit. */
+#include "options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALL_COMMANDS ((1u << CLI_COMMAND_COUNT) - 1)
+#define TRAIN (1u << CLI_TRAIN)
+#define EVALUATE (1u << CLI_EVALUATE)
+#define PREDICT (1u << CLI_PREDICT)
+
+typedef enum { K_TEXT, K_INT, K_REAL, K_SEED, K_LAYERS, K_ACTIVATION, K_OPTIMIZER, K_FLAG } value_kind;
+
+/* One row per option. help may hold $R (the range) and $D (the default). */
+typedef struct {
+  const char *name, *meta;   /* --name META */
+  value_kind kind;
+  unsigned commands;         /* bits of cli_command it applies to */
+  int node_only;             /* only the Node command has it (mnist-wasm decodes images) */
+  long lo, hi;               /* K_INT range */
+  const char *help;
+} option_row;
+
+static const option_row table[CLI_OPTION_COUNT] = {
+  [CLI_DATA] = {"data", "DIR", K_TEXT, ALL_COMMANDS, 0, 0, 0,
+                "folder (mnist-wasm: or base URL) holding $F"},
+  [CLI_EPOCHS] = {"epochs", "N", K_INT, TRAIN, 0, 0, CLI_MAX_EPOCHS,
+                  "passes over the training set, $R (default $D); 0 with --load only evaluates"},
+  [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH,
+                 "mini-batch size, $R (default $D)"},
+  [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0, "learning rate, $R (default $D)"},
+  [CLI_OPTIMIZER] = {"optimizer", "NAME", K_OPTIMIZER, TRAIN, 0, 0, 0, "$R (default $D)"},
+  [CLI_LAYERS] = {"layers", "A,B,...", K_LAYERS, TRAIN, 0, 1, NN_MAX_UNITS,
+                  "layer sizes, input first, output last (default $D): $R; the first must be "
+                  "the images' pixels, the last above the largest label"},
+  [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0,
+                      "hidden units: $R (default $D)"},
+  [CLI_SEED] = {"seed", "N", K_SEED, TRAIN, 0, 0, 0,
+                "seed of the weights and the shuffle, $R (default $D)"},
+  [CLI_SAVE] = {"save", "FILE", K_TEXT, TRAIN, 0, 0, 0, "write the trained model to FILE at the end"},
+  [CLI_LOAD] = {"load", "FILE", K_TEXT, ALL_COMMANDS, 0, 0, 0,
+                "a saved model to train on, evaluate or predict with; its layers and activation "
+                "are kept (--layers and --activation must match if given), --lr, --batch and "
+                "--optimizer override the saved ones"},
+  [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX,
+                 "the test image of --data to read, from 0"},
+  [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
+                 "an image to read: PNG, PGM or 784 raw bytes, white ink on black as in MNIST"},
+  [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0,
+                  "the image has dark ink on a light background"},
+  [CLI_HELP] = {"help", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0, "show this help and exit"},
+};
+
+static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate", "predict"};
+
+const char *cli_program(cli_shell shell) { return shell == CLI_NODE ? "mnist-wasm" : "mnist-train"; }
+
+const char *cli_command_name(cli_command c) {
+  return (unsigned)c < CLI_COMMAND_COUNT ? command_names[c] : NULL;
+}
+
+const char *cli_option_name(cli_option o) {
+  return (unsigned)o < CLI_OPTION_COUNT ? table[o].name : NULL;
+}
+
+/* ---- text buffers ------------------------------------------------------- */
+
+/* Appends to buf at *at, never past cap, and counts what did not fit, so
+ * that *at ends as the length needed (snprintf's rule). */
+typedef struct {
+  char *buf;
+  size_t cap, at;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...) {
+  char *dst = t->at < t->cap ? t->buf + t->at : NULL;
+  size_t room = t->at < t->cap ? t->cap - t->at : 0;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(dst, room, fmt, ap);
+  va_end(ap);
+  if (n > 0) t->at += (size_t)n;
+}
+
+static text text_of(char *buf, size_t cap) {
+  text t = {cap ? buf : NULL, buf ? cap : 0, 0};
+  if (t.cap) t.buf[0] = '\0';
+  return t;
+}
+
+/* A message into msg; returns code. */
+static int fail(int code, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(int code, char *msg, size_t cap, const char *fmt, ...) {
+  if (msg && cap) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+/* "sgd, momentum or adam" from a name function. */
+static void put_choices(text *t, const char *(*name)(int), int count) {
+  for (int i = 0; i < count; i++) put(t, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", name(i));
+}
+static const char *activation_at(int i) { return nn_activation_name((nn_activation)i); }
+static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
+
+static void put_layers(text *t, const nn_config *c) {
+  for (int i = 0; i < c->n_sizes; i++) put(t, "%s%d", i ? "," : "", c->sizes[i]);
+}
+
+/* ---- the number grammar --------------------------------------------------- */
+
+/* A whole decimal integer (optional sign, digits, nothing else) in lo..hi. */
+static int parse_int(const char *s, long lo, long hi, long *out) {
+  const char *p = s + (*s == '+' || *s == '-');
+  if (*p < '0' || *p > '9') return 0;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*end || errno == ERANGE || v < lo || v > hi) return 0;
+  *out = v;
+  return 1;
+}
+
+/* A whole unsigned decimal integer below 2^64. */
+static int parse_u64(const char *s, uint64_t *out) {
+  if (*s < '0' || *s > '9') return 0;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end || errno == ERANGE) return 0;
+  *out = (uint64_t)v;
+  return 1;
+}
+
+/* A whole finite decimal number (strtod's syntax, no leading space). */
+static int parse_real(const char *s, double *out) {
+  if (!*s || *s == ' ' || (*s >= '\t' && *s <= '\r')) return 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || !isfinite(v)) return 0;
+  *out = v;
+  return 1;
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+static int find_option(const char *name, size_t len) {
+  for (int i = 0; i < CLI_OPTION_COUNT; i++)
+    if (strlen(table[i].name) == len && strncmp(table[i].name, name, len) == 0) return i;
+  return -1;
+}
+
+/* A bad command line. */
+#define usage(msg, cap, ...) fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
+
+static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {
+  const option_row *o = &table[CLI_LAYERS];
+  int sizes[NN_MAX_LAYERS + 2], n = 0;
+  char part[32];
+  for (const char *p = s;;) {
+    size_t len = strcspn(p, ",");
+    long v = 0;
+    int ok = len < sizeof part;
+    if (ok) {
+      memcpy(part, p, len);
+      part[len] = '\0';
+      ok = part[0] >= '0' && part[0] <= '9' && parse_int(part, o->lo, o->hi, &v);
+    }
+    if (!ok) return usage(msg, cap, "--layers: expected sizes in %ld..%ld separated by commas, got '%s'", o->lo, o->hi, s);
+    if (n < NN_MAX_LAYERS + 2) sizes[n] = (int)v;
+    n++;
+    if (!p[len]) break;
+    p += len + 1;
+  }
+  if (n > NN_MAX_LAYERS + 1) return usage(msg, cap, "--layers: at most %d sizes, got '%s'", NN_MAX_LAYERS + 1, s);
+  if (n < 2) return usage(msg, cap, "--layers: need at least 2 sizes (input and output), got '%s'", s);
+  cfg->n_sizes = n;
+  memcpy(cfg->sizes, sizes, (size_t)n * sizeof sizes[0]);
+  if (sizes[n - 1] < 2) return usage(msg, cap, "--layers: the last layer needs at least 2 units (one per class)");
+  uint64_t params = nn_param_count(cfg);
+  if (params > NN_MAX_PARAMS)
+    return usage(msg, cap, "--layers: %llu weights and biases, over the limit of %u", (unsigned long long)params,
+                 (unsigned)NN_MAX_PARAMS);
+  return 0;
+}
+
+/* Reads one option's value into a. */
+static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, size_t cap) {
+  const option_row *o = &table[id];
+  long v;
+  switch (id) {
+    case CLI_DATA: a->data = val; return 0;
+    case CLI_SAVE: a->save = val; return 0;
+    case CLI_LOAD: a->load = val; return 0;
+    case CLI_IMAGE: a->image = val; return 0;
+    case CLI_EPOCHS:
+    case CLI_BATCH:
+    case CLI_INDEX:
+      if (!parse_int(val, o->lo, o->hi, &v))
+        return usage(msg, cap, "--%s: expected an integer in %ld..%ld, got '%s'", o->name, o->lo, o->hi, val);
+      if (id == CLI_EPOCHS) a->epochs = v;
+      else if (id == CLI_INDEX) a->index = v;
+      else a->cfg.batch_size = (int)v;
+      return 0;
+    case CLI_LR: {
+      double x;
+      if (!parse_real(val, &x) || !(x > 0))
+        return usage(msg, cap, "--lr: expected a finite number > 0, got '%s'", val);
+      float f = (float)x;  /* the precision the network keeps */
+      if (!(f >= NN_LR_MIN && f <= NN_LR_MAX))
+        return usage(msg, cap, "--lr: expected a number in %g..%g, got '%s'", (double)NN_LR_MIN, (double)NN_LR_MAX, val);
+      a->cfg.learning_rate = f;
+      return 0;
+    }
+    case CLI_OPTIMIZER:
+    case CLI_ACTIVATION: {
+      int opt = id == CLI_OPTIMIZER;
+      int k = opt ? nn_optimizer_parse(val) : nn_activation_parse(val);
+      if (k < 0) {
+        char names[128];
+        text t = text_of(names, sizeof names);
+        if (opt) put_choices(&t, optimizer_at, NN_OPTIMIZER_COUNT);
+        else put_choices(&t, activation_at, NN_ACTIVATION_COUNT);
+        return usage(msg, cap, "--%s: expected %s, got '%s'", o->name, names, val);
+      }
+      if (opt) a->cfg.optimizer = (nn_optimizer)k;
+      else a->cfg.activation = (nn_activation)k;
+      return 0;
+    }
+    case CLI_SEED:
+      if (!parse_u64(val, &a->cfg.seed)) return usage(msg, cap, "--seed: expected an unsigned integer, got '%s'", val);
+      return 0;
+    case CLI_LAYERS: return parse_layers(val, &a->cfg, msg, cap);
+    default: return 0;
+  }
+}
+
+#define GIVEN(a, o) (((a)->given >> (o)) & 1u)
+
+/* What each command needs once the whole line is read. */
+static int check_needs(const cli_args *a, char *msg, size_t cap) {
+  const char *data = table[CLI_DATA].meta, *file = table[CLI_LOAD].meta;
+  if (a->command != CLI_PREDICT && !a->data) return usage(msg, cap, "--data %s is required (try --help)", data);
+  if (a->command != CLI_TRAIN && !a->load) return usage(msg, cap, "--load %s is required (try --help)", file);
+  if (a->command == CLI_TRAIN && a->load && GIVEN(a, CLI_SEED))
+    return usage(msg, cap, "--seed cannot be used with --load (the model carries its generator state)");
+  if (a->command == CLI_PREDICT) {
+    if (GIVEN(a, CLI_IMAGE) == GIVEN(a, CLI_INDEX))
+      return usage(msg, cap, "predict needs exactly one of --image %s or --index N (try --help)", table[CLI_IMAGE].meta);
+    if (GIVEN(a, CLI_INDEX) && !a->data) return usage(msg, cap, "--index needs --data %s (try --help)", data);
+    if (a->invert && !a->image) return usage(msg, cap, "--invert applies to --image only");
+  }
+  if (!a->load && nn_config_check(&a->cfg) != NN_OK)
+    return usage(msg, cap, "the options: %s", nn_strerror(nn_config_check(&a->cfg)));
+  return 0;
+}
+
+int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, char *msg, size_t cap) {
+  if (msg && cap) msg[0] = '\0';
+  if (!a) return usage(msg, cap, "internal error: no place for the options");
+  memset(a, 0, sizeof *a);
+  nn_config_default(&a->cfg);
+  a->command = CLI_TRAIN;
+  a->epochs = CLI_DEFAULT_EPOCHS;
+  a->index = -1;
+  if (argc < 1 || !argv) return check_needs(a, msg, cap);
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') {   /* the command word */
+    int c = -1;
+    for (int k = 0; k < CLI_COMMAND_COUNT; k++)
+      if (!strcmp(argv[i], command_names[k])) c = k;
+    if (c < 0)
+      return usage(msg, cap, "unknown command '%s': expected train, evaluate or predict (try --help)", argv[i]);
+    a->command = (cli_command)c;
+    i++;
+  }
+  for (; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      a->help = 1;
+      return 0;
+    }
+    if (strncmp(arg, "--", 2) != 0) return usage(msg, cap, "unexpected argument '%s' (try --help)", arg);
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    int id = find_option(arg + 2, len - 2);
+    if (id < 0) return usage(msg, cap, "unknown option '%.*s' (try --help)", (int)len, arg);
+    const option_row *o = &table[id];
+    if (!(o->commands & (1u << a->command)))
+      return usage(msg, cap, "--%s does not apply to %s (try --help)", o->name, command_names[a->command]);
+    if (o->node_only && shell != CLI_NODE)
+      return usage(msg, cap, "--%s: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", o->name);
+    a->given |= 1u << id;
+    if (o->kind == K_FLAG) {
+      if (eq) return usage(msg, cap, "--%s takes no value", o->name);
+      if (id == CLI_INVERT) a->invert = 1;
+      continue;
+    }
+    const char *val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+    if (!val || !*val) return usage(msg, cap, "--%s needs a value (try --help)", o->name);
+    int st = parse_value((cli_option)id, val, a, msg, cap);
+    if (st) return st;
+  }
+  return check_needs(a, msg, cap);
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+enum { HELP_WIDTH = 80, HELP_INDENT = 22 };
+#define NBSP '\x01'   /* a space the help never breaks a line at */
+
+/* An option's range ($R) and default ($D) as help shows them. */
+static void put_range(text *t, cli_option id) {
+  const option_row *o = &table[id];
+  switch (o->kind) {
+    case K_INT: put(t, "%ld..%ld", o->lo, o->hi); break;
+    case K_REAL: put(t, "%g..%g", (double)NN_LR_MIN, (double)NN_LR_MAX); break;
+    case K_SEED: put(t, "0..2^64-1"); break;
+    case K_LAYERS: put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
+    case K_OPTIMIZER: put_choices(t, optimizer_at, NN_OPTIMIZER_COUNT); break;
+    case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
+    default: break;
+  }
+}
+
+static void put_default(text *t, cli_option id, const nn_config *d) {
+  switch (id) {
+    case CLI_EPOCHS: put(t, "%d", CLI_DEFAULT_EPOCHS); break;
+    case CLI_BATCH: put(t, "%d", d->batch_size); break;
+    case CLI_LR: put(t, "%g", (double)d->learning_rate); break;
+    case CLI_OPTIMIZER: put(t, "%s", nn_optimizer_name(d->optimizer)); break;
+    case CLI_ACTIVATION: put(t, "%s", nn_activation_name(d->activation)); break;
+    case CLI_SEED: put(t, "%llu", (unsigned long long)d->seed); break;
+    case CLI_LAYERS: put_layers(t, d); break;
+    default: break;
+  }
+}
+
+/* "train-images-idx3-ubyte, ... and t10k-labels-idx1-ubyte, each NAME.gz or else NAME" */
+static void put_files(text *t) {
+  for (int k = 0; k < 4; k++) put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
+  put(t, ", each NAME%s or else NAME%s", data_file_suffix(0), data_file_suffix(1));
+}
+
+/* The words of s wrapped at HELP_WIDTH, continuation lines indented; the
+ * first word goes at column col of the current line. */
+static void put_wrapped(text *t, const char *s, int col, int indent) {
+  while (*s) {
+    size_t word = strcspn(s, " ");
+    if (col > indent && col + 1 + (int)word > HELP_WIDTH) {
+      if (indent) put(t, "\n%*s", indent, "");
+      else put(t, "\n");
+      col = indent;
+    } else if (col > indent) {
+      put(t, " ");
+      col++;
+    }
+    for (size_t k = 0; k < word; k++) put(t, "%c", s[k] == NBSP ? ' ' : s[k]);
+    col += (int)word;
+    s += word;
+    while (*s == ' ') s++;
+  }
+}
+
+static void put_option_help(text *t, cli_option id, const nn_config *d) {
+  const option_row *o = &table[id];
+  char desc[640], head[64];
+  text dt = text_of(desc, sizeof desc);
+  if (o->commands != ALL_COMMANDS) {
+    int first = 1;
+    for (int c = 0; c < CLI_COMMAND_COUNT; c++)
+      if (o->commands & (1u << c)) {
+        put(&dt, "%s%s", first ? "" : ", ", command_names[c]);
+        first = 0;
+      }
+    put(&dt, ": ");
+  }
+  for (const char *p = o->help; *p; p++) {
+    if (p[0] == ' ' && p[1] == '$' && p[2] == 'D') put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
+    else if (p[0] == '$' && p[1] == 'R') put_range(&dt, id), p++;
+    else if (p[0] == '$' && p[1] == 'D') put_default(&dt, id, d), p++;
+    else if (p[0] == '$' && p[1] == 'F') put_files(&dt), p++;
+    else put(&dt, "%c", *p);
+  }
+  if (o->node_only) put(&dt, " (mnist-wasm only)");
+  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+  int col = (int)strlen(head);
+  put(t, "%s", head);
+  if (col >= HELP_INDENT - 1) {
+    put(t, "\n");
+    col = 0;
+  }
+  put(t, "%*s", HELP_INDENT - col, "");
+  put_wrapped(t, desc, HELP_INDENT, HELP_INDENT);
+  put(t, "\n");
+}
+
+size_t cli_help(cli_shell shell, char *buf, size_t cap) {
+  text t = text_of(buf, cap);
+  const char *p = cli_program(shell);
+  nn_config d;
+  nn_config_default(&d);
+  put(&t,
+      "usage: %s [train] --data DIR [options]\n"
+      "       %s evaluate --data DIR --load FILE\n"
+      "       %s predict --load FILE --data DIR --index N\n"
+      "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
+      "\n",
+      p, p, p, p);
+  put_wrapped(&t,
+              "train (the command when none is named) trains a fully connected network on "
+              "MNIST-format data and prints one line per epoch: epoch, mean training loss, test "
+              "accuracy, seconds, samples/s. evaluate prints a saved model's loss and accuracy on the "
+              "test set. predict prints the digit that a saved model reads in an image, and the ten "
+              "probabilities. mnist-train (native) and npx mnist-wasm (Node) take the same options "
+              "and print the same lines.",
+              0, 0);
+  put(&t, "\n\n");
+  for (int i = 0; i < CLI_OPTION_COUNT; i++) put_option_help(&t, (cli_option)i, &d);
+  put(&t, "\n");
+  char tail[512];
+  snprintf(tail, sizeof tail,
+           "Options also take the form --name=value. mnist-wasm: a download that sends nothing for "
+           "%d s fails (MNIST_WASM_TIMEOUT=ms changes that). Exit status: 0 on success, %d for a bad "
+           "command line, %d for any other error (one line on stderr).",
+           CLI_TIMEOUT_MS / 1000, CLI_EXIT_USAGE, CLI_EXIT_FAILURE);
+  put_wrapped(&t, tail, 0, 0);
+  put(&t, "\n");
+  return t.at;
+}
+
+/* ---- output lines ------------------------------------------------------------ */
+
+size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap) {
+  text t = text_of(buf, cap);
+  put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy,
+      seconds, seconds > 0 ? samples / seconds : 0.0);
+  return t.at;
+}
+
+size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap) {
+  text t = text_of(buf, cap);
+  put(&t, "evaluate  loss %.4f  test %.2f%%  %.0f samples", loss, 100.0 * accuracy, samples);
+  return t.at;
+}
+
+size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
+                         size_t cap) {
+  text t = text_of(buf, cap);
+  if (!probs || n < 1) return t.at;
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (probs[i] > probs[best]) best = i;
+  if (image) put(&t, "%s  ", image);
+  else put(&t, "index %ld  ", index);
+  if (label >= 0) put(&t, "label %d  ", label);
+  put(&t, "predicted %d  p %.4f\n", best, (double)probs[best]);
+  for (int i = 0; i < n; i++) put(&t, "%s%d:%.4f", i ? " " : "", i, (double)probs[i]);
+  return t.at;
+}
+
+/* ---- messages after loading ------------------------------------------------ */
+
+int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap) {
+  if (!a || !model) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no model to check");
+  const nn_config *have = nn_get_config(model);
+  char want_s[128], have_s[128];
+  text w = text_of(want_s, sizeof want_s), h = text_of(have_s, sizeof have_s);
+  put_layers(&w, &a->cfg);
+  put_layers(&h, have);
+  if (GIVEN(a, CLI_LAYERS) && strcmp(want_s, have_s) != 0)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "--layers %s does not match %s (layers %s)", want_s, a->load, have_s);
+  if (GIVEN(a, CLI_ACTIVATION) && a->cfg.activation != have->activation)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "--activation %s does not match %s (activation %s)",
+                nn_activation_name(a->cfg.activation), a->load, nn_activation_name(have->activation));
+  return 0;
+}
+
+int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train,
+                   const nn_dataset *test, char *msg, size_t cap) {
+  if (!a || !net || !test) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no data to check");
+  const nn_config *c = nn_get_config(net);
+  const int n_in = c->sizes[0], n_out = c->sizes[c->n_sizes - 1];
+  const int rows = data_rows(test), cols = data_cols(test);
+  if (train && (data_rows(train) != rows || data_cols(train) != cols))
+    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: training images are %dx%d but test images %dx%d", a->data,
+                data_rows(train), data_cols(train), rows, cols);
+  const long pixels = (long)rows * cols;
+  if (n_in != pixels) {
+    if (a->load)
+      return fail(CLI_EXIT_FAILURE, msg, cap, "the first layer of %s has %d inputs but the images are %dx%d = %ld pixels",
+                  a->load, n_in, rows, cols, pixels);
+    return fail(CLI_EXIT_FAILURE, msg, cap,
+                "the first layer has %d inputs but the images are %dx%d = %ld pixels (set --layers %ld,...)", n_in,
+                rows, cols, pixels, pixels);
+  }
+  if (a->command != CLI_PREDICT) {
+    int top = data_max_label(test);
+    if (train && data_max_label(train) > top) top = data_max_label(train);
+    if (n_out < top + 1)
+      return fail(CLI_EXIT_FAILURE, msg, cap, "the last layer%s%s has %d outputs but the labels go up to %d (it needs at least %d)",
+                  a->load ? " of " : "", a->load ? a->load : "", n_out, top, top + 1);
+  }
+  if (a->command == CLI_PREDICT && a->index >= 0 && (uint32_t)a->index >= data_ready(test)) {
+    const uint32_t n = data_ready(test);
+    return fail(CLI_EXIT_FAILURE, msg, cap, "--index %ld: the test set has %u images (0..%ld)", a->index, n, (long)n - 1);
+  }
+  return 0;
+}
+
+int cli_diverged(const nn_net *net, long epoch, char *msg, size_t cap) {
+  if (!net) return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s", epoch, nn_strerror(NN_ERR_DIVERGED));
+  return fail(CLI_EXIT_FAILURE, msg, cap,
+              "epoch %ld: training diverged at step %llu (the loss became NaN or infinite); lower the learning rate "
+              "(--lr is %g)",
+              epoch, (unsigned long long)nn_steps(net) + 1, (double)nn_get_config(net)->learning_rate);
+}
+
+static const char *set_name(int set) { return set == 0 ? "training set" : "test set"; }
+
+int cli_not_found(const char *data, int set, data_file file, char *msg, size_t cap) {
+  const char *name = data_mnist_name(set, file);
+  if (!name) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no such data file");
+  return fail(CLI_EXIT_FAILURE, msg, cap, "cannot find %s%s or %s%s in %s", name, data_file_suffix(0), name,
+              data_file_suffix(1), data);
+}
+
+int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, const char *file,
+                   char *msg, size_t cap) {
+  const idx_parser *im = data_parser(ds, DATA_IMAGES), *lb = data_parser(ds, DATA_LABELS);
+  if (st == NN_ERR_COUNT && im && lb)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: %u images but %u labels", data, set_name(set), idx_count(im),
+                idx_count(lb));
+  if (st == NN_ERR_DIMS && im && idx_header_done(im) && idx_ndims(im) != 3)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: images must be (n, rows, cols), got %d dimensions", data,
+                set_name(set), idx_ndims(im));
+  if (st == NN_ERR_DIMS && lb && idx_header_done(lb) && idx_ndims(lb) != 1)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: labels must be (n), got %d dimensions", data, set_name(set),
+                idx_ndims(lb));
+  return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s", file ? file : data, nn_strerror(st));
+}
+
+int cli_file_error(cli_file_problem p, const char *file, const char *detail, char *msg, size_t cap) {
+  const char *d = detail ? detail : "";
+  switch (p) {
+    case CLI_NO_SUCH_FILE: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: no such file", file);
+    case CLI_CANNOT_OPEN: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: %s", file, d);
+    case CLI_NO_FOLDER: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s does not exist", file, d);
+    case CLI_NOT_FOLDER: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s is not a folder", file, d);
+    case CLI_NOT_WRITABLE: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s is not writable", file, d);
+    default: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s", file, d);
+  }
+}

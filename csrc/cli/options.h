@@ -1,0 +1,111 @@
+/* options.h: the two command lines' words, defined once. The native
+ * mnist-train (cli/mnist_train.c) and the Node command mnist-wasm
+ * (bin/mnist-wasm.js, through the wasm module) parse argv with cli_parse,
+ * print the help that cli_help makes from the one option table, print the
+ * lines that cli_*_line format, and report failures with the messages
+ * below, so a run moves from one command to the other unchanged and fails
+ * with the same words and exit status. Like the rest of csrc/ it neither
+ * prints nor exits: each function fills the caller's buffer (cut to cap,
+ * always NUL-terminated when cap > 0) and returns the length it needed, or
+ * an exit status (0 for nothing wrong, CLI_EXIT_USAGE, CLI_EXIT_FAILURE).
+ * The shells add the "PROGRAM: " prefix and the newline. */
+#ifndef CLI_OPTIONS_H
+#define CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.h"
+#include "nn.h"
+
+#define CLI_EXIT_FAILURE 1       /* data, model file, training: anything but the command line */
+#define CLI_EXIT_USAGE 2         /* a bad command line */
+#define CLI_MAX_EPOCHS 1000000
+#define CLI_DEFAULT_EPOCHS 10
+#define CLI_MAX_INDEX 2147483647L
+#define CLI_TIMEOUT_MS 60000     /* mnist-wasm: a download idle this long fails (MNIST_WASM_TIMEOUT) */
+#define CLI_MESSAGE_MAX 4096     /* a buffer this big holds every message and line but the help */
+
+typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_COMMAND_COUNT } cli_command;
+
+/* The options in the order of the table (and of the help). */
+typedef enum {
+  CLI_DATA = 0, CLI_EPOCHS, CLI_BATCH, CLI_LR, CLI_OPTIMIZER, CLI_LAYERS, CLI_ACTIVATION,
+  CLI_SEED, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT, CLI_HELP, CLI_OPTION_COUNT
+} cli_option;
+
+/* Which command parses: only the Node command decodes image files (--image). */
+typedef enum { CLI_NATIVE = 0, CLI_NODE = 1 } cli_shell;
+
+/* A parsed command line; the strings point into argv. */
+typedef struct cli_args {
+  cli_command command;          /* the first word; train when there is none */
+  int help;                     /* --help or -h: print cli_help, exit 0 */
+  unsigned given;               /* bit (1u << cli_option) for each option on the line */
+  const char *data, *save, *load, *image;   /* NULL unless given */
+  long epochs;                  /* CLI_DEFAULT_EPOCHS unless given */
+  long index;                   /* -1 unless given */
+  int invert;
+  nn_config cfg;                /* nn_config_default with --batch, --lr, ... applied */
+} cli_args;
+
+const char *cli_program(cli_shell shell);       /* "mnist-train" or "mnist-wasm" */
+const char *cli_command_name(cli_command c);     /* "train", ...; NULL if unknown */
+const char *cli_option_name(cli_option o);       /* "data", ... (without the dashes); NULL if unknown */
+
+/* Parses argv[1 .. argc): [COMMAND] --name value | --name=value ... with
+ * one number grammar (a whole decimal string, range-checked). 0 when it
+ * holds (out->help may be set), else CLI_EXIT_USAGE with the message. */
+int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *out, char *msg, size_t cap);
+
+/* The help text, made from the option table and the defaults of
+ * nn_config_default; the same for both shells but for the program name. */
+size_t cli_help(cli_shell shell, char *buf, size_t cap);
+
+/* "epoch 3  loss 0.1234  test 91.20%  0.52 s  15384 samples/s": samples
+ * trained in seconds; accuracy in 0..1. */
+size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap);
+/* "evaluate  loss 0.1234  test 91.20%  2000 samples" */
+size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap);
+/* "index 7  label 2  predicted 2  p 0.9876" (image NULL) or "FILE  predicted 2  p 0.9876",
+ * then a line of the n probabilities "0:0.0001 1:0.0002 ...". */
+size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
+                         size_t cap);
+
+/* train --load: --layers and --activation, where given, must be the model's. */
+int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap);
+
+/* Once the data have arrived: train and test images of one size (train
+ * may be NULL), as many pixels as the first layer takes, labels below the
+ * last layer's size (not for predict), --index inside the test set. */
+int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train,
+                   const nn_dataset *test, char *msg, size_t cap);
+
+/* "epoch 2: training diverged at step 1234 (...); lower the learning rate
+ * (--lr is 100)": the step is nn_steps(net) + 1, as trainer_run leaves it. */
+int cli_diverged(const nn_net *net, long epoch, char *msg, size_t cap);
+
+/* Neither DATA/NAME.gz nor DATA/NAME (set 0 training, 1 test), in the one
+ * lookup order of data_file_suffix. */
+int cli_not_found(const char *data, int set, data_file file, char *msg, size_t cap);
+
+/* A data set that failed with st while its files were read: counts and
+ * shapes that disagree (NN_ERR_COUNT, NN_ERR_DIMS) are told from ds's
+ * headers; any other status as "FILE: <nn_strerror>". */
+int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, const char *file,
+                   char *msg, size_t cap);
+
+/* A file that cannot be read or written. detail: the reason for
+ * CLI_CANNOT_OPEN / CLI_CANNOT_CREATE, the folder for the folder problems. */
+typedef enum {
+  CLI_NO_SUCH_FILE = 0,  /* "cannot open FILE: no such file" */
+  CLI_CANNOT_OPEN,       /* "cannot open FILE: DETAIL" */
+  CLI_CANNOT_CREATE,     /* "cannot create FILE: DETAIL" */
+  CLI_NO_FOLDER,         /* "cannot create FILE: the folder DETAIL does not exist" */
+  CLI_NOT_FOLDER,        /* "cannot create FILE: DETAIL is not a folder" */
+  CLI_NOT_WRITABLE       /* "cannot create FILE: the folder DETAIL is not writable" */
+} cli_file_problem;
+int cli_file_error(cli_file_problem p, const char *file, const char *detail, char *msg, size_t cap);
+
+#endif
