@@ -10,6 +10,8 @@
 #include "augment.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define PI_F 3.14159265358979f
 
@@ -29,8 +31,9 @@ static int in_range(float x, float hi) { return x >= 0.0f && x <= hi; } /* false
 
 nn_status augment_check(const nn_augment *a) {
   if (!a) return NN_ERR_ARG;
-  if (!in_range(a->shift, 8.0f) || !in_range(a->rotate, 45.0f) || !in_range(a->scale, 0.5f) ||
-      !in_range(a->shear, 0.5f) || !in_range(a->elastic, 8.0f))
+  if (!in_range(a->shift, AUGMENT_MAX_SHIFT) || !in_range(a->rotate, AUGMENT_MAX_ROTATE) ||
+      !in_range(a->scale, AUGMENT_MAX_SCALE) || !in_range(a->shear, AUGMENT_MAX_SHEAR) ||
+      !in_range(a->elastic, AUGMENT_MAX_ELASTIC))
     return NN_ERR_ARG;
   return NN_OK;
 }
@@ -46,24 +49,6 @@ void augment_sincos(float x, float *s, float *c) {
   *c = sign * (1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800 + x2 * (1.0f / 479001600)))))));
 }
 
-/* Pixel (x, y) of src, 0 outside the image. */
-static inline float pixel(const float *src, int rows, int cols, int x, int y) {
-  return x >= 0 && x < cols && y >= 0 && y < rows ? src[(size_t)y * cols + x] : 0.0f;
-}
-
-/* src at (sx, sy), bilinearly; 0 for a point whose 2x2 neighbourhood is
- * wholly outside (and for NaN, which fails every comparison). */
-static float sample(const float *src, int rows, int cols, float sx, float sy) {
-  if (!(sx > -1.0f && sx < (float)cols && sy > -1.0f && sy < (float)rows)) return 0.0f;
-  const int ix = (int)(sx + 1.0f) - 1, iy = (int)(sy + 1.0f) - 1;  /* floor, for values > -1 */
-  float fx = sx - (float)ix, fy = sy - (float)iy;
-  fx = fx < 0.0f ? 0.0f : fx > 1.0f ? 1.0f : fx;
-  fy = fy < 0.0f ? 0.0f : fy > 1.0f ? 1.0f : fy;
-  const float top = pixel(src, rows, cols, ix, iy) * (1.0f - fx) + pixel(src, rows, cols, ix + 1, iy) * fx;
-  const float bottom = pixel(src, rows, cols, ix, iy + 1) * (1.0f - fx) + pixel(src, rows, cols, ix + 1, iy + 1) * fx;
-  return top * (1.0f - fy) + bottom * fy;
-}
-
 /* For each of n pixels along a side: its control-point cell and smoothstep
  * weight of the next point. */
 static void grid_weights(int n, int *cell, float *w) {
@@ -77,34 +62,115 @@ static void grid_weights(int n, int *cell, float *w) {
   }
 }
 
+/* The source is copied into a frame with a border of zeros (PAD before,
+ * PAD + 1 after), so that a sample point clamped into [-1, side] reads
+ * zeros outside the image with no test per neighbour: the values of
+ * "0 outside" without a branch. */
+#define PAD 1
+#define FRAME (AUGMENT_MAX_SIDE + 2 * PAD + 1)
+
+/* Four lanes at a time with GCC/clang vector extensions (wasm SIMD, SSE):
+ * each lane does the scalar float operations in the same order, so the bits
+ * do not depend on the vector width. */
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t i4 __attribute__((vector_size(16)));
+static inline v4 splat(float x) { return (v4){x, x, x, x}; }
+static inline v4 pick(i4 mask, v4 a, v4 b) {  /* mask ? a : b, lane by lane */
+  i4 ia, ib;
+  memcpy(&ia, &a, sizeof ia);
+  memcpy(&ib, &b, sizeof ib);
+  const i4 r = (ia & mask) | (ib & ~mask);
+  v4 out;
+  memcpy(&out, &r, sizeof out);
+  return out;
+}
+
 void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty,
                   const float *grid, float *dst) {
-  int cx_cell[AUGMENT_MAX_SIDE], cy_cell[AUGMENT_MAX_SIDE];
-  float cx_w[AUGMENT_MAX_SIDE], cy_w[AUGMENT_MAX_SIDE];
-  if (grid) {
-    grid_weights(cols, cx_cell, cx_w);
-    grid_weights(rows, cy_cell, cy_w);
+  enum { G = AUGMENT_GRID };
+  const int w = cols + 2 * PAD + 1;
+  /* the framed source, and the ink's bounding box: a sample point at least
+   * a pixel outside it reads only zeros, so four such outputs in a row are
+   * 0 without sampling */
+  float frame[FRAME * FRAME];
+  memset(frame, 0, (size_t)PAD * w * sizeof *frame);
+  memset(frame + (size_t)(rows + PAD) * w, 0, (size_t)(PAD + 1) * w * sizeof *frame);
+  int x0 = cols, x1 = -1, y0 = rows, y1 = -1;
+  for (int y = 0; y < rows; y++) {
+    float *row = frame + (size_t)(y + PAD) * w;
+    const float *in = src + (size_t)y * cols;
+    for (int x = 0; x < PAD; x++) row[x] = 0.0f;
+    for (int x = cols + PAD; x < w; x++) row[x] = 0.0f;
+    int first = cols, last = -1;
+    for (int x = 0; x < cols; x++) {
+      row[x + PAD] = in[x];
+      if (in[x] != 0.0f) { first = x < first ? x : first; last = x; }
+    }
+    if (last >= 0) {
+      x0 = first < x0 ? first : x0; x1 = last > x1 ? last : x1;
+      y0 = y < y0 ? y : y0; y1 = y;
+    }
   }
+
+  /* the elastic field along each control row, for every column: then a
+   * pixel's displacement is one blend of two of these (x and y parts) */
+  float ex[G][AUGMENT_MAX_SIDE + 4], ey[G][AUGMENT_MAX_SIDE + 4], wy_of[AUGMENT_MAX_SIDE];
+  int row_of[AUGMENT_MAX_SIDE];
+  if (grid) {
+    int cell[AUGMENT_MAX_SIDE];
+    float wx[AUGMENT_MAX_SIDE];
+    grid_weights(cols, cell, wx);
+    grid_weights(rows, row_of, wy_of);
+    for (int j = 0; j < G; j++)
+      for (int x = 0; x < cols; x++) {
+        const float *gx = grid + j * G + cell[x], *gy = gx + G * G;
+        ex[j][x] = gx[0] * (1.0f - wx[x]) + gx[1] * wx[x];
+        ey[j][x] = gy[0] * (1.0f - wx[x]) + gy[1] * wx[x];
+      }
+    for (int j = 0; j < G; j++)
+      for (int x = cols; x < cols + 4; x++) ex[j][x] = ey[j][x] = 0.0f;  /* read by lanes past the row */
+  }
+
+  const v4 ink_lo_x = splat((float)x0 - 1.0f), ink_hi_x = splat((float)x1 + 1.0f);
+  const v4 ink_lo_y = splat((float)y0 - 1.0f), ink_hi_y = splat((float)y1 + 1.0f);
+
   const float cx = (float)(cols - 1) * 0.5f, cy = (float)(rows - 1) * 0.5f;
-  const int G = AUGMENT_GRID;
+  const v4 lo = splat(-1.0f), hi_x = splat((float)cols), hi_y = splat((float)rows), one = splat(1.0f);
+  const v4 lane = {0.0f, 1.0f, 2.0f, 3.0f};
   for (int y = 0; y < rows; y++) {
     const float py = (float)y - cy;
-    for (int x = 0; x < cols; x++) {
-      const float px = (float)x - cx;
-      float sx = m[0] * px + m[1] * py + cx - tx;
-      float sy = m[2] * px + m[3] * py + cy - ty;
+    const v4 bx = splat(m[1] * py + cx - tx), by = splat(m[3] * py + cy - ty);
+    const int j = grid ? row_of[y] : 0;
+    const v4 wy = splat(grid ? wy_of[y] : 0.0f);
+    for (int x = 0; x < cols; x += 4) {
+      /* four outputs at a time; lanes past the row are computed, not stored */
+      const v4 px = splat((float)x - cx) + lane;
+      v4 sx = splat(m[0]) * px + bx, sy = splat(m[2]) * px + by;
       if (grid) {
-        const int i = cx_cell[x], j = cy_cell[y];
-        const float wx = cx_w[x], wy = cy_w[y];
-        for (int axis = 0; axis < 2; axis++) {
-          const float *g = grid + axis * G * G;
-          const float top = g[j * G + i] * (1.0f - wx) + g[j * G + i + 1] * wx;
-          const float bottom = g[(j + 1) * G + i] * (1.0f - wx) + g[(j + 1) * G + i + 1] * wx;
-          const float e = top * (1.0f - wy) + bottom * wy;
-          if (axis == 0) sx += e; else sy += e;
-        }
+        v4 e0, e1, f0, f1;
+        memcpy(&e0, &ex[j][x], sizeof e0); memcpy(&e1, &ex[j + 1][x], sizeof e1);
+        memcpy(&f0, &ey[j][x], sizeof f0); memcpy(&f1, &ey[j + 1][x], sizeof f1);
+        sx += e0 * (one - wy) + e1 * wy;
+        sy += f0 * (one - wy) + f1 * wy;
       }
-      dst[(size_t)y * cols + x] = sample(src, rows, cols, sx, sy);
+      v4 out = splat(0.0f);
+      const i4 outside = (sx <= ink_lo_x) | (sx >= ink_hi_x) | (sy <= ink_lo_y) | (sy >= ink_hi_y);
+      if (!(outside[0] & outside[1] & outside[2] & outside[3])) {
+        sx = pick(sx > lo, pick(sx < hi_x, sx, hi_x), lo);  /* into [-1, side]; NaN goes to -1 */
+        sy = pick(sy > lo, pick(sy < hi_y, sy, hi_y), lo);
+        const i4 ix = __builtin_convertvector(sx + one, i4) - 1, iy = __builtin_convertvector(sy + one, i4) - 1;
+        const v4 fx = sx - __builtin_convertvector(ix, v4), fy = sy - __builtin_convertvector(iy, v4);
+        const i4 at = (iy + PAD) * w + ix + PAD;
+        v4 p00, p01, p10, p11;
+        for (int k = 0; k < 4; k++) {
+          const float *q = frame + at[k];
+          p00[k] = q[0]; p01[k] = q[1]; p10[k] = q[w]; p11[k] = q[w + 1];
+        }
+        const v4 top = p00 * (one - fx) + p01 * fx, bottom = p10 * (one - fx) + p11 * fx;
+        out = top * (one - fy) + bottom * fy;
+      }
+      const int n = cols - x < 4 ? cols - x : 4;
+      memcpy(dst + (size_t)y * cols + x, &out, (size_t)n * sizeof(float));
     }
   }
 }

@@ -13,15 +13,20 @@
 #include "rng.h"
 #include "status.h"
 
-#define AUGMENT_MAX_SIDE 256      /* rows and cols of images that can be augmented */
+#define AUGMENT_MAX_SIDE 64       /* rows and cols of images that can be augmented */
 #define AUGMENT_GRID 5            /* elastic control points per side */
+#define AUGMENT_MAX_SHIFT 8.0f    /* the largest settings */
+#define AUGMENT_MAX_ROTATE 45.0f
+#define AUGMENT_MAX_SCALE 0.5f
+#define AUGMENT_MAX_SHEAR 0.5f
+#define AUGMENT_MAX_ELASTIC 8.0f
 
 typedef struct nn_augment {
-  float shift;       /* pixels: a uniform shift in [-shift, shift] on each axis; 0..8 */
-  float rotate;      /* degrees: a uniform rotation in [-rotate, rotate]; 0..45 */
-  float scale;       /* a uniform zoom in [1 - scale, 1 + scale]; 0..0.5 */
-  float shear;       /* a uniform horizontal shear factor in [-shear, shear]; 0..0.5 */
-  float elastic;     /* pixels: the largest elastic displacement; 0..8 (0: none) */
+  float shift;       /* pixels: a uniform shift in [-shift, shift] on each axis */
+  float rotate;      /* degrees: a uniform rotation in [-rotate, rotate] */
+  float scale;       /* a uniform zoom in [1 - scale, 1 + scale] */
+  float shear;       /* a uniform horizontal shear factor in [-shear, shear] */
+  float elastic;     /* pixels: the largest elastic displacement (0: none) */
 } nn_augment;
 
 /* The settings that `--augment` means: tuned on MNIST (README). */

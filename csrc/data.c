@@ -117,6 +117,8 @@ nn_status data_view(const nn_dataset *ds, nn_data *out) {
   out->f32 = NULL;
   out->labels = idx_data(ds->file[DATA_LABELS]);
   out->n = (int)data_ready(ds);
+  out->rows = data_rows(ds);
+  out->cols = data_cols(ds);
   return NN_OK;
 }
 

@@ -12,11 +12,13 @@
 
 /* Fixed bytes besides sizes[] and params[]: magic, version, length,
  * n_sizes (16), activation, optimizer (8), five floats (20), batch (4),
- * seed, steps, rng_state (24), param_count (4), CRC (4). */
-#define MODEL_FIXED 80u
+ * seed, steps, rng_state (24), param_count (4), CRC (4); version 2 adds
+ * the schedule, weight decay and five augmentation floats (28). */
+#define MODEL_FIXED_V1 80u
+#define MODEL_FIXED_V2 (MODEL_FIXED_V1 + 28u)
 /* A lower bound on any model file: 2 sizes and 2 params (a 1-1 network;
  * nn_config_check is stricter). Below it, nothing can be read safely. */
-#define MODEL_MIN_SIZE (MODEL_FIXED + 4u * 2u + 4u * 2u)
+#define MODEL_MIN_SIZE (MODEL_FIXED_V1 + 4u * 2u + 4u * 2u)
 
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), four bits at a
  * time from a constant 16-entry table: 4x the bitwise loop's speed with no
@@ -66,15 +68,15 @@ static float getf(const uint8_t **p) {
 
 /* Bytes of a file with n_sizes sizes and count params; 64-bit so that a
  * hostile count cannot wrap. */
-static uint64_t model_bytes(uint64_t n_sizes, uint64_t count) {
-  return MODEL_FIXED + 4u * n_sizes + 4u * count;
+static uint64_t model_bytes(uint32_t version, uint64_t n_sizes, uint64_t count) {
+  return (version >= 2 ? MODEL_FIXED_V2 : MODEL_FIXED_V1) + 4u * n_sizes + 4u * count;
 }
 
 size_t model_size(const nn_net *net) {
   if (!net) return 0;
   size_t count = 0;
   nn_params_const(net, &count);
-  return (size_t)model_bytes((uint64_t)nn_get_config(net)->n_sizes, count);
+  return (size_t)model_bytes(MODEL_VERSION, (uint64_t)nn_get_config(net)->n_sizes, count);
 }
 
 nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written) {
@@ -101,6 +103,13 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
   putf(&p, cfg->beta2);
   putf(&p, cfg->epsilon);
   put32(&p, (uint32_t)cfg->batch_size);
+  put32(&p, (uint32_t)cfg->schedule);
+  putf(&p, cfg->weight_decay);
+  putf(&p, cfg->augment.shift);
+  putf(&p, cfg->augment.rotate);
+  putf(&p, cfg->augment.scale);
+  putf(&p, cfg->augment.shear);
+  putf(&p, cfg->augment.elastic);
   put64(&p, cfg->seed);
   put64(&p, nn_steps(net));
   put64(&p, nn_rng_state(net));
@@ -122,9 +131,11 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
   uint32_t n_sizes = get32(&p);
   if (n_sizes < 2 || n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_FORMAT;
   /* Sizes and the fields after them must fit before the params start. */
-  if (model_bytes(n_sizes, 0) > len) return NN_ERR_FORMAT;
+  if (model_bytes(version, n_sizes, 0) > len) return NN_ERR_FORMAT;
 
-  memset(cfg, 0, sizeof *cfg);
+  /* a version 1 file has none of version 2's options: the defaults (off) */
+  nn_config_default(cfg);
+  memset(cfg->sizes, 0, sizeof cfg->sizes);
   cfg->n_sizes = (int)n_sizes;
   for (uint32_t i = 0; i < n_sizes; i++) {
     uint32_t s = get32(&p);
@@ -145,6 +156,17 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
   uint32_t batch = get32(&p);
   if (batch < 1 || batch > NN_MAX_BATCH) return NN_ERR_FORMAT;
   cfg->batch_size = (int)batch;
+  if (version >= 2) {
+    uint32_t schedule = get32(&p);
+    if (schedule >= NN_SCHEDULE_COUNT) return NN_ERR_FORMAT;
+    cfg->schedule = (nn_schedule)schedule;
+    cfg->weight_decay = getf(&p);
+    cfg->augment.shift = getf(&p);
+    cfg->augment.rotate = getf(&p);
+    cfg->augment.scale = getf(&p);
+    cfg->augment.shear = getf(&p);
+    cfg->augment.elastic = getf(&p);
+  }
   cfg->seed = get64(&p);
   *steps = get64(&p);
   *rng_state = get64(&p);
@@ -153,7 +175,7 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
   uint64_t want = nn_param_count(cfg);
   if (want > NN_MAX_PARAMS) return NN_ERR_LIMIT;
   if (count != want) return NN_ERR_FORMAT;
-  if (model_bytes(n_sizes, count) != len) return NN_ERR_FORMAT;
+  if (model_bytes(version, n_sizes, count) != len) return NN_ERR_FORMAT;
   nn_status st = nn_config_check(cfg);
   if (st == NN_ERR_LIMIT) return NN_ERR_LIMIT;
   if (st) return NN_ERR_FORMAT;  /* e.g. beta1 >= 1: a field no writer makes */

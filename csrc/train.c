@@ -12,6 +12,8 @@ struct nn_trainer {
   int pass_shuffled;/* the current pass is in order[] (else stored order) */
   int32_t *order;   /* (cap): the current pass's order */
   int cap;
+  uint64_t plan_start, plan_epochs;  /* the run: epochs counted from plan_start */
+  float lr_factor;  /* the current pass's */
 };
 
 nn_status trainer_create(nn_trainer **out) {
@@ -21,6 +23,7 @@ nn_status trainer_create(nn_trainer **out) {
   if (!t) return NN_ERR_NOMEM;
   t->shuffle = 1;
   t->p.last_loss = NAN;
+  t->lr_factor = 1.0f;
   return NN_OK;
 }
 
@@ -42,6 +45,12 @@ void trainer_restart(nn_trainer *t) {
 
 const nn_progress *trainer_progress(const nn_trainer *t) { return t ? &t->p : NULL; }
 
+void trainer_plan(nn_trainer *t, uint64_t epochs) {
+  if (!t) return;
+  t->plan_start = t->p.epochs;
+  t->plan_epochs = epochs;
+}
+
 /* Starts a pass over data's n rows: its order, from the net's RNG. */
 static nn_status start_pass(nn_trainer *t, nn_net *net, int n, int whole) {
   t->pass_shuffled = 0;
@@ -60,6 +69,8 @@ static nn_status start_pass(nn_trainer *t, nn_net *net, int n, int whole) {
   t->p.pass_rows = n;
   t->p.pass_whole = whole;
   t->p.pass_loss = 0.0;
+  t->lr_factor = whole ? nn_schedule_factor(nn_get_config(net)->schedule, t->p.epochs - t->plan_start, t->plan_epochs)
+                       : 1.0f;
   return NN_OK;
 }
 
@@ -80,7 +91,9 @@ nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole
   const int count = want < left ? (int)want : left;
   double loss = 0.0;
   int done = 0;
+  nn_set_lr_factor(net, t->lr_factor);
   nn_status st = nn_train(net, data, t->pass_shuffled ? t->order : NULL, t->p.position, count, &loss, &done);
+  nn_set_lr_factor(net, 1.0f);  /* nn_step and other callers train at the configured rate */
   t->p.position += done;
   t->p.pass_loss += loss;
   t->p.total_loss += loss;

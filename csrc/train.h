@@ -32,6 +32,11 @@ nn_status trainer_create(nn_trainer **out);     /* *out NULL on failure */
 void trainer_free(nn_trainer *t);               /* NULL-safe */
 void trainer_set_shuffle(nn_trainer *t, int shuffle);  /* 0: passes from the next on in stored order; default 1 */
 void trainer_restart(nn_trainer *t);            /* drop the current pass; counters stay */
+/* Plans a run of `epochs` epochs from the next whole pass on, for the
+ * network's learning-rate schedule (nn_schedule_factor): epoch e of the run
+ * trains at that factor. 0: no plan (factor 1). Passes over part of a data
+ * set train at factor 1. */
+void trainer_plan(nn_trainer *t, uint64_t epochs);
 const nn_progress *trainer_progress(const nn_trainer *t);
 
 /* Trains net on data (whole: 1 if data->n is final) for about budget

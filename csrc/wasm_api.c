@@ -44,7 +44,10 @@ enum {
   CFG_SEED_HI,
   CFG_N_SIZES,
   CFG_SIZES,                               /* NN_MAX_LAYERS + 1 entries */
-  CFG_LEN = CFG_SIZES + NN_MAX_LAYERS + 1  /* 20 */
+  CFG_SCHEDULE = CFG_SIZES + NN_MAX_LAYERS + 1,
+  CFG_WEIGHT_DECAY,
+  CFG_AUGMENT,                             /* shift, rotate, scale, shear, elastic */
+  CFG_LEN = CFG_AUGMENT + 5                /* 27 */
 };
 
 /* The layout of trainer_state()'s double[PROGRESS_LEN]. */
@@ -65,6 +68,16 @@ enum {
 static int to_int(double v, int lo, int hi, int *bad) {
   if (!(v >= lo && v <= hi) || v != floor(v)) { *bad = 1; return -1; }
   return (int)v;
+}
+
+/* The training options of a config layout into cfg (NaN: keep cfg's). */
+static void read_training(const double *in, nn_config *cfg, int *bad) {
+  if (!isnan(in[CFG_SCHEDULE])) cfg->schedule = (nn_schedule)to_int(in[CFG_SCHEDULE], 0, NN_SCHEDULE_COUNT - 1, bad);
+  if (!isnan(in[CFG_WEIGHT_DECAY])) cfg->weight_decay = (float)in[CFG_WEIGHT_DECAY];
+  float *aug[5] = {&cfg->augment.shift, &cfg->augment.rotate, &cfg->augment.scale, &cfg->augment.shear,
+                   &cfg->augment.elastic};
+  for (int i = 0; i < 5; i++)
+    if (!isnan(in[CFG_AUGMENT + i])) *aug[i] = (float)in[CFG_AUGMENT + i];
 }
 
 static nn_status read_config(const double *in, nn_config *cfg) {
@@ -90,6 +103,7 @@ static nn_status read_config(const double *in, nn_config *cfg) {
     for (int i = 0; !bad && i < cfg->n_sizes; i++)
       cfg->sizes[i] = to_int(in[CFG_SIZES + i], 1, NN_MAX_UNITS, &bad);
   }
+  read_training(in, cfg, &bad);
   return bad ? NN_ERR_ARG : nn_config_check(cfg);
 }
 
@@ -107,6 +121,11 @@ static void write_config(const nn_config *cfg, double *out) {
   out[CFG_SEED_HI] = (double)(uint32_t)(cfg->seed >> 32);
   out[CFG_N_SIZES] = cfg->n_sizes;
   for (int i = 0; i < cfg->n_sizes && i <= NN_MAX_LAYERS; i++) out[CFG_SIZES + i] = cfg->sizes[i];
+  out[CFG_SCHEDULE] = cfg->schedule;
+  out[CFG_WEIGHT_DECAY] = cfg->weight_decay;
+  const float aug[5] = {cfg->augment.shift, cfg->augment.rotate, cfg->augment.scale, cfg->augment.shear,
+                        cfg->augment.elastic};
+  for (int i = 0; i < 5; i++) out[CFG_AUGMENT + i] = aug[i];
 }
 
 /* ---- facts ------------------------------------------------------------ */
@@ -128,7 +147,7 @@ static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) {
  * layouts and the data file names. Built once. Messages hold no quotes or
  * backslashes (status.h), so they need no escaping. */
 const char *facts(void) {
-  static char buf[4096];
+  static char buf[8192];
   if (buf[0]) return buf;
   size_t at = 0, cap = sizeof buf;
   nn_config d;
@@ -157,9 +176,21 @@ const char *facts(void) {
     put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
   put(buf, cap, &at, "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
       "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
-      "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"length\":%d},",
+      "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
+      "\"length\":%d},",
       CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2,
-      CFG_EPSILON, CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_LEN);
+      CFG_EPSILON, CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_SCHEDULE,
+      CFG_WEIGHT_DECAY, CFG_AUGMENT, CFG_LEN);
+  nn_augment aug;
+  augment_default(&aug);
+  put(buf, cap, &at, "\"schedules\":[");
+  for (int i = 0; i < NN_SCHEDULE_COUNT; i++)
+    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
+  put(buf, cap, &at, "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
+      "\"defaults\":[%.9g,%.9g,%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g,%.9g,%.9g]},\"maxWeightDecay\":%.9g,",
+      (double)aug.shift, (double)aug.rotate, (double)aug.scale, (double)aug.shear, (double)aug.elastic,
+      (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE, (double)AUGMENT_MAX_SHEAR,
+      (double)AUGMENT_MAX_ELASTIC, (double)NN_MAX_WEIGHT_DECAY);
   put(buf, cap, &at, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
       "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
       PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
@@ -207,6 +238,17 @@ nn_status set_learning_rate(nn_net *net, double lr) {
   return nn_set_learning_rate(net, (float)lr);
 }
 
+/* The training options of in (double[CFG_LEN], NaN: unchanged): schedule,
+ * weight decay, augmentation; all or nothing. */
+nn_status set_training(nn_net *net, const double *in) {
+  if (!net || !in) return NN_ERR_ARG;
+  nn_config cfg = *nn_get_config(net);
+  int bad = 0;
+  read_training(in, &cfg, &bad);
+  if (bad) return NN_ERR_ARG;
+  return nn_set_training(net, cfg.schedule, cfg.weight_decay, &cfg.augment);
+}
+
 nn_status set_batch_size(nn_net *net, int batch_size) {
   if (!net || batch_size < 1 || batch_size > NN_MAX_BATCH) return NN_ERR_ARG;
   return nn_set_batch_size(net, batch_size);
@@ -251,6 +293,7 @@ static nn_status make_data(const uint8_t *u8, const float *f32, const uint8_t *l
   d->f32 = f32;
   d->labels = labels;
   d->n = n;
+  d->rows = d->cols = 0;  /* a square image, if augmented */
   return NN_OK;
 }
 
@@ -264,6 +307,11 @@ nn_status step(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *
 }
 
 /* ---- trainer ---------------------------------------------------------- */
+
+/* A run of `epochs` from the trainer's next whole pass, for the schedule. */
+void trainer_plan_epochs(nn_trainer *t, double epochs) {
+  trainer_plan(t, epochs >= 1 && epochs <= 1e9 ? (uint64_t)epochs : 0);
+}
 
 nn_trainer *trainer_new(int shuffle) {
   nn_trainer *t = NULL;

@@ -3,6 +3,7 @@
  * file must be rejected with the status of the first check it fails; and
  * a hostile header must not make the loader allocate. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,8 +32,8 @@ static void refix(uint8_t *b, size_t len) { put32at(b, len - 4, model_crc32(b, l
 enum {
   OFF_VERSION = 4, OFF_LENGTH = 8, OFF_NSIZES = 12, OFF_SIZES = 16,
   OFF_ACT = 28, OFF_OPT = 32, OFF_LR = 36, OFF_MOM = 40, OFF_BETA1 = 44, OFF_BETA2 = 48,
-  OFF_EPS = 52, OFF_BATCH = 56, OFF_SEED = 60, OFF_STEPS = 68, OFF_RNG = 76, OFF_COUNT = 84,
-  OFF_PARAMS = 88, SMALL_PARAMS = 4 * 3 + 4 + 2 * 4 + 2, SMALL_LEN = OFF_PARAMS + 4 * SMALL_PARAMS + 4
+  OFF_EPS = 52, OFF_BATCH = 56, OFF_SCHEDULE = 60, OFF_DECAY = 64, OFF_AUGMENT = 68,
+  OFF_SEED = 88, OFF_STEPS = 96, OFF_RNG = 104, OFF_COUNT = 112, OFF_PARAMS = 116, SMALL_PARAMS = 4 * 3 + 4 + 2 * 4 + 2, SMALL_LEN = OFF_PARAMS + 4 * SMALL_PARAMS + 4
 };
 
 static void random_batch(rng_t *r, float *x, uint8_t *y, int n, int n_in, int n_out) {
@@ -99,7 +100,7 @@ static void test_layout(void) {
   uint8_t *b = save(net, &len);
   CHECK_EQ(len, SMALL_LEN);
   CHECK(memcmp(b, "MNWM", 4) == 0, "magic");
-  CHECK_EQ(get32at(b, OFF_VERSION), 1);
+  CHECK_EQ(get32at(b, OFF_VERSION), 2);
   CHECK_EQ(get32at(b, OFF_LENGTH), SMALL_LEN);
   CHECK_EQ(get32at(b, OFF_NSIZES), 3);
   CHECK_EQ(get32at(b, OFF_SIZES + 4), 4);
@@ -262,7 +263,8 @@ static void test_damage(void) {
 
   /* Fields with a valid CRC: each field check must fire on its own. */
   struct { size_t off; uint32_t v; nn_status want; const char *what; } cases[] = {
-    {OFF_VERSION, 2, NN_ERR_VERSION, "version 2"},
+    {OFF_VERSION, 3, NN_ERR_VERSION, "version 3"},
+    {OFF_SCHEDULE, NN_SCHEDULE_COUNT, NN_ERR_FORMAT, "schedule out of range"},
     {OFF_VERSION, 0xFFFFFFFFu, NN_ERR_VERSION, "version 2^32-1"},
     {OFF_VERSION, 0, NN_ERR_FORMAT, "version 0"},
     {OFF_NSIZES, 0, NN_ERR_FORMAT, "n_sizes 0"},
@@ -295,7 +297,8 @@ static void test_damage(void) {
   struct { size_t off; float v; const char *what; } floats[] = {
     {OFF_LR, 0.0f, "lr 0"}, {OFF_LR, -0.1f, "lr < 0"}, {OFF_LR, NAN, "lr NaN"},
     {OFF_LR, INFINITY, "lr inf"}, {OFF_BETA1, 1.5f, "beta1 1.5"}, {OFF_EPS, NAN, "epsilon NaN"},
-    {OFF_MOM, -1.0f, "momentum -1"},
+    {OFF_MOM, -1.0f, "momentum -1"}, {OFF_DECAY, NAN, "weight decay NaN"}, {OFF_DECAY, 0.5f, "weight decay 0.5"},
+    {OFF_AUGMENT, 9.0f, "shift 9"}, {OFF_AUGMENT + 4, -1.0f, "rotation -1"}, {OFF_AUGMENT + 16, NAN, "elastic NaN"},
     {OFF_PARAMS, NAN, "NaN param"}, {OFF_PARAMS + 4 * (SMALL_PARAMS - 1), INFINITY, "inf param"},
     {OFF_PARAMS + 8, -INFINITY, "-inf param"},
   };
@@ -413,8 +416,43 @@ static void test_args(void) {
   nn_free(net);
 }
 
+/* Files of format version 1 (mnist-wasm 0.1.0, kept in tests/fixtures) load
+ * with the options that version 2 added off, and save as version 2 with the
+ * same weights and counters. */
+static void test_version_1(void) {
+  static const char *const names[] = {"v1-sigmoid-sgd.mnwm", "v1-relu-adam.mnwm"};
+  for (int f = 0; f < 2; f++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", NN_FIXTURES_DIR, names[f]);
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL, "%s: cannot open", path);
+    if (!fp) continue;
+    static uint8_t buf[1 << 18];
+    size_t len = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    CHECK_EQ(get32at(buf, OFF_VERSION), 1);
+    nn_net *net = NULL;
+    nn_status st = model_load(buf, len, &net);
+    CHECK(st == NN_OK, "%s: %s", names[f], nn_strerror(st));
+    if (!net) continue;
+    const nn_config *c = nn_get_config(net);
+    CHECK(c->schedule == NN_SCHEDULE_CONSTANT && c->weight_decay == 0.0f && !augment_enabled(&c->augment),
+          "%s: version 2's options off", names[f]);
+    size_t out_len = 0;
+    uint8_t *again = save(net, &out_len);
+    CHECK(out_len == len + 28 && get32at(again, OFF_VERSION) == 2, "%s: saved as version 2", names[f]);
+    /* everything from the seed on (but the CRC) is version 1's, 28 bytes later */
+    const size_t seed_at = 48 + 4 * (size_t)get32at(buf, OFF_NSIZES);
+    CHECK(memcmp(again + seed_at + 28, buf + seed_at, len - seed_at - 4) == 0, "%s: the same seed, counters and weights",
+          names[f]);
+    free(again);
+    nn_free(net);
+  }
+}
+
 int main(void) {
   test_crc();
+  test_version_1();
   test_layout();
   test_round_trips();
   test_damage();

@@ -27,10 +27,11 @@ const PROGRESS_SAMPLES = 1024;
 const WRONG_CAP = 64;
 const WRONG_PER_LABEL = 0;
 
-const NETWORK_OPTIONS = ['layers', 'activation', 'optimizer', 'learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'batchSize', 'seed'];
+const TRAINING_OPTIONS = ['schedule', 'weightDecay', 'augment'];
+const NETWORK_OPTIONS = ['layers', 'activation', 'optimizer', 'learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'batchSize', 'seed', ...TRAINING_OPTIONS];
 const TRAIN_OPTIONS = ['epochs', 'onProgress', 'shuffle'];
 const EVALUATE_OPTIONS = ['wrong', 'wrongPerLabel'];
-const SET_OPTIONS = ['learningRate', 'batchSize', 'optimizer'];
+const SET_OPTIONS = ['learningRate', 'batchSize', 'optimizer', ...TRAINING_OPTIONS];
 
 // ---- argument checks ------------------------------------------------------
 
@@ -67,7 +68,8 @@ function choice(v, name, names) {
 }
 
 /** The config for create() in C's layout (facts.config): NaN where the C default applies. */
-function configFromOptions(options, fn, { limits, ranges, config: CFG, activations, optimizers }) {
+function configFromOptions(options, fn, facts) {
+  const { limits, ranges, config: CFG, activations, optimizers } = facts;
   const { maxLayers: MAX_LAYERS, maxUnits: MAX_UNITS, maxBatch: MAX_BATCH, maxParams: MAX_PARAMS } = limits;
   const o = optionsObject(options, fn, NETWORK_OPTIONS);
   const cfg = new Float64Array(CFG.length).fill(NaN);
@@ -104,7 +106,29 @@ function configFromOptions(options, fn, { limits, ranges, config: CFG, activatio
     cfg[CFG.seedLo] = Number(s & 0xffffffffn);
     cfg[CFG.seedHi] = Number(s >> 32n);
   }
+  trainingInto(o, cfg, facts);
   return cfg;
+}
+
+/**
+ * The training options (schedule, weightDecay, augment) into a config
+ * layout. augment is true (the defaults of `--augment`), false (none) or
+ * an object of the distortions to use ({ shift, rotate, scale, shear,
+ * elastic }, the others 0).
+ */
+function trainingInto(o, cfg, { config: CFG, schedules, augment: A, maxWeightDecay }) {
+  if (o.schedule !== undefined) cfg[CFG.schedule] = choice(o.schedule, 'schedule', schedules);
+  if (o.weightDecay !== undefined) cfg[CFG.weightDecay] = number(o.weightDecay, 'weightDecay', 0, maxWeightDecay);
+  const a = o.augment;
+  if (a === undefined) return;
+  if (typeof a === 'boolean') {
+    A.names.forEach((_, i) => (cfg[CFG.augment + i] = a ? A.defaults[i] : 0));
+    return;
+  }
+  if (a === null || typeof a !== 'object' || Array.isArray(a))
+    throw new TypeError(`augment must be true, false or an object of { ${A.names.join(', ')} }, got ${describe(a)}`);
+  for (const k of Object.keys(a)) if (!A.names.includes(k)) throw new TypeError(`augment: unknown distortion "${k}" (known: ${A.names.join(', ')})`);
+  A.names.forEach((k, i) => (cfg[CFG.augment + i] = a[k] === undefined ? 0 : number(a[k], `augment.${k}`, 0, A.max[i])));
 }
 
 /** The shortest decimal that is the same float32 (0.1, not 0.10000000149011612). */
@@ -116,7 +140,7 @@ function shortFloat(v) {
   return v;
 }
 
-function optionsFromConfig(c, { config: CFG, activations, optimizers }) {
+function optionsFromConfig(c, { config: CFG, activations, optimizers, schedules, augment: A }) {
   const seed = (BigInt(c[CFG.seedHi]) << 32n) | BigInt(c[CFG.seedLo]);
   return {
     layers: Array.from(c.subarray(CFG.sizes, CFG.sizes + c[CFG.nSizes])),
@@ -129,6 +153,9 @@ function optionsFromConfig(c, { config: CFG, activations, optimizers }) {
     epsilon: shortFloat(c[CFG.epsilon]),
     batchSize: c[CFG.batchSize],
     seed: seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed,
+    schedule: schedules[c[CFG.schedule]],
+    weightDecay: shortFloat(c[CFG.weightDecay]),
+    augment: Object.fromEntries(A.names.map((k, i) => [k, shortFloat(c[CFG.augment + i])])),
   };
 }
 
@@ -308,12 +335,23 @@ export class Network {
     if (o.learningRate !== undefined) number(o.learningRate, 'learningRate', ...ranges.learningRate);
     if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, limits.maxBatch);
     const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', optimizers);
+    const training = TRAINING_OPTIONS.some((k) => o[k] !== undefined) ? new Float64Array(CFG.length).fill(NaN) : null;
+    if (training) trainingInto(o, training, w.facts);   // checked before anything changes
     if (optimizer >= 0 && optimizer !== this.#config()[CFG.optimizer]) this.#swap(optimizer, 'setOptions: optimizer');
     if (o.batchSize !== undefined) {
       w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
       this.#batch = o.batchSize;
     }
     if (o.learningRate !== undefined) w.check(w.M._set_learning_rate(this.#ptr, o.learningRate), 'setOptions: learningRate');
+    if (training) {
+      const p = w.malloc(training.length * 8, 'the training options');
+      try {
+        w.f64.set(training, p >> 3);
+        w.check(w.M._set_training(this.#ptr, p), 'setOptions');
+      } finally {
+        w.free(p);
+      }
+    }
   }
 
   /**
@@ -348,6 +386,7 @@ export class Network {
     const t0 = now();
     const n = rows ? rows.n : ds.ready;
     const trainer = new Trainer({ shuffle: o.shuffle });
+    trainer.plan(o.epochs);   // the schedule decays over this call's epochs
     try {
       let samples = 0;
       for (let epoch = 1; epoch <= o.epochs; epoch++) {
@@ -678,6 +717,16 @@ export class Trainer {
     if (status === w.DIVERGED) throw divergedError('train', net.steps + 1, epoch);
     w.check(status, epoch ? `train: epoch ${epoch}` : 'train');
     return { ...this.progress, trained };
+  }
+
+  /**
+   * Plans a run of `epochs` epochs from the next whole pass, which the
+   * network's learning-rate schedule spreads its decay over (0: none).
+   */
+  plan(epochs) {
+    const w = this.#live('plan');
+    integer(epochs, 'epochs', 0, 1e9);
+    w.M._trainer_plan_epochs(this.#held.ptr, epochs);
   }
 
   /** Drops the current pass (the next run starts a new one); the counters stay. */
