@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { createNetwork, loadNetwork, openMnist } from '../web/lib/index.js';
+import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/index.js';
 import { init } from '../web/lib/wasm.js';
 
 const w = await init();
@@ -209,6 +209,9 @@ async function makeNetwork(a) {
   if (given(a, 'optimizer')) set.optimizer = o.optimizer;
   if (given(a, 'lr')) set.learningRate = o.learningRate;
   if (given(a, 'batch')) set.batchSize = o.batchSize;
+  if (given(a, 'schedule')) set.schedule = o.schedule;
+  if (given(a, 'weight-decay')) set.weightDecay = o.weightDecay;
+  if (given(a, 'augment')) set.augment = o.augment;
   net.setOptions(set);
   return net;
 }
@@ -337,23 +340,38 @@ function evaluateLine(net, test) {
   print(line(M._cli_evaluate_line, ev.loss, ev.accuracy, ev.samples));
 }
 
+const PROGRESS_SAMPLES = 1024;   // samples per trainer call: the progress line's step
+
 async function train(a, net, { train: data, test }) {
   if (a.epochs === 0) evaluateLine(net, test);
-  for (let e = 1; e <= a.epochs; e++) {
-    let r;
-    try {
-      r = net.train(data, {
-        onProgress: (p) => progress(`epoch ${e}  ${p.seen}/${p.total}  loss ${p.loss.toFixed(4)}`, p.seen === p.total),
-      });
-    } catch (err) {
+  // C's loop, as mnist-train runs it: one trainer for the run, which the
+  // schedule spreads over; calls of PROGRESS_SAMPLES for the progress line
+  const trainer = new Trainer();
+  trainer.plan(a.epochs);
+  try {
+    for (let e = 1; e <= a.epochs; e++) {
+      const t0 = performance.now();
+      let p, samples = 0;
+      try {
+        do {
+          p = trainer.run(net, data, PROGRESS_SAMPLES);
+          samples += p.trained;
+          const seen = p.passes >= e ? data.ready : p.position;
+          progress(`epoch ${e}  ${seen}/${data.ready}  loss ${(p.passes >= e ? p.lastLoss : p.passLoss / seen).toFixed(4)}`, seen === data.ready);
+        } while (p.passes < e);
+      } catch (err) {
+        clearProgress();
+        // the weights are the last finite ones, but a diverged run is not saved
+        if (err.code === 'NN_ERR_DIVERGED') check(M._cli_diverged, net.pointer, e);
+        throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message.replace(/^train: /, '')}`);
+      }
+      const seconds = (performance.now() - t0) / 1000;
       clearProgress();
-      // the weights are the last finite ones, but a diverged run is not saved
-      if (err.code === 'NN_ERR_DIVERGED') check(M._cli_diverged, net.pointer, e);
-      throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message.replace(/^train: /, '')}`);
+      const ev = net.evaluate(test, { wrong: 0 });
+      print(line(M._cli_epoch_line, e, p.lastLoss, ev.accuracy, seconds, samples));
     }
-    clearProgress();
-    const ev = net.evaluate(test, { wrong: 0 });
-    print(line(M._cli_epoch_line, e, r.loss, ev.accuracy, r.seconds, r.samples));
+  } finally {
+    trainer.dispose();
   }
   if (a.save) await save(net, a.save);
 }

@@ -183,6 +183,7 @@ const char *facts(void) {
       CFG_WEIGHT_DECAY, CFG_AUGMENT, CFG_LEN);
   nn_augment aug;
   augment_default(&aug);
+  put(buf, cap, &at, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
   put(buf, cap, &at, "\"schedules\":[");
   for (int i = 0; i < NN_SCHEDULE_COUNT; i++)
     put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
@@ -484,9 +485,12 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
        a->invert ? "true" : "false");
   for (int i = 0; i < c->n_sizes; i++) jput(&o, "%s%d", i ? "," : "", c->sizes[i]);
   /* %.9g: the float32 exactly */
-  jput(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\"}}",
+  jput(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
+       "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
+       "\"shear\":%.9g,\"elastic\":%.9g}}}",
        nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
-       (unsigned long long)c->seed);
+       (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay, (double)c->augment.shift,
+       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic);
   return o.at;
 }
 

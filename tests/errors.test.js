@@ -31,7 +31,7 @@ const img = (n) => data.testImages.subarray(0, n * 784);
 const detached = () => { const u = new Uint8Array(784); structuredClone(u.buffer, { transfer: [u.buffer] }); return u; };
 const html = new TextEncoder().encode('<!doctype html><title>hello</title>');
 const IMAGES = 'must be a Uint8Array of n*784 pixels (0..255) or a Float32Array (0..1)';
-const NET_OPTIONS = 'layers, activation, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed';
+const NET_OPTIONS = 'layers, activation, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed, schedule, weightDecay, augment';
 const SOURCE = 'source must be a URL string, URL, Response or ReadableStream';
 const NOT_IDX = 'an IDX file of bytes starts with 00 00 08';
 
@@ -67,6 +67,11 @@ const table = [
   ['seed a string', () => createNetwork({ seed: '1' }), TypeError, 'seed must be a non-negative integer or BigInt, got string "1"'],
   ['seed BigInt too large', () => createNetwork({ seed: 1n << 64n }), RangeError, 'seed must be below 2^64 and not negative, got 18446744073709551616'],
   ['an unknown option', () => createNetwork({ learningrate: 0.1 }), TypeError, `createNetwork: unknown option "learningrate" (known: ${NET_OPTIONS})`],
+  ['an unknown schedule', () => createNetwork({ schedule: 'linear' }), RangeError, 'schedule must be one of constant, cosine, step, got "linear"'],
+  ['weight decay over its limit', () => createNetwork({ weightDecay: 0.2 }), RangeError, 'weightDecay must be in 0..0.1, got 0.2'],
+  ['a rotation over its limit', () => createNetwork({ augment: { rotate: 90 } }), RangeError, 'augment.rotate must be in 0..45, got 90'],
+  ['an unknown distortion', () => createNetwork({ augment: { blur: 1 } }), TypeError, 'augment: unknown distortion "blur" (known: shift, rotate, scale, shear, elastic)'],
+  ['augment that is a number', () => createNetwork({ augment: 1 }), TypeError, 'augment must be true, false or an object of { shift, rotate, scale, shear, elastic }, got number 1'],
   ['options a string', () => createNetwork('fast'), TypeError, 'createNetwork: options must be an object, got string "fast"'],
   ['options an array', () => createNetwork([784, 10]), TypeError, 'createNetwork: options must be an object, got Array(2)'],
 
@@ -109,7 +114,7 @@ const table = [
   ['setOptions: batchSize 0', () => net.setOptions({ batchSize: 0 }), RangeError, 'batchSize must be in 1..4096, got 0'],
   ['setOptions: a good optimizer with a bad batchSize', () => net.setOptions({ optimizer: 'adam', batchSize: -1 }), RangeError, 'batchSize must be in 1..4096, got -1'],
   ['setOptions: unknown optimizer', () => net.setOptions({ optimizer: 'rmsprop' }), RangeError, 'optimizer must be one of sgd, momentum, adam, got "rmsprop"'],
-  ['setOptions: layers cannot change', () => net.setOptions({ layers: [784, 10] }), TypeError, 'setOptions: unknown option "layers" (known: learningRate, batchSize, optimizer)'],
+  ['setOptions: layers cannot change', () => net.setOptions({ layers: [784, 10] }), TypeError, 'setOptions: unknown option "layers" (known: learningRate, batchSize, optimizer, schedule, weightDecay, augment)'],
   // a disposed network
   ['a disposed network: train', () => gone.train(img(1), new Uint8Array(1)), Error, 'train: network disposed'],
   ['a disposed network: predict', () => gone.predict(img(1)), Error, 'predict: network disposed'],

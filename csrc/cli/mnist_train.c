@@ -219,6 +219,13 @@ static void make_net(const cli_args *a) {
   }
   if (a->given >> CLI_LR & 1) nnCheck(nn_set_learning_rate(g.net, a->cfg.learning_rate), "--lr");
   if (a->given >> CLI_BATCH & 1) nnCheck(nn_set_batch_size(g.net, a->cfg.batch_size), "--batch");
+  if (a->given & (1u << CLI_SCHEDULE | 1u << CLI_WEIGHT_DECAY | 1u << CLI_AUGMENT)) {
+    const nn_config *now = nn_get_config(g.net);
+    nnCheck(nn_set_training(g.net, a->given >> CLI_SCHEDULE & 1 ? a->cfg.schedule : now->schedule,
+                            a->given >> CLI_WEIGHT_DECAY & 1 ? a->cfg.weight_decay : now->weight_decay,
+                            a->given >> CLI_AUGMENT & 1 ? &a->cfg.augment : &now->augment),
+            "the training options");
+  }
 }
 
 static double now_seconds(void) {
@@ -254,6 +261,7 @@ static void print_evaluation(void) {
 
 static void train(const cli_args *a) {
   nnCheck(trainer_create(&g.trainer), "the trainer");
+  trainer_plan(g.trainer, (uint64_t)a->epochs);   /* the schedule spreads over the run */
   nn_data data = view(0);
   if (a->epochs == 0) print_evaluation();
   for (long e = 1; e <= a->epochs; e++) {

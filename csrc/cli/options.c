@@ -18,7 +18,10 @@
 #define EVALUATE (1u << CLI_EVALUATE)
 #define PREDICT (1u << CLI_PREDICT)
 
-typedef enum { K_TEXT, K_INT, K_REAL, K_SEED, K_LAYERS, K_ACTIVATION, K_OPTIMIZER, K_FLAG } value_kind;
+typedef enum {
+  K_TEXT, K_INT, K_REAL, K_SEED, K_LAYERS, K_ACTIVATION, K_OPTIMIZER, K_SCHEDULE, K_DECAY, K_FLAG,
+  K_AUGMENT  /* a flag that may take =LIST, never the next word */
+} value_kind;
 
 /* One row per option. help may hold $R (the range) and $D (the default). */
 typedef struct {
@@ -38,6 +41,16 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH,
                  "mini-batch size, $R (default $D)"},
   [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0, "learning rate, $R (default $D)"},
+  [CLI_SCHEDULE] = {"schedule", "NAME", K_SCHEDULE, TRAIN, 0, 0, 0,
+                    "the learning rate over the epochs: $R (default $D); cosine falls from --lr "
+                    "towards 0 along half a cosine, step divides it by 10 at half and again at "
+                    "three quarters of the run"},
+  [CLI_WEIGHT_DECAY] = {"weight-decay", "X", K_DECAY, TRAIN, 0, 0, 0,
+                        "each step shrinks the weights by lr * X of themselves, $R (default $D)"},
+  [CLI_AUGMENT] = {"augment", "[=LIST]", K_AUGMENT, TRAIN, 0, 0, 0,
+                   "distort each training image afresh each epoch (default off): alone, with "
+                   "$D; or with a list such as --augment=shift=2,rotate=10 (the others 0), each in "
+                   "$R"},
   [CLI_OPTIMIZER] = {"optimizer", "NAME", K_OPTIMIZER, TRAIN, 0, 0, 0, "$R (default $D)"},
   [CLI_LAYERS] = {"layers", "A,B,...", K_LAYERS, TRAIN, 0, 1, NN_MAX_UNITS,
                   "layer sizes, input first, output last (default $D): $R; the first must be "
@@ -49,8 +62,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_SAVE] = {"save", "FILE", K_TEXT, TRAIN, 0, 0, 0, "write the trained model to FILE at the end"},
   [CLI_LOAD] = {"load", "FILE", K_TEXT, ALL_COMMANDS, 0, 0, 0,
                 "a saved model to train on, evaluate or predict with; its layers and activation "
-                "are kept (--layers and --activation must match if given), --lr, --batch and "
-                "--optimizer override the saved ones"},
+                "are kept (--layers and --activation must match if given), --lr, --batch, "
+                "--optimizer, --schedule, --weight-decay and --augment override the saved ones"},
   [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX,
                  "the test image of --data to read, from 0"},
   [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
@@ -115,6 +128,19 @@ static void put_choices(text *t, const char *(*name)(int), int count) {
   for (int i = 0; i < count; i++) put(t, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", name(i));
 }
 static const char *activation_at(int i) { return nn_activation_name((nn_activation)i); }
+static const char *schedule_at(int i) { return nn_schedule_name((nn_schedule)i); }
+static const char *const augment_names[5] = {"shift", "rotate", "scale", "shear", "elastic"};
+static float *augment_field(nn_augment *a, int i) {
+  float *f[5] = {&a->shift, &a->rotate, &a->scale, &a->shear, &a->elastic};
+  return f[i];
+}
+static const float augment_max[5] = {AUGMENT_MAX_SHIFT, AUGMENT_MAX_ROTATE, AUGMENT_MAX_SCALE, AUGMENT_MAX_SHEAR,
+                                     AUGMENT_MAX_ELASTIC};
+
+/* "shift=2,rotate=10,scale=0.1,shear=0.15,elastic=1.5" */
+static void put_augment(text *t, const nn_augment *a) {
+  for (int i = 0; i < 5; i++) put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
+}
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
 
 static void put_layers(text *t, const nn_config *c) {
@@ -198,6 +224,40 @@ static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {
   return 0;
 }
 
+/* --augment's list, "shift=2,rotate=10": the distortions named, the others 0. */
+static int parse_augment(const char *s, nn_augment *out, char *msg, size_t cap) {
+  nn_augment a = {0};
+  for (const char *p = s;;) {
+    size_t len = strcspn(p, ",");
+    char part[48];
+    int ok = len > 0 && len < sizeof part;
+    if (ok) {
+      memcpy(part, p, len);
+      part[len] = '\0';
+      char *eq = strchr(part, '=');
+      int k = -1;
+      if (eq) {
+        *eq = '\0';
+        for (int i = 0; i < 5; i++)
+          if (!strcmp(part, augment_names[i])) k = i;
+      }
+      double x;
+      ok = k >= 0 && parse_real(eq + 1, &x) && x >= 0 && x <= (double)augment_max[k];
+      if (ok) *augment_field(&a, k) = (float)x;
+    }
+    if (!ok)
+      return usage(msg, cap,
+                   "--augment: expected a list of shift=0..%g, rotate=0..%g, scale=0..%g, shear=0..%g, elastic=0..%g "
+                   "separated by commas, got '%s'",
+                   (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE,
+                   (double)AUGMENT_MAX_SHEAR, (double)AUGMENT_MAX_ELASTIC, s);
+    if (!p[len]) break;
+    p += len + 1;
+  }
+  *out = a;
+  return 0;
+}
+
 /* Reads one option's value into a. */
 static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, size_t cap) {
   const option_row *o = &table[id];
@@ -245,6 +305,25 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       if (!parse_u64(val, &a->cfg.seed)) return usage(msg, cap, "--seed: expected an unsigned integer, got '%s'", val);
       return 0;
     case CLI_LAYERS: return parse_layers(val, &a->cfg, msg, cap);
+    case CLI_SCHEDULE: {
+      int k = nn_schedule_parse(val);
+      if (k < 0) {
+        char names[128];
+        text t = text_of(names, sizeof names);
+        put_choices(&t, schedule_at, NN_SCHEDULE_COUNT);
+        return usage(msg, cap, "--schedule: expected %s, got '%s'", names, val);
+      }
+      a->cfg.schedule = (nn_schedule)k;
+      return 0;
+    }
+    case CLI_WEIGHT_DECAY: {
+      double x;
+      if (!parse_real(val, &x) || !(x >= 0 && x <= (double)NN_MAX_WEIGHT_DECAY))
+        return usage(msg, cap, "--weight-decay: expected a number in 0..%g, got '%s'", (double)NN_MAX_WEIGHT_DECAY, val);
+      a->cfg.weight_decay = (float)x;
+      return 0;
+    }
+    case CLI_AUGMENT: return parse_augment(val, &a->cfg.augment, msg, cap);
     default: return 0;
   }
 }
@@ -310,6 +389,10 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
       if (id == CLI_INVERT) a->invert = 1;
       continue;
     }
+    if (o->kind == K_AUGMENT && !eq) {   /* the defaults; a list only after '=' */
+      augment_default(&a->cfg.augment);
+      continue;
+    }
     const char *val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
     if (!val || !*val) return usage(msg, cap, "--%s needs a value (try --help)", o->name);
     int st = parse_value((cli_option)id, val, a, msg, cap);
@@ -333,6 +416,11 @@ static void put_range(text *t, cli_option id) {
     case K_LAYERS: put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
     case K_OPTIMIZER: put_choices(t, optimizer_at, NN_OPTIMIZER_COUNT); break;
     case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
+    case K_SCHEDULE: put_choices(t, schedule_at, NN_SCHEDULE_COUNT); break;
+    case K_DECAY: put(t, "0..%g", (double)NN_MAX_WEIGHT_DECAY); break;
+    case K_AUGMENT:
+      for (int i = 0; i < 5; i++) put(t, "%s0..%g", i == 0 ? "" : i == 4 ? " and " : ", ", (double)augment_max[i]);
+      break;
     default: break;
   }
 }
@@ -346,6 +434,14 @@ static void put_default(text *t, cli_option id, const nn_config *d) {
     case CLI_ACTIVATION: put(t, "%s", nn_activation_name(d->activation)); break;
     case CLI_SEED: put(t, "%llu", (unsigned long long)d->seed); break;
     case CLI_LAYERS: put_layers(t, d); break;
+    case CLI_SCHEDULE: put(t, "%s", nn_schedule_name(d->schedule)); break;
+    case CLI_WEIGHT_DECAY: put(t, "%g", (double)d->weight_decay); break;
+    case CLI_AUGMENT: {
+      nn_augment aug;
+      augment_default(&aug);
+      put_augment(t, &aug);
+      break;
+    }
     default: break;
   }
 }
@@ -390,14 +486,15 @@ static void put_option_help(text *t, cli_option id, const nn_config *d) {
     put(&dt, ": ");
   }
   for (const char *p = o->help; *p; p++) {
-    if (p[0] == ' ' && p[1] == '$' && p[2] == 'D') put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
+    if (p[0] == ' ' && p[1] == '$' && p[2] == 'D' && p - o->help >= 8 && !strncmp(p - 8, "(default", 8))
+      put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
     else if (p[0] == '$' && p[1] == 'R') put_range(&dt, id), p++;
     else if (p[0] == '$' && p[1] == 'D') put_default(&dt, id, d), p++;
     else if (p[0] == '$' && p[1] == 'F') put_files(&dt), p++;
     else put(&dt, "%c", *p);
   }
   if (o->node_only) put(&dt, " (mnist-wasm only)");
-  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta && o->kind != K_AUGMENT ? " " : "", o->meta ? o->meta : "");
   int col = (int)strlen(head);
   put(t, "%s", head);
   if (col >= HELP_INDENT - 1) {

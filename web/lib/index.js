@@ -781,6 +781,10 @@ export async function loadNetwork(bytes) {
     if (status) {
       const e = w.error(status, 'loadNetwork');
       if (e.code === 'NN_ERR_MAGIC') e.message = `loadNetwork: not a model file (${startOf(bytes)}; a model file starts with "MNWM")`;
+      if (e.code === 'NN_ERR_VERSION') {
+        const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+        e.message = `loadNetwork: the model file is format version ${version}; this mnist-wasm reads versions 1 to ${w.facts.modelVersion} (a newer mnist-wasm wrote it)`;
+      }
       throw e;
     }
     ptr = w.u32[w.slots >> 2];
