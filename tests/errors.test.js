@@ -134,7 +134,7 @@ const table = [
   ['loadNetwork: a truncated model', () => loadNetwork(good.subarray(0, good.length - 10)), Error, 'loadNetwork: data ended early (truncated)', 'NN_ERR_TRUNCATED'],
   ['loadNetwork: a model with bytes after its end', () => loadNetwork(new Uint8Array([...good, 0])), Error, 'loadNetwork: malformed model file', 'NN_ERR_FORMAT'],
   ['loadNetwork: one flipped bit', () => { const b = good.slice(); b[200] ^= 1; return loadNetwork(b); }, Error, 'loadNetwork: checksum mismatch (corrupt file)', 'NN_ERR_CHECKSUM'],
-  ['loadNetwork: a newer format version', () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.version, 99, true))), Error, 'loadNetwork: model file from a newer format version', 'NN_ERR_VERSION'],
+  ['loadNetwork: a newer format version', () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.version, 99, true))), Error, 'loadNetwork: the model file is format version 99; this mnist-wasm reads versions 1 to 2 (a newer mnist-wasm wrote it)', 'NN_ERR_VERSION'],
   ['loadNetwork: layers that do not match the weights', () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.sizes + 4, 100, true))), Error, 'loadNetwork: malformed model file', 'NN_ERR_FORMAT'],
   ['loadNetwork: a layer over the limit', () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.sizes + 4, 5000, true))), Error, 'loadNetwork: size exceeds the supported limit', 'NN_ERR_LIMIT'],
   ['loadNetwork: an unknown activation', () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.activation, 7, true))), Error, 'loadNetwork: malformed model file', 'NN_ERR_FORMAT'],
