@@ -45,6 +45,8 @@ import type {
   DatasetOptions,
   Evaluator,
   TrainerProgress,
+  Schedule,
+  Augment,
   MnistSet,
   MnistOptions,
 } from 'mnist-wasm';
@@ -235,7 +237,16 @@ const counters: TrainerProgress = trainer.progress;
 const passes: [number, number, number, number, number, boolean, number, number] = [counters.epochs, counters.passes,
   counters.samples, counters.position, counters.passRows, counters.passWhole, counters.passLoss, counters.lastLoss];
 const lossSoFar: number = counters.totalLoss;
+trainer.plan(10);
 trainer.restart();
+const schedule: Schedule = 'cosine';
+const distortions: Augment = { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 };
+const trained2: Network = await createNetwork({ schedule, weightDecay: 0.0005, augment: distortions });
+trained2.setOptions({ schedule: 'step', weightDecay: 0, augment: true });
+const resolvedTraining: [Schedule, number, number] = [trained2.options.schedule, trained2.options.weightDecay, trained2.options.augment.rotate];
+trained2.dispose();
+// @ts-expect-error not a schedule
+await createNetwork({ schedule: 'linear' });
 trainer.dispose();
 const heapBytes: number = await memoryBytes();
 // @ts-expect-error a Dataset carries its labels
@@ -249,4 +260,4 @@ const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
   trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar];
+  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining];

@@ -29,8 +29,31 @@ export interface NetworkOptions {
   epsilon?: number;
   /** Mini-batch size of train(), 1..4096. */
   batchSize?: number;
-  /** Weight init and shuffle seed: an integer in 0..2^53-1 or a BigInt below 2^64. */
+  /** Weight init, shuffle and augmentation seed: an integer in 0..2^53-1 or a BigInt below 2^64. */
   seed?: number | bigint;
+  /** The learning rate over a run of train()'s epochs (or a Trainer's plan): default 'constant'. */
+  schedule?: Schedule;
+  /** Decoupled weight decay, 0..0.1: each step w -= lr * weightDecay * w (weights, not biases). Default 0. */
+  weightDecay?: number;
+  /** Distort each training sample afresh each epoch: true for the defaults, false (default) for none. */
+  augment?: boolean | Augment;
+}
+
+/** cosine: (1 + cos(pi e / E)) / 2 of the rate in epoch e of E; step: /10 from half the run, /100 from three quarters. */
+export type Schedule = 'constant' | 'cosine' | 'step';
+
+/** Distortions, each drawn uniformly up to its value; the ones left out are 0. */
+export interface Augment {
+  /** Pixels, 0..8 (default with `true`: 2). */
+  shift?: number;
+  /** Degrees, 0..45 (10). */
+  rotate?: number;
+  /** Zoom in 1 ± scale, 0..0.5 (0.1). */
+  scale?: number;
+  /** Horizontal shear factor, 0..0.5 (0.15). */
+  shear?: number;
+  /** Largest elastic displacement in pixels, 0..8 (1.5). */
+  elastic?: number;
 }
 
 /** The options a network has, defaults filled in (floats as float32 keeps them). */
@@ -46,6 +69,9 @@ export interface ResolvedOptions {
   batchSize: number;
   /** A number when it fits in 2^53, else a BigInt. */
   seed: number | bigint;
+  schedule: Schedule;
+  weightDecay: number;
+  augment: Required<Augment>;
 }
 
 /**
@@ -162,7 +188,8 @@ export class Network {
    * Learning rate, batch size and/or optimizer for later training. A new
    * optimizer starts from fresh state (as after loadNetwork); weights stay.
    */
-  setOptions(options: { learningRate?: number; batchSize?: number; optimizer?: Optimizer }): void;
+  setOptions(options: { learningRate?: number; batchSize?: number; optimizer?: Optimizer;
+                        schedule?: Schedule; weightDecay?: number; augment?: boolean | Augment }): void;
   /** A copy of all weights and biases, per layer W[out][in] then b[out]. */
   parameters(): Float32Array;
   /** Frees the network's wasm memory; safe to call twice. */
@@ -209,6 +236,8 @@ export class Trainer {
   readonly progress: TrainerProgress;
   /** Throws as Network.train does on divergence (the step undone). */
   run(net: Network, data: Dataset, budget: number): TrainerProgress & { trained: number };
+  /** A run of `epochs` epochs from the next whole pass, for the network's schedule (0: none). */
+  plan(epochs: number): void;
   /** Starts a new pass at the next run. */
   restart(): void;
   dispose(): void;
