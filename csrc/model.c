@@ -133,9 +133,11 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
   /* Sizes and the fields after them must fit before the params start. */
   if (model_bytes(version, n_sizes, 0) > len) return NN_ERR_FORMAT;
 
-  /* a version 1 file has none of version 2's options: the defaults (off) */
+  /* a version 1 file has none of version 2's options: off (a constant rate,
+   * as the release that wrote it trained) */
   nn_config_default(cfg);
   memset(cfg->sizes, 0, sizeof cfg->sizes);
+  cfg->schedule = NN_SCHEDULE_CONSTANT;
   cfg->n_sizes = (int)n_sizes;
   for (uint32_t i = 0; i < n_sizes; i++) {
     uint32_t s = get32(&p);

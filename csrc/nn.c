@@ -221,7 +221,7 @@ void nn_config_default(nn_config *cfg) {
   cfg->epsilon = 1e-8f;
   cfg->batch_size = 8;
   cfg->seed = 1;
-  cfg->schedule = NN_SCHEDULE_CONSTANT;
+  cfg->schedule = NN_SCHEDULE_COSINE;   /* 98.1% on MNIST in 10 epochs, against 97.7% constant (README) */
   cfg->weight_decay = 0.0f;
 }
 

@@ -62,7 +62,7 @@ typedef struct nn_data {
 
 typedef struct nn_net nn_net;
 
-void nn_config_default(nn_config *cfg);               /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1 */
+void nn_config_default(nn_config *cfg);               /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1, cosine */
 nn_status nn_config_check(const nn_config *cfg);      /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
 uint64_t nn_param_count(const nn_config *cfg);        /* weights and biases of cfg's sizes, in 64 bits */
 const char *nn_activation_name(nn_activation a);      /* "sigmoid", "relu", "tanh"; NULL if unknown */

@@ -202,7 +202,9 @@ function applyLive(options) {
     Object.assign(config, change);
   }
   if (options.epochs !== undefined && options.epochs !== epochs) {
-    if (target !== null) target += options.epochs - epochs;   // only set once the data is whole
+    // only set once the data is whole; the schedule keeps the plan it began
+    // with (epochs past it train at its last rate)
+    if (target !== null) target += options.epochs - epochs;
     epochs = options.epochs;
   }
   config.epochs = epochs;
@@ -297,7 +299,10 @@ async function loop(mine) {
 
   while (mine === token) {
     if (d.error) return;                                   // reported by startDownload
-    if (target === null && d.complete) target = trainer.progress.epochs + epochs;
+    if (target === null && d.complete) {
+      target = trainer.progress.epochs + epochs;
+      trainer.plan(epochs);   // the schedule spreads over this run, as the command lines' does
+    }
     if (target !== null && trainer.progress.epochs >= target) {
       await evaluateAll(mine, d);
       if (mine !== token) return;
