@@ -39,7 +39,7 @@ try {
   // the package's train(), in this page
   const trainApi = () => page.evaluate(async ({ batch, epochs }) => {
     const { loadMnist, createNetwork } = await import('./lib/index.js');
-    const { train, test } = await loadMnist('data/');
+    const { train, test } = await loadMnist('data/small/');
     const net = await createNetwork({ batchSize: batch });
     const t0 = performance.now();
     const r = net.train(train, { epochs });
@@ -51,6 +51,7 @@ try {
 
   // the page: data in first (a short run), then for each round Reset and Train
   const until = (re, timeout = 120_000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, { timeout });
+  await page.getByLabel('Data URL').fill('data/small/');
   await page.locator('#batch').fill(String(BATCH));
   await page.locator('#epochs').fill('2');
   await page.getByRole('button', { name: 'Train', exact: true }).click();

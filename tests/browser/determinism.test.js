@@ -28,8 +28,8 @@ test('a page trains to the same model bytes and predictions as Node', async () =
   const { page } = await ready();
   const inBrowser = await page.evaluate(async ({ samples, options }) => {
     const { createNetwork, fetchIdx } = await import('./lib/index.js');
-    const images = await fetchIdx('data/train-images-idx3-ubyte.gz');
-    const labels = await fetchIdx('data/train-labels-idx1-ubyte.gz');
+    const images = await fetchIdx('data/small/train-images-idx3-ubyte.gz');
+    const labels = await fetchIdx('data/small/train-labels-idx1-ubyte.gz');
     const net = await createNetwork(options);
     net.train(images.data.subarray(0, samples * 784), labels.data.subarray(0, samples), { epochs: 2 });
     const result = { model: Array.from(net.save()), probs: Array.from(net.predict(images.data.subarray(0, 784))) };

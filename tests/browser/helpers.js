@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { serve, staticHandler, buildMissing, WEB } from '../../scripts/serve.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DATA = path.join(WEB, 'data');
+export const DATA = path.join(WEB, 'data/small');   // the 10,000-digit split, served as data/small/
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { parseIdx } from 'mnist-wasm';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const dataDir = path.join(root, 'web/data');
+export const dataDir = path.join(root, 'web/data/small');   // the 10,000-digit split: fast
+export const fullDataDir = path.join(root, 'web/data');     // full MNIST, the default data set
 export const nativeDir = path.join(root, 'build/native');
 export const nativeTrain = path.join(nativeDir, 'mnist-train');
 export const bin = path.join(root, 'bin/mnist-wasm.js');
