@@ -13,6 +13,7 @@ export const els = {
   status: $('status'),
   lr: $('lr'), batch: $('batch'), epochs: $('epochs'), optimizer: $('optimizer'),
   hidden: $('hidden'), activation: $('activation'), seed: $('seed'),
+  schedule: $('schedule'), weightDecay: $('weight-decay'), augment: $('augment'),
   settingsNote: $('settings-note'),
   epoch: $('epoch'), loss: $('loss'), accuracy: $('accuracy'), speed: $('speed'), timeLeft: $('time-left'),
   lossChart: $('loss-chart'), accuracyChart: $('accuracy-chart'),
@@ -137,6 +138,9 @@ export function readSettings() {
         batchSize: num(els.batch, 'Batch size', { int: true, min: 1, max: 4096 }),
         epochs: num(els.epochs, 'Epochs', { int: true, min: 1, max: 1000 }),
         seed: num(els.seed, 'Seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
+        schedule: els.schedule.value,
+        weightDecay: num(els.weightDecay, 'Weight decay', { min: 0, max: 0.1 }),
+        augment: els.augment.checked,
       },
     };
   } catch (e) {
@@ -151,6 +155,9 @@ export function writeSettings(c) {
   if (Number.isFinite(c.learningRate)) els.lr.value = String(+c.learningRate.toPrecision(6));
   if (Number.isFinite(c.batchSize)) els.batch.value = String(c.batchSize);
   if (Number.isFinite(c.seed)) els.seed.value = String(c.seed);
+  if (c.schedule) els.schedule.value = c.schedule;
+  if (Number.isFinite(c.weightDecay)) els.weightDecay.value = String(+c.weightDecay.toPrecision(6));
+  if (typeof c.augment === 'boolean') els.augment.checked = c.augment;
 }
 
 /* ---------- charts ---------- */

@@ -171,6 +171,9 @@ function libOptions(o) {
     learningRate: o.learningRate,
     batchSize: o.batchSize,
     seed: o.seed,
+    schedule: o.schedule,
+    weightDecay: o.weightDecay,
+    augment: o.augment,
   };
 }
 
@@ -197,6 +200,8 @@ function applyLive(options) {
   const change = {};
   if (options.learningRate !== undefined && options.learningRate !== config.learningRate) change.learningRate = options.learningRate;
   if (options.batchSize !== undefined && options.batchSize !== config.batchSize) change.batchSize = options.batchSize;
+  for (const k of ['schedule', 'weightDecay', 'augment'])
+    if (options[k] !== undefined && options[k] !== config[k]) change[k] = options[k];
   if (Object.keys(change).length) {
     net.setOptions(change);            // checks its arguments before changing anything
     Object.assign(config, change);
@@ -228,6 +233,9 @@ function configOf(n) {
     learningRate: +Number(c.learningRate).toPrecision(6),   // C keeps a float32
     batchSize: c.batchSize,
     seed: Number(c.seed),
+    schedule: c.schedule,
+    weightDecay: +Number(c.weightDecay).toPrecision(6),
+    augment: Object.values(c.augment).some((v) => v !== 0),
   };
 }
 
