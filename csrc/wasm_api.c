@@ -29,6 +29,7 @@
 #include "model.h"
 #include "nn.h"
 #include "options.h"
+#include "text.h"
 #include "train.h"
 
 enum {
@@ -130,18 +131,6 @@ static void write_config(const nn_config *cfg, double *out) {
 
 /* ---- facts ------------------------------------------------------------ */
 
-/* Appends to buf at *at, never past cap (a too small buffer shows as a
- * truncated string, which JSON.parse refuses loudly). */
-static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) {
-  if (*at >= cap) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf + *at, cap - *at, fmt, ap);
-  va_end(ap);
-  if (n > 0) *at += (size_t)n;
-}
-
 /* Everything JavaScript must agree with C on, as one JSON object: limits,
  * the status table, option names, defaults, the config and progress
  * layouts and the data file names. Built once. Messages hold no quotes or
@@ -149,32 +138,33 @@ static void put(char *buf, size_t cap, size_t *at, const char *fmt, ...) {
 const char *facts(void) {
   static char buf[8192];
   if (buf[0]) return buf;
-  size_t at = 0, cap = sizeof buf;
+  /* a too small buffer shows as a cut string, which JSON.parse refuses loudly */
+  nn_text t = text_of(buf, sizeof buf);
   nn_config d;
   nn_config_default(&d);
-  put(buf, cap, &at, "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
+  text_put(&t, "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
       "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d},",
       NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES,
       IDX_MAX_DIMS, DATA_MAX_CLASSES);
   /* %.9g: every float32 exactly */
-  put(buf, cap, &at, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
+  text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
       (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
-  put(buf, cap, &at, "\"defaults\":{\"layers\":[");
-  for (int i = 0; i < d.n_sizes; i++) put(buf, cap, &at, "%s%d", i ? "," : "", d.sizes[i]);
-  put(buf, cap, &at, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":%llu},",
+  text_put(&t, "\"defaults\":{\"layers\":[");
+  for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
+  text_put(&t, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":%llu},",
       nn_activation_name(d.activation), nn_optimizer_name(d.optimizer), (double)d.learning_rate, d.batch_size,
       (unsigned long long)d.seed);
-  put(buf, cap, &at, "\"statuses\":[");
+  text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
-    put(buf, cap, &at, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "",
+    text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "",
         nn_status_name((nn_status)i), nn_strerror((nn_status)i));
-  put(buf, cap, &at, "],\"activations\":[");
+  text_put(&t, "],\"activations\":[");
   for (int i = 0; i < NN_ACTIVATION_COUNT; i++)
-    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_activation_name((nn_activation)i));
-  put(buf, cap, &at, "],\"optimizers\":[");
+    text_put(&t, "%s\"%s\"", i ? "," : "", nn_activation_name((nn_activation)i));
+  text_put(&t, "],\"optimizers\":[");
   for (int i = 0; i < NN_OPTIMIZER_COUNT; i++)
-    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
-  put(buf, cap, &at, "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
+    text_put(&t, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
+  text_put(&t, "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
       "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
       "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
       "\"length\":%d},",
@@ -183,24 +173,24 @@ const char *facts(void) {
       CFG_WEIGHT_DECAY, CFG_AUGMENT, CFG_LEN);
   nn_augment aug;
   augment_default(&aug);
-  put(buf, cap, &at, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
-  put(buf, cap, &at, "\"schedules\":[");
+  text_put(&t, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
+  text_put(&t, "\"schedules\":[");
   for (int i = 0; i < NN_SCHEDULE_COUNT; i++)
-    put(buf, cap, &at, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
-  put(buf, cap, &at, "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
+    text_put(&t, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
+  text_put(&t, "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
       "\"defaults\":[%.9g,%.9g,%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g,%.9g,%.9g]},\"maxWeightDecay\":%.9g,",
       (double)aug.shift, (double)aug.rotate, (double)aug.scale, (double)aug.shear, (double)aug.elastic,
       (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE, (double)AUGMENT_MAX_SHEAR,
       (double)AUGMENT_MAX_ELASTIC, (double)NN_MAX_WEIGHT_DECAY);
-  put(buf, cap, &at, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
+  text_put(&t, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
       "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
       PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
       PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
-  put(buf, cap, &at, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}",
+  text_put(&t, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}",
       data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
       data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
   /* the command lines (cli/options.h), for bin/mnist-wasm.js */
-  put(buf, cap, &at, ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
+  text_put(&t, ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
       "\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
       "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
       (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_TIMEOUT_MS, CLI_NODE,
@@ -437,55 +427,40 @@ const uint8_t *data_labels(const nn_dataset *ds) {
  * strings, the given options' names, and the network options in
  * createNetwork's shape (the seed as a decimal string: 64 bits). Writes at
  * most cap bytes (NUL included) and returns the length it needed. */
-typedef struct {
-  char *buf;
-  size_t cap, at;
-} json_out;
-
-static void jput(json_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jput(json_out *o, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(o->at < o->cap ? o->buf + o->at : NULL, o->at < o->cap ? o->cap - o->at : 0, fmt, ap);
-  va_end(ap);
-  if (n > 0) o->at += (size_t)n;
-}
-
-static void jstring(json_out *o, const char *s) {
+static void jstring(nn_text *o, const char *s) {
   if (!s) {
-    jput(o, "null");
+    text_put(o, "null");
     return;
   }
-  jput(o, "\"");
+  text_put(o, "\"");
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') jput(o, "\\%c", *p);
-    else if (*p < 0x20) jput(o, "\\u%04x", *p);
-    else jput(o, "%c", *p);
+    if (*p == '"' || *p == '\\') text_put(o, "\\%c", *p);
+    else if (*p < 0x20) text_put(o, "\\u%04x", *p);
+    else text_put(o, "%c", *p);
   }
-  jput(o, "\"");
+  text_put(o, "\"");
 }
 
 size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
-  json_out o = {buf, buf ? cap : 0, 0};
-  if (o.cap) buf[0] = '\0';
+  nn_text o = text_of(buf, cap);
   if (!a) return 0;
   const nn_config *c = &a->cfg;
-  jput(&o, "{\"command\":\"%s\",\"help\":%s,\"given\":[", cli_command_name(a->command), a->help ? "true" : "false");
+  text_put(&o, "{\"command\":\"%s\",\"help\":%s,\"given\":[", cli_command_name(a->command), a->help ? "true" : "false");
   for (int i = 0, first = 1; i < CLI_OPTION_COUNT; i++)
-    if (a->given >> i & 1u) jput(&o, "%s\"%s\"", first ? "" : ",", cli_option_name((cli_option)i)), first = 0;
-  jput(&o, "],\"data\":");
+    if (a->given >> i & 1u) text_put(&o, "%s\"%s\"", first ? "" : ",", cli_option_name((cli_option)i)), first = 0;
+  text_put(&o, "],\"data\":");
   jstring(&o, a->data);
-  jput(&o, ",\"save\":");
+  text_put(&o, ",\"save\":");
   jstring(&o, a->save);
-  jput(&o, ",\"load\":");
+  text_put(&o, ",\"load\":");
   jstring(&o, a->load);
-  jput(&o, ",\"image\":");
+  text_put(&o, ",\"image\":");
   jstring(&o, a->image);
-  jput(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
+  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
        a->invert ? "true" : "false");
-  for (int i = 0; i < c->n_sizes; i++) jput(&o, "%s%d", i ? "," : "", c->sizes[i]);
+  for (int i = 0; i < c->n_sizes; i++) text_put(&o, "%s%d", i ? "," : "", c->sizes[i]);
   /* %.9g: the float32 exactly */
-  jput(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
+  text_put(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
        "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
        "\"shear\":%.9g,\"elastic\":%.9g}}}",
        nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,

@@ -6,6 +6,8 @@
  * or exit. */
 #include "options.h"
 
+#include "text.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -87,30 +89,6 @@ const char *cli_option_name(cli_option o) {
 
 /* ---- text buffers ------------------------------------------------------- */
 
-/* Appends to buf at *at, never past cap, and counts what did not fit, so
- * that *at ends as the length needed (snprintf's rule). */
-typedef struct {
-  char *buf;
-  size_t cap, at;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
-  char *dst = t->at < t->cap ? t->buf + t->at : NULL;
-  size_t room = t->at < t->cap ? t->cap - t->at : 0;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(dst, room, fmt, ap);
-  va_end(ap);
-  if (n > 0) t->at += (size_t)n;
-}
-
-static text text_of(char *buf, size_t cap) {
-  text t = {cap ? buf : NULL, buf ? cap : 0, 0};
-  if (t.cap) t.buf[0] = '\0';
-  return t;
-}
-
 /* A message into msg; returns code. */
 static int fail(int code, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(int code, char *msg, size_t cap, const char *fmt, ...) {
@@ -124,8 +102,8 @@ static int fail(int code, char *msg, size_t cap, const char *fmt, ...) {
 }
 
 /* "sgd, momentum or adam" from a name function. */
-static void put_choices(text *t, const char *(*name)(int), int count) {
-  for (int i = 0; i < count; i++) put(t, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", name(i));
+static void put_choices(nn_text *t, const char *(*name)(int), int count) {
+  for (int i = 0; i < count; i++) text_put(t, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", name(i));
 }
 static const char *activation_at(int i) { return nn_activation_name((nn_activation)i); }
 static const char *schedule_at(int i) { return nn_schedule_name((nn_schedule)i); }
@@ -138,13 +116,13 @@ static const float augment_max[5] = {AUGMENT_MAX_SHIFT, AUGMENT_MAX_ROTATE, AUGM
                                      AUGMENT_MAX_ELASTIC};
 
 /* "shift=2,rotate=10,scale=0.1,shear=0.15,elastic=1.5" */
-static void put_augment(text *t, const nn_augment *a) {
-  for (int i = 0; i < 5; i++) put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
+static void put_augment(nn_text *t, const nn_augment *a) {
+  for (int i = 0; i < 5; i++) text_put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
 }
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
 
-static void put_layers(text *t, const nn_config *c) {
-  for (int i = 0; i < c->n_sizes; i++) put(t, "%s%d", i ? "," : "", c->sizes[i]);
+static void put_layers(nn_text *t, const nn_config *c) {
+  for (int i = 0; i < c->n_sizes; i++) text_put(t, "%s%d", i ? "," : "", c->sizes[i]);
 }
 
 /* ---- the number grammar --------------------------------------------------- */
@@ -292,7 +270,7 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       int k = opt ? nn_optimizer_parse(val) : nn_activation_parse(val);
       if (k < 0) {
         char names[128];
-        text t = text_of(names, sizeof names);
+        nn_text t = text_of(names, sizeof names);
         if (opt) put_choices(&t, optimizer_at, NN_OPTIMIZER_COUNT);
         else put_choices(&t, activation_at, NN_ACTIVATION_COUNT);
         return usage(msg, cap, "--%s: expected %s, got '%s'", o->name, names, val);
@@ -309,7 +287,7 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       int k = nn_schedule_parse(val);
       if (k < 0) {
         char names[128];
-        text t = text_of(names, sizeof names);
+        nn_text t = text_of(names, sizeof names);
         put_choices(&t, schedule_at, NN_SCHEDULE_COUNT);
         return usage(msg, cap, "--schedule: expected %s, got '%s'", names, val);
       }
@@ -407,35 +385,35 @@ enum { HELP_WIDTH = 80, HELP_INDENT = 22 };
 #define NBSP '\x01'   /* a space the help never breaks a line at */
 
 /* An option's range ($R) and default ($D) as help shows them. */
-static void put_range(text *t, cli_option id) {
+static void put_range(nn_text *t, cli_option id) {
   const option_row *o = &table[id];
   switch (o->kind) {
-    case K_INT: put(t, "%ld..%ld", o->lo, o->hi); break;
-    case K_REAL: put(t, "%g..%g", (double)NN_LR_MIN, (double)NN_LR_MAX); break;
-    case K_SEED: put(t, "0..2^64-1"); break;
-    case K_LAYERS: put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
+    case K_INT: text_put(t, "%ld..%ld", o->lo, o->hi); break;
+    case K_REAL: text_put(t, "%g..%g", (double)NN_LR_MIN, (double)NN_LR_MAX); break;
+    case K_SEED: text_put(t, "0..2^64-1"); break;
+    case K_LAYERS: text_put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
     case K_OPTIMIZER: put_choices(t, optimizer_at, NN_OPTIMIZER_COUNT); break;
     case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
     case K_SCHEDULE: put_choices(t, schedule_at, NN_SCHEDULE_COUNT); break;
-    case K_DECAY: put(t, "0..%g", (double)NN_MAX_WEIGHT_DECAY); break;
+    case K_DECAY: text_put(t, "0..%g", (double)NN_MAX_WEIGHT_DECAY); break;
     case K_AUGMENT:
-      for (int i = 0; i < 5; i++) put(t, "%s0..%g", i == 0 ? "" : i == 4 ? " and " : ", ", (double)augment_max[i]);
+      for (int i = 0; i < 5; i++) text_put(t, "%s0..%g", i == 0 ? "" : i == 4 ? " and " : ", ", (double)augment_max[i]);
       break;
     default: break;
   }
 }
 
-static void put_default(text *t, cli_option id, const nn_config *d) {
+static void put_default(nn_text *t, cli_option id, const nn_config *d) {
   switch (id) {
-    case CLI_EPOCHS: put(t, "%d", CLI_DEFAULT_EPOCHS); break;
-    case CLI_BATCH: put(t, "%d", d->batch_size); break;
-    case CLI_LR: put(t, "%g", (double)d->learning_rate); break;
-    case CLI_OPTIMIZER: put(t, "%s", nn_optimizer_name(d->optimizer)); break;
-    case CLI_ACTIVATION: put(t, "%s", nn_activation_name(d->activation)); break;
-    case CLI_SEED: put(t, "%llu", (unsigned long long)d->seed); break;
+    case CLI_EPOCHS: text_put(t, "%d", CLI_DEFAULT_EPOCHS); break;
+    case CLI_BATCH: text_put(t, "%d", d->batch_size); break;
+    case CLI_LR: text_put(t, "%g", (double)d->learning_rate); break;
+    case CLI_OPTIMIZER: text_put(t, "%s", nn_optimizer_name(d->optimizer)); break;
+    case CLI_ACTIVATION: text_put(t, "%s", nn_activation_name(d->activation)); break;
+    case CLI_SEED: text_put(t, "%llu", (unsigned long long)d->seed); break;
     case CLI_LAYERS: put_layers(t, d); break;
-    case CLI_SCHEDULE: put(t, "%s", nn_schedule_name(d->schedule)); break;
-    case CLI_WEIGHT_DECAY: put(t, "%g", (double)d->weight_decay); break;
+    case CLI_SCHEDULE: text_put(t, "%s", nn_schedule_name(d->schedule)); break;
+    case CLI_WEIGHT_DECAY: text_put(t, "%g", (double)d->weight_decay); break;
     case CLI_AUGMENT: {
       nn_augment aug;
       augment_default(&aug);
@@ -447,71 +425,71 @@ static void put_default(text *t, cli_option id, const nn_config *d) {
 }
 
 /* "train-images-idx3-ubyte, ... and t10k-labels-idx1-ubyte, each NAME.gz or else NAME" */
-static void put_files(text *t) {
-  for (int k = 0; k < 4; k++) put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
-  put(t, ", each NAME%s or else NAME%s", data_file_suffix(0), data_file_suffix(1));
+static void put_files(nn_text *t) {
+  for (int k = 0; k < 4; k++) text_put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
+  text_put(t, ", each NAME%s or else NAME%s", data_file_suffix(0), data_file_suffix(1));
 }
 
 /* The words of s wrapped at HELP_WIDTH, continuation lines indented; the
  * first word goes at column col of the current line. */
-static void put_wrapped(text *t, const char *s, int col, int indent) {
+static void put_wrapped(nn_text *t, const char *s, int col, int indent) {
   while (*s) {
     size_t word = strcspn(s, " ");
     if (col > indent && col + 1 + (int)word > HELP_WIDTH) {
-      if (indent) put(t, "\n%*s", indent, "");
-      else put(t, "\n");
+      if (indent) text_put(t, "\n%*s", indent, "");
+      else text_put(t, "\n");
       col = indent;
     } else if (col > indent) {
-      put(t, " ");
+      text_put(t, " ");
       col++;
     }
-    for (size_t k = 0; k < word; k++) put(t, "%c", s[k] == NBSP ? ' ' : s[k]);
+    for (size_t k = 0; k < word; k++) text_put(t, "%c", s[k] == NBSP ? ' ' : s[k]);
     col += (int)word;
     s += word;
     while (*s == ' ') s++;
   }
 }
 
-static void put_option_help(text *t, cli_option id, const nn_config *d) {
+static void put_option_help(nn_text *t, cli_option id, const nn_config *d) {
   const option_row *o = &table[id];
   char desc[640], head[64];
-  text dt = text_of(desc, sizeof desc);
+  nn_text dt = text_of(desc, sizeof desc);
   if (o->commands != ALL_COMMANDS) {
     int first = 1;
     for (int c = 0; c < CLI_COMMAND_COUNT; c++)
       if (o->commands & (1u << c)) {
-        put(&dt, "%s%s", first ? "" : ", ", command_names[c]);
+        text_put(&dt, "%s%s", first ? "" : ", ", command_names[c]);
         first = 0;
       }
-    put(&dt, ": ");
+    text_put(&dt, ": ");
   }
   for (const char *p = o->help; *p; p++) {
     if (p[0] == ' ' && p[1] == '$' && p[2] == 'D' && p - o->help >= 8 && !strncmp(p - 8, "(default", 8))
-      put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
+      text_put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
     else if (p[0] == '$' && p[1] == 'R') put_range(&dt, id), p++;
     else if (p[0] == '$' && p[1] == 'D') put_default(&dt, id, d), p++;
     else if (p[0] == '$' && p[1] == 'F') put_files(&dt), p++;
-    else put(&dt, "%c", *p);
+    else text_put(&dt, "%c", *p);
   }
-  if (o->node_only) put(&dt, " (mnist-wasm only)");
+  if (o->node_only) text_put(&dt, " (mnist-wasm only)");
   snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta && o->kind != K_AUGMENT ? " " : "", o->meta ? o->meta : "");
   int col = (int)strlen(head);
-  put(t, "%s", head);
+  text_put(t, "%s", head);
   if (col >= HELP_INDENT - 1) {
-    put(t, "\n");
+    text_put(t, "\n");
     col = 0;
   }
-  put(t, "%*s", HELP_INDENT - col, "");
+  text_put(t, "%*s", HELP_INDENT - col, "");
   put_wrapped(t, desc, HELP_INDENT, HELP_INDENT);
-  put(t, "\n");
+  text_put(t, "\n");
 }
 
 size_t cli_help(cli_shell shell, char *buf, size_t cap) {
-  text t = text_of(buf, cap);
+  nn_text t = text_of(buf, cap);
   const char *p = cli_program(shell);
   nn_config d;
   nn_config_default(&d);
-  put(&t,
+  text_put(&t,
       "usage: %s [train] --data DIR [options]\n"
       "       %s evaluate --data DIR --load FILE\n"
       "       %s predict --load FILE --data DIR --index N\n"
@@ -526,9 +504,9 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
               "probabilities. mnist-train (native) and npx mnist-wasm (Node) take the same options "
               "and print the same lines.",
               0, 0);
-  put(&t, "\n\n");
+  text_put(&t, "\n\n");
   for (int i = 0; i < CLI_OPTION_COUNT; i++) put_option_help(&t, (cli_option)i, &d);
-  put(&t, "\n");
+  text_put(&t, "\n");
   char tail[512];
   snprintf(tail, sizeof tail,
            "Options also take the form --name=value. mnist-wasm: a download that sends nothing for "
@@ -536,7 +514,7 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
            "command line, %d for any other error (one line on stderr).",
            CLI_TIMEOUT_MS / 1000, CLI_EXIT_USAGE, CLI_EXIT_FAILURE);
   put_wrapped(&t, tail, 0, 0);
-  put(&t, "\n");
+  text_put(&t, "\n");
   return t.at;
 }
 
@@ -544,30 +522,30 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
 
 size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
                       size_t cap) {
-  text t = text_of(buf, cap);
-  put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy,
+  nn_text t = text_of(buf, cap);
+  text_put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy,
       seconds, seconds > 0 ? samples / seconds : 0.0);
   return t.at;
 }
 
 size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap) {
-  text t = text_of(buf, cap);
-  put(&t, "evaluate  loss %.4f  test %.2f%%  %.0f samples", loss, 100.0 * accuracy, samples);
+  nn_text t = text_of(buf, cap);
+  text_put(&t, "evaluate  loss %.4f  test %.2f%%  %.0f samples", loss, 100.0 * accuracy, samples);
   return t.at;
 }
 
 size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
                          size_t cap) {
-  text t = text_of(buf, cap);
+  nn_text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
   int best = 0;
   for (int i = 1; i < n; i++)
     if (probs[i] > probs[best]) best = i;
-  if (image) put(&t, "%s  ", image);
-  else put(&t, "index %ld  ", index);
-  if (label >= 0) put(&t, "label %d  ", label);
-  put(&t, "predicted %d  p %.4f\n", best, (double)probs[best]);
-  for (int i = 0; i < n; i++) put(&t, "%s%d:%.4f", i ? " " : "", i, (double)probs[i]);
+  if (image) text_put(&t, "%s  ", image);
+  else text_put(&t, "index %ld  ", index);
+  if (label >= 0) text_put(&t, "label %d  ", label);
+  text_put(&t, "predicted %d  p %.4f\n", best, (double)probs[best]);
+  for (int i = 0; i < n; i++) text_put(&t, "%s%d:%.4f", i ? " " : "", i, (double)probs[i]);
   return t.at;
 }
 
@@ -577,7 +555,7 @@ int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t ca
   if (!a || !model) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no model to check");
   const nn_config *have = nn_get_config(model);
   char want_s[128], have_s[128];
-  text w = text_of(want_s, sizeof want_s), h = text_of(have_s, sizeof have_s);
+  nn_text w = text_of(want_s, sizeof want_s), h = text_of(have_s, sizeof have_s);
   put_layers(&w, &a->cfg);
   put_layers(&h, have);
   if (GIVEN(a, CLI_LAYERS) && strcmp(want_s, have_s) != 0)
