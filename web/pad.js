@@ -13,12 +13,13 @@ export const BOX = 20;    // MNIST fits each digit's bounding box into 20x20
  * the pixels >= 0.5) 2.67 on average (median 2.47, 10-90% 1.73-3.83); of
  * the pixels with any ink, 29% are solid (>= 0.99) and the rest are a soft
  * edge; 150 pixels with ink; the box of those exactly 20; centre of mass at
- * (14.00, 14.00) in pixel indices. Our stroke set rendered with PEN 2.6 and
- * EDGE 1.4 gives width 2.67, 31% solid, 146 pixels with ink, ink 95 (our
- * digits' paths are a little shorter than MNIST's). Reading the stroke set
- * with a network trained on the default data is flat from PEN 2.25 to 2.75
- * (179 of 180) and drops at 1.5 and at 3 and more, so PEN sits at MNIST's
- * mean width, in the middle of that plateau.
+ * (14.00, 14.00) in pixel indices. Our stroke set (tests/helpers/strokes.js)
+ * rendered with PEN 2.6 and EDGE 1.4 gives width 2.68, 31% solid, 147
+ * pixels with ink, box 20, ink 95.9 (our digits' paths are a little shorter
+ * than MNIST's); an edge of 1.0 px would give 45% solid, 2.0 px 14%.
+ * Reading the stroke set with a network trained on the default data is
+ * flat from PEN 2.25 to 2.75 (179 of 180) and lower at 1.5 (172) and at 3
+ * and 3.5 (177), so PEN sits at MNIST's mean width, in that plateau.
  */
 export const PEN = 2.6;   // pen width, in 28x28 pixels: ink where the distance to the path < PEN/2
 export const EDGE = 1.4;  // anti-aliased edge: ink falls from 1 to 0 over EDGE pixels across PEN/2

@@ -25,20 +25,23 @@ function resample(points, gap) {
 /**
  * A pen on the page's pad: strokes go through Chromium's real input
  * pipeline (CDP Input.dispatchMouseEvent / dispatchTouchEvent), so the page
- * gets trusted pointer events with pointerType 'mouse' or 'touch'. A
+ * gets trusted pointer events with pointerType 'mouse', 'pen' or 'touch'. A
  * stroke's events are sent in one burst, as a fast mouse (or finger) does:
  * Chromium coalesces them into one pointermove per frame and the rest come
  * with getCoalescedEvents(), as on a real screen. (One awaited event per
  * frame, page.mouse's way, costs 17 ms a point.)
  *
  * draw(strokes, { input, gap }): strokes are lists of [x, y] in 0..1 of the
- * pad; points are sent every `gap` page pixels along each stroke.
+ * pad; input 'mouse', 'pen' or 'touch'; points are sent every `gap` page
+ * pixels along each stroke, rounded to whole page pixels as a mouse on a
+ * screen of one device pixel per CSS pixel gives them (Chromium would pass
+ * fractions on, which a hand never draws on such a screen).
  */
 export async function pen(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
-  const mouse = (type, [x, y], buttons = 1) => cdp.send('Input.dispatchMouseEvent', {
-    type, x, y, button: buttons || type !== 'mouseMoved' ? 'left' : 'none', buttons, clickCount: 1, pointerType: 'mouse',
+  const mouse = (pointerType) => (type, [x, y], buttons = 1) => cdp.send('Input.dispatchMouseEvent', {
+    type, x, y, button: buttons || type !== 'mouseMoved' ? 'left' : 'none', buttons, clickCount: 1, pointerType,
   });
   const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', {
     type, touchPoints: p ? [{ x: p[0], y: p[1], id: 1, radiusX: 1, radiusY: 1, force: 0.5 }] : [],
@@ -47,11 +50,13 @@ export async function pen(page) {
     async draw(strokes, { input = 'mouse', gap = 3 } = {}) {
       const box = await padBox(page);
       for (const stroke of strokes) {
-        const pts = resample(stroke.map(([x, y]) => [box.x + x * box.w, box.y + y * box.h]), gap);
+        const pts = resample(stroke.map(([x, y]) => [box.x + x * box.w, box.y + y * box.h]), gap)
+          .map(([x, y]) => [Math.round(x), Math.round(y)]);
+        const m = mouse(input);
         const sent = input === 'touch'
           ? [touch('touchStart', pts[0]), ...pts.slice(1).map((p) => touch('touchMove', p)), touch('touchEnd')]
-          : [mouse('mouseMoved', pts[0], 0), mouse('mousePressed', pts[0]),
-            ...pts.slice(1).map((p) => mouse('mouseMoved', p)), mouse('mouseReleased', pts[pts.length - 1], 0)];
+          : [m('mouseMoved', pts[0], 0), m('mousePressed', pts[0]),
+            ...pts.slice(1).map((p) => m('mouseMoved', p)), m('mouseReleased', pts[pts.length - 1], 0)];
         await Promise.all(sent);
       }
     },

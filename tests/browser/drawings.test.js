@@ -1,21 +1,24 @@
-// Reading drawn digits: the page trains with its defaults (Train pressed
-// once, until Done), then every drawing of our stroke set
+// Reading drawn digits: the page trains with its defaults (Train until Done,
+// then Reset and Train again on the whole downloaded set), then every
+// drawing of our stroke set
 // (tests/helpers/strokes.js: 30 styles x 6 ways = 180, a third by touch) is
 // drawn on the pad and its prediction compared with its label. Prints how
 // many are read right, per group, per input and the misread ones.
 //
 // The floor asserted is what the page's defaults reach today on the default
-// data (the 10,000-digit split, 8,000 for training): 150/180 (83.3%), tiny
-// digits in a corner 9/30. The target of issue 10 (97% after 60 s of
-// training on full MNIST) needs full MNIST as the default data first; it is
-// not asserted here.
+// data (the 10,000-digit split, 8,000 for training; 95.25% test accuracy):
+// 179/180 (99.4%) measured, every group 30/30 but slant right 29/30; before
+// the pad drew from the pen's path it was 151/180, tiny digits 9/30. The
+// target of issue 10 (97% after 60 s of training on full MNIST) needs full
+// MNIST as the default data first; it is not asserted here. The floor,
+// 97.5% (176/180), leaves three drawings of room; DRAWINGS_FLOOR overrides.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clearPad, settledPrediction, servedPage } from './helpers.js';
 import { pen } from './draw.js';
 import { drawings, VARIANTS } from '../helpers/strokes.js';
 
-const FLOOR = Number(process.env.DRAWINGS_FLOOR ?? 0.83);
+const FLOOR = Number(process.env.DRAWINGS_FLOOR ?? 0.975);
 
 const { ready, close } = servedPage();
 test.after(close);
