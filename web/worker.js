@@ -25,6 +25,7 @@ const SLICE_MS = 20;          // training time between yields
 const PROGRESS_MS = 200;      // at most five progress messages a second
 const EVAL_MS = 1500;         // test-set evaluation cadence while training (and at the end); once an
                               // epoch instead would cost a quarter of the time on 8,000-digit epochs
+const EVAL_SHARE = 0.02;      // and at most this share of the time: 10,000 test digits take ~50 ms
 const EVAL_CHUNK = 2000;      // test samples per slice of an evaluation (~10 ms)
 const MISTAKES = 24;          // misclassified test digits shown
 const MISTAKES_PER_DIGIT = 3; // at most this many of each true digit
@@ -302,7 +303,7 @@ async function loop(mine) {
   const d = ds;
   let lossSum = 0, lossN = 0;
   let lastProgress = now(), lastSamples = trainer.progress.samples, speed = 0;
-  let lastEval = now();
+  let lastEval = now(), evalGap = EVAL_MS;
   setState(d.available('train') ? 'training' : 'downloading');
 
   while (mine === token) {
@@ -346,9 +347,11 @@ async function loop(mine) {
       progress(lossN ? lossSum / lossN : null, speed, false);
       lossSum = 0; lossN = 0; lastProgress = t; lastSamples = p.samples;
     }
-    if (t - lastEval >= EVAL_MS) {
+    if (t - lastEval >= evalGap) {
+      const e0 = now();
       await evaluateAll(mine, d);
       lastEval = now();
+      evalGap = Math.max(EVAL_MS, (lastEval - e0) / EVAL_SHARE);
     }
     await yieldNow();
   }
