@@ -24,7 +24,8 @@
   X(NN_ERR_FORMAT, "malformed model file")                                                    \
   X(NN_ERR_DIVERGED, "training diverged (loss is NaN or infinite); lower the learning rate")  \
   X(NN_ERR_LABEL, "a label is not below the number of classes")                               \
-  X(NN_ERR_SHAPE, "the images do not fit the network's input size")
+  X(NN_ERR_SHAPE, "the images do not fit the network's input size")                          \
+  X(NN_ERR_GZIP, "corrupt or truncated gzip data")
 
 typedef enum {
 #define NN_STATUS_ENUM(code, message) code,

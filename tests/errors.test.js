@@ -158,7 +158,7 @@ const table = [
   ['parseIdx: 2^32-1 images of 28x28', () => parseIdx(idx(8, [2 ** 32 - 1, 28, 28], new Uint8Array(784))), Error, 'parseIdx: the header claims 4294967295 x 28 x 28 = 3367254359280 bytes, over the limit of 536870912 bytes (512 MiB)', 'NN_ERR_LIMIT'],
   ['parseIdx: gzip of a truncated file', () => parseIdx(gzipSync(idx(8, [3], [1, 2]))), Error, 'parseIdx: data ended early (truncated)', 'NN_ERR_TRUNCATED'],
   ['parseIdx: gzip of a web page', () => parseIdx(gzipSync(html)), Error, 'parseIdx: not an IDX file (it is text: "<!doctype html><title>hello</tit…")', 'NN_ERR_MAGIC'],
-  ['parseIdx: truncated gzip', () => parseIdx(gzipSync(idx(8, [1000], new Uint8Array(1000).map((_, i) => i % 10))).subarray(0, 30)), Error, /^parseIdx: corrupt or truncated gzip data \(.+\)$/, 'GZIP'],
+  ['parseIdx: truncated gzip', () => parseIdx(gzipSync(idx(8, [1000], new Uint8Array(1000).map((_, i) => i % 10))).subarray(0, 30)), Error, /^parseIdx: corrupt or truncated gzip data \(.+\)$/, 'NN_ERR_GZIP'],
 
   // fetchIdx / streamIdx / init
   ['fetchIdx: a number', () => fetchIdx(42), TypeError, `fetchIdx: ${SOURCE}, got number 42`],

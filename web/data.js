@@ -178,8 +178,8 @@ function explain(e, opened, split, signal) {
       return new DataError(`The ${what} ${e.message.replace(/^.*?: the /, '')}.`);
     case 'NN_ERR_LABEL':
       return new DataError(`${opened[1].url}: ${e.message.replace(/^.*?: label/, 'label')}.`);
-    case 'GZIP':
-      return new DataError(`${url}: the gzip data is corrupt or truncated.`);
+    case 'NN_ERR_GZIP':
+      return new DataError(`${url}: ${e.message.replace(/^.*?: (corrupt)/, '$1').replace(/ \(.*\)$/, '')}.`);
     case 'NN_ERR_TRUNCATED':
       return new DataError(`${url} is truncated: ${e.message.replace(/^.*?: /, '')}.`);
     default:

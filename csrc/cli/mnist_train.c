@@ -132,9 +132,9 @@ static void read_file(const char *data, int set, data_file file) {
   size_t plen = strlen(g.path);
   if (strncmp(why, g.path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0) why += plen + 2;
   /* a gzip stream cut short reads as a short file: zlib reports it here */
+  if (st == NN_OK && zerr == Z_ERRNO) die(CLI_EXIT_FAILURE, "%s: %s", g.path, strerror(errno));
   if (st == NN_OK && zerr != Z_OK && zerr != Z_STREAM_END)
-    die(CLI_EXIT_FAILURE, zerr == Z_ERRNO ? "%s: %s" : "%s: corrupt or truncated gzip data (%s)", g.path,
-        zerr == Z_ERRNO ? strerror(errno) : why);
+    die(CLI_EXIT_FAILURE, "%s: %s (%s)", g.path, nn_strerror(NN_ERR_GZIP), why);
   if (st == NN_OK) st = data_finish(g.set[set], file);
   if (st != NN_OK) {
     cli_data_error(data, set, g.set[set], st, g.path, msg, sizeof msg);

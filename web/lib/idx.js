@@ -116,6 +116,14 @@ class Watch {
   }
 }
 
+/** NN_ERR_GZIP with the decompressor's reason: "<where>: corrupt or truncated gzip data (<reason>)". */
+function gzipError(where, cause) {
+  const e = loadedWasm().error(loadedWasm().status.NN_ERR_GZIP, where);
+  e.message += ` (${cause?.message ?? cause})`;
+  e.cause = cause;
+  return e;
+}
+
 /**
  * C's message for a parser error, or a clearer one where the first bytes of
  * the file (head) tell more; where starts the message, type is the
@@ -342,7 +350,7 @@ async function* decoded(stream, total, watch, onProgress, where) {
       } catch (e) {
         watch.check();
         if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
-        throw Object.assign(new Error(`${where}: corrupt or truncated gzip data (${e?.message ?? e})`, { cause: e }), { code: 'GZIP' });
+        throw gzipError(where, e);
       }
       watch.check();  // also between the chunks gunzip makes of one input chunk
       if (r.done) break;
@@ -390,7 +398,7 @@ async function* gunzipNode(first, ended, readRaw, watch, where) {
     watch.check();
     if (rawError) throw rawError;
     if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
-    throw Object.assign(new Error(`${where}: corrupt or truncated gzip data (${e?.message ?? e})`, { cause: e }), { code: 'GZIP' });
+    throw gzipError(where, e);
   } finally {
     z.destroy();
     src.destroy();

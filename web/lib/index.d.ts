@@ -364,7 +364,7 @@ export type IdxSource = string | URL | Response | ReadableStream<Uint8Array>;
  * the C parser. Always async: the parser lives in the wasm module and gzip
  * is decoded by DecompressionStream, both asynchronous. Bad files reject
  * with an Error whose code is NN_ERR_MAGIC, NN_ERR_TYPE, NN_ERR_DIMS,
- * NN_ERR_LIMIT, NN_ERR_TRUNCATED or NN_ERR_TRAILING; bad gzip with code "GZIP".
+ * NN_ERR_LIMIT, NN_ERR_TRUNCATED or NN_ERR_TRAILING; bad gzip with code "NN_ERR_GZIP".
  */
 export function parseIdx(bytes: Uint8Array | ArrayBuffer, options?: { signal?: AbortSignal }): Promise<Idx>;
 
@@ -373,7 +373,7 @@ export function parseIdx(bytes: Uint8Array | ArrayBuffer, options?: { signal?: A
  * chunk; resolves once it is complete and valid. Rejects on an HTTP error
  * (Error with `status`), a failed or dropped connection (code "NETWORK"),
  * an abort (the signal's reason, an AbortError by default), the idle
- * timeout (code "TIMEOUT"), corrupt or truncated gzip (code "GZIP") or IDX
+ * timeout (code "TIMEOUT"), corrupt or truncated gzip (code "NN_ERR_GZIP") or IDX
  * (code NN_ERR_...; a web page or other text says "not an IDX file (got
  * text/html: ...)", code NN_ERR_MAGIC). Nothing is kept after a failure:
  * a retry starts afresh.
