@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh (`npm run fuzz`): builds the `fuzz` preset (clang, libFuzzer, ASan,
-# UBSan) and, for each target in tests/fuzz (fuzz_idx, fuzz_model):
+# UBSan) and, for each target in tests/fuzz (fuzz_idx, fuzz_model, fuzz_data):
 #   1. replays its seed corpus and tests/fuzz/regressions/<target>/ once each;
 #   2. fuzzes for FUZZ_SECONDS (default 60) starting from a copy of those
 #      files in a temp dir, so the corpus in the repo stays as committed.
@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(idx model)
+targets=(idx model data)
 build=build/fuzz
 logs=$build/logs
 
