@@ -79,7 +79,7 @@ try {
   const apiRate = median(api), pageRate = median(ours);
 
   const f = (v) => Math.round(v).toLocaleString('en-US');
-  console.log(`mnist-wasm page bench: 784-128-64-10 sigmoid, SGD, batch ${BATCH}, ${EPOCHS} epochs of the default set (8,000 digits), Chromium ${context.browser()?.version() ?? ''}`);
+  console.log(`mnist-wasm page bench: 784-128-64-10 sigmoid, SGD, batch ${BATCH}, ${EPOCHS} epochs of the small split (8,000 digits), Chromium ${context.browser()?.version() ?? ''}`);
   console.log(`  package train() in a page  ${f(apiRate).padStart(9)} samples/s  median of ${ROUNDS}: ${api.map((x) => f(x.rate)).join(', ')}; test ${(api[0].accuracy * 100).toFixed(2)}%`);
   console.log(`  the page (worker, slices)  ${f(pageRate).padStart(9)} samples/s  median of ${ROUNDS}: ${ours.map((x) => f(x.rate)).join(', ')}; test ${(ours[0].accuracy * 100).toFixed(2)}%`);
   console.log(`  page / train()             ${(100 * pageRate / apiRate).toFixed(1)}%  (target >= 95%; the page timed from Training to Done, its evaluations included)`);
