@@ -7,7 +7,7 @@
 // page's own demand (28x28 digits, 10 classes), and every error worded for
 // the person who typed the URL (DataError). It does not train.
 
-import { openDataset, init } from './lib/index.js';
+import { openDataset, findMnistFile, init } from './lib/index.js';
 
 export const CLASSES = 10;
 export const ROWS = 28;
@@ -100,7 +100,7 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
   const openSplit = async (split) => {
     const { files } = (await init()).facts;
     const names = files[split];
-    const opened = await Promise.all(names.map((name) => open(base, name, files.suffixes, signal)));
+    const opened = await Promise.all(names.map((name) => open(base, name, signal)));
     const [images, labels] = opened.map(({ res, wire }) => watchWire(res, wire));
     const d = await openDataset({ images, labels }, {
       classes: CLASSES,
@@ -187,26 +187,21 @@ function explain(e, opened, split, signal) {
   }
 }
 
-/* Fetches base + name + suffix for each suffix in turn (the package's order)
- * until one is found; only "not found" tries the next. */
-async function open(base, name, suffixes, signal) {
-  const tried = [];
-  for (const url of suffixes.map((s) => new URL(name + s, base).href)) {
-    let res;
-    try {
-      res = await fetch(url, { signal, credentials: 'same-origin' });
-    } catch (e) {
-      if (signal.aborted) throw signal.reason ?? e;
-      throw new DataError(`Could not download ${url}: the server did not answer, or does not let this page read it (CORS).`);
-    }
-    if (res.ok && res.body) return { res, url: res.url || url, wire: {} };
-    tried.push({ url, status: res.status, text: res.statusText });
-    res.body?.cancel().catch(() => {});
-    if (res.status !== 404 && res.status !== 410) break;
+/* The file under base by the package's lookup (NAME.gz, else NAME), with
+ * its failures worded for the person who typed the URL. */
+async function open(base, name, signal) {
+  let res;
+  try {
+    res = await findMnistFile(base, name, { signal });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason ?? e;
+    const list = (e.tried ?? []).map((t) => `${t.url} (HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''})`).join(', nor ');
+    if (e.code === 'NETWORK') throw new DataError(`Could not download ${e.url}: the server did not answer, or does not let this page read it (CORS).`);
+    if (e.code === 'NOT_FOUND') throw new DataError(`Not found: ${list}.`);
+    if (e.status) throw new DataError(`Download failed: ${list}.`);
+    throw e;
   }
-  const list = tried.map((t) => `${t.url} (HTTP ${t.status}${t.text ? ' ' + t.text : ''})`).join(', nor ');
-  const missing = tried.every((t) => t.status === 404 || t.status === 410);
-  throw new DataError(missing ? `Not found: ${list}.` : `Download failed: ${list}.`);
+  return { res, url: res.url, wire: {} };
 }
 
 export function fmtBytes(n) {

@@ -19,7 +19,7 @@
 // heap (data.js). Every ArrayBuffer sent is transferred.
 
 import { createNetwork, loadNetwork, Trainer, memoryBytes } from './lib/index.js';
-import { streamDataset, CLASSES } from './data.js';
+import { streamDataset } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
 const PROGRESS_MS = 200;      // at most five progress messages a second

@@ -22,6 +22,7 @@ import {
   loadMnist,
   Trainer,
   memoryBytes,
+  findMnistFile,
 } from 'mnist-wasm';
 import type {
   Activation,
@@ -249,6 +250,7 @@ trained2.dispose();
 await createNetwork({ schedule: 'linear' });
 trainer.dispose();
 const heapBytes: number = await memoryBytes();
+const found: Response | URL = await findMnistFile('https://example.org/mnist/', 'train-images-idx3-ubyte', { signal: controller.signal, timeout: 1000 });
 // @ts-expect-error a Dataset carries its labels
 defaults.train(mnist.train, labels);
 for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test, testOnly.test]) d.dispose();
@@ -260,4 +262,4 @@ const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
   trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining];
+  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining, found];

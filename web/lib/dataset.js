@@ -279,6 +279,19 @@ export async function loadMnist(base, options) {
 }
 
 /** The Response (or file URL) of the first of NAME+suffix that exists under base. */
+/**
+ * The Response (or, in Node, the file: URL) of the first of NAME + suffix
+ * under base that exists, in C's one lookup order (facts.files.suffixes):
+ * only "not found" (404, 410, no such file) tries the next. Errors carry
+ * `tried` ([{ url, status, statusText }], the failing one last) and `code`
+ * NOT_FOUND, NETWORK or TIMEOUT, or the HTTP `status`, so that callers such
+ * as the page can word them their own way.
+ */
+export async function findMnistFile(base, name, { signal, timeout } = {}) {
+  const { suffixes } = (await init()).facts.files;
+  return findFile(base, name, suffixes, signal, timeout);
+}
+
 async function findFile(base, name, suffixes, signal, timeout) {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, isNode ? undefined : globalThis.location?.href);
@@ -288,7 +301,7 @@ async function findFile(base, name, suffixes, signal, timeout) {
     if (url.protocol === 'file:' && isNode) {
       const { existsSync } = await import('node:fs');
       if (existsSync(url)) return url;
-      tried.push(`${url.pathname} (no such file)`);
+      tried.push({ url: url.pathname, status: 0, statusText: 'no such file' });
       continue;
     }
     // the caller's signal and the timeout (until the response starts; the body's own is openDataset's)
@@ -301,23 +314,25 @@ async function findFile(base, name, suffixes, signal, timeout) {
     try {
       res = await fetch(url, { signal: ctl.signal, credentials: 'same-origin' });
     } catch (e) {
-      if (ctl.signal.reason === late) throw late;
+      if (ctl.signal.reason === late) throw Object.assign(late, { tried, url: String(url) });
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK', tried, url: String(url) });
     } finally {
       clearTimeout(timer);
     }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});
+    tried.push({ url: String(url), status: res.status, statusText: res.statusText });
     if (res.status !== 404 && res.status !== 410) {   // only "not found" tries the other name
       const e = httpError(res, url);
       e.message = `loadMnist: ${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
-      throw e;
+      throw Object.assign(e, { tried, url: String(url) });
     }
-    tried.push(`${url} (HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''})`);
   }
-  const e = new Error(`loadMnist: not found: ${tried.join(', nor ')}`);
+  const list = tried.map((t) => `${t.url} (${t.status ? `HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''}` : t.statusText})`);
+  const e = new Error(`loadMnist: not found: ${list.join(', nor ')}`);
   e.code = 'NOT_FOUND';
   e.file = name;   // the standard name, for callers that word it their own way
+  e.tried = tried;
   throw e;
 }

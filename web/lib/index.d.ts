@@ -317,6 +317,14 @@ export function openMnist<S extends MnistSet>(base: string | URL, options: Mnist
 export function loadMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
 export function loadMnist<S extends MnistSet>(base: string | URL, options: MnistOptions & { sets: S[] }): Promise<{ [K in S]: Dataset }>;
 
+/**
+ * One of the standard files under a folder or base URL, in the one lookup
+ * order (NAME.gz, else NAME; only "not found" tries the next): a Response,
+ * or in Node a file: URL. Rejects with `code` NOT_FOUND, NETWORK or TIMEOUT
+ * or an HTTP `status`, and `tried`, the URLs asked for.
+ */
+export function findMnistFile(base: string | URL, name: string, options?: { signal?: AbortSignal; timeout?: number }): Promise<Response | URL>;
+
 /** A whole IDX file: dims[0] samples of dims[1] * ... bytes each. */
 export interface Idx {
   dims: number[];

@@ -18,7 +18,7 @@ import { Dataset } from './dataset.js';
 
 export { init, defaultWasmUrl } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
-export { Dataset, openDataset, loadDataset, openMnist, loadMnist } from './dataset.js';
+export { Dataset, openDataset, loadDataset, openMnist, loadMnist, findMnistFile } from './dataset.js';
 
 // Samples per trainer call inside train(), rounded by C to whole
 // mini-batches (the same bits as one call per epoch); onProgress runs after each.
