@@ -24,8 +24,8 @@ target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 set(NN_WASM_EXPORTS
   facts nn_strerror nn_status_name heap_used
   create destroy config steps set_learning_rate set_batch_size set_training with_optimizer params
-  step predict save_size save load
-  trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset
+  step predict activations save_size save load
+  trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
   data_create data_free data_push data_finish data_error data_complete data_count data_ready
   data_rows data_cols data_classes data_max_label data_pixels data_labels data_parser

@@ -119,6 +119,7 @@ nn_status data_view(const nn_dataset *ds, nn_data *out) {
   out->n = (int)data_ready(ds);
   out->rows = data_rows(ds);
   out->cols = data_cols(ds);
+  out->extra = NULL;
   return NN_OK;
 }
 

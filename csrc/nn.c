@@ -421,21 +421,36 @@ static int all_finite(const float *x, size_t n) {
 
 /* Checks the rows that a call will use before it changes anything: labels
  * below n_out, float pixels finite, order entries in range. */
+/* Row r of d's order: d itself below d->n, else row r - n of d->extra
+ * (*r adjusted); NULL if there is no such row. */
+static const nn_data *row_source(const nn_data *d, int64_t *r) {
+  if (*r < 0) return NULL;
+  if (*r < d->n) return d;
+  if (!d->extra || d->extra->extra || *r - d->n >= d->extra->n) return NULL;
+  *r -= d->n;
+  return d->extra;
+}
+
 static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *order, int start, int count) {
   const int n_in = net->cfg.sizes[0], k = net->cfg.sizes[net->n_layers];
+  if (d->extra && (!d->extra->u8 == !d->extra->f32 || (d->labels && !d->extra->labels))) return NN_ERR_ARG;
   for (int j = start; j < start + count; j++) {
-    int r = order ? order[j] : j;
-    if (r < 0 || r >= d->n) return NN_ERR_ARG;
-    if (d->labels && d->labels[r] >= k) return NN_ERR_ARG;
-    if (d->f32 && !all_finite(d->f32 + (size_t)r * n_in, (size_t)n_in)) return NN_ERR_ARG;
+    int64_t r = order ? order[j] : j;
+    const nn_data *src = row_source(d, &r);
+    if (!src) return NN_ERR_ARG;
+    if (src->labels && src->labels[r] >= k) return NN_ERR_ARG;
+    if (src->f32 && !all_finite(src->f32 + (size_t)r * n_in, (size_t)n_in)) return NN_ERR_ARG;
   }
   return NN_OK;
 }
 
 /* Row r of the data as floats into dst (sizes[0]); distorted by a fresh
  * draw from the net's RNG while nn_train augments. */
-static void load_row(nn_net *net, const nn_data *d, size_t r, float *dst) {
+static void load_row(nn_net *net, const nn_data *data, size_t row, float *dst) {
   const int n_in = net->cfg.sizes[0];
+  int64_t at = (int64_t)row;
+  const nn_data *d = row_source(data, &at);  /* checked by check_rows */
+  const size_t r = (size_t)at;
   float *to = net->augmenting ? net->x_aug : dst;
   if (d->u8)
     kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
@@ -460,12 +475,19 @@ static int image_shape(const nn_net *net, const nn_data *d, int *rows, int *cols
 }
 
 /* Copies rows order[start .. start+B) into act[0] (as floats) and labels. */
+/* The label of row r of d's order (extra rows included). */
+static uint8_t label_of(const nn_data *d, size_t r) {
+  int64_t at = (int64_t)r;
+  const nn_data *src = row_source(d, &at);
+  return src->labels[at];
+}
+
 static void gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
   const int n_in = net->cfg.sizes[0];
   for (int j = 0; j < B; j++) {
     const size_t r = (size_t)(order ? order[start + j] : start + j);
     load_row(net, d, r, net->act[0] + (size_t)j * n_in);
-    if (d->labels) net->labels[j] = d->labels[r];
+    if (d->labels) net->labels[j] = label_of(d, r);
   }
 }
 
@@ -573,7 +595,7 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
     if ((st = step_loaded(net, rows, &s)) != NN_OK) break;
     if (net->primed) {  /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
-      net->labels[0] = data->labels[next];
+      net->labels[0] = label_of(data, next);
     }
     *total += s;
     *done += rows;
@@ -587,7 +609,9 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
                    int start, int count, double *loss_sum, int *trained) {
   nn_status st = check_data(net, data, 1);
   if (st != NN_OK) return st;
-  if (start < 0 || count < 0 || (int64_t)start + count > data->n) return NN_ERR_ARG;
+  /* with an order, its entries are checked row by row; without, rows are the data's and its extra ones */
+  const int64_t rows = (int64_t)data->n + (data->extra ? data->extra->n : 0);
+  if (start < 0 || count < 0 || (!order && (int64_t)start + count > rows)) return NN_ERR_ARG;
   if ((st = check_rows(net, data, order, start, count)) != NN_OK) return st;
   net->augmenting = augment_enabled(&net->cfg.augment);
   if (net->augmenting && !image_shape(net, data, &net->aug_rows, &net->aug_cols)) {
@@ -677,6 +701,23 @@ nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int coun
       if (best != y) note_wrong(acc, data, at + b, y, best);
     }
     acc->samples += rows;
+  }
+  return NN_OK;
+}
+
+nn_status nn_activations(nn_net *net, const nn_data *data, float *out) {
+  nn_status st = check_data(net, data, 0);
+  if (st != NN_OK || !out || data->n < 1) return NN_ERR_ARG;
+  nn_data one = *data;
+  one.n = 1;
+  one.labels = NULL;
+  one.extra = NULL;
+  if ((st = check_rows(net, &one, NULL, 0, 1)) != NN_OK) return st;
+  gather(net, &one, NULL, 0, 1);
+  forward(net, 1, NULL);
+  for (int l = 1; l <= net->n_layers; l++) {
+    memcpy(out, net->act[l], (size_t)net->cfg.sizes[l] * sizeof *out);
+    out += net->cfg.sizes[l];
   }
   return NN_OK;
 }

@@ -58,6 +58,9 @@ typedef struct nn_data {
   const uint8_t *labels;
   int n;
   int rows, cols;
+  /* more samples of the same shape (a person's own digits): row n + k of
+   * an order is row k of extra (nn_train, train.h's mixed passes); NULL: none */
+  const struct nn_data *extra;
 } nn_data;
 
 typedef struct nn_net nn_net;
@@ -100,7 +103,8 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss);
 nn_status nn_shuffle(nn_net *net, int32_t *order, int n);
 
 /* Trains mini-batches of batch_size over samples order[start .. start+count)
- * (order NULL: identity); the last batch may be smaller. Split an epoch into
+ * (order NULL: identity; entries from data->n on are data->extra's rows);
+ * the last batch may be smaller. Split an epoch into
  * calls at multiples of batch_size and the result is the same as one call.
  * *loss_sum gets the sum of per-sample losses and *trained the samples of
  * the steps made (either may be NULL). On NN_ERR_DIVERGED only the step that
@@ -124,6 +128,11 @@ typedef struct nn_eval {
   int32_t *wrong, *wrong_pred;       /* (wrong_cap): sample index, predicted class; or NULL */
   int wrong_cap, wrong_per_label, wrong_count;
 } nn_eval;
+
+/* The outputs of every layer for the first sample of data: out gets
+ * sizes[1] + ... + sizes[n_sizes-1] floats, the hidden layers' activations
+ * in order and then the probabilities. */
+nn_status nn_activations(nn_net *net, const nn_data *data, float *out);
 
 /* Forward only over samples [start, start+count), added into *acc.
  * NN_ERR_DIVERGED if an output or a loss is not finite (acc then partial). */

@@ -37,6 +37,10 @@ void trainer_restart(nn_trainer *t);            /* drop the current pass; counte
  * trains at that factor. 0: no plan (factor 1). Passes over part of a data
  * set train at factor 1. */
 void trainer_plan(nn_trainer *t, uint64_t epochs);
+/* Mixed passes: where the data have extra samples (nn_data.extra, a
+ * person's own digits), each pass holds every extra sample `repeat` times
+ * (1..10000, default 1) among the data's own, shuffled together. */
+nn_status trainer_set_repeat(nn_trainer *t, int repeat);
 const nn_progress *trainer_progress(const nn_trainer *t);
 
 /* Trains net on data (whole: 1 if data->n is final) for about budget

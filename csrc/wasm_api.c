@@ -285,6 +285,7 @@ static nn_status make_data(const uint8_t *u8, const float *f32, const uint8_t *l
   d->labels = labels;
   d->n = n;
   d->rows = d->cols = 0;  /* a square image, if augmented */
+  d->extra = NULL;
   return NN_OK;
 }
 
@@ -338,6 +339,22 @@ nn_status train(nn_trainer *t, nn_net *net, const uint8_t *u8, const float *f32,
   return s != NN_OK ? s : trainer_run(t, net, &d, whole != 0, budget, trained);
 }
 
+/* The same over a data set mixed with an extra one (a person's own
+ * digits): each pass holds every extra sample `repeat` times. */
+nn_status train_mixed(nn_trainer *t, nn_net *net, const nn_dataset *ds, const nn_dataset *extra, int repeat,
+                      int budget, int *trained) {
+  nn_data d, e;
+  if (trained) *trained = 0;
+  if (!t || !net || !ds || !extra || budget < 0) return NN_ERR_ARG;
+  nn_status s = trainer_set_repeat(t, repeat);
+  if (s == NN_OK) s = data_view(ds, &d);
+  if (s == NN_OK) s = data_view(extra, &e);
+  if (s == NN_ERR_STATE) return NN_OK;  /* a header still to come: nothing to train on yet */
+  if (s != NN_OK) return s;
+  d.extra = &e;
+  return trainer_run(t, net, &d, data_complete(ds) && data_complete(extra), budget, trained);
+}
+
 /* The same over the samples of a data set that have arrived so far. */
 nn_status train_dataset(nn_trainer *t, nn_net *net, const nn_dataset *ds, int budget, int *trained) {
   nn_data d;
@@ -346,6 +363,15 @@ nn_status train_dataset(nn_trainer *t, nn_net *net, const nn_dataset *ds, int bu
   nn_status s = data_view(ds, &d);
   if (s == NN_ERR_STATE) return NN_OK;  /* no header yet: nothing to train on */
   return s != NN_OK ? s : trainer_run(t, net, &d, data_complete(ds), budget, trained);
+}
+
+/* Every layer's outputs for one sample (nn_activations): out holds
+ * sizes[1] + ... + sizes[n_sizes-1] floats. */
+nn_status activations(nn_net *net, const uint8_t *u8, const float *f32, float *out) {
+  nn_data d;
+  if (!net || !out) return NN_ERR_ARG;
+  nn_status s = make_data(u8, f32, NULL, 1, 0, &d);
+  return s != NN_OK ? s : nn_activations(net, &d, out);
 }
 
 /* probs is (n, n_out). */

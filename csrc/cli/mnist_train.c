@@ -285,7 +285,7 @@ static void predict(const cli_args *a) {
   const nn_config *c = nn_get_config(g.net);
   const int k = c->sizes[c->n_sizes - 1];
   float *probs = mallocCheck((size_t)k * sizeof *probs);
-  nn_data one = {data_image(g.set[1], (uint32_t)a->index), NULL, NULL, 1, 0, 0};
+  nn_data one = {data_image(g.set[1], (uint32_t)a->index), NULL, NULL, 1, 0, 0, NULL};
   nn_status st = nn_predict(g.net, &one, probs);
   if (st != NN_OK) {
     free(probs);

@@ -701,6 +701,44 @@ out:
   nn_free(net);
 }
 
+/* ---- mixed passes ------------------------------------------------------------ */
+
+/* Extra rows (data.extra) join each pass `repeat` times: the pass is
+ * n + repeat * m long, its bits do not depend on the budgets, the extra
+ * rows change what is learned, and bad mixes are refused. */
+static void test_mixed(const digits *d) {
+  enum { N = 120, M = 7, R = 5 };
+  nn_data extra = {d->x + (size_t)N * 784, NULL, d->y + N, M, 0, 0, NULL};
+  nn_data data = {d->x, NULL, d->y, N, 0, 0, &extra};
+  nn_net *nets[3] = {make_net(NN_SGD, 8, NN_SIGMOID), make_net(NN_SGD, 8, NN_SIGMOID), make_net(NN_SGD, 8, NN_SIGMOID)};
+  const int budgets[2] = {N + R * M, 3};
+  for (int k = 0; k < 2; k++) {
+    nn_trainer *t = make_trainer();
+    CHECK_EQ(trainer_set_repeat(t, R), NN_OK);
+    int calls = 0;
+    while (trainer_progress(t)->passes < 2 && calls++ < 1000) CHECK_EQ(trainer_run(t, nets[k], &data, 1, budgets[k], NULL), NN_OK);
+    CHECK(trainer_progress(t)->samples == 2 * (uint64_t)(N + R * M), "a mixed pass is n + repeat * m: %llu samples in 2 passes",
+          (unsigned long long)trainer_progress(t)->samples);
+    trainer_free(t);
+  }
+  CHECK(same_weights(nets[0], nets[1]), "mixed passes: the same bits in calls of 3 samples as in whole passes");
+  nn_data plain = {d->x, NULL, d->y, N, 0, 0, NULL};
+  nn_trainer *t = make_trainer();
+  while (trainer_progress(t)->passes < 2) CHECK_EQ(trainer_run(t, nets[2], &plain, 1, N, NULL), NN_OK);
+  trainer_free(t);
+  CHECK(!same_weights(nets[0], nets[2]), "the extra rows change what is learned");
+  t = make_trainer();
+  CHECK_EQ(trainer_set_repeat(t, 0), NN_ERR_ARG);
+  CHECK_EQ(trainer_set_repeat(t, 10001), NN_ERR_ARG);
+  nn_data unlabelled = {d->x, NULL, NULL, M, 0, 0, NULL};
+  nn_data bad = {d->x, NULL, d->y, N, 0, 0, &unlabelled};
+  CHECK_EQ(trainer_run(t, nets[2], &bad, 1, 8, NULL), NN_ERR_ARG);
+  nn_data nested = {d->x, NULL, d->y, N, 0, 0, &data};
+  CHECK_EQ(trainer_run(t, nets[2], &nested, 1, N + 8, NULL), NN_ERR_ARG);
+  trainer_free(t);
+  for (int k = 0; k < 3; k++) nn_free(nets[k]);
+}
+
 int main(void) {
   digits train = {0}, test = {0};
   if (!load_digits("train", &train) || !load_digits("t10k", &test) || train.n < 2000) {
@@ -715,6 +753,7 @@ int main(void) {
     test_divergence(&train);
     test_bad_args(&train);
     test_evaluate_rows(&train, &test);
+    test_mixed(&train);
   }
   free(train.img_file); free(train.lab_file); free(test.img_file); free(test.lab_file);
   return TEST_DONE();

@@ -239,6 +239,9 @@ const passes: [number, number, number, number, number, boolean, number, number] 
   counters.samples, counters.position, counters.passRows, counters.passWhole, counters.passLoss, counters.lastLoss];
 const lossSoFar: number = counters.totalLoss;
 trainer.plan(10);
+trainer.mix(mnist.test, 20);
+trainer.mix(null);
+const inside: Float32Array[] = defaults.activations(firstImage);
 trainer.restart();
 const schedule: Schedule = 'cosine';
 const distortions: Augment = { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 };
@@ -262,4 +265,4 @@ const used: number = await heapUsed();
 
 void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
   trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining, found];
+  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining, found, inside];

@@ -177,6 +177,8 @@ export class Network {
    * row for n. Outputs that overflow throw (code NN_ERR_DIVERGED), never NaN.
    */
   predict(images: Images): Float32Array;
+  /** Every layer's outputs for one image: one array per layer after the input, the probabilities last. */
+  activations(image: Images): Float32Array[];
   evaluate(images: Images, labels: Labels, options?: EvaluateOptions): Evaluation;
   /** The samples of a Dataset that have arrived so far. */
   evaluate(dataset: Dataset, options?: EvaluateOptions): Evaluation;
@@ -236,6 +238,8 @@ export class Trainer {
   readonly progress: TrainerProgress;
   /** Throws as Network.train does on divergence (the step undone). */
   run(net: Network, data: Dataset, budget: number): TrainerProgress & { trained: number };
+  /** Mixes extra samples (a person's digits) into later passes, each `repeat` times (1..10000); null stops. */
+  mix(extra: Dataset | null, repeat?: number): void;
   /** A run of `epochs` epochs from the next whole pass, for the network's schedule (0: none). */
   plan(epochs: number): void;
   /** Starts a new pass at the next run. */

@@ -443,6 +443,31 @@ export class Network {
   }
 
   /**
+   * Every layer's outputs for one image, the forward pass seen from inside:
+   * one Float32Array per layer after the input (the hidden layers'
+   * activations, then the probabilities).
+   */
+  activations(image) {
+    const w = this.#live('activations');
+    const { float } = checkImages(image, this.#inputs, 'activations', 1);
+    const sizes = this.#config();
+    const CFG = w.facts.config;
+    const layers = Array.from(sizes.subarray(CFG.sizes + 1, CFG.sizes + sizes[CFG.nSizes]));
+    const total = layers.reduce((a, b) => a + b, 0);
+    const block = w.malloc(image.length * 4 + total * 4, 'the activations');
+    try {
+      this.#copyImages(image, float, block);
+      const out = block + image.length * 4;
+      w.check(w.M._activations(this.#ptr, float ? 0 : block, float ? block : 0, out), 'activations');
+      const all = w.f32.slice(out >> 2, (out >> 2) + total);
+      let at = 0;
+      return layers.map((k) => all.subarray(at, (at += k)));
+    } finally {
+      w.free(block);
+    }
+  }
+
+  /**
    * Class probabilities: Float32Array(classes) for one image, or
    * (n * classes) row after row for n images.
    */
@@ -658,6 +683,8 @@ const trainerRegistry = typeof FinalizationRegistry === 'function'
 export class Trainer {
   #w;
   #held;
+  #extra = null;   // a Dataset mixed into the passes, or null
+  #repeat = 1;
   constructor(options) {
     const w = loadedWasm();
     if (!w) throw new Error('Trainer: the module is not loaded yet (await init() or createNetwork() first)');
@@ -710,9 +737,13 @@ export class Trainer {
     integer(budget, 'budget', 0, 2 ** 31 - 1);
     const p = net[trainerAccess]('run', ds);
     const { ptr } = this.#held;
-    const status = ds
-      ? w.M._train_dataset(ptr, p, ds.pointer, budget, w.slots)
-      : w.M._train(ptr, p, data.u8, data.f32, data.y, data.n, 1, budget, w.slots);
+    if (this.#extra && !ds) throw new TypeError('run: mixing needs a Dataset as data');
+    if (this.#extra) net[trainerAccess]('run', this.#extra);
+    const status = this.#extra
+      ? w.M._train_mixed(ptr, p, ds.pointer, this.#extra.pointer, this.#repeat, budget, w.slots)
+      : ds
+        ? w.M._train_dataset(ptr, p, ds.pointer, budget, w.slots)
+        : w.M._train(ptr, p, data.u8, data.f32, data.y, data.n, 1, budget, w.slots);
     const trained = w.i32[w.slots >> 2];
     if (status === w.DIVERGED) throw divergedError('train', net.steps + 1, epoch);
     w.check(status, epoch ? `train: epoch ${epoch}` : 'train');
@@ -727,6 +758,19 @@ export class Trainer {
     const w = this.#live('plan');
     integer(epochs, 'epochs', 0, 1e9);
     w.M._trainer_plan_epochs(this.#held.ptr, epochs);
+  }
+
+  /**
+   * Mixes an extra data set (a person's own digits) into the passes that
+   * start from now on: each pass holds every extra sample `repeat` times
+   * among the data's own, shuffled together; null stops it.
+   */
+  mix(extra, repeat = 1) {
+    this.#live('mix');
+    if (extra !== null && !(extra instanceof Dataset)) throw new TypeError(`mix: extra must be a Dataset or null, got ${describe(extra)}`);
+    integer(repeat, 'repeat', 1, 10000);
+    this.#extra = extra;
+    this.#repeat = repeat;
   }
 
   /** Drops the current pass (the next run starts a new one); the counters stay. */
