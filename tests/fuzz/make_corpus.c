@@ -170,8 +170,8 @@ static void model_seeds(void) {
   write_file("model", "3-4-2-untrained", c, n2);
 
   /* near-valid, from the 3-4-2 model: offsets as in model.h */
-  enum { VERSION = 4, LENGTH = 8, NSIZES = 12, SIZES = 16, ACT = 28, LR = 36, BETA1 = 44, BATCH = 56, COUNT = 84,
-         PARAMS = 88 };
+  enum { VERSION = 4, LENGTH = 8, NSIZES = 12, SIZES = 16, ACT = 28, LR = 36, BETA1 = 44, BATCH = 56, COUNT = 112,
+         PARAMS = 116 };  /* format 2 */
 #define VARIANT(name, change, crc)           \
   do {                                       \
     memcpy(c, b, n);                         \
@@ -183,7 +183,7 @@ static void model_seeds(void) {
   VARIANT("truncated-half", len = n / 2, 0);
   VARIANT("truncated-crc", len = n - 2, 0);
   VARIANT("bad-magic", c[3] = 'X', 1);
-  VARIANT("version-2", put32(c, VERSION, 2), 1);
+  VARIANT("version-next", put32(c, VERSION, MODEL_VERSION + 1), 1);
   VARIANT("version-0", put32(c, VERSION, 0), 1);
   VARIANT("bad-crc", c[PARAMS + 5] ^= 0x40, 0);
   VARIANT("length-too-big", put32(c, LENGTH, (uint32_t)n + 4), 1);
