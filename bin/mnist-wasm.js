@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/index.js';
+import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/node.js';
 import { init } from '../web/lib/wasm.js';
 
 const w = await init();
