@@ -9,11 +9,14 @@
 //                      [--layers A,B,...] [--activation NAME] [--seed N] [--save FILE] [--load FILE]
 //   mnist-wasm evaluate --data DIR_OR_URL --load FILE
 //   mnist-wasm predict  --load FILE (--data DIR_OR_URL --index N | --image FILE [--invert])
+//   any of them with --json: one JSON object per line (cli_*_json) instead of text
 //
 // What is its own: reading --data through the package (openMnist: a folder
-// or a base URL, NAME.gz else NAME, straight into data sets in the heap), a
-// progress line on stderr when it is a terminal, the idle timeout of
-// downloads (MNIST_WASM_TIMEOUT), and decoding image files for predict.
+// or a base URL, NAME.gz else NAME, straight into data sets in the heap),
+// one updating progress line (download: bytes, total, rate; training: the
+// epoch's samples) when stdout is a terminal and the output is text, the
+// idle timeout of downloads (MNIST_WASM_TIMEOUT), and decoding image files
+// for predict.
 import { readFile, writeFile, stat, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/index.js';
+import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/node.js';
 import { init } from '../web/lib/wasm.js';
 
 const w = await init();
@@ -84,21 +87,34 @@ function parse(argv) {
 
 const given = (a, name) => a.given.includes(name);
 
-// ---- progress on stderr, and the garbage of streaming ----------------------------
+// ---- progress on a terminal, and the garbage of streaming -------------------------
 
-const tty = process.stderr.isTTY;
+// One line, redrawn at most every 100 ms and erased before any other output,
+// on stdout while it is a terminal and the output is text (not --json):
+// whoever reads the lines from a pipe or a file gets nothing extra.
+let live = false;      // set by main once the command line is read
+let shown = false;     // a progress line is on the terminal now
 let lastDraw = 0;
 function progress(text, force = false) {
-  if (!tty) return;
+  if (!live) return;
   const t = Date.now();
   if (!force && t - lastDraw < 100) return;
   lastDraw = t;
-  process.stderr.write(`\r\x1b[K${text}`);
+  shown = true;
+  process.stdout.write(`\r\x1b[K${text}`);
 }
 function clearProgress() {
-  if (tty) process.stderr.write('\r\x1b[K');
+  if (shown) process.stdout.write('\r\x1b[K');
+  shown = false;
 }
-const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const mb = (n) => (n / 1e6).toFixed(1);
+
+/** "reading DATA  1.2 of 9.7 MB (12%)  3.4 MB/s": the bytes so far, the total where known, the rate. */
+function downloadText(data, received, total, seconds) {
+  const of = total ? ` of ${mb(total)} MB (${Math.floor((100 * received) / total)}%)` : ' MB';
+  const rate = seconds >= 0.1 ? `  ${mb(received / seconds)} MB/s` : '';
+  return `reading ${data}  ${mb(received)}${of}${rate}`;
+}
 
 // The data live in the wasm heap, but every chunk read and gunzipped on the
 // way there is an ArrayBuffer that V8 counts late: left alone they pile up
@@ -145,12 +161,13 @@ async function readData(a) {
   };
   const timeout = idleTimeout();
   const open = new Set();
+  const started = performance.now();
   let gcAt = 0;
   const onProgress = (ds) => {
     open.add(ds);
     let received = 0, total = 0;
     for (const d of open) { received += d.received; total = total === null || d.total === null ? null : total + d.total; }
-    progress(`reading ${a.data}  ${total ? `${Math.floor((100 * received) / total)}%  ` : ''}${mb(received)}`);
+    progress(downloadText(a.data, received, total, (performance.now() - started) / 1000));
     if (received - gcAt >= GC_EVERY) { gcAt = received; collect(); }
   };
   let sets;
@@ -335,15 +352,23 @@ function decodePng(bytes, file, invert) {
 
 const print = (text) => process.stdout.write(`${text}\n`);
 
-function evaluateLine(net, test) {
+/** What a command prints, as options.h formats it: text, or with --json one JSON object. */
+const RESULTS = {
+  epoch: [M._cli_epoch_line, M._cli_epoch_json],
+  evaluate: [M._cli_evaluate_line, M._cli_evaluate_json],
+  predict: [M._cli_predict_lines, M._cli_predict_json],
+};
+const result = (a, what, ...args) => line(RESULTS[what][a.json ? 1 : 0], ...args);
+
+function evaluateLine(a, net, test) {
   const ev = net.evaluate(test, { wrong: 0 });
-  print(line(M._cli_evaluate_line, ev.loss, ev.accuracy, ev.samples));
+  print(result(a, 'evaluate', ev.loss, ev.accuracy, ev.samples));
 }
 
 const PROGRESS_SAMPLES = 1024;   // samples per trainer call: the progress line's step
 
 async function train(a, net, { train: data, test }) {
-  if (a.epochs === 0) evaluateLine(net, test);
+  if (a.epochs === 0) evaluateLine(a, net, test);
   // C's loop, as mnist-train runs it: one trainer for the run, which the
   // schedule spreads over; calls of PROGRESS_SAMPLES for the progress line
   const trainer = new Trainer();
@@ -368,7 +393,7 @@ async function train(a, net, { train: data, test }) {
       const seconds = (performance.now() - t0) / 1000;
       clearProgress();
       const ev = net.evaluate(test, { wrong: 0 });
-      print(line(M._cli_epoch_line, e, p.lastLoss, ev.accuracy, seconds, samples));
+      print(result(a, 'epoch', e, p.lastLoss, ev.accuracy, seconds, samples));
     }
   } finally {
     trainer.dispose();
@@ -397,7 +422,7 @@ async function predict(a, net, sets) {
   const p = w.malloc(probs.length * 4, 'the probabilities');
   try {
     w.f32.set(probs, p >> 2);
-    print(line(M._cli_predict_lines, a.image ?? 0, a.index, label, p, probs.length));
+    print(result(a, 'predict', a.image ?? 0, a.index, label, p, probs.length));
   } finally {
     w.free(p);
   }
@@ -411,6 +436,7 @@ async function main(argv) {
     return;
   }
   idleTimeout();   // checked with the command line, before anything is read
+  live = !!process.stdout.isTTY && !a.json;
   // cheap checks first, as mnist-train: the save folder and the model before a slow load
   if (a.save) await checkSavable(a.save);
   const net = await makeNetwork(a);
@@ -419,7 +445,7 @@ async function main(argv) {
   try {
     if (needData) check(M._cli_check_data, a.ptr, net.pointer, sets.train?.pointer ?? 0, sets.test.pointer);
     if (a.command === 'train') await train(a, net, sets);
-    else if (a.command === 'evaluate') evaluateLine(net, sets.test);
+    else if (a.command === 'evaluate') evaluateLine(a, net, sets.test);
     else await predict(a, net, sets);
   } finally {
     for (const ds of Object.values(sets)) ds.dispose();

@@ -453,20 +453,6 @@ const uint8_t *data_labels(const nn_dataset *ds) {
  * strings, the given options' names, and the network options in
  * createNetwork's shape (the seed as a decimal string: 64 bits). Writes at
  * most cap bytes (NUL included) and returns the length it needed. */
-static void jstring(nn_text *o, const char *s) {
-  if (!s) {
-    text_put(o, "null");
-    return;
-  }
-  text_put(o, "\"");
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') text_put(o, "\\%c", *p);
-    else if (*p < 0x20) text_put(o, "\\u%04x", *p);
-    else text_put(o, "%c", *p);
-  }
-  text_put(o, "\"");
-}
-
 size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   nn_text o = text_of(buf, cap);
   if (!a) return 0;
@@ -475,15 +461,15 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   for (int i = 0, first = 1; i < CLI_OPTION_COUNT; i++)
     if (a->given >> i & 1u) text_put(&o, "%s\"%s\"", first ? "" : ",", cli_option_name((cli_option)i)), first = 0;
   text_put(&o, "],\"data\":");
-  jstring(&o, a->data);
+  text_json_string(&o, a->data);
   text_put(&o, ",\"save\":");
-  jstring(&o, a->save);
+  text_json_string(&o, a->save);
   text_put(&o, ",\"load\":");
-  jstring(&o, a->load);
+  text_json_string(&o, a->load);
   text_put(&o, ",\"image\":");
-  jstring(&o, a->image);
-  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
-       a->invert ? "true" : "false");
+  text_json_string(&o, a->image);
+  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"json\":%s,\"options\":{\"layers\":[", a->epochs,
+       a->index, a->invert ? "true" : "false", a->json ? "true" : "false");
   for (int i = 0; i < c->n_sizes; i++) text_put(&o, "%s%d", i ? "," : "", c->sizes[i]);
   /* %.9g: the float32 exactly */
   text_put(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","

@@ -224,6 +224,27 @@ test('the same run: the same lines and byte-identical models, with or without th
   assert.is(p.node.stdout, p.native.stdout);
 });
 
+test('--json: the same objects from both, but for seconds and samplesPerSecond', async () => {
+  const model = T('json.bin');
+  const train = await both(['--data', dataDir, '--epochs', '2', '--seed', '9', '--batch', '32', '--lr', '0.3', '--layers', '784,20,10', '--save', model, '--json']);
+  assert.is(train.native.status, 0, train.native.stderr);
+  assert.is(train.node.status, 0, train.node.stderr);
+  const objects = (out) => out.trim().split('\n').map((l) => JSON.parse(l));
+  const timeless = (out) => objects(out).map(({ seconds, samplesPerSecond, ...o }) => {
+    assert.ok(seconds > 0 && samplesPerSecond > 0, JSON.stringify({ seconds, samplesPerSecond }));
+    return o;
+  });
+  assert.is(objects(train.native.stdout).length, 2);
+  assert.equal(timeless(train.node.stdout), timeless(train.native.stdout));
+  for (const args of [['evaluate', '--data', dataDir, '--load', model], ['--data', dataDir, '--load', model, '--epochs', '0'],
+    ['predict', '--data', dataDir, '--load', model, '--index', '42']]) {
+    const r = await both([...args, '--json']);
+    assert.is(r.native.status, 0, r.native.stderr);
+    assert.ok(JSON.parse(r.native.stdout), r.native.stdout);
+    assert.is(r.node.stdout, r.native.stdout, args.join(' '));
+  }
+});
+
 test('NAME.gz before NAME: a good .gz next to a broken plain file trains in both', async () => {
   const r = await both(['--data', T('gzgood'), '--epochs', '1', '--layers', '784,16,10', '--seed', '2']);
   assert.is(r.native.status, 0, r.native.stderr);

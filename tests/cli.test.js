@@ -32,7 +32,7 @@ test('train prints one line per epoch and saves a model', () => {
     assert.ok(m, `line "${l}"`);
     assert.is(Number(m[1]), i + 1);
   });
-  assert.is(r.stderr, '', 'no progress line when stderr is not a terminal');
+  assert.is(r.stderr, '', 'no progress line when the output is not a terminal (tests/cli-terminal.test.js: when it is)');
   assert.equal(String.fromCharCode(...readFileSync(model).subarray(0, 4)), 'MNWM');
 });
 
@@ -85,6 +85,43 @@ test('predict: a test image by index, and image files (PGM, PNG, raw)', async ()
     assert.match(p.stdout, new RegExp(`^${args[1].replace(/[.\\/]/g, '\\$&')}  predicted ${want}  `), args.join(' '));
   }
   net.dispose();
+});
+
+test('--json: one object per epoch, then evaluate and predict results, with the text lines\' numbers', async () => {
+  const args = ['--data', dataDir, '--epochs', '2', '--seed', '6', '--batch', '16', '--layers', '784,24,10'];
+  const text = cli('train', ...args, '--save', path.join(tmp, 'j.bin'));
+  const json = cli('train', ...args, '--json');
+  assert.is(json.status, 0, json.stderr);
+  assert.is(json.stderr, '');
+  const epochs = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(epochs.map((o) => Object.keys(o)), Array(2).fill(['type', 'epoch', 'loss', 'accuracy', 'samples', 'seconds', 'samplesPerSecond']));
+  text.stdout.trim().split('\n').forEach((l, i) => {
+    const [, epoch, loss, acc] = EPOCH.exec(l);
+    const o = epochs[i];
+    assert.ok(o.type === 'epoch' && o.epoch === Number(epoch) && o.samples === 8000, JSON.stringify(o));
+    assert.is(o.loss.toFixed(4), loss, 'the loss of the text line');
+    assert.is((100 * o.accuracy).toFixed(2), acc, 'the accuracy of the text line');
+    assert.ok(o.seconds > 0 && Math.abs(o.samplesPerSecond - o.samples / o.seconds) < 1e-6 * o.samplesPerSecond, JSON.stringify(o));
+  });
+
+  const model = path.join(tmp, 'j.bin');
+  const ev = JSON.parse(cli('evaluate', '--data', dataDir, '--load', model, '--json').stdout);
+  assert.equal(Object.keys(ev), ['type', 'loss', 'accuracy', 'samples']);
+  assert.is(ev.type, 'evaluate');
+  assert.is(ev.accuracy, epochs[1].accuracy, 'the saved model evaluates as after its last epoch');
+  const net = await loadNetwork(new Uint8Array(readFileSync(model)));
+  const data = await defaultData();
+  const pixels = data.testImages.subarray(5 * 784, 6 * 784);
+  const probs = Array.from(net.predict(pixels));
+  net.dispose();
+  const byIndex = JSON.parse(cli('predict', '--data', dataDir, '--load', model, '--index', '5', '--json').stdout);
+  assert.equal(byIndex, { type: 'predict', index: 5, label: data.testLabels[5], predicted: probs.indexOf(Math.max(...probs)),
+    probabilities: byIndex.probabilities });
+  assert.equal(byIndex.probabilities.map(Math.fround), probs, 'the float32 probabilities, exactly');
+  const raw = path.join(tmp, 'five "x".raw');
+  writeFileSync(raw, pixels);
+  const byFile = JSON.parse(cli('predict', '--load', model, '--image', raw, '--json').stdout);
+  assert.equal(byFile, { type: 'predict', image: raw, predicted: byIndex.predicted, probabilities: byIndex.probabilities });
 });
 
 /** A minimal 8-bit greyscale PNG (filter 0 on every row); CRCs are not checked by the reader. */

@@ -252,10 +252,10 @@ static void evaluate(double *accuracy, double *loss) {
   *loss = loss_sum / test.n;
 }
 
-static void print_evaluation(void) {
+static void print_evaluation(const cli_args *a) {
   double accuracy, loss;
   evaluate(&accuracy, &loss);
-  cli_evaluate_line(loss, accuracy, view(1).n, msg, sizeof msg);
+  (a->json ? cli_evaluate_json : cli_evaluate_line)(loss, accuracy, view(1).n, msg, sizeof msg);
   puts(msg);
 }
 
@@ -263,7 +263,7 @@ static void train(const cli_args *a) {
   nnCheck(trainer_create(&g.trainer), "the trainer");
   trainer_plan(g.trainer, (uint64_t)a->epochs);   /* the schedule spreads over the run */
   nn_data data = view(0);
-  if (a->epochs == 0) print_evaluation();
+  if (a->epochs == 0) print_evaluation(a);
   for (long e = 1; e <= a->epochs; e++) {
     double t0 = now_seconds();
     int trained = 0;   /* one call is one epoch: the budget is the whole pass */
@@ -275,7 +275,8 @@ static void train(const cli_args *a) {
     if (st != NN_OK) die(CLI_EXIT_FAILURE, "epoch %ld: %s", e, nn_strerror(st));
     double seconds = now_seconds() - t0, accuracy, loss;
     evaluate(&accuracy, &loss);
-    cli_epoch_line(e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained, msg, sizeof msg);
+    (a->json ? cli_epoch_json : cli_epoch_line)(e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained,
+                                                msg, sizeof msg);
     puts(msg);
     fflush(stdout);
   }
@@ -291,7 +292,8 @@ static void predict(const cli_args *a) {
     free(probs);
     die(CLI_EXIT_FAILURE, "predict: %s", nn_strerror(st));
   }
-  cli_predict_lines(NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k, msg, sizeof msg);
+  (a->json ? cli_predict_json : cli_predict_lines)(NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k,
+                                                  msg, sizeof msg);
   free(probs);
   puts(msg);
 }
@@ -316,7 +318,7 @@ int main(int argc, char **argv) {
   if (cli_check_data(&a, g.net, g.set[0], g.set[1], msg, sizeof msg)) dieMsg(CLI_EXIT_FAILURE);
 
   if (a.command == CLI_TRAIN) train(&a);
-  else if (a.command == CLI_EVALUATE) print_evaluation();
+  else if (a.command == CLI_EVALUATE) print_evaluation(&a);
   else predict(&a);
   if (a.save) save_model(a.save);
   free_all();

@@ -72,6 +72,12 @@ static const option_row table[CLI_OPTION_COUNT] = {
                  "an image to read: PNG, PGM or 784 raw bytes, white ink on black as in MNIST"},
   [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0,
                   "the image has dark ink on a light background"},
+  [CLI_JSON] = {"json", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0,
+                "print one JSON object per line instead of text, for scripts: train one per epoch "
+                "(type \"epoch\": epoch, loss, accuracy, samples, seconds, samplesPerSecond), evaluate "
+                "its result (type \"evaluate\": loss, accuracy, samples), predict its digit (type "
+                "\"predict\": index and label or image, predicted, probabilities); errors stay one "
+                "line of text on stderr"},
   [CLI_HELP] = {"help", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0, "show this help and exit"},
 };
 
@@ -365,6 +371,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     if (o->kind == K_FLAG) {
       if (eq) return usage(msg, cap, "--%s takes no value", o->name);
       if (id == CLI_INVERT) a->invert = 1;
+      if (id == CLI_JSON) a->json = 1;
       continue;
     }
     if (o->kind == K_AUGMENT && !eq) {   /* the defaults; a list only after '=' */
@@ -534,18 +541,74 @@ size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf
   return t.at;
 }
 
+/* The digit read: the first of the largest probabilities. */
+static int argmax(const float *probs, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (probs[i] > probs[best]) best = i;
+  return best;
+}
+
 size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
                          size_t cap) {
   nn_text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (probs[i] > probs[best]) best = i;
+  const int best = argmax(probs, n);
   if (image) text_put(&t, "%s  ", image);
   else text_put(&t, "index %ld  ", index);
   if (label >= 0) text_put(&t, "label %d  ", label);
   text_put(&t, "predicted %d  p %.4f\n", best, (double)probs[best]);
   for (int i = 0; i < n; i++) text_put(&t, "%s%d:%.4f", i ? " " : "", i, (double)probs[i]);
+  return t.at;
+}
+
+size_t cli_epoch_json(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap) {
+  nn_text t = text_of(buf, cap);
+  text_put(&t, "{\"type\":\"epoch\",\"epoch\":%ld,\"loss\":", epoch);
+  text_json_number(&t, loss);
+  text_put(&t, ",\"accuracy\":");
+  text_json_number(&t, accuracy);
+  text_put(&t, ",\"samples\":");
+  text_json_number(&t, samples);
+  text_put(&t, ",\"seconds\":");
+  text_json_number(&t, seconds);
+  text_put(&t, ",\"samplesPerSecond\":");
+  text_json_number(&t, seconds > 0 ? samples / seconds : 0.0);
+  text_put(&t, "}");
+  return t.at;
+}
+
+size_t cli_evaluate_json(double loss, double accuracy, double samples, char *buf, size_t cap) {
+  nn_text t = text_of(buf, cap);
+  text_put(&t, "{\"type\":\"evaluate\",\"loss\":");
+  text_json_number(&t, loss);
+  text_put(&t, ",\"accuracy\":");
+  text_json_number(&t, accuracy);
+  text_put(&t, ",\"samples\":");
+  text_json_number(&t, samples);
+  text_put(&t, "}");
+  return t.at;
+}
+
+size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf,
+                        size_t cap) {
+  nn_text t = text_of(buf, cap);
+  if (!probs || n < 1) return t.at;
+  text_put(&t, "{\"type\":\"predict\",");
+  if (image) {
+    text_put(&t, "\"image\":");
+    text_json_string(&t, image);
+  } else {
+    text_put(&t, "\"index\":%ld", index);
+  }
+  if (label >= 0) text_put(&t, ",\"label\":%d", label);
+  text_put(&t, ",\"predicted\":%d,\"probabilities\":[", argmax(probs, n));
+  for (int i = 0; i < n; i++) {
+    if (i) text_put(&t, ",");
+    text_json_float(&t, probs[i]);
+  }
+  text_put(&t, "]}");
   return t.at;
 }
 

@@ -31,7 +31,7 @@ typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_COMMAND_COUNT } cli
 /* The options in the order of the table (and of the help). */
 typedef enum {
   CLI_DATA = 0, CLI_EPOCHS, CLI_BATCH, CLI_LR, CLI_SCHEDULE, CLI_WEIGHT_DECAY, CLI_AUGMENT, CLI_OPTIMIZER,
-  CLI_LAYERS, CLI_ACTIVATION, CLI_SEED, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT, CLI_HELP,
+  CLI_LAYERS, CLI_ACTIVATION, CLI_SEED, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT, CLI_JSON, CLI_HELP,
   CLI_OPTION_COUNT
 } cli_option;
 
@@ -47,6 +47,7 @@ typedef struct cli_args {
   long epochs;                  /* CLI_DEFAULT_EPOCHS unless given */
   long index;                   /* -1 unless given */
   int invert;
+  int json;                     /* --json: the cli_*_json lines instead of the text ones */
   nn_config cfg;                /* nn_config_default with --batch, --lr, ... applied */
 } cli_args;
 
@@ -73,6 +74,18 @@ size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf
  * then a line of the n probabilities "0:0.0001 1:0.0002 ...". */
 size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
                          size_t cap);
+
+/* The same results as one JSON object per line, for scripts (--json); the
+ * numbers in the fewest digits that read back exactly, names as below:
+ * {"type":"epoch","epoch":3,"loss":0.1234,"accuracy":0.9125,"samples":8000,"seconds":0.5,"samplesPerSecond":16000} */
+size_t cli_epoch_json(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
+                      size_t cap);
+/* {"type":"evaluate","loss":0.25,"accuracy":0.92,"samples":2000} */
+size_t cli_evaluate_json(double loss, double accuracy, double samples, char *buf, size_t cap);
+/* {"type":"predict","index":7,"label":1,"predicted":1,"probabilities":[0.25,0.5,0.25]}, or with
+ * "image":"FILE" in place of index and label (image not NULL; label omitted when < 0). */
+size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf,
+                        size_t cap);
 
 /* train --load: --layers and --activation, where given, must be the model's. */
 int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap);

@@ -9,6 +9,7 @@
  * accuracy when loaded. tests/cli-same.test.js holds both commands to the
  * same messages. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static int run(const char *args) {
   err = slurp(path);
   return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 static int count_lines(const char *s) {
   int n = 0;
@@ -173,6 +176,16 @@ static void test_parse(void) {
   const char *const img[] = {"predict", "--load", "m", "--image", "x.png", "--invert", NULL};
   CHECK_EQ(parse(CLI_NODE, &a, msg, img), 0);
   CHECK(a.image && a.invert, "--image --invert in Node");
+  /* --json: a flag of every command, in both shells */
+  CHECK_EQ(PARSE(&a, msg, "--data", "d"), 0);
+  CHECK(!a.json, "text unless --json");
+  CHECK_EQ(PARSE(&a, msg, "--data", "d", "--json"), 0);
+  CHECK(a.json && (a.given >> CLI_JSON & 1u), "--json");
+  CHECK_EQ(PARSE(&a, msg, "evaluate", "--json", "--data", "d", "--load", "m"), 0);
+  CHECK(a.json && a.command == CLI_EVALUATE, "evaluate --json");
+  CHECK_EQ(PARSE(&a, msg, "predict", "--load", "m", "--data", "d", "--index", "0", "--json"), 0);
+  CHECK(a.json, "predict --json");
+  BAD("--json takes no value", "--data", "d", "--json=1");
   BAD("--image: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", "predict", "--load", "m", "--image", "x");
 
   /* the command line's messages, exact */
@@ -266,6 +279,32 @@ static void test_lines(void) {
   CHECK(strcmp(buf, "index 7  label 1  predicted 1  p 0.5000\n0:0.2500 1:0.5000 2:0.2500") == 0, "%s", buf);
   cli_predict_lines("d.png", -1, -1, p, 3, buf, sizeof buf);
   CHECK(strncmp(buf, "d.png  predicted 1  p 0.5000\n", 29) == 0, "%s", buf);
+
+  /* --json: the same numbers, in the fewest digits that read back exactly */
+  size_t n = cli_epoch_json(3, 0.123449, 0.9125, 0.5, 8000, buf, sizeof buf);
+  CHECK(strcmp(buf, "{\"type\":\"epoch\",\"epoch\":3,\"loss\":0.123449,\"accuracy\":0.9125,\"samples\":8000,"
+                    "\"seconds\":0.5,\"samplesPerSecond\":16000}") == 0, "%s", buf);
+  CHECK_EQ(n, strlen(buf));
+  cli_epoch_json(1, 0.1 + 0.2, 1.0 / 3, 0, 10, buf, sizeof buf);
+  CHECK(strcmp(buf, "{\"type\":\"epoch\",\"epoch\":1,\"loss\":0.30000000000000004,\"accuracy\":0.3333333333333333,"
+                    "\"samples\":10,\"seconds\":0,\"samplesPerSecond\":0}") == 0, "16 or 17 digits where needed: %s", buf);
+  cli_evaluate_json(INFINITY, 0.92, 2000, buf, sizeof buf);
+  CHECK(strcmp(buf, "{\"type\":\"evaluate\",\"loss\":null,\"accuracy\":0.92,\"samples\":2000}") == 0,
+        "not finite is null: %s", buf);
+  cli_evaluate_json(1e-7, 0.92, 2000, buf, sizeof buf);
+  CHECK(starts(buf, "{\"type\":\"evaluate\",\"loss\":1e-07,"), "%s", buf);
+  cli_predict_json(NULL, 7, 1, p, 3, buf, sizeof buf);
+  CHECK(strcmp(buf, "{\"type\":\"predict\",\"index\":7,\"label\":1,\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}") == 0,
+        "%s", buf);
+  const float q[2] = {0.1f, 1e-20f};
+  cli_predict_json("a \"b\"\\\n.png", -1, -1, q, 2, buf, sizeof buf);
+  CHECK(strcmp(buf, "{\"type\":\"predict\",\"image\":\"a \\\"b\\\"\\\\\\u000a.png\",\"predicted\":0,"
+                    "\"probabilities\":[0.1,1e-20]}") == 0, "an image's name escaped, floats short: %s", buf);
+  char cut[12];
+  CHECK_EQ(cli_predict_json(NULL, 7, 1, p, 3, cut, sizeof cut), strlen("{\"type\":\"predict\",\"index\":7,\"label\":1,"
+                                                                       "\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}"));
+  CHECK_EQ(strlen(cut), sizeof cut - 1);
+
   cli_not_found("dir", 1, DATA_LABELS, buf, sizeof buf);
   CHECK(strcmp(buf, "cannot find t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte in dir") == 0, "%s", buf);
   CHECK_EQ(cli_file_error(CLI_NOT_WRITABLE, "a/m.bin", "a", buf, sizeof buf), CLI_EXIT_FAILURE);
@@ -450,6 +489,20 @@ static void test_real_run(void) {
   CHECK(strncmp(out, "epoch 1  loss ", 14) == 0, "trains on after --load: %s%s", out, err);
   snprintf(a, sizeof a, "--data '%s' --load '%s' --activation relu", NN_DATA_DIR, model);
   expect_error(a, "does not match");
+
+  /* --json: one object per epoch, evaluate and predict one each */
+  snprintf(a, sizeof a, "--data '%s' --epochs 2 --layers 784,16,10 --json", NN_DATA_DIR);
+  CHECK_EQ(run(a), 0);
+  CHECK(count_lines(out) == 2 && starts(out, "{\"type\":\"epoch\",\"epoch\":1,\"loss\":") &&
+            strstr(out, "}\n{\"type\":\"epoch\",\"epoch\":2,\"loss\":") && strstr(out, "\"samplesPerSecond\":"),
+        "two epoch objects: %s", out);
+  snprintf(a, sizeof a, "evaluate --data '%s' --load '%s' --json", NN_DATA_DIR, model);
+  CHECK_EQ(run(a), 0);
+  CHECK(count_lines(out) == 1 && starts(out, "{\"type\":\"evaluate\",\"loss\":"), "evaluate: %s", out);
+  snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 3 --json", NN_DATA_DIR, model);
+  CHECK_EQ(run(a), 0);
+  CHECK(count_lines(out) == 1 && starts(out, "{\"type\":\"predict\",\"index\":3,\"label\":") &&
+            strstr(out, "\"probabilities\":["), "predict: %s", out);
 }
 
 int main(void) {

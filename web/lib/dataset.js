@@ -10,6 +10,7 @@
 
 import { init, describe, tag, httpError } from './wasm.js';
 import { sourceChunks, explainIdx, Head, netMessage } from './idx.js';
+import { io } from './io.js';
 
 const CHUNK = 1 << 16;   // bytes copied into the heap per push
 const FILES = ['images', 'labels'];  // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
@@ -293,14 +294,12 @@ export async function findMnistFile(base, name, { signal, timeout } = {}) {
 }
 
 async function findFile(base, name, suffixes, signal, timeout) {
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-  const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, isNode ? undefined : globalThis.location?.href);
+  const root = new URL(String(base).endsWith('/') ? String(base) : `${base}/`, globalThis.location?.href);
   const tried = [];
   for (const suffix of suffixes) {
     const url = new URL(name + suffix, root);
-    if (url.protocol === 'file:' && isNode) {
-      const { existsSync } = await import('node:fs');
-      if (existsSync(url)) return url;
+    if (url.protocol === 'file:' && io.files) {
+      if (await io.fileExists(url)) return url;
       tried.push({ url: url.pathname, status: 0, statusText: 'no such file' });
       continue;
     }

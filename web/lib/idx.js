@@ -1,14 +1,14 @@
 // idx.js: IDX files (the MNIST format) read through the C streaming parser
 // (csrc/idx.c) in the shared wasm instance. Bytes are pushed chunk by chunk
-// as they arrive; gzip input (magic 1f 8b) is decoded on the fly, with
-// DecompressionStream('gzip') in browsers and workers and with node:zlib in
-// Node (whose DecompressionStream reads far ahead: see gunzipNode). All
+// as they arrive; gzip input (magic 1f 8b) is decoded on the fly by io.js's
+// gunzip: DecompressionStream('gzip') in browsers and workers, node:zlib in
+// Node (whose DecompressionStream reads far ahead: see web/lib/node.js). All
 // three entry points are async because the parser lives in the wasm module,
 // which loads asynchronously, and gunzip is a stream.
 
 import { init, loadedWasm, httpError, describe, tag } from './wasm.js';
+import { io } from './io.js';
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const CHUNK = 1 << 16; // bytes pushed to the parser per call when we choose
 const HEAD = 48;       // first bytes kept for error messages
 const TYPES = { 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
@@ -214,20 +214,19 @@ async function open(source, watch, fn) {
   if (typeof source === 'string' || source instanceof URL) {
     let url;
     try {
-      url = new URL(source, isNode ? undefined : globalThis.location?.href);
+      url = new URL(source, globalThis.location?.href);
     } catch (e) {
       throw new TypeError(`${fn}: not a valid URL: ${describe(String(source))}`, { cause: e });
     }
-    if (url.protocol === 'file:' && isNode) {
-      const fs = await import('node:fs');
-      const { Readable } = await import('node:stream');
-      let size;
+    if (url.protocol === 'file:' && io.files) {
+      let file;
       try {
-        size = (await fs.promises.stat(url)).size;
+        file = await io.openFile(url, { signal });
       } catch (e) {
+        watch.check();
         throw new Error(`${fn}: cannot read ${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { cause: e });
       }
-      return { stream: Readable.toWeb(fs.createReadStream(url, { signal })), total: size, where: url.pathname };
+      return { stream: file.stream, total: file.size, where: url.pathname };
     }
     let res;
     watch.arm((ms) => `${url}: no response within ${ms} ms`);
@@ -278,11 +277,10 @@ function fromResponse(res, where) {
 /**
  * The decoded bytes of a stream, chunk by chunk: counts the raw bytes for
  * onProgress, looks at the first two for the gzip magic and, if present,
- * pipes through DecompressionStream('gzip') (node:zlib in Node).
+ * pipes them through io.gunzip.
  */
 async function* decoded(stream, total, watch, onProgress, where) {
   const raw = stream.getReader();
-  let out = null;
   let received = 0;
   // An abort ends a pending read at once, whatever the source (a
   // ReadableStream of one's own does not know about our signal).
@@ -331,47 +329,20 @@ async function* decoded(stream, total, watch, onProgress, where) {
       }
       return;
     }
-    if (isNode) {
-      yield* gunzipNode(first, ended, readRaw, watch, where);
-      return;
-    }
-    const src = new ReadableStream({
-      start(c) { c.enqueue(first); if (ended) c.close(); },
-      async pull(c) {
-        const r = await readRaw();
-        if (r.done) c.close(); else c.enqueue(r.value);
-      },
-    }, { highWaterMark: 0 });
-    out = src.pipeThrough(new DecompressionStream('gzip')).getReader();
-    for (;;) {
-      let r;
-      try {
-        r = await out.read();
-      } catch (e) {
-        watch.check();
-        if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
-        throw gzipError(where, e);
-      }
-      watch.check();  // also between the chunks gunzip makes of one input chunk
-      if (r.done) break;
-      yield r.value;
-    }
+    yield* gunzip(first, ended, readRaw, watch, where);
   } finally {
     watch.signal.removeEventListener('abort', cancel);
-    out?.cancel().catch(() => {});
     raw.cancel().catch(() => {});
   }
 }
 
 /**
- * Gunzip in Node through node:zlib, fed one raw chunk at a time. Node's
- * DecompressionStream reads ahead of its reader and holds tens of MB of
- * output (about 40 MB over the four Fashion-MNIST files, measured), which
- * the Node command's memory budget cannot afford; node:zlib keeps to a
- * chunk or two. Errors read as in the DecompressionStream path.
+ * The gunzipped bytes of the raw chunks (first, then readRaw's), through
+ * io.gunzip, checking the watch between the chunks gunzip makes of one
+ * input chunk. A failed read throws its own error; corrupt gzip data
+ * throws NN_ERR_GZIP.
  */
-async function* gunzipNode(first, ended, readRaw, watch, where) {
-  const [{ createGunzip }, { Readable, pipeline }] = await Promise.all([import('node:zlib'), import('node:stream')]);
+async function* gunzip(first, ended, readRaw, watch, where) {
   let rawError = null;
   async function* raws() {
     try {
@@ -386,22 +357,16 @@ async function* gunzipNode(first, ended, readRaw, watch, where) {
       throw e;
     }
   }
-  const src = Readable.from(raws(), { highWaterMark: 1 });
-  const z = createGunzip({ chunkSize: CHUNK });
-  pipeline(src, z, () => {});
   try {
-    for await (const chunk of z) {
-      watch.check();  // also between the chunks gunzip makes of one input chunk
-      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    for await (const chunk of io.gunzip(raws(), CHUNK)) {
+      watch.check();
+      yield chunk;
     }
   } catch (e) {
     watch.check();
     if (rawError) throw rawError;
     if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
     throw gzipError(where, e);
-  } finally {
-    z.destroy();
-    src.destroy();
   }
 }
 

@@ -3,9 +3,10 @@
 // a page and a module worker: the .wasm is located next to this file with
 // import.meta.url, read with fs in Node and fetch elsewhere, and handed to the
 // Emscripten glue as wasmBinary (3.1.6's ES-module glue cannot load it in
-// Node by itself). Node modules are imported dynamically, only in Node.
+// Node by itself). Files are read through io.js, which is Node's fs only
+// when the package was entered through web/lib/node.js.
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+import { io } from './io.js';
 
 /** Where the module's .wasm lives by default: web/build/mnist.wasm. */
 export function defaultWasmUrl() {
@@ -17,11 +18,8 @@ export function defaultWasmUrl() {
  * Rejects with an Error naming the URL.
  */
 export async function readUrl(url, { signal } = {}) {
-  const u = new URL(url, isNode ? undefined : globalThis.location?.href);
-  if (u.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(u, { signal }));
-  }
+  const u = new URL(url, globalThis.location?.href);
+  if (u.protocol === 'file:' && io.files) return io.readFile(u, { signal });
   const res = await fetch(u, { signal });
   if (!res.ok) throw httpError(res, u);
   return new Uint8Array(await res.arrayBuffer());

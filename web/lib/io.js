@@ -1,0 +1,59 @@
+// io.js: the little I/O that differs between Node and everything else: file:
+// URLs and gunzip. The defaults here are the browser's and the worker's (no
+// files; gunzip through DecompressionStream) and import nothing, so that a
+// bundle for the web has no reference to Node's modules. web/lib/node.js, the
+// package's entry under the "node" export condition, installs Node's: fs for
+// file: URLs and node:zlib for gunzip (see gunzip there for why not
+// DecompressionStream).
+
+/**
+ * The I/O in use. Node's entry replaces the members with useNodeIo's;
+ * nothing else writes them.
+ *   files                  true where file: URLs can be read (Node)
+ *   readFile(url, opts)    -> Promise<Uint8Array>, the whole file; opts.signal
+ *   openFile(url, opts)    -> Promise<{ stream: ReadableStream, size }>; rejects like fs.stat
+ *   fileExists(url)        -> Promise<boolean>
+ *   gunzip(chunks, size)   -> AsyncIterable<Uint8Array>, the decoded bytes of an
+ *                             AsyncIterable of gzip bytes, in chunks of about size
+ */
+export const io = {
+  files: false,
+  readFile: noFiles,
+  openFile: noFiles,
+  fileExists: noFiles,
+  gunzip: gunzipWeb,
+};
+
+/** Installs Node's I/O (called once, by web/lib/node.js). */
+export function installIo(nodeIo) {
+  Object.assign(io, nodeIo, { files: true });
+}
+
+async function noFiles(url) {
+  throw new Error(`cannot read ${url}: file: URLs are read only in Node (serve the files over HTTP here)`);
+}
+
+/**
+ * Gunzip through DecompressionStream('gzip'), pulling one input chunk at a
+ * time. Errors of the input or of the gzip data come out of the iteration.
+ */
+async function* gunzipWeb(chunks) {
+  const input = chunks[Symbol.asyncIterator]();
+  const src = new ReadableStream({
+    async pull(c) {
+      const r = await input.next();
+      if (r.done) c.close(); else c.enqueue(r.value);
+    },
+    cancel() { Promise.resolve(input.return?.()).catch(() => {}); },
+  }, { highWaterMark: 0 });
+  const out = src.pipeThrough(new DecompressionStream('gzip')).getReader();
+  try {
+    for (;;) {
+      const r = await out.read();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    out.cancel().catch(() => {});
+  }
+}
