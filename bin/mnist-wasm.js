@@ -144,16 +144,15 @@ const join = (dir, name) => (dir === '' || dir.endsWith('/') ? dir + name : `${d
  * The data sets a command needs (train: both; evaluate, predict: test), whole.
  * Labels may be any byte: cli_check_data compares them to the network.
  */
-async function readData(a) {
+async function readData(a, data = a.data, which = a.command === 'train' ? ['train', 'test'] : ['test']) {
   const { files } = w.facts;
   const names = ['train', 'test'];
-  const which = a.command === 'train' ? names : ['test'];
-  const url = isUrl(a.data);
-  const base = url ? (a.data.endsWith('/') ? a.data : `${a.data}/`) : pathToFileURL(path.resolve(a.data) + '/');
+  const url = isUrl(data);
+  const base = url ? (data.endsWith('/') ? data : `${data}/`) : pathToFileURL(path.resolve(data) + '/');
   // the package names a local file by its URL's path; the message names it as --data does
   const shown = new Map();
   if (!url) for (const set of names) for (const name of files[set]) for (const suffix of files.suffixes)
-    shown.set(new URL(name + suffix, base).pathname, join(a.data, name + suffix));
+    shown.set(new URL(name + suffix, base).pathname, join(data, name + suffix));
   const reword = (e) => {
     let m = String(e?.message ?? e).split('\n')[0].replace(/^(openDataset|loadMnist): /, '').replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
     for (const [where, as] of shown) if (m.includes(where)) { m = m.replace(where, as); break; }
@@ -167,7 +166,7 @@ async function readData(a) {
     open.add(ds);
     let received = 0, total = 0;
     for (const d of open) { received += d.received; total = total === null || d.total === null ? null : total + d.total; }
-    progress(downloadText(a.data, received, total, (performance.now() - started) / 1000));
+    progress(downloadText(data, received, total, (performance.now() - started) / 1000));
     if (received - gcAt >= GC_EVERY) { gcAt = received; collect(); }
   };
   let sets;
@@ -177,7 +176,7 @@ async function readData(a) {
     clearProgress();
     if (e.code !== 'NOT_FOUND') throw reword(e);
     const set = names.find((s) => files[s].includes(e.file));
-    check(M._cli_not_found, a.data, names.indexOf(set), files[set].indexOf(e.file));
+    check(M._cli_not_found, data, names.indexOf(set), files[set].indexOf(e.file));
   }
   // one set after the other, so that the first error named is mnist-train's
   for (const set of which) {
@@ -187,7 +186,7 @@ async function readData(a) {
       clearProgress();
       const { NN_ERR_COUNT, NN_ERR_DIMS } = w.status;
       const err = e.status === NN_ERR_COUNT || e.status === NN_ERR_DIMS
-        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [a.data, names.indexOf(set), sets[set].pointer, e.status, 0])[1])
+        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, 0])[1])
         : reword(e);
       for (const ds of Object.values(sets)) ds.dispose();
       throw err;
@@ -367,12 +366,15 @@ function evaluateLine(a, net, test) {
 
 const PROGRESS_SAMPLES = 1024;   // samples per trainer call: the progress line's step
 
-async function train(a, net, { train: data, test }) {
+async function train(a, net, sets) {
+  const { train: data, test } = sets;
   if (a.epochs === 0) evaluateLine(a, net, test);
   // C's loop, as mnist-train runs it: one trainer for the run, which the
   // schedule spreads over; calls of PROGRESS_SAMPLES for the progress line
   const trainer = new Trainer();
   trainer.plan(a.epochs);
+  if (sets.extra) trainer.mix(sets.extra, a.repeat);
+  const pass = data.ready + (sets.extra ? a.repeat * sets.extra.ready : 0);   // samples in an epoch
   try {
     for (let e = 1; e <= a.epochs; e++) {
       const t0 = performance.now();
@@ -381,8 +383,8 @@ async function train(a, net, { train: data, test }) {
         do {
           p = trainer.run(net, data, PROGRESS_SAMPLES);
           samples += p.trained;
-          const seen = p.passes >= e ? data.ready : p.position;
-          progress(`epoch ${e}  ${seen}/${data.ready}  loss ${(p.passes >= e ? p.lastLoss : p.passLoss / seen).toFixed(4)}`, seen === data.ready);
+          const seen = p.passes >= e ? pass : p.position;
+          progress(`epoch ${e}  ${seen}/${pass}  loss ${(p.passes >= e ? p.lastLoss : p.passLoss / seen).toFixed(4)}`, seen === pass);
         } while (p.passes < e);
       } catch (err) {
         clearProgress();
@@ -444,6 +446,10 @@ async function main(argv) {
   const sets = needData ? await readData(a) : {};
   try {
     if (needData) check(M._cli_check_data, a.ptr, net.pointer, sets.train?.pointer ?? 0, sets.test.pointer);
+    if (a.extra !== null) {   // a person's digits: the training files of --extra, mixed in
+      sets.extra = (await readData(a, a.extra, ['train'])).train;
+      check(M._cli_check_data, a.ptr, net.pointer, sets.extra.pointer, sets.test.pointer);
+    }
     if (a.command === 'train') await train(a, net, sets);
     else if (a.command === 'evaluate') evaluateLine(a, net, sets.test);
     else await predict(a, net, sets);

@@ -464,6 +464,9 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   text_json_string(&o, a->data);
   text_put(&o, ",\"save\":");
   text_json_string(&o, a->save);
+  text_put(&o, ",\"extra\":");
+  text_json_string(&o, a->extra);
+  text_put(&o, ",\"repeat\":%ld", a->repeat);
   text_put(&o, ",\"load\":");
   text_json_string(&o, a->load);
   text_put(&o, ",\"image\":");

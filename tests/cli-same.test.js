@@ -224,6 +224,27 @@ test('the same run: the same lines and byte-identical models, with or without th
   assert.is(p.node.stdout, p.native.stdout);
 });
 
+test('--extra: a person\'s digits mixed in, the same model from both, and another than without', async () => {
+  const d = await defaultData();
+  const extra = dataFolder('extra', d);   // its training files: 50 digits
+  const args = ['--data', dataDir, '--epochs', '1', '--layers', '784,16,10', '--extra', extra, '--repeat', '3'];
+  const [n, w] = await Promise.all([
+    runOne(native, [...args, '--save', T('extra-native.bin')]),
+    runOne(process.execPath, [bin, ...args, '--save', T('extra-node.bin')]),
+  ]);
+  assert.is(n.status, 0, n.stderr);
+  assert.is(w.status, 0, w.stderr);
+  assert.is(strip(w.stdout), strip(n.stdout));
+  assert.equal(readFileSync(T('extra-node.bin')), readFileSync(T('extra-native.bin')), 'identical model files');
+  const plain = await runOne(native, ['--data', dataDir, '--epochs', '1', '--layers', '784,16,10', '--save', T('plain.bin')]);
+  assert.is(plain.status, 0, plain.stderr);
+  assert.not.equal(readFileSync(T('plain.bin')), readFileSync(T('extra-native.bin')), 'the extra digits change the model');
+  const bad = await both(['--data', dataDir, '--repeat', '3']);
+  assert.is(bad.native.status, 2);
+  assert.is(bad.native.stderr.replace('mnist-train', 'mnist-wasm'), bad.node.stderr);
+  assert.match(bad.native.stderr, /--repeat applies to --extra only/);
+});
+
 test('--json: the same objects from both, but for seconds and samplesPerSecond', async () => {
   const model = T('json.bin');
   const train = await both(['--data', dataDir, '--epochs', '2', '--seed', '9', '--batch', '32', '--lr', '0.3', '--layers', '784,20,10', '--save', model, '--json']);

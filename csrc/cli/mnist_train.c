@@ -26,7 +26,7 @@
 /* Everything allocated, so that an early exit frees it (ASan's leak check
  * runs at exit). */
 static struct {
-  nn_dataset *set[2];   /* training, test */
+  nn_dataset *set[3];   /* training, test, --extra (a person's digits) */
   nn_net *net;
   nn_trainer *trainer;
   uint8_t *model;       /* a model file's bytes */
@@ -35,8 +35,7 @@ static struct {
 } g;
 
 static void free_all(void) {
-  data_free(g.set[0]);
-  data_free(g.set[1]);
+  for (int i = 0; i < 3; i++) data_free(g.set[i]);
   nn_free(g.net);
   trainer_free(g.trainer);
   free(g.model);
@@ -103,7 +102,7 @@ static void check_savable(const char *file) {
 
 /* One file of a data set, NAME.gz or else NAME (data_file_suffix's order),
  * through zlib (gzread reads plain files too) into the data set. */
-static void read_file(const char *data, int set, data_file file) {
+static void read_file(const char *data, int set, int slot, data_file file) {
   const char *name = data_mnist_name(set, file);
   for (int s = 0; data_file_suffix(s) && !g.gz; s++) {
     char full[256];
@@ -125,7 +124,7 @@ static void read_file(const char *data, int set, data_file file) {
   nn_status st = NN_OK;
   for (int n; st == NN_OK && (n = gzread(g.gz, buf, sizeof buf)) != 0;) {
     if (n < 0) break;
-    st = data_push(g.set[set], file, buf, (size_t)n);
+    st = data_push(g.set[slot], file, buf, (size_t)n);
   }
   int zerr = Z_OK;
   const char *why = gzerror(g.gz, &zerr);   /* "PATH: reason" */
@@ -135,20 +134,21 @@ static void read_file(const char *data, int set, data_file file) {
   if (st == NN_OK && zerr == Z_ERRNO) die(CLI_EXIT_FAILURE, "%s: %s", g.path, strerror(errno));
   if (st == NN_OK && zerr != Z_OK && zerr != Z_STREAM_END)
     die(CLI_EXIT_FAILURE, "%s: %s (%s)", g.path, nn_strerror(NN_ERR_GZIP), why);
-  if (st == NN_OK) st = data_finish(g.set[set], file);
+  if (st == NN_OK) st = data_finish(g.set[slot], file);
   if (st != NN_OK) {
-    cli_data_error(data, set, g.set[set], st, g.path, msg, sizeof msg);
+    cli_data_error(data, set, g.set[slot], st, g.path, msg, sizeof msg);
     dieMsg(CLI_EXIT_FAILURE);
   }
   gzclose(g.gz);
   g.gz = NULL;
 }
 
-static void read_set(const char *data, int set) {
+/* The files of set (0 training, 1 test) under data into g.set[slot]. */
+static void read_set(const char *data, int set, int slot) {
   /* every byte label passes here: cli_check_data compares them to the network */
-  nnCheck(data_create(DATA_MAX_CLASSES, &g.set[set]), "the data set");
-  read_file(data, set, DATA_IMAGES);
-  read_file(data, set, DATA_LABELS);
+  nnCheck(data_create(DATA_MAX_CLASSES, &g.set[slot]), "the data set");
+  read_file(data, set, slot, DATA_IMAGES);
+  read_file(data, set, slot, DATA_LABELS);
 }
 
 static void load_model(const char *path) {
@@ -262,12 +262,17 @@ static void print_evaluation(const cli_args *a) {
 static void train(const cli_args *a) {
   nnCheck(trainer_create(&g.trainer), "the trainer");
   trainer_plan(g.trainer, (uint64_t)a->epochs);   /* the schedule spreads over the run */
-  nn_data data = view(0);
+  nn_data data = view(0), extra;
+  if (a->extra) {   /* a person's digits in every pass, each --repeat times */
+    extra = view(2);
+    data.extra = &extra;
+    nnCheck(trainer_set_repeat(g.trainer, (int)a->repeat), "--repeat");
+  }
   if (a->epochs == 0) print_evaluation(a);
   for (long e = 1; e <= a->epochs; e++) {
     double t0 = now_seconds();
     int trained = 0;   /* one call is one epoch: the budget is the whole pass */
-    nn_status st = trainer_run(g.trainer, g.net, &data, 1, data.n, &trained);
+    nn_status st = trainer_run(g.trainer, g.net, &data, 1, INT32_MAX, &trained);
     if (st == NN_ERR_DIVERGED) {
       cli_diverged(g.net, e, msg, sizeof msg);
       dieMsg(CLI_EXIT_FAILURE);
@@ -313,9 +318,13 @@ int main(int argc, char **argv) {
   /* cheap checks first: the save folder and the model before a slow load */
   if (a.save) check_savable(a.save);
   make_net(&a);
-  if (a.command == CLI_TRAIN) read_set(a.data, 0);
-  read_set(a.data, 1);
+  if (a.command == CLI_TRAIN) read_set(a.data, 0, 0);
+  read_set(a.data, 1, 1);
   if (cli_check_data(&a, g.net, g.set[0], g.set[1], msg, sizeof msg)) dieMsg(CLI_EXIT_FAILURE);
+  if (a.extra) {
+    read_set(a.extra, 0, 2);
+    if (cli_check_data(&a, g.net, g.set[2], g.set[1], msg, sizeof msg)) dieMsg(CLI_EXIT_FAILURE);
+  }
 
   if (a.command == CLI_TRAIN) train(&a);
   else if (a.command == CLI_EVALUATE) print_evaluation(&a);

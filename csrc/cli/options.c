@@ -61,6 +61,11 @@ static const option_row table[CLI_OPTION_COUNT] = {
                       "hidden units: $R (default $D)"},
   [CLI_SEED] = {"seed", "N", K_SEED, TRAIN, 0, 0, 0,
                 "seed of the weights and the shuffle, $R (default $D)"},
+  [CLI_EXTRA] = {"extra", "DIR", K_TEXT, TRAIN, 0, 0, 0,
+                 "a folder of a person's own digits (the page's export: its training files, named "
+                 "as --data's) mixed into every pass, each --repeat times"},
+  [CLI_REPEAT] = {"repeat", "N", K_INT, TRAIN, 0, 1, CLI_MAX_REPEAT,
+                  "times each --extra digit is in a pass, $R (default $D)"},
   [CLI_SAVE] = {"save", "FILE", K_TEXT, TRAIN, 0, 0, 0, "write the trained model to FILE at the end"},
   [CLI_LOAD] = {"load", "FILE", K_TEXT, ALL_COMMANDS, 0, 0, 0,
                 "a saved model to train on, evaluate or predict with; its layers and activation "
@@ -249,15 +254,18 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
   switch (id) {
     case CLI_DATA: a->data = val; return 0;
     case CLI_SAVE: a->save = val; return 0;
+    case CLI_EXTRA: a->extra = val; return 0;
     case CLI_LOAD: a->load = val; return 0;
     case CLI_IMAGE: a->image = val; return 0;
     case CLI_EPOCHS:
     case CLI_BATCH:
     case CLI_INDEX:
+    case CLI_REPEAT:
       if (!parse_int(val, o->lo, o->hi, &v))
         return usage(msg, cap, "--%s: expected an integer in %ld..%ld, got '%s'", o->name, o->lo, o->hi, val);
       if (id == CLI_EPOCHS) a->epochs = v;
       else if (id == CLI_INDEX) a->index = v;
+      else if (id == CLI_REPEAT) a->repeat = v;
       else a->cfg.batch_size = (int)v;
       return 0;
     case CLI_LR: {
@@ -319,6 +327,7 @@ static int check_needs(const cli_args *a, char *msg, size_t cap) {
   const char *data = table[CLI_DATA].meta, *file = table[CLI_LOAD].meta;
   if (a->command != CLI_PREDICT && !a->data) return usage(msg, cap, "--data %s is required (try --help)", data);
   if (a->command != CLI_TRAIN && !a->load) return usage(msg, cap, "--load %s is required (try --help)", file);
+  if (GIVEN(a, CLI_REPEAT) && !a->extra) return usage(msg, cap, "--repeat applies to --extra only");
   if (a->command == CLI_TRAIN && a->load && GIVEN(a, CLI_SEED))
     return usage(msg, cap, "--seed cannot be used with --load (the model carries its generator state)");
   if (a->command == CLI_PREDICT) {
@@ -339,6 +348,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   nn_config_default(&a->cfg);
   a->command = CLI_TRAIN;
   a->epochs = CLI_DEFAULT_EPOCHS;
+  a->repeat = CLI_DEFAULT_REPEAT;
   a->index = -1;
   if (argc < 1 || !argv) return check_needs(a, msg, cap);
   int i = 1;
@@ -413,6 +423,7 @@ static void put_range(nn_text *t, cli_option id) {
 static void put_default(nn_text *t, cli_option id, const nn_config *d) {
   switch (id) {
     case CLI_EPOCHS: text_put(t, "%d", CLI_DEFAULT_EPOCHS); break;
+    case CLI_REPEAT: text_put(t, "%d", CLI_DEFAULT_REPEAT); break;
     case CLI_BATCH: text_put(t, "%d", d->batch_size); break;
     case CLI_LR: text_put(t, "%g", (double)d->learning_rate); break;
     case CLI_OPTIMIZER: text_put(t, "%s", nn_optimizer_name(d->optimizer)); break;

@@ -22,6 +22,8 @@
 #define CLI_EXIT_USAGE 2         /* a bad command line */
 #define CLI_MAX_EPOCHS 1000000
 #define CLI_DEFAULT_EPOCHS 10
+#define CLI_DEFAULT_REPEAT 20    /* --repeat: each of a person's digits this often in a pass */
+#define CLI_MAX_REPEAT 10000
 #define CLI_MAX_INDEX 2147483647L
 #define CLI_TIMEOUT_MS 60000     /* mnist-wasm: a download idle this long fails (MNIST_WASM_TIMEOUT) */
 #define CLI_MESSAGE_MAX 4096     /* a buffer this big holds every message and line but the help */
@@ -31,7 +33,8 @@ typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_COMMAND_COUNT } cli
 /* The options in the order of the table (and of the help). */
 typedef enum {
   CLI_DATA = 0, CLI_EPOCHS, CLI_BATCH, CLI_LR, CLI_SCHEDULE, CLI_WEIGHT_DECAY, CLI_AUGMENT, CLI_OPTIMIZER,
-  CLI_LAYERS, CLI_ACTIVATION, CLI_SEED, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT, CLI_JSON, CLI_HELP,
+  CLI_LAYERS, CLI_ACTIVATION, CLI_SEED, CLI_EXTRA, CLI_REPEAT, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT,
+  CLI_JSON, CLI_HELP,
   CLI_OPTION_COUNT
 } cli_option;
 
@@ -44,6 +47,8 @@ typedef struct cli_args {
   int help;                     /* --help or -h: print cli_help, exit 0 */
   unsigned given;               /* bit (1u << cli_option) for each option on the line */
   const char *data, *save, *load, *image;   /* NULL unless given */
+  const char *extra;            /* --extra DIR: a person's own digits, mixed into training; NULL unless given */
+  long repeat;                  /* CLI_DEFAULT_REPEAT unless given */
   long epochs;                  /* CLI_DEFAULT_EPOCHS unless given */
   long index;                   /* -1 unless given */
   int invert;
