@@ -507,6 +507,7 @@ export class Network {
     this.#checkDataset(dataset, 'evaluator', false);
     const o = evaluateOptions(options);
     const n = dataset.ready;
+    if (n === 0) throw new RangeError('evaluator: no samples of the dataset have arrived yet');
     const ev = w.M._evaluation_new(this.#classes, o.wrong, o.wrongPerLabel);
     if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluator: allocating the evaluation');
     let at = 0, freed = false;
@@ -516,8 +517,9 @@ export class Network {
       get done() { return at >= n; },
       step: (count) => {
         if (freed) throw new Error('evaluator: disposed');
-        const c = Math.min(n - at, Math.max(1, count | 0));
+        integer(count, 'count', 1, 2 ** 31 - 1);
         this.#live('evaluator');
+        const c = Math.min(n - at, count);
         const status = w.M._evaluate_dataset(ev, this.#ptr, dataset.pointer, at, c);
         if (status === w.DIVERGED) throw overflowError('evaluate');
         w.check(status, 'evaluate');
