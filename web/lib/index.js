@@ -373,7 +373,7 @@ export class Network {
     try {
       this.#copyImages(images, float, block);
       w.u8.set(labels, block + xBytes);
-      return this.#trainOn(null, { u8: float ? 0 : block, f32: float ? block : 0, y: block + xBytes, n }, o);
+      return this.#trainOn(null, new HeapRows(float ? 0 : block, float ? block : 0, block + xBytes, n), o);
     } finally {
       w.free(block);
     }
@@ -645,6 +645,18 @@ function startOf(b) {
 
 const now = () => (globalThis.performance?.now() ?? Date.now());
 
+/**
+ * Samples that train() copied into the heap, for its own Trainer: C
+ * pointers, so only this module can make one (an object that merely looks
+ * like it is refused by Trainer.run rather than read as addresses).
+ */
+class HeapRows {
+  constructor(u8, f32, y, n) {
+    Object.assign(this, { u8, f32, y, n });
+    Object.freeze(this);
+  }
+}
+
 const trainerRegistry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry(({ w, ptr, state }) => { w.M._trainer_free(ptr); w.free(state); })
   : null;
@@ -708,7 +720,7 @@ export class Trainer {
     const w = this.#live('run');
     if (!(net instanceof Network)) throw new TypeError(`run: net must be a Network, got ${describe(net)}`);
     const ds = data instanceof Dataset ? data : null;
-    if (!ds && !(data && typeof data === 'object' && 'y' in data)) throw new TypeError(`run: data must be a Dataset, got ${describe(data)}`);
+    if (!ds && !(data instanceof HeapRows)) throw new TypeError(`run: data must be a Dataset, got ${describe(data)}`);
     integer(budget, 'budget', 0, 2 ** 31 - 1);
     const p = net[trainerAccess]('run', ds);
     const { ptr } = this.#held;
