@@ -527,6 +527,7 @@ export class Network {
         return at >= n;
       },
       result: () => {
+        if (freed) throw new Error('evaluator: disposed (result() frees it)');
         try {
           return this.#results(ev, (i) => dataset.label(i));
         } finally {
