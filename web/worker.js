@@ -385,7 +385,7 @@ async function evaluateAll(mine, d) {
   try {
     while (!ev.step(EVAL_CHUNK)) {
       await yieldNow();
-      if (mine !== token && state === 'training') return;   // a newer run took over
+      if (mine !== token && state === 'training') { ev.dispose(); return; }   // a newer run took over
     }
   } catch (e) {
     ev.dispose();
