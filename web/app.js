@@ -19,25 +19,88 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 
 /* ---------- the worker ---------- */
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-const pending = new Map();
+// The training worker, and what happens when it dies: an uncaught error in
+// it (its error event), or it stops altogether (closed, crashed, killed),
+// which the page learns when it is granted the Web Lock the worker holds for
+// its whole life. Then the page says so in role=alert at once, every request
+// in flight rejects with a WorkerStopped error (said once, not per request),
+// later requests reject at once, and Reset starts a new worker that restores
+// the last model kept in this browser. The page's settings, data URL and
+// drawing are the DOM's and stay as they were.
+
+let worker = null;
+let workerName = '';
+let workerStarted = false;     // it said 'ready'
+let stopped = null;            // the WorkerStopped error once the current worker has died
+const pending = new Map();     // id -> { resolve, reject, type }
 let nextId = 1;
+let ready = null;              // resolves on the current worker's 'ready'; rejects if it dies first
+let readyResolve, readyReject;
+
+class WorkerStopped extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'WorkerStopped';
+  }
+}
+
+/** Starts a new training worker (the old one, if any, has died and been terminated). */
+function startWorker() {
+  const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+  const name = `mnist-wasm-worker-${id}`;      // also the name of its life lock
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  worker = w;
+  workerName = name;
+  workerStarted = false;
+  stopped = null;
+  ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready.catch(() => {});
+  w.onmessage = (e) => { if (w === worker) receive(e.data); };
+  w.onerror = (e) => {
+    e.preventDefault?.();
+    if (w !== worker) return;
+    const detail = e.message ? ` (${e.message})` : '';
+    workerDied(workerStarted
+      ? `The training worker stopped after an uncaught error${detail}.`
+      : `The training worker could not start: its script or the WebAssembly module did not load${detail}.`);
+  };
+  w.onmessageerror = () => { if (w === worker) ui.showError('A message from the training worker could not be read.'); };
+}
+
+/** The worker's life lock was granted to the page: the worker is gone. */
+function watchLife(w, name) {
+  navigator.locks.request(name, () => {
+    if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
+  }).catch(() => {});
+}
+
+function workerDied(message) {
+  if (stopped) return;
+  stopped = new WorkerStopped(`${message.replace(/\.$/, '')}; press Reset to start a new one`);
+  worker.terminate();
+  readyReject(stopped);
+  for (const [id, p] of pending) p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
+  pending.clear();
+  app.state = 'idle';
+  app.hasNet = false;
+  app.busy = false;
+  app.downloading = false;
+  refreshControls();
+  ui.showError(`${message} Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`);
+  ui.setStatus('Stopped: the training worker died. Press Reset.');
+}
 
 /** One request to the worker; resolves with its result or rejects with its error. */
 function call(type, args = {}, transfer = []) {
+  if (stopped) return Promise.reject(stopped);
   return new Promise((resolve, reject) => {
     const id = nextId++;
-    pending.set(id, { resolve, reject });
+    pending.set(id, { resolve, reject, type });
     worker.postMessage({ id, type, ...args }, transfer);
   });
 }
 
-let readyResolve;
-const ready = new Promise((resolve) => { readyResolve = resolve; });
-let workerStarted = false;
-
-worker.onmessage = (e) => {
-  const m = e.data;
+function receive(m) {
   if (m.id !== undefined) {
     const p = pending.get(m.id);
     if (!p) return;
@@ -52,17 +115,13 @@ worker.onmessage = (e) => {
     return;
   }
   events[m.type]?.(m);
-};
-worker.onerror = (e) => {
-  e.preventDefault?.();
-  const detail = e.message ? `: ${e.message}` : '';
-  ui.showError(workerStarted
-    ? `The training worker failed${detail}.`
-    : `The training worker could not start (its script or the WebAssembly module did not load)${detail}. Reload to try again.`);
-  ui.setStatus('Not ready: the training worker could not start.');
-  ui.setControls('idle', { hasNet: false, busy: true });
-};
-worker.onmessageerror = () => ui.showError('A message from the training worker could not be read.');
+}
+
+/** Shows message for e, unless e is the worker's death, which was said once already. */
+function report(e, message = e.message) {
+  if (e instanceof WorkerStopped) return;
+  ui.showError(message);
+}
 
 /* ---------- page state ---------- */
 
@@ -135,7 +194,11 @@ function idleStatus(reason) {
 /* ---------- events from the worker ---------- */
 
 const events = {
-  ready() { workerStarted = true; readyResolve(); },
+  ready(m) {
+    workerStarted = true;
+    if (m.lock && navigator.locks) watchLife(worker, workerName);
+    readyResolve();
+  },
 
   state(m) {
     const was = app.state;
@@ -211,7 +274,7 @@ function remember(source) {
       app.keptTime = Date.now();
       showModelInfo();
     } catch (e) {
-      ui.showError(`Could not remember the model in this browser: ${e.message}`);
+      report(e, `Could not remember the model in this browser: ${e.message}`);
     } finally {
       remembering = null;
       const again = rememberAgain;
@@ -255,7 +318,7 @@ async function train() {
   try {
     await call('train', { url, options });
   } catch (e) {
-    ui.showError(e.message);
+    report(e);
   }
 }
 
@@ -271,10 +334,11 @@ els.dataForm.addEventListener('submit', (e) => { e.preventDefault(); if (!els.tr
 
 els.pause.addEventListener('click', async () => {
   if (app.state === 'paused') return train();
-  try { await call('pause'); } catch (e) { ui.showError(e.message); }
+  try { await call('pause'); } catch (e) { report(e); }
 });
 
 els.reset.addEventListener('click', async () => {
+  if (stopped) { restartWorker(); return; }
   const options = currentSettings();
   if (!options) return;
   ui.clearError();
@@ -291,14 +355,28 @@ els.reset.addEventListener('click', async () => {
     showModelInfo('new, untrained');
     repredictSoon(0);
   } catch (e) {
-    ui.showError(e.message);
+    report(e);
   } finally {
     app.busy = false; refreshControls();
   }
 });
 
+/* Reset after the worker died: a new worker, given the last model kept in
+ * this browser (else a new network from the settings), then the page's live
+ * settings (learning rate, batch size, epochs, schedule, ...) again. Train
+ * sends the data URL, as always. */
+async function restartWorker() {
+  ui.clearError();
+  rememberAgain = null;
+  remembering = null;          // its request was rejected with the worker
+  app.download = null;
+  ui.setDownload({ received: 0 });
+  startWorker();
+  await bringUp({ again: true });
+}
+
 els.cancel.addEventListener('click', async () => {
-  try { await call('abort'); } catch (e) { ui.showError(e.message); }
+  try { await call('abort'); } catch (e) { report(e); }
   app.downloading = false;
   refreshControls();
 });
@@ -311,7 +389,7 @@ for (const el of [els.lr, els.batch, els.epochs]) {
     try {
       const { pending: later } = await call('configure', { options: s.options });
       if (later?.length) ui.setSettingsNote(`The ${later.join(' and ')} applies after Reset.`);
-    } catch (e) { ui.showError(e.message); }
+    } catch (e) { report(e); }
   });
 }
 for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
@@ -327,7 +405,7 @@ els.saveModel.addEventListener('click', async () => {
     ui.downloadFile(bytes, MODEL_FILE);
     await saveLastModel(bytes, 'trained').catch(() => {});
   } catch (e) {
-    ui.showError(`Could not save the model: ${e.message}`);
+    report(e, `Could not save the model: ${e.message}`);
   }
 });
 
@@ -358,7 +436,7 @@ els.openModel.addEventListener('change', async () => {
     ui.setStatus(`Opened ${file.name}. Draw a digit, or press Train to train it on.`);
   } catch (e) {
     const reason = e.message.replace(/^loadNetwork: /, '').replace(/\.$/, '');
-    ui.showError(`${file.name} was refused, the model in use is unchanged: ${reason}.`);
+    report(e, `${file.name} was refused, the model in use is unchanged: ${reason}.`);
   } finally {
     app.busy = false; refreshControls();
   }
@@ -376,11 +454,11 @@ els.forgetModel.addEventListener('click', async () => {
   }
 });
 
-function adoptModel({ config, steps }) {
+function adoptModel({ config, steps }, { keepSettings = false } = {}) {
   app.config = config;
   app.hasNet = true;
   clearViews();
-  ui.writeSettings(config);
+  if (!keepSettings) ui.writeSettings(config);
   ui.setSettingsNote('');
   app.infoExtra = steps ? `${ui.fmtCount(steps)} steps trained` : '';
   repredictSoon(0);
@@ -404,7 +482,7 @@ async function predictNow() {
     const probs = await call('predict', { image: input }, [input.buffer]);
     if (seq === predictSeq) ui.setPrediction(probs);
   } catch (e) {
-    ui.showError(`Could not read the drawing: ${e.message}`);
+    report(e, `Could not read the drawing: ${e.message}`);
   } finally {
     inFlight = false;
     if (again) { again = false; predictNow(); }
@@ -437,31 +515,36 @@ els.clear.addEventListener('click', () => pad.clear());
 
 /* ---------- start ---------- */
 
-async function start() {
-  ui.setPrediction(null);
-  ui.setConfusion(null);
-  ui.setMistakes(null);
-  ui.setDownload({ received: 0 });
+/* A worker just started: restores the kept model, or makes a new network.
+ * again: after a worker died (keep the page's settings and send them). */
+async function bringUp({ again = false } = {}) {
+  app.busy = true;
+  app.hasNet = false;
+  app.state = 'idle';
   refreshControls();
-  ui.setStatus('Loading the network…');
+  ui.setStatus(again ? 'Starting a new training worker…' : 'Loading the network…');
   const late = setTimeout(() => ui.setStatus('Still loading the network (WebAssembly)…'), 5000);
-  await ready;
-  let restored = null;
   try {
-    restored = await loadLastModel();
-  } catch (e) {
-    ui.showError(`Could not read the model kept in this browser: ${e.message}`);
-  }
-  try {
+    await ready;
+    let restored = null;
+    try {
+      restored = await loadLastModel();
+    } catch (e) {
+      ui.showError(`Could not read the model kept in this browser: ${e.message}`);
+    }
     if (restored) {
       try {
         const result = await call('load', { bytes: restored.bytes });
-        adoptModel(result);
+        adoptModel(result, { keepSettings: again });
         app.keptAt = 0;
         showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
-        ui.setStatus('Restored the last model from this browser. Draw a digit, or press Train to train it on.');
+        if (again) await sendLiveSettings();
+        ui.setStatus(again
+          ? 'A new training worker restored the last model kept in this browser. Press Train to train on.'
+          : 'Restored the last model from this browser. Draw a digit, or press Train to train it on.');
         return;
       } catch (e) {
+        if (e instanceof WorkerStopped) throw e;
         await forgetLastModel().catch(() => {});
         ui.showError(`The model kept in this browser could not be loaded and was discarded: ${e.message}`);
       }
@@ -470,9 +553,12 @@ async function start() {
     const { config } = await call('reset', { options: options ?? {} });
     app.config = config;
     app.hasNet = true;
+    if (again) clearViews();
     showModelInfo('new, untrained');
-    ui.setStatus(idleStatus(''));
+    repredictSoon(0);
+    ui.setStatus(again ? 'A new training worker is ready with a new network (no model was kept in this browser). Press Train.' : idleStatus(''));
   } catch (e) {
+    if (e instanceof WorkerStopped) return;      // said by workerDied
     ui.showError(`The network could not be created: ${e.message}`);
     ui.setStatus('Not ready: the network could not be created.');
   } finally {
@@ -482,4 +568,16 @@ async function start() {
   }
 }
 
-start();
+/* The live settings of the page's fields, on the network the worker has. */
+async function sendLiveSettings() {
+  const s = ui.readSettings();
+  if (s.error) return;
+  await call('configure', { options: s.options }).catch((e) => report(e));
+}
+
+ui.setPrediction(null);
+ui.setConfusion(null);
+ui.setMistakes(null);
+ui.setDownload({ received: 0 });
+startWorker();
+bringUp();
