@@ -4,7 +4,7 @@
 
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
-import { saveLastModel, loadLastModel, forgetLastModel } from './store.js';
+import { saveLastModel, loadLastModel, forgetLastModel, StorageRefused } from './store.js';
 import { resolveBase } from './data.js';
 
 const { els } = ui;
@@ -261,18 +261,43 @@ function trainingStatus(m = lastProgress) {
 
 /* ---------- remembering the model ---------- */
 
+// Storage that refuses (no IndexedDB, blocked, full) is said once, in a
+// note beside the model, not as an alert; the page then stops trying, and
+// the model on the page is unaffected (Save model still writes a file).
+let storageRefused = null;
+function refusedStorage(e) {
+  if (storageRefused) return;
+  storageRefused = e;
+  ui.setStorageNote(`Models will not be kept in this browser: ${e.message}. The model on the page stays until you reload; Save model keeps it in a file.`);
+  els.forgetModel.disabled = true;
+}
+
+/** A store call: StorageRefused is noted once and gives undefined; other errors throw. */
+async function stored(fn) {
+  if (storageRefused) return undefined;
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof StorageRefused)) throw e;
+    refusedStorage(e);
+    return undefined;
+  }
+}
+
 let remembering = null;     // the save in flight
 let rememberAgain = null;  // a source to save again once it ends (the model moved on meanwhile)
 function remember(source) {
+  if (storageRefused) return Promise.resolve();
   if (remembering) { rememberAgain = source; return remembering; }
   remembering = (async () => {
     try {
       const seen = app.seen;
       const bytes = await call('save');
-      await saveLastModel(bytes, source);
-      app.keptAt = seen;
-      app.keptTime = Date.now();
-      showModelInfo();
+      if (await stored(() => saveLastModel(bytes, source).then(() => true))) {
+        app.keptAt = seen;
+        app.keptTime = Date.now();
+        showModelInfo();
+      }
     } catch (e) {
       report(e, `Could not remember the model in this browser: ${e.message}`);
     } finally {
@@ -350,7 +375,7 @@ els.reset.addEventListener('click', async () => {
     clearViews();
     ui.setSettingsNote('');
     await settleRemembering();
-    await forgetLastModel().catch(() => {});
+    await stored(() => forgetLastModel()).catch(() => {});
     app.keptAt = null;
     showModelInfo('new, untrained');
     repredictSoon(0);
@@ -403,7 +428,7 @@ els.saveModel.addEventListener('click', async () => {
   try {
     const bytes = await call('save');
     ui.downloadFile(bytes, MODEL_FILE);
-    await saveLastModel(bytes, 'trained').catch(() => {});
+    await stored(() => saveLastModel(bytes, 'trained')).catch(() => {});
   } catch (e) {
     report(e, `Could not save the model: ${e.message}`);
   }
@@ -427,9 +452,10 @@ els.openModel.addEventListener('change', async () => {
     showModelInfo(`opened ${file.name}`);
     try {
       await settleRemembering();
-      await saveLastModel(bytes, 'file');
-      app.keptAt = 0;
-      showModelInfo();
+      if (await stored(() => saveLastModel(bytes, 'file').then(() => true))) {
+        app.keptAt = 0;
+        showModelInfo();
+      }
     } catch (e) {
       ui.showError(`Could not remember the model in this browser: ${e.message}`);
     }
@@ -445,10 +471,11 @@ els.openModel.addEventListener('change', async () => {
 els.forgetModel.addEventListener('click', async () => {
   try {
     await settleRemembering();
-    await forgetLastModel();
-    app.keptAt = null;
-    showModelInfo();
-    ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
+    if (await stored(() => forgetLastModel().then(() => true))) {
+      app.keptAt = null;
+      showModelInfo();
+      ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
+    }
   } catch (e) {
     ui.showError(`Could not forget the model: ${e.message}`);
   }
@@ -528,9 +555,10 @@ async function bringUp({ again = false } = {}) {
     await ready;
     let restored = null;
     try {
-      restored = await loadLastModel();
-    } catch (e) {
-      ui.showError(`Could not read the model kept in this browser: ${e.message}`);
+      restored = await stored(() => loadLastModel());
+    } catch (e) {               // a record that is not a model: discarded, said
+      await stored(() => forgetLastModel()).catch(() => {});
+      ui.showError(`The model kept in this browser was corrupt and was discarded (${e.message}); starting with a new network.`);
     }
     if (restored) {
       try {
@@ -545,7 +573,7 @@ async function bringUp({ again = false } = {}) {
         return;
       } catch (e) {
         if (e instanceof WorkerStopped) throw e;
-        await forgetLastModel().catch(() => {});
+        await stored(() => forgetLastModel()).catch(() => {});
         ui.showError(`The model kept in this browser could not be loaded and was discarded: ${e.message}`);
       }
     }
