@@ -4,7 +4,7 @@
 
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
-import { saveLastModel, loadLastModel, forgetLastModel } from './store.js';
+import { saveLastModel, loadLastModel, forgetLastModel, StorageRefused } from './store.js';
 import { resolveBase } from './data.js';
 
 const { els } = ui;
@@ -19,25 +19,88 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 
 /* ---------- the worker ---------- */
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-const pending = new Map();
+// The training worker, and what happens when it dies: an uncaught error in
+// it (its error event), or it stops altogether (closed, crashed, killed),
+// which the page learns when it is granted the Web Lock the worker holds for
+// its whole life. Then the page says so in role=alert at once, every request
+// in flight rejects with a WorkerStopped error (said once, not per request),
+// later requests reject at once, and Reset starts a new worker that restores
+// the last model kept in this browser. The page's settings, data URL and
+// drawing are the DOM's and stay as they were.
+
+let worker = null;
+let workerName = '';
+let workerStarted = false;     // it said 'ready'
+let stopped = null;            // the WorkerStopped error once the current worker has died
+const pending = new Map();     // id -> { resolve, reject, type }
 let nextId = 1;
+let ready = null;              // resolves on the current worker's 'ready'; rejects if it dies first
+let readyResolve, readyReject;
+
+class WorkerStopped extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'WorkerStopped';
+  }
+}
+
+/** Starts a new training worker (the old one, if any, has died and been terminated). */
+function startWorker() {
+  const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+  const name = `mnist-wasm-worker-${id}`;      // also the name of its life lock
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
+  worker = w;
+  workerName = name;
+  workerStarted = false;
+  stopped = null;
+  ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready.catch(() => {});
+  w.onmessage = (e) => { if (w === worker) receive(e.data); };
+  w.onerror = (e) => {
+    e.preventDefault?.();
+    if (w !== worker) return;
+    const detail = e.message ? ` (${e.message})` : '';
+    workerDied(workerStarted
+      ? `The training worker stopped after an uncaught error${detail}.`
+      : `The training worker could not start: its script or the WebAssembly module did not load${detail}.`);
+  };
+  w.onmessageerror = () => { if (w === worker) ui.showError('A message from the training worker could not be read.'); };
+}
+
+/** The worker's life lock was granted to the page: the worker is gone. */
+function watchLife(w, name) {
+  navigator.locks.request(name, () => {
+    if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
+  }).catch(() => {});
+}
+
+function workerDied(message) {
+  if (stopped) return;
+  stopped = new WorkerStopped(`${message.replace(/\.$/, '')}; press Reset to start a new one`);
+  worker.terminate();
+  readyReject(stopped);
+  for (const [id, p] of pending) p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
+  pending.clear();
+  app.state = 'idle';
+  app.hasNet = false;
+  app.busy = false;
+  app.downloading = false;
+  refreshControls();
+  ui.showError(`${message} Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`);
+  ui.setStatus('Stopped: the training worker died. Press Reset.');
+}
 
 /** One request to the worker; resolves with its result or rejects with its error. */
 function call(type, args = {}, transfer = []) {
+  if (stopped) return Promise.reject(stopped);
   return new Promise((resolve, reject) => {
     const id = nextId++;
-    pending.set(id, { resolve, reject });
+    pending.set(id, { resolve, reject, type });
     worker.postMessage({ id, type, ...args }, transfer);
   });
 }
 
-let readyResolve;
-const ready = new Promise((resolve) => { readyResolve = resolve; });
-let workerStarted = false;
-
-worker.onmessage = (e) => {
-  const m = e.data;
+function receive(m) {
   if (m.id !== undefined) {
     const p = pending.get(m.id);
     if (!p) return;
@@ -52,17 +115,13 @@ worker.onmessage = (e) => {
     return;
   }
   events[m.type]?.(m);
-};
-worker.onerror = (e) => {
-  e.preventDefault?.();
-  const detail = e.message ? `: ${e.message}` : '';
-  ui.showError(workerStarted
-    ? `The training worker failed${detail}.`
-    : `The training worker could not start (its script or the WebAssembly module did not load)${detail}. Reload to try again.`);
-  ui.setStatus('Not ready: the training worker could not start.');
-  ui.setControls('idle', { hasNet: false, busy: true });
-};
-worker.onmessageerror = () => ui.showError('A message from the training worker could not be read.');
+}
+
+/** Shows message for e, unless e is the worker's death, which was said once already. */
+function report(e, message = e.message) {
+  if (e instanceof WorkerStopped) return;
+  ui.showError(message);
+}
 
 /* ---------- page state ---------- */
 
@@ -135,7 +194,11 @@ function idleStatus(reason) {
 /* ---------- events from the worker ---------- */
 
 const events = {
-  ready() { workerStarted = true; readyResolve(); },
+  ready(m) {
+    workerStarted = true;
+    if (m.lock && navigator.locks) watchLife(worker, workerName);
+    readyResolve();
+  },
 
   state(m) {
     const was = app.state;
@@ -198,20 +261,45 @@ function trainingStatus(m = lastProgress) {
 
 /* ---------- remembering the model ---------- */
 
+// Storage that refuses (no IndexedDB, blocked, full) is said once, in a
+// note beside the model, not as an alert; the page then stops trying, and
+// the model on the page is unaffected (Save model still writes a file).
+let storageRefused = null;
+function refusedStorage(e) {
+  if (storageRefused) return;
+  storageRefused = e;
+  ui.setStorageNote(`Models will not be kept in this browser: ${e.message}. The model on the page stays until you reload; Save model keeps it in a file.`);
+  els.forgetModel.disabled = true;
+}
+
+/** A store call: StorageRefused is noted once and gives undefined; other errors throw. */
+async function stored(fn) {
+  if (storageRefused) return undefined;
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof StorageRefused)) throw e;
+    refusedStorage(e);
+    return undefined;
+  }
+}
+
 let remembering = null;     // the save in flight
 let rememberAgain = null;  // a source to save again once it ends (the model moved on meanwhile)
 function remember(source) {
+  if (storageRefused) return Promise.resolve();
   if (remembering) { rememberAgain = source; return remembering; }
   remembering = (async () => {
     try {
       const seen = app.seen;
       const bytes = await call('save');
-      await saveLastModel(bytes, source);
-      app.keptAt = seen;
-      app.keptTime = Date.now();
-      showModelInfo();
+      if (await stored(() => saveLastModel(bytes, source).then(() => true))) {
+        app.keptAt = seen;
+        app.keptTime = Date.now();
+        showModelInfo();
+      }
     } catch (e) {
-      ui.showError(`Could not remember the model in this browser: ${e.message}`);
+      report(e, `Could not remember the model in this browser: ${e.message}`);
     } finally {
       remembering = null;
       const again = rememberAgain;
@@ -255,7 +343,7 @@ async function train() {
   try {
     await call('train', { url, options });
   } catch (e) {
-    ui.showError(e.message);
+    report(e);
   }
 }
 
@@ -271,10 +359,11 @@ els.dataForm.addEventListener('submit', (e) => { e.preventDefault(); if (!els.tr
 
 els.pause.addEventListener('click', async () => {
   if (app.state === 'paused') return train();
-  try { await call('pause'); } catch (e) { ui.showError(e.message); }
+  try { await call('pause'); } catch (e) { report(e); }
 });
 
 els.reset.addEventListener('click', async () => {
+  if (stopped) { restartWorker(); return; }
   const options = currentSettings();
   if (!options) return;
   ui.clearError();
@@ -286,19 +375,33 @@ els.reset.addEventListener('click', async () => {
     clearViews();
     ui.setSettingsNote('');
     await settleRemembering();
-    await forgetLastModel().catch(() => {});
+    await stored(() => forgetLastModel()).catch(() => {});
     app.keptAt = null;
     showModelInfo('new, untrained');
     repredictSoon(0);
   } catch (e) {
-    ui.showError(e.message);
+    report(e);
   } finally {
     app.busy = false; refreshControls();
   }
 });
 
+/* Reset after the worker died: a new worker, given the last model kept in
+ * this browser (else a new network from the settings), then the page's live
+ * settings (learning rate, batch size, epochs, schedule, ...) again. Train
+ * sends the data URL, as always. */
+async function restartWorker() {
+  ui.clearError();
+  rememberAgain = null;
+  remembering = null;          // its request was rejected with the worker
+  app.download = null;
+  ui.setDownload({ received: 0 });
+  startWorker();
+  await bringUp({ again: true });
+}
+
 els.cancel.addEventListener('click', async () => {
-  try { await call('abort'); } catch (e) { ui.showError(e.message); }
+  try { await call('abort'); } catch (e) { report(e); }
   app.downloading = false;
   refreshControls();
 });
@@ -311,7 +414,7 @@ for (const el of [els.lr, els.batch, els.epochs]) {
     try {
       const { pending: later } = await call('configure', { options: s.options });
       if (later?.length) ui.setSettingsNote(`The ${later.join(' and ')} applies after Reset.`);
-    } catch (e) { ui.showError(e.message); }
+    } catch (e) { report(e); }
   });
 }
 for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
@@ -325,9 +428,9 @@ els.saveModel.addEventListener('click', async () => {
   try {
     const bytes = await call('save');
     ui.downloadFile(bytes, MODEL_FILE);
-    await saveLastModel(bytes, 'trained').catch(() => {});
+    await stored(() => saveLastModel(bytes, 'trained')).catch(() => {});
   } catch (e) {
-    ui.showError(`Could not save the model: ${e.message}`);
+    report(e, `Could not save the model: ${e.message}`);
   }
 });
 
@@ -349,16 +452,17 @@ els.openModel.addEventListener('change', async () => {
     showModelInfo(`opened ${file.name}`);
     try {
       await settleRemembering();
-      await saveLastModel(bytes, 'file');
-      app.keptAt = 0;
-      showModelInfo();
+      if (await stored(() => saveLastModel(bytes, 'file').then(() => true))) {
+        app.keptAt = 0;
+        showModelInfo();
+      }
     } catch (e) {
       ui.showError(`Could not remember the model in this browser: ${e.message}`);
     }
     ui.setStatus(`Opened ${file.name}. Draw a digit, or press Train to train it on.`);
   } catch (e) {
     const reason = e.message.replace(/^loadNetwork: /, '').replace(/\.$/, '');
-    ui.showError(`${file.name} was refused, the model in use is unchanged: ${reason}.`);
+    report(e, `${file.name} was refused, the model in use is unchanged: ${reason}.`);
   } finally {
     app.busy = false; refreshControls();
   }
@@ -367,20 +471,21 @@ els.openModel.addEventListener('change', async () => {
 els.forgetModel.addEventListener('click', async () => {
   try {
     await settleRemembering();
-    await forgetLastModel();
-    app.keptAt = null;
-    showModelInfo();
-    ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
+    if (await stored(() => forgetLastModel().then(() => true))) {
+      app.keptAt = null;
+      showModelInfo();
+      ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
+    }
   } catch (e) {
     ui.showError(`Could not forget the model: ${e.message}`);
   }
 });
 
-function adoptModel({ config, steps }) {
+function adoptModel({ config, steps }, { keepSettings = false } = {}) {
   app.config = config;
   app.hasNet = true;
   clearViews();
-  ui.writeSettings(config);
+  if (!keepSettings) ui.writeSettings(config);
   ui.setSettingsNote('');
   app.infoExtra = steps ? `${ui.fmtCount(steps)} steps trained` : '';
   repredictSoon(0);
@@ -404,7 +509,7 @@ async function predictNow() {
     const probs = await call('predict', { image: input }, [input.buffer]);
     if (seq === predictSeq) ui.setPrediction(probs);
   } catch (e) {
-    ui.showError(`Could not read the drawing: ${e.message}`);
+    report(e, `Could not read the drawing: ${e.message}`);
   } finally {
     inFlight = false;
     if (again) { again = false; predictNow(); }
@@ -437,32 +542,38 @@ els.clear.addEventListener('click', () => pad.clear());
 
 /* ---------- start ---------- */
 
-async function start() {
-  ui.setPrediction(null);
-  ui.setConfusion(null);
-  ui.setMistakes(null);
-  ui.setDownload({ received: 0 });
+/* A worker just started: restores the kept model, or makes a new network.
+ * again: after a worker died (keep the page's settings and send them). */
+async function bringUp({ again = false } = {}) {
+  app.busy = true;
+  app.hasNet = false;
+  app.state = 'idle';
   refreshControls();
-  ui.setStatus('Loading the network…');
+  ui.setStatus(again ? 'Starting a new training worker…' : 'Loading the network…');
   const late = setTimeout(() => ui.setStatus('Still loading the network (WebAssembly)…'), 5000);
-  await ready;
-  let restored = null;
   try {
-    restored = await loadLastModel();
-  } catch (e) {
-    ui.showError(`Could not read the model kept in this browser: ${e.message}`);
-  }
-  try {
+    await ready;
+    let restored = null;
+    try {
+      restored = await stored(() => loadLastModel());
+    } catch (e) {               // a record that is not a model: discarded, said
+      await stored(() => forgetLastModel()).catch(() => {});
+      ui.showError(`The model kept in this browser was corrupt and was discarded (${e.message}); starting with a new network.`);
+    }
     if (restored) {
       try {
         const result = await call('load', { bytes: restored.bytes });
-        adoptModel(result);
+        adoptModel(result, { keepSettings: again });
         app.keptAt = 0;
         showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
-        ui.setStatus('Restored the last model from this browser. Draw a digit, or press Train to train it on.');
+        if (again) await sendLiveSettings();
+        ui.setStatus(again
+          ? 'A new training worker restored the last model kept in this browser. Press Train to train on.'
+          : 'Restored the last model from this browser. Draw a digit, or press Train to train it on.');
         return;
       } catch (e) {
-        await forgetLastModel().catch(() => {});
+        if (e instanceof WorkerStopped) throw e;
+        await stored(() => forgetLastModel()).catch(() => {});
         ui.showError(`The model kept in this browser could not be loaded and was discarded: ${e.message}`);
       }
     }
@@ -470,9 +581,12 @@ async function start() {
     const { config } = await call('reset', { options: options ?? {} });
     app.config = config;
     app.hasNet = true;
+    if (again) clearViews();
     showModelInfo('new, untrained');
-    ui.setStatus(idleStatus(''));
+    repredictSoon(0);
+    ui.setStatus(again ? 'A new training worker is ready with a new network (no model was kept in this browser). Press Train.' : idleStatus(''));
   } catch (e) {
+    if (e instanceof WorkerStopped) return;      // said by workerDied
     ui.showError(`The network could not be created: ${e.message}`);
     ui.setStatus('Not ready: the network could not be created.');
   } finally {
@@ -482,4 +596,16 @@ async function start() {
   }
 }
 
-start();
+/* The live settings of the page's fields, on the network the worker has. */
+async function sendLiveSettings() {
+  const s = ui.readSettings();
+  if (s.error) return;
+  await call('configure', { options: s.options }).catch((e) => report(e));
+}
+
+ui.setPrediction(null);
+ui.setConfusion(null);
+ui.setMistakes(null);
+ui.setDownload({ received: 0 });
+startWorker();
+bringUp();

@@ -1,53 +1,110 @@
 // store.js: remembers the last model in this browser (IndexedDB), so that a
 // reload keeps it. One record: { bytes: ArrayBuffer, savedAt, source }.
 // Models come back only from here or from a file the person opens.
+//
+// Storage may refuse: no IndexedDB (some private windows), an open that is
+// blocked by another tab or never answers, a full quota. Every such failure
+// rejects with a StorageRefused error whose message says why in words, so
+// that the page can say once that models will not be kept and go on
+// without. A record that is there but is not a model file's bytes rejects
+// with a CorruptRecord error (the page discards it).
 
 const DB = 'mnist-wasm';
 const STORE = 'models';
 const KEY = 'last';
+const OPEN_MS = 3000;      // an open that neither succeeds nor fails by then counts as refused
+
+/** IndexedDB cannot be used: `reason` in words, the browser's error as `cause`. */
+export class StorageRefused extends Error {
+  constructor(reason, cause) {
+    super(reason, cause ? { cause } : undefined);
+    this.name = 'StorageRefused';
+  }
+}
+
+/** The kept record is not a model's bytes. */
+export class CorruptRecord extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CorruptRecord';
+  }
+}
+
+/** The StorageRefused for a browser error (QuotaExceededError, ...). */
+function refused(e, doing) {
+  if (e instanceof StorageRefused) return e;
+  if (e?.name === 'QuotaExceededError') return new StorageRefused("this browser's storage for the page is full", e);
+  const what = e ? `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message || e}` : 'no reason given';
+  return new StorageRefused(`IndexedDB refused to ${doing} (${what})`, e);
+}
 
 let opening = null;
 function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
-      if (typeof indexedDB === 'undefined') { reject(new Error('this browser has no IndexedDB')); return; }
-      const req = indexedDB.open(DB, 1);
+      let idb;
+      try {
+        idb = globalThis.indexedDB;
+      } catch (e) {                       // some browsers throw on access when storage is off
+        reject(refused(e, 'open'));
+        return;
+      }
+      if (!idb) { reject(new StorageRefused('this browser gives the page no IndexedDB (as some private windows do)')); return; }
+      const timer = setTimeout(() => reject(new StorageRefused(`IndexedDB did not open within ${OPEN_MS / 1000} s`)), OPEN_MS);
+      const settle = (fn, v) => { clearTimeout(timer); fn(v); };
+      let req;
+      try {
+        req = idb.open(DB, 1);
+      } catch (e) {
+        settle(reject, refused(e, 'open'));
+        return;
+      }
       req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error || new Error('IndexedDB would not open'));
-      req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+      req.onsuccess = () => settle(resolve, req.result);
+      req.onerror = () => settle(reject, refused(req.error, 'open'));
+      req.onblocked = () => settle(reject, new StorageRefused('IndexedDB is blocked by another tab of this page'));
     });
     opening.catch(() => { opening = null; });   // a later call may retry
   }
   return opening;
 }
 
-async function run(mode, fn) {
+async function run(mode, fn, doing) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const req = fn(tx.objectStore(STORE));
+    let tx, req;
+    try {
+      tx = db.transaction(STORE, mode);
+      req = fn(tx.objectStore(STORE));
+    } catch (e) {
+      try { tx?.abort(); } catch { /* already finished */ }
+      reject(refused(e, doing));
+      return;
+    }
     let value;
     req.onsuccess = () => { value = req.result; };
     tx.oncomplete = () => resolve(value);
-    tx.onerror = () => reject(tx.error || req.error);
-    tx.onabort = () => reject(tx.error || new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(refused(tx.error || req.error, doing));
+    tx.onabort = () => reject(refused(tx.error || new Error('the transaction was aborted'), doing));
   });
 }
 
 /** Keeps bytes (Uint8Array) as the last model. */
 export function saveLastModel(bytes, source = 'trained') {
   const copy = bytes.slice().buffer;
-  return run('readwrite', (s) => s.put({ bytes: copy, savedAt: Date.now(), source }, KEY));
+  return run('readwrite', (s) => s.put({ bytes: copy, savedAt: Date.now(), source }, KEY), 'keep the model');
 }
 
-/** The last model as { bytes: Uint8Array, savedAt, source }, or null. */
+/** The last model as { bytes: Uint8Array, savedAt, source }, or null if none is kept. */
 export async function loadLastModel() {
-  const rec = await run('readonly', (s) => s.get(KEY));
-  if (!rec || !(rec.bytes instanceof ArrayBuffer)) return null;
-  return { ...rec, bytes: new Uint8Array(rec.bytes) };
+  const rec = await run('readonly', (s) => s.get(KEY), 'read the kept model');
+  if (rec === undefined) return null;
+  const b = rec?.bytes;
+  const bytes = b instanceof ArrayBuffer ? new Uint8Array(b) : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  if (!bytes) throw new CorruptRecord(`the kept record holds ${b === undefined ? (rec === null ? 'null' : typeof rec) : typeof b}, not a model file's bytes`);
+  return { savedAt: Number(rec.savedAt) || 0, source: rec.source, bytes };
 }
 
 export function forgetLastModel() {
-  return run('readwrite', (s) => s.delete(KEY));
+  return run('readwrite', (s) => s.delete(KEY), 'forget the kept model');
 }

@@ -21,6 +21,7 @@ export const els = {
   pad: $('pad'), clear: $('clear'), prediction: $('prediction'), inputView: $('input-view'),
   probabilities: $('probabilities'),
   modelInfo: $('model-info'), saveModel: $('save-model'), openModel: $('open-model'), forgetModel: $('forget-model'),
+  storageNote: $('storage-note'),
 };
 
 /* ---------- messages ---------- */
@@ -46,6 +47,12 @@ export function setSettingsNote(text) {
 }
 
 export function setModelInfo(text) { els.modelInfo.textContent = text; }
+
+/** The note (role=note, beside the model) that says this browser will not keep models. */
+export function setStorageNote(text) {
+  els.storageNote.textContent = text || '';
+  els.storageNote.hidden = !text;
+}
 
 /* ---------- formatting ---------- */
 

@@ -5,7 +5,9 @@
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
 //                   | 'abort' | 'configure' | 'predict' | 'evaluate' | 'memory', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
-//                 { type: 'ready' }                    once, when the module has loaded
+//                 { type: 'ready', lock }              once, when the module has loaded; lock: this
+//                                                      worker holds the Web Lock named by its name
+//                                                      for its whole life (the page's sign that it died)
 //                 { type: 'state', state, reason }     idle | downloading | training | paused
 //                 { type: 'download', ... }            bytes and samples received
 //                 { type: 'progress', ... }            loss, speed, epochs while training
@@ -385,7 +387,7 @@ async function evaluateAll(mine, d) {
   try {
     while (!ev.step(EVAL_CHUNK)) {
       await yieldNow();
-      if (mine !== token && state === 'training') return;   // a newer run took over
+      if (mine !== token && state === 'training') { ev.dispose(); return; }   // a newer run took over
     }
   } catch (e) {
     ev.dispose();
@@ -412,4 +414,25 @@ async function evaluateAll(mine, d) {
   }, [confusion.buffer, mImages.buffer, mLabels.buffer, mPreds.buffer]);
 }
 
-post({ type: 'ready' });
+/* The page names this worker; holding the lock of that name for the
+ * worker's whole life lets the page learn, by being granted it, that the
+ * worker has gone (closed, crashed or terminated), which no event says.
+ * Without Web Locks (an insecure origin) only uncaught errors are seen. */
+async function holdLifeLock() {
+  if (!self.name || !self.navigator?.locks) return false;
+  await new Promise((held) => {
+    navigator.locks.request(self.name, () => { held(); return new Promise(() => {}); });
+  });
+  return true;
+}
+
+/* A promise rejection nobody handled is an uncaught error as the page sees
+ * it (a worker's unhandledrejection does not reach the page by itself). */
+self.addEventListener('unhandledrejection', (e) => {
+  e.preventDefault();
+  const err = e.reason instanceof Error ? e.reason : new Error(String(e.reason));
+  if (typeof self.reportError === 'function') self.reportError(err);
+  else setTimeout(() => { throw err; });
+});
+
+holdLifeLock().catch(() => false).then((lock) => post({ type: 'ready', lock }));

@@ -223,8 +223,15 @@ export async function openDataset(sources, options) {
   w.check(w.M._data_create(o.classes ?? 10, w.slots), fn);
   const ds = new Dataset(token, w, w.outPointer);
   ds.follow(o.signal);
-  ds.done = Promise.all(FILES.map((k, file) => ds.fill(file, sources[k], o, fn)))
-    .then(() => ds);
+  // done settles once both files have stopped (the other one is aborted
+  // when one fails), so each has freed its heap chunk by then; it rejects
+  // with the error that came first
+  let failed = null;
+  const fills = FILES.map((k, file) => ds.fill(file, sources[k], o, fn).catch((e) => { failed ??= { e }; }));
+  ds.done = Promise.all(fills).then(() => {
+    if (failed) throw failed.e;
+    return ds;
+  });
   ds.done.catch(() => {});   // read through ds.done; never an unhandled rejection
   return ds;
 }

@@ -182,7 +182,10 @@ export class Network {
   evaluate(images: Images, labels: Labels, options?: EvaluateOptions): Evaluation;
   /** The samples of a Dataset that have arrived so far. */
   evaluate(dataset: Dataset, options?: EvaluateOptions): Evaluation;
-  /** evaluate(dataset) in slices: step(count) until it returns true, then result(). */
+  /**
+   * evaluate(dataset) in slices: step(count) until it returns true, then
+   * result(). A RangeError if none of the dataset's samples have arrived.
+   */
   evaluator(dataset: Dataset, options?: EvaluateOptions): Evaluator;
   /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
   save(): Uint8Array;
@@ -202,7 +205,7 @@ export interface Evaluator {
   /** Samples to evaluate: the dataset's ready ones when the evaluator was made. */
   readonly total: number;
   readonly done: boolean;
-  /** Evaluates the next count samples; true once all are done. */
+  /** Evaluates the next count samples (an integer >= 1); true once all are done. */
   step(count: number): boolean;
   /** The Evaluation (frees the evaluator). */
   result(): Evaluation;

@@ -373,7 +373,7 @@ export class Network {
     try {
       this.#copyImages(images, float, block);
       w.u8.set(labels, block + xBytes);
-      return this.#trainOn(null, { u8: float ? 0 : block, f32: float ? block : 0, y: block + xBytes, n }, o);
+      return this.#trainOn(null, new HeapRows(float ? 0 : block, float ? block : 0, block + xBytes, n), o);
     } finally {
       w.free(block);
     }
@@ -532,6 +532,7 @@ export class Network {
     this.#checkDataset(dataset, 'evaluator', false);
     const o = evaluateOptions(options);
     const n = dataset.ready;
+    if (n === 0) throw new RangeError('evaluator: no samples of the dataset have arrived yet');
     const ev = w.M._evaluation_new(this.#classes, o.wrong, o.wrongPerLabel);
     if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluator: allocating the evaluation');
     let at = 0, freed = false;
@@ -541,8 +542,9 @@ export class Network {
       get done() { return at >= n; },
       step: (count) => {
         if (freed) throw new Error('evaluator: disposed');
-        const c = Math.min(n - at, Math.max(1, count | 0));
+        integer(count, 'count', 1, 2 ** 31 - 1);
         this.#live('evaluator');
+        const c = Math.min(n - at, count);
         const status = w.M._evaluate_dataset(ev, this.#ptr, dataset.pointer, at, c);
         if (status === w.DIVERGED) throw overflowError('evaluate');
         w.check(status, 'evaluate');
@@ -550,6 +552,7 @@ export class Network {
         return at >= n;
       },
       result: () => {
+        if (freed) throw new Error('evaluator: disposed (result() frees it)');
         try {
           return this.#results(ev, (i) => dataset.label(i));
         } finally {
@@ -668,6 +671,18 @@ function startOf(b) {
 
 const now = () => (globalThis.performance?.now() ?? Date.now());
 
+/**
+ * Samples that train() copied into the heap, for its own Trainer: C
+ * pointers, so only this module can make one (an object that merely looks
+ * like it is refused by Trainer.run rather than read as addresses).
+ */
+class HeapRows {
+  constructor(u8, f32, y, n) {
+    Object.assign(this, { u8, f32, y, n });
+    Object.freeze(this);
+  }
+}
+
 const trainerRegistry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry(({ w, ptr, state }) => { w.M._trainer_free(ptr); w.free(state); })
   : null;
@@ -733,7 +748,7 @@ export class Trainer {
     const w = this.#live('run');
     if (!(net instanceof Network)) throw new TypeError(`run: net must be a Network, got ${describe(net)}`);
     const ds = data instanceof Dataset ? data : null;
-    if (!ds && !(data && typeof data === 'object' && 'y' in data)) throw new TypeError(`run: data must be a Dataset, got ${describe(data)}`);
+    if (!ds && !(data instanceof HeapRows)) throw new TypeError(`run: data must be a Dataset, got ${describe(data)}`);
     integer(budget, 'budget', 0, 2 ** 31 - 1);
     const p = net[trainerAccess]('run', ds);
     const { ptr } = this.#held;

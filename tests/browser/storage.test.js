@@ -1,0 +1,212 @@
+// Storage that refuses: IndexedDB missing (as in some private windows),
+// blocked by another tab, an open that never answers, or a full quota. The
+// page still starts, trains and reads drawings, says once in a note (not an
+// alert, not repeated) that models will not be kept, and loses nothing it
+// holds: the model stays on the page and Save model still writes it. A model
+// kept in storage that is corrupt is refused with a message in role=alert,
+// removed, and the page starts with a new network. The faults are made by
+// init scripts that replace IndexedDB before the page's own scripts run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { startServer, launch, openPage, readIdxPair, drawDigit, waitForAlert, once } from './helpers.js';
+
+const ctx = {};
+const serverReady = once(async () => { ctx.server = await startServer(); return ctx.server; });
+const opened = [];
+
+test.after(async () => {
+  for (const b of opened) await b.close();
+  await ctx.server?.close();
+});
+
+/** Counts what the page writes into the storage note and the alert, from before its scripts run. */
+function countMessages() {
+  window.__said = { note: [], alert: [] };
+  document.addEventListener('readystatechange', () => {
+    if (document.readyState !== 'interactive') return;
+    for (const [key, id] of [['note', 'storage-note'], ['alert', 'alert']]) {
+      const el = document.getElementById(id);
+      new MutationObserver(() => { if (el.textContent) window.__said[key].push(el.textContent); })
+        .observe(el, { childList: true, characterData: true, subtree: true });
+    }
+  });
+}
+
+/** A fresh browser whose pages run fault (an init script) first; the page opened and ready. */
+async function pageWith(fault) {
+  const server = await serverReady();
+  const browser = await launch();
+  opened.push(browser);
+  const { page } = browser;
+  await page.addInitScript(countMessages);
+  if (fault) await page.addInitScript(fault);
+  await openPage(page, server.url);
+  return { browser, page };
+}
+
+const button = (page, name) => page.getByRole('button', { name, exact: true });
+const said = (page) => page.evaluate(() => window.__said);
+
+/** Trains data/small/ until an evaluation shows, pauses, resumes and pauses again (two attempts to keep the model). */
+async function trainPauseTwice(page) {
+  await page.getByLabel('Data URL').fill('data/small/');
+  await page.locator('#epochs').fill('500');
+  await button(page, 'Train').click();
+  await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 30_000 });
+  for (let i = 0; i < 2; i++) {
+    await button(page, 'Pause').click();
+    await page.waitForFunction(() => /^Paused/.test(document.querySelector('[role=status]').textContent));
+    await page.waitForTimeout(300);          // the attempt to keep the model runs
+    if (i === 0) {
+      await button(page, 'Pause').click();   // resume
+      await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
+/** What a person still has: a reading of a drawn digit and a model file from Save model. */
+async function nothingLost(page) {
+  const digits = readIdxPair('t10k');
+  await drawDigit(page, digits.images.subarray(0, 784));
+  await page.waitForFunction(() => document.getElementById('prediction').dataset.digit !== '', null, { timeout: 5000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
+  const bytes = readFileSync(await download.path());
+  assert.is(bytes.subarray(0, 4).toString('latin1'), 'MNWM', 'Save model writes the model on the page');
+  assert.ok(bytes.length > 100_000, 'the whole 784-128-64-10 model');
+  return bytes;
+}
+
+async function refusedOnce(page, re) {
+  const note = page.getByRole('note');
+  await note.waitFor({ state: 'visible', timeout: 10_000 });
+  const text = await note.textContent();
+  assert.match(text, /^Models will not be kept in this browser: /);
+  assert.match(text, re);
+  const { note: notes, alert } = await said(page);
+  assert.is(notes.length, 1, `the note was written once: ${JSON.stringify(notes)}`);
+  assert.equal(alert, [], 'no alert');
+  assert.is(await page.getByRole('alert').isVisible(), false);
+  assert.ok(await button(page, 'Forget saved model').isDisabled(), 'nothing to forget');
+  assert.not.match(await page.locator('#model-info').textContent(), /kept in this browser/);
+  return text;
+}
+
+const cases = [
+  ['IndexedDB missing (a private window)',
+    () => { Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true }); },
+    /no IndexedDB/],
+  ['IndexedDB blocked by another tab',
+    () => {
+      IDBFactory.prototype.open = function open() {
+        const req = {};
+        setTimeout(() => req.onblocked?.(new Event('blocked')));
+        return req;
+      };
+    },
+    /blocked by another tab/],
+  ['IndexedDB that never answers an open',
+    () => { IDBFactory.prototype.open = function open() { return {}; }; },
+    /did not open within 3 s/],
+  ['a full quota (every put refused with QuotaExceededError)',
+    () => {
+      IDBObjectStore.prototype.put = function put() { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    },
+    /storage for the page is full/],
+  ['a full quota (the transaction aborts with QuotaExceededError)',
+    () => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        const req = put.apply(this, args);
+        const tx = this.transaction;
+        // what a browser does when the write does not fit: the transaction aborts, its error says why
+        Object.defineProperty(tx, 'error', { value: new DOMException('The quota has been exceeded.', 'QuotaExceededError') });
+        tx.abort();
+        return req;
+      };
+    },
+    /storage for the page is full/],
+];
+
+for (const [what, fault, re] of cases) {
+  test(`${what}: the page works, says once in a note that models will not be kept, and loses nothing`, async () => {
+    const t0 = Date.now();
+    const { page, browser } = await pageWith(fault);
+    const readyMs = Date.now() - t0;
+    await trainPauseTwice(page);
+    const text = await refusedOnce(page, re);
+    await nothingLost(page);
+    await button(page, 'Pause').click();     // and it trains on
+    await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
+    await button(page, 'Pause').click();
+    await refusedOnce(page, re);               // still once
+    assert.equal(browser.problems.pageErrors, []);
+    console.log(`    ready in ${readyMs} ms; "${text}"`);
+    await browser.close();
+  });
+}
+
+/** Puts record under the page's key in its IndexedDB store. */
+const putRecord = (page, record) => page.evaluate((rec) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('mnist-wasm', 1);
+  req.onupgradeneeded = () => req.result.createObjectStore('models');
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const db = req.result;
+    const tx = db.transaction('models', 'readwrite');
+    const value = rec.bytes ? { ...rec, bytes: new Uint8Array(rec.bytes).buffer } : rec.raw;
+    tx.objectStore('models').put(value, 'last');
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+  };
+}), record);
+
+const hasRecord = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const req = indexedDB.open('mnist-wasm', 1);
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const get = req.result.transaction('models').objectStore('models').count('last');
+    get.onsuccess = () => { resolve(get.result > 0); req.result.close(); };
+  };
+}));
+
+const corrupt = [
+  ['garbage bytes', async () => ({ bytes: Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255), savedAt: Date.now(), source: 'trained' }),
+    /could not be loaded and was discarded: loadNetwork: not a model file/],
+  ['a model file cut short', async (page) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
+    const bytes = readFileSync(await download.path());
+    return { bytes: Array.from(bytes.subarray(0, bytes.length >> 1)), savedAt: Date.now(), source: 'trained' };
+  }, /could not be loaded and was discarded: loadNetwork: .*(truncated|ended|short|length)/i],
+  ['a model file with one bit flipped', async (page) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
+    const bytes = Array.from(readFileSync(await download.path()));
+    bytes[1000] ^= 4;
+    return { bytes, savedAt: Date.now(), source: 'trained' };
+  }, /could not be loaded and was discarded: loadNetwork: .*(checksum|CRC)/i],
+  ['a record that holds no bytes', async () => ({ raw: 'not a model' }), /was corrupt and was discarded \(the kept record holds string/],
+];
+
+for (const [what, make, re] of corrupt) {
+  test(`a kept model that is corrupt (${what}): refused with a message, removed, and the page starts clean`, async () => {
+    const { page, browser } = await pageWith(null);
+    await putRecord(page, await make(page));
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 });
+    const message = await waitForAlert(page, re, 10_000);
+    assert.match(await page.locator('#model-info').textContent(), /new, untrained/);
+    assert.is(await hasRecord(page), false, 'the corrupt record is gone');
+    assert.is(await page.getByRole('note').isVisible(), false, 'storage itself works: no note');
+    // a reload now starts clean without a message
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 });
+    await page.waitForTimeout(300);
+    assert.is(await page.getByRole('alert').isVisible(), false);
+    console.log(`    "${message}"`);
+    assert.equal(browser.problems.pageErrors, []);
+    await browser.close();
+  });
+}
+
+test.run();
