@@ -56,7 +56,10 @@ const ready = once(async () => {
     '/fx/truncated-gzip/': dataset({ 'train-images-idx3-ubyte.gz': gzImages.subarray(0, gzImages.length >> 1) }),
     '/fx/count-mismatch/': dataset({ 'train-labels-idx1-ubyte.gz': idx([7999], trainLabels.subarray(0, 7999)) }),
     '/fx/bad-label/': dataset({ 'train-labels-idx1-ubyte.gz': idx([8000], Buffer.concat([Buffer.from([12]), trainLabels.subarray(1)])) }),
-    '/fx/wrong-shape/': dataset({ 'train-images-idx3-ubyte.gz': idx([10, 32, 32], Buffer.alloc(10 * 32 * 32)) }),
+    // ten labels too, so that the shape is the one thing wrong (with 8,000
+    // labels the count check may fire first, depending on which header comes first)
+    '/fx/wrong-shape/': dataset({ 'train-images-idx3-ubyte.gz': idx([10, 32, 32], Buffer.alloc(10 * 32 * 32)),
+                                  'train-labels-idx1-ubyte.gz': idx([10], trainLabels.subarray(0, 10)) }),
     '/fx/closed/': dataset({
       'train-images-idx3-ubyte.gz': (req, res) => {
         res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': gzImages.length });
