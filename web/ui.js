@@ -680,11 +680,14 @@ export class ForwardView {
  * its own scale (its largest |w| is full colour). At most MAX_UNITS units.
  */
 const MAX_UNITS = 256;
+
+/** What the last snapshot took of the worker's time (ms), sent every `every` ms. */
 export function setSnapshotCost(ms, every) {
   els.snapshotCost.dataset.ms = String(ms);
   els.snapshotCost.textContent = ` (the last took ${ms < 1 ? ms.toFixed(2) : ms.toFixed(1)} ms of its time: ${fmtPercent(ms / every, 3)} of training)`;
 }
 
+let weightsImage = null;   // the canvas's ImageData, kept: its tile borders are drawn once
 export function setWeights(weights, hidden, inputs, steps) {
   const side = Math.round(Math.sqrt(inputs));
   if (side * side !== inputs) return;
@@ -694,35 +697,40 @@ export function setWeights(weights, hidden, inputs, steps) {
   const tile = side + 1;
   const canvas = els.weightsView;
   const W = cols * tile + 1, H = rows * tile + 1;
-  if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
   const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(W, H);
-  const d = img.data;
-  d.fill(255);
+  if (canvas.width !== W || canvas.height !== H || !weightsImage || weightsImage.width !== W || weightsImage.height !== H) {
+    canvas.width = W; canvas.height = H;
+    weightsImage = ctx.createImageData(W, H);
+    const d = weightsImage.data;
+    d.fill(255);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        if (x % tile && y % tile) continue;
+        const k = (y * W + x) * 4;
+        d[k] = d[k + 1] = d[k + 2] = 214;
+      }
+    }
+  }
+  const caption = `Each square is one unit of the first hidden layer${units < hidden ? ` (the first ${units} of ${hidden})` : ` (${hidden} units)`}: the weight it gives each of the ${inputs} input pixels, blue for positive and red for negative, each unit at its own scale.`;
+  if (els.weightsCaption.textContent !== caption) els.weightsCaption.textContent = caption;
+  const d = weightsImage.data;
   for (let u = 0; u < units; u++) {
     const at = u * inputs;
     let s = 0;
     for (let i = 0; i < inputs; i++) { const a = Math.abs(weights[at + i]); if (a > s) s = a; }
-    s = s || 1;
+    const inv = s ? 1 / s : 1;
     const ox = (u % cols) * tile + 1, oy = Math.floor(u / cols) * tile + 1;
     for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        const w = weights[at + y * side + x] / s;
-        const k = ((oy + y) * W + ox + x) * 4;
-        const to = w >= 0 ? POS : NEG, t = Math.abs(w);
-        d[k] = 255 + (to[0] - 255) * t; d[k + 1] = 255 + (to[1] - 255) * t; d[k + 2] = 255 + (to[2] - 255) * t; d[k + 3] = 255;
+      let k = ((oy + y) * W + ox) * 4;
+      for (let x = 0; x < side; x++, k += 4) {
+        const w = weights[at + y * side + x] * inv;
+        const to = w >= 0 ? POS : NEG, t = w >= 0 ? w : -w;
+        d[k] = 255 + (to[0] - 255) * t; d[k + 1] = 255 + (to[1] - 255) * t; d[k + 2] = 255 + (to[2] - 255) * t;
       }
     }
   }
-  // tile borders
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    if (x % tile && y % tile) continue;
-    const k = (y * W + x) * 4;
-    d[k] = d[k + 1] = d[k + 2] = 214;
-  }
-  ctx.putImageData(img, 0, 0);
+  ctx.putImageData(weightsImage, 0, 0);
   canvas.dataset.steps = String(steps);             // the network's step count it shows
-  els.weightsCaption.textContent = `Each square is one unit of the first hidden layer${units < hidden ? ` (the first ${units} of ${hidden})` : ` (${hidden} units)`}: the weight it gives each of the ${inputs} input pixels, blue for positive and red for negative, each unit at its own scale.`;
 }
 
 const SERIES = ['#2457d6', '#1f8a4c', '#c73a2b', '#8a5a00', '#6b3fa0', '#0f7c8c', '#5b6474', '#b0407a'];
