@@ -560,7 +560,7 @@ els.learn.addEventListener('click', async () => {
     const r = await call('learn', { url, images, labels }, [images.buffer, labels.buffer]);
     ui.setLearnResult(r);
     const pct = (v, d) => (v === null ? '–' : ui.fmtPercent(v, d));
-    ui.setStatus(`Learned your handwriting: your ${ui.fmtCount(r.count)} digits read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`);
+    ui.setStatus(`Learned your handwriting: your ${r.count === 1 ? 'one digit' : `${ui.fmtCount(r.count)} digits`} read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`);
     remember('learned');
     repredictSoon(0);
   } catch (e) {
