@@ -248,7 +248,14 @@ test('phone width (390 px): the inside view fits, its cells and the weights view
     await page.keyboard.press('Tab');
     await page.keyboard.press('ArrowRight');
     assert.match(await readout(page), /^Hidden layer 1, unit 2 of 128: \d/);
-    await page.locator('#forward [role=grid]').nth(2).locator('[role=gridcell]').nth(3).tap().catch(() => page.locator('#forward [role=grid]').nth(2).locator('[role=gridcell]').nth(3).click());
+    // a finger on a cell (CDP touch events: the page gets pointer events of type touch)
+    const target = page.locator('#forward [role=grid]').nth(2).locator('[role=gridcell]').nth(3);
+    await target.scrollIntoViewIfNeeded();
+    const c = await target.boundingBox();
+    const cdp = await page.context().newCDPSession(page);
+    const at = { x: c.x + c.width / 2, y: c.y + c.height / 2, id: 1, radiusX: 1, radiusY: 1, force: 0.5 };
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [at] });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     assert.match(await readout(page), /^Hidden layer 2, unit 4 of 64: \d/, 'a tap shows a cell too');
     await page.locator('#learned summary').focus();
     await page.keyboard.press('Space');
