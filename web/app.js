@@ -4,8 +4,9 @@
 
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
-import { saveLastModel, loadLastModel, forgetLastModel, StorageRefused } from './store.js';
+import { saveLastModel, loadLastModel, forgetLastModel, addPersonal, listPersonal, removePersonal, StorageRefused } from './store.js';
 import { resolveBase } from './data.js';
+import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
 
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
@@ -138,6 +139,7 @@ const app = {
   keptTime: 0,             // and when
   infoExtra: '',           // where the model came from
   epochShown: 0,
+  personal: [],            // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
 };
 
 const lossChart = new ui.LineChart(els.lossChart, { color: '#2457d6', yFormat: (v) => v.toFixed(2), empty: 'Loss appears here while training' });
@@ -145,8 +147,19 @@ const accChart = new ui.LineChart(els.accuracyChart, {
   color: '#1f8a4c', yRange: 'accuracy', yFormat: (v) => `${Math.round(v * 100)}%`, empty: 'Test accuracy appears here',
 });
 
+const forward = new ui.ForwardView(els.forward, els.readout);
+const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, { empty: 'Update sizes appear here while training' });
+
 function refreshControls() {
-  ui.setControls(app.state, { hasNet: app.hasNet, busy: app.busy, downloading: app.downloading });
+  ui.setControls(app.state, { hasNet: app.hasNet, busy: app.busy, downloading: app.downloading, personal: app.personal.length });
+}
+
+/* The inside view's shape follows the network's. */
+function buildInside(config) {
+  if (!config?.layers) return;
+  forward.build(config.layers, config.activation);
+  const L = config.layers;
+  updateChart.setSeries(L.slice(1).map((n, l) => `${L[l]}→${n}`));
 }
 
 function describe(c) {
@@ -170,6 +183,7 @@ function clearViews() {
   ui.setMetrics({ epoch: 0, epochs: 0, loss: NaN, speed: NaN, timeLeft: null });
   ui.setConfusion(null);
   ui.setMistakes(null);
+  updateChart.reset();
   app.seen = 0;
   app.accuracy = null;
   app.epochShown = 0;
@@ -204,7 +218,9 @@ const events = {
     const was = app.state;
     app.state = m.state;
     refreshControls();
-    if (m.state === 'downloading') ui.setStatus('Downloading: training starts as soon as the first digits arrive…');
+    if (m.state === 'learning') ui.setStatus('Learning your handwriting: a pass over the training digits with yours mixed in…');
+    else if (m.reason === 'learned') ui.setStatus('Learned your handwriting. Draw a digit to see how it reads now.');
+    else if (m.state === 'downloading') ui.setStatus('Downloading: training starts as soon as the first digits arrive…');
     else if (m.state === 'training') ui.setStatus(trainingStatus());
     else if (m.state === 'paused') ui.setStatus(`Paused after ${ui.fmtCount(app.seen)} samples. Press Pause again, or Train, to resume.`);
     else if (m.reason) ui.setStatus(idleStatus(m.reason));
@@ -243,6 +259,17 @@ const events = {
     ui.setMistakes(m.mistakes);
   },
 
+  learning(m) {
+    ui.setStatus(`Learning your handwriting: ${Math.round(m.done * 100)}% of a pass over the training digits with yours mixed in…`);
+  },
+
+  snapshot(m) {
+    const L = m.layers;
+    ui.setWeights(m.weights, L[1], L[0], m.steps);
+    ui.setSnapshotCost(m.ms, m.every);
+    if (m.updates) updateChart.push(m.steps, m.updates);
+  },
+
   fault(m) {
     const prefix = m.source === 'training' ? 'Training stopped: ' : '';
     ui.showError(prefix + m.error.message);
@@ -268,7 +295,7 @@ let storageRefused = null;
 function refusedStorage(e) {
   if (storageRefused) return;
   storageRefused = e;
-  ui.setStorageNote(`Models will not be kept in this browser: ${e.message}. The model on the page stays until you reload; Save model keeps it in a file.`);
+  ui.setStorageNote(`Models and your digits will not be kept in this browser: ${e.message}. What is on the page stays until you reload; Save model and Export keep it in files.`);
   els.forgetModel.disabled = true;
 }
 
@@ -373,6 +400,7 @@ els.reset.addEventListener('click', async () => {
     app.config = config;
     app.hasNet = true;
     clearViews();
+    buildInside(config);
     ui.setSettingsNote('');
     await settleRemembering();
     await stored(() => forgetLastModel()).catch(() => {});
@@ -485,6 +513,7 @@ function adoptModel({ config, steps }, { keepSettings = false } = {}) {
   app.config = config;
   app.hasNet = true;
   clearViews();
+  buildInside(config);
   if (!keepSettings) ui.writeSettings(config);
   ui.setSettingsNote('');
   app.infoExtra = steps ? `${ui.fmtCount(steps)} steps trained` : '';
@@ -498,16 +527,24 @@ let predictSeq = 0;            // bumps on every new request; stale answers are 
 let inFlight = false;
 let again = false;
 
+/* Reads the drawing: one forward pass in the worker whose layers feed both
+ * the prediction (the last layer) and the inside view. */
 async function predictNow() {
   if (inFlight) { again = true; return; }
   const input = pad.read();
   ui.setInputView(input);
   const seq = ++predictSeq;
-  if (!input || !app.hasNet) { ui.setPrediction(null); return; }
+  if (!input || !app.hasNet) { ui.setPrediction(null); forward.set(null); return; }
   inFlight = true;
+  const shown = input.slice();
   try {
-    const probs = await call('predict', { image: input }, [input.buffer]);
-    if (seq === predictSeq) ui.setPrediction(probs);
+    const { layers } = await call('inspect', { image: input }, [input.buffer]);
+    if (seq === predictSeq) {
+      const probs = layers[layers.length - 1];
+      ui.setPrediction(probs);
+      forward.set([shown, ...layers]);
+      ui.setTeach({ enabled: !pad.isEmpty(), predicted: probs.indexOf(Math.max(...probs)) });
+    }
   } catch (e) {
     report(e, `Could not read the drawing: ${e.message}`);
   } finally {
@@ -530,6 +567,8 @@ const pad = new Pad(els.pad, {
       again = false;
       ui.setPrediction(null);
       ui.setInputView(null);
+      forward.set(null);
+      ui.setTeach({ enabled: false });
     } else if (kind === 'end') {
       clearTimeout(moveTimer); moveTimer = 0;
       predictNow();
@@ -539,6 +578,158 @@ const pad = new Pad(els.pad, {
   },
 });
 els.clear.addEventListener('click', () => pad.clear());
+
+/* ---------- what the first layer learned ---------- */
+
+// Snapshots only while the view is open: closed, training pays nothing for it.
+els.learned.addEventListener('toggle', () => {
+  call('watch', { weights: els.learned.open }).catch((e) => ui.showError(e.message));
+});
+
+/* ---------- your handwriting: the personal set ---------- */
+
+function showPersonal() {
+  ui.setPersonal(app.personal, removeKept);
+  refreshControls();
+}
+
+async function loadPersonal() {
+  try {
+    const kept = await stored(() => listPersonal());
+    if (kept) {
+      app.personal = kept.digits;
+      if (kept.corrupt.length) {
+        await Promise.all(kept.corrupt.map((key) => stored(() => removePersonal(key)).catch(() => {})));
+        const n = kept.corrupt.length;
+        ui.showError(`${n === 1 ? 'One digit' : `${ui.fmtCount(n)} digits`} kept in this browser ${n === 1 ? 'was' : 'were'} not a 28x28 drawing with a label 0 to 9 and ${n === 1 ? 'was' : 'were'} removed.`);
+      }
+    }
+  } catch (e) {
+    ui.showError(`Could not read your digits kept in this browser: ${e.message}`);
+  }
+  showPersonal();
+}
+
+let pageOnlyKeys = 0;
+
+/* Keeps digits in IndexedDB, leaving out those the set already holds; returns how many were new. */
+async function keep(items) {
+  const have = new Set(app.personal.map((it) => keyOf(it.label, it.input)));
+  const fresh = [];
+  for (const it of items) {
+    const k = keyOf(it.label, it.input);
+    if (have.has(k)) continue;
+    have.add(k);
+    fresh.push(it);
+  }
+  if (!fresh.length) return 0;
+  // storage that refuses: the digits stay on the page under keys of its own
+  const keys = await stored(() => addPersonal(fresh)) ?? fresh.map(() => `page-${++pageOnlyKeys}`);
+  fresh.forEach((it, i) => app.personal.push({ ...it, key: keys[i] }));
+  showPersonal();
+  return fresh.length;
+}
+
+async function removeKept(key) {
+  const i = app.personal.findIndex((it) => it.key === key);
+  if (i < 0) return;
+  const focusNext = document.activeElement?.closest?.('.kept');
+  try {
+    if (!String(key).startsWith('page-')) await stored(() => removePersonal(key));
+  } catch (e) {
+    ui.showError(`Could not remove the digit: ${e.message}`);
+    return;
+  }
+  app.personal.splice(i, 1);
+  showPersonal();
+  // keyboard: focus stays in the list (the next Remove, or the previous one)
+  if (focusNext) {
+    const buttons = els.personalList.querySelectorAll('.remove');
+    (buttons[Math.min(i, buttons.length - 1)] ?? els.learn).focus();
+  }
+}
+
+els.teach.addEventListener('click', async (e) => {
+  const b = e.target.closest('button[data-digit]');
+  if (!b || b.disabled || pad.isEmpty()) return;
+  const label = Number(b.dataset.digit);
+  const input = pad.read();
+  const strokes = pad.strokes.map((s) => s.map((p) => [Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10]));
+  try {
+    const added = await keep([{ label, input: toBytes(input), strokes }]);
+    ui.setTeachHint(added ? `Kept as a ${label}: ${ui.fmtCount(app.personal.length)} in your set. Draw the next one.` : `Your set already holds this drawing as a ${label}.`);
+    pad.clear();
+  } catch (err) {
+    ui.showError(`Could not keep the drawing: ${err.message}`);
+  }
+});
+
+els.learn.addEventListener('click', async () => {
+  if (!app.personal.length) return;
+  const url = currentUrl();
+  if (!url) return;
+  ui.clearError();
+  ui.setLearnResult(null);
+  app.busy = true; refreshControls();
+  try {
+    const { images, labels } = toIdx(app.personal);
+    const r = await call('learn', { url, images, labels }, [images.buffer, labels.buffer]);
+    ui.setLearnResult(r);
+    const pct = (v, d) => (v === null ? '–' : ui.fmtPercent(v, d));
+    ui.setStatus(`Learned your handwriting: your ${r.count === 1 ? 'one digit' : `${ui.fmtCount(r.count)} digits`} read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`);
+    remember('learned');
+    repredictSoon(0);
+  } catch (e) {
+    if (e.name === 'AbortError') ui.setStatus(`Learning stopped: ${e.message}`);
+    else ui.showError(`Could not learn your handwriting: ${e.message}`);
+  } finally {
+    app.busy = false; refreshControls();
+  }
+});
+
+els.personalExport.addEventListener('click', async () => {
+  if (!app.personal.length) return;
+  // one download per file; browsers take them one at a time more willingly
+  for (const f of exportFiles(app.personal)) {
+    ui.downloadFile(f.bytes, f.name);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  ui.setPersonalNote(`Exported ${ui.fmtCount(app.personal.length)} digits as four IDX files.`);
+});
+
+const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+els.personalImport.addEventListener('change', async () => {
+  const files = [...(els.personalImport.files ?? [])];
+  els.personalImport.value = '';
+  if (!files.length) return;
+  ui.clearError();
+  const { pairs, error } = pairsOf(files);
+  if (error) { ui.showError(`Nothing imported: ${error}`); return; }
+  const big = files.find((f) => f.size > MAX_IMPORT_BYTES);
+  if (big) { ui.showError(`Nothing imported: ${big.name} is ${ui.fmtBytes(big.size)}, too large for a personal set.`); return; }
+  try {
+    const items = [];
+    for (const p of pairs) {
+      const images = new Uint8Array(await p.images.arrayBuffer());
+      const labels = new Uint8Array(await p.labels.arrayBuffer());
+      let r;
+      try {
+        r = await call('read-idx', { images, labels }, [images.buffer, labels.buffer]);
+      } catch (e) {
+        throw new Error(`${p.images.name} and ${p.labels.name} were refused: ${e.message.replace(/^loadDataset: /, '')}`);
+      }
+      for (let i = 0; i < r.labels.length; i++) {
+        if (r.labels[i] > 9) throw new Error(`${p.labels.name} holds the label ${r.labels[i]}: digits are 0 to 9`);
+        items.push({ label: r.labels[i], input: r.images.slice(i * 784, (i + 1) * 784), strokes: null });
+      }
+    }
+    const added = await keep(items);
+    const same = items.length - added;
+    ui.setPersonalNote(`Imported ${ui.fmtCount(added)} digit${added === 1 ? '' : 's'}${same ? ` (${ui.fmtCount(same)} already in your set)` : ''}.`);
+  } catch (e) {
+    ui.showError(`Nothing imported: ${e.message}`);
+  }
+});
 
 /* ---------- start ---------- */
 
@@ -582,6 +773,7 @@ async function bringUp({ again = false } = {}) {
     app.config = config;
     app.hasNet = true;
     if (again) clearViews();
+    buildInside(config);
     showModelInfo('new, untrained');
     repredictSoon(0);
     ui.setStatus(again ? 'A new training worker is ready with a new network (no model was kept in this browser). Press Train.' : idleStatus(''));
@@ -608,4 +800,5 @@ ui.setConfusion(null);
 ui.setMistakes(null);
 ui.setDownload({ received: 0 });
 startWorker();
+loadPersonal();
 bringUp();

@@ -1,16 +1,21 @@
-// store.js: remembers the last model in this browser (IndexedDB), so that a
-// reload keeps it. One record: { bytes: ArrayBuffer, savedAt, source }.
-// Models come back only from here or from a file the person opens.
+// store.js: remembers the last model and the personal set in this browser
+// (IndexedDB), so that a reload keeps them. Models: one record { bytes:
+// ArrayBuffer, savedAt, source }; models come back only from here or from a
+// file the person opens. The personal set: one record per kept digit,
+// { label, input: ArrayBuffer (784 bytes), strokes, savedAt } under an
+// increasing key (the order they were kept in).
 //
 // Storage may refuse: no IndexedDB (some private windows), an open that is
 // blocked by another tab or never answers, a full quota. Every such failure
 // rejects with a StorageRefused error whose message says why in words, so
 // that the page can say once that models will not be kept and go on
-// without. A record that is there but is not a model file's bytes rejects
-// with a CorruptRecord error (the page discards it).
+// without. A record that is there but is not what was kept rejects with a
+// CorruptRecord error (the page discards it).
 
 const DB = 'mnist-wasm';
+const VERSION = 2;           // 2: the personal store
 const STORE = 'models';
+const PERSONAL = 'personal';
 const KEY = 'last';
 const OPEN_MS = 3000;      // an open that neither succeeds nor fails by then counts as refused
 
@@ -54,13 +59,22 @@ function open() {
       const settle = (fn, v) => { clearTimeout(timer); fn(v); };
       let req;
       try {
-        req = idb.open(DB, 1);
+        req = idb.open(DB, VERSION);
       } catch (e) {
         settle(reject, refused(e, 'open'));
         return;
       }
-      req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-      req.onsuccess = () => settle(resolve, req.result);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE);
+        if (!db.objectStoreNames.contains(PERSONAL)) db.createObjectStore(PERSONAL, { autoIncrement: true });
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        // a newer page in another tab upgrades: let it, and open again on the next call
+        db.onversionchange = () => { db.close(); opening = null; };
+        settle(resolve, db);
+      };
       req.onerror = () => settle(reject, refused(req.error, 'open'));
       req.onblocked = () => settle(reject, new StorageRefused('IndexedDB is blocked by another tab of this page'));
     });
@@ -69,13 +83,13 @@ function open() {
   return opening;
 }
 
-async function run(mode, fn, doing) {
+async function run(mode, fn, doing, store = STORE) {
   const db = await open();
   return new Promise((resolve, reject) => {
     let tx, req;
     try {
-      tx = db.transaction(STORE, mode);
-      req = fn(tx.objectStore(STORE));
+      tx = db.transaction(store, mode);
+      req = fn(tx.objectStore(store));
     } catch (e) {
       try { tx?.abort(); } catch { /* already finished */ }
       reject(refused(e, doing));
@@ -107,4 +121,75 @@ export async function loadLastModel() {
 
 export function forgetLastModel() {
   return run('readwrite', (s) => s.delete(KEY), 'forget the kept model');
+}
+
+/* ---------- the personal set ---------- */
+
+/**
+ * Keeps digits ([{ label, input: Uint8Array(784), strokes }]) in one
+ * transaction; resolves with their keys.
+ */
+export async function addPersonal(items) {
+  const doing = 'keep the digits';
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const keys = [];
+    let tx;
+    try {
+      tx = db.transaction(PERSONAL, 'readwrite');
+      const store = tx.objectStore(PERSONAL);
+      for (const it of items) {
+        const req = store.add({ label: it.label, input: it.input.slice().buffer, strokes: it.strokes ?? null, savedAt: Date.now() });
+        req.onsuccess = () => keys.push(req.result);
+      }
+    } catch (e) {
+      try { tx?.abort(); } catch { /* already finished */ }
+      reject(refused(e, doing));
+      return;
+    }
+    tx.oncomplete = () => resolve(keys);
+    tx.onerror = () => reject(refused(tx.error, doing));
+    tx.onabort = () => reject(refused(tx.error || new Error('the transaction was aborted'), doing));
+  });
+}
+
+/** A kept digit as { key, label, input: Uint8Array, strokes, savedAt }, or null if the record is not one. */
+function personalDigit(key, v) {
+  const ok = v && v.input instanceof ArrayBuffer && v.input.byteLength === 784 && Number.isInteger(v.label) && v.label >= 0 && v.label <= 9;
+  return ok ? { key, label: v.label, input: new Uint8Array(v.input), strokes: v.strokes ?? null, savedAt: v.savedAt } : null;
+}
+
+/**
+ * Every kept digit, in the order kept: { digits: [...], corrupt: [keys] }.
+ * Records that are not digits are left out and their keys listed, so the
+ * page can say so and remove them.
+ */
+export async function listPersonal() {
+  const doing = 'read the kept digits';
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const digits = [];
+    const corrupt = [];
+    let tx, req;
+    try {
+      tx = db.transaction(PERSONAL, 'readonly');
+      req = tx.objectStore(PERSONAL).openCursor();
+    } catch (e) {
+      reject(refused(e, doing));
+      return;
+    }
+    req.onsuccess = () => {
+      const c = req.result;
+      if (!c) return;
+      const digit = personalDigit(c.key, c.value);
+      if (digit) digits.push(digit); else corrupt.push(c.key);
+      c.continue();
+    };
+    tx.oncomplete = () => resolve({ digits, corrupt });
+    tx.onerror = () => reject(refused(tx.error || req.error, doing));
+  });
+}
+
+export function removePersonal(key) {
+  return run('readwrite', (s) => s.delete(key), 'remove the digit', PERSONAL);
 }

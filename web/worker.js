@@ -3,24 +3,30 @@
 // talks to the page with coarse messages (STYLE.md's worker protocol):
 //
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
-//                   | 'abort' | 'configure' | 'predict' | 'evaluate' | 'memory', ...args }
+//                   | 'abort' | 'configure' | 'predict' | 'inspect' | 'evaluate' | 'memory'
+//                   | 'watch' | 'learn' | 'read-idx', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
 //                 { type: 'ready', lock }              once, when the module has loaded; lock: this
 //                                                      worker holds the Web Lock named by its name
 //                                                      for its whole life (the page's sign that it died)
-//                 { type: 'state', state, reason }     idle | downloading | training | paused
+//                 { type: 'state', state, reason }     idle | downloading | training | paused | learning
 //                 { type: 'download', ... }            bytes and samples received
 //                 { type: 'progress', ... }            loss, speed, epochs while training
 //                 { type: 'evaluation', ... }          test accuracy, confusion, mistakes
+//                 { type: 'learning', done }           share of the fine-tune done
+//                 { type: 'snapshot', ... }            the first layer's weights and each layer's
+//                                                      update size, while the page watches
 //                 { type: 'fault', error, source }     an error outside any request
 //                                                      (download, divergence)
 // The loop itself is C's (the package's Trainer over csrc/train.h, the one
 // the CLIs use), and so is the evaluation: this file only slices them by
 // time, about SLICE_MS at a time with a yield between slices, so that a
-// 'predict' is answered within a slice. The data live once, in the wasm
-// heap (data.js). Every ArrayBuffer sent is transferred.
+// 'predict' (or 'inspect') is answered within a slice. The data live once,
+// in the wasm heap (data.js). Every ArrayBuffer sent is transferred.
+// 'learn' fine-tunes on a person's digits mixed into passes over the
+// training set: C's loop again (Trainer.mix), sliced the same way.
 
-import { createNetwork, loadNetwork, Trainer, memoryBytes } from './lib/index.js';
+import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes } from './lib/index.js';
 import { streamDataset } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
@@ -31,6 +37,18 @@ const EVAL_SHARE = 0.02;      // and at most this share of the time: 10,000 test
 const EVAL_CHUNK = 2000;      // test samples per slice of an evaluation (~10 ms)
 const MISTAKES = 24;          // misclassified test digits shown
 const MISTAKES_PER_DIGIT = 3; // at most this many of each true digit
+const SNAPSHOT_MS = 1500;     // weight snapshots while the page watches (~0.3 ms each: copy and diff)
+
+// Learn my handwriting: one pass over the training set with each of the
+// person's digits REPEAT times among it, at LEARN_RATE times the network's
+// learning rate. Measured (tests/helpers/tune-personal.js: the page's default
+// network, ten jittered drawings of a mirrored 2, 3 or 7 taught, 40 new ones
+// read): repeat 40 at 0.1x (0.05 for SGD at 0.5) reads 36-40 of 40 new ones
+// (0 before) with MNIST test accuracy -0.06 to -0.04 points; a quarter pass
+// reads as many but moves MNIST more (up to -0.29), repeat 10 reads fewer
+// (31-37). The person's share of a pass stays at most EXTRA_SHARE, so a large
+// set gets a smaller repeat and MNIST keeps most of the pass.
+const LEARN = { repeat: 40, rate: 0.1, passes: 1, extraShare: 1 / 15 };
 
 let net = null;
 let trainer = null;           // C's loop for net: its pass order, position and counters
@@ -38,6 +56,7 @@ let config = null;            // { layers, activation, optimizer, learningRate, 
 let ds = null;                // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0;                // bumped to stop the running loop
+let watching = false;          // the page shows the weights view: post snapshots
 let target = null;            // trainer epochs at which the run ends; null until the training set
                               // is whole (passes over a partial download do not count as epochs)
 let epochs = 10;
@@ -68,6 +87,8 @@ function use(fresh) {
   net = fresh;
   trainer = new Trainer();
   target = null;
+  last = null;
+  if (watching) snapshot(true);
 }
 
 /* ---------- requests ---------- */
@@ -103,6 +124,42 @@ const handlers = {
     needNet();
     const probs = Float32Array.from(net.predict(image));
     return [probs, [probs.buffer]];
+  },
+
+  /** Every layer's outputs for one image (hidden activations, then the ten
+   *  probabilities): views on one buffer, transferred. */
+  inspect({ image }) {
+    needNet();
+    const layers = net.activations(image);
+    return [{ layers }, [layers[0].buffer]];
+  },
+
+  /** weights: whether the page shows the weights view (snapshots while training). */
+  watch({ weights }) {
+    watching = !!weights;
+    if (watching && net) snapshot(true);
+    return { watching };
+  },
+
+  /** images, labels: the person's digits as IDX bytes (web/personal.js writes them). */
+  async learn({ url, images, labels }) {
+    needNet();
+    if (state === 'learning') throw new Error('already learning');
+    return learn(url, await loadDataset({ images, labels }));
+  },
+
+  /** A pair of IDX files (raw or gzip) read by C's parser: a person's digits to import. */
+  async 'read-idx'({ images, labels }) {
+    const set = await loadDataset({ images, labels });
+    try {
+      if (set.rows !== 28 || set.cols !== 28) throw new RangeError(`the images are ${set.rows}x${set.cols}, not 28x28`);
+      const n = set.count;
+      const pixels = new Uint8Array(n * 784), y = new Uint8Array(n);
+      for (let i = 0; i < n; i++) { pixels.set(set.image(i), i * 784); y[i] = set.label(i); }
+      return [{ images: pixels, labels: y }, [pixels.buffer, y.buffer]];
+    } finally {
+      set.dispose();
+    }
   },
 
   configure({ options }) { needNet(); return { pending: applyLive(options) }; },
@@ -349,6 +406,7 @@ async function loop(mine) {
       progress(lossN ? lossSum / lossN : null, speed, false);
       lossSum = 0; lossN = 0; lastProgress = t; lastSamples = p.samples;
     }
+    if (watching && t - lastSnapshot >= SNAPSHOT_MS) snapshot();
     if (t - lastEval >= evalGap) {
       const e0 = now();
       await evaluateAll(mine, d);
@@ -382,12 +440,13 @@ function progress(loss, speed, final) {
  * slice, with yields between slices so that 'predict' requests are answered
  * meanwhile. */
 async function evaluateAll(mine, d) {
-  if (!net || !d.available('test')) return;
+  if (!net || !d.available('test')) return null;
   const ev = net.evaluator(d.test, { wrong: MISTAKES, wrongPerLabel: MISTAKES_PER_DIGIT });
   try {
     while (!ev.step(EVAL_CHUNK)) {
       await yieldNow();
-      if (mine !== token && state === 'training') { ev.dispose(); return; }   // a newer run took over
+      // a newer run (training or learning) took over
+      if (mine !== token && (state === 'training' || state === 'learning')) { ev.dispose(); return null; }
     }
   } catch (e) {
     ev.dispose();
@@ -412,6 +471,107 @@ async function evaluateAll(mine, d) {
     confusion,
     mistakes: { count: found, images: mImages, labels: mLabels, preds: mPreds },
   }, [confusion.buffer, mImages.buffer, mLabels.buffer, mPreds.buffer]);
+  return r;
+}
+
+/* ---------- what the page's inside view shows ---------- */
+
+let last = null;          // { params, steps } at the last snapshot: update sizes are measured from it
+let lastSnapshot = 0;
+
+/* The first layer's weights (hidden x 784, row-major: one 28x28 image per
+ * hidden unit) and, per layer, the update size since the last snapshot:
+ * mean |W - W_last| / mean |W| / steps between them (weights only, not
+ * biases). fresh: start the measure again (the view was just opened). */
+function snapshot(fresh = false) {
+  const t0 = now();
+  lastSnapshot = t0;
+  if (fresh) last = null;
+  const params = net.parameters();
+  const steps = net.steps;
+  const L = config.layers;
+  const updates = [];
+  let at = 0;
+  for (let l = 0; l + 1 < L.length; l++) {
+    const nW = L[l] * L[l + 1];
+    if (last && steps > last.steps) {
+      let d = 0, m = 0;
+      for (let i = at; i < at + nW; i++) { d += Math.abs(params[i] - last.params[i]); m += Math.abs(params[i]); }
+      updates.push(m > 0 ? d / m / (steps - last.steps) : 0);
+    }
+    at += nW + L[l + 1];   // W (out x in), then the biases
+  }
+  const weights = params.slice(0, L[0] * L[1]);
+  const ms = now() - t0;    // what this snapshot took from training: the copies and the sums
+  post({ type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS }, [weights.buffer]);
+  if (!last || steps !== last.steps) last = { params, steps };
+}
+
+/* ---------- learning a person's handwriting ---------- */
+
+/* Fine-tunes the network on extra (a Dataset of the person's digits, which
+ * this frees) mixed into passes over the training set (LEARN), sliced like
+ * training; evaluates the person's digits and the test set before and after.
+ * A running training pauses; a Reset or a load meanwhile stops it. */
+async function learn(url, extra) {
+  const tuned = net;
+  const was = state;
+  stopLoop();
+  const mine = token;
+  const stopped = () => mine !== token || net !== tuned;
+  let settled = false;
+  try {
+    if (!ds || ds.error) startDownload(url);
+    const d = ds;
+    setState('learning');
+    while (!d.complete) {
+      if (d.error) throw new Error(`the training digits could not be loaded: ${d.error.message}`);
+      await d.changed();
+      if (stopped()) throw abort('Learning was stopped.');
+    }
+    const n = extra.count;
+    const repeat = Math.max(1, Math.min(LEARN.repeat, Math.floor((d.train.count * LEARN.extraShare) / n)));
+    const rate = config.learningRate * LEARN.rate;
+    const measure = async () => {
+      const mnist = await evaluateAll(mine, d);
+      if (stopped()) throw abort('Learning was stopped.');
+      return { personal: tuned.evaluate(extra).accuracy, mnist: mnist ? mnist.accuracy : null };
+    };
+    const before = await measure();
+    const t0 = now();
+    const ft = new Trainer();
+    let p;
+    try {
+      ft.mix(extra, repeat);
+      ft.plan(LEARN.passes);          // the schedule's first epoch: the rate as set
+      tuned.setOptions({ learningRate: rate });
+      do {
+        const s0 = now();
+        do {
+          const t = now();
+          p = ft.run(tuned, d.train, budget);
+          const ms = now() - t;
+          budget = Math.max(1, Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))));
+        } while (now() - s0 < SLICE_MS && p.passes < LEARN.passes);
+        post({ type: 'learning', done: p.passes >= LEARN.passes ? 1 : (p.passes + p.position / p.passRows) / LEARN.passes });
+        if (watching && now() - lastSnapshot >= SNAPSHOT_MS) snapshot();
+        await yieldNow();
+        if (stopped()) throw abort('Learning was stopped.');
+      } while (p.passes < LEARN.passes);
+    } finally {
+      try { tuned.setOptions({ learningRate: config.learningRate }); } catch { /* replaced meanwhile */ }
+      ft.dispose();
+    }
+    const seconds = (now() - t0) / 1000;
+    if (watching) snapshot();
+    const after = await measure();
+    settled = true;
+    setState(was === 'idle' ? 'idle' : 'paused', 'learned');
+    return { before, after, count: n, repeat, learningRate: rate, samples: p.samples, seconds };
+  } finally {
+    extra.dispose();
+    if (!settled && !stopped()) setState(was === 'idle' ? 'idle' : 'paused', 'error');
+  }
 }
 
 /* The page names this worker; holding the lock of that name for the

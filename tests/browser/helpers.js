@@ -62,7 +62,9 @@ export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
 
 /**
  * Collects page errors, console errors and CSP violations, and records long
- * tasks from the start of every document (PerformanceObserver 'longtask').
+ * tasks from the start of every document (PerformanceObserver 'longtask'),
+ * and frames over 150 ms with the scripts that ran in them ('long-animation-
+ * frame'), to tell a slow script from a starved machine.
  */
 function watch(page) {
   const problems = { pageErrors: [], consoleErrors: [] };
@@ -74,6 +76,19 @@ function watch(page) {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
+    // what made a frame long: the scripts that ran in it (Long Animation Frames)
+    window.__longFrames = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (e.duration < 150) continue;
+          window.__longFrames.push({
+            start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+            scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceURL}:${x.sourceFunctionName}`, duration: x.duration })),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
+    } catch { /* not in this browser */ }
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
     });

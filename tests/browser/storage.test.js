@@ -82,7 +82,7 @@ async function refusedOnce(page, re) {
   const note = page.getByRole('note');
   await note.waitFor({ state: 'visible', timeout: 10_000 });
   const text = await note.textContent();
-  assert.match(text, /^Models will not be kept in this browser: /);
+  assert.match(text, /^Models and your digits will not be kept in this browser: /);
   assert.match(text, re);
   const { note: notes, alert } = await said(page);
   assert.is(notes.length, 1, `the note was written once: ${JSON.stringify(notes)}`);
@@ -147,29 +147,32 @@ for (const [what, fault, re] of cases) {
   });
 }
 
-/** Puts record under the page's key in its IndexedDB store. */
-const putRecord = (page, record) => page.evaluate((rec) => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm', 1);
-  req.onupgradeneeded = () => req.result.createObjectStore('models');
+/** Puts record in the page's IndexedDB (opened at the version the page made): under key 'last' in models, or added to personal. */
+const putRecord = (page, record, store = 'models') => page.evaluate(([rec, store]) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('mnist-wasm');
   req.onerror = () => reject(req.error);
   req.onsuccess = () => {
     const db = req.result;
-    const tx = db.transaction('models', 'readwrite');
+    const tx = db.transaction(store, 'readwrite');
     const value = rec.bytes ? { ...rec, bytes: new Uint8Array(rec.bytes).buffer } : rec.raw;
-    tx.objectStore('models').put(value, 'last');
+    if (store === 'models') tx.objectStore(store).put(value, 'last');
+    else tx.objectStore(store).add(value);
     tx.oncomplete = () => { db.close(); resolve(); };
     tx.onerror = () => reject(tx.error);
   };
-}), record);
+}), [record, store]);
 
-const hasRecord = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm', 1);
+/** How many records the page's store holds (models: under 'last' only). */
+const countRecords = (page, store = 'models') => page.evaluate((store) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('mnist-wasm');
   req.onerror = () => reject(req.error);
   req.onsuccess = () => {
-    const get = req.result.transaction('models').objectStore('models').count('last');
-    get.onsuccess = () => { resolve(get.result > 0); req.result.close(); };
+    const s = req.result.transaction(store).objectStore(store);
+    const get = store === 'models' ? s.count('last') : s.count();
+    get.onsuccess = () => { resolve(get.result); req.result.close(); };
   };
-}));
+}), store);
+const hasRecord = async (page) => (await countRecords(page)) > 0;
 
 const corrupt = [
   ['garbage bytes', async () => ({ bytes: Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255), savedAt: Date.now(), source: 'trained' }),
@@ -208,5 +211,27 @@ for (const [what, make, re] of corrupt) {
     await browser.close();
   });
 }
+
+test('a kept digit that is corrupt: refused with a message, removed, and the others kept', async () => {
+  const { page, browser } = await pageWith(null);
+  const digit = { label: 3, input: new Uint8Array(784).fill(200).buffer, strokes: null, savedAt: Date.now() };
+  await putRecord(page, { raw: { label: 3, input: 'not pixels', savedAt: 0 } }, 'personal');
+  await page.evaluate(([d]) => new Promise((resolve, reject) => {     // one good digit beside it
+    const req = indexedDB.open('mnist-wasm');
+    req.onsuccess = () => {
+      const tx = req.result.transaction('personal', 'readwrite');
+      tx.objectStore('personal').add({ ...d, input: new Uint8Array(d.input).buffer });
+      tx.oncomplete = () => { req.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), [{ ...digit, input: Array.from(new Uint8Array(digit.input)) }]);
+  await page.reload();
+  const message = await waitForAlert(page, /^One digit kept in this browser was not a 28x28 drawing with a label 0 to 9 and was removed\.$/, 10_000);
+  await page.waitForFunction(() => document.getElementById('personal-count')?.dataset.value === '1', null, { timeout: 10_000 });
+  assert.is(await countRecords(page, 'personal'), 1, 'the corrupt record is gone, the good one kept');
+  console.log(`    "${message}"`);
+  assert.equal(browser.problems.pageErrors, []);
+  await browser.close();
+});
 
 test.run();

@@ -237,3 +237,47 @@ export function drawings() {
   });
   return out;
 }
+
+/* ---------- styles MNIST does not have, drawn with a shaky hand ---------- */
+
+/** A style drawn as its mirror image (a person who writes 3 as ε): x -> 0.6 - x. */
+export function mirrored(style) {
+  return { ...style, name: `${style.name} mirrored`, strokes: style.strokes.map((s) => s.map(([x, y]) => [0.6 - x, y])) };
+}
+
+/** A small seeded generator (mulberry32): numbers in [0, 1). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * n drawings of a style as a person repeats it, each a little different:
+ * height 0.45..0.8 of the pad, its centre up to 0.1 off the middle, slant
+ * -0.15..0.15, turned up to 8 degrees, 0.85..1.15 as wide, and every point
+ * moved up to 1% of the pad (the hand's shake). Strokes in pad fractions;
+ * the same seed gives the same drawings.
+ */
+export function jittered(style, n, seed) {
+  const r = rng(seed);
+  const u = (a, b) => a + (b - a) * r();
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const v = { height: u(0.45, 0.8), at: [0.5 + u(-0.1, 0.1), 0.5 + u(-0.1, 0.1)], slant: u(-0.15, 0.15) };
+    const turn = rad(u(-8, 8)), wide = u(0.85, 1.15), shake = 0.01;
+    const [cx, cy] = v.at;
+    const strokes = place(style, v).map((s) => s.map(([x, y]) => {
+      const dx = (x - cx) * wide, dy = y - cy;
+      return [cx + dx * Math.cos(turn) - dy * Math.sin(turn) + u(-shake, shake),
+        cy + dx * Math.sin(turn) + dy * Math.cos(turn) + u(-shake, shake)];
+    }));
+    out.push(strokes);
+  }
+  return out;
+}
