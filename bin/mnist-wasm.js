@@ -41,28 +41,9 @@ class Exit extends Error {
 
 // ---- the C side (csrc/cli/options.h) -------------------------------------------
 
-/** A NUL-terminated UTF-8 copy of s in the heap; the caller frees it. */
-function cstr(s) {
-  const bytes = new TextEncoder().encode(s);
-  const p = w.malloc(bytes.length + 1, 'a string');
-  w.u8.set(bytes, p);
-  w.u8[p + bytes.length] = 0;
-  return p;
-}
-
+const cstr = (s) => w.cstringIn(s);
 /** Calls fn(...args, buf, cap) of options.h, strings copied in, and returns [result, text]. */
-function withText(fn, args, cap = CLI.messageMax) {
-  const held = [];
-  const buf = w.malloc(cap, 'a message');
-  try {
-    const mapped = args.map((a) => (typeof a === 'string' ? (held.push(cstr(a)), held[held.length - 1]) : a));
-    const r = fn(...mapped, buf, cap);
-    return [r, w.cstring(buf)];
-  } finally {
-    held.forEach((p) => w.free(p));
-    w.free(buf);
-  }
-}
+const withText = (fn, args, cap = CLI.messageMax) => w.callText(fn, args, cap);
 
 /** A line that options.h formats (cli_epoch_line, ...). */
 const line = (fn, ...args) => withText(fn, args)[1];
@@ -186,7 +167,7 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
       clearProgress();
       const { NN_ERR_COUNT, NN_ERR_DIMS } = w.status;
       const err = e.status === NN_ERR_COUNT || e.status === NN_ERR_DIMS
-        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, 0])[1])
+        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, e.file ?? 0, 0])[1])
         : reword(e);
       for (const ds of Object.values(sets)) ds.dispose();
       throw err;
@@ -389,7 +370,7 @@ async function train(a, net, sets) {
       } catch (err) {
         clearProgress();
         // the weights are the last finite ones, but a diverged run is not saved
-        if (err.code === 'NN_ERR_DIVERGED') check(M._cli_diverged, net.pointer, e);
+        if (err.status !== undefined) check(M._cli_train_error, net.pointer, e, err.status);
         throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message.replace(/^train: /, '')}`);
       }
       const seconds = (performance.now() - t0) / 1000;

@@ -31,9 +31,10 @@ set(NN_WASM_EXPORTS
   data_rows data_cols data_classes data_max_label data_pixels data_labels data_parser
   idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
   idx_sample_size idx_ready idx_bytes_seen idx_data
+  idx_explain data_explain model_explain diverged_explain
   cli_parse cli_args_json cli_help cli_epoch_line cli_evaluate_line cli_predict_lines
   cli_epoch_json cli_evaluate_json cli_predict_json
-  cli_check_model cli_check_data cli_diverged cli_not_found cli_data_error cli_file_error
+  cli_check_model cli_check_data cli_train_error cli_not_found cli_data_error cli_file_error
   malloc free)
 list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")
 list(JOIN NN_WASM_EXPORTS "," NN_WASM_EXPORTS_CSV)

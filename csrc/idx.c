@@ -25,6 +25,8 @@ struct idx_parser {
   uint8_t *data;                /* body_len bytes used of cap */
   size_t cap;
   size_t seen;                  /* bytes accepted, header included */
+  uint8_t head[IDX_HEAD_KEPT];  /* the first bytes pushed, whatever they are */
+  size_t head_len;
 };
 
 nn_status idx_create(idx_parser **out) {
@@ -100,6 +102,11 @@ nn_status idx_push(idx_parser *p, const uint8_t *bytes, size_t len) {
   if (p->err) return p->err;
   if (len == 0) return NN_OK;
   if (!bytes) return NN_ERR_ARG;  /* the caller's mistake: not sticky */
+  if (p->head_len < IDX_HEAD_KEPT) {
+    size_t keep = IDX_HEAD_KEPT - p->head_len < len ? IDX_HEAD_KEPT - p->head_len : len;
+    memcpy(p->head + p->head_len, bytes, keep);
+    p->head_len += keep;
+  }
 
   while (len > 0 && !p->header_done) {
     size_t i = p->hdr_len++;
@@ -129,6 +136,12 @@ nn_status idx_finish(idx_parser *p) {
   if (p->err) return p->err;
   if (!p->header_done || p->body_len < p->body_size) return p->err = NN_ERR_TRUNCATED;
   return NN_OK;
+}
+
+size_t idx_head(const idx_parser *p, const uint8_t **bytes) {
+  static const uint8_t none[1];
+  if (bytes) *bytes = p ? p->head : none;
+  return p ? p->head_len : 0;
 }
 
 int idx_header_done(const idx_parser *p) { return p && p->header_done; }

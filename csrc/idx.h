@@ -40,6 +40,11 @@ size_t idx_bytes_seen(const idx_parser *p);      /* bytes pushed so far, header 
  * pointer may change after each push. */
 const uint8_t *idx_data(const idx_parser *p);
 
+/* The first bytes pushed (up to IDX_HEAD_KEPT), kept for messages about
+ * what the file is (explain.h): *bytes points at them. */
+#define IDX_HEAD_KEPT 48
+size_t idx_head(const idx_parser *p, const uint8_t **bytes);
+
 /* Checks that an image file (n, rows, cols) and a label file (n) belong
  * together and have labels < n_classes: NN_ERR_COUNT / NN_ERR_DIMS / NN_ERR_ARG. */
 nn_status idx_check_pair(const idx_parser *images, const idx_parser *labels, int n_classes);

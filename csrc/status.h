@@ -22,7 +22,7 @@
   X(NN_ERR_CHECKSUM, "checksum mismatch (corrupt file)")                                      \
   X(NN_ERR_VERSION, "model file from a newer format version")                                 \
   X(NN_ERR_FORMAT, "malformed model file")                                                    \
-  X(NN_ERR_DIVERGED, "training diverged (loss is NaN or infinite); lower the learning rate")  \
+  X(NN_ERR_DIVERGED, "training diverged (the loss became NaN or infinite); lower the learning rate") \
   X(NN_ERR_LABEL, "a label is not below the number of classes")                               \
   X(NN_ERR_SHAPE, "the images do not fit the network's input size")                          \
   X(NN_ERR_GZIP, "corrupt or truncated gzip data")

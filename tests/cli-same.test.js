@@ -88,6 +88,9 @@ const table = [
 
   // models and files (exit 1)
   ['a missing model', () => ['evaluate', '--data', T('small'), '--load', T('missing.bin')], 1, () => `cannot open ${T('missing.bin')}: no such file`],
+  ['a text file as the model', () => ['evaluate', '--data', T('small'), '--load', T('junk.bin')], 1, () => `${T('junk.bin')}: not a model file (it is text: "junk that is not a model"; a model file starts with "MNWM")`],
+  ['a data file as the model', () => ['evaluate', '--data', T('small'), '--load', T('small', TRAIN)], 1, () => `${T('small', TRAIN)}: not a model file (it looks like an IDX data file; a model file starts with "MNWM")`],
+  ['a model from a newer version', () => ['evaluate', '--data', T('small'), '--load', T('future.bin')], 1, () => `${T('future.bin')}: the model file is format version 99; this mnist-wasm reads versions 1 to 2 (a newer mnist-wasm wrote it)`],
   ['a model of other layers than --layers', () => ['--data', T('small'), '--load', T('arch20.bin'), '--layers', '784,128,64,10'], 1, () => `--layers 784,128,64,10 does not match ${T('arch20.bin')} (layers 784,20,10)`],
   ['a model of another activation', () => ['--data', T('small'), '--load', T('model.bin'), '--activation', 'tanh'], 1, () => `--activation tanh does not match ${T('model.bin')} (activation sigmoid)`],
   ['a model of another input size', () => ['evaluate', '--data', T('small'), '--load', T('other100.bin')], 1, () => `the first layer of ${T('other100.bin')} has 100 inputs but the images are 28x28 = 784 pixels`],
@@ -103,8 +106,13 @@ const table = [
   ['too few outputs for the labels', () => ['--data', T('small'), '--layers', '784,5'], 1, 'the last layer has 5 outputs but the labels go up to 9 (it needs at least 10)'],
   ['a label out of range', () => ['--data', T('label12')], 1, 'the last layer has 10 outputs but the labels go up to 12 (it needs at least 13)'],
   ['test images of another size', () => ['--data', T('size20')], 1, () => `${T('size20')}: training images are 28x28 but test images 20x20`],
-  ['more labels than images', () => ['--data', T('count')], 1, () => `${T('count')}: training set: 50 images but 60 labels`],
-  ['labels with the wrong dims', () => ['--data', T('dims')], 1, () => `${T('dims')}: training set: labels must be (n), got 2 dimensions`],
+  ['more labels than images', () => ['--data', T('count')], 1, () => `${T('count')}: training set: the images and labels disagree in count: 50 images but 60 labels`],
+  ['labels with the wrong dims', () => ['--data', T('dims')], 1, () => `${T('dims')}: training set: labels must be a list of n, got 50×1`],
+  ['an HTML page saved as an IDX file', () => ['--data', T('html')], 1, () => `${T('html', TRAIN)}: not an IDX file (it is text: "<!doctype html> <html><head><tit…")`],
+  ['an IDX file of floats', () => ['--data', T('floats')], 1, () => `${T('floats', TRAIN)}: IDX element type 0x0d (float32) is not supported; only unsigned bytes (0x08)`],
+  ['an empty IDX file', () => ['--data', T('empty')], 1, () => `${T('empty', TRAIN)}: empty (0 bytes), not an IDX file`],
+  ['a header that claims too much', () => ['--data', T('huge')], 1, () => `${T('huge', TRAIN)}: the header claims 100000 x 100000 x 1 = 10000000000 bytes, over the limit of 536870912 bytes (512 MiB)`],
+  ['bytes that are not IDX', () => ['--data', T('binary')], 1, () => `${T('binary', TRAIN)}: not an IDX file (it starts with bytes 89 50 4e 47; an IDX file of bytes starts with 00 00 08)`],
   ['truncated IDX', () => ['--data', T('truncated')], 1, () => `${T('truncated', TRAIN)}: data ended early (truncated)`],
   ['truncated gzip', () => ['--data', T('gzcut')], 1, () => `${T('gzcut', TRAIN)}.gz: corrupt or truncated gzip data (unexpected end of file)`],
   ['NAME.gz before NAME: a broken .gz next to a good file', () => ['--data', T('gzfirst')], 1, () => `${T('gzfirst', TRAIN)}.gz: corrupt or truncated gzip data (unexpected end of file)`],
@@ -122,6 +130,10 @@ test.before(async () => {
   const d = await defaultData();
   const save = async (file, opts) => { const n = await createNetwork(opts); writeFileSync(T(file), n.save()); n.dispose(); };
   await save('model.bin', { seed: 1 });
+  writeFileSync(T('junk.bin'), 'junk that is not a model');
+  const future = readFileSync(T('model.bin'));
+  future.writeUInt32LE(99, 4);
+  writeFileSync(T('future.bin'), future);
   await save('arch20.bin', { layers: [784, 20, 10] });
   await save('other100.bin', { layers: [100, 16, 10] });
   await save('out5.bin', { layers: [784, 16, 5] });
@@ -133,6 +145,11 @@ test.before(async () => {
   dataFolder('size20', d, { 't10k-images-idx3-ubyte': idx(8, [20, 20, 20], new Uint8Array(20 * 400)) });
   dataFolder('count', d, { 'train-labels-idx1-ubyte': idx(8, [60], d.trainLabels.subarray(0, 60)) });
   dataFolder('dims', d, { 'train-labels-idx1-ubyte': idx(8, [50, 1], d.trainLabels.subarray(0, 50)) });
+  dataFolder('html', d, { [TRAIN]: new TextEncoder().encode('<!doctype html>\n<html><head><title>Not Found</title></head><body>no such file</body></html>') });
+  dataFolder('floats', d, { [TRAIN]: Uint8Array.from([0, 0, 0x0d, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28]) });
+  dataFolder('empty', d, { [TRAIN]: new Uint8Array(0) });
+  dataFolder('huge', d, { [TRAIN]: Uint8Array.from([0, 0, 8, 3, 0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 0, 0, 0, 1]) });
+  dataFolder('binary', d, { [TRAIN]: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 13]) });
   dataFolder('truncated', d, { [TRAIN]: idx(8, [50, 28, 28], d.trainImages.subarray(0, 49 * 784)) });
   const gz = gzipSync(idx(8, [50, 28, 28], d.trainImages.subarray(0, 50 * 784)));
   dataFolder('gzcut', d, { [`${TRAIN}.gz`]: gz.subarray(0, gz.length >> 1) }, [TRAIN]);

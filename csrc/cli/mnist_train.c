@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "data.h"
+#include "explain.h"
 #include "model.h"
 #include "nn.h"
 #include "options.h"
@@ -136,7 +137,7 @@ static void read_file(const char *data, int set, int slot, data_file file) {
     die(CLI_EXIT_FAILURE, "%s: %s (%s)", g.path, nn_strerror(NN_ERR_GZIP), why);
   if (st == NN_OK) st = data_finish(g.set[slot], file);
   if (st != NN_OK) {
-    cli_data_error(data, set, g.set[slot], st, g.path, msg, sizeof msg);
+    cli_data_error(data, set, g.set[slot], st, file, g.path, msg, sizeof msg);
     dieMsg(CLI_EXIT_FAILURE);
   }
   gzclose(g.gz);
@@ -175,7 +176,12 @@ static void load_model(const char *path) {
     cli_file_error(CLI_CANNOT_OPEN, path, strerror(errno), msg, sizeof msg);
     dieMsg(CLI_EXIT_FAILURE);
   }
-  nnCheck(model_load(g.model, len, &g.net), path);
+  nn_status st = model_load(g.model, len, &g.net);
+  if (st != NN_OK) {
+    char why[512];
+    model_explain(g.model, len, st, why, sizeof why);
+    die(CLI_EXIT_FAILURE, "%s: %s", path, why);
+  }
   free(g.model);
   g.model = NULL;
 }
@@ -273,11 +279,10 @@ static void train(const cli_args *a) {
     double t0 = now_seconds();
     int trained = 0;   /* one call is one epoch: the budget is the whole pass */
     nn_status st = trainer_run(g.trainer, g.net, &data, 1, INT32_MAX, &trained);
-    if (st == NN_ERR_DIVERGED) {
-      cli_diverged(g.net, e, msg, sizeof msg);
+    if (st != NN_OK) {
+      cli_train_error(g.net, e, st, msg, sizeof msg);
       dieMsg(CLI_EXIT_FAILURE);
     }
-    if (st != NN_OK) die(CLI_EXIT_FAILURE, "epoch %ld: %s", e, nn_strerror(st));
     double seconds = now_seconds() - t0, accuracy, loss;
     evaluate(&accuracy, &loss);
     (a->json ? cli_epoch_json : cli_epoch_line)(e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained,

@@ -6,6 +6,8 @@
  * or exit. */
 #include "options.h"
 
+#include "explain.h"
+
 #include "text.h"
 
 #include <errno.h>
@@ -672,12 +674,12 @@ int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train
   return 0;
 }
 
-int cli_diverged(const nn_net *net, long epoch, char *msg, size_t cap) {
-  if (!net) return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s", epoch, nn_strerror(NN_ERR_DIVERGED));
-  return fail(CLI_EXIT_FAILURE, msg, cap,
-              "epoch %ld: training diverged at step %llu (the loss became NaN or infinite); lower the learning rate "
-              "(--lr is %g)",
-              epoch, (unsigned long long)nn_steps(net) + 1, (double)nn_get_config(net)->learning_rate);
+int cli_train_error(const nn_net *net, long epoch, nn_status st, char *msg, size_t cap) {
+  if (st != NN_ERR_DIVERGED || !net) return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s", epoch, nn_strerror(st));
+  char why[256];
+  diverged_explain(net, 0, why, sizeof why);
+  return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s (--lr is %g)", epoch, why,
+              (double)nn_get_config(net)->learning_rate);
 }
 
 static const char *set_name(int set) { return set == 0 ? "training set" : "test set"; }
@@ -689,19 +691,13 @@ int cli_not_found(const char *data, int set, data_file file, char *msg, size_t c
               data_file_suffix(1), data);
 }
 
-int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, const char *file,
+int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, data_file which, const char *file,
                    char *msg, size_t cap) {
-  const idx_parser *im = data_parser(ds, DATA_IMAGES), *lb = data_parser(ds, DATA_LABELS);
-  if (st == NN_ERR_COUNT && im && lb)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: %u images but %u labels", data, set_name(set), idx_count(im),
-                idx_count(lb));
-  if (st == NN_ERR_DIMS && im && idx_header_done(im) && idx_ndims(im) != 3)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: images must be (n, rows, cols), got %d dimensions", data,
-                set_name(set), idx_ndims(im));
-  if (st == NN_ERR_DIMS && lb && idx_header_done(lb) && idx_ndims(lb) != 1)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: labels must be (n), got %d dimensions", data, set_name(set),
-                idx_ndims(lb));
-  return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s", file ? file : data, nn_strerror(st));
+  char why[512];
+  data_explain(ds, st, which, NULL, why, sizeof why);
+  if (st == NN_ERR_COUNT || st == NN_ERR_DIMS || !file)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: %s", data, set_name(set), why);
+  return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s", file, why);
 }
 
 int cli_file_error(cli_file_problem p, const char *file, const char *detail, char *msg, size_t cap) {

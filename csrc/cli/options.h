@@ -101,18 +101,21 @@ int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t ca
 int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train,
                    const nn_dataset *test, char *msg, size_t cap);
 
-/* "epoch 2: training diverged at step 1234 (...); lower the learning rate
- * (--lr is 100)": the step is nn_steps(net) + 1, as trainer_run leaves it. */
-int cli_diverged(const nn_net *net, long epoch, char *msg, size_t cap);
+/* Training that failed with st in an epoch: "epoch 2: <nn_strerror>", and
+ * for divergence "epoch 2: training diverged at step 1234 (...); lower the
+ * learning rate (--lr is 100)", the step being nn_steps(net) + 1, as
+ * trainer_run leaves it. */
+int cli_train_error(const nn_net *net, long epoch, nn_status st, char *msg, size_t cap);
 
 /* Neither DATA/NAME.gz nor DATA/NAME (set 0 training, 1 test), in the one
  * lookup order of data_file_suffix. */
 int cli_not_found(const char *data, int set, data_file file, char *msg, size_t cap);
 
-/* A data set that failed with st while its files were read: counts and
- * shapes that disagree (NN_ERR_COUNT, NN_ERR_DIMS) are told from ds's
- * headers; any other status as "FILE: <nn_strerror>". */
-int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, const char *file,
+/* A data set that failed with st while its file `which` was read (the
+ * path `file`): counts and shapes that disagree (NN_ERR_COUNT, NN_ERR_DIMS)
+ * as "DATA: training set: <data_explain>", any other status as
+ * "FILE: <data_explain>". */
+int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, data_file which, const char *file,
                    char *msg, size_t cap);
 
 /* A file that cannot be read or written. detail: the reason for

@@ -387,7 +387,7 @@ static void test_bad_files(void) {
   gzputs(f, "not an idx file");
   gzclose(f);
   snprintf(a, sizeof a, "--data '%s'", dir);
-  expect_error(a, "t10k-labels-idx1-ubyte.gz: not the expected file type");
+  expect_error(a, "t10k-labels-idx1-ubyte.gz: not an IDX file (it is text: \"not an idx file\")");
 
   /* A gzip stream cut short. */
   snprintf(dir, sizeof dir, "%s/cut", tmp);
@@ -407,7 +407,7 @@ static void test_bad_files(void) {
   /* A model file that is not one. */
   snprintf(dir, sizeof dir, "%s/plain", tmp);
   snprintf(a, sizeof a, "--data '%s' --epochs 0 --load '%s/train-labels-idx1-ubyte'", dir, dir);
-  expect_error(a, "bad magic");
+  expect_error(a, "not a model file (it looks like an IDX data file; a model file starts with \"MNWM\")");
   snprintf(a, sizeof a, "--data '%s' --epochs 0 --load '%s/none.model'", dir, tmp);
   expect_error(a, "none.model");
 }
@@ -436,10 +436,10 @@ static void test_commands_and_lookup(void) {
   gzputs(f, "not an idx file");
   gzclose(f);
   snprintf(a, sizeof a, "train --data '%s' --epochs 1 --layers 784,16,10", dir);
-  expect_error(a, "train-labels-idx1-ubyte.gz: not the expected file type");
+  expect_error(a, "train-labels-idx1-ubyte.gz: not an IDX file (it is text: \"not an idx file\")");
   snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);   /* no plain file: the same */
   remove(path);
-  expect_error(a, "train-labels-idx1-ubyte.gz: not the expected file type");
+  expect_error(a, "train-labels-idx1-ubyte.gz: not an IDX file (it is text: \"not an idx file\")");
 
   snprintf(dir, sizeof dir, "%s/plain", tmp);
   char model[600];

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "explain.h"
 #include "rng.h"
 #include "train.h"
 
@@ -98,6 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   nn_status a = data_finish(ds, DATA_IMAGES), b = data_finish(ds, DATA_LABELS);
   if (err) REQUIRE(a == err && b == err, "finish after error %d gave %d, %d", err, a, b);
   REQUIRE(data_complete(ds) == (a == NN_OK && b == NN_OK), "complete %d after %d, %d", data_complete(ds), a, b);
+  for (int f = 0; f < 2; f++) {
+    const nn_status st_f = f ? b : a;
+    if (st_f == NN_OK) continue;
+#define EXPLAIN(buf, cap) data_explain(ds, st_f, (data_file)f, NULL, buf, cap)
+    REQUIRE_MESSAGE(EXPLAIN);
+#undef EXPLAIN
+  }
   nn_free(net);
   trainer_free(t);
   data_free(ds);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "idx.h"
 #include "rng.h"
 
@@ -113,6 +114,14 @@ static idx_parser *parse_whole(const uint8_t *buf, size_t len, const ref_idx *r)
   nn_status fin = idx_finish(p);
   REQUIRE(fin == r->finish, "one push: finish %d, reference %d", fin, r->finish);
   REQUIRE(idx_finish(p) == fin, "finish is not sticky");
+  if (fin != NN_OK) {     /* the words for it: whatever the bytes, whatever a server said they are */
+#define EXPLAIN(buf, cap) idx_explain(p, fin, "Text/HTML; charset=utf-8", buf, cap)
+    REQUIRE_MESSAGE(EXPLAIN);
+#undef EXPLAIN
+#define EXPLAIN(buf, cap) idx_explain(p, fin, NULL, buf, cap)
+    REQUIRE_MESSAGE(EXPLAIN);
+#undef EXPLAIN
+  }
   return p;
 }
 

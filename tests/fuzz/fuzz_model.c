@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "model.h"
 #include "nn.h"
 
@@ -135,6 +136,9 @@ static nn_status check_load(const uint8_t *buf, size_t len, int deep) {
   if (st != NN_OK) {
     REQUIRE(documented_error(st), "model_load gave undocumented status %d (%s)", st, nn_strerror(st));
     REQUIRE(net == NULL, "*out not NULL after error %d", st);
+#define EXPLAIN(b, cap) model_explain(buf, len, st, b, cap)
+    REQUIRE_MESSAGE(EXPLAIN);
+#undef EXPLAIN
     if (len >= 4 && memcmp(buf, MODEL_MAGIC, 4) != 0) REQUIRE(st == NN_ERR_MAGIC, "foreign magic gave %d", st);
     if (len < 4) REQUIRE(st == NN_ERR_TRUNCATED || st == NN_ERR_MAGIC, "%zu bytes gave %d", len, st);
     return st;

@@ -9,7 +9,7 @@
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
 import { init, describe, tag, httpError } from './wasm.js';
-import { sourceChunks, explainIdx, Head, netMessage } from './idx.js';
+import { sourceChunks, netMessage } from './idx.js';
 import { io } from './io.js';
 
 const CHUNK = 1 << 16;   // bytes copied into the heap per push
@@ -100,26 +100,12 @@ export class Dataset {
     this.#wake();
   }
 
-  /** The error of a push, in words that name what is wrong with which sample. */
-  #explain(e, file, head, where, type) {
-    const { M } = this.#w;
-    e.file = file;
-    const parser = (f) => M._data_parser(this.#ptr, f);
-    const dims = (f) => Array.from({ length: M._idx_ndims(parser(f)) }, (_, i) => M._idx_dim(parser(f), i) >>> 0);
-    if (e.code === 'NN_ERR_COUNT') {
-      e.message = `${where}: the images and labels disagree in count: ${dims(0)[0]} images but ${dims(1)[0]} labels`;
-    } else if (e.code === 'NN_ERR_LABEL') {
-      e.file = 1;
-      const p = parser(1), at = M._idx_data(p), n = M._idx_ready(p) >>> 0, u8 = this.#w.u8;
-      let i = 0;
-      while (i < n && u8[at + i] < this.classes) i++;
-      e.message = `${where}: label ${u8[at + i]} of sample ${i} is not below ${this.classes} (the number of classes)`;
-      e.sample = i;
-    } else if (e.code === 'NN_ERR_DIMS' && M._idx_header_done(parser(file))) {
-      e.message = `${where}: ${file === 0 ? 'images must be n×rows×cols' : 'labels must be a list of n'}, got ${dims(file).join('×')}`;
-    } else {
-      explainIdx(e, head.value, where, type);
-    }
+  /** The error of a push, in C's words (csrc/explain.h) that name what is wrong with which sample. */
+  #explain(status, file, where, type) {
+    const w = this.#w;
+    const e = w.error(status, where);
+    e.message = `${where}: ${w.callText(w.M._data_explain, [this.#ptr, status, file, type ?? null])[1]}`;
+    e.file = status === w.status.NN_ERR_LABEL ? 1 : file;
     return e;
   }
 
@@ -134,7 +120,6 @@ export class Dataset {
   async fill(file, source, options, fn) {
     const w = this.#w;
     const meta = {};
-    const head = new Head();
     const { signal } = this.#controller;
     const onProgress = ({ received, total }) => {
       this.#received[file] = received;
@@ -147,18 +132,17 @@ export class Dataset {
     try {
       for await (const chunk of chunks) {
         if (!this.#ptr) throw this.#controller.signal.reason;
-        head.add(chunk);
         for (let at = 0; at < chunk.length; at += CHUNK) {
           const part = chunk.subarray(at, at + CHUNK);
           w.u8.set(part, buf);
           const status = w.M._data_push(this.#ptr, file, buf, part.length);
-          if (status) throw this.#explain(w.error(status, where()), file, head, where(), meta.type);
+          if (status) throw this.#explain(status, file, where(), meta.type);
         }
         this.#wake();
       }
       if (!this.#ptr) throw this.#controller.signal.reason;
       const status = w.M._data_finish(this.#ptr, file);
-      if (status) throw this.#explain(w.error(status, where()), file, head, where(), meta.type);
+      if (status) throw this.#explain(status, file, where(), meta.type);
       if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
       if (e && typeof e === 'object' && e.file === undefined) e.file = file;   // which source failed

@@ -10,36 +10,6 @@ import { init, loadedWasm, httpError, describe, tag } from './wasm.js';
 import { io } from './io.js';
 
 const CHUNK = 1 << 16; // bytes pushed to the parser per call when we choose
-const HEAD = 48;       // first bytes kept for error messages
-const TYPES = { 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
-
-/**
- * What the first bytes are, for "not an IDX file (...)": the Content-Type
- * when the server named a text type, and the start of the text or bytes.
- */
-function what(head, type) {
-  // no control bytes but tab, CR, LF (UTF-8 text passes too)
-  const printable = head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
-  const text = () => {
-    const t = new TextDecoder().decode(head).replace(/\s+/g, ' ').trim();
-    return JSON.stringify(t.length > 32 ? t.slice(0, 32) + '…' : t);
-  };
-  const bytes = () => Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  const mime = type?.split(';')[0].trim().toLowerCase();
-  if (mime && /^text\/|html|json|xml/.test(mime)) return `got ${mime}${printable ? `: ${text()}` : ''}`;
-  if (printable) return `it is text: ${text()}`;
-  return `it starts with bytes ${bytes()}; an IDX file of bytes starts with 00 00 08`;
-}
-
-/** "the header claims 100000 x 100000 = 10000000000 bytes" from the first bytes. */
-function claims(head) {
-  const n = head[3] ?? 0;
-  if (head.length < 4 + 4 * n) return 'the header claims too much data';
-  const v = new DataView(head.buffer, head.byteOffset, head.length);
-  const dims = Array.from({ length: n }, (_, i) => v.getUint32(4 + 4 * i));
-  return `the header claims ${dims.join(' x ')} = ${dims.reduce((a, b) => a * b, 1)} bytes`;
-}
-
 function bytesArg(bytes, name) {
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   if (tag(bytes) === 'Uint8Array' || tag(bytes) === 'Uint8ClampedArray') return bytes;
@@ -125,29 +95,14 @@ function gzipError(where, cause) {
 }
 
 /**
- * C's message for a parser error, or a clearer one where the first bytes of
- * the file (head) tell more; where starts the message, type is the
+ * The C parser's error status in words (csrc/explain.h: what the first
+ * bytes are, the header's claim, ...) after where; type is the
  * Content-Type if a server sent one.
  */
-export function explainIdx(e, head, where, type) {
-  const limit = loadedWasm().facts.limits.idxMaxBytes;
-  if (e.code === 'NN_ERR_MAGIC') e.message = `${where}: not an IDX file (${what(head, type)})`;
-  else if (e.code === 'NN_ERR_TYPE') e.message = `${where}: IDX element type 0x${head[2].toString(16).padStart(2, '0')}${TYPES[head[2]] ? ` (${TYPES[head[2]]})` : ''} is not supported; only unsigned bytes (0x08)`;
-  else if (e.code === 'NN_ERR_TRUNCATED' && head.length === 0) e.message = `${where}: empty (0 bytes), not an IDX file`;
-  else if (e.code === 'NN_ERR_LIMIT') e.message = `${where}: ${claims(head)}, over the limit of ${limit} bytes (${limit / 2 ** 20} MiB)`;
+function parserError(w, p, status, where, type) {
+  const e = w.error(status, where);
+  e.message = `${where}: ${w.callText(w.M._idx_explain, [p, status, type ?? null])[1]}`;
   return e;
-}
-
-/** The first bytes of a stream, kept for error messages. */
-export class Head {
-  constructor() { this.bytes = new Uint8Array(HEAD); this.length = 0; }
-  add(chunk) {
-    if (this.length >= HEAD) return;
-    const take = chunk.subarray(0, HEAD - this.length);
-    this.bytes.set(take, this.length);
-    this.length += take.length;
-  }
-  get value() { return this.bytes.subarray(0, this.length); }
 }
 
 /**
@@ -159,32 +114,24 @@ class Parser {
     this.w = w;
     this.where = where;
     this.type = type;              // the Content-Type, for error messages
-    this.head = new Uint8Array(HEAD);
-    this.headLen = 0;              // first bytes pushed, for error messages
     this.buf = 0;
     w.check(w.M._idx_create(w.slots), `${where}: creating the IDX parser`);
     this.p = w.u32[w.slots >> 2];
   }
   push(bytes) {
     const { w } = this;
-    if (this.headLen < HEAD) {
-      const take = bytes.subarray(0, HEAD - this.headLen);
-      this.head.set(take, this.headLen);
-      this.headLen += take.length;
-    }
     for (let at = 0; at < bytes.length; at += CHUNK) {
       const part = bytes.subarray(at, at + CHUNK);
       if (!this.buf) this.buf = w.malloc(CHUNK, 'an IDX chunk');
       w.u8.set(part, this.buf);
       const status = w.M._idx_push(this.p, this.buf, part.length);
-      if (status) throw this.explain(w.error(status, this.where));
+      if (status) throw parserError(w, this.p, status, this.where, this.type);
     }
   }
   finish() {
     const status = this.w.M._idx_finish(this.p);
-    if (status) throw this.explain(this.w.error(status, this.where));
+    if (status) throw parserError(this.w, this.p, status, this.where, this.type);
   }
-  explain(e) { return explainIdx(e, this.head.subarray(0, this.headLen), this.where, this.type); }
   get headerDone() { return this.w.M._idx_header_done(this.p) !== 0; }
   get dims() {
     const n = this.w.M._idx_ndims(this.p);

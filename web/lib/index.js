@@ -437,7 +437,7 @@ export class Network {
     w.u8.set(labels, this.#labels);
     const status = w.M._step(this.#ptr, float ? 0 : this.#x, float ? this.#x : 0, this.#labels, n, w.slots);
     // C keeps the weights and starts the optimizer state afresh
-    if (status === w.DIVERGED) throw divergedError('step', this.steps + 1);
+    if (status === w.DIVERGED) throw divergedError('step', this.#ptr);
     w.check(status, 'step');
     return w.f32[w.slots >> 2];
   }
@@ -638,14 +638,14 @@ export class Network {
 
 /**
  * "train: training diverged at step 151 in epoch 2 (...); lower the
- * learning rate". step is the network's update count at the failure (a
- * number, or "a..b" when only the range is known); net.steps is one less.
+ * learning rate", in C's words (csrc/explain.h), for net (a pointer) just
+ * after the step that diverged.
  */
-function divergedError(fn, step, epoch) {
-  const where = typeof step === 'number' ? `at step ${step}` : `within steps ${step}`;
-  const e = new Error(`${fn}: training diverged ${where}${epoch ? ` in epoch ${epoch}` : ''} (the loss became NaN or infinite); lower the learning rate`);
-  e.code = 'NN_ERR_DIVERGED';
-  e.step = typeof step === 'number' ? step : Number(step.split('..')[0]);
+function divergedError(fn, net, epoch) {
+  const w = loadedWasm();
+  const e = w.error(w.DIVERGED, fn);
+  e.message = `${fn}: ${w.callText(w.M._diverged_explain, [net, epoch ?? 0])[1]}`;
+  e.step = Number(w.M._steps(net)) + 1;
   if (epoch) e.epoch = epoch;
   return e;
 }
@@ -658,17 +658,6 @@ function overflowError(fn) {
 }
 
 /** What a foreign file starts with: "gzip data", "an IDX file", text or bytes. */
-function startOf(b) {
-  if (b[0] === 0x1f && b[1] === 0x8b) return 'it is gzip data';
-  if (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 8) return 'it looks like an IDX data file';
-  const head = b.subarray(0, 32);
-  if (head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c !== 127))) {
-    const t = new TextDecoder().decode(head).replace(/\s+/g, ' ').trim();
-    return `it is text: ${JSON.stringify(b.length > 32 ? t + '…' : t)}`;
-  }
-  return `it starts with bytes ${Array.from(b.subarray(0, 4), (c) => c.toString(16).padStart(2, '0')).join(' ')}`;
-}
-
 const now = () => (globalThis.performance?.now() ?? Date.now());
 
 /**
@@ -760,7 +749,7 @@ export class Trainer {
         ? w.M._train_dataset(ptr, p, ds.pointer, budget, w.slots)
         : w.M._train(ptr, p, data.u8, data.f32, data.y, data.n, 1, budget, w.slots);
     const trained = w.i32[w.slots >> 2];
-    if (status === w.DIVERGED) throw divergedError('train', net.steps + 1, epoch);
+    if (status === w.DIVERGED) throw divergedError('train', net.pointer, epoch);
     w.check(status, epoch ? `train: epoch ${epoch}` : 'train');
     return { ...this.progress, trained };
   }
@@ -839,11 +828,7 @@ export async function loadNetwork(bytes) {
     const status = w.M._load(buf, bytes.length, w.slots);
     if (status) {
       const e = w.error(status, 'loadNetwork');
-      if (e.code === 'NN_ERR_MAGIC') e.message = `loadNetwork: not a model file (${startOf(bytes)}; a model file starts with "MNWM")`;
-      if (e.code === 'NN_ERR_VERSION') {
-        const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
-        e.message = `loadNetwork: the model file is format version ${version}; this mnist-wasm reads versions 1 to ${w.facts.modelVersion} (a newer mnist-wasm wrote it)`;
-      }
+      e.message = `loadNetwork: ${w.callText(w.M._model_explain, [buf, bytes.length, status])[1]}`;
       throw e;
     }
     ptr = w.u32[w.slots >> 2];

@@ -84,12 +84,39 @@ class Wasm {
     return p;
   }
 
-  /** A NUL-terminated ASCII string from the heap. */
+  /** A NUL-terminated UTF-8 string from the heap. */
   cstring(p) {
     const u8 = this.u8;
     let end = p;
     while (u8[end]) end++;
     return new TextDecoder().decode(u8.subarray(p, end));
+  }
+
+  /** A NUL-terminated UTF-8 copy of s in the heap; the caller frees it. */
+  cstringIn(s) {
+    const bytes = new TextEncoder().encode(s);
+    const p = this.malloc(bytes.length + 1, 'a string');
+    this.u8.set(bytes, p);
+    this.u8[p + bytes.length] = 0;
+    return p;
+  }
+
+  /**
+   * Calls fn(...args, buf, cap) of a C function that writes text (text.h's
+   * rule), strings among args copied in (null: a NULL pointer), and returns
+   * [its result, the text].
+   */
+  callText(fn, args, cap = 1024) {
+    const held = [];
+    const buf = this.malloc(cap, 'a message');
+    try {
+      const mapped = args.map((a) => (typeof a === 'string' ? (held.push(this.cstringIn(a)), held[held.length - 1]) : a ?? 0));
+      const r = fn(...mapped, buf, cap);
+      return [r, this.cstring(buf)];
+    } finally {
+      held.forEach((p) => this.free(p));
+      this.free(buf);
+    }
   }
 
   /** The pointer a C call wrote into the first out-parameter slot. */
