@@ -52,7 +52,7 @@ export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
   const page = context.pages()[0] ?? await context.newPage();
   const problems = watch(page);
   return {
-    context, page, problems,
+    context, page, problems, dir,
     async close() {
       await context.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -63,7 +63,7 @@ export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
 /**
  * Collects page errors, console errors and CSP violations, and records long
  * tasks from the start of every document (PerformanceObserver 'longtask'),
- * and frames over 150 ms with the scripts that ran in them ('long-animation-
+ * and frames over 100 ms with the scripts that ran in them ('long-animation-
  * frame'), to tell a slow script from a starved machine.
  */
 function watch(page) {
@@ -81,7 +81,7 @@ function watch(page) {
     try {
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
-          if (e.duration < 150) continue;
+          if (e.duration < 100) continue;
           window.__longFrames.push({
             start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
             scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceURL}:${x.sourceFunctionName}`, duration: x.duration })),
