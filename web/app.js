@@ -139,6 +139,7 @@ const app = {
   keptTime: 0,             // and when
   infoExtra: '',           // where the model came from
   epochShown: 0,
+  mixed: 0,                // how many of the person's digits the running Train mixes in
   personal: [],            // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
 };
 
@@ -283,6 +284,7 @@ function trainingStatus(m = lastProgress) {
   const parts = ['Training'];
   if (m?.epoch) parts[0] += `: epoch ${m.epoch} of ${m.epochs}`;
   if (d && !d.complete && d.train?.count) parts.push(`on the ${ui.fmtCount(d.train.ready)} of ${ui.fmtCount(d.train.count)} digits downloaded so far`);
+  if (app.mixed) parts.push(`with your ${app.mixed === 1 ? 'one digit' : `${ui.fmtCount(app.mixed)} digits`} mixed in`);
   return parts.join(', ') + '.';
 }
 
@@ -367,8 +369,11 @@ async function train() {
   if (!options || !url) return;
   ui.clearError();
   noteArchitecture(options);
+  // the person's digits go into every pass, so more training keeps reading them
+  const digits = app.personal.length ? toIdx(app.personal) : null;
   try {
-    await call('train', { url, options });
+    const r = await call('train', { url, options, digits }, digits ? [digits.images.buffer, digits.labels.buffer] : []);
+    if (!r.resumed) app.mixed = digits ? app.personal.length : 0;
   } catch (e) {
     report(e);
   }

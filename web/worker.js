@@ -57,6 +57,7 @@ let ds = null;                // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0;                // bumped to stop the running loop
 let watching = false;          // the page shows the weights view: post snapshots
+let personal = null;          // the person's digits (a Dataset) that Train mixes into its passes
 let target = null;            // trainer epochs at which the run ends; null until the training set
                               // is whole (passes over a partial download do not count as epochs)
 let epochs = 10;
@@ -164,14 +165,22 @@ const handlers = {
 
   configure({ options }) { needNet(); return { pending: applyLive(options) }; },
 
-  async train({ url, options }) {
+  /* digits: the person's set as { images, labels } IDX bytes, or null; a
+   * new run mixes it into every pass (a resumed one keeps what it had). */
+  async train({ url, options, digits = null }) {
     needNet();
     await applyTrainOptions(options);
     const newData = !ds || ds.error || ds.base !== url;
     if (newData) startDownload(url);
     if (!newData && (state === 'training' || state === 'downloading')) return { running: true };
     const resume = !newData && state === 'paused' && (target === null || trainer.progress.epochs < target);
-    if (!resume) target = null;
+    if (!resume) {
+      target = null;
+      trainer?.mix(null);
+      personal?.dispose();
+      personal = null;
+      if (digits) personal = await loadDataset(digits);
+    }
     const mine = ++token;                     // also stops a loop still running on older data
     loop(mine).catch((e) => fault(e, 'training'));
     return { running: true, resumed: resume };
@@ -369,6 +378,9 @@ async function loop(mine) {
     if (d.error) return;                                   // reported by startDownload
     if (target === null && d.complete) {
       target = trainer.progress.epochs + epochs;
+      // the person's digits in every pass of this run (at most LEARN.extraShare of
+      // it), as the command lines' --extra and --repeat do, so Train keeps them
+      trainer.mix(personal, personal ? extraRepeat(d.train.count, personal.count) : 1);
       trainer.plan(epochs);   // the schedule spreads over this run, as the command lines' does
     }
     if (target !== null && trainer.progress.epochs >= target) {
@@ -509,6 +521,13 @@ function snapshot(fresh = false) {
 
 /* ---------- learning a person's handwriting ---------- */
 
+/* How many times each of n personal digits comes in a pass over count
+ * training digits: up to LEARN.repeat, and together at most LEARN.extraShare
+ * of the pass. */
+function extraRepeat(count, n) {
+  return Math.max(1, Math.min(LEARN.repeat, Math.floor((count * LEARN.extraShare) / n)));
+}
+
 /* Fine-tunes the network on extra (a Dataset of the person's digits, which
  * this frees) mixed into passes over the training set (LEARN), sliced like
  * training; evaluates the person's digits and the test set before and after.
@@ -530,7 +549,7 @@ async function learn(url, extra) {
       if (stopped()) throw abort('Learning was stopped.');
     }
     const n = extra.count;
-    const repeat = Math.max(1, Math.min(LEARN.repeat, Math.floor((d.train.count * LEARN.extraShare) / n)));
+    const repeat = extraRepeat(d.train.count, n);
     const rate = config.learningRate * LEARN.rate;
     const measure = async () => {
       const mnist = await evaluateAll(mine, d);

@@ -138,6 +138,20 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
   assert.ok(Math.abs(table.mnistBefore - acc0) < 1e-9, 'before: the same test accuracy the page showed');
 });
 
+test('Train after learning mixes the personal set into its passes: the style is still read as taught', async () => {
+  const { page } = await ready();
+  await page.locator('#epochs').fill('2');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await statusIs(page, /^Training: epoch \d+ of 2, with your 10 digits mixed in\.$/, 20_000);
+  await statusIs(page, /^Done/, 100_000);
+  const hand = await pen(page);
+  const reads = await readAll(page, hand, FRESH);
+  const right = reads.filter((x) => x === STYLE.label).length;
+  console.log(`    after 2 more epochs of Train: ${right}/10 new mirrored 3s read as 3 (${reads.join(' ')}); MNIST ${(100 * await accuracy(page)).toFixed(2)}%`);
+  assert.ok(right >= 8, `only ${right}/10 read as taught after more training`);
+  await page.locator('#epochs').fill('10');
+});
+
 test('a reload keeps the personal set and the learned model', async () => {
   const { page } = await ready();
   await gather(page, from ?? 0);
