@@ -33,7 +33,7 @@ const SLICE_MS = 20;          // training time between yields
 const PROGRESS_MS = 200;      // at most five progress messages a second
 const EVAL_MS = 1500;         // test-set evaluation cadence while training (and at the end); once an
                               // epoch instead would cost a quarter of the time on 8,000-digit epochs
-const EVAL_SHARE = 0.02;      // and at most this share of the time: 10,000 test digits take ~50 ms
+const EVAL_SHARE = 0.01;      // and at most this share of the time: 10,000 test digits take ~50 ms
 const EVAL_CHUNK = 2000;      // test samples per slice of an evaluation (~10 ms)
 const MISTAKES = 24;          // misclassified test digits shown
 const MISTAKES_PER_DIGIT = 3; // at most this many of each true digit
