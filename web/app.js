@@ -5,7 +5,8 @@
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
 import { saveLastModel, loadLastModel, forgetLastModel, StorageRefused } from './store.js';
-import { resolveBase } from './data.js';
+import { resolveBase, unreadableMessage } from './data.js';
+import { startServiceWorker, serverAnswers } from './offline.js';
 
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
@@ -138,6 +139,7 @@ const app = {
   keptTime: 0,             // and when
   infoExtra: '',           // where the model came from
   epochShown: 0,
+  touched: false,          // the person has trained, drawn or opened a model: a reload would lose it
 };
 
 const lossChart = new ui.LineChart(els.lossChart, { color: '#2457d6', yFormat: (v) => v.toFixed(2), empty: 'Loss appears here while training' });
@@ -243,9 +245,14 @@ const events = {
     ui.setMistakes(m.mistakes);
   },
 
-  fault(m) {
+  async fault(m) {
     const prefix = m.source === 'training' ? 'Training stopped: ' : '';
-    ui.showError(prefix + m.error.message);
+    let { message } = m.error;
+    if (m.error.code === 'UNREADABLE') {       // no server, or one without CORS: the service worker can tell
+      const answered = await serverAnswers(m.error.url);
+      if (answered !== null) message = unreadableMessage(m.error.url, { answered, offline: navigator.onLine === false });
+    }
+    ui.showError(prefix + message);
   },
 };
 
@@ -338,6 +345,7 @@ async function train() {
   const options = currentSettings();
   const url = currentUrl();
   if (!options || !url) return;
+  app.touched = true;
   ui.clearError();
   noteArchitecture(options);
   try {
@@ -438,6 +446,7 @@ els.openModel.addEventListener('change', async () => {
   const file = els.openModel.files?.[0];
   els.openModel.value = '';                      // the same file can be chosen again
   if (!file) return;
+  app.touched = true;
   ui.clearError();
   if (file.size > MAX_MODEL_BYTES) {
     ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
@@ -525,6 +534,7 @@ function repredictSoon(delay = 400) {
 
 const pad = new Pad(els.pad, {
   onInput(kind) {
+    if (kind !== 'clear') app.touched = true;
     if (kind === 'clear') {
       predictSeq++;
       again = false;
@@ -609,3 +619,6 @@ ui.setMistakes(null);
 ui.setDownload({ received: 0 });
 startWorker();
 bringUp();
+// Offline use and, on a static host, cross-origin isolation: a reload once,
+// only before the person has done anything the reload would lose.
+startServiceWorker({ untouched: () => !app.touched && app.state === 'idle', onNote: ui.setOfflineNote });

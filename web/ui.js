@@ -22,6 +22,7 @@ export const els = {
   probabilities: $('probabilities'),
   modelInfo: $('model-info'), saveModel: $('save-model'), openModel: $('open-model'), forgetModel: $('forget-model'),
   storageNote: $('storage-note'),
+  offlineNote: $('offline-note'),
 };
 
 /* ---------- messages ---------- */
@@ -52,6 +53,12 @@ export function setModelInfo(text) { els.modelInfo.textContent = text; }
 export function setStorageNote(text) {
   els.storageNote.textContent = text || '';
   els.storageNote.hidden = !text;
+}
+
+/** The line in the footer that says whether the page is kept for offline use. */
+export function setOfflineNote(text) {
+  els.offlineNote.textContent = text || '';
+  els.offlineNote.hidden = !text;
 }
 
 /* ---------- formatting ---------- */
