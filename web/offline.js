@@ -23,8 +23,12 @@ export async function startServiceWorker({ untouched = () => false, onNote = () 
   try {
     registration = await sw.register(new URL('./sw.js', import.meta.url), { updateViaCache: 'none' });
   } catch (e) {
-    onNote(`This page is not kept for offline use: its service worker did not start (${e.message}).`);
-    return null;
+    // offline, the update check of a worker that is already there fails: that one still serves
+    registration = await sw.getRegistration().catch(() => null);
+    if (!registration?.active) {
+      onNote(`This page is not kept for offline use: its service worker did not start (${e.message}).`);
+      return null;
+    }
   }
   if (sw.controller && !globalThis.crossOriginIsolated) reloadForIsolation(untouched);
   sw.ready.then(async (r) => {
