@@ -111,25 +111,27 @@ async function respond(request, url) {
   const key = keptUrl(url);
   const file = kept.get(key);
   if (!file) return isolate(await fetch(request));
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(key);
+  // storage that refuses (full, blocked) only means the network serves
+  const cache = await caches.open(CACHE).catch(() => null);
+  const cached = await cache?.match(key).catch(() => undefined);
   if (cached) {
     const bytes = await verified(cached.clone(), file);
     if (bytes) return isolate(new Response(bytes, { headers: cached.headers }));
-    await cache.delete(key);      // truncated or altered: never served; fetched anew below
+    await cache.delete(key).catch(() => {});   // truncated or altered: never served; fetched anew below
   }
   let got;
   try {
     got = await fromNetwork(key, file);
   } catch {
-    return new Response(`${url.pathname}: offline, and the copy kept for offline use is ${cached ? 'damaged' : 'missing'}\n`, {
+    const why = `Server unreachable, and the copy kept for offline use is ${cached ? 'damaged' : 'missing'}`;
+    return new Response(`${url.pathname}: ${why}\n`, {
       status: 503,
-      statusText: `Offline, and the copy kept for offline use is ${cached ? 'damaged' : 'missing'}`,
+      statusText: why,
       headers: { 'Content-Type': 'text/plain; charset=utf-8', ...ISOLATION },
     });
   }
   if (got.bytes) {
-    await cache.put(key, keepable(got.bytes, got.res.headers.get('Content-Type')));
+    await cache?.put(key, keepable(got.bytes, got.res.headers.get('Content-Type'))).catch(() => {});
     return isolate(new Response(got.bytes, { status: got.res.status, headers: got.res.headers }));
   }
   // The server has another version of the file than this worker knows:

@@ -176,7 +176,7 @@ test('a truncated or altered file in the cache is fetched again, never served; o
   await page.reload();
   await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForAlert(page, /t10k-labels-idx1-ubyte\.gz \(HTTP 503 Offline, and the copy kept for offline use is damaged\)/);
+  await waitForAlert(page, /t10k-labels-idx1-ubyte\.gz \(HTTP 503 Server unreachable, and the copy kept for offline use is damaged\)/);
   await page.waitForFunction(() => !document.getElementById('train').disabled);
   assert.is(await page.locator('#accuracy').getAttribute('data-value'), '', 'no accuracy from damaged data');
   assert.equal(problems.pageErrors, []);
