@@ -6,6 +6,8 @@
 // person is told so.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { staticHandler, WEB } from '../../scripts/serve.js';
 import { startServer, launch, openPage, waitForAlert, once } from './helpers.js';
 
@@ -79,6 +81,26 @@ test('a static host without isolation headers: isolated after one reload by the 
   await sleep(2000);
   assert.is(navs.n, 3, 'a reload by hand is the only navigation: no loop');
   assert.is(await page.evaluate(() => self.crossOriginIsolated), true);
+  assert.equal(problems.pageErrors, []);
+});
+
+test('a browser that stays unisolated under the service worker is reloaded once, not in a loop', async () => {
+  // a service worker that leaves out COEP stands for a browser that does not honour it
+  const script = readFileSync(path.join(WEB, 'sw.js'), 'utf8').replace("'Cross-Origin-Embedder-Policy': 'require-corp',", '');
+  assert.not.match(script, /'Cross-Origin-Embedder-Policy'/);
+  const server = await startServer({
+    '/sw.js': (req, res) => { res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }); res.end(script); },
+  }, { isolate: false });
+  closers.push(() => server.close());
+  const { page, problems } = await browser();
+  const navs = countNavigations(page);
+  await page.goto(server.url);
+  for (let i = 0; i < 300 && navs.n < 2; i++) await sleep(100);
+  assert.is(navs.n, 2, 'one reload');
+  await page.waitForFunction(() => !document.getElementById('train')?.disabled, null, { timeout: 20_000 });
+  await sleep(3000);
+  assert.is(navs.n, 2, `no loop (navigations: ${navs.n})`);
+  assert.is(await page.evaluate(() => !!navigator.serviceWorker.controller && !self.crossOriginIsolated), true);
   assert.equal(problems.pageErrors, []);
 });
 
