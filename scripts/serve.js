@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensure } from './ensure.js';
-import { writeCacheManifest } from './cache-manifest.js';
+import { writeCacheManifest, MANIFEST } from './cache-manifest.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB = path.join(ROOT, 'web');
@@ -118,6 +118,12 @@ export function staticHandler(root = WEB, { csp = CSP, isolate = true } = {}) {
       }
       const seg = segments(req.url);
       if (!seg) { send(res, 400, 'Bad path'); return; }
+      // The service worker's list, made anew when it is asked for (the
+      // browser does on every load): a file edited while the server runs is
+      // a new version at the next load, not a stale copy in the cache.
+      if (seg.parts.join('/') === MANIFEST) {
+        try { writeCacheManifest(base); } catch { /* a folder it cannot write: serve the list there is */ }
+      }
       let file = path.join(base, ...seg.parts);
       if (file !== base && !file.startsWith(base + path.sep)) { send(res, 400, 'Bad path'); return; }
       let info = await stat(file).catch(() => null);

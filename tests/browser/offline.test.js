@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, appendFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { staticHandler, WEB } from '../../scripts/serve.js';
-import { readCacheManifest, writeCacheManifest } from '../../scripts/cache-manifest.js';
+import { cacheManifest, readCacheManifest, writeCacheManifest } from '../../scripts/cache-manifest.js';
 import { startServer, launch, openPage, waitForAlert } from './helpers.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -183,7 +183,7 @@ test('a truncated or altered file in the cache is fetched again, never served; o
   await context.setOffline(false);
 });
 
-test('a new version replaces the old cache, reuses its unchanged files, and reloads nothing', async () => {
+test('a file edited under npm start is a new version: it replaces the old cache, reuses its unchanged files, and reloads nothing', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-web-'));
   closers.push(async () => rmSync(root, { recursive: true, force: true }));
   for (const f of [...readCacheManifest(WEB).files.map((x) => x.path), 'sw.js']) {
@@ -198,8 +198,9 @@ test('a new version replaces the old cache, reuses its unchanged files, and relo
   await openPage(page, server.url);
   await keeps(page, cacheName(v1));
 
+  // edited while the server runs: the server makes the list anew when the browser asks for it
   appendFileSync(path.join(root, 'style.css'), '\n/* version 2 */\n');
-  const v2 = writeCacheManifest(root);
+  const v2 = cacheManifest(root);
   assert.is.not(v2.hash, v1.hash);
   for (const k of Object.keys(hits)) delete hits[k];
   await page.reload();
