@@ -32,7 +32,7 @@ export async function startServiceWorker({ untouched = () => false, onNote = () 
   }
   if (sw.controller && !globalThis.crossOriginIsolated) reloadForIsolation(untouched);
   sw.ready.then(async (r) => {
-    const { cache } = (await ask(r.active, { type: 'version' })) ?? {};
+    const { cache } = (await ask(r.active, { type: 'version' }, 10_000)) ?? {};   // not urgent: a busy machine may take its time
     if (cache) onNote(`This page, its module and the default data are kept in this browser (${cache}): it works offline.`);
   });
   return registration;
