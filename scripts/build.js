@@ -3,12 +3,14 @@
 // newer than its sources:
 //   web/build/mnist.js + mnist.wasm   emcmake cmake --preset wasm; cmake --build --preset wasm
 //   web/data/*.gz                     node scripts/make-dataset.js (the default data set)
+//   web/build/cache-manifest.js       scripts/cache-manifest.js: what the service worker keeps offline
 //   build/native/...                  only with --native: cmake --preset native; cmake --build
 // Usage: node scripts/build.js [--native] [--force]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeCacheManifest } from './cache-manifest.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -113,4 +115,7 @@ function buildNative() {
 
 buildWasm();
 buildData();
+// last: it lists (and hashes) what the two above made
+const manifest = writeCacheManifest(path.join(root, 'web'));
+console.log(`build: web/build/cache-manifest.js, ${manifest.files.length} files, cache ${manifest.name}-${manifest.version}-${manifest.hash}`);
 if (args.has('--native')) buildNative();

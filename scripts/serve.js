@@ -5,7 +5,10 @@
 //   node scripts/serve.js            PORT=0 picks a free port
 // Static files only, with the page's Content-Security-Policy, application/wasm
 // for .wasm, and no way out of web/ (".." plain or percent-encoded is refused).
-// Tests import staticHandler() and serve() from here.
+// Every file is sent cross-origin isolated (COOP same-origin, COEP
+// require-corp, CORP same-origin), so the page has SharedArrayBuffer; data
+// from another origin then needs CORS. Tests import staticHandler() and
+// serve() from here.
 import http from 'node:http';
 import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { stat, realpath } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensure } from './ensure.js';
+import { writeCacheManifest, MANIFEST } from './cache-manifest.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB = path.join(ROOT, 'web');
@@ -52,6 +56,19 @@ const TYPES = {
   '.mnwm': 'application/octet-stream',
 };
 
+// What makes the page cross-origin isolated. COEP require-corp: everything
+// the page loads from another origin must allow it (CORS, or CORP); CORP
+// same-origin: this server's own files are for its own pages.
+export const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+// The service worker's script goes without COEP: it need not be isolated
+// itself, and without it the worker may make the no-cors request that tells
+// a server that does not answer from one that answers without CORS.
+const SERVICE_WORKER = 'sw.js';
+
 export function contentType(file) {
   return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
@@ -86,8 +103,11 @@ function segments(rawUrl) {
   return { parts: out, dir: raw.endsWith('/') };
 }
 
-/** A request handler serving the files under root. */
-export function staticHandler(root = WEB, { csp = CSP } = {}) {
+/**
+ * A request handler serving the files under root. isolate: false sends no
+ * isolation headers, as many static hosts do (for tests of the service worker).
+ */
+export function staticHandler(root = WEB, { csp = CSP, isolate = true } = {}) {
   const base = path.resolve(root);
   let realBase = null;
   return async function handle(req, res) {
@@ -98,6 +118,12 @@ export function staticHandler(root = WEB, { csp = CSP } = {}) {
       }
       const seg = segments(req.url);
       if (!seg) { send(res, 400, 'Bad path'); return; }
+      // The service worker's list, made anew when it is asked for (the
+      // browser does on every load): a file edited while the server runs is
+      // a new version at the next load, not a stale copy in the cache.
+      if (seg.parts.join('/') === MANIFEST) {
+        try { writeCacheManifest(base); } catch { /* a folder it cannot write: serve the list there is */ }
+      }
       let file = path.join(base, ...seg.parts);
       if (file !== base && !file.startsWith(base + path.sep)) { send(res, 400, 'Bad path'); return; }
       let info = await stat(file).catch(() => null);
@@ -124,7 +150,7 @@ export function staticHandler(root = WEB, { csp = CSP } = {}) {
         'Content-Security-Policy': csp,
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
-        'Cross-Origin-Opener-Policy': 'same-origin',
+        ...(isolate && isolationHeaders(path.relative(base, file))),
       });
       if (req.method === 'HEAD') { res.end(); return; }
       const stream = createReadStream(file);
@@ -136,6 +162,12 @@ export function staticHandler(root = WEB, { csp = CSP } = {}) {
       else res.destroy();
     }
   };
+}
+
+function isolationHeaders(relative) {
+  if (relative !== SERVICE_WORKER) return ISOLATION;
+  const { 'Cross-Origin-Embedder-Policy': _, ...rest } = ISOLATION;
+  return rest;
 }
 
 /** Starts a server for root on host:port; resolves with { server, url }. */
@@ -160,7 +192,10 @@ function run(cmd, args, what) {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal})`);
 }
 
-/** Builds the wasm module and the default data set when they are missing. */
+/**
+ * Builds the wasm module and the default data set when they are missing,
+ * and brings the service worker's list of files up to date.
+ */
 export function buildMissing() {
   const wasm = path.join(WEB, 'build', 'mnist.wasm');
   const glue = path.join(WEB, 'build', 'mnist.js');
@@ -178,6 +213,7 @@ export function buildMissing() {
   if (!names.every((n) => existsSync(path.join(data, `${n}.gz`)) || existsSync(path.join(data, n)))) {
     run(process.execPath, [path.join('scripts', 'make-dataset.js')], 'making the default data set');
   }
+  writeCacheManifest(WEB);
 }
 
 // An Emscripten build also makes the glue mnist.js, which the lib then imports.

@@ -5,8 +5,9 @@
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
 import { saveLastModel, loadLastModel, forgetLastModel, addPersonal, listPersonal, removePersonal, StorageRefused } from './store.js';
-import { resolveBase } from './data.js';
+import { resolveBase, unreadableMessage } from './data.js';
 import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
+import { startServiceWorker, serverAnswers } from './offline.js';
 
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
@@ -141,6 +142,7 @@ const app = {
   epochShown: 0,
   mixed: 0,                // how many of the person's digits the running Train mixes in
   personal: [],            // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
+  touched: false,          // the person has trained, drawn or opened a model: a reload would lose it
 };
 
 const lossChart = new ui.LineChart(els.lossChart, { color: '#2457d6', yFormat: (v) => v.toFixed(2), empty: 'Loss appears here while training' });
@@ -271,9 +273,14 @@ const events = {
     if (m.updates) updateChart.push(m.steps, m.updates);
   },
 
-  fault(m) {
+  async fault(m) {
     const prefix = m.source === 'training' ? 'Training stopped: ' : '';
-    ui.showError(prefix + m.error.message);
+    let { message } = m.error;
+    if (m.error.code === 'UNREADABLE') {       // no server, or one without CORS: the service worker can tell
+      const answered = await serverAnswers(m.error.url);
+      if (answered !== null) message = unreadableMessage(m.error.url, { answered, offline: navigator.onLine === false });
+    }
+    ui.showError(prefix + message);
   },
 };
 
@@ -367,6 +374,7 @@ async function train() {
   const options = currentSettings();
   const url = currentUrl();
   if (!options || !url) return;
+  app.touched = true;
   ui.clearError();
   noteArchitecture(options);
   // the person's digits go into every pass, so more training keeps reading them
@@ -471,6 +479,7 @@ els.openModel.addEventListener('change', async () => {
   const file = els.openModel.files?.[0];
   els.openModel.value = '';                      // the same file can be chosen again
   if (!file) return;
+  app.touched = true;
   ui.clearError();
   if (file.size > MAX_MODEL_BYTES) {
     ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
@@ -567,6 +576,7 @@ function repredictSoon(delay = 400) {
 
 const pad = new Pad(els.pad, {
   onInput(kind) {
+    if (kind !== 'clear') app.touched = true;
     if (kind === 'clear') {
       predictSeq++;
       again = false;
@@ -807,3 +817,6 @@ ui.setDownload({ received: 0 });
 startWorker();
 loadPersonal();
 bringUp();
+// Offline use and, on a static host, cross-origin isolation: a reload once,
+// only before the person has done anything the reload would lose.
+startServiceWorker({ untouched: () => !app.touched && app.state === 'idle', onNote: ui.setOfflineNote });

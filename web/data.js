@@ -14,7 +14,26 @@ export const ROWS = 28;
 export const COLS = 28;
 
 export class DataError extends Error {
-  constructor(message) { super(message); this.name = 'DataError'; }
+  constructor(message, fields) { super(message); this.name = 'DataError'; Object.assign(this, fields); }
+}
+
+/**
+ * Why url could not be read at all (the browser says no more than "failed
+ * to fetch"), as far as is known: answered is whether its server answers
+ * (true; false when it did not, or when it also refuses no-cors reads with
+ * Cross-Origin-Resource-Policy; null when that could not be told), offline
+ * whether this browser is offline. A server on another origin that answers
+ * but sends no CORS header cannot be read from this page.
+ */
+export function unreadableMessage(url, { answered = null, offline = false, pageUrl = globalThis.location?.href } = {}) {
+  const foreign = pageUrl && new URL(url).origin !== new URL(pageUrl).origin;
+  if (offline) return `Could not download ${url}: this browser is offline.`;
+  if (!foreign) return `Could not download ${url}: the server did not answer (check the URL, and that the server is up).`;
+  if (answered === true) {
+    return `Could not read ${url}: its server answered but does not let pages from other origins read its files. `
+      + `It must send Access-Control-Allow-Origin (CORS) for ${new URL(pageUrl).origin}; or serve the files beside this page.`;
+  }
+  return `Could not download ${url}: the server did not answer, or it does not let pages from other origins read its files (it must send Access-Control-Allow-Origin: CORS).`;
 }
 
 /** The base URL (ending in '/') of a data set typed by a person, resolved against the page. */
@@ -196,7 +215,8 @@ async function open(base, name, signal) {
   } catch (e) {
     if (signal.aborted) throw signal.reason ?? e;
     const list = (e.tried ?? []).map((t) => `${t.url} (HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''})`).join(', nor ');
-    if (e.code === 'NETWORK') throw new DataError(`Could not download ${e.url}: the server did not answer, or does not let this page read it (CORS).`);
+    // the page asks its service worker which it is, and words it again (app.js)
+    if (e.code === 'NETWORK') throw new DataError(unreadableMessage(e.url, { offline: navigator.onLine === false }), { code: 'UNREADABLE', url: e.url });
     if (e.code === 'NOT_FOUND') throw new DataError(`Not found: ${list}.`);
     if (e.status) throw new DataError(`Download failed: ${list}.`);
     throw e;

@@ -29,6 +29,7 @@ export const els = {
   personalCount: $('personal-count'), personalList: $('personal-list'),
   learn: $('learn'), personalExport: $('personal-export'), personalImport: $('personal-import'),
   learnResult: $('learn-result'), personalNote: $('personal-note'), snapshotCost: $('snapshot-cost'),
+  offlineNote: $('offline-note'),
 };
 
 /* ---------- messages ---------- */
@@ -59,6 +60,12 @@ export function setModelInfo(text) { els.modelInfo.textContent = text; }
 export function setStorageNote(text) {
   els.storageNote.textContent = text || '';
   els.storageNote.hidden = !text;
+}
+
+/** The line in the footer that says whether the page is kept for offline use. */
+export function setOfflineNote(text) {
+  els.offlineNote.textContent = text || '';
+  els.offlineNote.hidden = !text;
 }
 
 /* ---------- formatting ---------- */

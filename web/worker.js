@@ -64,7 +64,11 @@ let epochs = 10;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const now = () => performance.now();
-const errorOf = (e) => ({ name: e?.name || 'Error', message: e?.message || String(e) });
+// name and message, and the code and url a DataError has (the page words some again)
+const errorOf = (e) => ({
+  name: e?.name || 'Error', message: e?.message || String(e),
+  ...(typeof e?.code === 'string' && { code: e.code }), ...(typeof e?.url === 'string' && { url: e.url }),
+});
 
 // A yield that is not clamped like nested setTimeout: the next slice runs
 // after the messages (e.g. 'predict') that are already queued.

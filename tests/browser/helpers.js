@@ -17,20 +17,22 @@ const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
- * Serves web/ on 127.0.0.1 at a free port; routes maps a path prefix to a
- * handler (req, res, rest) tried before the static files. Builds the wasm
- * and the default data first if they are missing, as `npm start` does.
+ * Serves web/ (or root) on host (127.0.0.1) at a free port (or port); routes
+ * maps a path prefix to a handler (req, res, rest) tried before the static
+ * files; isolate: false leaves out the isolation headers, as a plain static
+ * host does. Builds the wasm and the default data first if they are
+ * missing, as `npm start` does.
  */
-export async function startServer(routes = {}) {
+export async function startServer(routes = {}, { root = WEB, isolate = true, host, port = 0 } = {}) {
   buildMissing();
-  const files = staticHandler(WEB);
+  const files = staticHandler(root, { isolate });
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
   const handler = (req, res) => {
     const p = prefixes.find((x) => req.url.startsWith(x));
     if (p) return routes[p](req, res, req.url.slice(p.length).split('?')[0]);
     return files(req, res);
   };
-  const { server, url } = await serve({ port: 0, handler });
+  const { server, url } = await serve({ port, host, handler });
   return {
     url,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),

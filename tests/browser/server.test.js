@@ -1,4 +1,5 @@
-// scripts/serve.js, the `npm start` server: MIME types, the CSP header, no
+// scripts/serve.js, the `npm start` server: MIME types, the CSP header, the
+// cross-origin isolation headers (the service worker's script without COEP), no
 // way out of web/ (".." plain, percent-encoded, or with backslashes), and the
 // command itself (PORT, the printed URL, a clear error for a bad PORT).
 import { test } from 'uvu';
@@ -53,6 +54,13 @@ test('serves the page with the right types and the CSP', async () => {
     assert.is(r.headers['x-content-type-options'], 'nosniff');
     assert.is(Number(r.headers['content-length']), r.body.length, p);
   }
+  for (const p of [...Object.keys(want), '/build/cache-manifest.js', '/sw.js']) {
+    const r = await get(p);
+    assert.is(r.headers['cross-origin-opener-policy'], 'same-origin', p);
+    assert.is(r.headers['cross-origin-resource-policy'], 'same-origin', p);
+    assert.is(r.headers['cross-origin-embedder-policy'], p === '/sw.js' ? undefined : 'require-corp', p);
+  }
+  assert.is((await get('/sw.js')).headers['content-type'], 'text/javascript; charset=utf-8');
   const wasm = await get('/build/mnist.wasm');
   assert.equal([...wasm.body.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'wasm magic');
   assert.is(wasm.headers['content-encoding'], undefined, 'no transfer encoding: the page gunzips itself');

@@ -1,0 +1,83 @@
+// scripts/cache-manifest.js, the one list of what the service worker keeps
+// offline: the page, its scripts and style, the package's browser modules,
+// every built module (a second, threaded one too) and the default data, with
+// sizes and SHA-256 that match the files; nothing else (not the service
+// worker, the Node entry, the small split); a version hash that changes
+// with any file and a file that is rewritten only when it does.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { root } from './helpers/common.js';
+import { cacheManifest, writeCacheManifest, readCacheManifest, MANIFEST } from '../scripts/cache-manifest.js';
+
+const WEB = path.join(root, 'web');
+let tmp;
+test.before(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-manifest-'));
+  // the page's files, without the 11 MB of data: a small stand-in for it
+  const data = path.join(WEB, 'data');
+  cpSync(WEB, tmp, { recursive: true, filter: (src) => src !== data && !src.startsWith(data + path.sep) });
+  cpSync(path.join(WEB, 'data', 'small'), path.join(tmp, 'data', 'small'), { recursive: true });
+  cpSync(path.join(WEB, 'data', 'small', 't10k-labels-idx1-ubyte.gz'), path.join(tmp, 'data', 't10k-labels-idx1-ubyte.gz'));
+});
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('lists the page, its scripts, the modules and the default data, with their sizes and SHA-256', () => {
+  const m = cacheManifest(tmp);
+  const paths = m.files.map((f) => f.path);
+  for (const p of ['index.html', 'style.css', 'app.js', 'worker.js', 'data.js', 'offline.js', 'lib/index.js', 'lib/wasm.js',
+    'build/mnist.js', 'build/mnist.wasm', 'data/t10k-labels-idx1-ubyte.gz']) {
+    assert.ok(paths.includes(p), `${p} is kept`);
+  }
+  for (const p of ['sw.js', 'lib/node.js', 'lib/index.d.ts', MANIFEST, 'data/small/t10k-labels-idx1-ubyte.gz']) {
+    assert.not.ok(paths.includes(p), `${p} is not kept`);
+  }
+  for (const f of m.files) {
+    const bytes = readFileSync(path.join(tmp, f.path));
+    assert.is(f.size, bytes.length, f.path);
+    assert.is(f.sha256, createHash('sha256').update(bytes).digest('hex'), f.path);
+  }
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.is(m.name, pkg.name);
+  assert.is(m.version, pkg.version);
+  assert.match(m.hash, /^[0-9a-f]{12}$/);
+});
+
+test('the real web/ as npm run build leaves it: the full MNIST files and the wasm module', () => {
+  const m = readCacheManifest(WEB);
+  assert.equal(m, cacheManifest(WEB), 'web/build/cache-manifest.js is up to date (npm run build writes it)');
+  const data = m.files.filter((f) => f.path.startsWith('data/')).map((f) => f.path);
+  assert.equal(data.sort(), ['data/t10k-images-idx3-ubyte.gz', 'data/t10k-labels-idx1-ubyte.gz',
+    'data/train-images-idx3-ubyte.gz', 'data/train-labels-idx1-ubyte.gz']);
+});
+
+test('a second built module (a threaded build) is kept too, with no change here', () => {
+  writeFileSync(path.join(tmp, 'build', 'mnist-threads.js'), '// stand-in\n');
+  writeFileSync(path.join(tmp, 'build', 'mnist-threads.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  const paths = cacheManifest(tmp).files.map((f) => f.path);
+  assert.ok(paths.includes('build/mnist-threads.js') && paths.includes('build/mnist-threads.wasm'));
+  rmSync(path.join(tmp, 'build', 'mnist-threads.js'));
+  rmSync(path.join(tmp, 'build', 'mnist-threads.wasm'));
+});
+
+test('any change of a file is a new version; the file is rewritten only then', async () => {
+  const a = writeCacheManifest(tmp);
+  const file = path.join(tmp, MANIFEST);
+  const text = readFileSync(file, 'utf8');
+  assert.match(text, /^\/\/ Written by scripts\/cache-manifest\.js/);
+  assert.match(text, /^self\.CACHE_MANIFEST = \{/m);
+  assert.equal(readCacheManifest(tmp), a);
+  const mtime = statSync(file).mtimeMs;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(writeCacheManifest(tmp), a);
+  assert.is(statSync(file).mtimeMs, mtime, 'the same list is not written again');
+  appendFileSync(path.join(tmp, 'style.css'), '\n/* changed */\n');
+  const b = writeCacheManifest(tmp);
+  assert.is.not(b.hash, a.hash);
+  assert.equal(readCacheManifest(tmp), b);
+});
+
+test.run();
