@@ -50,7 +50,7 @@ async function trainAndKeep(page) {
 
 /** The model record the page keeps in IndexedDB, as an array of bytes. */
 const keptBytes = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm', 1);
+  const req = indexedDB.open('mnist-wasm');
   req.onerror = () => reject(req.error);
   req.onsuccess = () => {
     const get = req.result.transaction('models').objectStore('models').get('last');
