@@ -73,7 +73,7 @@ function cpuName() {
 
 /** What a setting ran on, in words: threads, and the build or the option's fate. */
 function usedText({ lib }, used) {
-  if (lib === 'tfjs') return `${used.threads} (${used.binary.split(', ').filter((b) => b.startsWith('tfjs')).join(', ')})`;
+  if (lib === 'tfjs') return `${used.threads} (${used.binary})`;
   if (lib === 'mnist-wasm' && used.threadsOption !== 'accepted') return `${used.threads} (threads option ${used.threadsOption})`;
   return String(used.threads);
 }

@@ -4,7 +4,7 @@
 // compare. run(setting) trains one setting in a fresh worker of its page.
 import { createNetwork } from 'mnist-wasm';
 import { launch } from '../../tests/browser/helpers.js';
-import { startBenchServer, PAGE, DATA_URLS } from './server.js';
+import { startBenchServer, PAGE, DATA_URLS, TRAINER_URLS } from './server.js';
 
 /** The settings compared, each a library and the threads it is asked for; cores: the page's navigator.hardwareConcurrency. */
 export function settings(cores) {
@@ -48,7 +48,7 @@ export async function openBench({ digits = 8192, seed = 1 } = {}) {
       problems: browser.problems,
       /** Trains one setting at each batch size: { crossOriginIsolated, runs }. */
       async run(setting, { batches, samples, warmupSeconds }) {
-        const message = { lib: setting.lib, threads: setting.threads, urls: DATA_URLS, network, seed, batches, samples, warmupSeconds };
+        const message = { trainer: TRAINER_URLS[setting.lib], threads: setting.threads, urls: DATA_URLS, network, seed, batches, samples, warmupSeconds };
         const result = await pages[setting.isolated].evaluate((m) => window.runSetting(m), message);
         if (result.crossOriginIsolated !== setting.isolated)
           throw new Error(`${setting.name}: the worker is ${result.crossOriginIsolated ? '' : 'not '}cross-origin isolated`);

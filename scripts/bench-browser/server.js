@@ -21,6 +21,11 @@ const ROOT = path.resolve(HERE, '../..');
 export const PAGE = '/scripts/bench-browser/index.html';
 export const DATA_URLS = { images: '/bench-data/train-images-idx3-ubyte', labels: '/bench-data/train-labels-idx1-ubyte' };
 const PEERS = ['tfjs', 'jax'];
+/** Where the worker imports each library's trainer from: this package's as it is, the peers' bundled. */
+export const TRAINER_URLS = {
+  'mnist-wasm': '/scripts/bench-browser/trainers/mnist-wasm.js',
+  ...Object.fromEntries(PEERS.map((p) => [p, `/bench-bundle/${p}.js`])),
+};
 
 // The page's policy, but workers and their scripts may also come from
 // blob: URLs: jax-js starts its kernel workers from one, and TensorFlow.js's
@@ -78,7 +83,7 @@ export async function startBenchServer({ digits = 8192 } = {}) {
     [DATA_URLS.images]: read('train-images-idx3-ubyte'),
     [DATA_URLS.labels]: read('train-labels-idx1-ubyte'),
   };
-  const bundles = Object.fromEntries(await Promise.all(PEERS.map(async (p) => [`/bench-bundle/${p}.js`, await bundle(p)])));
+  const bundles = Object.fromEntries(await Promise.all(PEERS.map(async (p) => [TRAINER_URLS[p], await bundle(p)])));
   const files = staticHandler(ROOT, { csp: CSP });
   const handler = (req, res) => {
     const [where, query = ''] = req.url.split('?');

@@ -10,22 +10,15 @@
 // train() walks the digits in their stored order, mini-batch after
 // mini-batch, and has finished every update when it resolves.
 //
-// message in:  { lib, threads, urls, network, seed, batches, samples, warmupSeconds }
+// message in:  { trainer (its URL), threads, urls, network, seed, batches, samples, warmupSeconds }
 // message out: { type: 'done', result: { crossOriginIsolated, runs: [{ batch, used, samples, seconds, rate, loss, firstLoss }] } }
 //              { type: 'error', error: { name, message } }
 import { fetchIdx } from '../../web/lib/index.js';
 
-const TRAINERS = {
-  'mnist-wasm': './trainers/mnist-wasm.js',
-  tfjs: '/bench-bundle/tfjs.js',   // bundled by server.js
-  jax: '/bench-bundle/jax.js',
-};
-
 const now = () => performance.now() / 1000;
 
-async function run({ lib, threads, urls, network, seed, batches, samples, warmupSeconds }) {
-  if (!TRAINERS[lib]) throw new RangeError(`no trainer for "${lib}" (known: ${Object.keys(TRAINERS).join(', ')})`);
-  const { createTrainer } = await import(TRAINERS[lib]);
+async function run({ trainer: url, threads, urls, network, seed, batches, samples, warmupSeconds }) {
+  const { createTrainer } = await import(new URL(url, self.location.href).href);
   const [images, labels] = await Promise.all([fetchIdx(urls.images), fetchIdx(urls.labels)]);
   const data = { images: images.data, labels: labels.data, n: labels.dims[0], urls };
   const runs = [];

@@ -24,7 +24,8 @@ function startBackend(threads) {
     setWasmPaths(WASM_FILES);
     if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
     await tf.ready();
-    const binary = performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => n.endsWith('.wasm'));
+    // the build it fetched: one of WASM_FILES' .wasm files
+    const binary = performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => /^tfjs-backend-wasm.*\.wasm$/.test(n));
     return {
       backend: tf.getBackend(), threads: getThreadsCount(), binary: binary.join(', '),
       simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
