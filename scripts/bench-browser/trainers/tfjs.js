@@ -24,6 +24,7 @@ function startBackend(threads) {
     setWasmPaths(WASM_FILES);
     if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
     await tf.ready();
+    if (tf.getBackend() !== 'wasm') throw new Error(`tfjs runs on "${tf.getBackend()}", not wasm`);
     // the build it fetched: one of WASM_FILES' .wasm files
     const binary = performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => /^tfjs-backend-wasm.*\.wasm$/.test(n));
     return {
