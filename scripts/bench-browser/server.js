@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { serve, staticHandler, buildMissing, WEB } from '../serve.js';
+import { serve, staticHandler, buildMissing, WEB, ISOLATION } from '../serve.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -39,11 +39,6 @@ const CSP = [
   "object-src 'none'",
   "base-uri 'none'",
 ].join('; ');
-
-const ISOLATION = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 /** An IDX file cut to its first n samples: the same header with n as its count. */
 function firstSamples(idx, n) {
@@ -84,13 +79,13 @@ export async function startBenchServer({ digits = 8192 } = {}) {
     [DATA_URLS.labels]: read('train-labels-idx1-ubyte'),
   };
   const bundles = Object.fromEntries(await Promise.all(PEERS.map(async (p) => [TRAINER_URLS[p], await bundle(p)])));
-  const files = staticHandler(ROOT, { csp: CSP });
+  const isolated = staticHandler(ROOT, { csp: CSP });                  // serve.js's isolation headers
+  const plain = staticHandler(ROOT, { csp: CSP, isolate: false });
   const handler = (req, res) => {
     const [where, query = ''] = req.url.split('?');
     if (data[where]) return sendBytes(res, data[where], 'application/octet-stream');
     if (bundles[where]) return sendBytes(res, bundles[where], 'text/javascript; charset=utf-8');
-    if (new URLSearchParams(query).get('isolated') !== '0') for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
-    return files(req, res);
+    return (new URLSearchParams(query).get('isolated') === '0' ? plain : isolated)(req, res);
   };
   const { server, url } = await serve({ port: 0, handler });
   return {
