@@ -6,10 +6,12 @@
 //   prettier       the JS and TS are laid out as prettier.config.js says  (npm run format fixes it)
 //   eslint         eslint.config.js's rules over the JS
 //   clang-tidy     .clang-tidy's checks over csrc/*.c and csrc/cli/*.c, compiled as the
-//                  native build compiles them (build/native/compile_commands.json)
+//                  native build compiles them (build/native/compile_commands.json);
+//                  a file that passed and has not changed since is not analysed again
 // Usage: node scripts/lint.js
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { CLANG_FORMAT, CLANG_TIDY, root, sourceFiles } from './sources.js';
@@ -17,9 +19,9 @@ import { CLANG_FORMAT, CLANG_TIDY, root, sourceFiles } from './sources.js';
 const { c, js } = sourceFiles();
 let failed = 0;
 
-function report(name, problem) {
+function report(name, problem, detail) {
   if (problem) failed++;
-  console.log(`lint ${name}: ${problem ? `FAILED: ${problem}` : 'ok'}`);
+  console.log(`lint ${name}: ${problem ? `FAILED: ${problem}` : `ok${detail ? ` (${detail})` : ''}`}`);
 }
 
 // { status, out } of a command; status null when it could not start.
@@ -74,35 +76,67 @@ function compileCommands() {
   return existsSync(file) ? path.dirname(file) : null;
 }
 
-// One clang-tidy per file, as many at once as there are cores.
+// clang-tidy on one file: { code, out }, or { error } when it could not start.
+function tidy(file, dir) {
+  // wasm_api.c is only in the wasm build: it takes the core's flags and the CLI's headers
+  const argv = ['-p', dir, '--quiet', `--extra-arg=-I${path.join(root, 'csrc/cli')}`, file];
+  return new Promise((resolve) => {
+    const child = spawn(CLANG_TIDY, argv, { cwd: root });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', (error) => resolve({ error }));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+// A file that passed with the same bytes, headers, flags, checks and
+// clang-tidy passes again, so its key is kept (build/lint/) and the slow
+// analysis skipped next time.
+function passKeys(files, dir) {
+  const version = run(CLANG_TIDY, ['--version']).out;
+  const configs = ['.clang-tidy', ...readdirSync(path.join(root, 'csrc'), { recursive: true }).map((f) => `csrc/${f}`)];
+  const shared = [...configs.filter((f) => path.basename(f) === '.clang-tidy'), ...c.filter((f) => f.endsWith('.h'))];
+  const hash = createHash('sha256')
+    .update(version)
+    .update(readFileSync(path.join(dir, 'compile_commands.json')));
+  for (const f of shared) hash.update(f).update(readFileSync(path.join(root, f)));
+  const base = hash.digest('hex');
+  const key = (f) =>
+    createHash('sha256')
+      .update(base)
+      .update(f)
+      .update(readFileSync(path.join(root, f)))
+      .digest('hex');
+  return new Map(files.map((f) => [f, path.join(root, 'build/lint/clang-tidy', key(f))]));
+}
+
+// One clang-tidy per file that has changed, as many at once as there are cores.
 async function clangTidy() {
   const dir = compileCommands();
   if (!dir) return report('clang-tidy', 'no build/native/compile_commands.json (cmake --preset native failed)');
   const files = c.filter((f) => /^csrc\/(cli\/)?[^/]+\.c$/.test(f));
-  // wasm_api.c is only in the wasm build: it takes the core's flags and the CLI's headers
-  const argv = (f) => ['-p', dir, '--quiet', `--extra-arg=-I${path.join(root, 'csrc/cli')}`, f];
+  const passed = passKeys(files, dir);
+  const queue = files.filter((f) => !existsSync(passed.get(f)));
   const bad = [];
   let missing = null;
-  const queue = [...files];
   const worker = async () => {
     for (let f; (f = queue.shift());) {
-      const { code, out, error } = await new Promise((resolve) => {
-        const child = spawn(CLANG_TIDY, argv(f), { cwd: root });
-        let text = '';
-        child.stdout.on('data', (d) => (text += d));
-        child.stderr.on('data', (d) => (text += d));
-        child.on('error', (e) => resolve({ error: e }));
-        child.on('close', (status) => resolve({ code: status, out: text }));
-      });
+      const { code, out, error } = await tidy(f, dir);
       if (error) missing = error.code === 'ENOENT' ? `${CLANG_TIDY} not found: run scripts/setup.sh` : error.message;
-      else if (code !== 0) {
+      else if (code === 0) {
+        mkdirSync(path.dirname(passed.get(f)), { recursive: true });
+        writeFileSync(passed.get(f), '');
+      } else {
         bad.push(f);
         process.stdout.write(out.replace(/^\d+ warnings? (and \d+ errors? )?generated\.\n/gm, ''));
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), files.length) }, worker));
-  report('clang-tidy', missing ?? (bad.length ? `findings in ${bad.length} of ${files.length} files` : null));
+  const checked = queue.length;
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), queue.length) }, worker));
+  const problem = missing ?? (bad.length ? `findings in ${bad.length} of ${files.length} files` : null);
+  report('clang-tidy', problem, `${files.length} files, ${files.length - checked} unchanged since they passed`);
 }
 
 clangFormat();
