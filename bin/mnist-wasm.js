@@ -440,6 +440,12 @@ async function main(argv) {
   }
 }
 
+// Output that cannot be written (a full disk) fails with one line, as in mnist-train.
+process.stdout.on('error', (e) => {
+  process.stderr.write(`mnist-wasm: cannot write the output: ${e.message}\n`);
+  process.exit(CLI.exitFailure);
+});
+
 try {
   await main(process.argv.slice(2));
 } catch (e) {

@@ -182,6 +182,7 @@ INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float 
   v4 acc[R];
   for (int r = 0; r < ro; r++) acc[r] = (v4){0};
   for (int k = 0; k < n; k++) {
+    /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): nonzero_chunks wrote idx[0..n) */
     const int i = idx[k];
     const v4 xv = ld4(x + i), nv = ld4(xn + i);
     for (int r = 0; r < ro; r++) {

@@ -89,6 +89,7 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
   if (!params || cap < size) return NN_ERR_ARG;
 
   uint8_t *p = buf;
+  /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): the magic is 4 bytes, not a string */
   memcpy(p, MODEL_MAGIC, 4);
   p += 4;
   put32(&p, MODEL_VERSION);

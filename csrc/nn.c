@@ -259,7 +259,9 @@ nn_status nn_config_check(const nn_config *cfg) {
 }
 
 /* One allocation of a parameter-shaped buffer: params, grads, backup and the
- * optimizer's state all come from here. */
+ * optimizer's state all come from here. count > 0: nn_config_check asks for
+ * two layer sizes at least. */
+/* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI): count > 0, as above */
 static float *alloc_param_buffer(size_t count) { return calloc(count, sizeof(float)); }
 
 /* (Re)allocates the scratch for cap rows: activations, deltas, loss, labels. */

@@ -85,7 +85,7 @@ static nn_status start_pass(nn_trainer *t, nn_net *net, const nn_data *data, int
       for (int i = 0; i < n; i++) t->order[i] = i;
     }
     /* entries past the data's own stand for the extra rows, each repeat times */
-    for (int i = 0; i < n; i++)
+    for (int i = 0; extra > 0 && i < n; i++)
       if (t->order[i] >= own) t->order[i] = own + (t->order[i] - own) % extra;
     t->pass_ordered = 1;
   }

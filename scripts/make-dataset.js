@@ -11,7 +11,7 @@
 // Each training set is stored in a seeded shuffled order, so that the first
 // bytes to stream are a fair sample and training can start on them.
 //   node scripts/make-dataset.js [OUT_DIR]      (default: web/data)
-import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';

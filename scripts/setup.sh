@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools this project builds and tests with, on Debian or
 # Ubuntu: C toolchain, cmake, zlib headers, Debian's emscripten (with the
-# node-acorn its JS optimizer needs), chromium for the browser tests and the
+# node-acorn its JS optimizer needs), chromium for the browser tests,
+# clang-format and clang-tidy 14 for npm run format / lint, and the
 # Fashion-MNIST data set. Checks first and does nothing when all is present,
 # so it is fast to run again. As root it runs apt-get; otherwise it prints
 # the one command to run and exits 1. Node 20+ and npm are checked, not
@@ -36,6 +37,8 @@ need chromium has chromium
 need clang has clang                                   # the fuzz preset
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a'   # libFuzzer runtime
 need valgrind has valgrind
+need clang-format-14 has clang-format-14                # npm run format / lint: this version exactly
+need clang-tidy-14 has clang-tidy-14                    # npm run lint
 need dataset-fashion-mnist test -d /usr/share/datasets/fashion-mnist
 
 node_ok=1

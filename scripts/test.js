@@ -7,8 +7,9 @@
 //   valgrind (memcheck)      scripts/valgrind.sh: each C test executable
 //   Node tests (uvu)         tests/*.test.js against the built wasm
 //   types (tsc)              tsc --noEmit -p tests/types: the usage file against web/lib/index.d.ts
+//   lint                     scripts/lint.js: clang-format, prettier, eslint, clang-tidy (one count each)
 //   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
-// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|types|browser ...]
+// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|types|lint|browser ...]
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +50,8 @@ function countUvu(name, { status, out }) {
   tally(name, Number(passed[1]), Number(total[1]) - Number(passed[1]) - Number(skipped?.[1] ?? 0), status);
 }
 
-// fuzz.sh, valgrind.sh: one line per target, "fuzz fuzz_idx: ok, ..." or
-// "valgrind test_nn: FAILED: ..."; none at all counts as a failure.
+// fuzz.sh, valgrind.sh, lint.js: one line per target, "fuzz fuzz_idx: ok, ...",
+// "valgrind test_nn: FAILED: ..." or "lint eslint: ok"; none at all counts as a failure.
 function countTargets(name, prefix, { status, out }) {
   let passed = 0, failed = 0;
   for (const m of out.matchAll(new RegExp(`^${prefix} \\S+: (ok|FAILED)`, 'gm'))) m[1] === 'ok' ? passed++ : failed++;
@@ -95,6 +96,7 @@ if (wanted('types')) {
   const r = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tests/types']);
   tally('types (tsc)', r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.status);
 }
+if (wanted('lint')) countTargets('lint', 'lint', run('node', ['scripts/lint.js']));
 if (wanted('browser')) countUvu('browser tests', run('node', [uvu, 'tests/browser', '\\.test\\.js$']));
 
 console.log(`\n${report.join('\n')}`);

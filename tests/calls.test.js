@@ -17,7 +17,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gzipSync } from 'node:zlib';
 import {
-  createNetwork, loadNetwork, openDataset, loadDataset, parseIdx, heapUsed, init, Trainer, Network, Dataset,
+  createNetwork, loadNetwork, openDataset, loadDataset, parseIdx, heapUsed, init, Trainer, Dataset,
 } from 'mnist-wasm';
 import { defaultData, dataFile, idx, patchModel } from './helpers/common.js';
 
@@ -208,7 +208,7 @@ function spoil(r, o, names) {
 
 // ---- the sequence -----------------------------------------------------------
 
-async function sequence(seed, calls) {
+async function sequence(seed) {
   const r = random(seed);
   const counts = {}, rejects = {}, byError = {}, times = {};
   const pool = { nets: [], datasets: [], trainers: [], evaluators: [], files: [] };
@@ -699,10 +699,10 @@ test(`${CALLS.toLocaleString('en')} calls in a seeded random order (seed ${SEED}
   // warm-up: the module's one-time allocations (the out-parameter slots,
   // the facts string, the allocator's own) are made by a short sequence of
   // another seed, then everything is disposed and the heap in use measured
-  const warm = await sequence(SEED + 1e6, 400);
+  const warm = await sequence(SEED + 1e6);
   await warm.run(400);
   const start = await heapUsed();
-  const s = await sequence(SEED, CALLS);
+  const s = await sequence(SEED);
   const checkpoints = await s.run(CALLS, start);
   const end = await heapUsed();
   assert.is(end, start, 'heap in use after everything was disposed');

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,6 +225,21 @@ for (const [what, , status, message] of table) {
 
 test('a diverged run saves no model', () => {
   assert.not.ok(existsSync(T('diverged.bin')));
+});
+
+test('output that cannot be written (a full disk) is one stderr line and exit 1, as in mnist-train', async () => {
+  if (!existsSync('/dev/full')) return;
+  const full = openSync('/dev/full', 'w');
+  const r = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', full, 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+  closeSync(full);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /^mnist-wasm: cannot write the output: [^\n]+\n$/);
 });
 
 test.run();

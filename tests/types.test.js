@@ -3,7 +3,9 @@
 // value index.d.ts declares exists at runtime, and tests/types/usage.ts (the
 // file `tsc --noEmit -p tests/types` checks) uses every declared name.
 // index.d.ts is read with regexes, so keep its declarations one per line:
-// `export function name(`, `export class Name {`, `  member(` / `  member:`.
+// `export function name(`, `export class Name {`, `  member(` / `  member:`;
+// the parameters of a signature wrapped over lines (as Prettier wraps a
+// long one) each end in a comma.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -42,7 +44,8 @@ function declaredNames() {
 /** Members of the declared interfaces and classes: `  name:`, `  name?:`, `  readonly name:`, `  name(`. */
 function declaredMembers() {
   const names = new Set();
-  for (const m of code.matchAll(/^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*[(:]/gm)) names.add(m[1]);
+  // a line that ends in a comma is a parameter of a signature wrapped over lines, not a member
+  for (const m of code.matchAll(/^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*(?:\(|:(?!.*,$))/gm)) names.add(m[1]);
   // options given inline, as in setOptions(options: { learningRate?: number; ... })
   for (const m of code.matchAll(/:\s*\{([^{}]*)\}/g)) {
     for (const p of m[1].matchAll(/(?:^|[;,])\s*(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:/g)) names.add(p[1]);

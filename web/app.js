@@ -81,7 +81,7 @@ function workerDied(message) {
   stopped = new WorkerStopped(`${message.replace(/\.$/, '')}; press Reset to start a new one`);
   worker.terminate();
   readyReject(stopped);
-  for (const [id, p] of pending) p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
+  for (const p of pending.values()) p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
   pending.clear();
   app.state = 'idle';
   app.hasNet = false;

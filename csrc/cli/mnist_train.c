@@ -32,6 +32,7 @@ static struct {
   nn_trainer *trainer;
   uint8_t *model;       /* a model file's bytes */
   char *path;
+  char *help;           /* --help's text */
   gzFile gz;
 } g;
 
@@ -41,6 +42,7 @@ static void free_all(void) {
   trainer_free(g.trainer);
   free(g.model);
   free(g.path);
+  free(g.help);
   if (g.gz) gzclose(g.gz);
   memset(&g, 0, sizeof g);
 }
@@ -71,6 +73,18 @@ static void *mallocCheck(size_t n) {
   void *p = malloc(n ? n : 1);
   if (!p) die(CLI_EXIT_FAILURE, "%s", nn_strerror(NN_ERR_NOMEM));
   return p;
+}
+
+/* Writes to stdout at once. Output that cannot be written (a full disk)
+ * ends the run with an error, not a quiet exit 0. */
+static void print(const char *text) {
+  if (fputs(text, stdout) == EOF || fflush(stdout) != 0)
+    die(CLI_EXIT_FAILURE, "cannot write the output: %s", strerror(errno));
+}
+
+static void print_line(const char *line) {
+  print(line);
+  print("\n");
 }
 
 /* ---- files ----------------------------------------------------------------- */
@@ -262,7 +276,7 @@ static void print_evaluation(const cli_args *a) {
   double accuracy, loss;
   evaluate(&accuracy, &loss);
   (a->json ? cli_evaluate_json : cli_evaluate_line)(loss, accuracy, view(1).n, msg, sizeof msg);
-  puts(msg);
+  print_line(msg);
 }
 
 static void train(const cli_args *a) {
@@ -287,8 +301,7 @@ static void train(const cli_args *a) {
     evaluate(&accuracy, &loss);
     (a->json ? cli_epoch_json : cli_epoch_line)(e, trainer_progress(g.trainer)->last_loss, accuracy, seconds, trained,
                                                 msg, sizeof msg);
-    puts(msg);
-    fflush(stdout);
+    print_line(msg);
   }
 }
 
@@ -305,7 +318,7 @@ static void predict(const cli_args *a) {
   (a->json ? cli_predict_json : cli_predict_lines)(NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k,
                                                   msg, sizeof msg);
   free(probs);
-  puts(msg);
+  print_line(msg);
 }
 
 int main(int argc, char **argv) {
@@ -314,10 +327,10 @@ int main(int argc, char **argv) {
   if (st) dieMsg(st);
   if (a.help) {
     size_t n = cli_help(CLI_NATIVE, NULL, 0);
-    char *help = mallocCheck(n + 1);
-    cli_help(CLI_NATIVE, help, n + 1);
-    fputs(help, stdout);
-    free(help);
+    g.help = mallocCheck(n + 1);
+    cli_help(CLI_NATIVE, g.help, n + 1);
+    print(g.help);
+    free_all();
     return 0;
   }
   /* cheap checks first: the save folder and the model before a slow load */

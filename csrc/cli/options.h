@@ -62,8 +62,8 @@ const char *cli_option_name(cli_option o);       /* "data", ... (without the das
 
 /* Parses argv[1 .. argc): [COMMAND] --name value | --name=value ... with
  * one number grammar (a whole decimal string, range-checked). 0 when it
- * holds (out->help may be set), else CLI_EXIT_USAGE with the message. */
-int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *out, char *msg, size_t cap);
+ * holds (a->help may be set), else CLI_EXIT_USAGE with the message. */
+int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, char *msg, size_t cap);
 
 /* The help text, made from the option table and the defaults of
  * nn_config_default; the same for both shells but for the program name. */

@@ -320,6 +320,17 @@ static void test_help(void) {
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     CHECK(strstr(out, opts[i]) != NULL, "--help mentions %s", opts[i]);
   CHECK(err[0] == '\0', "--help writes nothing to stderr: %s", err);
+  /* output that cannot be written (here a full disk) fails, with one line */
+  if (access("/dev/full", W_OK) == 0) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' --help >/dev/full 2>'%s/err'", MNIST_TRAIN_EXE, tmp);
+    int st = system(cmd);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == CLI_EXIT_FAILURE, "--help into a full disk: status %d", st);
+    snprintf(cmd, sizeof cmd, "%s/err", tmp);
+    free(err);
+    err = slurp(cmd);
+    CHECK(count_lines(err) == 1 && strstr(err, "cannot write the output"), "one stderr line: %s", err);
+  }
 }
 
 static void test_bad_command_lines(void) {

@@ -1,0 +1,55 @@
+// ESLint 9 (flat config), run by `npm run lint` over the files that
+// scripts/sources.js lists. ESLint looks for mistakes; the layout is
+// Prettier's (prettier.config.js), so no style rule is on here.
+import js from '@eslint/js';
+import globals from 'globals';
+
+export default [
+  // generated or installed; index.d.ts and the .ts usage file are tsc's (npm test: types)
+  { ignores: ['**/node_modules/', 'build/', 'web/build/', 'web/data/', '**/*.ts'] },
+  js.configs.recommended,
+  {
+    rules: {
+      // possible problems that the recommended set leaves out
+      'array-callback-return': 'error',
+      'no-constructor-return': 'error',
+      'no-self-compare': 'error',
+      'no-template-curly-in-string': 'error',
+      'no-unreachable-loop': 'error',
+      // a use before its declaration in the same scope (a TDZ error); later
+      // functions and closures that run after the declaration are fine
+      'no-use-before-define': ['error', { functions: false, classes: false, variables: false }],
+      // the command lines print fields two spaces apart, and tests match them as written
+      'no-regex-spaces': 'off',
+    },
+  },
+  // Where each file runs, and so which globals it has.
+  { files: ['web/lib/**/*.js'], languageOptions: { globals: globals['shared-node-browser'] } },
+  {
+    files: ['web/lib/node.js', 'bin/**/*.js', 'scripts/**/*.js', 'tests/**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+  { files: ['web/*.js', 'tests/fixtures/bundle-app/**/*.js'], languageOptions: { globals: globals.browser } },
+  { files: ['web/worker.js', 'tests/fixtures/bundle-app/**/*.js'], languageOptions: { globals: globals.worker } },
+  // Playwright drivers: the functions they hand to page.evaluate run in the page
+  {
+    files: ['tests/browser/**/*.js', 'tests/bundle.test.js', 'scripts/bench-page.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
+  // appended to Emscripten's glue (--post-js), inside its scope
+  {
+    files: ['cmake/wasm-post.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        Module: 'readonly',
+        HEAPU8: 'readonly',
+        HEAP32: 'readonly',
+        HEAPU32: 'readonly',
+        HEAPF32: 'readonly',
+        HEAPF64: 'readonly',
+      },
+    },
+  },
+];
