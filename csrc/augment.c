@@ -68,6 +68,7 @@ static void grid_weights(int n, int *cell, float *w) {
  * "0 outside" without a branch. */
 #define PAD 1
 #define FRAME (AUGMENT_MAX_SIDE + 2 * PAD + 1)
+#define FRAME_SLACK 2  /* floats past the frame that a 4-float load at its last pair reads */
 
 /* Four lanes at a time with GCC/clang vector extensions (wasm SIMD, SSE):
  * each lane does the scalar float operations in the same order, so the bits
@@ -85,32 +86,56 @@ static inline v4 pick(i4 mask, v4 a, v4 b) {  /* mask ? a : b, lane by lane */
   return out;
 }
 
+static inline v4 load4(const float *p) {
+  v4 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+/* left = (a[0], b[0], c[0], d[0]), right = (a[1], b[1], c[1], d[1]): whole
+ * vector loads and shuffles, as wasm SIMD has no gather (and 8-byte loads
+ * of two floats would be split into scalar ones) */
+static inline void pairs(const float *a, const float *b, const float *c, const float *d, v4 *left, v4 *right) {
+  const v4 ab = __builtin_shufflevector(load4(a), load4(b), 0, 1, 4, 5);
+  const v4 cd = __builtin_shufflevector(load4(c), load4(d), 0, 1, 4, 5);
+  *left = __builtin_shufflevector(ab, cd, 0, 2, 4, 6);
+  *right = __builtin_shufflevector(ab, cd, 1, 3, 5, 7);
+}
+
 void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty,
                   const float *grid, float *dst) {
   enum { G = AUGMENT_GRID };
   const int w = cols + 2 * PAD + 1;
   /* the framed source, and the ink's bounding box: a sample point at least
    * a pixel outside it reads only zeros, so four such outputs in a row are
-   * 0 without sampling */
-  float frame[FRAME * FRAME];
+   * 0 without sampling. The box comes from which rows and columns hold any
+   * ink, gathered without a branch per pixel (such branches mispredict on
+   * the edges of strokes). */
+  float frame[FRAME * FRAME + FRAME_SLACK];
   memset(frame, 0, (size_t)PAD * w * sizeof *frame);
-  memset(frame + (size_t)(rows + PAD) * w, 0, (size_t)(PAD + 1) * w * sizeof *frame);
-  int x0 = cols, x1 = -1, y0 = rows, y1 = -1;
+  memset(frame + (size_t)(rows + PAD) * w, 0, ((size_t)(PAD + 1) * w + FRAME_SLACK) * sizeof *frame);
+  int32_t col_ink[AUGMENT_MAX_SIDE] = {0};
+  int y0 = rows, y1 = -1;
   for (int y = 0; y < rows; y++) {
     float *row = frame + (size_t)(y + PAD) * w;
     const float *in = src + (size_t)y * cols;
     for (int x = 0; x < PAD; x++) row[x] = 0.0f;
     for (int x = cols + PAD; x < w; x++) row[x] = 0.0f;
-    int first = cols, last = -1;
+    memcpy(row + PAD, in, (size_t)cols * sizeof *in);
+    int32_t any = 0;
     for (int x = 0; x < cols; x++) {
-      row[x + PAD] = in[x];
-      if (in[x] != 0.0f) { first = x < first ? x : first; last = x; }
+      const int32_t ink = in[x] != 0.0f;
+      col_ink[x] |= ink;
+      any |= ink;
     }
-    if (last >= 0) {
-      x0 = first < x0 ? first : x0; x1 = last > x1 ? last : x1;
-      y0 = y < y0 ? y : y0; y1 = y;
+    if (any) {
+      y0 = y < y0 ? y : y0;
+      y1 = y;
     }
   }
+  int x0 = 0, x1 = cols - 1;
+  while (x0 < cols && !col_ink[x0]) x0++;
+  while (x1 >= 0 && !col_ink[x1]) x1--;
+  if (x1 < 0) x0 = cols;  /* no ink: every output is 0 */
 
   /* the elastic field along each control row, for every column: then a
    * pixel's displacement is one blend of two of these (x and y parts) */
@@ -161,16 +186,17 @@ void augment_warp(const float *src, int rows, int cols, const float m[4], float 
         const i4 ix = __builtin_convertvector(sx + one, i4) - 1, iy = __builtin_convertvector(sy + one, i4) - 1;
         const v4 fx = sx - __builtin_convertvector(ix, v4), fy = sy - __builtin_convertvector(iy, v4);
         const i4 at = (iy + PAD) * w + ix + PAD;
+        /* each lane's two neighbours in a row are adjacent: one 8-byte
+         * load per lane and row, then split into left and right */
         v4 p00, p01, p10, p11;
-        for (int k = 0; k < 4; k++) {
-          const float *q = frame + at[k];
-          p00[k] = q[0]; p01[k] = q[1]; p10[k] = q[w]; p11[k] = q[w + 1];
-        }
+        pairs(frame + at[0], frame + at[1], frame + at[2], frame + at[3], &p00, &p01);
+        pairs(frame + at[0] + w, frame + at[1] + w, frame + at[2] + w, frame + at[3] + w, &p10, &p11);
         const v4 top = p00 * (one - fx) + p01 * fx, bottom = p10 * (one - fx) + p11 * fx;
         out = top * (one - fy) + bottom * fy;
       }
-      const int n = cols - x < 4 ? cols - x : 4;
-      memcpy(dst + (size_t)y * cols + x, &out, (size_t)n * sizeof(float));
+      float *to = dst + (size_t)y * cols + x;
+      if (x + 4 <= cols) memcpy(to, &out, sizeof out);  /* a fixed size: one vector store, not a call */
+      else memcpy(to, &out, (size_t)(cols - x) * sizeof(float));
     }
   }
 }

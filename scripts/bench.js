@@ -7,7 +7,9 @@
 //     SIMD, one thread; it reads its .wasm from node_modules),
 // on one thread each. Prints samples/s at batch 1, 32 and 64, the latency of
 // predict() on one image (median of 10,000 calls) and the evaluate rate on
-// the test set, with the ratios, as a table; then the issue-5 targets.
+// the test set, with the ratios, as a table; then the training rate with
+// the defaults, plain and augmented (--augment) side by side, and what
+// augmentation costs; then the targets.
 //
 // Data: Fashion-MNIST (60,000 + 10,000 images) from Debian's
 // dataset-fashion-mnist; without it, the default set in web/data, said so.
@@ -40,7 +42,9 @@ const BATCHES = [1, 32, 64];
 const PREDICT_CALLS = quick ? 1000 : 10000;
 // TensorFlow.js samples per timed run: about two seconds each on this kind of machine
 const TF_SAMPLES = { 1: quick ? 200 : 1000, 32: quick ? 1024 : 8192, 64: quick ? 1024 : 12800 };
-const TARGETS = { train1: 40000, train64: 80000, predictUs: 10, evaluate: 200000 };
+const TARGETS = { train1: 40000, train64: 80000, predictUs: 10, evaluate: 200000, augmentCost: 0.25 };
+// samples per timed run of the plain/augmented comparison (each engine)
+const AUGMENT_SAMPLES = quick ? 4000 : 20000;
 
 const NATIVE = path.join(root, 'build/native/mnist-train');
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -131,6 +135,50 @@ function benchNative(d) {
     out.accuracy[b] = Number(/test ([\d.]+)%/.exec(lines[0])[1]) / 100;
     log(`  native   batch ${b}: ${fmt(out.train[b])} samples/s`);
   }
+  return out;
+}
+
+// ---- augmentation: plain and augmented with the defaults ---------------------
+
+/** Samples/s with the package's defaults, plain and with augment: true,
+ * run in turns (plain, augmented, plain, augmented) so that a busy machine
+ * slows both alike; the faster run of each counts. */
+async function benchAugmentWasm(d) {
+  const { createNetwork } = await import('mnist-wasm');
+  const n = Math.min(d.n, AUGMENT_SAMPLES);
+  const x = d.x.subarray(0, n * 784), y = d.y.subarray(0, n);
+  const out = { plain: 0, augmented: 0 };
+  for (let turn = 0; turn < 3; turn++) {
+    for (const augment of [false, true]) {
+      const net = await createNetwork({ seed: SEED, augment });
+      out.batch = net.options.batchSize;
+      const r = net.train(x, y, { epochs: 1 });
+      net.dispose();
+      if (turn === 0) continue;  // the first turn warms up
+      const key = augment ? 'augmented' : 'plain';
+      out[key] = Math.max(out[key], n / r.seconds);
+    }
+  }
+  log(`  wasm     defaults: ${fmt(out.plain)} plain, ${fmt(out.augmented)} augmented samples/s`);
+  return out;
+}
+
+/** The same with the native CLI: two epochs of the whole set each way, in
+ * turns, the fastest epoch of each counts. */
+function benchAugmentNative(d) {
+  if (!existsSync(NATIVE)) return { missing: 'build/native/mnist-train not built' };
+  const out = { plain: 0, augmented: 0 };
+  for (let turn = 0; turn < 2; turn++) {
+    for (const augment of [false, true]) {
+      const args = ['--data', d.dir, '--epochs', quick ? '1' : '2', '--seed', String(SEED), ...(augment ? ['--augment'] : [])];
+      const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
+      const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('epoch '));
+      if (r.status !== 0 || !lines.length) return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
+      const key = augment ? 'augmented' : 'plain';
+      out[key] = Math.max(out[key], ...lines.map((l) => Number(/([\d.]+) samples\/s/.exec(l)[1])));
+    }
+  }
+  log(`  native   defaults: ${fmt(out.plain)} plain, ${fmt(out.augmented)} augmented samples/s`);
   return out;
 }
 
@@ -231,6 +279,8 @@ const data = await loadData();
 log(`bench: ${data.name}, ${fmt(data.n)} training and ${fmt(data.nt)} test images`);
 const wasm = await benchWasm(data);
 const native = benchNative(data);
+const augWasm = await benchAugmentWasm(data);
+const augNative = benchAugmentNative(data);
 const tfjs = await benchTf(data);
 
 const cpu = os.cpus();
@@ -253,6 +303,16 @@ console.log(table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native
 if (native.missing) console.log(`native: ${native.missing}`);
 if (tfjs.missing) console.log(`tfjs: ${tfjs.missing}`);
 
+const cost = (a) => (a.plain > 0 && a.augmented > 0 ? 1 - a.augmented / a.plain : NaN);
+const pctOf = (v) => (Number.isNaN(v) ? '-' : `${fmt(100 * v, 1)}%`);
+console.log(`\ntraining with the defaults (batch ${augWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
+  `the whole set natively), plain and with --augment, run in turns:\n`);
+console.log(table([
+  ['wasm (samples/s)', fmt(augWasm.plain), fmt(augWasm.augmented), ratio(augWasm.augmented, augWasm.plain), pctOf(cost(augWasm))],
+  ['native (samples/s)', fmt(augNative.plain), fmt(augNative.augmented), ratio(augNative.augmented, augNative.plain), pctOf(cost(augNative))],
+], ['', 'plain', 'augmented', 'augmented/plain', 'cost']));
+if (augNative.missing) console.log(`native: ${augNative.missing}`);
+
 const acc = (a) => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);
 console.log(`\ntest accuracy after one epoch at batch 64: wasm ${acc(wasm.accuracy[64])}, native ${acc(native.accuracy?.[64])}` +
   (native.accuracy && acc(native.accuracy[64]) === acc(wasm.accuracy[64]) ? ' (the same run: same seed, same bits)' : '') +
@@ -265,5 +325,6 @@ console.log(`  train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.t
 console.log(`  train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`);
 console.log(`  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`);
 console.log(`  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`);
+console.log(`  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(augWasm))}, ${verdict(cost(augWasm) <= TARGETS.augmentCost)}`);
 if (!tfjs.missing) console.log(`  batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`);
 console.log(`\n(${fmt(now() - t0, 0)} s in all)`);
