@@ -191,9 +191,9 @@ const char *facts(void) {
       data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
   /* the command lines (cli/options.h), for bin/mnist-wasm.js */
   text_put(&t, ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
-      "\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
+      "\"epochs\":%d,\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
       "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
-      (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_TIMEOUT_MS, CLI_NODE,
+      (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_DEFAULT_EPOCHS, CLI_TIMEOUT_MS, CLI_NODE,
       CLI_NO_SUCH_FILE, CLI_CANNOT_OPEN, CLI_CANNOT_CREATE, CLI_NO_FOLDER, CLI_NOT_FOLDER, CLI_NOT_WRITABLE);
   return buf;
 }

@@ -212,6 +212,9 @@ function idleStatus(reason) {
 
 const events = {
   ready(m) {
+    // the form starts at C's defaults (the first worker only: a new one after
+    // a crash keeps what the person set)
+    if (m.defaults && !workerStarted) ui.writeSettings(m.defaults);
     workerStarted = true;
     if (m.lock && navigator.locks) watchLife(worker, workerName);
     readyResolve();

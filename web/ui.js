@@ -173,6 +173,7 @@ export function readSettings() {
 }
 
 export function writeSettings(c) {
+  if (Number.isInteger(c.epochs)) els.epochs.value = String(c.epochs);
   if (c.layers) els.hidden.value = c.layers.slice(1, -1).join(',');
   if (c.activation) els.activation.value = c.activation;
   if (c.optimizer) els.optimizer.value = c.optimizer;

@@ -6,9 +6,10 @@
 //                   | 'abort' | 'configure' | 'predict' | 'inspect' | 'evaluate' | 'memory'
 //                   | 'watch' | 'learn' | 'read-idx', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
-//                 { type: 'ready', lock }              once, when the module has loaded; lock: this
+//                 { type: 'ready', lock, defaults }    once, when the module has loaded; lock: this
 //                                                      worker holds the Web Lock named by its name
-//                                                      for its whole life (the page's sign that it died)
+//                                                      for its whole life (the page's sign that it died);
+//                                                      defaults: C's, for the page's form
 //                 { type: 'state', state, reason }     idle | downloading | training | paused | learning
 //                 { type: 'download', ... }            bytes and samples received
 //                 { type: 'progress', ... }            loss, speed, epochs while training
@@ -26,7 +27,7 @@
 // 'learn' fine-tunes on a person's digits mixed into passes over the
 // training set: C's loop again (Trainer.mix), sliced the same way.
 
-import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes } from './lib/index.js';
+import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes, init } from './lib/index.js';
 import { streamDataset } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
@@ -618,4 +619,17 @@ self.addEventListener('unhandledrejection', (e) => {
   else setTimeout(() => { throw err; });
 });
 
-holdLifeLock().catch(() => false).then((lock) => post({ type: 'ready', lock }));
+/* C's defaults for the page's form: a new network's options and the
+ * command lines' epochs, so the form starts where mnist-train does and no
+ * default is written twice. null if the module does not load (said later). */
+async function defaults() {
+  const fresh = await createNetwork();
+  try {
+    return { ...fresh.options, epochs: (await init()).facts.cli.epochs };
+  } finally {
+    fresh.dispose();
+  }
+}
+
+Promise.all([holdLifeLock().catch(() => false), defaults().catch(() => null)])
+  .then(([lock, d]) => post({ type: 'ready', lock, defaults: d }));
