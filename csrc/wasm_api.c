@@ -477,10 +477,11 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   /* %.9g: the float32 exactly */
   text_put(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
        "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
-       "\"shear\":%.9g,\"elastic\":%.9g}}}",
+       "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
        nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
        (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay, (double)c->augment.shift,
-       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic);
+       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic,
+       a->threads);
   return o.at;
 }
 
