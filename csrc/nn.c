@@ -654,6 +654,13 @@ nn_status nn_set_threads(nn_net *net, int threads) {
 
 int nn_threads(const nn_net *net) { return net ? pool_size(net->pool) : 1; }
 
+void nn_move_threads(nn_net *net, nn_net *from) {
+  if (!net || !from || net == from) return;
+  pool_free(net->pool);
+  net->pool = from->pool;
+  from->pool = NULL;
+}
+
 /* Forward, backward, update on the B rows already in the scratch. */
 static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
   if (split_over(net, B) && !net->lookahead) return step_split(net, B, loss_sum);

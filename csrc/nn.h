@@ -95,6 +95,8 @@ nn_status nn_set_lr_factor(nn_net *net, float factor);
  * number; blocks of fewer than 8 rows a thread stay on one. nn_create sets 1. */
 nn_status nn_set_threads(nn_net *net, int threads);
 int nn_threads(const nn_net *net);
+/* Moves from's threads to net (whose own stop); from is left with 1. */
+void nn_move_threads(nn_net *net, nn_net *from);
 
 float *nn_params(nn_net *net, size_t *count);              /* the one flat buffer */
 const float *nn_params_const(const nn_net *net, size_t *count);

@@ -43,6 +43,7 @@ struct nn_pool {
   atomic_uint generation;      /* bumped by each pool_run and by pool_free */
   atomic_int arrived;          /* at the barrier in this phase */
   atomic_uint phase;           /* bumped as the last thread arrives */
+  atomic_uint ready;           /* threads that have started running */
   pool_job job;
   void *ctx;
   int stop;
@@ -90,6 +91,8 @@ static void *worker_main(void *arg) {
   nn_pool *p = a->pool;
   const int index = a->index;
   free(a);
+  atomic_fetch_add(&p->ready, 1);
+  wake_all(p);
   unsigned seen = 0;
   for (;;) {
     wait_change(p, &p->generation, seen);
@@ -155,6 +158,10 @@ nn_status pool_create(int threads, nn_pool **out) {
     }
     p->started++;
   }
+  /* Returns once every thread runs: whatever a thread allocates as it
+   * starts (its thread-local storage in wasm) is then allocated, so the
+   * heap in use is the same before and after any later call. */
+  for (unsigned r; (r = atomic_load(&p->ready)) != (unsigned)p->started;) wait_change(p, &p->ready, r);
   *out = p;
   return NN_OK;
 }
