@@ -125,6 +125,8 @@ export function staticHandler(root = WEB, { csp = CSP } = {}) {
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin',
+        // with COOP, cross-origin isolation: SharedArrayBuffer, so the threaded module
+        'Cross-Origin-Embedder-Policy': 'require-corp',
       });
       if (req.method === 'HEAD') { res.end(); return; }
       const stream = createReadStream(file);

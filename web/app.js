@@ -350,8 +350,18 @@ async function train() {
 function noteArchitecture(options) {
   const c = app.config;
   const differs = c && app.seen > 0 && (JSON.stringify(c.layers) !== JSON.stringify(options.layers)
-    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed);
-  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer and seed while it trains on; press Reset to start a new one with these settings.' : '');
+    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed
+    || c.threadsAsked !== options.threads);
+  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer, seed and threads while it trains on; press Reset to start a new one with these settings.' : '');
+}
+
+/* The threads control's count (1 while it holds no valid count). */
+const threadsSetting = () => ui.readSettings().options?.threads ?? 1;
+
+/* The worker's network settings, and the threads they run on. */
+function setConfig(config) {
+  app.config = config;
+  ui.setThreads(config.threads, config.threadsReason);
 }
 
 els.train.addEventListener('click', train);
@@ -370,7 +380,7 @@ els.reset.addEventListener('click', async () => {
   app.busy = true; refreshControls();
   try {
     const { config } = await call('reset', { options });
-    app.config = config;
+    setConfig(config);
     app.hasNet = true;
     clearViews();
     ui.setSettingsNote('');
@@ -446,7 +456,7 @@ els.openModel.addEventListener('change', async () => {
   app.busy = true; refreshControls();
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const result = await call('load', { bytes: bytes.slice() });
+    const result = await call('load', { bytes: bytes.slice(), threads: threadsSetting() });
     adoptModel(result);
     app.keptAt = null;
     showModelInfo(`opened ${file.name}`);
@@ -482,7 +492,7 @@ els.forgetModel.addEventListener('click', async () => {
 });
 
 function adoptModel({ config, steps }, { keepSettings = false } = {}) {
-  app.config = config;
+  setConfig(config);
   app.hasNet = true;
   clearViews();
   if (!keepSettings) ui.writeSettings(config);
@@ -562,7 +572,7 @@ async function bringUp({ again = false } = {}) {
     }
     if (restored) {
       try {
-        const result = await call('load', { bytes: restored.bytes });
+        const result = await call('load', { bytes: restored.bytes, threads: threadsSetting() });
         adoptModel(result, { keepSettings: again });
         app.keptAt = 0;
         showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
@@ -579,7 +589,7 @@ async function bringUp({ again = false } = {}) {
     }
     const options = currentSettings();
     const { config } = await call('reset', { options: options ?? {} });
-    app.config = config;
+    setConfig(config);
     app.hasNet = true;
     if (again) clearViews();
     showModelInfo('new, untrained');
@@ -607,5 +617,6 @@ ui.setPrediction(null);
 ui.setConfusion(null);
 ui.setMistakes(null);
 ui.setDownload({ received: 0 });
+ui.setDefaultThreads(navigator.hardwareConcurrency);
 startWorker();
 bringUp();

@@ -62,6 +62,8 @@ function stopLoop() { token++; }
 
 /* A new network (made or loaded) with a fresh trainer: its first pass starts
  * from the network's seed, as the command lines' does. */
+let threadsAsked = 1;   // by the page's control, for the next network made or loaded
+
 function use(fresh) {
   net?.dispose();
   trainer?.dispose();
@@ -76,6 +78,7 @@ const handlers = {
   async reset({ options }) {
     stopLoop();
     const fresh = await createNetwork(libOptions(options));
+    threadsAsked = options.threads ?? 1;
     use(fresh);
     epochs = options.epochs ?? epochs;
     config = { ...configOf(fresh), epochs };
@@ -83,9 +86,10 @@ const handlers = {
     return { config };
   },
 
-  async load({ bytes }) {
+  async load({ bytes, threads = threadsAsked }) {
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const loaded = await loadNetwork(data);   // rejects corrupt or foreign bytes with a message
+    const loaded = await loadNetwork(data, { threads });   // rejects corrupt or foreign bytes with a message
+    threadsAsked = threads;
     stopLoop();
     use(loaded);
     config = { ...configOf(loaded), epochs };
@@ -177,11 +181,14 @@ function libOptions(o) {
     schedule: o.schedule,
     weightDecay: o.weightDecay,
     augment: o.augment,
+    threads: o.threads,
   };
 }
 
-const ARCH = ['layers', 'activation', 'optimizer', 'seed'];
-const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
+const ARCH = ['layers', 'activation', 'optimizer', 'seed', 'threads'];
+// threads as asked for, not as run (a page without isolation runs 1 whatever it asks)
+const archValue = (o, k) => (k === 'threads' ? o.threadsAsked ?? o.threads : o[k]);
+const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) === JSON.stringify(archValue(b, k)));
 
 /* Before a run: a network that has not trained yet is made anew when any
  * setting differs (so the seed gives the same start as the command line); a
@@ -227,7 +234,7 @@ function copyOut(bytes) {
 }
 
 /* The settings of a network, as the page's controls show them. */
-function configOf(n) {
+function configOf(n, asked = threadsAsked) {
   const c = n.options;
   return {
     layers: Array.from(c.layers),
@@ -239,6 +246,9 @@ function configOf(n) {
     schedule: c.schedule,
     weightDecay: +Number(c.weightDecay).toPrecision(6),
     augment: Object.values(c.augment).some((v) => v !== 0),
+    threads: c.threads,
+    threadsReason: c.threadsReason ?? '',
+    threadsAsked: asked,
   };
 }
 
