@@ -528,8 +528,10 @@ static void decay_weights(nn_net *net) {
 
 /* ---- the split over threads -------------------------------------------- */
 
-/* Below this many rows a thread, the work stays on one: measured with
- * scripts/bench.js (README), the barriers cost more than they save. */
+/* Below this many rows a thread the work stays on one thread: a thread
+ * then gets at least two of the kernels' 4-row blocks; with fewer, a
+ * step's wake-up, barrier and join (microseconds each) would be a large
+ * share of the work they split. Batch 1 and a single predict never split. */
 enum { SPLIT_MIN_ROWS = 8 };
 
 /* Thread t of n takes items [*lo, *hi) of total: contiguous, in multiples

@@ -29,8 +29,9 @@ int pool_threads_alive(void) { return 0; }
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* Spins before sleeping: about 20-60 us here, longer than the gap between
- * two steps of nn_train, shorter than a scheduler's time slice. */
+/* Polls before sleeping: tens of microseconds, longer than the gap between
+ * two steps of nn_train (gathering the next batch), far shorter than a
+ * scheduler's time slice. */
 enum { SPINS = 1 << 14 };
 
 struct nn_pool {

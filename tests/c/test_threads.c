@@ -13,6 +13,9 @@
 #include "pool.h"
 #include "test.h"
 
+/* NN_TEST_QUICK (valgrind): shorter runs. */
+static int quick(void) { const char *q = getenv("NN_TEST_QUICK"); return q && *q && *q != '0'; }
+
 /* The body of a gzipped IDX file of the small split (header skipped). */
 static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item) {
   char path[1024];
@@ -65,7 +68,7 @@ static void test_same_bits(const nn_data *train, const nn_data *test) {
         cfg.batch_size = batches[k];
         cfg.weight_decay = k == 1 ? 0.001f : 0.0f;
         if (k == 2) cfg.augment = (nn_augment){.shift = 2, .rotate = 10, .scale = 0.1f, .elastic = 1};
-        const int n = batches[k] == 1 ? 300 : 1200;
+        const int n = quick() ? (batches[k] == 1 ? 40 : 160) : batches[k] == 1 ? 300 : 1200;
         nn_net *one = trained(&cfg, 1, train, n);
         CHECK(one != NULL, "%s %s batch %d: one thread failed", nn_optimizer_name(cfg.optimizer),
               nn_activation_name(cfg.activation), cfg.batch_size);
@@ -131,8 +134,9 @@ static void test_divergence(const nn_data *train) {
   if (!a || !b) return;
   CHECK_EQ(nn_set_threads(b, 2), NN_OK);
   int done_a = -1, done_b = -2;
-  const nn_status sa = nn_train(a, train, NULL, 0, 2000, NULL, &done_a);
-  const nn_status sb = nn_train(b, train, NULL, 0, 2000, NULL, &done_b);
+  const int n = quick() ? 640 : 2000;
+  const nn_status sa = nn_train(a, train, NULL, 0, n, NULL, &done_a);
+  const nn_status sb = nn_train(b, train, NULL, 0, n, NULL, &done_b);
   CHECK_EQ(sa, NN_ERR_DIVERGED);
   CHECK_EQ(sb, sa);
   CHECK_EQ(done_b, done_a);
@@ -146,7 +150,7 @@ static void test_cycles(void) {
   const int before = pool_threads_alive();
   nn_config cfg;
   nn_config_default(&cfg);
-  for (int i = 0; i < 200; i++) {
+  for (int i = 0; i < (quick() ? 20 : 200); i++) {
     nn_net *net = NULL;
     CHECK_EQ(nn_create(&cfg, &net), NN_OK);
     CHECK_EQ(nn_set_threads(net, 2 + i % 3), NN_OK);
