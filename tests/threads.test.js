@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createNetwork, loadNetwork, heapUsed, init, loadMnist } from 'mnist-wasm';
+import { createNetwork, loadNetwork, heapUsed, init, loadMnist, threadsUnavailable } from 'mnist-wasm';
 import { defaultData, dataDir, equalBytes, requireNative, nativeTrain, run } from './helpers/common.js';
 
 let data, tmp;
@@ -94,6 +94,7 @@ test('threads is checked, and reported in options', async () => {
       assert.ok(e instanceof Cls && /threads/.test(e.message), `threads ${v}: ${e}`);
     }
   }
+  assert.is(threadsUnavailable(), '', 'Node runs the threaded module');
   const net = await createNetwork();
   assert.is(net.options.threads, 1);
   assert.is(net.options.threadsReason, undefined);

@@ -223,6 +223,7 @@ const events = {
   progress(m) {
     app.seen = m.seen;
     app.config = { ...app.config, epochs: m.epochs };
+    ui.setThreads(m.threads, m.threadsReason);
     if (app.infoExtra === 'new, untrained') app.infoExtra = '';
     if (Number.isFinite(m.loss)) lossChart.push(m.position, m.loss);
     ui.setMetrics({ epoch: m.epoch, epochs: m.epochs, loss: m.loss, speed: m.speed, timeLeft: m.timeLeft });

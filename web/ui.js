@@ -48,12 +48,12 @@ export function setSettingsNote(text) {
 
 export function setModelInfo(text) { els.modelInfo.textContent = text; }
 
-/* The threads control's default: the cores, at most MAX_DEFAULT_THREADS
- * (this network's layers are narrow: beyond four threads the barriers eat
- * the gain, and the page itself needs a core). */
+/* The threads control's default: the cores but one, which the page keeps
+ * for drawing and charts, and at most MAX_DEFAULT_THREADS (this network's
+ * layers are narrow: beyond that the barriers eat the gain). */
 const MAX_DEFAULT_THREADS = 4;
 export function setDefaultThreads(cores) {
-  els.threads.value = String(Math.max(1, Math.min(cores || 1, MAX_DEFAULT_THREADS)));
+  els.threads.value = String(Math.max(1, Math.min((cores || 1) - 1, MAX_DEFAULT_THREADS)));
 }
 
 /* The threads the network uses (on #speed as data-threads), and why fewer than asked. */

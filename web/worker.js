@@ -20,7 +20,7 @@
 // 'predict' is answered within a slice. The data live once, in the wasm
 // heap (data.js). Every ArrayBuffer sent is transferred.
 
-import { createNetwork, loadNetwork, Trainer, memoryBytes } from './lib/index.js';
+import { createNetwork, loadNetwork, Trainer, memoryBytes, threadsUnavailable } from './lib/index.js';
 import { streamDataset } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
@@ -247,7 +247,8 @@ function configOf(n, asked = threadsAsked) {
     weightDecay: +Number(c.weightDecay).toPrecision(6),
     augment: Object.values(c.augment).some((v) => v !== 0),
     threads: c.threads,
-    threadsReason: c.threadsReason ?? '',
+    // why fewer threads run than asked, or why this page can run only one
+    threadsReason: c.threadsReason ?? threadsUnavailable(),
     threadsAsked: asked,
   };
 }
@@ -383,6 +384,8 @@ function progress(loss, speed, final) {
     loss,
     speed,
     timeLeft: left,
+    threads: config.threads,             // the network a run started may be new (applyTrainOptions)
+    threadsReason: config.threadsReason,
     final,
   });
 }

@@ -13,6 +13,7 @@ import {
   fetchIdx,
   streamIdx,
   init,
+  threadsUnavailable,
   defaultWasmUrl,
   heapUsed,
   Dataset,
@@ -108,6 +109,7 @@ const batchSize: number = resolved.batchSize;
 const seed: number | bigint = resolved.seed;
 const threadsUsed: number = resolved.threads;
 const threadsReason: string | undefined = resolved.threadsReason;
+const whyNoThreads: string = threadsUnavailable();
 const threadedCopy: Network = await loadNetwork(net.save(), { threads: 4 });
 // @ts-expect-error threads is a number
 await createNetwork({ threads: '2' });

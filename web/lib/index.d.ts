@@ -434,6 +434,13 @@ export interface InitOptions {
  */
 export function init(options?: InitOptions): Promise<unknown>;
 
+/**
+ * Why this environment cannot run threads ('' where it can): no
+ * SharedArrayBuffer (a page that is not cross-origin isolated), or no
+ * Worker. Networks asked for more threads then keep 1.
+ */
+export function threadsUnavailable(): string;
+
 /** new URL('../build/mnist.wasm', import.meta.url) of web/lib/index.js. */
 export function defaultWasmUrl(): URL;
 

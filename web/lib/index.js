@@ -16,7 +16,7 @@
 import { init, loadedWasm, describe, tag } from './wasm.js';
 import { Dataset } from './dataset.js';
 
-export { init, defaultWasmUrl } from './wasm.js';
+export { init, defaultWasmUrl, threadsUnavailable } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
 export { Dataset, openDataset, loadDataset, openMnist, loadMnist, findMnistFile } from './dataset.js';
 
