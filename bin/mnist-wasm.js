@@ -182,7 +182,7 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
 
 const P = CLI.problems;
 
-async function readModel(file) {
+async function readModel(file, threads) {
   let bytes;
   try {
     bytes = await readFile(file);
@@ -190,7 +190,7 @@ async function readModel(file) {
     check(M._cli_file_error, e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, file, e.message.replace(/^\w+: /, ''));
   }
   try {
-    return await loadNetwork(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    return await loadNetwork(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { threads });
   } catch (e) {
     throw new Exit(CLI.exitFailure, `${file}: ${e.message.replace(/^loadNetwork: /, '')}`);
   }
@@ -200,7 +200,7 @@ async function readModel(file) {
 async function makeNetwork(a) {
   const o = a.options;
   if (!a.load) return createNetwork({ ...o, seed: BigInt(o.seed) });
-  const net = await readModel(a.load);
+  const net = await readModel(a.load, o.threads);
   if (a.command === 'train') check(M._cli_check_model, a.ptr, net.pointer);
   const set = {};
   if (given(a, 'optimizer')) set.optimizer = o.optimizer;

@@ -4,17 +4,33 @@
 # one build for Node, pages and workers, wrapped by web/lib/index.js.
 # nn_core brings -ffp-contract=off (PUBLIC), so results match the native build.
 
+# Two builds of the same sources: web/build/mnist.{js,wasm}, one thread,
+# small; and with NN_WASM_THREADS (the wasm-threads preset)
+# web/build/mnist-threads.{js,wasm,worker.js}, Emscripten's pthreads over a
+# shared memory, which web/lib loads where SharedArrayBuffer works.
+option(NN_WASM_THREADS "build the threaded module (mnist-threads)" OFF)
+
 # -O3: the hot loops are small GEMMs; -msimd128 lets clang vectorise them
 # with wasm SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+).
 set(NN_WASM_COPTS -O3 -msimd128)
+if(NN_WASM_THREADS)
+  set(NN_WASM_NAME mnist-threads)
+  # atomics and bulk memory in every object, as a shared memory needs
+  list(APPEND NN_WASM_COPTS -pthread)
+  target_compile_options(nn_cli PRIVATE -pthread)
+else()
+  set(NN_WASM_NAME mnist)
+  # csrc/pool.c without threads: a pool of one, the caller
+  target_compile_definitions(nn_core PUBLIC NN_NO_THREADS)
+endif()
 target_compile_options(nn_core PRIVATE ${NN_WASM_COPTS})
 # The command lines' parser and messages (csrc/cli/options.c) are not hot: -Oz
 # keeps what they add to the page's download small.
 target_compile_options(nn_cli PRIVATE -Oz)
 
-add_executable(mnist csrc/wasm_api.c)
-target_link_libraries(mnist PRIVATE nn_cli nn_core)
-target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
+add_executable(${NN_WASM_NAME} csrc/wasm_api.c)
+target_link_libraries(${NN_WASM_NAME} PRIVATE nn_cli nn_core)
+target_compile_options(${NN_WASM_NAME} PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 
 # The one list of exports (no EMSCRIPTEN_KEEPALIVE anywhere): wasm_api.c's
 # thin wrappers, parts of the core as their headers declare them (status
@@ -24,6 +40,7 @@ target_compile_options(mnist PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 set(NN_WASM_EXPORTS
   facts nn_strerror nn_status_name heap_used
   create destroy config steps set_learning_rate set_batch_size set_training with_optimizer params
+  set_threads threads threads_alive
   step predict activations save_size save load
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
@@ -41,7 +58,25 @@ list(JOIN NN_WASM_EXPORTS "," NN_WASM_EXPORTS_CSV)
 
 set(NN_WASM_POST_JS ${CMAKE_SOURCE_DIR}/cmake/wasm-post.js)
 
-target_link_options(mnist PRIVATE
+if(NN_WASM_THREADS)
+  target_link_options(${NN_WASM_NAME} PRIVATE
+    -pthread
+    # No workers at start: web/lib loads the ones a network's threads need
+    # before it asks C for them (pthread_create on a worker still loading
+    # would wait for this thread's event loop, which a step never yields to).
+    -sPTHREAD_POOL_SIZE=0
+    # A step waits for its threads on whichever thread calls it, the page's
+    # main thread included (a few microseconds, spinning).
+    -sALLOW_BLOCKING_ON_MAIN_THREAD=1
+    # A pool thread runs the kernels, whose deepest frame is a few KB: 256 KB
+    # of stack each rather than 2 MB out of the heap.
+    -sDEFAULT_PTHREAD_STACK_SIZE=262144
+    # Node has no Worker: web/lib/node.js passes one over worker_threads
+    # (Module.Worker), which this file makes the glue's Worker.
+    "--pre-js=${CMAKE_SOURCE_DIR}/cmake/wasm-threads-pre.js")
+endif()
+
+target_link_options(${NN_WASM_NAME} PRIVATE
   # Link-time optimisation of the wasm (binaryen wasm-opt) and minified glue.
   -O3
   # Same SIMD feature flag at link time, so the whole module is validated for it.
@@ -79,7 +114,7 @@ target_link_options(mnist PRIVATE
   # that can allocate. Works on 3.1.6 and current Emscripten alike.
   "--post-js=${NN_WASM_POST_JS}")
 
-set_target_properties(mnist PROPERTIES
+set_target_properties(${NN_WASM_NAME} PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/web/build"
   LINK_DEPENDS "${NN_WASM_POST_JS}")

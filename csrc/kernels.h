@@ -39,6 +39,14 @@ void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B,
 int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
                       int B, int n_in, int n_out, float lr);
 
+/* Rows o0..o1 of kern_gradient and kern_gradient_sgd (the arrays are the
+ * whole ones): each entry has the same bits whatever the range, so threads
+ * that split the outputs get one thread's result. */
+void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                        int o0, int o1);
+int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x,
+                           int B, int n_in, int n_out, int o0, int o1, float lr);
+
 /* One row (B = 1) under SGD, fused with the next row's forward: W and bias
  * updated exactly as kern_gradient_sgd(..., B = 1, ...) does (gb = dz),
  * then y_next (n_out) = x_next (n_in) . W^T + bias with the new W and bias,

@@ -99,8 +99,8 @@ NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, i
  * there (unless rows is NULL), then the products. Under sgd a tile with no
  * such row is left alone: its gradient is +0, and W - lr * +0 is W bit for
  * bit. */
-INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int i,
-                     int *rows) {
+INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
+                     int o1, int i, int *rows) {
   enum { T = GRD_CV * VW };
   int n_rows = B;
   if (rows) {
@@ -112,33 +112,41 @@ INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int
     if (sink->sgd && n_rows == 0) return;
   }
   const int sparse = rows && SKIP_WORTH(n_rows, B);
-  int o = 0;
-  for (; o + GRD_RO <= n_out; o += GRD_RO) {
+  int o = o0;
+  for (; o + GRD_RO <= o1; o += GRD_RO) {
     float *out = sink->out + (size_t)o * n_in + i;
     if (sparse)
       grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, rows, n_rows);
     else
       grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, NULL, 0);
   }
-  if (o < n_out) grd_rest(sink, dz, x, B, n_in, n_out, o, n_out, i, i + T);
+  if (o < o1) grd_rest(sink, dz, x, B, n_in, n_out, o, o1, i, i + T);
 }
 
-static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
+/* Rows o0..o1 of the gradient (and of gb): each entry is the same whatever
+ * the range, so threads that split the rows get one thread's bits. */
+static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                   int o0, int o1) {
   int list[LIST_MAX], *rows = B <= LIST_MAX ? list : NULL;
   int i = 0;
-  for (; i + GRD_CV * VW <= n_in; i += GRD_CV * VW) grd_tile(sink, dz, x, B, n_in, n_out, i, rows);
-  if (i < n_in) grd_rest(sink, dz, x, B, n_in, n_out, 0, n_out, i, n_in);
-  for (int o = 0; o < n_out; o++) gb[o] = 0.0f;
+  for (; i + GRD_CV * VW <= n_in; i += GRD_CV * VW) grd_tile(sink, dz, x, B, n_in, n_out, o0, o1, i, rows);
+  if (i < n_in) grd_rest(sink, dz, x, B, n_in, n_out, o0, o1, i, n_in);
+  for (int o = o0; o < o1; o++) gb[o] = 0.0f;
   for (int b = 0; b < B; b++)
-    for (int o = 0; o < n_out; o++) gb[o] += dz[(size_t)b * n_out + o];
+    for (int o = o0; o < o1; o++) gb[o] += dz[(size_t)b * n_out + o];
   int bad = 0;
   for (int k = 0; k < VW; k++) bad |= sink->bad[k];
   return bad != 0;
 }
 
-void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
+void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                        int o0, int o1) {
   grd_sink sink = {gW, 0, 0.0f, {0}};
-  grd_all(&sink, gb, dz, x, B, n_in, n_out);
+  grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
+}
+
+void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
+  kern_gradient_part(gW, gb, dz, x, B, n_in, n_out, 0, n_out);
 }
 
 /* The 4-chunks where x or (if given) x2 is non-zero. */
@@ -231,14 +239,22 @@ int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, cons
   return bad;
 }
 
+int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x,
+                           int B, int n_in, int n_out, int o0, int o1, float lr) {
+  grd_sink sink = {W, 1, lr, {0}};
+  int bad = grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
+  for (int o = o0; o < o1; o++) {
+    bias[o] -= lr * gb[o];
+    bad |= bias[o] - bias[o] != 0.0f;
+  }
+  return bad;
+}
+
 int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
                       int B, int n_in, int n_out, float lr) {
-  grd_sink sink = {W, 1, lr, {0}};
-  int bad;
-  if (B == 1 && n_in % 4 == 0 && n_in / 4 <= LIST_MAX)
-    bad = sgd_one_row(W, gb, dz, x, n_in, n_out, lr);
-  else
-    bad = grd_all(&sink, gb, dz, x, B, n_in, n_out);
+  if (!(B == 1 && n_in % 4 == 0 && n_in / 4 <= LIST_MAX))
+    return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr);
+  int bad = sgd_one_row(W, gb, dz, x, n_in, n_out, lr);
   for (int o = 0; o < n_out; o++) {
     bias[o] -= lr * gb[o];
     bad |= bias[o] - bias[o] != 0.0f;

@@ -11,6 +11,7 @@
 
 #include "kernels.h"
 #include "optim.h"
+#include "pool.h"
 #include "rng.h"
 
 struct nn_net {
@@ -43,6 +44,9 @@ struct nn_net {
   float *x_aug;                          /* a sample before augmentation, (sizes[0]) */
   const float *lookahead;                /* x_next while a step may use it, else NULL */
   int primed;                            /* act[1] already holds layer 0's z for act[0] */
+  /* threads (nn_set_threads): a step splits its rows, then its outputs */
+  nn_pool *pool;                         /* NULL: one thread */
+  float *dz[NN_MAX_LAYERS];              /* layer l's output delta, (cap, sizes[l+1]): all kept for the split */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -144,26 +148,35 @@ static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, in
   }
 }
 
-/* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
-static void forward(nn_net *net, int B, const uint8_t *labels) {
-  const int *s = net->cfg.sizes;
-  const int primed = net->primed;  /* layer 0 done by the last step's update */
-  net->primed = 0;
+/* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
+ * and of loss (B) if labels; primed: act[1] already holds layer 0's z.
+ * Every row is independent of the others. */
+static void forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
+  const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
   for (int l = 0; l < net->n_layers; l++) {
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
-    if (l > 0 || !primed) kern_forward(net->act[l + 1], net->act[l], W, bias, B, s[l], s[l + 1]);
-    if (l + 1 < net->n_layers) activate(net->cfg.activation, net->act[l + 1], (size_t)B * s[l + 1]);
+    float *y = net->act[l + 1] + (size_t)b0 * s[l + 1];
+    if (l > 0 || !primed) kern_forward(y, net->act[l] + (size_t)b0 * s[l], W, bias, n, s[l], s[l + 1]);
+    if (l + 1 < net->n_layers) activate(net->cfg.activation, y, (size_t)n * s[l + 1]);
   }
-  softmax_loss(net->act[net->n_layers], labels, labels ? net->loss : NULL, B, s[net->n_layers]);
+  softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL,
+               labels ? net->loss + b0 : NULL, n, k);
+}
+
+/* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
+static void forward(nn_net *net, int B, const uint8_t *labels) {
+  const int primed = net->primed;  /* layer 0 done by the last step's update */
+  net->primed = 0;
+  forward_rows(net, 0, B, labels, primed);
 }
 
 /* softmax + cross-entropy: dz (B, k) = (p - onehot(label)) / B, written as
  * p * (1/B) everywhere (p - 0 is p) and then the label's entry. */
-static void output_delta(nn_net *net, int B, float *dz) {
+static void output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz) {
   const int k = net->cfg.sizes[net->n_layers];
   const float inv_b = 1.0f / (float)B, *p = net->act[net->n_layers];
-  for (size_t i = 0; i < (size_t)B * k; i++) dz[i] = p[i] * inv_b;
-  for (int b = 0; b < B; b++) {
+  for (size_t i = (size_t)b0 * k; i < (size_t)b1 * k; i++) dz[i] = p[i] * inv_b;
+  for (int b = b0; b < b1; b++) {
     const size_t at = (size_t)b * k + net->labels[b];
     dz[at] = (p[at] - 1.0f) * inv_b;
   }
@@ -182,7 +195,7 @@ static int backward(nn_net *net, int B, int sgd) {
   const int L = net->n_layers;
   float *dz = net->delta, *da = net->delta_in;
   int bad = 0;
-  output_delta(net, B, dz);
+  output_delta_rows(net, B, 0, B, dz);
   for (int l = L - 1; l >= 0; l--) {
     float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
     float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
@@ -273,6 +286,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
     if ((size_t)s[l] > widest) widest = (size_t)s[l];
   }
   floats += 2 * (size_t)cap * widest + (size_t)cap + 2 * (size_t)s[0]; /* deltas, loss, x_next, x_aug */
+  for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];  /* dz of each layer */
   size_t bytes = floats * sizeof(float) + (size_t)cap;         /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -286,6 +300,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->loss = p; p += cap;
   net->x_next = p; p += s[0];
   net->x_aug = p; p += s[0];
+  for (int l = 0; l < net->n_layers; l++) { net->dz[l] = p; p += (size_t)cap * s[l + 1]; }
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -355,6 +370,7 @@ void nn_free(nn_net *net) {
   free(net->opt_backup.m);
   free(net->opt_backup.v);
   free(net->scratch);
+  pool_free(net->pool);
   free(net);
 }
 
@@ -512,8 +528,146 @@ static void decay_weights(nn_net *net) {
   }
 }
 
+/* ---- the split over threads -------------------------------------------- */
+
+/* Below this many rows a thread the work stays on one thread: a thread
+ * then gets at least two of the kernels' 4-row blocks; with fewer, a
+ * step's wake-up, barrier and join (microseconds each) would be a large
+ * share of the work they split. Batch 1 and a single predict never split. */
+enum { SPLIT_MIN_ROWS = 8 };
+
+/* Thread t of n takes items [*lo, *hi) of total: contiguous, in multiples
+ * of 4 (the kernels' blocks), the last thread taking the rest. */
+static void share(int total, int t, int n, int *lo, int *hi) {
+  const int units = (total + 3) / 4;
+  const int a = (int)((int64_t)units * t / n) * 4, b = (int)((int64_t)units * (t + 1) / n) * 4;
+  *lo = a < total ? a : total;
+  *hi = b < total ? b : total;
+}
+
+static int split_over(const nn_net *net, int rows) {
+  const int n = pool_size(net->pool);
+  return n > 1 && rows >= n * SPLIT_MIN_ROWS;
+}
+
+/* One step on B rows, split two ways with one barrier between: first by
+ * rows (forward, the output delta and every layer's backward product, each
+ * row on its own), then by the outputs of every layer (gradient, update,
+ * decay), once all rows' deltas exist and no thread still reads the old
+ * weights. Every float is computed by the very operations of the one-thread
+ * path (step_loaded), so the bits are the same. */
+typedef struct {
+  nn_net *net;
+  int B;
+  float lr, keep;        /* learning rate; weight decay factor (1: none) */
+  int bad[POOL_MAX_THREADS];
+} split_step;
+
+static void step_part(void *ctx, int t, int n) {
+  split_step *job = ctx;
+  nn_net *net = job->net;
+  const int *s = net->cfg.sizes, L = net->n_layers, B = job->B;
+  int b0, b1;
+  share(B, t, n, &b0, &b1);
+  forward_rows(net, b0, b1, net->labels, 0);
+  output_delta_rows(net, B, b0, b1, net->dz[L - 1]);
+  for (int l = L - 1; l > 0; l--) {
+    const float *W = net->params + net->w_off[l];
+    float *da = net->dz[l - 1] + (size_t)b0 * s[l];
+    kern_backward(da, net->dz[l] + (size_t)b0 * s[l + 1], W, b1 - b0, s[l], s[l + 1]);
+    activate_backward(net->cfg.activation, da, net->act[l] + (size_t)b0 * s[l], (size_t)(b1 - b0) * s[l]);
+  }
+  pool_sync(net->pool);
+  int bad = 0;
+  const int sgd = net->cfg.optimizer == NN_SGD;
+  for (int l = 0; l < L; l++) {
+    int o0, o1;
+    share(s[l + 1], t, n, &o0, &o1);
+    if (o0 == o1) continue;
+    float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
+    float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
+    if (sgd) {
+      bad |= kern_gradient_sgd_part(W, bias, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1, job->lr);
+    } else {
+      kern_gradient_part(gW, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1);
+      const size_t w = net->w_off[l], b = net->b_off[l];
+      bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, w + (size_t)o0 * s[l],
+                                w + (size_t)o1 * s[l]);
+      bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, b + o0, b + o1);
+    }
+    if (job->keep != 1.0f)
+      for (size_t i = (size_t)o0 * s[l]; i < (size_t)o1 * s[l]; i++) W[i] *= job->keep;
+  }
+  job->bad[t] = bad;
+}
+
+/* step_loaded over the pool; the loss is checked after the update here,
+ * and a non-finite one is NN_ERR_DIVERGED as there (whose callers put the
+ * state back). */
+static nn_status step_split(nn_net *net, int B, float *loss_sum) {
+  split_step job = {net, B, lr_now(net), 1.0f, {0}};
+  if (net->cfg.weight_decay > 0.0f) job.keep = 1.0f - job.lr * net->cfg.weight_decay;
+  net->primed = 0;
+  optim_advance(&net->cfg, &net->opt);
+  pool_run(net->pool, step_part, &job);
+  int bad = 0;
+  for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];
+  const float sum = sum_loss(net->loss, B);
+  if (!isfinite(sum) || bad) return NN_ERR_DIVERGED;
+  net->steps++;
+  if (loss_sum) *loss_sum = sum;
+  return NN_OK;
+}
+
+typedef struct {
+  nn_net *net;
+  int rows;
+  const uint8_t *labels;
+} split_forward;
+
+static void forward_part(void *ctx, int t, int n) {
+  split_forward *job = ctx;
+  int b0, b1;
+  share(job->rows, t, n, &b0, &b1);
+  forward_rows(job->net, b0, b1, job->labels, 0);
+}
+
+/* forward, split by rows where there are enough of them. */
+static void forward_any(nn_net *net, int rows, const uint8_t *labels) {
+  if (!split_over(net, rows)) {
+    forward(net, rows, labels);
+    return;
+  }
+  split_forward job = {net, rows, labels};
+  net->primed = 0;
+  pool_run(net->pool, forward_part, &job);
+}
+
+nn_status nn_set_threads(nn_net *net, int threads) {
+  if (!net || threads < 1 || threads > POOL_MAX_THREADS) return NN_ERR_ARG;
+  if (threads == nn_threads(net)) return NN_OK;
+  nn_pool *pool = NULL;
+  if (threads > 1) {
+    nn_status st = pool_create(threads, &pool);
+    if (st != NN_OK) return st;
+  }
+  pool_free(net->pool);
+  net->pool = pool;
+  return NN_OK;
+}
+
+int nn_threads(const nn_net *net) { return net ? pool_size(net->pool) : 1; }
+
+void nn_move_threads(nn_net *net, nn_net *from) {
+  if (!net || !from || net == from) return;
+  pool_free(net->pool);
+  net->pool = from->pool;
+  from->pool = NULL;
+}
+
 /* Forward, backward, update on the B rows already in the scratch. */
 static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
+  if (split_over(net, B) && !net->lookahead) return step_split(net, B, loss_sum);
   forward(net, B, net->labels);
   float s = sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
@@ -645,7 +799,10 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
  * many, whatever the batch size: the kernels are faster on blocks of rows.
  * The scratch grows once; if it cannot, the rows it has will do. */
 enum { EVAL_ROWS = 64 };
-static void wide_rows(nn_net *net, int n) { (void)reserve_rows(net, n < EVAL_ROWS ? n : EVAL_ROWS); }
+static void wide_rows(nn_net *net, int n) {
+  const int want = EVAL_ROWS * nn_threads(net);  /* a block for each thread */
+  (void)reserve_rows(net, n < want ? n : want);
+}
 
 nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   nn_status st = check_data(net, data, 0);
@@ -658,7 +815,7 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   for (int at = 0; at < in.n; at += net->cap) {
     const int rows = in.n - at < net->cap ? in.n - at : net->cap;
     gather(net, &in, NULL, at, rows);
-    forward(net, rows, NULL);
+    forward_any(net, rows, NULL);
     /* finite weights can still overflow the logits: say so, never return NaN */
     if (!all_finite(net->act[net->n_layers], (size_t)rows * k)) return NN_ERR_DIVERGED;
     memcpy(probs + (size_t)at * k, net->act[net->n_layers], (size_t)rows * k * sizeof *probs);
@@ -689,7 +846,7 @@ nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int coun
   for (int at = start; at < start + count; at += net->cap) {
     const int rows = start + count - at < net->cap ? start + count - at : net->cap;
     gather(net, data, NULL, at, rows);
-    forward(net, rows, net->labels);
+    forward_any(net, rows, net->labels);
     if (!all_finite(net->act[net->n_layers], (size_t)rows * k) || !all_finite(net->loss, (size_t)rows))
       return NN_ERR_DIVERGED;
     for (int b = 0; b < rows; b++) {

@@ -16,6 +16,7 @@
 #define NN_MAX_LAYERS 8            /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
 #define NN_MAX_UNITS 4096          /* largest layer */
 #define NN_MAX_BATCH 4096          /* largest mini-batch */
+#define NN_MAX_THREADS 64          /* nn_set_threads (1 where built without threads) */
 #define NN_MAX_PARAMS (1u << 26)   /* 64 Mi floats (256 MiB) of weights and biases */
 #define NN_LR_MIN 1e-12f           /* learning rate range */
 #define NN_LR_MAX 100.0f
@@ -87,6 +88,15 @@ nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const 
 /* The factor on the learning rate of later steps (the schedule's, set by
  * the trainer): finite, in (0, 1]; nn_create sets 1. */
 nn_status nn_set_lr_factor(nn_net *net, float factor);
+
+/* Threads for later steps, predictions and evaluations, 1..NN_MAX_THREADS
+ * (1 where built without threads; else NN_ERR_ARG); a pool started here and kept
+ * until the next call or nn_free. The results are the same bits with any
+ * number; blocks of fewer than 8 rows a thread stay on one. nn_create sets 1. */
+nn_status nn_set_threads(nn_net *net, int threads);
+int nn_threads(const nn_net *net);
+/* Moves from's threads to net (whose own stop); from is left with 1. */
+void nn_move_threads(nn_net *net, nn_net *from);
 
 float *nn_params(nn_net *net, size_t *count);              /* the one flat buffer */
 const float *nn_params_const(const nn_net *net, size_t *count);

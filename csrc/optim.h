@@ -16,6 +16,13 @@ typedef struct {
  * 1 otherwise. */
 int optim_update(const nn_config *cfg, float lr, optim_state *st, float *params, const float *grads, size_t count);
 
+/* optim_update in parts, for threads that split the buffer: optim_advance
+ * once per step (Adam's beta^t), then optim_update_range over disjoint
+ * [from, to) that cover count, in any order: the same bits. */
+void optim_advance(const nn_config *cfg, optim_state *st);
+int optim_update_range(const nn_config *cfg, float lr, const optim_state *st, float *params, const float *grads,
+                       size_t from, size_t to);
+
 /* Forget velocity and moments (after a load or a divergence). */
 void optim_reset(optim_state *st, size_t count);
 

@@ -29,6 +29,7 @@
 #include "model.h"
 #include "nn.h"
 #include "options.h"
+#include "pool.h"
 #include "text.h"
 #include "train.h"
 
@@ -143,9 +144,9 @@ const char *facts(void) {
   nn_config d;
   nn_config_default(&d);
   text_put(&t, "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
-      "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d},",
+      "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d},",
       NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES,
-      IDX_MAX_DIMS, DATA_MAX_CLASSES);
+      IDX_MAX_DIMS, DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS);
   /* %.9g: every float32 exactly */
   text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
       (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
@@ -248,7 +249,7 @@ nn_status set_batch_size(nn_net *net, int batch_size) {
 
 /* *out gets a copy of net with another optimizer: weights, options and
  * counters carried over, optimizer state fresh (as after a load). */
-nn_status with_optimizer(const nn_net *net, int optimizer, nn_net **out) {
+nn_status with_optimizer(nn_net *net, int optimizer, nn_net **out) {
   if (!out) return NN_ERR_ARG;
   *out = NULL;
   if (!net || optimizer < 0 || optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
@@ -266,9 +267,17 @@ nn_status with_optimizer(const nn_net *net, int optimizer, nn_net **out) {
   }
   memcpy(dst, src, n_old * sizeof *dst);
   nn_restore_counters(fresh, nn_steps(net), nn_rng_state(net));
+  nn_move_threads(fresh, net);  /* the same threads: none to start (a page cannot wait for new ones) */
   *out = fresh;
   return NN_OK;
 }
+
+/* Threads of later steps and evaluations (nn_set_threads); JavaScript has
+ * made sure that the workers they need are loaded. */
+nn_status set_threads(nn_net *net, int threads) { return nn_set_threads(net, threads); }
+int threads(const nn_net *net) { return nn_threads(net); }
+/* Threads of all pools that run now: 0 once every threaded network is freed. */
+int threads_alive(void) { return pool_threads_alive(); }
 
 /* The flat parameter buffer and its length in floats (*count), or NULL. */
 float *params(nn_net *net, size_t *count) {
@@ -478,10 +487,11 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   /* %.9g: the float32 exactly */
   text_put(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
        "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
-       "\"shear\":%.9g,\"elastic\":%.9g}}}",
+       "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
        nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
        (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay, (double)c->augment.shift,
-       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic);
+       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic,
+       a->threads);
   return o.at;
 }
 

@@ -9,7 +9,11 @@
 // predict() on one image (median of 10,000 calls) and the evaluate rate on
 // the test set, with the ratios, as a table; then the training rate with
 // the defaults, plain and augmented (--augment) side by side, and what
-// augmentation costs; then the targets.
+// augmentation costs; then the targets. Then threads: this package and the
+// native CLI with 1, 2 (and more where the machine has more cores) threads
+// at batch 32, 64 and 256, side by side, their runs interleaved so that a
+// busy spell of the machine falls on all of them, with a check that every
+// thread count saved the same bytes, and the threads' targets.
 //
 // Data: Fashion-MNIST (60,000 + 10,000 images) from Debian's
 // dataset-fashion-mnist; without it, the default set in web/data, said so.
@@ -19,7 +23,7 @@
 // whole run to a minute or two.
 //   node scripts/bench.js [--quick]    (--quick: smaller runs, for a smoke test)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -45,6 +49,10 @@ const TF_SAMPLES = { 1: quick ? 200 : 1000, 32: quick ? 1024 : 8192, 64: quick ?
 const TARGETS = { train1: 40000, train64: 80000, predictUs: 10, evaluate: 200000, augmentCost: 0.25 };
 // samples per timed run of the plain/augmented comparison (each engine)
 const AUGMENT_SAMPLES = quick ? 4000 : 20000;
+const THREAD_BATCHES = [32, 64, 256];
+const THREAD_COUNTS = [...new Set([1, 2, Math.min(os.cpus().length, 8)])];
+const THREAD_ROUNDS = quick ? 1 : 3;               // runs of each setting; the fastest counts
+const THREAD_TARGETS = { 32: 1.5, 64: 1.7 };       // 2 threads over 1
 
 const NATIVE = path.join(root, 'build/native/mnist-train');
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -77,9 +85,10 @@ async function loadData() {
 // ---- this package -----------------------------------------------------------
 
 async function benchWasm(d) {
-  const { createNetwork } = await import('mnist-wasm');
+  const { createNetwork, init } = await import('mnist-wasm');
   const opts = (batchSize) => ({ layers: LAYERS, activation: 'sigmoid', optimizer: 'sgd', learningRate: LR, batchSize, seed: SEED });
-  const out = { train: {}, accuracy: {} };
+  // the module the package took here: the threaded one wherever SharedArrayBuffer works (here at 1 thread)
+  const out = { train: {}, accuracy: {}, module: (await init()).threadsReason ? 'mnist.wasm' : 'mnist-threads.wasm' };
   let keep = null;
   for (const b of BATCHES) {
     // warm-up: train a throwaway network for half a second
@@ -182,6 +191,66 @@ function benchAugmentNative(d) {
   return out;
 }
 
+// ---- threads ----------------------------------------------------------------
+
+/** Samples/s with each thread count at each batch, and whether their model bytes agree. */
+async function benchThreads(d) {
+  const { createNetwork } = await import('mnist-wasm');
+  const n = quick ? Math.min(d.n, 8192) : d.n;
+  const x = d.x.subarray(0, n * 784), y = d.y.subarray(0, n);
+  const out = { train: {}, same: {}, n };
+  for (const b of THREAD_BATCHES) {
+    out.train[b] = {};
+    const opts = (threads) => ({ layers: LAYERS, learningRate: LR, batchSize: b, seed: SEED, threads });
+    for (const t of THREAD_COUNTS) {   // warm-up of each setting
+      const warm = await createNetwork(opts(t));
+      warm.train(x.subarray(0, 2048 * 784), y.subarray(0, 2048));
+      warm.dispose();
+    }
+    const saved = {};
+    for (let round = 0; round < THREAD_ROUNDS; round++)
+      for (const t of THREAD_COUNTS) {
+        const net = await createNetwork(opts(t));
+        const r = net.train(x, y, { epochs: 1 });
+        out.train[b][t] = Math.max(out.train[b][t] ?? 0, n / r.seconds);
+        if (round === 0) saved[t] = net.save();
+        net.dispose();
+      }
+    out.same[b] = THREAD_COUNTS.every((t) => equal(saved[t], saved[1]));
+    log(`  threads  batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`);
+  }
+  return out;
+}
+
+function benchNativeThreads(d) {
+  if (!existsSync(NATIVE)) return { missing: 'build/native/mnist-train not built (node scripts/build.js --native)' };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnist-bench-'));
+  const out = { train: {}, same: {} };
+  try {
+    for (const b of THREAD_BATCHES) {
+      out.train[b] = {};
+      for (let round = 0; round < THREAD_ROUNDS; round++)
+        for (const t of THREAD_COUNTS) {
+          const file = path.join(dir, `t${t}.model`);
+          const args = ['--data', d.dir, '--epochs', '1', '--batch', String(b), '--lr', String(LR), '--seed', String(SEED), '--threads', String(t), '--save', file];
+          const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
+          const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('epoch '));
+          if (r.status !== 0 || !line) return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
+          out.train[b][t] = Math.max(out.train[b][t] ?? 0, Number(/([\d.]+) samples\/s/.exec(line)[1]));
+          if (round === 0) renameSync(file, path.join(dir, `b${b}-t${t}.model`));
+        }
+      const bytes = THREAD_COUNTS.map((t) => readFileSync(path.join(dir, `b${b}-t${t}.model`)));
+      out.same[b] = bytes.every((f) => equal(f, bytes[0]));
+      log(`  native   batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+const equal = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
 // ---- TensorFlow.js, wasm backend -------------------------------------------
 
 async function benchTf(d) {
@@ -282,6 +351,8 @@ const native = benchNative(data);
 const augWasm = await benchAugmentWasm(data);
 const augNative = benchAugmentNative(data);
 const tfjs = await benchTf(data);
+const threads = await benchThreads(data);
+const nativeThreads = benchNativeThreads(data);
 
 const cpu = os.cpus();
 console.log(`\nmnist-wasm bench: ${LAYERS.join('-')} sigmoid, softmax, cross-entropy, SGD (learning rate ${LR}), one thread each`);
@@ -290,7 +361,7 @@ console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${
   `${os.platform()} ${os.release()}; Node ${process.versions.node} (V8 ${process.versions.v8})`);
 const load = Math.max(loadBefore, os.loadavg()[0]);
 if (load > 1.5) console.log(`note: load average ${load.toFixed(1)} on ${cpu.length} cores: other work shared the CPU, so the rates below are low and noisy`);
-console.log(`columns: this package's wasm (web/build/mnist.wasm via the 'mnist-wasm' API), the native CLI ` +
+console.log(`columns: this package's wasm (web/build/${wasm.module} via the 'mnist-wasm' API), the native CLI ` +
   `(build/native/mnist-train), TensorFlow.js ${tfjs.missing ? '' : `wasm backend, ${tfjs.threads} thread`}; ratios: times faster\n`);
 const rows = [];
 for (const b of BATCHES) {
@@ -327,4 +398,21 @@ console.log(`  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 
 console.log(`  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`);
 console.log(`  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(augWasm))}, ${verdict(cost(augWasm) <= TARGETS.augmentCost)}`);
 if (!tfjs.missing) console.log(`  batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`);
+console.log(`\nthreads: samples/s of one epoch (${fmt(threads.n)} samples), the fastest of ${THREAD_ROUNDS} interleaved runs; ` +
+  `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads\n`);
+const threadRows = [];
+for (const b of THREAD_BATCHES) {
+  const w = threads.train[b], nt = nativeThreads.train?.[b] ?? {};
+  threadRows.push([`train, batch ${b}`, ...THREAD_COUNTS.map((t) => fmt(w[t])), ...THREAD_COUNTS.slice(1).map((t) => ratio(w[t], w[1])),
+    threads.same[b] ? 'yes' : 'NO', ...THREAD_COUNTS.map((t) => fmt(nt[t])), ...THREAD_COUNTS.slice(1).map((t) => ratio(nt[t], nt[1])),
+    nativeThreads.same ? (nativeThreads.same[b] ? 'yes' : 'NO') : '-']);
+}
+console.log(table(threadRows, ['', ...THREAD_COUNTS.map((t) => `wasm ${t}`), ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`), 'same bytes',
+  ...THREAD_COUNTS.map((t) => `native ${t}`), ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`), 'same bytes']));
+if (nativeThreads.missing) console.log(`native: ${nativeThreads.missing}`);
+console.log('\ntargets (wasm, 2 threads over 1, identical bytes):');
+for (const [b, want] of Object.entries(THREAD_TARGETS)) {
+  const r = threads.train[b][2] / threads.train[b][1];
+  console.log(`  batch ${b} >= ${want}x: ${ratio(threads.train[b][2], threads.train[b][1])}, ${verdict(r >= want && threads.same[b])}`);
+}
 console.log(`\n(${fmt(now() - t0, 0)} s in all)`);

@@ -2,6 +2,7 @@
 // Builds what the package and the page need, skipping whatever is already
 // newer than its sources:
 //   web/build/mnist.js + mnist.wasm   emcmake cmake --preset wasm; cmake --build --preset wasm
+//   web/build/mnist-threads.*         the same with --preset wasm-threads (js, wasm, worker.js)
 //   web/data/*.gz                     node scripts/make-dataset.js (the default data set)
 //   web/build/cache-manifest.js       scripts/cache-manifest.js: what the service worker keeps offline
 //   build/native/...                  only with --native: cmake --preset native; cmake --build
@@ -77,20 +78,21 @@ function oldest(paths) {
   return t;
 }
 
-function buildWasm() {
-  const outputs = ['web/build/mnist.js', 'web/build/mnist.wasm'];
+/** One of the two modules: preset wasm (one thread) or wasm-threads. */
+function buildWasm(preset, outputs) {
   // all of csrc/ but the native CLI's main (csrc/cli/options.c is in the module too)
   const sources = newest(['csrc', 'cmake', 'CMakeLists.txt', 'CMakePresets.json'],
     (p) => p !== path.join('csrc', 'cli', 'mnist_train.c'));
+  const names = outputs.map((o) => path.basename(o)).join(', ');
   if (!force && oldest(outputs) > sources) {
-    console.log('build: web/build/mnist.js and mnist.wasm are up to date');
+    console.log(`build: ${names} up to date`);
     return;
   }
   for (const tool of ['emcmake', 'emcc', 'cmake']) {
     if (!has(tool)) fail(`${tool} not found: run scripts/setup.sh (it installs emscripten and cmake)`);
   }
-  if (force || !existsSync(path.join(root, 'build/wasm/CMakeCache.txt'))) run('emcmake', ['cmake', '--preset', 'wasm']);
-  run('cmake', ['--build', '--preset', 'wasm']);
+  if (force || !existsSync(path.join(root, `build/${preset}/CMakeCache.txt`))) run('emcmake', ['cmake', '--preset', preset]);
+  run('cmake', ['--build', '--preset', preset]);
   const sizes = outputs.map((o) => `${path.basename(o)} ${statSync(path.join(root, o)).size} B`).join(', ');
   console.log(`build: ${sizes}`);
 }
@@ -113,7 +115,8 @@ function buildNative() {
   run('cmake', ['--build', '--preset', 'native']);
 }
 
-buildWasm();
+buildWasm('wasm', ['web/build/mnist.js', 'web/build/mnist.wasm']);
+buildWasm('wasm-threads', ['web/build/mnist-threads.js', 'web/build/mnist-threads.wasm', 'web/build/mnist-threads.worker.js']);
 buildData();
 // last: it lists (and hashes) what the two above made
 const manifest = writeCacheManifest(path.join(root, 'web'));

@@ -15,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-areas=(nn idx model cli data train augment)
+areas=(nn idx model cli data train augment threads)
 build=build/valgrind
 logs=$build/logs
 

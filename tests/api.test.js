@@ -41,7 +41,7 @@ test('createNetwork: every option is applied', async () => {
   const opts = { layers: [784, 32, 10], activation: 'tanh', optimizer: 'adam', learningRate: 0.01, momentum: 0.5, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, batchSize: 16, seed: 2n ** 60n + 5n,
                  schedule: 'cosine', weightDecay: 0.0005, augment: { shift: 1.5, rotate: 8, scale: 0.05, shear: 0.1, elastic: 1 } };
   const net = await createNetwork(opts);
-  assert.equal(net.options, opts);
+  assert.equal(net.options, { ...opts, threads: 1 });
   // augment: true is the defaults of --augment, false none
   const on = await createNetwork({ augment: true });
   assert.equal(on.options.augment, { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 });

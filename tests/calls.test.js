@@ -170,6 +170,7 @@ const BAD = {
   epochs: [0, 1.5, '1', -1, 1e7, NaN, null],
   wrong: [-1, 1.5, '3', 2 ** 21, NaN],
   wrongPerLabel: [-2, 0.5, null],
+  threads: [0, 65, 1.5, '2', null, NaN, -1],
 };
 
 function goodOptions(r) {
@@ -186,6 +187,7 @@ function goodOptions(r) {
   if (r.chance(0.5)) o.seed = r.chance(0.1) ? 2n ** 63n + BigInt(r.int(0, 1e6)) : r.int(0, 2 ** 31);
   Object.assign(o, goodTraining(r));
   if (o.optimizer === 'adam' && !o.learningRate) o.learningRate = 0.003;   // the default 0.5 is for SGD
+  if (r.chance(0.3)) o.threads = r.int(1, 3);
   return o;
 }
 
@@ -201,7 +203,7 @@ function goodTraining(r) {
 function spoil(r, o, names) {
   const kind = r.int(0, 9);
   if (kind === 0) return r.pick([5, 'options', [], null, true]);
-  if (kind === 1) return { ...o, [r.pick(['learningrate', 'layer', 'threads', 'epoch', 'constructor', '__proto__x'])]: 1 };
+  if (kind === 1) return { ...o, [r.pick(['learningrate', 'layer', 'thread', 'epoch', 'constructor', '__proto__x'])]: 1 };
   const name = r.pick(names);
   return { ...o, [name]: r.pick(BAD[name]) };
 }
@@ -302,6 +304,7 @@ async function sequence(seed) {
       const { result } = await call('createNetwork', bad ? 'bad' : '', () => createNetwork(o), { expect: bad ? 'reject' : 'ok' });
       if (result) {
         if (o?.layers) assert.equal(result.options.layers, o.layers);
+        if (result.options.threads !== (o?.threads ?? 1)) fail(`createNetwork: threads ${o?.threads} gave ${result.options.threads}`);
         add('nets', result);
       }
     },
@@ -330,10 +333,12 @@ async function sequence(seed) {
       }
       if (source === 'foreign') bytes = r.pick([tiny.good[0].images, tiny.good[2].images, new TextEncoder().encode('{"layers":[784,10]}'), Uint8Array.from({ length: 200 }, () => r.int(0, 255)), new Uint8Array(0), new Uint8Array(4)]);
       if (source === 'type') bytes = r.pick(['model', 42, null, undefined, new Uint16Array(8), [77, 78, 87, 77], {}]);
-      const { result, error } = await call('loadNetwork', source, () => loadNetwork(bytes), { expect });
+      const threads = r.chance(0.2) ? r.int(1, 3) : undefined;
+      const { result, error } = await call('loadNetwork', source, () => loadNetwork(bytes, threads && { threads }), { expect });
       if (error && !(error instanceof TypeError || error instanceof RangeError) && !LOAD_CODES.has(error.code)) fail(`loadNetwork: unexpected error ${error.code}: ${error.message}`);
       if (result) {
         if (expect === 'ok' && !same(result.save(), file)) fail('loadNetwork: save() of a loaded model is not the file it came from');
+        if (result.options.threads !== (threads ?? 1)) fail(`loadNetwork: threads ${threads} gave ${result.options.threads}`);
         add('nets', result);
       }
     },

@@ -31,7 +31,7 @@ const img = (n) => data.testImages.subarray(0, n * 784);
 const detached = () => { const u = new Uint8Array(784); structuredClone(u.buffer, { transfer: [u.buffer] }); return u; };
 const html = new TextEncoder().encode('<!doctype html><title>hello</title>');
 const IMAGES = 'must be a Uint8Array of n*784 pixels (0..255) or a Float32Array (0..1)';
-const NET_OPTIONS = 'layers, activation, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed, schedule, weightDecay, augment';
+const NET_OPTIONS = 'layers, activation, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed, schedule, weightDecay, augment, threads';
 const SOURCE = 'source must be a URL string, URL, Response or ReadableStream';
 const NOT_IDX = 'an IDX file of bytes starts with 00 00 08';
 

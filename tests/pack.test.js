@@ -28,7 +28,8 @@ function expectedFiles() {
   assert.is(tracked.status, 0, `git ls-files: ${tracked.stderr}`);
   const lib = tracked.stdout.split('\n').filter(Boolean);
   assert.ok(lib.includes('web/lib/index.js') && lib.includes('bin/mnist-wasm.js'), `git ls-files found ${lib.join(', ')}`);
-  return [...lib, 'web/build/mnist.js', 'web/build/mnist.wasm', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].sort();
+  return [...lib, 'web/build/mnist.js', 'web/build/mnist.wasm', 'web/build/mnist-threads.js', 'web/build/mnist-threads.wasm',
+    'web/build/mnist-threads.worker.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].sort();
 }
 
 test('npm pack --dry-run: exactly web/lib, the built module, bin, README, LICENSE, CHANGELOG, package.json', () => {
@@ -65,7 +66,10 @@ test('the tarball installs offline into an empty folder and works there', () => 
     const copy = await loadNetwork(net.save());
     const p = copy.predict(images.subarray(0, 784));
     const idx = await parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]));
-    console.log(JSON.stringify({ losses, samples: r.samples, steps: net.steps, probs: p.length, sum: p.reduce((a, b) => a + b, 0), idx }));
+    const threaded = await loadNetwork(net.save(), { threads: 2 });
+    const threads = threaded.options.threads;
+    threaded.dispose();
+    console.log(JSON.stringify({ losses, samples: r.samples, steps: net.steps, probs: p.length, sum: p.reduce((a, b) => a + b, 0), idx, threads }));
   `);
   const r = run(process.execPath, ['main.js'], { cwd: app });
   assert.is(r.status, 0, `running the installed package: ${r.stderr}`);
@@ -77,6 +81,7 @@ test('the tarball installs offline into an empty folder and works there', () => 
   assert.is(out.probs, 10);
   assert.ok(Math.abs(out.sum - 1) < 1e-5);
   assert.equal(out.idx, { dims: [2], data: { 0: 7, 1: 9 } });
+  assert.is(out.threads, 2, 'the threaded module ships and runs');
 
   const cli = run(path.join(app, 'node_modules/.bin/mnist-wasm'), ['--help'], { cwd: app });
   assert.is(cli.status, 0, cli.stderr);

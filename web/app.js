@@ -245,6 +245,7 @@ const events = {
   progress(m) {
     app.seen = m.seen;
     app.config = { ...app.config, epochs: m.epochs };
+    ui.setThreads(m.threads, m.threadsReason);
     if (app.infoExtra === 'new, untrained') app.infoExtra = '';
     if (Number.isFinite(m.loss)) lossChart.push(m.position, m.loss);
     ui.setMetrics({ epoch: m.epoch, epochs: m.epochs, loss: m.loss, speed: m.speed, timeLeft: m.timeLeft });
@@ -393,8 +394,18 @@ async function train() {
 function noteArchitecture(options) {
   const c = app.config;
   const differs = c && app.seen > 0 && (JSON.stringify(c.layers) !== JSON.stringify(options.layers)
-    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed);
-  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer and seed while it trains on; press Reset to start a new one with these settings.' : '');
+    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed
+    || c.threadsAsked !== options.threads);
+  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer, seed and threads while it trains on; press Reset to start a new one with these settings.' : '');
+}
+
+/* The threads control's count (1 while it holds no valid count). */
+const threadsSetting = () => ui.readSettings().options?.threads ?? 1;
+
+/* The worker's network settings, and the threads they run on. */
+function setConfig(config) {
+  app.config = config;
+  ui.setThreads(config.threads, config.threadsReason);
 }
 
 els.train.addEventListener('click', train);
@@ -413,7 +424,7 @@ els.reset.addEventListener('click', async () => {
   app.busy = true; refreshControls();
   try {
     const { config } = await call('reset', { options });
-    app.config = config;
+    setConfig(config);
     app.hasNet = true;
     clearViews();
     buildInside(config);
@@ -491,7 +502,7 @@ els.openModel.addEventListener('change', async () => {
   app.busy = true; refreshControls();
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const result = await call('load', { bytes: bytes.slice() });
+    const result = await call('load', { bytes: bytes.slice(), threads: threadsSetting() });
     adoptModel(result);
     app.keptAt = null;
     showModelInfo(`opened ${file.name}`);
@@ -527,7 +538,7 @@ els.forgetModel.addEventListener('click', async () => {
 });
 
 function adoptModel({ config, steps }, { keepSettings = false } = {}) {
-  app.config = config;
+  setConfig(config);
   app.hasNet = true;
   clearViews();
   buildInside(config);
@@ -771,7 +782,7 @@ async function bringUp({ again = false } = {}) {
     }
     if (restored) {
       try {
-        const result = await call('load', { bytes: restored.bytes });
+        const result = await call('load', { bytes: restored.bytes, threads: threadsSetting() });
         adoptModel(result, { keepSettings: again });
         app.keptAt = 0;
         showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
@@ -788,7 +799,7 @@ async function bringUp({ again = false } = {}) {
     }
     const options = currentSettings();
     const { config } = await call('reset', { options: options ?? {} });
-    app.config = config;
+    setConfig(config);
     app.hasNet = true;
     if (again) clearViews();
     buildInside(config);
@@ -817,6 +828,7 @@ ui.setPrediction(null);
 ui.setConfusion(null);
 ui.setMistakes(null);
 ui.setDownload({ received: 0 });
+ui.setDefaultThreads(navigator.hardwareConcurrency);
 startWorker();
 loadPersonal();
 bringUp();

@@ -14,7 +14,7 @@ export const els = {
   lr: $('lr'), batch: $('batch'), epochs: $('epochs'), optimizer: $('optimizer'),
   hidden: $('hidden'), activation: $('activation'), seed: $('seed'),
   schedule: $('schedule'), weightDecay: $('weight-decay'), augment: $('augment'),
-  settingsNote: $('settings-note'),
+  settingsNote: $('settings-note'), threads: $('threads'), threadsNote: $('threads-note'),
   epoch: $('epoch'), loss: $('loss'), accuracy: $('accuracy'), speed: $('speed'), timeLeft: $('time-left'),
   lossChart: $('loss-chart'), accuracyChart: $('accuracy-chart'),
   confusion: $('confusion'), mistakes: $('mistakes'),
@@ -55,6 +55,21 @@ export function setSettingsNote(text) {
 }
 
 export function setModelInfo(text) { els.modelInfo.textContent = text; }
+
+/* The threads control's default: the cores but one, which the page keeps
+ * for drawing and charts, and at most MAX_DEFAULT_THREADS (this network's
+ * layers are narrow: beyond that the barriers eat the gain). */
+const MAX_DEFAULT_THREADS = 4;
+export function setDefaultThreads(cores) {
+  els.threads.value = String(Math.max(1, Math.min((cores || 1) - 1, MAX_DEFAULT_THREADS)));
+}
+
+/* The threads the network uses (on #speed as data-threads), and why fewer than asked. */
+export function setThreads(used, reason) {
+  els.speed.dataset.threads = String(used);
+  els.threadsNote.textContent = reason ? `Training uses ${used} thread: ${reason}.` : '';
+  els.threadsNote.hidden = !reason;
+}
 
 /** The note (role=note, beside the model) that says this browser will not keep models. */
 export function setStorageNote(text) {
@@ -165,6 +180,7 @@ export function readSettings() {
         schedule: els.schedule.value,
         weightDecay: num(els.weightDecay, 'Weight decay', { min: 0, max: 0.1 }),
         augment: els.augment.checked,
+        threads: num(els.threads, 'Threads', { int: true, min: 1, max: 16 }),
       },
     };
   } catch (e) {

@@ -27,7 +27,7 @@
 // 'learn' fine-tunes on a person's digits mixed into passes over the
 // training set: C's loop again (Trainer.mix), sliced the same way.
 
-import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes, init } from './lib/index.js';
+import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes, init, threadsUnavailable } from './lib/index.js';
 import { streamDataset } from './data.js';
 
 const SLICE_MS = 20;          // training time between yields
@@ -87,6 +87,8 @@ function stopLoop() { token++; }
 
 /* A new network (made or loaded) with a fresh trainer: its first pass starts
  * from the network's seed, as the command lines' does. */
+let threadsAsked = 1;   // by the page's control, for the next network made or loaded
+
 function use(fresh) {
   net?.dispose();
   trainer?.dispose();
@@ -103,6 +105,7 @@ const handlers = {
   async reset({ options }) {
     stopLoop();
     const fresh = await createNetwork(libOptions(options));
+    threadsAsked = options.threads ?? 1;
     use(fresh);
     epochs = options.epochs ?? epochs;
     config = { ...configOf(fresh), epochs };
@@ -110,9 +113,10 @@ const handlers = {
     return { config };
   },
 
-  async load({ bytes }) {
+  async load({ bytes, threads = threadsAsked }) {
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const loaded = await loadNetwork(data);   // rejects corrupt or foreign bytes with a message
+    const loaded = await loadNetwork(data, { threads });   // rejects corrupt or foreign bytes with a message
+    threadsAsked = threads;
     stopLoop();
     use(loaded);
     config = { ...configOf(loaded), epochs };
@@ -248,11 +252,14 @@ function libOptions(o) {
     schedule: o.schedule,
     weightDecay: o.weightDecay,
     augment: o.augment,
+    threads: o.threads,
   };
 }
 
-const ARCH = ['layers', 'activation', 'optimizer', 'seed'];
-const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
+const ARCH = ['layers', 'activation', 'optimizer', 'seed', 'threads'];
+// threads as asked for, not as run (a page without isolation runs 1 whatever it asks)
+const archValue = (o, k) => (k === 'threads' ? o.threadsAsked ?? o.threads : o[k]);
+const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) === JSON.stringify(archValue(b, k)));
 
 /* Before a run: a network that has not trained yet is made anew when any
  * setting differs (so the seed gives the same start as the command line); a
@@ -298,7 +305,7 @@ function copyOut(bytes) {
 }
 
 /* The settings of a network, as the page's controls show them. */
-function configOf(n) {
+function configOf(n, asked = threadsAsked) {
   const c = n.options;
   return {
     layers: Array.from(c.layers),
@@ -310,6 +317,10 @@ function configOf(n) {
     schedule: c.schedule,
     weightDecay: +Number(c.weightDecay).toPrecision(6),
     augment: Object.values(c.augment).some((v) => v !== 0),
+    threads: c.threads,
+    // why fewer threads run than asked, or why this page can run only one
+    threadsReason: c.threadsReason ?? threadsUnavailable(),
+    threadsAsked: asked,
   };
 }
 
@@ -448,6 +459,8 @@ function progress(loss, speed, final) {
     loss,
     speed,
     timeLeft: left,
+    threads: config.threads,             // the network a run started may be new (applyTrainOptions)
+    threadsReason: config.threadsReason,
     final,
   });
 }

@@ -220,6 +220,7 @@ static void save_model(const char *path) {
 static void make_net(const cli_args *a) {
   if (!a->load) {
     nnCheck(nn_create(&a->cfg, &g.net), "the network");
+    nnCheck(nn_set_threads(g.net, (int)a->threads), "--threads");
     return;
   }
   load_model(a->load);
@@ -237,6 +238,7 @@ static void make_net(const cli_args *a) {
     nn_free(g.net);
     g.net = fresh;
   }
+  nnCheck(nn_set_threads(g.net, (int)a->threads), "--threads");
   if (a->given >> CLI_LR & 1) nnCheck(nn_set_learning_rate(g.net, a->cfg.learning_rate), "--lr");
   if (a->given >> CLI_BATCH & 1) nnCheck(nn_set_batch_size(g.net, a->cfg.batch_size), "--batch");
   if (a->given & (1u << CLI_SCHEDULE | 1u << CLI_WEIGHT_DECAY | 1u << CLI_AUGMENT)) {

@@ -85,6 +85,9 @@ static const option_row table[CLI_OPTION_COUNT] = {
                 "its result (type \"evaluate\": loss, accuracy, samples), predict its digit (type "
                 "\"predict\": index and label or image, predicted, probabilities); errors stay one "
                 "line of text on stderr"},
+  [CLI_THREADS] = {"threads", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_THREADS,
+                   "threads to train and evaluate with, $R (default $D): the same model bits with any "
+                   "number; more than the machine's cores only slows it down"},
   [CLI_HELP] = {"help", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0, "show this help and exit"},
 };
 
@@ -263,11 +266,13 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     case CLI_BATCH:
     case CLI_INDEX:
     case CLI_REPEAT:
+    case CLI_THREADS:
       if (!parse_int(val, o->lo, o->hi, &v))
         return usage(msg, cap, "--%s: expected an integer in %ld..%ld, got '%s'", o->name, o->lo, o->hi, val);
       if (id == CLI_EPOCHS) a->epochs = v;
       else if (id == CLI_INDEX) a->index = v;
       else if (id == CLI_REPEAT) a->repeat = v;
+      else if (id == CLI_THREADS) a->threads = v;
       else a->cfg.batch_size = (int)v;
       return 0;
     case CLI_LR: {
@@ -351,6 +356,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   a->command = CLI_TRAIN;
   a->epochs = CLI_DEFAULT_EPOCHS;
   a->repeat = CLI_DEFAULT_REPEAT;
+  a->threads = 1;
   a->index = -1;
   if (argc < 1 || !argv) return check_needs(a, msg, cap);
   int i = 1;
@@ -426,6 +432,7 @@ static void put_default(nn_text *t, cli_option id, const nn_config *d) {
   switch (id) {
     case CLI_EPOCHS: text_put(t, "%d", CLI_DEFAULT_EPOCHS); break;
     case CLI_REPEAT: text_put(t, "%d", CLI_DEFAULT_REPEAT); break;
+    case CLI_THREADS: text_put(t, "1"); break;
     case CLI_BATCH: text_put(t, "%d", d->batch_size); break;
     case CLI_LR: text_put(t, "%g", (double)d->learning_rate); break;
     case CLI_OPTIMIZER: text_put(t, "%s", nn_optimizer_name(d->optimizer)); break;

@@ -34,7 +34,7 @@ typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_COMMAND_COUNT } cli
 typedef enum {
   CLI_DATA = 0, CLI_EPOCHS, CLI_BATCH, CLI_LR, CLI_SCHEDULE, CLI_WEIGHT_DECAY, CLI_AUGMENT, CLI_OPTIMIZER,
   CLI_LAYERS, CLI_ACTIVATION, CLI_SEED, CLI_EXTRA, CLI_REPEAT, CLI_SAVE, CLI_LOAD, CLI_INDEX, CLI_IMAGE, CLI_INVERT,
-  CLI_JSON, CLI_HELP,
+  CLI_JSON, CLI_THREADS, CLI_HELP,
   CLI_OPTION_COUNT
 } cli_option;
 
@@ -51,6 +51,7 @@ typedef struct cli_args {
   long repeat;                  /* CLI_DEFAULT_REPEAT unless given */
   long epochs;                  /* CLI_DEFAULT_EPOCHS unless given */
   long index;                   /* -1 unless given */
+  long threads;                 /* --threads: 1 unless given */
   int invert;
   int json;                     /* --json: the cli_*_json lines instead of the text ones */
   nn_config cfg;                /* nn_config_default with --batch, --lr, ... applied */

@@ -19,7 +19,8 @@ const ready = once(async () => {
   ctx.browser = await launch();
   ctx.page = ctx.browser.page;
   ctx.workers = [];
-  ctx.page.on('worker', (w) => ctx.workers.push(w));
+  // the training workers (worker.js), not the threads they start (mnist-threads.worker.js)
+  ctx.page.on('worker', (w) => { if (new URL(w.url()).pathname.endsWith('/worker.js')) ctx.workers.push(w); });
   await openPage(ctx.page, ctx.server.url);
   const { page } = ctx;
   await page.getByLabel('Data URL').fill('data/small/');

@@ -13,6 +13,7 @@ import {
   fetchIdx,
   streamIdx,
   init,
+  threadsUnavailable,
   defaultWasmUrl,
   heapUsed,
   Dataset,
@@ -79,6 +80,7 @@ const options: NetworkOptions = {
   epsilon: 1e-8,
   batchSize: 32,
   seed: 1,
+  threads: 2,
 };
 const net: Network = await createNetwork(options);
 const bigSeed: Network = await createNetwork({ seed: 2n ** 63n, activation: 'tanh', optimizer: 'momentum' });
@@ -105,6 +107,12 @@ const usedOptimizer: Optimizer = resolved.optimizer;
 const rates: number[] = [resolved.learningRate, resolved.momentum, resolved.beta1, resolved.beta2, resolved.epsilon];
 const batchSize: number = resolved.batchSize;
 const seed: number | bigint = resolved.seed;
+const threadsUsed: number = resolved.threads;
+const threadsReason: string | undefined = resolved.threadsReason;
+const whyNoThreads: string = threadsUnavailable();
+const threadedCopy: Network = await loadNetwork(net.save(), { threads: 4 });
+// @ts-expect-error threads is a number
+await createNetwork({ threads: '2' });
 // @ts-expect-error read-only
 net.steps = 0;
 

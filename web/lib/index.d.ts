@@ -37,6 +37,13 @@ export interface NetworkOptions {
   weightDecay?: number;
   /** Distort each training sample afresh each epoch: true for the defaults, false (default) for none. */
   augment?: boolean | Augment;
+  /**
+   * Threads of training and evaluation, 1..64 (default 1): the same bits with
+   * any number. Where the threaded module cannot run (no SharedArrayBuffer: a
+   * page that is not cross-origin isolated) the network keeps 1, and
+   * options.threadsReason says why.
+   */
+  threads?: number;
 }
 
 /** cosine: (1 + cos(pi e / E)) / 2 of the rate in epoch e of E; step: /10 from half the run, /100 from three quarters. */
@@ -72,6 +79,10 @@ export interface ResolvedOptions {
   schedule: Schedule;
   weightDecay: number;
   augment: Required<Augment>;
+  /** Threads in use. */
+  threads: number;
+  /** Why fewer threads run than were asked for; absent when they all run. */
+  threadsReason?: string;
 }
 
 /**
@@ -261,7 +272,7 @@ export function createNetwork(options?: NetworkOptions): Promise<Network>;
  * bytes reject with an Error whose code is NN_ERR_MAGIC, NN_ERR_CHECKSUM,
  * NN_ERR_TRUNCATED, NN_ERR_VERSION, NN_ERR_FORMAT or NN_ERR_LIMIT.
  */
-export function loadNetwork(bytes: Uint8Array | ArrayBuffer): Promise<Network>;
+export function loadNetwork(bytes: Uint8Array | ArrayBuffer, options?: { threads?: number }): Promise<Network>;
 
 /** Where a Dataset's files come from: a URL (fs for file: URLs in Node), a response, a stream or the bytes; gzip or not. */
 export type DatasetSource = string | URL | Response | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer;
@@ -422,6 +433,13 @@ export interface InitOptions {
  * works. Options count only on the call that starts the load.
  */
 export function init(options?: InitOptions): Promise<unknown>;
+
+/**
+ * Why this environment cannot run threads ('' where it can): no
+ * SharedArrayBuffer (a page that is not cross-origin isolated), or no
+ * Worker. Networks asked for more threads then keep 1.
+ */
+export function threadsUnavailable(): string;
 
 /** new URL('../build/mnist.wasm', import.meta.url) of web/lib/index.js. */
 export function defaultWasmUrl(): URL;

@@ -16,7 +16,7 @@
 import { init, loadedWasm, describe, tag } from './wasm.js';
 import { Dataset } from './dataset.js';
 
-export { init, defaultWasmUrl } from './wasm.js';
+export { init, defaultWasmUrl, threadsUnavailable } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
 export { Dataset, openDataset, loadDataset, openMnist, loadMnist, findMnistFile } from './dataset.js';
 
@@ -222,8 +222,32 @@ const trainerAccess = Symbol('trainerAccess');   // Network's door for Trainer o
 
 // Frees the C side of networks that were dropped without dispose().
 const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ w, ptr, scratch }) => { w.M._destroy(ptr); w.free(scratch); })
+  ? new FinalizationRegistry(({ w, ptr, scratch }) => { w.M._destroy(ptr); w.free(scratch); w.releaseWorkers(); })
   : null;
+
+/** The threads option: an integer in 1..maxThreads, 1 when not given. */
+function threadsOption(v, w) {
+  return v === undefined ? 1 : integer(v, 'threads', 1, w.facts.limits.maxThreads);
+}
+
+/**
+ * Starts the asked threads on a new C network (ptr), whose workers are
+ * loaded first; returns '' or, where threads cannot run here, why (the
+ * network then keeps one). Destroys ptr if it throws.
+ */
+async function startThreads(w, ptr, threads, fn) {
+  if (threads === 1) return '';
+  if (w.threadsReason) return w.threadsReason;
+  try {
+    await w.reserveWorkers(threads - 1);
+    w.check(w.M._set_threads(ptr, threads), `${fn}: threads`);   // in the same turn as the check of the workers
+  } catch (e) {
+    w.M._destroy(ptr);
+    w.releaseWorkers();
+    throw e;
+  }
+  return '';
+}
 
 /** A network in the shared wasm instance; made by createNetwork / loadNetwork. */
 export class Network {
@@ -237,11 +261,13 @@ export class Network {
   #x = 0;         // scratch: rows * inputs floats (or bytes)
   #labels = 0;    // scratch: rows bytes
   #probs = 0;     // scratch: rows * classes floats
+  #threadsReason; // why fewer threads run than were asked for ('' if none)
 
-  constructor(key, w, ptr) {
+  constructor(key, w, ptr, threadsReason = '') {
     if (key !== token) throw new TypeError('Network: use createNetwork() or loadNetwork()');
     this.#w = w;
     this.#ptr = ptr;
+    this.#threadsReason = threadsReason;
     this.#held = { w, ptr, scratch: 0 };
     registry?.register(this, this.#held, this);
     const c = this.#config();
@@ -317,10 +343,13 @@ export class Network {
   get steps() { return this.#ptr ? this.#w.M._steps(this.#ptr) : 0; }
   /** True once dispose() has run. */
   get disposed() { return !this.#ptr; }
-  /** The network's options, defaults filled in. */
+  /** The network's options, defaults filled in; threads as they run (threadsReason: why fewer than asked). */
   get options() {
     this.#live('options');
-    return optionsFromConfig(this.#config(), this.#w.facts);
+    const o = optionsFromConfig(this.#config(), this.#w.facts);
+    o.threads = this.#w.M._threads(this.#ptr);
+    if (this.#threadsReason) o.threadsReason = this.#threadsReason;
+    return o;
   }
 
   /**
@@ -628,8 +657,9 @@ export class Network {
   dispose() {
     if (!this.#ptr) return;
     registry?.unregister(this);
-    this.#w.M._destroy(this.#ptr);
+    this.#w.M._destroy(this.#ptr);   // joins its threads
     this.#w.free(this.#held.scratch);
+    this.#w.releaseWorkers();
     this.#ptr = 0;
     this.#held.scratch = 0;
     this.#rows = 0;
@@ -803,7 +833,9 @@ export async function memoryBytes() {
  */
 export async function createNetwork(options) {
   const w = await init();
-  const cfg = configFromOptions(options, 'createNetwork', w.facts);
+  const { threads: asked, ...rest } = optionsObject(options, 'createNetwork', [...NETWORK_OPTIONS, 'threads']);
+  const threads = threadsOption(asked, w);
+  const cfg = configFromOptions(options === undefined ? undefined : rest, 'createNetwork', w.facts);
   const p = w.malloc(cfg.length * 8, 'the config');
   let ptr;
   try {
@@ -813,15 +845,18 @@ export async function createNetwork(options) {
   } finally {
     w.free(p);
   }
-  return new Network(token, w, ptr);
+  const reason = await startThreads(w, ptr, threads, 'createNetwork');
+  return new Network(token, w, ptr, reason);
 }
 
 /** A network from a model file written by save() or by mnist-train --save. */
-export async function loadNetwork(bytes) {
+export async function loadNetwork(bytes, options) {
+  const { threads: asked } = optionsObject(options, 'loadNetwork', ['threads']);
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (tag(bytes) !== 'Uint8Array') throw new TypeError(`loadNetwork: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
   if (bytes.length === 0) throw new RangeError('loadNetwork: bytes is empty');
   const w = await init();
+  const threads = threadsOption(asked, w);
   const buf = w.copyIn(bytes, 'the model file');
   let ptr;
   try {
@@ -835,7 +870,8 @@ export async function loadNetwork(bytes) {
   } finally {
     w.free(buf);
   }
-  return new Network(token, w, ptr);
+  const reason = await startThreads(w, ptr, threads, 'loadNetwork');
+  return new Network(token, w, ptr, reason);
 }
 
 /** Bytes of wasm heap in use (malloc'd, not freed): for leak checks. */

@@ -15,6 +15,8 @@
  *   fileExists(url)        -> Promise<boolean>
  *   gunzip(chunks, size)   -> AsyncIterable<Uint8Array>, the decoded bytes of an
  *                             AsyncIterable of gzip bytes, in chunks of about size
+ *   Worker                 the class that starts the threaded module's threads:
+ *                             the platform's Worker, or Node's over worker_threads
  */
 export const io = {
   files: false,
@@ -22,6 +24,7 @@ export const io = {
   openFile: noFiles,
   fileExists: noFiles,
   gunzip: gunzipWeb,
+  Worker: globalThis.Worker,
 };
 
 /** Installs Node's I/O (called once, by web/lib/node.js). */

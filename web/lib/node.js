@@ -4,7 +4,8 @@
 // take index.js, which imports no Node module.
 
 import { readFile } from 'node:fs/promises';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, readFileSync, promises as fsp } from 'node:fs';
+import { Worker as NodeWorker } from 'node:worker_threads';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { installIo } from './io.js';
@@ -28,7 +29,32 @@ async function* gunzip(chunks, chunkSize) {
   }
 }
 
+// The threaded module's threads start in Web Workers (cmake/wasm.cmake); in
+// Node they are worker_threads that look like one to Emscripten's glue:
+// self, postMessage and onmessage, with its worker script run as a script.
+const WORKER_BOOT = `
+const { parentPort, workerData } = require('node:worker_threads');
+globalThis.self = globalThis;
+globalThis.postMessage = (message, transfer) => parentPort.postMessage(message, transfer);
+parentPort.on('message', (data) => self.onmessage?.({ data }));
+(0, eval)(workerData.source);
+`;
+
+class ThreadWorker {
+  #worker;
+  constructor(url) {
+    const source = readFileSync(url, 'utf8');
+    this.#worker = new NodeWorker(WORKER_BOOT, { eval: true, workerData: { source } });
+    this.#worker.unref();   // an idle thread never keeps the process alive
+    this.#worker.on('message', (data) => this.onmessage?.({ data }));
+    this.#worker.on('error', (e) => this.onerror?.(e));
+  }
+  postMessage(message, transfer) { this.#worker.postMessage(message, transfer); }
+  terminate() { this.#worker.terminate(); }
+}
+
 installIo({
+  Worker: ThreadWorker,
   readFile: async (url, { signal } = {}) => new Uint8Array(await readFile(url, { signal })),
   openFile: async (url, { signal } = {}) => {
     const { size } = await fsp.stat(url);

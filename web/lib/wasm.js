@@ -5,12 +5,29 @@
 // Emscripten glue as wasmBinary (3.1.6's ES-module glue cannot load it in
 // Node by itself). Files are read through io.js, which is Node's fs only
 // when the package was entered through web/lib/node.js.
+//
+// There are two builds of the module: mnist-threads (Emscripten's pthreads
+// over a shared memory), taken wherever SharedArrayBuffer works (Node, a
+// cross-origin isolated page and its workers), and mnist (one thread,
+// smaller), taken everywhere else and whenever init() is given wasmUrl or
+// wasmBinary (those name one .wasm, which must match its glue).
 
 import { io } from './io.js';
 
 /** Where the module's .wasm lives by default: web/build/mnist.wasm. */
 export function defaultWasmUrl() {
   return new URL('../build/mnist.wasm', import.meta.url);
+}
+
+const threadedUrl = (ext) => new URL(`../build/mnist-threads.${ext}`, import.meta.url);
+
+/** Why this environment cannot run the threaded module, or '' if it can. */
+export function threadsUnavailable() {
+  const isolate = 'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
+  if (typeof SharedArrayBuffer !== 'function') return `SharedArrayBuffer is not available here (the page is not cross-origin isolated: ${isolate})`;
+  if (globalThis.crossOriginIsolated === false) return `the page is not cross-origin isolated (${isolate})`;
+  if (typeof io.Worker !== 'function') return 'this environment cannot start workers';
+  return '';
 }
 
 /**
@@ -54,8 +71,10 @@ const SLOTS = 64;   // bytes of out-parameters (pointers, sizes, losses)
  * itself (csrc/wasm_api.c facts()): limits, statuses, names, layouts.
  */
 class Wasm {
-  constructor(M) {
+  constructor(M, threadsReason) {
     this.M = M;
+    /** '' for the threaded module, else why it is not the one loaded. */
+    this.threadsReason = threadsReason;
     if (typeof M._facts !== 'function') throw new Error('mnist-wasm: web/build/mnist.wasm is from another version of web/lib: rebuild with npm run build');
     this.facts = JSON.parse(this.cstring(M._facts()));
     this.status = Object.fromEntries(this.facts.statuses.map((s, i) => [s.name, i]));
@@ -89,7 +108,7 @@ class Wasm {
     const u8 = this.u8;
     let end = p;
     while (u8[end]) end++;
-    return new TextDecoder().decode(u8.subarray(p, end));
+    return new TextDecoder().decode(u8.slice(p, end));   // a copy: TextDecoder refuses shared memory
   }
 
   /** A NUL-terminated UTF-8 copy of s in the heap; the caller frees it. */
@@ -135,7 +154,57 @@ class Wasm {
   check(status, context) {
     if (status !== 0) throw this.error(status, context);
   }
+
+  /**
+   * Loads idle workers until n threads can start at once (threaded module
+   * only). The caller then starts them in the same turn, before anything
+   * else can take the workers: a thread started on a worker that is still
+   * loading would wait for this thread's event loop, which a training step
+   * never yields to.
+   */
+  async reserveWorkers(n) {
+    const P = this.M.PThread;
+    this.#reserving++;
+    try {
+      while (P.unusedWorkers.length < n) {
+        P.allocateUnusedWorker();
+        const worker = P.unusedWorkers[P.unusedWorkers.length - 1];
+        await new Promise((resolve) => P.loadWasmModuleToWorker(worker, resolve));
+      }
+    } finally {
+      this.#reserving--;
+    }
+  }
+
+  #reserving = 0;
+  #idleTimer = null;
+
+  /**
+   * After a network's threads stopped: once no network runs threads for
+   * IDLE_WORKER_MS, ends the idle workers, so nothing is left running (a
+   * worker takes a few hundred ms to load: one freed and another made at
+   * once reuse them).
+   */
+  releaseWorkers() {
+    if (!this.M.PThread || this.#idleTimer) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      const P = this.M.PThread;
+      if (this.M._threads_alive() !== 0 || this.#reserving > 0) return;
+      for (const worker of P.unusedWorkers) worker.terminate();
+      P.unusedWorkers.length = 0;
+    }, IDLE_WORKER_MS);
+    this.#idleTimer.unref?.();   // Node: the timer never keeps the process alive
+  }
+
+  /** Workers of the threaded module loaded now, busy or idle (0 for the other). */
+  get workers() {
+    const P = this.M.PThread;
+    return P ? P.unusedWorkers.length + P.runningWorkers.length : 0;
+  }
 }
+
+const IDLE_WORKER_MS = 300;
 
 let pending = null;
 let loaded = null;
@@ -166,13 +235,17 @@ export function loadedWasm() {
 }
 
 async function load(wasmUrl, wasmBinary) {
+  const given = wasmUrl !== undefined || wasmBinary !== undefined;
+  const threadsReason = given ? 'init() was given one .wasm (wasmUrl or wasmBinary), which is the single-threaded module' : threadsUnavailable();
+  const threaded = !threadsReason;
+  const glue = threaded ? 'mnist-threads.js' : 'mnist.js';
   let factory;
   try {
-    ({ default: factory } = await import('../build/mnist.js'));
+    ({ default: factory } = await (threaded ? import('../build/mnist-threads.js') : import('../build/mnist.js')));
   } catch (e) {
-    throw new Error(`mnist-wasm: cannot load web/build/mnist.js (build it with npm run build): ${e.message}`, { cause: e });
+    throw new Error(`mnist-wasm: cannot load web/build/${glue} (build it with npm run build): ${e.message}`, { cause: e });
   }
-  const url = wasmUrl ?? defaultWasmUrl();
+  const url = wasmUrl ?? (threaded ? threadedUrl('wasm') : defaultWasmUrl());
   let bytes = wasmBinary;
   if (!bytes) {
     try {
@@ -182,10 +255,16 @@ async function load(wasmUrl, wasmBinary) {
     }
   }
   let M;
+  const options = { wasmBinary: bytes, printErr: () => {} };
+  if (threaded) {
+    // the workers import the glue by this URL and take their Worker class from io
+    options.mainScriptUrlOrBlob = threadedUrl('js').href;
+    options.Worker = io.Worker;
+  }
   try {
-    M = await factory({ wasmBinary: bytes, printErr: () => {} });
+    M = await factory(options);
   } catch (e) {
     throw new Error(`mnist-wasm: cannot instantiate ${wasmBinary ? 'wasmBinary' : url}: ${e?.message ?? e}`, { cause: e });
   }
-  return new Wasm(M);
+  return new Wasm(M, threadsReason);
 }

@@ -1,0 +1,4 @@
+// Prepended to the threaded module's glue (--pre-js, see cmake/wasm.cmake):
+// the Worker class that starts its pthreads. Pages and workers have one;
+// Node has none, so web/lib/node.js hands in one made of worker_threads.
+var Worker = Module['Worker'] || globalThis.Worker;
