@@ -43,13 +43,13 @@ export async function startServer(routes = {}, { root = WEB, isolate = true, hos
  * Headless Chromium with a fresh profile. Fails loudly when Chromium is not
  * installed: these tests never skip.
  */
-export async function launch({ viewport = { width: 1280, height: 900 } } = {}) {
+export async function launch({ viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow' } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH; the browser tests need it`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-browser-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true,
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true, serviceWorkers,
   });
   const page = context.pages()[0] ?? await context.newPage();
   const problems = watch(page);

@@ -3,12 +3,14 @@
 // threads give the same model bytes as 1 for every optimizer and
 // activation, in the page and in its training worker (whose threads are
 // nested workers), and #speed says how many threads train. The same page
-// without the isolation header falls back to one thread and says why. The
-// threads control works from the keyboard and at phone width.
+// from a host without the isolation headers falls back to one thread and
+// says why where no service worker runs, and trains on 2 threads once the
+// service worker has isolated it (after its first load). The threads
+// control works from the keyboard and at phone width.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WEB, staticHandler } from '../../scripts/serve.js';
-import { servedPage, openPage, status } from './helpers.js';
+import { servedPage, openPage, status, launch } from './helpers.js';
 
 // The same files without Cross-Origin-Embedder-Policy: not isolated.
 const files = staticHandler(WEB);
@@ -74,8 +76,17 @@ test('the page trains in its worker with the threads control\'s count, shown on 
   assert.ok(accuracy > 0.6, `trained: test accuracy ${accuracy}`);
 });
 
-test('without isolation the page says it uses 1 thread, and why', async () => {
-  const { page } = await ready();
+test('without isolation (no headers, no service worker) the page says it uses 1 thread, and why', async () => {
+  await ready();
+  const browser = await launch({ serviceWorkers: 'block' });
+  try {
+    await notIsolated(browser.page);
+  } finally {
+    await browser.close();
+  }
+});
+
+async function notIsolated(page) {
   await openPage(page, `${ctx.server.url}plain/`);
   assert.is(await page.evaluate(() => crossOriginIsolated), false);
   await page.waitForFunction(() => document.getElementById('threads-note').textContent !== '', null, { timeout: 10_000 });
@@ -93,6 +104,17 @@ test('without isolation the page says it uses 1 thread, and why', async () => {
   assert.is(o.threads, 1);
   assert.match(o.threadsReason, /SharedArrayBuffer|cross-origin isolated/);
   assert.ok(!/^Error/.test(await status(page)));
+}
+
+test('from a host without the headers, the service worker isolates the page after its first load: it trains on 2 threads', async () => {
+  const { page } = await ready();
+  await page.goto(`${ctx.server.url}plain/`);
+  await page.waitForFunction(() => crossOriginIsolated, null, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
+  await page.getByLabel('Threads').fill('2');
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 20_000 });
+  assert.ok(await page.locator('#threads-note').isHidden(), 'no fallback note');
 });
 
 test('the threads control: keyboard and phone width', async () => {
