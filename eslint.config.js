@@ -21,6 +21,8 @@ export default [
       'no-use-before-define': ['error', { functions: false, classes: false, variables: false }],
       // the command lines print fields two spaces apart, and tests match them as written
       'no-regex-spaces': 'off',
+      // `const { dropped: _, ...rest } = o` is how a key is left out
+      'no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
   // Where each file runs, and so which globals it has.
@@ -31,15 +33,27 @@ export default [
   },
   { files: ['web/*.js', 'tests/fixtures/bundle-app/**/*.js'], languageOptions: { globals: globals.browser } },
   { files: ['web/worker.js', 'tests/fixtures/bundle-app/**/*.js'], languageOptions: { globals: globals.worker } },
+  { files: ['web/sw.js'], languageOptions: { globals: globals.serviceworker } },
+  // the browser bench: its page and the workers it starts
+  { files: ['scripts/bench-browser/page.js'], languageOptions: { globals: globals.browser } },
+  {
+    files: ['scripts/bench-browser/worker.js', 'scripts/bench-browser/trainers/*.js'],
+    languageOptions: { globals: globals.worker },
+  },
   // Playwright drivers: the functions they hand to page.evaluate run in the page
   {
-    files: ['tests/browser/**/*.js', 'tests/bundle.test.js', 'scripts/bench-page.js'],
+    files: [
+      'tests/browser/**/*.js',
+      'tests/bundle.test.js',
+      'scripts/bench-page.js',
+      'scripts/bench-browser/driver.js',
+    ],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
-  // appended to Emscripten's glue (--post-js), inside its scope
+  // put before and after Emscripten's glue (--pre-js, --post-js), inside its scope
   {
-    files: ['cmake/wasm-post.js'],
+    files: ['cmake/wasm-post.js', 'cmake/wasm-threads-pre.js'],
     languageOptions: {
       sourceType: 'script',
       globals: {

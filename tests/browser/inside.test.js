@@ -14,7 +14,7 @@ import { ROOT, clearPad, settledPrediction, longTasks, servedPage, launch, openP
 import { pen } from './draw.js';
 import { STYLES, VARIANTS, place } from '../helpers/strokes.js';
 
-const { ctx, ready, close } = servedPage();
+const { ready, close } = servedPage();
 test.after(close);
 
 // Long tasks count from the moment the page is ready: its load (the module

@@ -18,7 +18,7 @@ const DATA_URL = process.env.SOAK_DATA === 'full' ? 'data/' : 'data/small/';
 const GROWTH = 0.03;        // memory after epoch 2 may differ from it by this share
 const TASK_MS = 100;
 
-const { ctx, ready, close } = servedPage();
+const { ready, close } = servedPage();
 test.after(close);
 
 /* ---------- the page's renderer process, from /proc ---------- */
