@@ -63,7 +63,7 @@ function parse(argv) {
   check(M._cli_parse, strings.length, array, CLI.node, ptr);
   const size = M._cli_args_json(ptr, 0, 0) + 1;
   const [, json] = withText((buf, cap) => M._cli_args_json(ptr, buf, cap), [], size);
-  return { ...JSON.parse(json), ptr };   // argv stays in the heap: the options point into it
+  return { ...JSON.parse(json), ptr }; // argv stays in the heap: the options point into it
 }
 
 const given = (a, name) => a.given.includes(name);
@@ -73,8 +73,8 @@ const given = (a, name) => a.given.includes(name);
 // One line, redrawn at most every 100 ms and erased before any other output,
 // on stdout while it is a terminal and the output is text (not --json):
 // whoever reads the lines from a pipe or a file gets nothing extra.
-let live = false;      // set by main once the command line is read
-let shown = false;     // a progress line is on the terminal now
+let live = false; // set by main once the command line is read
+let shown = false; // a progress line is on the terminal now
 let lastDraw = 0;
 function progress(text, force = false) {
   if (!live) return;
@@ -132,11 +132,21 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
   const base = url ? (data.endsWith('/') ? data : `${data}/`) : pathToFileURL(path.resolve(data) + '/');
   // the package names a local file by its URL's path; the message names it as --data does
   const shown = new Map();
-  if (!url) for (const set of names) for (const name of files[set]) for (const suffix of files.suffixes)
-    shown.set(new URL(name + suffix, base).pathname, join(data, name + suffix));
+  if (!url)
+    for (const set of names)
+      for (const name of files[set])
+        for (const suffix of files.suffixes)
+          shown.set(new URL(name + suffix, base).pathname, join(data, name + suffix));
   const reword = (e) => {
-    let m = String(e?.message ?? e).split('\n')[0].replace(/^(openDataset|loadMnist): /, '').replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
-    for (const [where, as] of shown) if (m.includes(where)) { m = m.replace(where, as); break; }
+    let m = String(e?.message ?? e)
+      .split('\n')[0]
+      .replace(/^(openDataset|loadMnist): /, '')
+      .replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
+    for (const [where, as] of shown)
+      if (m.includes(where)) {
+        m = m.replace(where, as);
+        break;
+      }
     return new Exit(CLI.exitFailure, m);
   };
   const timeout = idleTimeout();
@@ -145,10 +155,17 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
   let gcAt = 0;
   const onProgress = (ds) => {
     open.add(ds);
-    let received = 0, total = 0;
-    for (const d of open) { received += d.received; total = total === null || d.total === null ? null : total + d.total; }
+    let received = 0,
+      total = 0;
+    for (const d of open) {
+      received += d.received;
+      total = total === null || d.total === null ? null : total + d.total;
+    }
     progress(downloadText(data, received, total, (performance.now() - started) / 1000));
-    if (received - gcAt >= GC_EVERY) { gcAt = received; collect(); }
+    if (received - gcAt >= GC_EVERY) {
+      gcAt = received;
+      collect();
+    }
   };
   let sets;
   try {
@@ -166,9 +183,13 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
     } catch (e) {
       clearProgress();
       const { NN_ERR_COUNT, NN_ERR_DIMS } = w.status;
-      const err = e.status === NN_ERR_COUNT || e.status === NN_ERR_DIMS
-        ? new Exit(CLI.exitFailure, withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, e.file ?? 0, 0])[1])
-        : reword(e);
+      const err =
+        e.status === NN_ERR_COUNT || e.status === NN_ERR_DIMS
+          ? new Exit(
+              CLI.exitFailure,
+              withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, e.file ?? 0, 0])[1],
+            )
+          : reword(e);
       for (const ds of Object.values(sets)) ds.dispose();
       throw err;
     }
@@ -221,7 +242,13 @@ async function checkSavable(file) {
     if (!(await stat(dir)).isDirectory()) problem = P.notFolder;
     else await access(dir, fsConstants.W_OK);
   } catch (e) {
-    problem = { ENOENT: P.noFolder, ENOTDIR: P.notFolder, EACCES: P.notWritable, EPERM: P.notWritable, EROFS: P.notWritable }[e.code];
+    problem = {
+      ENOENT: P.noFolder,
+      ENOTDIR: P.notFolder,
+      EACCES: P.notWritable,
+      EPERM: P.notWritable,
+      EROFS: P.notWritable,
+    }[e.code];
     if (problem === undefined) check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
   }
   if (problem) check(M._cli_file_error, problem, file, dir);
@@ -254,7 +281,9 @@ function decodePgm(bytes, file) {
     if (!m) throw new Error(`${file}: malformed PGM header`);
     return Number(m[1]);
   };
-  const width = field(), height = field(), max = field();
+  const width = field(),
+    height = field(),
+    max = field();
   if (!(width > 0 && height > 0 && max > 0 && max < 256)) throw new Error(`${file}: only 8-bit PGM is supported`);
   const grey = new Uint8Array(width * height);
   if (bytes[1] === 0x35) {
@@ -269,21 +298,30 @@ function decodePgm(bytes, file) {
 }
 
 function decodePng(bytes, file, invert) {
-  let at = 8, width = 0, height = 0, depth = 0, color = 0, interlace = 0;
+  let at = 8,
+    width = 0,
+    height = 0,
+    depth = 0,
+    color = 0,
+    interlace = 0;
   const idat = [];
   while (at + 8 <= bytes.length) {
     const len = bytes.readUInt32BE(at);
     const type = bytes.toString('latin1', at + 4, at + 8);
     const body = bytes.subarray(at + 8, at + 8 + len);
     if (type === 'IHDR') {
-      width = body.readUInt32BE(0); height = body.readUInt32BE(4);
-      depth = body[8]; color = body[9]; interlace = body[12];
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      depth = body[8];
+      color = body[9];
+      interlace = body[12];
     } else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') break;
     at += 12 + len;
   }
   const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[color];
-  if (depth !== 8 || !channels || interlace) throw new Error(`${file}: only 8-bit, non-interlaced grey, grey+alpha, RGB or RGBA PNG is supported`);
+  if (depth !== 8 || !channels || interlace)
+    throw new Error(`${file}: only 8-bit, non-interlaced grey, grey+alpha, RGB or RGBA PNG is supported`);
   let raw;
   try {
     raw = inflateSync(Buffer.concat(idat));
@@ -299,19 +337,32 @@ function decodePng(bytes, file, invert) {
     const row = px.subarray(y * stride, (y + 1) * stride);
     const up = y ? px.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
     for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? row[x - channels] : 0, b = up[x], c = x >= channels ? up[x - channels] : 0;
+      const a = x >= channels ? row[x - channels] : 0,
+        b = up[x],
+        c = x >= channels ? up[x - channels] : 0;
       let p;
       switch (filter) {
-        case 0: p = 0; break;
-        case 1: p = a; break;
-        case 2: p = b; break;
-        case 3: p = (a + b) >> 1; break;
+        case 0:
+          p = 0;
+          break;
+        case 1:
+          p = a;
+          break;
+        case 2:
+          p = b;
+          break;
+        case 3:
+          p = (a + b) >> 1;
+          break;
         case 4: {
-          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          const pa = Math.abs(b - c),
+            pb = Math.abs(a - c),
+            pc = Math.abs(a + b - 2 * c);
           p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }
-        default: throw new Error(`${file}: bad PNG filter ${filter}`);
+        default:
+          throw new Error(`${file}: bad PNG filter ${filter}`);
       }
       row[x] = (src[x] + p) & 255;
     }
@@ -345,7 +396,7 @@ function evaluateLine(a, net, test) {
   print(result(a, 'evaluate', ev.loss, ev.accuracy, ev.samples));
 }
 
-const PROGRESS_SAMPLES = 1024;   // samples per trainer call: the progress line's step
+const PROGRESS_SAMPLES = 1024; // samples per trainer call: the progress line's step
 
 async function train(a, net, sets) {
   const { train: data, test } = sets;
@@ -355,17 +406,21 @@ async function train(a, net, sets) {
   const trainer = new Trainer();
   trainer.plan(a.epochs);
   if (sets.extra) trainer.mix(sets.extra, a.repeat);
-  const pass = data.ready + (sets.extra ? a.repeat * sets.extra.ready : 0);   // samples in an epoch
+  const pass = data.ready + (sets.extra ? a.repeat * sets.extra.ready : 0); // samples in an epoch
   try {
     for (let e = 1; e <= a.epochs; e++) {
       const t0 = performance.now();
-      let p, samples = 0;
+      let p,
+        samples = 0;
       try {
         do {
           p = trainer.run(net, data, PROGRESS_SAMPLES);
           samples += p.trained;
           const seen = p.passes >= e ? pass : p.position;
-          progress(`epoch ${e}  ${seen}/${pass}  loss ${(p.passes >= e ? p.lastLoss : p.passLoss / seen).toFixed(4)}`, seen === pass);
+          progress(
+            `epoch ${e}  ${seen}/${pass}  loss ${(p.passes >= e ? p.lastLoss : p.passLoss / seen).toFixed(4)}`,
+            seen === pass,
+          );
         } while (p.passes < e);
       } catch (err) {
         clearProgress();
@@ -385,17 +440,26 @@ async function train(a, net, sets) {
 }
 
 async function predict(a, net, sets) {
-  let pixels, label = -1;
+  let pixels,
+    label = -1;
   if (a.image !== null) {
     let bytes;
     try {
       bytes = await readFile(a.image);
     } catch (e) {
-      check(M._cli_file_error, e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, a.image, e.message.replace(/^\w+: /, ''));
+      check(
+        M._cli_file_error,
+        e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen,
+        a.image,
+        e.message.replace(/^\w+: /, ''),
+      );
     }
     const img = decodeImage(bytes, a.image, a.invert);
     if (img.width * img.height !== net.inputs)
-      throw new Exit(CLI.exitFailure, `${a.image}: the image is ${img.width}x${img.height} but the model takes ${net.inputs} pixels (resize it, e.g. to 28x28)`);
+      throw new Exit(
+        CLI.exitFailure,
+        `${a.image}: the image is ${img.width}x${img.height} but the model takes ${net.inputs} pixels (resize it, e.g. to 28x28)`,
+      );
     pixels = a.invert ? img.grey.map((v) => 255 - v) : img.grey;
   } else {
     pixels = sets.test.image(a.index);
@@ -418,7 +482,7 @@ async function main(argv) {
     process.stdout.write(withText((buf, cap) => M._cli_help(CLI.node, buf, cap), [], size)[1]);
     return;
   }
-  idleTimeout();   // checked with the command line, before anything is read
+  idleTimeout(); // checked with the command line, before anything is read
   live = !!process.stdout.isTTY && !a.json;
   // cheap checks first, as mnist-train: the save folder and the model before a slow load
   if (a.save) await checkSavable(a.save);
@@ -427,7 +491,8 @@ async function main(argv) {
   const sets = needData ? await readData(a) : {};
   try {
     if (needData) check(M._cli_check_data, a.ptr, net.pointer, sets.train?.pointer ?? 0, sets.test.pointer);
-    if (a.extra !== null) {   // a person's digits: the training files of --extra, mixed in
+    if (a.extra !== null) {
+      // a person's digits: the training files of --extra, mixed in
       sets.extra = (await readData(a, a.extra, ['train'])).train;
       check(M._cli_check_data, a.ptr, net.pointer, sets.extra.pointer, sets.test.pointer);
     }

@@ -42,11 +42,21 @@ nn_status augment_check(const nn_augment *a) {
  * = sin x, cos(pi - x) = -cos x beyond. */
 void augment_sincos(float x, float *s, float *c) {
   float sign = 1.0f;
-  if (x > 0.5f * PI_F) { x = PI_F - x; sign = -1.0f; }
-  else if (x < -0.5f * PI_F) { x = -PI_F - x; sign = -1.0f; }
+  if (x > 0.5f * PI_F) {
+    x = PI_F - x;
+    sign = -1.0f;
+  } else if (x < -0.5f * PI_F) {
+    x = -PI_F - x;
+    sign = -1.0f;
+  }
   const float x2 = x * x;
-  *s = x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880 + x2 * (-1.0f / 39916800))))));
-  *c = sign * (1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800 + x2 * (1.0f / 479001600)))))));
+  *s = x * (1.0f + x2 * (-1.0f / 6 +
+                         x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880 + x2 * (-1.0f / 39916800))))));
+  *c =
+    sign *
+    (1.0f +
+     x2 * (-0.5f + x2 * (1.0f / 24 +
+                         x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800 + x2 * (1.0f / 479001600)))))));
 }
 
 /* For each of n pixels along a side: its control-point cell and smoothstep
@@ -68,7 +78,7 @@ static void grid_weights(int n, int *cell, float *w) {
  * "0 outside" without a branch. */
 #define PAD 1
 #define FRAME (AUGMENT_MAX_SIDE + 2 * PAD + 1)
-#define FRAME_SLACK 2  /* floats past the frame that a 4-float load at its last pair reads */
+#define FRAME_SLACK 2 /* floats past the frame that a 4-float load at its last pair reads */
 
 /* Four lanes at a time with GCC/clang vector extensions (wasm SIMD, SSE):
  * each lane does the scalar float operations in the same order, so the bits
@@ -76,7 +86,7 @@ static void grid_weights(int n, int *cell, float *w) {
 typedef float v4 __attribute__((vector_size(16)));
 typedef int32_t i4 __attribute__((vector_size(16)));
 static inline v4 splat(float x) { return (v4){x, x, x, x}; }
-static inline v4 pick(i4 mask, v4 a, v4 b) {  /* mask ? a : b, lane by lane */
+static inline v4 pick(i4 mask, v4 a, v4 b) { /* mask ? a : b, lane by lane */
   i4 ia, ib;
   memcpy(&ia, &a, sizeof ia);
   memcpy(&ib, &b, sizeof ib);
@@ -101,8 +111,8 @@ static inline void pairs(const float *a, const float *b, const float *c, const f
   *right = __builtin_shufflevector(ab, cd, 1, 3, 5, 7);
 }
 
-void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty,
-                  const float *grid, float *dst) {
+void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty, const float *grid,
+                  float *dst) {
   enum { G = AUGMENT_GRID };
   const int w = cols + 2 * PAD + 1;
   /* the framed source, and the ink's bounding box: a sample point at least
@@ -135,7 +145,7 @@ void augment_warp(const float *src, int rows, int cols, const float m[4], float 
   int x0 = 0, x1 = cols - 1;
   while (x0 < cols && !col_ink[x0]) x0++;
   while (x1 >= 0 && !col_ink[x1]) x1--;
-  if (x1 < 0) x0 = cols;  /* no ink: every output is 0 */
+  if (x1 < 0) x0 = cols; /* no ink: every output is 0 */
 
   /* the elastic field along each control row, for every column: then a
    * pixel's displacement is one blend of two of these (x and y parts) */
@@ -153,7 +163,7 @@ void augment_warp(const float *src, int rows, int cols, const float m[4], float 
         ey[j][x] = gy[0] * (1.0f - wx[x]) + gy[1] * wx[x];
       }
     for (int j = 0; j < G; j++)
-      for (int x = cols; x < cols + 4; x++) ex[j][x] = ey[j][x] = 0.0f;  /* read by lanes past the row */
+      for (int x = cols; x < cols + 4; x++) ex[j][x] = ey[j][x] = 0.0f; /* read by lanes past the row */
   }
 
   const v4 ink_lo_x = splat((float)x0 - 1.0f), ink_hi_x = splat((float)x1 + 1.0f);
@@ -173,15 +183,17 @@ void augment_warp(const float *src, int rows, int cols, const float m[4], float 
       v4 sx = splat(m[0]) * px + bx, sy = splat(m[2]) * px + by;
       if (grid) {
         v4 e0, e1, f0, f1;
-        memcpy(&e0, &ex[j][x], sizeof e0); memcpy(&e1, &ex[j + 1][x], sizeof e1);
-        memcpy(&f0, &ey[j][x], sizeof f0); memcpy(&f1, &ey[j + 1][x], sizeof f1);
+        memcpy(&e0, &ex[j][x], sizeof e0);
+        memcpy(&e1, &ex[j + 1][x], sizeof e1);
+        memcpy(&f0, &ey[j][x], sizeof f0);
+        memcpy(&f1, &ey[j + 1][x], sizeof f1);
         sx += e0 * (one - wy) + e1 * wy;
         sy += f0 * (one - wy) + f1 * wy;
       }
       v4 out = splat(0.0f);
       const i4 outside = (sx <= ink_lo_x) | (sx >= ink_hi_x) | (sy <= ink_lo_y) | (sy >= ink_hi_y);
       if (!(outside[0] & outside[1] & outside[2] & outside[3])) {
-        sx = pick(sx > lo, pick(sx < hi_x, sx, hi_x), lo);  /* into [-1, side]; NaN goes to -1 */
+        sx = pick(sx > lo, pick(sx < hi_x, sx, hi_x), lo); /* into [-1, side]; NaN goes to -1 */
         sy = pick(sy > lo, pick(sy < hi_y, sy, hi_y), lo);
         const i4 ix = __builtin_convertvector(sx + one, i4) - 1, iy = __builtin_convertvector(sy + one, i4) - 1;
         const v4 fx = sx - __builtin_convertvector(ix, v4), fy = sy - __builtin_convertvector(iy, v4);
@@ -195,7 +207,7 @@ void augment_warp(const float *src, int rows, int cols, const float m[4], float 
         out = top * (one - fy) + bottom * fy;
       }
       float *to = dst + (size_t)y * cols + x;
-      if (x + 4 <= cols) memcpy(to, &out, sizeof out);  /* a fixed size: one vector store, not a call */
+      if (x + 4 <= cols) memcpy(to, &out, sizeof out); /* a fixed size: one vector store, not a call */
       else memcpy(to, &out, (size_t)(cols - x) * sizeof(float));
     }
   }

@@ -13,20 +13,20 @@
 #include "rng.h"
 #include "status.h"
 
-#define AUGMENT_MAX_SIDE 64       /* rows and cols of images that can be augmented */
-#define AUGMENT_GRID 5            /* elastic control points per side */
-#define AUGMENT_MAX_SHIFT 8.0f    /* the largest settings */
+#define AUGMENT_MAX_SIDE 64    /* rows and cols of images that can be augmented */
+#define AUGMENT_GRID 5         /* elastic control points per side */
+#define AUGMENT_MAX_SHIFT 8.0f /* the largest settings */
 #define AUGMENT_MAX_ROTATE 45.0f
 #define AUGMENT_MAX_SCALE 0.5f
 #define AUGMENT_MAX_SHEAR 0.5f
 #define AUGMENT_MAX_ELASTIC 8.0f
 
 typedef struct nn_augment {
-  float shift;       /* pixels: a uniform shift in [-shift, shift] on each axis */
-  float rotate;      /* degrees: a uniform rotation in [-rotate, rotate] */
-  float scale;       /* a uniform zoom in [1 - scale, 1 + scale] */
-  float shear;       /* a uniform horizontal shear factor in [-shear, shear] */
-  float elastic;     /* pixels: the largest elastic displacement (0: none) */
+  float shift;   /* pixels: a uniform shift in [-shift, shift] on each axis */
+  float rotate;  /* degrees: a uniform rotation in [-rotate, rotate] */
+  float scale;   /* a uniform zoom in [1 - scale, 1 + scale] */
+  float shear;   /* a uniform horizontal shear factor in [-shear, shear] */
+  float elastic; /* pixels: the largest elastic displacement (0: none) */
 } nn_augment;
 
 /* The settings that `--augment` means: tuned on MNIST (README). */
@@ -47,8 +47,8 @@ void augment_image(const nn_augment *a, rng_t *rng, const float *src, int rows, 
  * M = [[m00 m01] [m10 m11]] and t = (tx, ty); e is the elastic field given
  * by its control points (2 * AUGMENT_GRID^2 displacements, x then y; NULL
  * for none). */
-void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty,
-                  const float *grid, float *dst);
+void augment_warp(const float *src, int rows, int cols, const float m[4], float tx, float ty, const float *grid,
+                  float *dst);
 
 /* sin and cos of x in [-pi, pi] within 2e-7, the same bits everywhere. */
 void augment_sincos(float x, float *s, float *c);

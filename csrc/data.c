@@ -6,12 +6,12 @@
 #include <stdlib.h>
 
 struct nn_dataset {
-  idx_parser *file[2];   /* DATA_IMAGES, DATA_LABELS */
+  idx_parser *file[2]; /* DATA_IMAGES, DATA_LABELS */
   int finished[2];
   int n_classes;
-  uint32_t labels_checked;  /* labels [0, labels_checked) are < n_classes */
-  int max_label;            /* the largest of them, -1 if none */
-  nn_status err;            /* sticky */
+  uint32_t labels_checked; /* labels [0, labels_checked) are < n_classes */
+  int max_label;           /* the largest of them, -1 if none */
+  nn_status err;           /* sticky */
 };
 
 nn_status data_create(int n_classes, nn_dataset **out) {
@@ -60,7 +60,7 @@ nn_status data_push(nn_dataset *ds, data_file file, const uint8_t *bytes, size_t
   if (ds->err) return ds->err;
   if (ds->finished[file]) return len ? (ds->err = NN_ERR_TRAILING) : NN_OK;
   nn_status st = idx_push(ds->file[file], bytes, len);
-  if (st == NN_ERR_ARG) return st;  /* the caller's mistake (NULL bytes): not sticky */
+  if (st == NN_ERR_ARG) return st; /* the caller's mistake (NULL bytes): not sticky */
   if (st == NN_OK) st = check(ds);
   return ds->err = st;
 }
@@ -98,7 +98,7 @@ int data_max_label(const nn_dataset *ds) {
   if (!ds || ds->err) return -1;
   uint32_t ready = data_ready(ds);
   if (ready == ds->labels_checked) return ds->max_label;
-  int m = -1;  /* fewer images than labels have arrived: the ready rows only */
+  int m = -1; /* fewer images than labels have arrived: the ready rows only */
   const uint8_t *labels = idx_data(ds->file[DATA_LABELS]);
   for (uint32_t i = 0; i < ready; i++)
     if (labels[i] > m) m = labels[i];

@@ -40,21 +40,30 @@ static void put_text(nn_text *t, const uint8_t *b, size_t n) {
     if (is_space(b[i])) {
       while (i < n && is_space(b[i])) i++;
       if (i < n) {
-        if (chars == 32) { cut = 1; break; }
+        if (chars == 32) {
+          cut = 1;
+          break;
+        }
         folded[len++] = ' ';
         chars++;
       }
       continue;
     }
     size_t seq = b[i] < 0x80 ? 1 : b[i] >= 0xf0 ? 4 : b[i] >= 0xe0 ? 3 : b[i] >= 0xc0 ? 2 : 1;
-    if (i + seq > n) break;        /* a character cut by the end of what was kept */
-    if (chars == 32) { cut = 1; break; }
+    if (i + seq > n) break; /* a character cut by the end of what was kept */
+    if (chars == 32) {
+      cut = 1;
+      break;
+    }
     memcpy(folded + len, b + i, seq);
     len += seq;
     i += seq;
     chars++;
   }
-  if (cut) { memcpy(folded + len, "\xe2\x80\xa6", 3); len += 3; }   /* … */
+  if (cut) {
+    memcpy(folded + len, "\xe2\x80\xa6", 3);
+    len += 3;
+  } /* … */
   folded[len] = '\0';
   text_json_string(t, folded);
 }
@@ -92,7 +101,10 @@ static void put_what(nn_text *t, const uint8_t *head, size_t n, const char *cont
   if (content_type) media_type(content_type, mime, sizeof mime);
   if (mime[0] && is_text_type(mime)) {
     text_put(t, "got %s", mime);
-    if (printable(head, n)) { text_put(t, ": "); put_text(t, head, n); }
+    if (printable(head, n)) {
+      text_put(t, ": ");
+      put_text(t, head, n);
+    }
   } else {
     put_start(t, head, n);
     if (!printable(head, n)) text_put(t, "; an IDX file of bytes starts with 00 00 08");
@@ -102,7 +114,10 @@ static void put_what(nn_text *t, const uint8_t *head, size_t n, const char *cont
 /* "the header claims 100000 x 100000 = 10000000000 bytes" */
 static void put_claim(nn_text *t, const uint8_t *head, size_t n) {
   const int dims = n > 3 ? head[3] : 0;
-  if (n < 4 + 4 * (size_t)dims) { text_put(t, "the header claims too much data"); return; }
+  if (n < 4 + 4 * (size_t)dims) {
+    text_put(t, "the header claims too much data");
+    return;
+  }
   double bytes = 1;
   text_put(t, "the header claims ");
   for (int d = 0; d < dims; d++) {
@@ -147,9 +162,11 @@ size_t model_explain(const uint8_t *bytes, size_t n, nn_status st, char *out, si
     else put_start(&t, bytes, n < IDX_HEAD_KEPT ? n : IDX_HEAD_KEPT);
     text_put(&t, "; a model file starts with \"%s\")", MODEL_MAGIC);
   } else if (st == NN_ERR_VERSION && n >= 8) {
-    const uint32_t v = (uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24;
-    text_put(&t, "the model file is format version %u; this mnist-wasm reads versions 1 to %u (a newer mnist-wasm wrote it)",
-             v, MODEL_VERSION);
+    const uint32_t v =
+      (uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 | (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24;
+    text_put(
+      &t, "the model file is format version %u; this mnist-wasm reads versions 1 to %u (a newer mnist-wasm wrote it)",
+      v, MODEL_VERSION);
   } else {
     text_put(&t, "%s", nn_strerror(st));
   }
@@ -175,10 +192,12 @@ size_t data_explain(const nn_dataset *ds, nn_status st, data_file file, const ch
     while (i < n && labels[i] < data_classes(ds)) i++;
     if (i < n)
       text_put(&t, "label %u of sample %u is not below %d (the number of classes)", labels[i], i, data_classes(ds));
-    else
-      text_put(&t, "%s", nn_strerror(st));
+    else text_put(&t, "%s", nn_strerror(st));
   } else if (st == NN_ERR_DIMS && idx_header_done(own)) {
-    text_put(&t, "%s, got ", file == DATA_IMAGES ? "images must be n\xc3\x97rows\xc3\x97" "cols" : "labels must be a list of n");
+    text_put(&t, "%s, got ",
+             file == DATA_IMAGES ? "images must be n\xc3\x97rows\xc3\x97"
+                                   "cols"
+                                 : "labels must be a list of n");
     put_dims(&t, own);
   } else {
     return idx_explain(own, st, content_type, out, cap);
@@ -188,7 +207,7 @@ size_t data_explain(const nn_dataset *ds, nn_status st, data_file file, const ch
 
 size_t diverged_explain(const nn_net *net, long epoch, char *out, size_t cap) {
   nn_text t = text_of(out, cap);
-  const char *m = nn_strerror(NN_ERR_DIVERGED);   /* "training diverged (...); ..." */
+  const char *m = nn_strerror(NN_ERR_DIVERGED); /* "training diverged (...); ..." */
   const char *why = strstr(m, " (");
   const int lead = why ? (int)(why - m) : (int)strlen(m);
   text_put(&t, "%.*s at step %llu", lead, m, (unsigned long long)nn_steps(net) + 1);

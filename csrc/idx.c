@@ -10,22 +10,22 @@
 #include <string.h>
 
 #define IDX_HEADER_MAX (4 + 4 * IDX_MAX_DIMS)
-#define IDX_MIN_CAP 4096u   /* first body allocation: avoids many tiny reallocs */
+#define IDX_MIN_CAP 4096u /* first body allocation: avoids many tiny reallocs */
 
 struct idx_parser {
-  nn_status err;                /* sticky: once set, every push returns it */
-  uint8_t hdr[IDX_HEADER_MAX];  /* header bytes so far */
+  nn_status err;               /* sticky: once set, every push returns it */
+  uint8_t hdr[IDX_HEADER_MAX]; /* header bytes so far */
   size_t hdr_len;
   int header_done;
   int ndims;
   uint32_t dims[IDX_MAX_DIMS];
-  size_t sample_size;           /* product of dims[1..ndims) */
-  size_t body_size;             /* dims[0] * sample_size, <= IDX_MAX_BYTES */
-  size_t body_len;              /* body bytes received */
-  uint8_t *data;                /* body_len bytes used of cap */
+  size_t sample_size; /* product of dims[1..ndims) */
+  size_t body_size;   /* dims[0] * sample_size, <= IDX_MAX_BYTES */
+  size_t body_len;    /* body bytes received */
+  uint8_t *data;      /* body_len bytes used of cap */
   size_t cap;
-  size_t seen;                  /* bytes accepted, header included */
-  uint8_t head[IDX_HEAD_KEPT];  /* the first bytes pushed, whatever they are */
+  size_t seen;                 /* bytes accepted, header included */
+  uint8_t head[IDX_HEAD_KEPT]; /* the first bytes pushed, whatever they are */
   size_t head_len;
 };
 
@@ -54,7 +54,7 @@ static nn_status idx_header_byte(idx_parser *p, size_t i) {
     if (p->hdr[3] < 1 || p->hdr[3] > IDX_MAX_DIMS) return NN_ERR_DIMS;
     return NN_OK;
   }
-  if ((i - 4) % 4 != 3) return NN_OK;  /* a dimension is not whole yet */
+  if ((i - 4) % 4 != 3) return NN_OK; /* a dimension is not whole yet */
   int d = (int)((i - 4) / 4);
   uint32_t v = idx_be32(p->hdr + 4 + 4 * d);
   if (v == 0) return NN_ERR_DIMS;
@@ -70,7 +70,7 @@ static nn_status idx_header_byte(idx_parser *p, size_t i) {
     sample *= p->dims[k];
     if (sample > IDX_MAX_BYTES) return NN_ERR_LIMIT;
   }
-  uint64_t body = sample * p->dims[0];  /* both <= 2^32: no 64-bit overflow */
+  uint64_t body = sample * p->dims[0]; /* both <= 2^32: no 64-bit overflow */
   if (body > IDX_MAX_BYTES) return NN_ERR_LIMIT;
   p->ndims = nd;
   p->sample_size = (size_t)sample;
@@ -88,7 +88,7 @@ static nn_status idx_header_byte(idx_parser *p, size_t i) {
 static nn_status idx_reserve(idx_parser *p, size_t need) {
   if (need <= p->cap) return NN_OK;
   size_t cap = p->cap < IDX_MIN_CAP ? IDX_MIN_CAP : p->cap;
-  while (cap < need) cap *= 2;  /* need <= IDX_MAX_BYTES: cannot overflow */
+  while (cap < need) cap *= 2; /* need <= IDX_MAX_BYTES: cannot overflow */
   if (cap > p->body_size || need >= p->body_size / 16) cap = p->body_size;
   uint8_t *d = realloc(p->data, cap);
   if (!d) return NN_ERR_NOMEM;
@@ -101,7 +101,7 @@ nn_status idx_push(idx_parser *p, const uint8_t *bytes, size_t len) {
   if (!p) return NN_ERR_ARG;
   if (p->err) return p->err;
   if (len == 0) return NN_OK;
-  if (!bytes) return NN_ERR_ARG;  /* the caller's mistake: not sticky */
+  if (!bytes) return NN_ERR_ARG; /* the caller's mistake: not sticky */
   if (p->head_len < IDX_HEAD_KEPT) {
     size_t keep = IDX_HEAD_KEPT - p->head_len < len ? IDX_HEAD_KEPT - p->head_len : len;
     memcpy(p->head + p->head_len, bytes, keep);
@@ -157,7 +157,7 @@ size_t idx_sample_size(const idx_parser *p) { return p && p->header_done ? p->sa
 
 uint32_t idx_ready(const idx_parser *p) {
   if (!p || !p->header_done) return 0;
-  return (uint32_t)(p->body_len / p->sample_size);  /* <= dims[0] */
+  return (uint32_t)(p->body_len / p->sample_size); /* <= dims[0] */
 }
 
 size_t idx_bytes_seen(const idx_parser *p) { return p ? p->seen : 0; }

@@ -14,12 +14,12 @@
 #include "nn.h"
 
 #define IDX_MAX_DIMS 4
-#define IDX_MAX_BYTES (512u << 20)   /* body size limit, checked before any allocation */
+#define IDX_MAX_BYTES (512u << 20) /* body size limit, checked before any allocation */
 
 typedef struct idx_parser idx_parser;
 
-nn_status idx_create(idx_parser **out);          /* *out NULL on failure */
-void idx_free(idx_parser *p);                    /* NULL-safe */
+nn_status idx_create(idx_parser **out); /* *out NULL on failure */
+void idx_free(idx_parser *p);           /* NULL-safe */
 
 /* Feeds the next bytes. Errors: NN_ERR_MAGIC, NN_ERR_TYPE, NN_ERR_DIMS,
  * NN_ERR_LIMIT (header), NN_ERR_TRAILING (bytes past the body), NN_ERR_NOMEM.
@@ -29,13 +29,13 @@ nn_status idx_push(idx_parser *p, const uint8_t *bytes, size_t len);
 /* Declares the end of input: NN_ERR_TRUNCATED unless header and body are whole. */
 nn_status idx_finish(idx_parser *p);
 
-int idx_header_done(const idx_parser *p);        /* 1 once the whole header has arrived */
-int idx_ndims(const idx_parser *p);              /* 0 until the header is done */
-uint32_t idx_dim(const idx_parser *p, int i);    /* 0 for i out of range */
-uint32_t idx_count(const idx_parser *p);         /* dims[0]: samples the header promises */
-size_t idx_sample_size(const idx_parser *p);     /* bytes per sample */
-uint32_t idx_ready(const idx_parser *p);         /* whole samples received so far */
-size_t idx_bytes_seen(const idx_parser *p);      /* bytes pushed so far, header included */
+int idx_header_done(const idx_parser *p);     /* 1 once the whole header has arrived */
+int idx_ndims(const idx_parser *p);           /* 0 until the header is done */
+uint32_t idx_dim(const idx_parser *p, int i); /* 0 for i out of range */
+uint32_t idx_count(const idx_parser *p);      /* dims[0]: samples the header promises */
+size_t idx_sample_size(const idx_parser *p);  /* bytes per sample */
+uint32_t idx_ready(const idx_parser *p);      /* whole samples received so far */
+size_t idx_bytes_seen(const idx_parser *p);   /* bytes pushed so far, header included */
 /* The samples received so far, idx_ready * idx_sample_size bytes. The
  * pointer may change after each push. */
 const uint8_t *idx_data(const idx_parser *p);

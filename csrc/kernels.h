@@ -24,8 +24,7 @@
 #include <stddef.h>
 
 /* y (B, n_out) = x (B, n_in) . W^T + bias;  W is (n_out, n_in) */
-void kern_forward(float *y, const float *x, const float *W, const float *bias,
-                  int B, int n_in, int n_out);
+void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out);
 
 /* dx (B, n_in) = dz (B, n_out) . W;  W is (n_out, n_in) */
 void kern_backward(float *dx, const float *dz, const float *W, int B, int n_in, int n_out);
@@ -36,29 +35,28 @@ void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B,
 /* kern_gradient fused with SGD: W -= lr * gW and bias -= lr * gb, exactly as
  * optim.c's sgd would, without storing gW (gb is filled). Returns 1 if any
  * new W or bias is not finite, else 0. */
-int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
-                      int B, int n_in, int n_out, float lr);
+int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                      float lr);
 
 /* Rows o0..o1 of kern_gradient and kern_gradient_sgd (the arrays are the
  * whole ones): each entry has the same bits whatever the range, so threads
  * that split the outputs get one thread's result. */
-void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                        int o0, int o1);
-int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x,
-                           int B, int n_in, int n_out, int o0, int o1, float lr);
+void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
+                        int o1);
+int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
+                           int n_out, int o0, int o1, float lr);
 
 /* One row (B = 1) under SGD, fused with the next row's forward: W and bias
  * updated exactly as kern_gradient_sgd(..., B = 1, ...) does (gb = dz),
  * then y_next (n_out) = x_next (n_in) . W^T + bias with the new W and bias,
  * exactly as kern_forward: each weight is read and written once for both.
  * Returns kern_gradient_sgd's flag. */
-int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x,
-                         const float *x_next, float *y_next, int n_in, int n_out, float lr);
+int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x, const float *x_next,
+                         float *y_next, int n_in, int n_out, float lr);
 
 /* The same three products, element by element in the documented order:
  * the reference that tests hold the fast kernels to. */
-void kern_forward_ref(float *y, const float *x, const float *W, const float *bias,
-                      int B, int n_in, int n_out);
+void kern_forward_ref(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out);
 void kern_backward_ref(float *dx, const float *dz, const float *W, int B, int n_in, int n_out);
 void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out);
 

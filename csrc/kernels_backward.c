@@ -46,8 +46,7 @@ INLINE void bwd_rows(float *dx, const float *dz, const float *W, int n_in, int n
 
 void kern_backward(float *dx, const float *dz, const float *W, int B, int n_in, int n_out) {
   int b = 0;
-  for (; b + BWD_RB <= B; b += BWD_RB)
-    bwd_rows(dx + (size_t)b * n_in, dz + (size_t)b * n_out, W, n_in, n_out, BWD_RB);
+  for (; b + BWD_RB <= B; b += BWD_RB) bwd_rows(dx + (size_t)b * n_in, dz + (size_t)b * n_out, W, n_in, n_out, BWD_RB);
   for (; b < B; b++) bwd_rows(dx + (size_t)b * n_in, dz + (size_t)b * n_out, W, n_in, n_out, 1);
 }
 #endif

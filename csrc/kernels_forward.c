@@ -34,8 +34,8 @@ INLINE vf fwd_w(const float *p, int n_in) {
 
 /* rb rows of x against ro*G rows of W, n_in a multiple of 4. idx lists the
  * 4-chunks to visit (an i each), or is NULL for all of them. */
-INLINE void fwd_block(float *y, const float *x, const float *W, const float *bias, int n_in, int n_out,
-                      int rb, int ro, const int *idx, int n_idx) {
+INLINE void fwd_block(float *y, const float *x, const float *W, const float *bias, int n_in, int n_out, int rb, int ro,
+                      const int *idx, int n_idx) {
   vf acc[FWD_RB][FWD_MAXRO];
   for (int r = 0; r < rb; r++)
     for (int c = 0; c < ro; c++) acc[r][c] = (vf){0};
@@ -59,8 +59,8 @@ INLINE void fwd_block(float *y, const float *x, const float *W, const float *bia
 }
 
 /* Outputs o0.. of rb rows, one at a time: what the blocks leave over. */
-NOINLINE void fwd_rest(float *y, const float *x, const float *W, const float *bias, int rb, int n_in,
-                       int n_out, int o0) {
+NOINLINE void fwd_rest(float *y, const float *x, const float *W, const float *bias, int rb, int n_in, int n_out,
+                       int o0) {
   for (int r = 0; r < rb; r++)
     for (int o = o0; o < n_out; o++) {
       const float *xr = x + (size_t)r * n_in, *w = W + (size_t)o * n_in;
@@ -80,8 +80,8 @@ NOINLINE void fwd_rest(float *y, const float *x, const float *W, const float *bi
 #define FWD_GROUP 8 /* rows */
 #endif
 enum { FWD_NB = FWD_GROUP / FWD_RB > 0 ? FWD_GROUP / FWD_RB : 1 };
-INLINE void fwd_group(float *y, const float *x, const float *W, const float *bias, int n_in, int n_out,
-                      int rb, int ro, int nb) {
+INLINE void fwd_group(float *y, const float *x, const float *W, const float *bias, int n_in, int n_out, int rb, int ro,
+                      int nb) {
   int idx[FWD_NB][LIST_MAX], n_idx[FWD_NB];
   const int chunks = n_in / 4;
   for (int p = 0; p < nb; p++) {
@@ -99,16 +99,13 @@ INLINE void fwd_group(float *y, const float *x, const float *W, const float *bia
     for (int p = 0; p < nb; p++) {
       float *yp = y + (size_t)p * rb * n_out + o;
       const float *xp = x + (size_t)p * rb * n_in, *Wo = W + (size_t)o * n_in;
-      if (n_idx[p] >= 0)
-        fwd_block(yp, xp, Wo, bias + o, n_in, n_out, rb, ro, idx[p], n_idx[p]);
-      else
-        fwd_block(yp, xp, Wo, bias + o, n_in, n_out, rb, ro, NULL, 0);
+      if (n_idx[p] >= 0) fwd_block(yp, xp, Wo, bias + o, n_in, n_out, rb, ro, idx[p], n_idx[p]);
+      else fwd_block(yp, xp, Wo, bias + o, n_in, n_out, rb, ro, NULL, 0);
     }
   if (o < n_out) fwd_rest(y, x, W, bias, nb * rb, n_in, n_out, o);
 }
 
-void kern_forward(float *y, const float *x, const float *W, const float *bias,
-                  int B, int n_in, int n_out) {
+void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out) {
   if (n_in % 4 || n_in / 4 > LIST_MAX) {
     kern_forward_ref(y, x, W, bias, B, n_in, n_out);
     return;

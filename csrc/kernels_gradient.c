@@ -16,16 +16,16 @@
  * W -= lr * g, the very operations of optim.c's sgd, with a running mask of
  * parameters that came out non-finite. */
 typedef struct {
-  float *out;  /* gW, or W for sgd; (n_out, n_in) */
+  float *out; /* gW, or W for sgd; (n_out, n_in) */
   int sgd;
   float lr;
-  vi bad;      /* sgd: lanes -1 where a new parameter is not finite */
+  vi bad; /* sgd: lanes -1 where a new parameter is not finite */
 } grd_sink;
 
 /* ro rows, cv vectors across, of the gradient at out, each summed over the
  * rows b of x in order: all B of them, or the n_rows listed in rows. */
-INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *x, int B, int n_in,
-                      int n_out, int ro, int cv, const int *rows, int n_rows) {
+INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *x, int B, int n_in, int n_out, int ro,
+                      int cv, const int *rows, int n_rows) {
   vf acc[GRD_RO][GRD_CV];
   for (int r = 0; r < ro; r++)
     for (int c = 0; c < cv; c++) acc[r][c] = (vf){0};
@@ -63,8 +63,8 @@ INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *
 }
 
 /* Rows o0..o1, columns i0..i1 of the gradient, a row and a vector at a time. */
-NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out,
-                       int o0, int o1, int i0, int i1) {
+NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0, int o1,
+                       int i0, int i1) {
   vi bad = {0};
   for (int o = o0; o < o1; o++) {
     int i = i0;
@@ -99,8 +99,8 @@ NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, i
  * there (unless rows is NULL), then the products. Under sgd a tile with no
  * such row is left alone: its gradient is +0, and W - lr * +0 is W bit for
  * bit. */
-INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
-                     int o1, int i, int *rows) {
+INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0, int o1, int i,
+                     int *rows) {
   enum { T = GRD_CV * VW };
   int n_rows = B;
   if (rows) {
@@ -115,18 +115,16 @@ INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int
   int o = o0;
   for (; o + GRD_RO <= o1; o += GRD_RO) {
     float *out = sink->out + (size_t)o * n_in + i;
-    if (sparse)
-      grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, rows, n_rows);
-    else
-      grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, NULL, 0);
+    if (sparse) grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, rows, n_rows);
+    else grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, NULL, 0);
   }
   if (o < o1) grd_rest(sink, dz, x, B, n_in, n_out, o, o1, i, i + T);
 }
 
 /* Rows o0..o1 of the gradient (and of gb): each entry is the same whatever
  * the range, so threads that split the rows get one thread's bits. */
-static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                   int o0, int o1) {
+static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
+                   int o1) {
   int list[LIST_MAX], *rows = B <= LIST_MAX ? list : NULL;
   int i = 0;
   for (; i + GRD_CV * VW <= n_in; i += GRD_CV * VW) grd_tile(sink, dz, x, B, n_in, n_out, o0, o1, i, rows);
@@ -139,8 +137,8 @@ static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, i
   return bad != 0;
 }
 
-void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                        int o0, int o1) {
+void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
+                        int o1) {
   grd_sink sink = {gW, 0, 0.0f, {0}};
   grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
 }
@@ -172,7 +170,7 @@ static int sgd_one_row(float *W, float *gb, const float *dz, const float *x, int
     for (int k = 0; k < n; k++) {
       const int i = idx[k];
       const v4 p = ld4(w + i) - ((v4){0} + dv * ld4(x + i)) * lr;
-      bad |= (i4)(p - p);  /* +0 where finite, NaN bits otherwise */
+      bad |= (i4)(p - p); /* +0 where finite, NaN bits otherwise */
       memcpy(w + i, &p, sizeof p);
     }
     gb[o] = 0.0f + d;
@@ -184,8 +182,8 @@ static int sgd_one_row(float *W, float *gb, const float *dz, const float *x, int
  * its row's lane sums non-finite too (0 * inf and 0 * NaN are NaN), so the
  * rows are checked through their sums, and only a row whose sum is not
  * finite is searched weight by weight: the same flag as checking each. */
-INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float *xn, float *yn,
-                         const float *bias, const int *idx, int n, int n_in, float lr, int ro, int *bad) {
+INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float *xn, float *yn, const float *bias,
+                         const int *idx, int n, int n_in, float lr, int ro, int *bad) {
   enum { R = 4 };
   v4 acc[R];
   for (int r = 0; r < ro; r++) acc[r] = (v4){0};
@@ -202,7 +200,7 @@ INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float 
     }
   }
   for (int r = 0; r < ro; r++) {
-    const i4 odd = (i4)(acc[r] - acc[r]);  /* +0 where finite, NaN bits otherwise */
+    const i4 odd = (i4)(acc[r] - acc[r]); /* +0 where finite, NaN bits otherwise */
     if (odd[0] | odd[1] | odd[2] | odd[3])
       for (int k = 0; k < n; k++)
         for (int j = 0; j < 4; j++) {
@@ -213,8 +211,8 @@ INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float 
   }
 }
 
-int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x,
-                         const float *x_next, float *y_next, int n_in, int n_out, float lr) {
+int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x, const float *x_next,
+                         float *y_next, int n_in, int n_out, float lr) {
   if (n_in % 4 || n_in / 4 > LIST_MAX) {
     const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr);
     kern_forward(y_next, x_next, W, bias, 1, n_in, n_out);
@@ -239,8 +237,8 @@ int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, cons
   return bad;
 }
 
-int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x,
-                           int B, int n_in, int n_out, int o0, int o1, float lr) {
+int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
+                           int n_out, int o0, int o1, float lr) {
   grd_sink sink = {W, 1, lr, {0}};
   int bad = grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
   for (int o = o0; o < o1; o++) {
@@ -250,8 +248,8 @@ int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, co
   return bad;
 }
 
-int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
-                      int B, int n_in, int n_out, float lr) {
+int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                      float lr) {
   if (!(B == 1 && n_in % 4 == 0 && n_in / 4 <= LIST_MAX))
     return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr);
   int bad = sgd_one_row(W, gb, dz, x, n_in, n_out, lr);

@@ -13,8 +13,16 @@
 
 /* ---- exp and log -------------------------------------------------------- */
 
-static inline float bits_to_float(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
-static inline uint32_t float_to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+static inline float bits_to_float(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+static inline uint32_t float_to_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
 
 /* Cephes expf: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial.
  * n is found by the 1.5*2^23 rounding trick, which needs no float-to-int
@@ -22,11 +30,11 @@ static inline uint32_t float_to_bits(float f) { uint32_t u; memcpy(&u, &f, sizeo
  * of operations, lane by lane. */
 float kern_exp(float x) {
   if (x > 88.0f) x = 88.0f;
-  if (x < -87.0f) x = -87.0f;               /* NaN passes both tests unchanged */
-  const float shifter = 12582912.0f;        /* 1.5 * 2^23 */
+  if (x < -87.0f) x = -87.0f;        /* NaN passes both tests unchanged */
+  const float shifter = 12582912.0f; /* 1.5 * 2^23 */
   float t = x * 1.44269504088896341f + shifter;
-  float n = t - shifter;                    /* round(x / ln2) */
-  float r = x - n * 0.693359375f;           /* ln2 in two parts: exact n * hi */
+  float n = t - shifter;          /* round(x / ln2) */
+  float r = x - n * 0.693359375f; /* ln2 in two parts: exact n * hi */
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -43,17 +51,22 @@ float kern_exp(float x) {
  * polynomial in m - 1. For finite x > 0; returns -inf for 0, NaN below. */
 float kern_log(float x) {
   if (!(x > 0.0f)) return x == 0.0f ? -1.0f / 0.0f : 0.0f / 0.0f;
-  if (x > 3.4e38f) return x;                /* +inf */
+  if (x > 3.4e38f) return x; /* +inf */
   uint32_t u = float_to_bits(x);
   int e = 0;
-  if (u < 0x00800000u) {                    /* subnormal: scale into the normal range */
+  if (u < 0x00800000u) { /* subnormal: scale into the normal range */
     x *= 16777216.0f;
     u = float_to_bits(x);
     e = -24;
   }
   e += (int)(u >> 23) - 126;
-  float m = bits_to_float((u & 0x007fffffu) | 0x3f000000u);   /* in [0.5, 1) */
-  if (m < 0.707106781186547524f) { e -= 1; m = m + m - 1.0f; } else { m = m - 1.0f; }
+  float m = bits_to_float((u & 0x007fffffu) | 0x3f000000u); /* in [0.5, 1) */
+  if (m < 0.707106781186547524f) {
+    e -= 1;
+    m = m + m - 1.0f;
+  } else {
+    m = m - 1.0f;
+  }
   float z = m * m;
   float y = 7.0376836292e-2f;
   y = y * m - 1.1514610310e-1f;

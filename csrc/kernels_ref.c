@@ -23,8 +23,7 @@ static inline void dot4_lanes(float lane[4], const float *x, const float *w, int
 
 static inline float reduce4(const float l[4]) { return (l[0] + l[2]) + (l[1] + l[3]); }
 
-void kern_forward_ref(float *y, const float *x, const float *W, const float *bias,
-                      int B, int n_in, int n_out) {
+void kern_forward_ref(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out) {
   for (int b = 0; b < B; b++)
     for (int o = 0; o < n_out; o++) {
       float lane[4];
@@ -64,8 +63,8 @@ void kern_forward(float *y, const float *x, const float *W, const float *bias, i
 void kern_backward(float *dx, const float *dz, const float *W, int B, int n_in, int n_out) {
   kern_backward_ref(dx, dz, W, B, n_in, n_out);
 }
-void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                        int o0, int o1) {
+void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
+                        int o1) {
   for (int o = o0; o < o1; o++) {
     gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
     for (int i = 0; i < n_in; i++) gW[(size_t)o * n_in + i] = gradient_entry(dz, x, B, n_in, n_out, o, i);
@@ -74,8 +73,8 @@ void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, i
 void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out) {
   kern_gradient_ref(gW, gb, dz, x, B, n_in, n_out);
 }
-int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x,
-                           int B, int n_in, int n_out, int o0, int o1, float lr) {
+int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
+                           int n_out, int o0, int o1, float lr) {
   int bad = 0;
   for (int o = o0; o < o1; o++) {
     gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
@@ -91,12 +90,12 @@ int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, co
   }
   return bad;
 }
-int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x,
-                      int B, int n_in, int n_out, float lr) {
+int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
+                      float lr) {
   return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr);
 }
-int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x,
-                         const float *x_next, float *y_next, int n_in, int n_out, float lr) {
+int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x, const float *x_next,
+                         float *y_next, int n_in, int n_out, float lr) {
   const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr);
   kern_forward(y_next, x_next, W, bias, 1, n_in, n_out);
   return bad;

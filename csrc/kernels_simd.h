@@ -31,7 +31,7 @@
 #define VW 4
 #endif
 #define G (VW / 4) /* forward: outputs per vector */
-#ifndef FWD_RB /* block sizes */
+#ifndef FWD_RB     /* block sizes */
 #if defined(__AVX512VL__)
 #define FWD_RB 4  /* forward: rows of x per block */
 #define FWD_RO 4  /*          vectors of outputs per block (G outputs each) */
@@ -60,8 +60,16 @@ typedef int32_t i4 __attribute__((vector_size(16)));
 #define INLINE static inline __attribute__((always_inline))
 #define NOINLINE static __attribute__((noinline))
 
-INLINE v4 ld4(const float *p) { v4 v; memcpy(&v, p, sizeof v); return v; }
-INLINE vf ldv(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+INLINE v4 ld4(const float *p) {
+  v4 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+INLINE vf ldv(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
 INLINE void stv(float *p, vf v) { memcpy(p, &v, sizeof v); }
 #if VW == 8
 INLINE vf splat(float s) { return (vf){s, s, s, s, s, s, s, s}; }
@@ -87,7 +95,7 @@ INLINE int any_nonzero(const float *p, int n) {
  * as long as the other operand is finite (weights always are: a step that
  * makes one infinite is undone). A stretch list is used where it skips
  * enough to pay for its indirection. */
-#define SKIP_WORTH(kept, total) ((kept) * 4 < (total) * 3)
+#define SKIP_WORTH(kept, total) ((kept)*4 < (total)*3)
 #define LIST_MAX 1024 /* longest list: 4-chunks of a row, rows of a batch */
 
 #else /* no vector extensions: kernels_ref.c and kernels_math.c are plain C */

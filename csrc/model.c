@@ -24,9 +24,9 @@
  * time from a constant 16-entry table: 4x the bitwise loop's speed with no
  * table to initialise (no hidden global state). */
 uint32_t model_crc32(const uint8_t *buf, size_t len) {
-  static const uint32_t nibble[16] = {
-      0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
-      0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+  static const uint32_t nibble[16] = {0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+                                      0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+                                      0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
   uint32_t c = 0xFFFFFFFFu;
   for (size_t i = 0; i < len; i++) {
     c ^= buf[i];
@@ -123,12 +123,12 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
 
 /* Decodes and checks every field after the CRC has been verified; the CRC
  * only proves the bytes are as written, not that a writer was sane. */
-static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
-                             uint64_t *steps, uint64_t *rng_state, const uint8_t **params) {
+static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg, uint64_t *steps, uint64_t *rng_state,
+                             const uint8_t **params) {
   const uint8_t *p = buf + 4;
   uint32_t version = get32(&p);
-  if (version == 0) return NN_ERR_FORMAT;  /* never written by anyone */
-  p += 4;                                  /* length: checked by the caller */
+  if (version == 0) return NN_ERR_FORMAT; /* never written by anyone */
+  p += 4;                                 /* length: checked by the caller */
   uint32_t n_sizes = get32(&p);
   if (n_sizes < 2 || n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_FORMAT;
   /* Sizes and the fields after them must fit before the params start. */
@@ -181,7 +181,7 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg,
   if (model_bytes(version, n_sizes, count) != len) return NN_ERR_FORMAT;
   nn_status st = nn_config_check(cfg);
   if (st == NN_ERR_LIMIT) return NN_ERR_LIMIT;
-  if (st) return NN_ERR_FORMAT;  /* e.g. beta1 >= 1: a field no writer makes */
+  if (st) return NN_ERR_FORMAT; /* e.g. beta1 >= 1: a field no writer makes */
   *params = p;
   return NN_OK;
 }
@@ -213,7 +213,7 @@ nn_status model_load(const uint8_t *buf, size_t len, nn_net **out) {
   if (st) return st;
   size_t count = 0;
   float *params = nn_params(net, &count);
-  if (!params || count != nn_param_count(&cfg)) {  /* nn and model disagree */
+  if (!params || count != nn_param_count(&cfg)) { /* nn and model disagree */
     nn_free(net);
     return NN_ERR_STATE;
   }

@@ -19,7 +19,7 @@
 #define MODEL_MAGIC "MNWM"
 #define MODEL_VERSION 2u
 
-size_t model_size(const nn_net *net);            /* bytes that model_save writes */
+size_t model_size(const nn_net *net); /* bytes that model_save writes */
 
 /* Writes the model into buf (cap bytes, at least model_size). */
 nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written);

@@ -16,37 +16,38 @@
 
 struct nn_net {
   nn_config cfg;
-  int n_layers;                          /* weight layers: cfg.n_sizes - 1 */
-  size_t count;                          /* floats in params (weights and biases) */
-  size_t w_off[NN_MAX_LAYERS];           /* layer l: W (sizes[l+1], sizes[l]) at w_off[l] */
-  size_t b_off[NN_MAX_LAYERS];           /*          bias (sizes[l+1]) at b_off[l] */
-  float *params;                         /* the one flat buffer, (count) */
-  float *grads;                          /* same layout, (count) */
-  float *backup;                         /* params at the start of nn_step / nn_train, (count) */
+  int n_layers;                /* weight layers: cfg.n_sizes - 1 */
+  size_t count;                /* floats in params (weights and biases) */
+  size_t w_off[NN_MAX_LAYERS]; /* layer l: W (sizes[l+1], sizes[l]) at w_off[l] */
+  size_t b_off[NN_MAX_LAYERS]; /*          bias (sizes[l+1]) at b_off[l] */
+  float *params;               /* the one flat buffer, (count) */
+  float *grads;                /* same layout, (count) */
+  float *backup;               /* params at the start of nn_step / nn_train, (count) */
   optim_state opt;
-  optim_state opt_backup;                /* opt at the same moment (m, v: count floats each) */
+  optim_state opt_backup; /* opt at the same moment (m, v: count floats each) */
   uint64_t steps;
-  rng_t rng;                             /* weight init, shuffle, augmentation */
-  rng_t rng_backup;                      /* rng at the same moment */
-  float lr_factor;                       /* the schedule's, on cfg.learning_rate */
-  int augmenting;                        /* nn_train with augmentation: rows are distorted as they load */
-  int aug_rows, aug_cols;                /* the image shape for it */
+  rng_t rng;              /* weight init, shuffle, augmentation */
+  rng_t rng_backup;       /* rng at the same moment */
+  float lr_factor;        /* the schedule's, on cfg.learning_rate */
+  int augmenting;         /* nn_train with augmentation: rows are distorted as they load */
+  int aug_rows, aug_cols; /* the image shape for it */
   /* scratch, sized for cap rows */
   int cap;
-  float *scratch;                        /* one block holding everything below */
-  float *act[NN_MAX_LAYERS + 1];         /* act[0] is the input (cap, sizes[0]); act[l] is (cap, sizes[l]); the last holds probabilities */
-  float *delta, *delta_in;               /* backward ping-pong, each (cap, widest layer) */
-  float *loss;                           /* per-sample loss, (cap) */
-  uint8_t *labels;                       /* (cap) */
+  float *scratch; /* one block holding everything below */
+  float *act[NN_MAX_LAYERS +
+             1]; /* act[0] is the input (cap, sizes[0]); act[l] is (cap, sizes[l]); the last holds probabilities */
+  float *delta, *delta_in; /* backward ping-pong, each (cap, widest layer) */
+  float *loss;             /* per-sample loss, (cap) */
+  uint8_t *labels;         /* (cap) */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step, not twice */
-  float *x_next;                         /* the next sample's input, (sizes[0]) */
-  float *x_aug;                          /* a sample before augmentation, (sizes[0]) */
-  const float *lookahead;                /* x_next while a step may use it, else NULL */
-  int primed;                            /* act[1] already holds layer 0's z for act[0] */
+  float *x_next;          /* the next sample's input, (sizes[0]) */
+  float *x_aug;           /* a sample before augmentation, (sizes[0]) */
+  const float *lookahead; /* x_next while a step may use it, else NULL */
+  int primed;             /* act[1] already holds layer 0's z for act[0] */
   /* threads (nn_set_threads): a step splits its rows, then its outputs */
-  nn_pool *pool;                         /* NULL: one thread */
-  float *dz[NN_MAX_LAYERS];              /* layer l's output delta, (cap, sizes[l+1]): all kept for the split */
+  nn_pool *pool;            /* NULL: one thread */
+  float *dz[NN_MAX_LAYERS]; /* layer l's output delta, (cap, sizes[l+1]): all kept for the split */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -58,9 +59,7 @@ static const char *const schedule_names[NN_SCHEDULE_COUNT] = {"constant", "cosin
 const char *nn_activation_name(nn_activation a) {
   return (unsigned)a < NN_ACTIVATION_COUNT ? activation_names[a] : NULL;
 }
-const char *nn_optimizer_name(nn_optimizer o) {
-  return (unsigned)o < NN_OPTIMIZER_COUNT ? optimizer_names[o] : NULL;
-}
+const char *nn_optimizer_name(nn_optimizer o) { return (unsigned)o < NN_OPTIMIZER_COUNT ? optimizer_names[o] : NULL; }
 int nn_activation_parse(const char *name) {
   for (int i = 0; name && i < NN_ACTIVATION_COUNT; i++)
     if (strcmp(name, activation_names[i]) == 0) return i;
@@ -71,9 +70,7 @@ int nn_optimizer_parse(const char *name) {
     if (strcmp(name, optimizer_names[i]) == 0) return i;
   return -1;
 }
-const char *nn_schedule_name(nn_schedule s) {
-  return (unsigned)s < NN_SCHEDULE_COUNT ? schedule_names[s] : NULL;
-}
+const char *nn_schedule_name(nn_schedule s) { return (unsigned)s < NN_SCHEDULE_COUNT ? schedule_names[s] : NULL; }
 int nn_schedule_parse(const char *name) {
   for (int i = 0; name && i < NN_SCHEDULE_COUNT; i++)
     if (strcmp(name, schedule_names[i]) == 0) return i;
@@ -89,10 +86,8 @@ float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs) {
       augment_sincos(3.14159265358979f * (float)e / (float)epochs, &sn, &cs);
       return 0.5f * (1.0f + cs);
     }
-    case NN_SCHEDULE_STEP:
-      return 4 * e >= 3 * epochs ? 0.01f : 2 * e >= epochs ? 0.1f : 1.0f;
-    default:
-      return 1.0f;
+    case NN_SCHEDULE_STEP: return 4 * e >= 3 * epochs ? 0.01f : 2 * e >= epochs ? 0.1f : 1.0f;
+    default: return 1.0f;
   }
 }
 
@@ -103,12 +98,8 @@ static void activate(nn_activation f, float *a, size_t n) {
     case NN_RELU:
       for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
       break;
-    case NN_TANH: /* 1 - 2/(e^2z + 1): saturates cleanly to +-1 */
-      kern_tanh(a, n);
-      break;
-    default:
-      kern_sigmoid(a, n);
-      break;
+    case NN_TANH: /* 1 - 2/(e^2z + 1): saturates cleanly to +-1 */ kern_tanh(a, n); break;
+    default: kern_sigmoid(a, n); break;
   }
 }
 
@@ -159,13 +150,13 @@ static void forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int
     if (l > 0 || !primed) kern_forward(y, net->act[l] + (size_t)b0 * s[l], W, bias, n, s[l], s[l + 1]);
     if (l + 1 < net->n_layers) activate(net->cfg.activation, y, (size_t)n * s[l + 1]);
   }
-  softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL,
-               labels ? net->loss + b0 : NULL, n, k);
+  softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL, labels ? net->loss + b0 : NULL, n,
+               k);
 }
 
 /* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
 static void forward(nn_net *net, int B, const uint8_t *labels) {
-  const int primed = net->primed;  /* layer 0 done by the last step's update */
+  const int primed = net->primed; /* layer 0 done by the last step's update */
   net->primed = 0;
   forward_rows(net, 0, B, labels, primed);
 }
@@ -203,17 +194,16 @@ static int backward(nn_net *net, int B, int sgd) {
     if (l > 0) kern_backward(da, dz, W, B, s[l], s[l + 1]);
     if (sgd && l == 0 && B == 1 && net->lookahead) {
       /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
-      bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1],
-                                  lr_now(net));
+      bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1], lr_now(net));
       net->primed = 1;
-    } else if (sgd)
-      bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net));
-    else
-      kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
+    } else if (sgd) bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net));
+    else kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
     if (l == 0) break;
     /* through the activation to the next dz */
     activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
-    float *t = dz; dz = da; da = t;
+    float *t = dz;
+    dz = da;
+    da = t;
   }
   return bad;
 }
@@ -234,7 +224,7 @@ void nn_config_default(nn_config *cfg) {
   cfg->epsilon = 1e-8f;
   cfg->batch_size = 8;
   cfg->seed = 1;
-  cfg->schedule = NN_SCHEDULE_COSINE;   /* 98.1% on MNIST in 10 epochs, against 97.7% constant (README) */
+  cfg->schedule = NN_SCHEDULE_COSINE; /* 98.1% on MNIST in 10 epochs, against 97.7% constant (README) */
   cfg->weight_decay = 0.0f;
 }
 
@@ -255,7 +245,7 @@ nn_status nn_config_check(const nn_config *cfg) {
     if (cfg->sizes[l] < 1) return NN_ERR_ARG;
     if (cfg->sizes[l] > NN_MAX_UNITS) return NN_ERR_LIMIT;
   }
-  if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG;  /* softmax needs two classes */
+  if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG; /* softmax needs two classes */
   if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
   if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
   if (!finite_in(cfg->learning_rate, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
@@ -285,29 +275,38 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
     floats += (size_t)cap * s[l];
     if ((size_t)s[l] > widest) widest = (size_t)s[l];
   }
-  floats += 2 * (size_t)cap * widest + (size_t)cap + 2 * (size_t)s[0]; /* deltas, loss, x_next, x_aug */
-  for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];  /* dz of each layer */
-  size_t bytes = floats * sizeof(float) + (size_t)cap;         /* + labels */
+  floats += 2 * (size_t)cap * widest + (size_t)cap + 2 * (size_t)s[0];     /* deltas, loss, x_next, x_aug */
+  for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
+  size_t bytes = floats * sizeof(float) + (size_t)cap;                     /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
   free(net->scratch);
   net->scratch = block;
   net->cap = cap;
   float *p = block;
-  for (int l = 0; l < net->cfg.n_sizes; l++) { net->act[l] = p; p += (size_t)cap * s[l]; }
-  net->delta = p; p += (size_t)cap * widest;
-  net->delta_in = p; p += (size_t)cap * widest;
-  net->loss = p; p += cap;
-  net->x_next = p; p += s[0];
-  net->x_aug = p; p += s[0];
-  for (int l = 0; l < net->n_layers; l++) { net->dz[l] = p; p += (size_t)cap * s[l + 1]; }
+  for (int l = 0; l < net->cfg.n_sizes; l++) {
+    net->act[l] = p;
+    p += (size_t)cap * s[l];
+  }
+  net->delta = p;
+  p += (size_t)cap * widest;
+  net->delta_in = p;
+  p += (size_t)cap * widest;
+  net->loss = p;
+  p += cap;
+  net->x_next = p;
+  p += s[0];
+  net->x_aug = p;
+  p += s[0];
+  for (int l = 0; l < net->n_layers; l++) {
+    net->dz[l] = p;
+    p += (size_t)cap * s[l + 1];
+  }
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
 
-static nn_status reserve_rows(nn_net *net, int rows) {
-  return rows <= net->cap ? NN_OK : alloc_scratch(net, rows);
-}
+static nn_status reserve_rows(nn_net *net, int rows) { return rows <= net->cap ? NN_OK : alloc_scratch(net, rows); }
 
 /* Weights ~ N(0, 1/fan_in) (relu: 2/fan_in, He), biases 0. */
 static void init_params(nn_net *net) {
@@ -330,8 +329,10 @@ nn_status nn_create(const nn_config *cfg, nn_net **out) {
   net->n_layers = cfg->n_sizes - 1;
   size_t off = 0;
   for (int l = 0; l < net->n_layers; l++) {
-    net->w_off[l] = off; off += (size_t)cfg->sizes[l] * cfg->sizes[l + 1];
-    net->b_off[l] = off; off += (size_t)cfg->sizes[l + 1];
+    net->w_off[l] = off;
+    off += (size_t)cfg->sizes[l] * cfg->sizes[l + 1];
+    net->b_off[l] = off;
+    off += (size_t)cfg->sizes[l + 1];
   }
   net->count = off;
   net->params = alloc_param_buffer(off);
@@ -467,13 +468,11 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
 static void load_row(nn_net *net, const nn_data *data, size_t row, float *dst) {
   const int n_in = net->cfg.sizes[0];
   int64_t at = (int64_t)row;
-  const nn_data *d = row_source(data, &at);  /* checked by check_rows */
+  const nn_data *d = row_source(data, &at); /* checked by check_rows */
   const size_t r = (size_t)at;
   float *to = net->augmenting ? net->x_aug : dst;
-  if (d->u8)
-    kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
-  else
-    memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
+  if (d->u8) kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
+  else memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
   if (net->augmenting) augment_image(&net->cfg.augment, &net->rng, to, net->aug_rows, net->aug_cols, dst);
 }
 
@@ -559,7 +558,7 @@ static int split_over(const nn_net *net, int rows) {
 typedef struct {
   nn_net *net;
   int B;
-  float lr, keep;        /* learning rate; weight decay factor (1: none) */
+  float lr, keep; /* learning rate; weight decay factor (1: none) */
   int bad[POOL_MAX_THREADS];
 } split_step;
 
@@ -677,7 +676,7 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
     backward(net, B, 0);
     if (optim_update(&net->cfg, lr_now(net), &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
   }
-  if (net->cfg.weight_decay > 0.0f) decay_weights(net);  /* finite stays finite: keep is in (0, 1] */
+  if (net->cfg.weight_decay > 0.0f) decay_weights(net); /* finite stays finite: keep is in (0, 1] */
   net->steps++;
   if (loss_sum) *loss_sum = s;
   return NN_OK;
@@ -719,9 +718,11 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
 nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
   if (!net || (!order && n > 0) || n < 0) return NN_ERR_ARG;
   for (int i = 0; i < n; i++) order[i] = i;
-  for (int i = n - 1; i > 0; i--) {           /* Fisher-Yates */
+  for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
     int j = (int)rng_below(&net->rng, (uint32_t)i + 1u);
-    int32_t t = order[i]; order[i] = order[j]; order[j] = t;
+    int32_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
   }
   return NN_OK;
 }
@@ -729,8 +730,8 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
 /* Mini-batches over order[start .. start+count); stops at the first step
  * that diverges (its update possibly half applied). *done gets the samples
  * of the steps that completed, *total their summed loss. */
-static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *order, int start,
-                            int count, double *total, int *done) {
+static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *total,
+                            int *done) {
   const int B = net->cfg.batch_size;
   const int ahead = B == 1 && net->cfg.optimizer == NN_SGD;
   nn_status st = NN_OK;
@@ -749,7 +750,7 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
     }
     float s = 0.0f;
     if ((st = step_loaded(net, rows, &s)) != NN_OK) break;
-    if (net->primed) {  /* the next step starts from x_next and its layer-0 z */
+    if (net->primed) { /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
       net->labels[0] = label_of(data, next);
     }
@@ -761,8 +762,8 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
   return st;
 }
 
-nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
-                   int start, int count, double *loss_sum, int *trained) {
+nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *loss_sum,
+                   int *trained) {
   nn_status st = check_data(net, data, 1);
   if (st != NN_OK) return st;
   /* with an order, its entries are checked row by row; without, rows are the data's and its extra ones */
@@ -784,7 +785,7 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
      * before it again, which give the same bits as the first time. */
     restore_state(net, steps_before);
     if (done > 0 && train_rows(net, data, order, start, done, &total, &done) != NN_OK) {
-      restore_state(net, steps_before);  /* cannot happen: the same steps were finite */
+      restore_state(net, steps_before); /* cannot happen: the same steps were finite */
       total = 0.0;
       done = 0;
     }
@@ -800,7 +801,7 @@ nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
  * The scratch grows once; if it cannot, the rows it has will do. */
 enum { EVAL_ROWS = 64 };
 static void wide_rows(nn_net *net, int n) {
-  const int want = EVAL_ROWS * nn_threads(net);  /* a block for each thread */
+  const int want = EVAL_ROWS * nn_threads(net); /* a block for each thread */
   (void)reserve_rows(net, n < want ? n : want);
 }
 
@@ -881,8 +882,7 @@ nn_status nn_activations(nn_net *net, const nn_data *data, float *out) {
   return NN_OK;
 }
 
-nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
-                      double *loss_sum, uint32_t *confusion) {
+nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct, double *loss_sum, uint32_t *confusion) {
   nn_eval acc = {0};
   acc.confusion = confusion;
   nn_status st = nn_evaluate_rows(net, data, 0, data ? data->n : 0, &acc);

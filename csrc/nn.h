@@ -13,17 +13,16 @@
 #include "augment.h"
 #include "status.h"
 
-#define NN_MAX_LAYERS 8            /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
-#define NN_MAX_UNITS 4096          /* largest layer */
-#define NN_MAX_BATCH 4096          /* largest mini-batch */
-#define NN_MAX_THREADS 64          /* nn_set_threads (1 where built without threads) */
-#define NN_MAX_PARAMS (1u << 26)   /* 64 Mi floats (256 MiB) of weights and biases */
-#define NN_LR_MIN 1e-12f           /* learning rate range */
+#define NN_MAX_LAYERS 8          /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
+#define NN_MAX_UNITS 4096        /* largest layer */
+#define NN_MAX_BATCH 4096        /* largest mini-batch */
+#define NN_MAX_THREADS 64        /* nn_set_threads (1 where built without threads) */
+#define NN_MAX_PARAMS (1u << 26) /* 64 Mi floats (256 MiB) of weights and biases */
+#define NN_LR_MIN 1e-12f         /* learning rate range */
 #define NN_LR_MAX 100.0f
-#define NN_DECAY_MAX 0.999999f     /* momentum, beta1, beta2: in [0, NN_DECAY_MAX] */
-#define NN_EPSILON_MIN 1e-30f      /* adam epsilon range */
+#define NN_DECAY_MAX 0.999999f /* momentum, beta1, beta2: in [0, NN_DECAY_MAX] */
+#define NN_EPSILON_MIN 1e-30f  /* adam epsilon range */
 #define NN_EPSILON_MAX 1.0f
-
 
 typedef enum { NN_SIGMOID = 0, NN_RELU, NN_TANH, NN_ACTIVATION_COUNT } nn_activation;
 typedef enum { NN_SGD = 0, NN_MOMENTUM, NN_ADAM, NN_OPTIMIZER_COUNT } nn_optimizer;
@@ -34,19 +33,19 @@ typedef enum { NN_SCHEDULE_CONSTANT = 0, NN_SCHEDULE_COSINE, NN_SCHEDULE_STEP, N
 #define NN_MAX_WEIGHT_DECAY 0.1f
 
 typedef struct nn_config {
-  int n_sizes;                     /* layer sizes, input first, output last: 2..NN_MAX_LAYERS+1 */
+  int n_sizes; /* layer sizes, input first, output last: 2..NN_MAX_LAYERS+1 */
   int sizes[NN_MAX_LAYERS + 1];
-  nn_activation activation;        /* hidden layers; the output layer is always softmax */
+  nn_activation activation; /* hidden layers; the output layer is always softmax */
   nn_optimizer optimizer;
   float learning_rate;
-  float momentum;                  /* momentum: velocity decay */
-  float beta1, beta2, epsilon;     /* adam */
-  int batch_size;                  /* mini-batch of nn_train, 1..NN_MAX_BATCH */
-  uint64_t seed;                   /* weight init, shuffle and augmentation */
-  nn_schedule schedule;            /* of the learning rate over a planned run */
-  float weight_decay;              /* decoupled: w -= lr * weight_decay * w each step (weights, not
-                                      biases); 0..NN_MAX_WEIGHT_DECAY */
-  nn_augment augment;              /* distortions of nn_train's samples (all 0: none) */
+  float momentum;              /* momentum: velocity decay */
+  float beta1, beta2, epsilon; /* adam */
+  int batch_size;              /* mini-batch of nn_train, 1..NN_MAX_BATCH */
+  uint64_t seed;               /* weight init, shuffle and augmentation */
+  nn_schedule schedule;        /* of the learning rate over a planned run */
+  float weight_decay;          /* decoupled: w -= lr * weight_decay * w each step (weights, not
+                                  biases); 0..NN_MAX_WEIGHT_DECAY */
+  nn_augment augment;          /* distortions of nn_train's samples (all 0: none) */
 } nn_config;
 
 /* Samples: n rows of sizes[0] inputs, as bytes (0..255, scaled by 1/255) or
@@ -66,24 +65,24 @@ typedef struct nn_data {
 
 typedef struct nn_net nn_net;
 
-void nn_config_default(nn_config *cfg);               /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1, cosine */
-nn_status nn_config_check(const nn_config *cfg);      /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
-uint64_t nn_param_count(const nn_config *cfg);        /* weights and biases of cfg's sizes, in 64 bits */
-const char *nn_activation_name(nn_activation a);      /* "sigmoid", "relu", "tanh"; NULL if unknown */
-const char *nn_optimizer_name(nn_optimizer o);        /* "sgd", "momentum", "adam"; NULL if unknown */
-int nn_activation_parse(const char *name);            /* -1 if unknown */
-int nn_optimizer_parse(const char *name);             /* -1 if unknown */
-const char *nn_schedule_name(nn_schedule s);          /* "constant", "cosine", "step"; NULL if unknown */
-int nn_schedule_parse(const char *name);              /* -1 if unknown */
+void nn_config_default(nn_config *cfg);          /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1, cosine */
+nn_status nn_config_check(const nn_config *cfg); /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
+uint64_t nn_param_count(const nn_config *cfg);   /* weights and biases of cfg's sizes, in 64 bits */
+const char *nn_activation_name(nn_activation a); /* "sigmoid", "relu", "tanh"; NULL if unknown */
+const char *nn_optimizer_name(nn_optimizer o);   /* "sgd", "momentum", "adam"; NULL if unknown */
+int nn_activation_parse(const char *name);       /* -1 if unknown */
+int nn_optimizer_parse(const char *name);        /* -1 if unknown */
+const char *nn_schedule_name(nn_schedule s);     /* "constant", "cosine", "step"; NULL if unknown */
+int nn_schedule_parse(const char *name);         /* -1 if unknown */
 /* The learning-rate factor of epoch e (0-based) of a run of `epochs`
  * (0: not planned, 1); epochs past the plan keep the last factor. */
 float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs);
 
-nn_status nn_create(const nn_config *cfg, nn_net **out);  /* *out NULL on failure */
-void nn_free(nn_net *net);                                 /* NULL-safe */
+nn_status nn_create(const nn_config *cfg, nn_net **out); /* *out NULL on failure */
+void nn_free(nn_net *net);                               /* NULL-safe */
 const nn_config *nn_get_config(const nn_net *net);
-nn_status nn_set_learning_rate(nn_net *net, float lr);     /* finite, > 0 */
-nn_status nn_set_batch_size(nn_net *net, int batch_size);  /* may grow scratch once */
+nn_status nn_set_learning_rate(nn_net *net, float lr);    /* finite, > 0 */
+nn_status nn_set_batch_size(nn_net *net, int batch_size); /* may grow scratch once */
 nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const nn_augment *augment);
 /* The factor on the learning rate of later steps (the schedule's, set by
  * the trainer): finite, in (0, 1]; nn_create sets 1. */
@@ -98,10 +97,10 @@ int nn_threads(const nn_net *net);
 /* Moves from's threads to net (whose own stop); from is left with 1. */
 void nn_move_threads(nn_net *net, nn_net *from);
 
-float *nn_params(nn_net *net, size_t *count);              /* the one flat buffer */
+float *nn_params(nn_net *net, size_t *count); /* the one flat buffer */
 const float *nn_params_const(const nn_net *net, size_t *count);
-uint64_t nn_steps(const nn_net *net);                      /* updates made so far */
-uint64_t nn_rng_state(const nn_net *net);                  /* for the model file */
+uint64_t nn_steps(const nn_net *net);     /* updates made so far */
+uint64_t nn_rng_state(const nn_net *net); /* for the model file */
 void nn_restore_counters(nn_net *net, uint64_t steps, uint64_t rng_state);
 
 /* One update on exactly this mini-batch (1..NN_MAX_BATCH rows); *mean_loss
@@ -120,8 +119,8 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n);
  * the steps made (either may be NULL). On NN_ERR_DIVERGED only the step that
  * diverged is undone: weights, optimizer state and step count are those
  * after the last finite step, which *trained counts up to. */
-nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order,
-                   int start, int count, double *loss_sum, int *trained);
+nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *loss_sum,
+                   int *trained);
 
 /* Class probabilities of n samples: probs is (n, n_out). NN_ERR_DIVERGED if
  * the weights overflow the outputs (contents of probs then unspecified). */
@@ -134,8 +133,8 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs);
 typedef struct nn_eval {
   uint64_t samples, correct;
   double loss_sum;
-  uint32_t *confusion;               /* (n_out, n_out) or NULL */
-  int32_t *wrong, *wrong_pred;       /* (wrong_cap): sample index, predicted class; or NULL */
+  uint32_t *confusion;         /* (n_out, n_out) or NULL */
+  int32_t *wrong, *wrong_pred; /* (wrong_cap): sample index, predicted class; or NULL */
   int wrong_cap, wrong_per_label, wrong_count;
 } nn_eval;
 
@@ -151,7 +150,6 @@ nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int coun
 /* Forward only: *correct, *loss_sum (either may be NULL) and, if confusion is
  * not NULL, confusion[label * n_out + predicted] += 1 for each sample.
  * NN_ERR_DIVERGED if an output or a loss is not finite. */
-nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct,
-                      double *loss_sum, uint32_t *confusion);
+nn_status nn_evaluate(nn_net *net, const nn_data *data, int *correct, double *loss_sum, uint32_t *confusion);
 
 #endif

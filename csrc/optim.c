@@ -31,8 +31,7 @@ static int momentum(float lr, float mu, float *p, const float *g, float *v, size
 
 /* Adam (Kingma & Ba) with bias correction folded into the step size
  * (beta^t advanced by optim_advance). */
-static int adam(const nn_config *c, float lr, const optim_state *st, float *p, const float *g, size_t from,
-                size_t n) {
+static int adam(const nn_config *c, float lr, const optim_state *st, float *p, const float *g, size_t from, size_t n) {
   const float b1 = c->beta1, b2 = c->beta2;
   const float c1 = 1.0f / (1.0f - st->beta1_t);
   const float c2 = 1.0f / (1.0f - st->beta2_t);

@@ -6,9 +6,9 @@
 #include "nn.h"
 
 typedef struct {
-  float *m;              /* momentum: velocity; adam: first moment (count floats) */
-  float *v;              /* adam: second moment (count floats) */
-  float beta1_t, beta2_t;/* adam: beta^t for bias correction, kept as running products */
+  float *m;               /* momentum: velocity; adam: first moment (count floats) */
+  float *v;               /* adam: second moment (count floats) */
+  float beta1_t, beta2_t; /* adam: beta^t for bias correction, kept as running products */
 } optim_state;
 
 /* params -= update(grads) under cfg's optimizer, at learning rate lr (cfg's

@@ -9,7 +9,9 @@
 
 #ifdef NN_NO_THREADS
 
-struct nn_pool { int unused; };
+struct nn_pool {
+  int unused;
+};
 
 nn_status pool_create(int threads, nn_pool **out) {
   if (!out) return NN_ERR_ARG;
@@ -19,8 +21,14 @@ nn_status pool_create(int threads, nn_pool **out) {
   return *out ? NN_OK : NN_ERR_NOMEM;
 }
 void pool_free(nn_pool *pool) { free(pool); }
-int pool_size(const nn_pool *pool) { (void)pool; return 1; }
-void pool_run(nn_pool *pool, pool_job job, void *ctx) { (void)pool; job(ctx, 0, 1); }
+int pool_size(const nn_pool *pool) {
+  (void)pool;
+  return 1;
+}
+void pool_run(nn_pool *pool, pool_job job, void *ctx) {
+  (void)pool;
+  job(ctx, 0, 1);
+}
 void pool_sync(nn_pool *pool) { (void)pool; }
 int pool_threads_alive(void) { return 0; }
 
@@ -35,22 +43,25 @@ int pool_threads_alive(void) { return 0; }
 enum { SPINS = 1 << 14 };
 
 struct nn_pool {
-  int n;                       /* threads, the caller included */
-  pthread_t *threads;          /* (n - 1) */
-  int started;                 /* of them */
+  int n;              /* threads, the caller included */
+  pthread_t *threads; /* (n - 1) */
+  int started;        /* of them */
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  atomic_int sleepers;         /* threads asleep (or about to be) on wake */
-  atomic_uint generation;      /* bumped by each pool_run and by pool_free */
-  atomic_int arrived;          /* at the barrier in this phase */
-  atomic_uint phase;           /* bumped as the last thread arrives */
-  atomic_uint ready;           /* threads that have started running */
+  atomic_int sleepers;    /* threads asleep (or about to be) on wake */
+  atomic_uint generation; /* bumped by each pool_run and by pool_free */
+  atomic_int arrived;     /* at the barrier in this phase */
+  atomic_uint phase;      /* bumped as the last thread arrives */
+  atomic_uint ready;      /* threads that have started running */
   pool_job job;
   void *ctx;
   int stop;
 };
 
-typedef struct { nn_pool *pool; int index; } worker_arg;
+typedef struct {
+  nn_pool *pool;
+  int index;
+} worker_arg;
 
 static atomic_int alive;
 

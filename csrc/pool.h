@@ -20,11 +20,11 @@ typedef struct nn_pool nn_pool;
 /* job(ctx, index, count) runs on every thread of the pool at once, index 0..count-1. */
 typedef void (*pool_job)(void *ctx, int index, int count);
 
-nn_status pool_create(int threads, nn_pool **out);  /* 1..POOL_MAX_THREADS (else NN_ERR_ARG); *out NULL on failure */
-void pool_free(nn_pool *pool);                      /* NULL-safe; stops and joins its threads */
-int pool_size(const nn_pool *pool);                 /* threads, the caller included; 1 for NULL */
-void pool_run(nn_pool *pool, pool_job job, void *ctx);  /* returns when every thread has finished the job */
-void pool_sync(nn_pool *pool);                      /* inside a job: waits until every thread has reached it */
-int pool_threads_alive(void);                       /* threads started by pools and not yet joined, process-wide */
+nn_status pool_create(int threads, nn_pool **out);     /* 1..POOL_MAX_THREADS (else NN_ERR_ARG); *out NULL on failure */
+void pool_free(nn_pool *pool);                         /* NULL-safe; stops and joins its threads */
+int pool_size(const nn_pool *pool);                    /* threads, the caller included; 1 for NULL */
+void pool_run(nn_pool *pool, pool_job job, void *ctx); /* returns when every thread has finished the job */
+void pool_sync(nn_pool *pool);                         /* inside a job: waits until every thread has reached it */
+int pool_threads_alive(void);                          /* threads started by pools and not yet joined, process-wide */
 
 #endif

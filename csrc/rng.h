@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
-typedef struct { uint64_t state; } rng_t;
+typedef struct {
+  uint64_t state;
+} rng_t;
 
 static inline void rng_seed(rng_t *r, uint64_t seed) { r->state = seed; }
 
@@ -21,9 +23,7 @@ static inline float rng_uniform(rng_t *r) { return (float)(rng_next(r) >> 40) * 
 
 /* Uniform integer in [0, n), n >= 1; Lemire's multiply, with the tiny bias
  * of 32-bit n against 64 bits left in (2^-32): fine for a shuffle. */
-static inline uint32_t rng_below(rng_t *r, uint32_t n) {
-  return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
+static inline uint32_t rng_below(rng_t *r, uint32_t n) { return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32); }
 
 /* Standard normal, approximated by the sum of 12 uniforms minus 6 (mean 0,
  * variance 1, tails cut at 6 sigma). Plain arithmetic, so unlike libm-based

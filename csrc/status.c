@@ -13,10 +13,6 @@ static const char *const messages[] = {
 #undef NN_STATUS_MESSAGE
 };
 
-const char *nn_strerror(nn_status s) {
-  return (unsigned)s < NN_STATUS_COUNT ? messages[s] : "unknown error";
-}
+const char *nn_strerror(nn_status s) { return (unsigned)s < NN_STATUS_COUNT ? messages[s] : "unknown error"; }
 
-const char *nn_status_name(nn_status s) {
-  return (unsigned)s < NN_STATUS_COUNT ? names[s] : "NN_ERR_UNKNOWN";
-}
+const char *nn_status_name(nn_status s) { return (unsigned)s < NN_STATUS_COUNT ? names[s] : "NN_ERR_UNKNOWN"; }

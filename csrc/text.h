@@ -13,10 +13,10 @@ typedef struct nn_text {
   size_t cap, at;
 } nn_text;
 
-nn_text text_of(char *buf, size_t cap);  /* an empty text in buf (cap 0 or buf NULL: count only) */
-void text_put(nn_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));  /* appends */
-void text_json_string(nn_text *t, const char *s);  /* s quoted and escaped for JSON; NULL: null */
-void text_json_number(nn_text *t, double v);       /* the fewest digits that read back as v; not finite: null */
-void text_json_float(nn_text *t, float v);         /* the same for a float32 */
+nn_text text_of(char *buf, size_t cap); /* an empty text in buf (cap 0 or buf NULL: count only) */
+void text_put(nn_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* appends */
+void text_json_string(nn_text *t, const char *s); /* s quoted and escaped for JSON; NULL: null */
+void text_json_number(nn_text *t, double v);      /* the fewest digits that read back as v; not finite: null */
+void text_json_float(nn_text *t, float v);        /* the same for a float32 */
 
 #endif

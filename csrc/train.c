@@ -14,8 +14,8 @@ struct nn_trainer {
   int pass_ordered; /* the current pass is in order[] (else stored order) */
   int32_t *order;   /* (cap): the current pass's order */
   int cap;
-  uint64_t plan_start, plan_epochs;  /* the run: epochs counted from plan_start */
-  float lr_factor;  /* the current pass's */
+  uint64_t plan_start, plan_epochs; /* the run: epochs counted from plan_start */
+  float lr_factor;                  /* the current pass's */
 };
 
 nn_status trainer_create(nn_trainer **out) {
@@ -93,13 +93,12 @@ static nn_status start_pass(nn_trainer *t, nn_net *net, const nn_data *data, int
   t->p.pass_rows = n;
   t->p.pass_whole = whole;
   t->p.pass_loss = 0.0;
-  t->lr_factor = whole ? nn_schedule_factor(nn_get_config(net)->schedule, t->p.epochs - t->plan_start, t->plan_epochs)
-                       : 1.0f;
+  t->lr_factor =
+    whole ? nn_schedule_factor(nn_get_config(net)->schedule, t->p.epochs - t->plan_start, t->plan_epochs) : 1.0f;
   return NN_OK;
 }
 
-nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole, int budget,
-                      int *trained) {
+nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole, int budget, int *trained) {
   if (trained) *trained = 0;
   if (!t || !net || !data || budget < 0 || data->n < 0) return NN_ERR_ARG;
   if (data->n == 0 || budget == 0) return NN_OK;
@@ -119,7 +118,7 @@ nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole
   int done = 0;
   nn_set_lr_factor(net, t->lr_factor);
   nn_status st = nn_train(net, data, t->pass_ordered ? t->order : NULL, t->p.position, count, &loss, &done);
-  nn_set_lr_factor(net, 1.0f);  /* nn_step and other callers train at the configured rate */
+  nn_set_lr_factor(net, 1.0f); /* nn_step and other callers train at the configured rate */
   t->p.position += done;
   t->p.pass_loss += loss;
   t->p.total_loss += loss;

@@ -17,21 +17,21 @@
 typedef struct nn_trainer nn_trainer;
 
 typedef struct nn_progress {
-  uint64_t epochs;     /* passes completed that covered the whole data set */
-  uint64_t passes;     /* passes completed, those over part of a data set included */
-  uint64_t samples;    /* samples trained through this trainer */
-  int position;        /* samples done in the current pass */
-  int pass_rows;       /* samples in the current pass; 0 until one starts */
-  int pass_whole;      /* 1 if the current pass covers the whole data set */
-  double pass_loss;    /* sum of per-sample losses in the current pass so far */
-  double last_loss;    /* mean loss of the last completed pass; NaN before one */
-  double total_loss;   /* sum of per-sample losses over all samples trained */
+  uint64_t epochs;   /* passes completed that covered the whole data set */
+  uint64_t passes;   /* passes completed, those over part of a data set included */
+  uint64_t samples;  /* samples trained through this trainer */
+  int position;      /* samples done in the current pass */
+  int pass_rows;     /* samples in the current pass; 0 until one starts */
+  int pass_whole;    /* 1 if the current pass covers the whole data set */
+  double pass_loss;  /* sum of per-sample losses in the current pass so far */
+  double last_loss;  /* mean loss of the last completed pass; NaN before one */
+  double total_loss; /* sum of per-sample losses over all samples trained */
 } nn_progress;
 
-nn_status trainer_create(nn_trainer **out);     /* *out NULL on failure */
-void trainer_free(nn_trainer *t);               /* NULL-safe */
-void trainer_set_shuffle(nn_trainer *t, int shuffle);  /* 0: passes from the next on in stored order; default 1 */
-void trainer_restart(nn_trainer *t);            /* drop the current pass; counters stay */
+nn_status trainer_create(nn_trainer **out);           /* *out NULL on failure */
+void trainer_free(nn_trainer *t);                     /* NULL-safe */
+void trainer_set_shuffle(nn_trainer *t, int shuffle); /* 0: passes from the next on in stored order; default 1 */
+void trainer_restart(nn_trainer *t);                  /* drop the current pass; counters stay */
 /* Plans a run of `epochs` epochs from the next whole pass on, for the
  * network's learning-rate schedule (nn_schedule_factor): epoch e of the run
  * trains at that factor. 0: no plan (factor 1). Passes over part of a data
@@ -49,7 +49,6 @@ const nn_progress *trainer_progress(const nn_trainer *t);
  * be NULL) gets the samples trained. Nothing to train (data->n 0) is NN_OK
  * with 0 trained. On NN_ERR_DIVERGED the step that diverged is undone and
  * the trainer stays at it (nn_train), so nn_steps(net) + 1 names it. */
-nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole, int budget,
-                      int *trained);
+nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole, int budget, int *trained);
 
 #endif

@@ -18,11 +18,11 @@
  * from nn_config_default". Doubles carry every int and float32 exactly; the
  * seed travels as two 32-bit halves. */
 #include <malloc.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "data.h"
@@ -45,11 +45,11 @@ enum {
   CFG_SEED_LO,
   CFG_SEED_HI,
   CFG_N_SIZES,
-  CFG_SIZES,                               /* NN_MAX_LAYERS + 1 entries */
+  CFG_SIZES, /* NN_MAX_LAYERS + 1 entries */
   CFG_SCHEDULE = CFG_SIZES + NN_MAX_LAYERS + 1,
   CFG_WEIGHT_DECAY,
-  CFG_AUGMENT,                             /* shift, rotate, scale, shear, elastic */
-  CFG_LEN = CFG_AUGMENT + 5                /* 27 */
+  CFG_AUGMENT,              /* shift, rotate, scale, shear, elastic */
+  CFG_LEN = CFG_AUGMENT + 5 /* 27 */
 };
 
 /* The layout of trainer_state()'s double[PROGRESS_LEN]. */
@@ -68,7 +68,10 @@ enum {
 
 /* An int in [lo, hi] from a double, or -1 (with *bad set) if it is not one. */
 static int to_int(double v, int lo, int hi, int *bad) {
-  if (!(v >= lo && v <= hi) || v != floor(v)) { *bad = 1; return -1; }
+  if (!(v >= lo && v <= hi) || v != floor(v)) {
+    *bad = 1;
+    return -1;
+  }
   return (int)v;
 }
 
@@ -85,8 +88,10 @@ static void read_training(const double *in, nn_config *cfg, int *bad) {
 static nn_status read_config(const double *in, nn_config *cfg) {
   int bad = 0;
   nn_config_default(cfg);
-  if (!isnan(in[CFG_ACTIVATION])) cfg->activation = (nn_activation)to_int(in[CFG_ACTIVATION], 0, NN_ACTIVATION_COUNT - 1, &bad);
-  if (!isnan(in[CFG_OPTIMIZER])) cfg->optimizer = (nn_optimizer)to_int(in[CFG_OPTIMIZER], 0, NN_OPTIMIZER_COUNT - 1, &bad);
+  if (!isnan(in[CFG_ACTIVATION]))
+    cfg->activation = (nn_activation)to_int(in[CFG_ACTIVATION], 0, NN_ACTIVATION_COUNT - 1, &bad);
+  if (!isnan(in[CFG_OPTIMIZER]))
+    cfg->optimizer = (nn_optimizer)to_int(in[CFG_OPTIMIZER], 0, NN_OPTIMIZER_COUNT - 1, &bad);
   if (!isnan(in[CFG_LEARNING_RATE])) cfg->learning_rate = (float)in[CFG_LEARNING_RATE];
   if (!isnan(in[CFG_MOMENTUM])) cfg->momentum = (float)in[CFG_MOMENTUM];
   if (!isnan(in[CFG_BETA1])) cfg->beta1 = (float)in[CFG_BETA1];
@@ -96,14 +101,13 @@ static nn_status read_config(const double *in, nn_config *cfg) {
   if (!isnan(in[CFG_SEED_LO]) || !isnan(in[CFG_SEED_HI])) {
     double lo = isnan(in[CFG_SEED_LO]) ? 0 : in[CFG_SEED_LO];
     double hi = isnan(in[CFG_SEED_HI]) ? 0 : in[CFG_SEED_HI];
-    if (!(lo >= 0 && lo <= 4294967295.0 && lo == floor(lo)) ||
-        !(hi >= 0 && hi <= 4294967295.0 && hi == floor(hi))) return NN_ERR_ARG;
+    if (!(lo >= 0 && lo <= 4294967295.0 && lo == floor(lo)) || !(hi >= 0 && hi <= 4294967295.0 && hi == floor(hi)))
+      return NN_ERR_ARG;
     cfg->seed = ((uint64_t)hi << 32) | (uint64_t)lo;
   }
   if (!isnan(in[CFG_N_SIZES]) && in[CFG_N_SIZES] != 0) {
     cfg->n_sizes = to_int(in[CFG_N_SIZES], 2, NN_MAX_LAYERS + 1, &bad);
-    for (int i = 0; !bad && i < cfg->n_sizes; i++)
-      cfg->sizes[i] = to_int(in[CFG_SIZES + i], 1, NN_MAX_UNITS, &bad);
+    for (int i = 0; !bad && i < cfg->n_sizes; i++) cfg->sizes[i] = to_int(in[CFG_SIZES + i], 1, NN_MAX_UNITS, &bad);
   }
   read_training(in, cfg, &bad);
   return bad ? NN_ERR_ARG : nn_config_check(cfg);
@@ -143,59 +147,64 @@ const char *facts(void) {
   nn_text t = text_of(buf, sizeof buf);
   nn_config d;
   nn_config_default(&d);
-  text_put(&t, "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
-      "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d},",
-      NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES,
-      IDX_MAX_DIMS, DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS);
+  text_put(&t,
+           "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
+           "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d},",
+           NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES, IDX_MAX_DIMS,
+           DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS);
   /* %.9g: every float32 exactly */
   text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
-      (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
+           (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
   text_put(&t, "\"defaults\":{\"layers\":[");
   for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
   text_put(&t, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":%llu},",
-      nn_activation_name(d.activation), nn_optimizer_name(d.optimizer), (double)d.learning_rate, d.batch_size,
-      (unsigned long long)d.seed);
+           nn_activation_name(d.activation), nn_optimizer_name(d.optimizer), (double)d.learning_rate, d.batch_size,
+           (unsigned long long)d.seed);
   text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
-    text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "",
-        nn_status_name((nn_status)i), nn_strerror((nn_status)i));
+    text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),
+             nn_strerror((nn_status)i));
   text_put(&t, "],\"activations\":[");
   for (int i = 0; i < NN_ACTIVATION_COUNT; i++)
     text_put(&t, "%s\"%s\"", i ? "," : "", nn_activation_name((nn_activation)i));
   text_put(&t, "],\"optimizers\":[");
   for (int i = 0; i < NN_OPTIMIZER_COUNT; i++)
     text_put(&t, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
-  text_put(&t, "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
-      "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
-      "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
-      "\"length\":%d},",
-      CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2,
-      CFG_EPSILON, CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_SCHEDULE,
-      CFG_WEIGHT_DECAY, CFG_AUGMENT, CFG_LEN);
+  text_put(&t,
+           "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
+           "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
+           "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
+           "\"length\":%d},",
+           CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2, CFG_EPSILON,
+           CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_SCHEDULE, CFG_WEIGHT_DECAY,
+           CFG_AUGMENT, CFG_LEN);
   nn_augment aug;
   augment_default(&aug);
   text_put(&t, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
   text_put(&t, "\"schedules\":[");
-  for (int i = 0; i < NN_SCHEDULE_COUNT; i++)
-    text_put(&t, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
-  text_put(&t, "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
-      "\"defaults\":[%.9g,%.9g,%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g,%.9g,%.9g]},\"maxWeightDecay\":%.9g,",
-      (double)aug.shift, (double)aug.rotate, (double)aug.scale, (double)aug.shear, (double)aug.elastic,
-      (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE, (double)AUGMENT_MAX_SHEAR,
-      (double)AUGMENT_MAX_ELASTIC, (double)NN_MAX_WEIGHT_DECAY);
-  text_put(&t, "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
-      "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
-      PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
-      PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
+  for (int i = 0; i < NN_SCHEDULE_COUNT; i++) text_put(&t, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
+  text_put(&t,
+           "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
+           "\"defaults\":[%.9g,%.9g,%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g,%.9g,%.9g]},\"maxWeightDecay\":%.9g,",
+           (double)aug.shift, (double)aug.rotate, (double)aug.scale, (double)aug.shear, (double)aug.elastic,
+           (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE, (double)AUGMENT_MAX_SHEAR,
+           (double)AUGMENT_MAX_ELASTIC, (double)NN_MAX_WEIGHT_DECAY);
+  text_put(&t,
+           "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
+           "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
+           PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
+           PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
   text_put(&t, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}",
-      data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
-      data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
+           data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
+           data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
   /* the command lines (cli/options.h), for bin/mnist-wasm.js */
-  text_put(&t, ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
-      "\"epochs\":%d,\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
-      "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
-      (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_DEFAULT_EPOCHS, CLI_TIMEOUT_MS, CLI_NODE,
-      CLI_NO_SUCH_FILE, CLI_CANNOT_OPEN, CLI_CANNOT_CREATE, CLI_NO_FOLDER, CLI_NOT_FOLDER, CLI_NOT_WRITABLE);
+  text_put(
+    &t,
+    ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
+    "\"epochs\":%d,\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
+    "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
+    (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_DEFAULT_EPOCHS, CLI_TIMEOUT_MS,
+    CLI_NODE, CLI_NO_SUCH_FILE, CLI_CANNOT_OPEN, CLI_CANNOT_CREATE, CLI_NO_FOLDER, CLI_NOT_FOLDER, CLI_NOT_WRITABLE);
   return buf;
 }
 
@@ -267,7 +276,7 @@ nn_status with_optimizer(nn_net *net, int optimizer, nn_net **out) {
   }
   memcpy(dst, src, n_old * sizeof *dst);
   nn_restore_counters(fresh, nn_steps(net), nn_rng_state(net));
-  nn_move_threads(fresh, net);  /* the same threads: none to start (a page cannot wait for new ones) */
+  nn_move_threads(fresh, net); /* the same threads: none to start (a page cannot wait for new ones) */
   *out = fresh;
   return NN_OK;
 }
@@ -287,21 +296,20 @@ float *params(nn_net *net, size_t *count) {
 
 /* n samples as bytes (u8) or floats (f32): exactly one of them non-NULL.
  * labels may be NULL only where want_labels is 0. */
-static nn_status make_data(const uint8_t *u8, const float *f32, const uint8_t *labels,
-                           int n, int want_labels, nn_data *d) {
+static nn_status make_data(const uint8_t *u8, const float *f32, const uint8_t *labels, int n, int want_labels,
+                           nn_data *d) {
   if (n < 1 || (u8 == NULL) == (f32 == NULL) || (want_labels && !labels)) return NN_ERR_ARG;
   d->u8 = u8;
   d->f32 = f32;
   d->labels = labels;
   d->n = n;
-  d->rows = d->cols = 0;  /* a square image, if augmented */
+  d->rows = d->cols = 0; /* a square image, if augmented */
   d->extra = NULL;
   return NN_OK;
 }
 
 /* One update on exactly these n samples; *loss (may be NULL) the mean loss. */
-nn_status step(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels,
-               int n, float *loss) {
+nn_status step(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels, int n, float *loss) {
   nn_data d;
   if (!net || n > NN_MAX_BATCH) return NN_ERR_ARG;
   nn_status s = make_data(u8, f32, labels, n, 1, &d);
@@ -340,8 +348,8 @@ nn_status trainer_state(const nn_trainer *t, double *out) {
 
 /* About budget samples of the trainer's pass over these n samples (whole: n
  * is final); *trained (may be NULL) the samples trained. */
-nn_status train(nn_trainer *t, nn_net *net, const uint8_t *u8, const float *f32,
-                const uint8_t *labels, int n, int whole, int budget, int *trained) {
+nn_status train(nn_trainer *t, nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels, int n,
+                int whole, int budget, int *trained) {
   nn_data d;
   if (trained) *trained = 0;
   if (!t || !net || budget < 0) return NN_ERR_ARG;
@@ -351,15 +359,15 @@ nn_status train(nn_trainer *t, nn_net *net, const uint8_t *u8, const float *f32,
 
 /* The same over a data set mixed with an extra one (a person's own
  * digits): each pass holds every extra sample `repeat` times. */
-nn_status train_mixed(nn_trainer *t, nn_net *net, const nn_dataset *ds, const nn_dataset *extra, int repeat,
-                      int budget, int *trained) {
+nn_status train_mixed(nn_trainer *t, nn_net *net, const nn_dataset *ds, const nn_dataset *extra, int repeat, int budget,
+                      int *trained) {
   nn_data d, e;
   if (trained) *trained = 0;
   if (!t || !net || !ds || !extra || budget < 0) return NN_ERR_ARG;
   nn_status s = trainer_set_repeat(t, repeat);
   if (s == NN_OK) s = data_view(ds, &d);
   if (s == NN_OK) s = data_view(extra, &e);
-  if (s == NN_ERR_STATE) return NN_OK;  /* a header still to come: nothing to train on yet */
+  if (s == NN_ERR_STATE) return NN_OK; /* a header still to come: nothing to train on yet */
   if (s != NN_OK) return s;
   d.extra = &e;
   return trainer_run(t, net, &d, data_complete(ds) && data_complete(extra), budget, trained);
@@ -371,7 +379,7 @@ nn_status train_dataset(nn_trainer *t, nn_net *net, const nn_dataset *ds, int bu
   if (trained) *trained = 0;
   if (!t || !net || !ds || budget < 0) return NN_ERR_ARG;
   nn_status s = data_view(ds, &d);
-  if (s == NN_ERR_STATE) return NN_OK;  /* no header yet: nothing to train on */
+  if (s == NN_ERR_STATE) return NN_OK; /* no header yet: nothing to train on */
   return s != NN_OK ? s : trainer_run(t, net, &d, data_complete(ds), budget, trained);
 }
 
@@ -398,8 +406,7 @@ nn_status predict(nn_net *net, const uint8_t *u8, const float *f32, int n, float
  * allocation: confusion (n_out * n_out), then wrong and wrong_pred
  * (wrong_cap each). evaluation_results() reads it out. */
 nn_eval *evaluation_new(int n_out, int wrong_cap, int wrong_per_label) {
-  if (n_out < 2 || n_out > NN_MAX_UNITS || wrong_cap < 0 || wrong_cap > (1 << 20) || wrong_per_label < 0)
-    return NULL;
+  if (n_out < 2 || n_out > NN_MAX_UNITS || wrong_cap < 0 || wrong_cap > (1 << 20) || wrong_per_label < 0) return NULL;
   size_t k2 = (size_t)n_out * (size_t)n_out;
   nn_eval *e = calloc(1, sizeof *e + k2 * sizeof(uint32_t) + 2 * (size_t)wrong_cap * sizeof(int32_t));
   if (!e) return NULL;
@@ -429,8 +436,8 @@ nn_status evaluation_results(const nn_eval *e, double *out, uint32_t **confusion
 }
 
 /* Samples [start, start+count) of these n into the evaluation. */
-nn_status evaluate(nn_eval *e, nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels,
-                   int n, int start, int count) {
+nn_status evaluate(nn_eval *e, nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *labels, int n,
+                   int start, int count) {
   nn_data d;
   if (!e || !net) return NN_ERR_ARG;
   nn_status s = make_data(u8, f32, labels, n, 1, &d);
@@ -481,17 +488,18 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   text_json_string(&o, a->load);
   text_put(&o, ",\"image\":");
   text_json_string(&o, a->image);
-  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"json\":%s,\"options\":{\"layers\":[", a->epochs,
-       a->index, a->invert ? "true" : "false", a->json ? "true" : "false");
+  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"json\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
+           a->invert ? "true" : "false", a->json ? "true" : "false");
   for (int i = 0; i < c->n_sizes; i++) text_put(&o, "%s%d", i ? "," : "", c->sizes[i]);
   /* %.9g: the float32 exactly */
-  text_put(&o, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
-       "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
-       "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
-       nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
-       (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay, (double)c->augment.shift,
-       (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear, (double)c->augment.elastic,
-       a->threads);
+  text_put(&o,
+           "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
+           "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
+           "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
+           nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
+           (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay,
+           (double)c->augment.shift, (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear,
+           (double)c->augment.elastic, a->threads);
   return o.at;
 }
 

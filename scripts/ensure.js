@@ -40,7 +40,9 @@ function run(cmd, argv) {
 function toolsProblem() {
   const r = spawnSync('bash', ['scripts/setup.sh', '--check'], { cwd: root, encoding: 'utf8' });
   if (r.error) return `bash: ${r.error.message}`;
-  return r.status === 0 ? null : (r.stderr.trim().replace(/^setup: /, '') || `scripts/setup.sh --check exited ${r.status}`);
+  return r.status === 0
+    ? null
+    : r.stderr.trim().replace(/^setup: /, '') || `scripts/setup.sh --check exited ${r.status}`;
 }
 
 /** Why node_modules does not match package-lock.json (first reason), or null. */
@@ -71,7 +73,8 @@ function npm(argv) {
 
 export function ensure() {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 20) stop(`Node.js 20 or newer is required (this is ${process.version}); install it from https://nodejs.org`);
+  if (major < 20)
+    stop(`Node.js 20 or newer is required (this is ${process.version}); install it from https://nodejs.org`);
 
   let did = false;
   const tools = toolsProblem();

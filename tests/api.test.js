@@ -16,7 +16,17 @@ test.before(async () => {
 const first = (n) => ({ images: data.trainImages.subarray(0, n * 784), labels: data.trainLabels.subarray(0, n) });
 
 test('exports: the DESIGN.md names, nothing unexpected', () => {
-  for (const name of ['createNetwork', 'loadNetwork', 'parseIdx', 'fetchIdx', 'streamIdx', 'init', 'heapUsed', 'defaultWasmUrl', 'Network'])
+  for (const name of [
+    'createNetwork',
+    'loadNetwork',
+    'parseIdx',
+    'fetchIdx',
+    'streamIdx',
+    'init',
+    'heapUsed',
+    'defaultWasmUrl',
+    'Network',
+  ])
     assert.type(api[name], 'function', name);
   assert.ok(defaultWasmUrl().href.endsWith('/web/build/mnist.wasm'));
 });
@@ -38,22 +48,41 @@ test('createNetwork: defaults come from C and are reported by options', async ()
 });
 
 test('createNetwork: every option is applied', async () => {
-  const opts = { layers: [784, 32, 10], activation: 'tanh', optimizer: 'adam', learningRate: 0.01, momentum: 0.5, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, batchSize: 16, seed: 2n ** 60n + 5n,
-                 schedule: 'cosine', weightDecay: 0.0005, augment: { shift: 1.5, rotate: 8, scale: 0.05, shear: 0.1, elastic: 1 } };
+  const opts = {
+    layers: [784, 32, 10],
+    activation: 'tanh',
+    optimizer: 'adam',
+    learningRate: 0.01,
+    momentum: 0.5,
+    beta1: 0.8,
+    beta2: 0.99,
+    epsilon: 1e-7,
+    batchSize: 16,
+    seed: 2n ** 60n + 5n,
+    schedule: 'cosine',
+    weightDecay: 0.0005,
+    augment: { shift: 1.5, rotate: 8, scale: 0.05, shear: 0.1, elastic: 1 },
+  };
   const net = await createNetwork(opts);
   assert.equal(net.options, { ...opts, threads: 1 });
   // augment: true is the defaults of --augment, false none
   const on = await createNetwork({ augment: true });
   assert.equal(on.options.augment, { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 });
   on.setOptions({ augment: false, schedule: 'step' });
-  assert.equal([on.options.augment, on.options.schedule], [{ shift: 0, rotate: 0, scale: 0, shear: 0, elastic: 0 }, 'step']);
+  assert.equal(
+    [on.options.augment, on.options.schedule],
+    [{ shift: 0, rotate: 0, scale: 0, shear: 0, elastic: 0 }, 'step'],
+  );
   on.dispose();
   assert.is(net.parameters().length, 784 * 32 + 32 + 32 * 10 + 10);
   net.dispose();
 });
 
 test('Network is not constructible directly', () => {
-  assert.throws(() => new Network(), (e) => e instanceof TypeError && /createNetwork/.test(e.message));
+  assert.throws(
+    () => new Network(),
+    (e) => e instanceof TypeError && /createNetwork/.test(e.message),
+  );
 });
 
 test('step: one update, returns the mean loss, counts steps', async () => {
@@ -83,7 +112,10 @@ test('train: epochs, onProgress per chunk, result shape', async () => {
   assert.is(net.steps, 2 * Math.ceil(3000 / 32));
   assert.ok(seen.length >= 4, `${seen.length} progress calls`);
   const last = seen[seen.length - 1];
-  assert.equal({ epoch: last.epoch, epochs: last.epochs, seen: last.seen, total: last.total, samples: last.samples }, { epoch: 2, epochs: 2, seen: 3000, total: 3000, samples: 6000 });
+  assert.equal(
+    { epoch: last.epoch, epochs: last.epochs, seen: last.seen, total: last.total, samples: last.samples },
+    { epoch: 2, epochs: 2, seen: 3000, total: 3000, samples: 6000 },
+  );
   assert.ok(Math.abs(last.loss - r.loss) < 1e-12, 'the last progress loss is the epoch mean');
   for (const p of seen.filter((q) => q.seen < q.total)) assert.is(p.seen % 32, 0, 'chunks are whole mini-batches');
   net.dispose();
@@ -138,12 +170,20 @@ test('evaluate: accuracy, loss and a confusion matrix that adds up', async () =>
   assert.ok(r.accuracy > 0.6 && r.accuracy <= 1, `accuracy ${r.accuracy}`);
   assert.ok(r.loss > 0 && Number.isFinite(r.loss));
   assert.is(r.confusion.length, 10);
-  let total = 0, diagonal = 0;
+  let total = 0,
+    diagonal = 0;
   r.confusion.forEach((row, label) => {
     assert.is(row.length, 10);
-    row.forEach((c, p) => { total += c; if (p === label) diagonal += c; });
+    row.forEach((c, p) => {
+      total += c;
+      if (p === label) diagonal += c;
+    });
     const count = data.testLabels.filter((l) => l === label).length;
-    assert.is(row.reduce((s, c) => s + c, 0), count, `row ${label} counts the label's samples`);
+    assert.is(
+      row.reduce((s, c) => s + c, 0),
+      count,
+      `row ${label} counts the label's samples`,
+    );
   });
   assert.is(total, 2000);
   assert.ok(Math.abs(diagonal / 2000 - r.accuracy) < 1e-12);
@@ -151,7 +191,14 @@ test('evaluate: accuracy, loss and a confusion matrix that adds up', async () =>
 });
 
 test('save / loadNetwork: a round trip keeps weights, options and counters', async () => {
-  const net = await createNetwork({ layers: [784, 40, 10], activation: 'relu', optimizer: 'momentum', learningRate: 0.05, batchSize: 20, seed: 11 });
+  const net = await createNetwork({
+    layers: [784, 40, 10],
+    activation: 'relu',
+    optimizer: 'momentum',
+    learningRate: 0.05,
+    batchSize: 20,
+    seed: 11,
+  });
   net.train(first(500).images, first(500).labels);
   const bytes = net.save();
   assert.instance(bytes, Uint8Array);
@@ -161,7 +208,10 @@ test('save / loadNetwork: a round trip keeps weights, options and counters', asy
   assert.is(copy.steps, net.steps);
   assert.equal(Array.from(copy.parameters()), Array.from(net.parameters()));
   assert.ok(equalBytes(copy.save(), bytes), 'save(load(x)) is x');
-  assert.equal(Array.from(copy.predict(data.testImages.subarray(0, 784))), Array.from(net.predict(data.testImages.subarray(0, 784))));
+  assert.equal(
+    Array.from(copy.predict(data.testImages.subarray(0, 784))),
+    Array.from(net.predict(data.testImages.subarray(0, 784))),
+  );
   const fromBuffer = await loadNetwork(bytes.slice().buffer);
   assert.ok(equalBytes(fromBuffer.save(), bytes), 'an ArrayBuffer loads too');
   for (const n of [net, copy, fromBuffer]) n.dispose();
@@ -188,9 +238,21 @@ test('dispose: idempotent, later calls throw Error naming it', async () => {
   net.dispose();
   assert.is(net.disposed, true);
   const { images, labels } = first(1);
-  for (const [name, call] of [['train', () => net.train(images, labels)], ['step', () => net.step(images, labels)], ['predict', () => net.predict(images)],
-    ['evaluate', () => net.evaluate(images, labels)], ['save', () => net.save()], ['parameters', () => net.parameters()], ['setOptions', () => net.setOptions({})], ['options', () => net.options]]) {
-    assert.throws(call, (e) => e instanceof Error && /network disposed/.test(e.message) && e.message.startsWith(name), name);
+  for (const [name, call] of [
+    ['train', () => net.train(images, labels)],
+    ['step', () => net.step(images, labels)],
+    ['predict', () => net.predict(images)],
+    ['evaluate', () => net.evaluate(images, labels)],
+    ['save', () => net.save()],
+    ['parameters', () => net.parameters()],
+    ['setOptions', () => net.setOptions({})],
+    ['options', () => net.options],
+  ]) {
+    assert.throws(
+      call,
+      (e) => e instanceof Error && /network disposed/.test(e.message) && e.message.startsWith(name),
+      name,
+    );
   }
 });
 
@@ -214,7 +276,13 @@ test('C errors become Errors with code, e.g. a diverging loss', async () => {
   const net = await createNetwork({ activation: 'relu' });
   const huge = new Float32Array(784 * 8).fill(3e38); // finite, but overflows the forward pass
   const before = net.save();
-  const e = await (async () => { try { net.step(huge, new Uint8Array(8)); } catch (err) { return err; } })();
+  const e = await (async () => {
+    try {
+      net.step(huge, new Uint8Array(8));
+    } catch (err) {
+      return err;
+    }
+  })();
   assert.instance(e, Error);
   assert.is(e.code, 'NN_ERR_DIVERGED');
   assert.match(e.message, /^step: training diverged/);
@@ -250,8 +318,14 @@ test('loadMnist: sets picks the sets; a dataset trains a network as far as its l
   assert.equal(a, b, 'a dataset declared with 256 classes evaluates on a 10-output network');
   net.train(t);
   const small = await createNetwork({ layers: [784, 16, 5] });
-  assert.throws(() => small.train(t), (e) => e instanceof RangeError && /labels up to 9 but the network only 5 outputs/.test(e.message));
-  await api.openMnist(dataDir, { sets: ['valid'] }).then(() => assert.unreachable('sets checked'), (e) => assert.instance(e, TypeError));
+  assert.throws(
+    () => small.train(t),
+    (e) => e instanceof RangeError && /labels up to 9 but the network only 5 outputs/.test(e.message),
+  );
+  await api.openMnist(dataDir, { sets: ['valid'] }).then(
+    () => assert.unreachable('sets checked'),
+    (e) => assert.instance(e, TypeError),
+  );
   for (const x of [net, small, t]) x.dispose();
 });
 
@@ -270,7 +344,10 @@ test('no leaks: heap in use returns to where it was', async () => {
     net.dispose();
     await parseIdx(dataFile('t10k-labels-idx1-ubyte'));
     // a refused load frees what it took; one that loaded would be the bug
-    await loadNetwork(new Uint8Array(100)).then(() => assert.unreachable('100 zero bytes loaded as a model'), () => {});
+    await loadNetwork(new Uint8Array(100)).then(
+      () => assert.unreachable('100 zero bytes loaded as a model'),
+      () => {},
+    );
   }
   assert.is(await heapUsed(), before);
 });

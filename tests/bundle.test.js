@@ -15,7 +15,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root, dataDir } from './helpers/common.js';
 
 const APP = path.join(root, 'tests/fixtures/bundle-app');
-const FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+const FILES = [
+  'train-images-idx3-ubyte.gz',
+  'train-labels-idx1-ubyte.gz',
+  't10k-images-idx3-ubyte.gz',
+  't10k-labels-idx1-ubyte.gz',
+];
 const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-bundle-'));
 let built = null;
 
@@ -24,14 +29,22 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 test('esbuild bundles an app that imports mnist-wasm for the browser: no warning, no node: module', async () => {
   const esbuild = await import('esbuild');
   const r = await esbuild.build({
-    entryPoints: [path.join(APP, 'main.js')], bundle: true, format: 'esm', platform: 'browser',
-    outfile: path.join(dir, 'main.js'), metafile: true, logLevel: 'silent',
+    entryPoints: [path.join(APP, 'main.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: path.join(dir, 'main.js'),
+    metafile: true,
+    logLevel: 'silent',
   });
   const said = (list) => list.map((m) => m.text).join('; ');
   assert.equal(r.errors.length, 0, said(r.errors));
   assert.equal(r.warnings.length, 0, `warnings: ${said(r.warnings)}`);
   const inputs = Object.keys(r.metafile.inputs);
-  assert.ok(inputs.includes('web/lib/index.js'), `the package's default entry is bundled; inputs: ${inputs.join(', ')}`);
+  assert.ok(
+    inputs.includes('web/lib/index.js'),
+    `the package's default entry is bundled; inputs: ${inputs.join(', ')}`,
+  );
   assert.not.ok(inputs.includes('web/lib/node.js'), 'the Node entry stays out');
   const out = readFileSync(path.join(dir, 'main.js'), 'utf8');
   const node = out.match(/.{0,40}\bnode:.{0,40}/);
@@ -49,10 +62,15 @@ test('the bundle trains, predicts and evaluates in a page and a module worker as
   const { compute } = await import('./fixtures/bundle-app/compute.js');
   const inNode = await compute(pathToFileURL(`${dataDir}/`));
   assert.is(inNode.trained, 8000, 'trained on the small split');
-  assert.ok(inNode.evaluation.samples === 2000 && inNode.evaluation.accuracy > 0.5,
-    `20 steps learn something: ${JSON.stringify(inNode.evaluation)}`);
+  assert.ok(
+    inNode.evaluation.samples === 2000 && inNode.evaluation.accuracy > 0.5,
+    `20 steps learn something: ${JSON.stringify(inNode.evaluation)}`,
+  );
 
-  const [{ launch }, { serve, staticHandler }] = await Promise.all([import('./browser/helpers.js'), import('../scripts/serve.js')]);
+  const [{ launch }, { serve, staticHandler }] = await Promise.all([
+    import('./browser/helpers.js'),
+    import('../scripts/serve.js'),
+  ]);
   const { server, url } = await serve({ port: 0, handler: staticHandler(dir) });
   const browser = await launch();
   try {

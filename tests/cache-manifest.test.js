@@ -21,15 +21,29 @@ test.before(() => {
   const data = path.join(WEB, 'data');
   cpSync(WEB, tmp, { recursive: true, filter: (src) => src !== data && !src.startsWith(data + path.sep) });
   cpSync(path.join(WEB, 'data', 'small'), path.join(tmp, 'data', 'small'), { recursive: true });
-  cpSync(path.join(WEB, 'data', 'small', 't10k-labels-idx1-ubyte.gz'), path.join(tmp, 'data', 't10k-labels-idx1-ubyte.gz'));
+  cpSync(
+    path.join(WEB, 'data', 'small', 't10k-labels-idx1-ubyte.gz'),
+    path.join(tmp, 'data', 't10k-labels-idx1-ubyte.gz'),
+  );
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('lists the page, its scripts, the modules and the default data, with their sizes and SHA-256', () => {
   const m = cacheManifest(tmp);
   const paths = m.files.map((f) => f.path);
-  for (const p of ['index.html', 'style.css', 'app.js', 'worker.js', 'data.js', 'offline.js', 'lib/index.js', 'lib/wasm.js',
-    'build/mnist.js', 'build/mnist.wasm', 'data/t10k-labels-idx1-ubyte.gz']) {
+  for (const p of [
+    'index.html',
+    'style.css',
+    'app.js',
+    'worker.js',
+    'data.js',
+    'offline.js',
+    'lib/index.js',
+    'lib/wasm.js',
+    'build/mnist.js',
+    'build/mnist.wasm',
+    'data/t10k-labels-idx1-ubyte.gz',
+  ]) {
     assert.ok(paths.includes(p), `${p} is kept`);
   }
   for (const p of ['sw.js', 'lib/node.js', 'lib/index.d.ts', MANIFEST, 'data/small/t10k-labels-idx1-ubyte.gz']) {
@@ -50,8 +64,12 @@ test('the real web/ as npm run build leaves it: the full MNIST files and the was
   const m = readCacheManifest(WEB);
   assert.equal(m, cacheManifest(WEB), 'web/build/cache-manifest.js is up to date (npm run build writes it)');
   const data = m.files.filter((f) => f.path.startsWith('data/')).map((f) => f.path);
-  assert.equal(data.sort(), ['data/t10k-images-idx3-ubyte.gz', 'data/t10k-labels-idx1-ubyte.gz',
-    'data/train-images-idx3-ubyte.gz', 'data/train-labels-idx1-ubyte.gz']);
+  assert.equal(data.sort(), [
+    'data/t10k-images-idx3-ubyte.gz',
+    'data/t10k-labels-idx1-ubyte.gz',
+    'data/train-images-idx3-ubyte.gz',
+    'data/train-labels-idx1-ubyte.gz',
+  ]);
 });
 
 test('a second built module (a threaded build) is kept too, with no change here', () => {

@@ -21,7 +21,8 @@ const results = new Map();
 function cli(args, env = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -52,95 +53,459 @@ const table = [
   // the command line (exit 2)
   ['no command (train) and no --data', () => [], 2, '--data DIR is required (try --help)'],
   ['an unknown command', () => ['fit'], 2, "unknown command 'fit': expected train, evaluate or predict (try --help)"],
-  ['an unknown option', () => ['train', '--data', T('small'), '--learning-rate', '1'], 2, "unknown option '--learning-rate' (try --help)"],
+  [
+    'an unknown option',
+    () => ['train', '--data', T('small'), '--learning-rate', '1'],
+    2,
+    "unknown option '--learning-rate' (try --help)",
+  ],
   ['a stray argument', () => ['train', '--data', T('small'), 'fast'], 2, "unexpected argument 'fast' (try --help)"],
   ['no --data', () => ['train'], 2, '--data DIR is required (try --help)'],
   ['an empty value', () => ['train', '--data='], 2, '--data needs a value (try --help)'],
   ['evaluate without --load', () => ['evaluate', '--data', T('small')], 2, '--load FILE is required (try --help)'],
-  ['predict --index without --data', () => ['predict', '--load', T('model.bin'), '--index', '3'], 2, '--index needs --data DIR (try --help)'],
-  ['--invert without --image', () => ['predict', '--load', T('model.bin'), '--data', T('small'), '--index', '3', '--invert'], 2, '--invert applies to --image only'],
-  ['an option without its value', () => ['train', '--data', T('small'), '--epochs'], 2, '--epochs needs a value (try --help)'],
-  ['an option of another command', () => ['evaluate', '--data', T('small'), '--load', T('model.bin'), '--epochs', '1'], 2, '--epochs does not apply to evaluate (try --help)'],
-  ['a value for a flag', () => ['predict', '--load', T('model.bin'), '--image', T('junk.bin'), '--invert=yes'], 2, '--invert takes no value'],
-  ['--lr not a number', () => ['train', '--data', T('small'), '--lr', 'fast'], 2, "--lr: expected a finite number > 0, got 'fast'"],
-  ['--lr NaN', () => ['train', '--data', T('small'), '--lr', 'NaN'], 2, "--lr: expected a finite number > 0, got 'NaN'"],
+  [
+    'predict --index without --data',
+    () => ['predict', '--load', T('model.bin'), '--index', '3'],
+    2,
+    '--index needs --data DIR (try --help)',
+  ],
+  [
+    '--invert without --image',
+    () => ['predict', '--load', T('model.bin'), '--data', T('small'), '--index', '3', '--invert'],
+    2,
+    '--invert applies to --image only',
+  ],
+  [
+    'an option without its value',
+    () => ['train', '--data', T('small'), '--epochs'],
+    2,
+    '--epochs needs a value (try --help)',
+  ],
+  [
+    'an option of another command',
+    () => ['evaluate', '--data', T('small'), '--load', T('model.bin'), '--epochs', '1'],
+    2,
+    '--epochs does not apply to evaluate (try --help)',
+  ],
+  [
+    'a value for a flag',
+    () => ['predict', '--load', T('model.bin'), '--image', T('junk.bin'), '--invert=yes'],
+    2,
+    '--invert takes no value',
+  ],
+  [
+    '--lr not a number',
+    () => ['train', '--data', T('small'), '--lr', 'fast'],
+    2,
+    "--lr: expected a finite number > 0, got 'fast'",
+  ],
+  [
+    '--lr NaN',
+    () => ['train', '--data', T('small'), '--lr', 'NaN'],
+    2,
+    "--lr: expected a finite number > 0, got 'NaN'",
+  ],
   ['--lr 0', () => ['train', '--data', T('small'), '--lr', '0'], 2, "--lr: expected a finite number > 0, got '0'"],
-  ['--lr negative', () => ['train', '--data', T('small'), '--lr=-1'], 2, "--lr: expected a finite number > 0, got '-1'"],
-  ['--lr overflowing to Infinity', () => ['train', '--data', T('small'), '--lr', '1e999'], 2, "--lr: expected a finite number > 0, got '1e999'"],
-  ['--lr too large', () => ['train', '--data', T('small'), '--lr', '1000'], 2, "--lr: expected a number in 1e-12..100, got '1000'"],
-  ['--lr with a leading space', () => ['train', '--data', T('small'), '--lr', ' 0.1'], 2, "--lr: expected a finite number > 0, got ' 0.1'"],
-  ['--epochs negative', () => ['train', '--data', T('small'), '--epochs', '-1'], 2, "--epochs: expected an integer in 0..1000000, got '-1'"],
-  ['--epochs fractional', () => ['train', '--data', T('small'), '--epochs', '1.5'], 2, "--epochs: expected an integer in 0..1000000, got '1.5'"],
-  ['--batch 0', () => ['train', '--data', T('small'), '--batch', '0'], 2, "--batch: expected an integer in 1..4096, got '0'"],
-  ['--batch over the limit', () => ['train', '--data', T('small'), '--batch', '5000'], 2, "--batch: expected an integer in 1..4096, got '5000'"],
-  ['--batch with a unit', () => ['train', '--data', T('small'), '--batch', '8x'], 2, "--batch: expected an integer in 1..4096, got '8x'"],
-  ['a layer of 0', () => ['train', '--data', T('small'), '--layers', '784,0,10'], 2, "--layers: expected sizes in 1..4096 separated by commas, got '784,0,10'"],
-  ['a negative layer', () => ['train', '--data', T('small'), '--layers=784,-5,10'], 2, "--layers: expected sizes in 1..4096 separated by commas, got '784,-5,10'"],
-  ['a huge layer', () => ['train', '--data', T('small'), '--layers', '784,99999,10'], 2, "--layers: expected sizes in 1..4096 separated by commas, got '784,99999,10'"],
-  ['one layer size', () => ['train', '--data', T('small'), '--layers', '784'], 2, "--layers: need at least 2 sizes (input and output), got '784'"],
-  ['ten layer sizes', () => ['train', '--data', T('small'), '--layers', '784,9,9,9,9,9,9,9,9,10'], 2, "--layers: at most 9 sizes, got '784,9,9,9,9,9,9,9,9,10'"],
-  ['too many weights', () => ['train', '--data', T('small'), '--layers', '4096,4096,4096,4096,4096,10'], 2, '--layers: 67166218 weights and biases, over the limit of 67108864'],
-  ['one output', () => ['train', '--data', T('small'), '--layers', '784,1'], 2, '--layers: the last layer needs at least 2 units (one per class)'],
-  ['an unknown activation', () => ['train', '--data', T('small'), '--activation', 'softplus'], 2, "--activation: expected sigmoid, relu or tanh, got 'softplus'"],
-  ['an unknown optimizer', () => ['train', '--data', T('small'), '--optimizer', 'rmsprop'], 2, "--optimizer: expected sgd, momentum or adam, got 'rmsprop'"],
-  ['--seed negative', () => ['train', '--data', T('small'), '--seed', '-1'], 2, "--seed: expected an unsigned integer, got '-1'"],
-  ['--seed of 2^64', () => ['train', '--data', T('small'), '--seed', '18446744073709551616'], 2, "--seed: expected an unsigned integer, got '18446744073709551616'"],
-  ['--seed with --load', () => ['train', '--data', T('small'), '--load', T('model.bin'), '--seed', '3'], 2, '--seed cannot be used with --load (the model carries its generator state)'],
-  ['predict with neither --image nor --index', () => ['predict', '--load', T('model.bin')], 2, 'predict needs exactly one of --image FILE or --index N (try --help)'],
-  ['a bad MNIST_WASM_TIMEOUT', () => ['train', '--data', T('small'), '--epochs', '1'], 2, "MNIST_WASM_TIMEOUT: expected milliseconds in 1..2147483647, got '5s'", { MNIST_WASM_TIMEOUT: '5s' }],
+  [
+    '--lr negative',
+    () => ['train', '--data', T('small'), '--lr=-1'],
+    2,
+    "--lr: expected a finite number > 0, got '-1'",
+  ],
+  [
+    '--lr overflowing to Infinity',
+    () => ['train', '--data', T('small'), '--lr', '1e999'],
+    2,
+    "--lr: expected a finite number > 0, got '1e999'",
+  ],
+  [
+    '--lr too large',
+    () => ['train', '--data', T('small'), '--lr', '1000'],
+    2,
+    "--lr: expected a number in 1e-12..100, got '1000'",
+  ],
+  [
+    '--lr with a leading space',
+    () => ['train', '--data', T('small'), '--lr', ' 0.1'],
+    2,
+    "--lr: expected a finite number > 0, got ' 0.1'",
+  ],
+  [
+    '--epochs negative',
+    () => ['train', '--data', T('small'), '--epochs', '-1'],
+    2,
+    "--epochs: expected an integer in 0..1000000, got '-1'",
+  ],
+  [
+    '--epochs fractional',
+    () => ['train', '--data', T('small'), '--epochs', '1.5'],
+    2,
+    "--epochs: expected an integer in 0..1000000, got '1.5'",
+  ],
+  [
+    '--batch 0',
+    () => ['train', '--data', T('small'), '--batch', '0'],
+    2,
+    "--batch: expected an integer in 1..4096, got '0'",
+  ],
+  [
+    '--batch over the limit',
+    () => ['train', '--data', T('small'), '--batch', '5000'],
+    2,
+    "--batch: expected an integer in 1..4096, got '5000'",
+  ],
+  [
+    '--batch with a unit',
+    () => ['train', '--data', T('small'), '--batch', '8x'],
+    2,
+    "--batch: expected an integer in 1..4096, got '8x'",
+  ],
+  [
+    'a layer of 0',
+    () => ['train', '--data', T('small'), '--layers', '784,0,10'],
+    2,
+    "--layers: expected sizes in 1..4096 separated by commas, got '784,0,10'",
+  ],
+  [
+    'a negative layer',
+    () => ['train', '--data', T('small'), '--layers=784,-5,10'],
+    2,
+    "--layers: expected sizes in 1..4096 separated by commas, got '784,-5,10'",
+  ],
+  [
+    'a huge layer',
+    () => ['train', '--data', T('small'), '--layers', '784,99999,10'],
+    2,
+    "--layers: expected sizes in 1..4096 separated by commas, got '784,99999,10'",
+  ],
+  [
+    'one layer size',
+    () => ['train', '--data', T('small'), '--layers', '784'],
+    2,
+    "--layers: need at least 2 sizes (input and output), got '784'",
+  ],
+  [
+    'ten layer sizes',
+    () => ['train', '--data', T('small'), '--layers', '784,9,9,9,9,9,9,9,9,10'],
+    2,
+    "--layers: at most 9 sizes, got '784,9,9,9,9,9,9,9,9,10'",
+  ],
+  [
+    'too many weights',
+    () => ['train', '--data', T('small'), '--layers', '4096,4096,4096,4096,4096,10'],
+    2,
+    '--layers: 67166218 weights and biases, over the limit of 67108864',
+  ],
+  [
+    'one output',
+    () => ['train', '--data', T('small'), '--layers', '784,1'],
+    2,
+    '--layers: the last layer needs at least 2 units (one per class)',
+  ],
+  [
+    'an unknown activation',
+    () => ['train', '--data', T('small'), '--activation', 'softplus'],
+    2,
+    "--activation: expected sigmoid, relu or tanh, got 'softplus'",
+  ],
+  [
+    'an unknown optimizer',
+    () => ['train', '--data', T('small'), '--optimizer', 'rmsprop'],
+    2,
+    "--optimizer: expected sgd, momentum or adam, got 'rmsprop'",
+  ],
+  [
+    '--seed negative',
+    () => ['train', '--data', T('small'), '--seed', '-1'],
+    2,
+    "--seed: expected an unsigned integer, got '-1'",
+  ],
+  [
+    '--seed of 2^64',
+    () => ['train', '--data', T('small'), '--seed', '18446744073709551616'],
+    2,
+    "--seed: expected an unsigned integer, got '18446744073709551616'",
+  ],
+  [
+    '--seed with --load',
+    () => ['train', '--data', T('small'), '--load', T('model.bin'), '--seed', '3'],
+    2,
+    '--seed cannot be used with --load (the model carries its generator state)',
+  ],
+  [
+    'predict with neither --image nor --index',
+    () => ['predict', '--load', T('model.bin')],
+    2,
+    'predict needs exactly one of --image FILE or --index N (try --help)',
+  ],
+  [
+    'a bad MNIST_WASM_TIMEOUT',
+    () => ['train', '--data', T('small'), '--epochs', '1'],
+    2,
+    "MNIST_WASM_TIMEOUT: expected milliseconds in 1..2147483647, got '5s'",
+    { MNIST_WASM_TIMEOUT: '5s' },
+  ],
 
   // model files (exit 1)
-  ['a missing model', () => ['evaluate', '--data', T('small'), '--load', T('missing.bin')], 1, () => `cannot open ${T('missing.bin')}: no such file`],
-  ['a text file as the model', () => ['evaluate', '--data', T('small'), '--load', T('junk.bin')], 1, () => `${T('junk.bin')}: not a model file (it is text: "junk that is not a model"; a model file starts with "MNWM")`],
-  ['an IDX file as the model', () => ['evaluate', '--data', T('small'), '--load', T('small', TRAIN)], 1, () => `${T('small', TRAIN)}: not a model file (it looks like an IDX data file; a model file starts with "MNWM")`],
-  ['a truncated model', () => ['evaluate', '--data', T('small'), '--load', T('truncated.bin')], 1, () => `${T('truncated.bin')}: data ended early (truncated)`],
-  ['a corrupt model', () => ['evaluate', '--data', T('small'), '--load', T('flipped.bin')], 1, () => `${T('flipped.bin')}: checksum mismatch (corrupt file)`],
-  ['a model of another input size', () => ['evaluate', '--data', T('small'), '--load', T('other100.bin')], 1, () => `the first layer of ${T('other100.bin')} has 100 inputs but the images are 28x28 = 784 pixels`],
-  ['a model of too few outputs', () => ['train', '--data', T('small'), '--load', T('out5.bin')], 1, () => `the last layer of ${T('out5.bin')} has 5 outputs but the labels go up to 9 (it needs at least 10)`],
-  ['a model of other layers than --layers', () => ['train', '--data', T('small'), '--load', T('arch20.bin'), '--layers', '784,128,64,10'], 1, () => `--layers 784,128,64,10 does not match ${T('arch20.bin')} (layers 784,20,10)`],
-  ['a model of another activation', () => ['train', '--data', T('small'), '--load', T('model.bin'), '--activation', 'tanh'], 1, () => `--activation tanh does not match ${T('model.bin')} (activation sigmoid)`],
-  ['--save into a missing folder (before training)', () => ['train', '--data', T('small'), '--epochs', '1', '--save', T('no', 'such', 'm.bin')], 1, () => `cannot create ${T('no', 'such', 'm.bin')}: the folder ${T('no', 'such')} does not exist`],
-  ['--save into a file as if a folder', () => ['train', '--data', T('small'), '--epochs', '1', '--save', T('junk.bin', 'm.bin')], 1, () => `cannot create ${T('junk.bin', 'm.bin')}: ${T('junk.bin')} is not a folder`],
+  [
+    'a missing model',
+    () => ['evaluate', '--data', T('small'), '--load', T('missing.bin')],
+    1,
+    () => `cannot open ${T('missing.bin')}: no such file`,
+  ],
+  [
+    'a text file as the model',
+    () => ['evaluate', '--data', T('small'), '--load', T('junk.bin')],
+    1,
+    () =>
+      `${T('junk.bin')}: not a model file (it is text: "junk that is not a model"; a model file starts with "MNWM")`,
+  ],
+  [
+    'an IDX file as the model',
+    () => ['evaluate', '--data', T('small'), '--load', T('small', TRAIN)],
+    1,
+    () => `${T('small', TRAIN)}: not a model file (it looks like an IDX data file; a model file starts with "MNWM")`,
+  ],
+  [
+    'a truncated model',
+    () => ['evaluate', '--data', T('small'), '--load', T('truncated.bin')],
+    1,
+    () => `${T('truncated.bin')}: data ended early (truncated)`,
+  ],
+  [
+    'a corrupt model',
+    () => ['evaluate', '--data', T('small'), '--load', T('flipped.bin')],
+    1,
+    () => `${T('flipped.bin')}: checksum mismatch (corrupt file)`,
+  ],
+  [
+    'a model of another input size',
+    () => ['evaluate', '--data', T('small'), '--load', T('other100.bin')],
+    1,
+    () => `the first layer of ${T('other100.bin')} has 100 inputs but the images are 28x28 = 784 pixels`,
+  ],
+  [
+    'a model of too few outputs',
+    () => ['train', '--data', T('small'), '--load', T('out5.bin')],
+    1,
+    () => `the last layer of ${T('out5.bin')} has 5 outputs but the labels go up to 9 (it needs at least 10)`,
+  ],
+  [
+    'a model of other layers than --layers',
+    () => ['train', '--data', T('small'), '--load', T('arch20.bin'), '--layers', '784,128,64,10'],
+    1,
+    () => `--layers 784,128,64,10 does not match ${T('arch20.bin')} (layers 784,20,10)`,
+  ],
+  [
+    'a model of another activation',
+    () => ['train', '--data', T('small'), '--load', T('model.bin'), '--activation', 'tanh'],
+    1,
+    () => `--activation tanh does not match ${T('model.bin')} (activation sigmoid)`,
+  ],
+  [
+    '--save into a missing folder (before training)',
+    () => ['train', '--data', T('small'), '--epochs', '1', '--save', T('no', 'such', 'm.bin')],
+    1,
+    () => `cannot create ${T('no', 'such', 'm.bin')}: the folder ${T('no', 'such')} does not exist`,
+  ],
+  [
+    '--save into a file as if a folder',
+    () => ['train', '--data', T('small'), '--epochs', '1', '--save', T('junk.bin', 'm.bin')],
+    1,
+    () => `cannot create ${T('junk.bin', 'm.bin')}: ${T('junk.bin')} is not a folder`,
+  ],
   // predict inputs
-  ['--index past the test set', () => ['predict', '--load', T('model.bin'), '--data', T('small'), '--index', '20'], 1, '--index 20: the test set has 20 images (0..19)'],
-  ['an image that is no image', () => ['predict', '--load', T('model.bin'), '--image', T('junk.bin')], 1, () => `${T('junk.bin')}: not a PNG, a PGM or 784 raw bytes`],
-  ['an image of the wrong size', () => ['predict', '--load', T('model.bin'), '--image', T('small.pgm')], 1, () => `${T('small.pgm')}: the image is 20x20 but the model takes 784 pixels (resize it, e.g. to 28x28)`],
+  [
+    '--index past the test set',
+    () => ['predict', '--load', T('model.bin'), '--data', T('small'), '--index', '20'],
+    1,
+    '--index 20: the test set has 20 images (0..19)',
+  ],
+  [
+    'an image that is no image',
+    () => ['predict', '--load', T('model.bin'), '--image', T('junk.bin')],
+    1,
+    () => `${T('junk.bin')}: not a PNG, a PGM or 784 raw bytes`,
+  ],
+  [
+    'an image of the wrong size',
+    () => ['predict', '--load', T('model.bin'), '--image', T('small.pgm')],
+    1,
+    () => `${T('small.pgm')}: the image is 20x20 but the model takes 784 pixels (resize it, e.g. to 28x28)`,
+  ],
 
   // data folders (exit 1)
-  ['a missing folder', () => ['train', '--data', T('nowhere')], 1, () => `cannot find ${TRAIN}.gz or ${TRAIN} in ${T('nowhere')}`],
-  ['a missing image', () => ['predict', '--load', T('model.bin'), '--image', T('missing.png')], 1, () => `cannot open ${T('missing.png')}: no such file`],
-  ['layers that do not fit the images', () => ['train', '--data', T('small'), '--layers', '100,10', '--epochs', '1'], 1, 'the first layer has 100 inputs but the images are 28x28 = 784 pixels (set --layers 784,...)'],
-  ['too few outputs for the labels', () => ['train', '--data', T('small'), '--layers', '784,5', '--epochs', '1'], 1, 'the last layer has 5 outputs but the labels go up to 9 (it needs at least 10)'],
-  ['a label out of range', () => ['train', '--data', T('label12'), '--epochs', '1'], 1, 'the last layer has 10 outputs but the labels go up to 12 (it needs at least 13)'],
-  ['IDX with the wrong magic', () => ['train', '--data', T('magic')], 1, () => `${T('magic', TRAIN)}: not an IDX file (it starts with bytes 01 00 08 03; an IDX file of bytes starts with 00 00 08)`],
-  ['a web page saved as IDX', () => ['train', '--data', T('html')], 1, () => `${T('html', TRAIN)}: not an IDX file (it is text: "<!doctype html><title>MNIST</tit…")`],
-  ['an empty file', () => ['train', '--data', T('empty')], 1, () => `${T('empty', TRAIN)}: empty (0 bytes), not an IDX file`],
-  ['IDX of floats', () => ['train', '--data', T('float')], 1, () => `${T('float', TRAIN)}: IDX element type 0x0d (float32) is not supported; only unsigned bytes (0x08)`],
-  ['labels with the wrong dims', () => ['train', '--data', T('dims')], 1, () => `${T('dims')}: training set: labels must be a list of n, got 50×1`],
-  ['more labels than images', () => ['train', '--data', T('count')], 1, () => `${T('count')}: training set: the images and labels disagree in count: 50 images but 60 labels`],
-  ['a header over the size limit', () => ['train', '--data', T('limit')], 1, () => `${T('limit', TRAIN)}: the header claims 700000 x 28 x 28 = 548800000 bytes, ${LIMIT}`],
-  ['truncated IDX', () => ['train', '--data', T('truncated')], 1, () => `${T('truncated', TRAIN)}: data ended early (truncated)`],
-  ['truncated gzip', () => ['train', '--data', T('gzcut')], 1, () => `${T('gzcut', TRAIN)}.gz: corrupt or truncated gzip data (unexpected end of file)`],
-  ['test images of another size', () => ['train', '--data', T('size20')], 1, () => `${T('size20')}: training images are 28x28 but test images 20x20`],
+  [
+    'a missing folder',
+    () => ['train', '--data', T('nowhere')],
+    1,
+    () => `cannot find ${TRAIN}.gz or ${TRAIN} in ${T('nowhere')}`,
+  ],
+  [
+    'a missing image',
+    () => ['predict', '--load', T('model.bin'), '--image', T('missing.png')],
+    1,
+    () => `cannot open ${T('missing.png')}: no such file`,
+  ],
+  [
+    'layers that do not fit the images',
+    () => ['train', '--data', T('small'), '--layers', '100,10', '--epochs', '1'],
+    1,
+    'the first layer has 100 inputs but the images are 28x28 = 784 pixels (set --layers 784,...)',
+  ],
+  [
+    'too few outputs for the labels',
+    () => ['train', '--data', T('small'), '--layers', '784,5', '--epochs', '1'],
+    1,
+    'the last layer has 5 outputs but the labels go up to 9 (it needs at least 10)',
+  ],
+  [
+    'a label out of range',
+    () => ['train', '--data', T('label12'), '--epochs', '1'],
+    1,
+    'the last layer has 10 outputs but the labels go up to 12 (it needs at least 13)',
+  ],
+  [
+    'IDX with the wrong magic',
+    () => ['train', '--data', T('magic')],
+    1,
+    () =>
+      `${T('magic', TRAIN)}: not an IDX file (it starts with bytes 01 00 08 03; an IDX file of bytes starts with 00 00 08)`,
+  ],
+  [
+    'a web page saved as IDX',
+    () => ['train', '--data', T('html')],
+    1,
+    () => `${T('html', TRAIN)}: not an IDX file (it is text: "<!doctype html><title>MNIST</tit…")`,
+  ],
+  [
+    'an empty file',
+    () => ['train', '--data', T('empty')],
+    1,
+    () => `${T('empty', TRAIN)}: empty (0 bytes), not an IDX file`,
+  ],
+  [
+    'IDX of floats',
+    () => ['train', '--data', T('float')],
+    1,
+    () => `${T('float', TRAIN)}: IDX element type 0x0d (float32) is not supported; only unsigned bytes (0x08)`,
+  ],
+  [
+    'labels with the wrong dims',
+    () => ['train', '--data', T('dims')],
+    1,
+    () => `${T('dims')}: training set: labels must be a list of n, got 50×1`,
+  ],
+  [
+    'more labels than images',
+    () => ['train', '--data', T('count')],
+    1,
+    () => `${T('count')}: training set: the images and labels disagree in count: 50 images but 60 labels`,
+  ],
+  [
+    'a header over the size limit',
+    () => ['train', '--data', T('limit')],
+    1,
+    () => `${T('limit', TRAIN)}: the header claims 700000 x 28 x 28 = 548800000 bytes, ${LIMIT}`,
+  ],
+  [
+    'truncated IDX',
+    () => ['train', '--data', T('truncated')],
+    1,
+    () => `${T('truncated', TRAIN)}: data ended early (truncated)`,
+  ],
+  [
+    'truncated gzip',
+    () => ['train', '--data', T('gzcut')],
+    1,
+    () => `${T('gzcut', TRAIN)}.gz: corrupt or truncated gzip data (unexpected end of file)`,
+  ],
+  [
+    'test images of another size',
+    () => ['train', '--data', T('size20')],
+    1,
+    () => `${T('size20')}: training images are 28x28 but test images 20x20`,
+  ],
 
   // data URLs, a loopback server (exit 1)
-  ['a server error', () => ['train', '--data', `${srv.base}/500`], 1, () => `${srv.base}/500/${TRAIN}.gz: HTTP 500 Internal Server Error`],
-  ['a web page instead of IDX', () => ['train', '--data', `${srv.base}/html/`], 1, () => `${srv.base}/html/${TRAIN}.gz: not an IDX file (got text/html: "<!doctype html><title>Sign in</t…")`],
-  ['files missing on the server', () => ['train', '--data', `${srv.base}/missing`], 1, () => `cannot find ${TRAIN}.gz or ${TRAIN} in ${srv.base}/missing`],
-  ['a server that stalls', () => ['train', '--data', `${srv.base}/stall`], 1, () => new RegExp(`^${srv.base}/stall/${TRAIN}\\.gz: no data for 1500 ms after \\d+ bytes \\(MNIST_WASM_TIMEOUT\\); gave up$`), { MNIST_WASM_TIMEOUT: '1500' }],
-  ['a server that never answers', () => ['train', '--data', `${srv.base}/silent`], 1, () => `${srv.base}/silent/${TRAIN}.gz: no response within 1000 ms (MNIST_WASM_TIMEOUT); gave up`, { MNIST_WASM_TIMEOUT: '1000' }],
-  ['a server that is not there', () => ['train', '--data', `http://127.0.0.1:${srv.closedPort}/data`], 1, () => `cannot fetch http://127.0.0.1:${srv.closedPort}/data/${TRAIN}.gz: fetch failed (ECONNREFUSED)`],
+  [
+    'a server error',
+    () => ['train', '--data', `${srv.base}/500`],
+    1,
+    () => `${srv.base}/500/${TRAIN}.gz: HTTP 500 Internal Server Error`,
+  ],
+  [
+    'a web page instead of IDX',
+    () => ['train', '--data', `${srv.base}/html/`],
+    1,
+    () => `${srv.base}/html/${TRAIN}.gz: not an IDX file (got text/html: "<!doctype html><title>Sign in</t…")`,
+  ],
+  [
+    'files missing on the server',
+    () => ['train', '--data', `${srv.base}/missing`],
+    1,
+    () => `cannot find ${TRAIN}.gz or ${TRAIN} in ${srv.base}/missing`,
+  ],
+  [
+    'a server that stalls',
+    () => ['train', '--data', `${srv.base}/stall`],
+    1,
+    () =>
+      new RegExp(
+        `^${srv.base}/stall/${TRAIN}\\.gz: no data for 1500 ms after \\d+ bytes \\(MNIST_WASM_TIMEOUT\\); gave up$`,
+      ),
+    { MNIST_WASM_TIMEOUT: '1500' },
+  ],
+  [
+    'a server that never answers',
+    () => ['train', '--data', `${srv.base}/silent`],
+    1,
+    () => `${srv.base}/silent/${TRAIN}.gz: no response within 1000 ms (MNIST_WASM_TIMEOUT); gave up`,
+    { MNIST_WASM_TIMEOUT: '1000' },
+  ],
+  [
+    'a server that is not there',
+    () => ['train', '--data', `http://127.0.0.1:${srv.closedPort}/data`],
+    1,
+    () => `cannot fetch http://127.0.0.1:${srv.closedPort}/data/${TRAIN}.gz: fetch failed (ECONNREFUSED)`,
+  ],
 
   // training that diverges (real digits, a learning rate far too large)
-  ['a diverging loss', () => ['train', '--data', dataDir, '--layers', '784,128,128,128,10', '--activation', 'relu', '--lr', '100', '--batch', '1', '--epochs', '2', '--save', T('diverged.bin')], 1,
-    /^epoch 1: training diverged at step \d+ \(the loss became NaN or infinite\); lower the learning rate \(--lr is 100\)$/],
+  [
+    'a diverging loss',
+    () => [
+      'train',
+      '--data',
+      dataDir,
+      '--layers',
+      '784,128,128,128,10',
+      '--activation',
+      'relu',
+      '--lr',
+      '100',
+      '--batch',
+      '1',
+      '--epochs',
+      '2',
+      '--save',
+      T('diverged.bin'),
+    ],
+    1,
+    /^epoch 1: training diverged at step \d+ \(the loss became NaN or infinite\); lower the learning rate \(--lr is 100\)$/,
+  ],
 ];
 
 test.before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-cli-errors-'));
   const d = await defaultData();
   // models
-  const save = async (file, opts) => { const n = await createNetwork(opts); writeFileSync(T(file), n.save()); const b = n.save(); n.dispose(); return b; };
+  const save = async (file, opts) => {
+    const n = await createNetwork(opts);
+    writeFileSync(T(file), n.save());
+    const b = n.save();
+    n.dispose();
+    return b;
+  };
   const model = await save('model.bin', { seed: 1 });
   await save('arch20.bin', { layers: [784, 20, 10] });
   await save('other100.bin', { layers: [100, 16, 10] });
@@ -177,13 +542,22 @@ test.before(async () => {
     const [, mode, file] = req.url.split('/');
     if (!file.startsWith(TRAIN) || mode === 'missing') {
       const body = file.endsWith('.gz') ? null : readFileSync(T('small', file));
-      if (!body || file.startsWith(TRAIN)) { res.writeHead(404); return res.end(); }
+      if (!body || file.startsWith(TRAIN)) {
+        res.writeHead(404);
+        return res.end();
+      }
       res.writeHead(200, { 'content-length': body.length });
       return res.end(body);
     }
-    if (mode === 'silent') return undefined;   // never answers
-    if (mode === '500') { res.writeHead(500); return res.end(); }
-    if (mode === 'html') { res.writeHead(200, { 'content-type': 'text/html' }); return res.end('<!doctype html><title>Sign in</title><form>…</form>'); }
+    if (mode === 'silent') return undefined; // never answers
+    if (mode === '500') {
+      res.writeHead(500);
+      return res.end();
+    }
+    if (mode === 'html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<!doctype html><title>Sign in</title><form>…</form>');
+    }
     res.writeHead(200); // stall: a little, then nothing
     res.write(gz.subarray(0, 1000));
   });

@@ -19,19 +19,24 @@ test('mnist-wasm train: one epoch of Fashion-MNIST within 140 MB resident', () =
   try {
     const file = path.join(tmp, 'peak');
     const args = ['train', '--data', FASHION, '--epochs', '1'];
-    const r = run(process.execPath, ['--require', path.join(root, 'tests/helpers/peak-rss.cjs'), bin, ...args],
-      { env: { ...process.env, PEAK_RSS_FILE: file }, timeout: 60000 });
+    const r = run(process.execPath, ['--require', path.join(root, 'tests/helpers/peak-rss.cjs'), bin, ...args], {
+      env: { ...process.env, PEAK_RSS_FILE: file },
+      timeout: 60000,
+    });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /^epoch 1  loss \d\.\d{4}  test \d+\.\d{2}%/);
-    const mb = (Number(readFileSync(file, 'utf8')) * 1024) / 1e6;   // kB (KiB) -> MB, the stricter reading of 140 MB
+    const mb = (Number(readFileSync(file, 'utf8')) * 1024) / 1e6; // kB (KiB) -> MB, the stricter reading of 140 MB
     assert.ok(mb > 0, 'VmHWM read');
     let nativeMb = null;
     if (existsSync('/usr/bin/time') && existsSync(nativeTrain)) {
       const n = run('/usr/bin/time', ['-f', '%M', nativeTrain, ...args.slice(1)]);
       if (n.status === 0) nativeMb = (Number(n.stderr.trim().split('\n').pop()) * 1024) / 1e6;
     }
-    console.log(`\n  peak resident, one epoch of Fashion-MNIST: mnist-wasm ${mb.toFixed(1)} MB` +
-      (nativeMb === null ? '' : `, mnist-train ${nativeMb.toFixed(1)} MB`) + ` (limit ${LIMIT_MB} MB)`);
+    console.log(
+      `\n  peak resident, one epoch of Fashion-MNIST: mnist-wasm ${mb.toFixed(1)} MB` +
+        (nativeMb === null ? '' : `, mnist-train ${nativeMb.toFixed(1)} MB`) +
+        ` (limit ${LIMIT_MB} MB)`,
+    );
     assert.ok(mb <= LIMIT_MB, `mnist-wasm peaked at ${mb.toFixed(1)} MB, over ${LIMIT_MB} MB`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -26,7 +26,8 @@ const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 function onTerminal(shell) {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', shell, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new Error(`script(1) from util-linux is needed: ${e.message}`)));
@@ -77,7 +78,7 @@ const DRAW = /^reading (\S+)  (\d+\.\d)( of (\d+\.\d) MB \((\d+)%\))?( MB)?(  (\
 test('a download on a terminal: one line redrawn with bytes, total and rate, then erased', async () => {
   const r = await onTerminal(command('evaluate', '--data', url, '--load', model));
   assert.is(r.status, 0, r.screen);
-  const screen = r.screen.replaceAll('\r\n', '\n');   // the terminal's newlines
+  const screen = r.screen.replaceAll('\r\n', '\n'); // the terminal's newlines
   const parts = screen.split(ERASE);
   assert.ok(parts.length >= 4, `several redraws, got ${JSON.stringify(screen)}`);
   assert.is(parts[0], '', 'each draw starts by erasing the line');
@@ -91,17 +92,20 @@ test('a download on a terminal: one line redrawn with bytes, total and rate, the
   assert.ok(full.length >= 2, `at least two draws with total and rate: ${JSON.stringify(draws)}`);
   const pct = full.map((m) => Number(m[5]));
   assert.ok(pct.every((p, i) => i === 0 || p >= pct[i - 1]) && pct.at(-1) > pct[0], `the share grows: ${pct}`);
-  assert.is(full[0][4], (318057 / 1e6 + 57 / 1e6).toFixed(1), 'the total is both files\' Content-Length');
+  assert.is(full[0][4], (318057 / 1e6 + 57 / 1e6).toFixed(1), "the total is both files' Content-Length");
   assert.ok(Number(full.at(-1)[8]) > 0, 'a rate');
   assert.match(parts.at(-1).replace(/\n$/, ''), EVALUATE, 'the line erased, then the result alone');
   assert.is(r.err, '');
 });
 
-test('training on a terminal: the epoch\'s progress, erased before its line', async () => {
+test("training on a terminal: the epoch's progress, erased before its line", async () => {
   const r = await onTerminal(command('train', '--data', dataDir, '--epochs', '1', '--layers', '784,16,10'));
   assert.is(r.status, 0, r.screen);
   const parts = r.screen.replaceAll('\r\n', '\n').split(ERASE);
-  assert.ok(parts.some((p) => /^epoch 1  8000\/8000  loss \d+\.\d{4}$/.test(p)), `the epoch's last draw: ${JSON.stringify(parts)}`);
+  assert.ok(
+    parts.some((p) => /^epoch 1  8000\/8000  loss \d+\.\d{4}$/.test(p)),
+    `the epoch's last draw: ${JSON.stringify(parts)}`,
+  );
   assert.match(parts.at(-1), /^epoch 1  loss \d+\.\d{4}  test \d+\.\d{2}%  [\d.]+ s  \d+ samples\/s\n$/);
 });
 

@@ -23,7 +23,11 @@ const trainSet = (n) => [data.trainImages.subarray(0, n * 784), data.trainLabels
 test('same seed and options: identical save() bytes', async () => {
   // a constant rate, so that a run of 2 epochs is the same as 2 runs of 1 (a
   // schedule spreads over one run: see the cosine case below)
-  for (const opts of [{ seed: 42, schedule: 'constant' }, { seed: 42, activation: 'relu', optimizer: 'adam', learningRate: 0.002, batchSize: 20, schedule: 'constant' }, { seed: 7, optimizer: 'momentum', batchSize: 1, layers: [784, 30, 10], schedule: 'constant', augment: true }]) {
+  for (const opts of [
+    { seed: 42, schedule: 'constant' },
+    { seed: 42, activation: 'relu', optimizer: 'adam', learningRate: 0.002, batchSize: 20, schedule: 'constant' },
+    { seed: 7, optimizer: 'momentum', batchSize: 1, layers: [784, 30, 10], schedule: 'constant', augment: true },
+  ]) {
     const a = await createNetwork(opts);
     const b = await createNetwork(opts);
     assert.ok(equalBytes(a.save(), b.save()), `fresh ${JSON.stringify(opts)}`);
@@ -60,9 +64,34 @@ test('bytes and floats train identically (x / 255 as C scales it)', async () => 
 // The native CLI trains each epoch as nn_shuffle + one nn_train; train()
 // does the same in chunks, so the model files must match byte for byte.
 const nativeCases = [
-  { args: ['--epochs', '3', '--seed', '4', '--augment', '--schedule', 'step', '--weight-decay', '0.001'], opts: { seed: 4, augment: true, schedule: 'step', weightDecay: 0.001 }, epochs: 3 },
-  { args: ['--epochs', '2', '--seed', '5', '--batch', '16', '--lr', '0.3'], opts: { seed: 5, batchSize: 16, learningRate: 0.3 }, epochs: 2 },
-  { args: ['--epochs', '1', '--seed', '9', '--activation', 'relu', '--optimizer', 'adam', '--lr', '0.001', '--layers', '784,64,32,10'], opts: { seed: 9, activation: 'relu', optimizer: 'adam', learningRate: 0.001, layers: [784, 64, 32, 10] }, epochs: 1 },
+  {
+    args: ['--epochs', '3', '--seed', '4', '--augment', '--schedule', 'step', '--weight-decay', '0.001'],
+    opts: { seed: 4, augment: true, schedule: 'step', weightDecay: 0.001 },
+    epochs: 3,
+  },
+  {
+    args: ['--epochs', '2', '--seed', '5', '--batch', '16', '--lr', '0.3'],
+    opts: { seed: 5, batchSize: 16, learningRate: 0.3 },
+    epochs: 2,
+  },
+  {
+    args: [
+      '--epochs',
+      '1',
+      '--seed',
+      '9',
+      '--activation',
+      'relu',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.001',
+      '--layers',
+      '784,64,32,10',
+    ],
+    opts: { seed: 9, activation: 'relu', optimizer: 'adam', learningRate: 0.001, layers: [784, 64, 32, 10] },
+    epochs: 1,
+  },
 ];
 
 for (const [i, c] of nativeCases.entries()) {
@@ -72,16 +101,19 @@ for (const [i, c] of nativeCases.entries()) {
     const r = run(native.train, ['--data', dataDir, ...c.args, '--save', file]);
     assert.is(r.status, 0, `mnist-train failed: ${r.stderr}`);
     const net = await createNetwork(c.opts);
-    net.train(data.trainImages, data.trainLabels, { epochs: c.epochs });   // one run, as the CLI's
+    net.train(data.trainImages, data.trainLabels, { epochs: c.epochs }); // one run, as the CLI's
     const nativeBytes = new Uint8Array(readFileSync(file));
     const wasmBytes = net.save();
     if (!equalBytes(nativeBytes, wasmBytes)) {
       const theirs = await loadNetwork(nativeBytes);
-      const a = theirs.parameters(), b = net.parameters();
+      const a = theirs.parameters(),
+        b = net.parameters();
       let worst = 0;
       for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
       theirs.dispose();
-      assert.unreachable(`model files differ (${nativeBytes.length} vs ${wasmBytes.length} bytes; largest weight difference ${worst})`);
+      assert.unreachable(
+        `model files differ (${nativeBytes.length} vs ${wasmBytes.length} bytes; largest weight difference ${worst})`,
+      );
     }
     net.dispose();
   });
@@ -93,7 +125,16 @@ test('wasm predictions equal the native core on the same model (<= 1e-5)', async
   let r = run(native.train, ['--data', dataDir, '--epochs', '1', '--seed', '13', '--save', model]);
   assert.is(r.status, 0, `mnist-train failed: ${r.stderr}`);
   const exe = path.join(tmp, 'native_predict');
-  r = run(process.env.CC || 'cc', ['-O2', '-I', path.join(root, 'csrc'), path.join(root, 'tests/helpers/native_predict.c'), native.lib, '-lm', '-o', exe]);
+  r = run(process.env.CC || 'cc', [
+    '-O2',
+    '-I',
+    path.join(root, 'csrc'),
+    path.join(root, 'tests/helpers/native_predict.c'),
+    native.lib,
+    '-lm',
+    '-o',
+    exe,
+  ]);
   assert.is(r.status, 0, `compiling tests/helpers/native_predict.c failed: ${r.stderr}`);
   const images = path.join(tmp, 't10k-images');
   writeFileSync(images, gunzipSync(dataFile('t10k-images-idx3-ubyte')));
@@ -104,7 +145,8 @@ test('wasm predictions equal the native core on the same model (<= 1e-5)', async
 
   const net = await loadNetwork(new Uint8Array(readFileSync(model)));
   const got = net.predict(data.testImages);
-  let worst = 0, same = 0;
+  let worst = 0,
+    same = 0;
   for (let i = 0; i < got.length; i++) {
     worst = Math.max(worst, Math.abs(got[i] - expected[i]));
     same += got[i] === expected[i];

@@ -73,7 +73,14 @@ test('real digits and a learning rate too large: the same step every time, the l
   const { trainImages: images, trainLabels: labels } = d;
   // Where exactly a too-large rate blows up is chaotic; these relu settings
   // each diverge within the first epoch (the first that does is used).
-  const candidates = [[1.5, 1, 2], [1, 1, 2], [3, 2, 1], [4, 1, 2], [5, 2, 2], [8, 1, 1]];
+  const candidates = [
+    [1.5, 1, 2],
+    [1, 1, 2],
+    [3, 2, 1],
+    [4, 1, 2],
+    [5, 2, 2],
+    [8, 1, 1],
+  ];
   let opts, a;
   const run = async () => {
     const net = await createNetwork(opts);
@@ -91,7 +98,10 @@ test('real digits and a learning rate too large: the same step every time, the l
     a.net.dispose();
   }
   assert.ok(a.e, 'one of the settings diverges');
-  const m = /^train: training diverged at step (\d+) in epoch 1 \(the loss became NaN or infinite\); lower the learning rate$/.exec(a.e.message);
+  const m =
+    /^train: training diverged at step (\d+) in epoch 1 \(the loss became NaN or infinite\); lower the learning rate$/.exec(
+      a.e.message,
+    );
   assert.ok(m, a.e.message);
   const step = Number(m[1]);
   assert.is(a.e.step, step);
@@ -125,11 +135,21 @@ test('shuffled epochs: the message names the epoch and the step; steps agree', a
 });
 
 test('momentum and Adam: stop at the step, with the weights and optimizer state of the step before', async () => {
-  for (const [optimizer, learningRate] of [['momentum', 3], ['adam', 1]]) {
+  for (const [optimizer, learningRate] of [
+    ['momentum', 3],
+    ['adam', 1],
+  ]) {
     const images = floatImages(1200);
     images.fill(3e38, 1100 * 784, 1101 * 784);
     const labels = d.trainLabels.subarray(0, 1200);
-    const opts = { activation: 'relu', layers: [784, 32, 10], optimizer, learningRate: learningRate / 100, batchSize: 4, seed: 2 };
+    const opts = {
+      activation: 'relu',
+      layers: [784, 32, 10],
+      optimizer,
+      learningRate: learningRate / 100,
+      batchSize: 4,
+      seed: 2,
+    };
     const net = await createNetwork(opts);
     const e = thrown(() => net.train(images, labels, { shuffle: false }));
     assert.is(e.message, MESSAGE(276, 1), optimizer); // sample 1100: mini-batch 275, the 276th update

@@ -14,12 +14,12 @@ import path from 'node:path';
 import { fetchIdx, streamIdx, parseIdx, heapUsed } from 'mnist-wasm';
 import { dataFile, dataDir, rejects, equalBytes } from './helpers/common.js';
 
-const gz = dataFile('t10k-images-idx3-ubyte');   // 2000 x 28 x 28
+const gz = dataFile('t10k-images-idx3-ubyte'); // 2000 x 28 x 28
 const raw = gunzipSync(gz);
 const labelsGz = dataFile('t10k-labels-idx1-ubyte');
 let server, base, expected;
-const closed = [];   // paths whose response the client abandoned
-let flaky = 'good';  // what /flaky does next: good, reset, error, html, stall
+const closed = []; // paths whose response the client abandoned
+let flaky = 'good'; // what /flaky does next: good, reset, error, html, stall
 
 function slowBody(res, bytes, { chunk = 4096, delay = 2, stopAt = Infinity, req }) {
   res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length
@@ -34,7 +34,9 @@ function slowBody(res, bytes, { chunk = 4096, delay = 2, stopAt = Infinity, req 
     at += chunk;
     setTimeout(tick, delay);
   };
-  req.on('close', () => { if (!res.writableEnded) closed.push(req.url); });
+  req.on('close', () => {
+    if (!res.writableEnded) closed.push(req.url);
+  });
   tick();
 }
 
@@ -46,15 +48,24 @@ test.before(async () => {
       res.end(body);
     };
     switch (req.url) {
-      case '/raw/t10k-images-idx3-ubyte': return send(raw);
-      case '/gz/t10k-images-idx3-ubyte.gz': return send(gz);
-      case '/gz/t10k-labels-idx1-ubyte.gz': return send(labelsGz);
-      case '/slow/t10k-images-idx3-ubyte.gz': return slowBody(res, gz, { chunk: 2048, req });
-      case '/slow/raw': return slowBody(res, raw, { chunk: 50000, req });
-      case '/stall/raw': return slowBody(res, raw, { chunk: 20000, stopAt: 100000, req });
-      case '/truncated.gz': return send(gz.subarray(0, gz.length >> 1));
-      case '/tail-cut.gz': return send(gz.subarray(0, gz.length - 3));
-      case '/truncated-raw': return send(raw.subarray(0, raw.length - 100));
+      case '/raw/t10k-images-idx3-ubyte':
+        return send(raw);
+      case '/gz/t10k-images-idx3-ubyte.gz':
+        return send(gz);
+      case '/gz/t10k-labels-idx1-ubyte.gz':
+        return send(labelsGz);
+      case '/slow/t10k-images-idx3-ubyte.gz':
+        return slowBody(res, gz, { chunk: 2048, req });
+      case '/slow/raw':
+        return slowBody(res, raw, { chunk: 50000, req });
+      case '/stall/raw':
+        return slowBody(res, raw, { chunk: 20000, stopAt: 100000, req });
+      case '/truncated.gz':
+        return send(gz.subarray(0, gz.length >> 1));
+      case '/tail-cut.gz':
+        return send(gz.subarray(0, gz.length - 3));
+      case '/truncated-raw':
+        return send(raw.subarray(0, raw.length - 100));
       case '/reset': // promises the whole file, sends part of it, drops the connection
       case '/reset.gz': {
         const body = req.url === '/reset' ? raw : gz;
@@ -62,9 +73,12 @@ test.before(async () => {
         res.write(body.subarray(0, 100000), () => setTimeout(() => res.destroy(), 20));
         return;
       }
-      case '/not-idx': return send(Buffer.from('<!doctype html><title>hello</title>'), 'text/html; charset=utf-8');
-      case '/json': return send(Buffer.from('{"error": "rate limited"}'), 'application/json');
-      case '/empty': return send(Buffer.alloc(0));
+      case '/not-idx':
+        return send(Buffer.from('<!doctype html><title>hello</title>'), 'text/html; charset=utf-8');
+      case '/json':
+        return send(Buffer.from('{"error": "rate limited"}'), 'application/json');
+      case '/empty':
+        return send(Buffer.alloc(0));
       case '/error':
         res.writeHead(500, { 'content-type': 'text/html' });
         return res.end('<h1>Internal Server Error</h1>');
@@ -83,7 +97,10 @@ test.before(async () => {
           res.writeHead(200, { 'content-length': gz.length });
           return res.write(gz.subarray(0, 50000), () => setTimeout(() => res.destroy(), 20));
         }
-        if (flaky === 'error') { res.writeHead(500); return res.end(); }
+        if (flaky === 'error') {
+          res.writeHead(500);
+          return res.end();
+        }
         if (flaky === 'html') return send(Buffer.from('<html><body>Please log in</body></html>'), 'text/html');
         if (flaky === 'stall') return slowBody(res, gz, { chunk: 20000, stopAt: 60000, req });
         return send(gz);
@@ -96,7 +113,13 @@ test.before(async () => {
   base = `http://127.0.0.1:${server.address().port}`;
 });
 
-test.after(() => new Promise((ok) => { server.closeAllConnections?.(); server.close(ok); }));
+test.after(
+  () =>
+    new Promise((ok) => {
+      server.closeAllConnections?.();
+      server.close(ok);
+    }),
+);
 
 test('a whole raw file, with progress up to Content-Length', async () => {
   const seen = [];
@@ -112,7 +135,11 @@ test('gzip, detected by its magic and decoded on the fly', async () => {
   const r = await fetchIdx(new URL(`${base}/gz/t10k-images-idx3-ubyte.gz`), { onProgress: (p) => seen.push(p) });
   assert.equal(r.dims, [2000, 28, 28]);
   assert.ok(equalBytes(r.data, expected));
-  assert.equal(seen[seen.length - 1], { received: gz.length, total: gz.length }, 'progress counts the compressed bytes');
+  assert.equal(
+    seen[seen.length - 1],
+    { received: gz.length, total: gz.length },
+    'progress counts the compressed bytes',
+  );
   const labels = await fetchIdx(`${base}/gz/t10k-labels-idx1-ubyte.gz`);
   assert.equal(labels.dims, [2000]);
 });
@@ -122,12 +149,18 @@ test('a slow chunked body: many progress calls, total unknown', async () => {
   const r = await fetchIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { onProgress: (p) => seen.push(p) });
   assert.ok(equalBytes(r.data, expected));
   assert.ok(seen.length > 50, `${seen.length} progress calls`);
-  assert.ok(seen.every((p, i) => p.total === null && (i === 0 || p.received > seen[i - 1].received)), 'received grows, total null');
+  assert.ok(
+    seen.every((p, i) => p.total === null && (i === 0 || p.received > seen[i - 1].received)),
+    'received grows, total null',
+  );
   assert.is(seen[seen.length - 1].received, gz.length);
 });
 
 test('streamIdx: whole samples arrive before the download ends', async () => {
-  let buf = null, updates = 0, header = null, lastReady = 0;
+  let buf = null,
+    updates = 0,
+    header = null,
+    lastReady = 0;
   const readyWhileStreaming = [];
   for await (const u of streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`)) {
     header ??= u;
@@ -145,7 +178,10 @@ test('streamIdx: whole samples arrive before the download ends', async () => {
   assert.is(header.sampleSize, 784);
   assert.is(lastReady, 2000);
   assert.ok(updates > 10, `${updates} updates`);
-  assert.ok(readyWhileStreaming.some((n) => n > 0), 'samples were ready before the last byte');
+  assert.ok(
+    readyWhileStreaming.some((n) => n > 0),
+    'samples were ready before the last byte',
+  );
   assert.ok(equalBytes(buf, expected));
 });
 
@@ -158,17 +194,35 @@ test('streamIdx: breaking out of the loop cancels the download', async () => {
 });
 
 test('404 rejects with the status and the URL', async () => {
-  const e = await rejects(() => fetchIdx(`${base}/missing.gz`), Error, /HTTP 404 Not Found: http:\/\/127\.0\.0\.1:\d+\/missing\.gz/);
+  const e = await rejects(
+    () => fetchIdx(`${base}/missing.gz`),
+    Error,
+    /HTTP 404 Not Found: http:\/\/127\.0\.0\.1:\d+\/missing\.gz/,
+  );
   assert.is(e.status, 404);
   await rejects(() => streamIdx(`${base}/missing.gz`).next(), Error, /streamIdx: HTTP 404/);
 });
 
 test('a refused connection and a body cut mid-way reject clearly', async () => {
-  const closedPort = await new Promise((ok) => { const s = http.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
-  const refused = await rejects(() => fetchIdx(`http://127.0.0.1:${closedPort}/x.gz`), Error, /fetchIdx: cannot fetch http:\/\/127\.0\.0\.1:\d+\/x\.gz: fetch failed \(ECONNREFUSED\)/);
+  const closedPort = await new Promise((ok) => {
+    const s = http.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => ok(p));
+    });
+  });
+  const refused = await rejects(
+    () => fetchIdx(`http://127.0.0.1:${closedPort}/x.gz`),
+    Error,
+    /fetchIdx: cannot fetch http:\/\/127\.0\.0\.1:\d+\/x\.gz: fetch failed \(ECONNREFUSED\)/,
+  );
   assert.is(refused.code, 'NETWORK');
   for (const file of ['reset', 'reset.gz']) {
-    const e = await rejects(() => fetchIdx(`${base}/${file}`), Error, new RegExp(`/${file.replace('.', '\\.')}: the download failed after \\d+ bytes`));
+    const e = await rejects(
+      () => fetchIdx(`${base}/${file}`),
+      Error,
+      new RegExp(`/${file.replace('.', '\\.')}: the download failed after \\d+ bytes`),
+    );
     assert.is(e.code, 'NETWORK', 'not mistaken for bad data');
   }
 });
@@ -181,7 +235,11 @@ test('truncated gzip rejects', async () => {
 });
 
 test('truncated raw data rejects with the C parser code', async () => {
-  const e = await rejects(() => fetchIdx(`${base}/truncated-raw`), Error, /fetchIdx: .*truncated-raw: data ended early/);
+  const e = await rejects(
+    () => fetchIdx(`${base}/truncated-raw`),
+    Error,
+    /fetchIdx: .*truncated-raw: data ended early/,
+  );
   assert.is(e.code, 'NN_ERR_TRUNCATED');
 });
 
@@ -197,10 +255,18 @@ async function failure(fn) {
 
 test('a web page, JSON or an empty body instead of IDX: "not an IDX file (got ...)"', async () => {
   let e = await failure(() => fetchIdx(`${base}/not-idx`));
-  assert.is(e.message, `fetchIdx: ${base}/not-idx: not an IDX file (got text/html: "<!doctype html><title>hello</tit…")`);
+  assert.is(
+    e.message,
+    `fetchIdx: ${base}/not-idx: not an IDX file (got text/html: "<!doctype html><title>hello</tit…")`,
+  );
   assert.is(e.code, 'NN_ERR_MAGIC');
-  e = await failure(async () => { for await (const u of streamIdx(`${base}/json`)) assert.unreachable(`an update: ${u}`); });
-  assert.is(e.message, `streamIdx: ${base}/json: not an IDX file (got application/json: "{\\"error\\": \\"rate limited\\"}")`);
+  e = await failure(async () => {
+    for await (const u of streamIdx(`${base}/json`)) assert.unreachable(`an update: ${u}`);
+  });
+  assert.is(
+    e.message,
+    `streamIdx: ${base}/json: not an IDX file (got application/json: "{\\"error\\": \\"rate limited\\"}")`,
+  );
   e = await failure(() => fetchIdx(`${base}/empty`));
   assert.is(e.message, `fetchIdx: ${base}/empty: empty (0 bytes), not an IDX file`);
   assert.is(e.code, 'NN_ERR_TRUNCATED');
@@ -217,8 +283,13 @@ test('500 rejects with the status and the URL', async () => {
 test('a chunked body cut mid-way: a network error, also from streamIdx after updates', async () => {
   for (const file of ['cut-chunked', 'cut-chunked.gz']) {
     let updates = 0;
-    const e = await failure(async () => { for await (const u of streamIdx(`${base}/${file}`)) updates += u.ready > u.start; });
-    assert.match(e.message, new RegExp(`^streamIdx: ${base}/${file.replace('.', '\\.')}: the download failed after \\d+ bytes: `));
+    const e = await failure(async () => {
+      for await (const u of streamIdx(`${base}/${file}`)) updates += u.ready > u.start;
+    });
+    assert.match(
+      e.message,
+      new RegExp(`^streamIdx: ${base}/${file.replace('.', '\\.')}: the download failed after \\d+ bytes: `),
+    );
     assert.is(e.code, 'NETWORK', file);
     assert.ok(updates > 0, `${file}: samples arrived before the cut`);
   }
@@ -233,9 +304,14 @@ test('timeout: a server that never answers, and one that stalls mid-body', async
   assert.is(e.code, 'TIMEOUT');
   assert.ok(Date.now() - t0 < 2000, 'promptly');
   e = await failure(() => fetchIdx(`${base}/stall/raw`, { timeout: 200 }));
-  assert.is(e.message, `fetchIdx: ${base}/stall/raw: no data for 200 ms after 100000 bytes (the timeout option); gave up`);
+  assert.is(
+    e.message,
+    `fetchIdx: ${base}/stall/raw: no data for 200 ms after 100000 bytes (the timeout option); gave up`,
+  );
   assert.is(e.code, 'TIMEOUT');
-  e = await failure(async () => { for await (const u of streamIdx(`${base}/stall/raw`, { timeout: 150 })) void u; });
+  e = await failure(async () => {
+    for await (const u of streamIdx(`${base}/stall/raw`, { timeout: 150 })) void u;
+  });
   assert.is(e.code, 'TIMEOUT');
   await new Promise((ok) => setTimeout(ok, 50));
   assert.ok(closed.includes('/silent') && closed.includes('/stall/raw'), 'the connections were closed');
@@ -243,11 +319,15 @@ test('timeout: a server that never answers, and one that stalls mid-body', async
 });
 
 test('timeout: a slow consumer of streamIdx is not a stalled server', async () => {
-  let buf = null, pauses = 0;
+  let buf = null,
+    pauses = 0;
   for await (const u of streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { timeout: 100 })) {
     buf ??= new Uint8Array(u.count * u.sampleSize);
     buf.set(u.samples, u.start * u.sampleSize);
-    if (pauses < 2 && u.ready > 500 * (pauses + 1)) { pauses++; await new Promise((ok) => setTimeout(ok, 300)); }
+    if (pauses < 2 && u.ready > 500 * (pauses + 1)) {
+      pauses++;
+      await new Promise((ok) => setTimeout(ok, 300));
+    }
   }
   assert.is(pauses, 2);
   assert.ok(equalBytes(buf, expected));
@@ -264,7 +344,10 @@ test('abort before the response, between streamIdx updates, during gunzip, and o
   const b = new AbortController();
   e = await failure(async () => {
     for await (const u of streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { signal: b.signal })) {
-      if (u.ready > 0) { b.abort(); await new Promise((ok) => setTimeout(ok, 20)); }
+      if (u.ready > 0) {
+        b.abort();
+        await new Promise((ok) => setTimeout(ok, 20));
+      }
     }
   });
   assert.is(e.name, 'AbortError');
@@ -282,7 +365,16 @@ test('abort before the response, between streamIdx updates, during gunzip, and o
   // a ReadableStream of one's own that never delivers
   const f = new AbortController();
   setTimeout(() => f.abort(), 30);
-  e = await failure(() => fetchIdx(new ReadableStream({ pull() { return new Promise(() => {}); } }), { signal: f.signal }));
+  e = await failure(() =>
+    fetchIdx(
+      new ReadableStream({
+        pull() {
+          return new Promise(() => {});
+        },
+      }),
+      { signal: f.signal },
+    ),
+  );
   assert.is(e.name, 'AbortError');
   await new Promise((ok) => setTimeout(ok, 50));
   assert.is(await heapUsed(), heap, 'nothing left in the heap');
@@ -292,12 +384,20 @@ test('after every kind of failure, a retry in the same process works', async () 
   const heap = await heapUsed();
   const good = await fetchIdx(`${base}/flaky`);
   assert.ok(equalBytes(good.data, expected));
-  const kinds = { reset: /the download failed after \d+ bytes/, error: /HTTP 500/, html: /not an IDX file \(got text\/html: "<html><body>Please log in<\/body>…"\)/, stall: /no data for 150 ms/, abort: /abort/i };
+  const kinds = {
+    reset: /the download failed after \d+ bytes/,
+    error: /HTTP 500/,
+    html: /not an IDX file \(got text\/html: "<html><body>Please log in<\/body>…"\)/,
+    stall: /no data for 150 ms/,
+    abort: /abort/i,
+  };
   for (const [kind, re] of Object.entries(kinds)) {
     flaky = kind === 'abort' ? 'stall' : kind;
     const ctl = new AbortController();
     if (kind === 'abort') setTimeout(() => ctl.abort(), 50);
-    const e = await failure(() => fetchIdx(`${base}/flaky`, { timeout: kind === 'abort' ? 5000 : 150, signal: ctl.signal }));
+    const e = await failure(() =>
+      fetchIdx(`${base}/flaky`, { timeout: kind === 'abort' ? 5000 : 150, signal: ctl.signal }),
+    );
     assert.match(e.message, re, `${kind}: ${e.message}`);
     flaky = 'good';
     const again = await fetchIdx(`${base}/flaky`, { timeout: 5000 });
@@ -309,13 +409,23 @@ test('after every kind of failure, a retry in the same process works', async () 
 test('abort: mid-download and before the start', async () => {
   const ctl = new AbortController();
   let got = 0;
-  const p = fetchIdx(`${base}/stall/raw`, { signal: ctl.signal, onProgress: ({ received }) => { got = received; if (received > 50000) ctl.abort(); } });
+  const p = fetchIdx(`${base}/stall/raw`, {
+    signal: ctl.signal,
+    onProgress: ({ received }) => {
+      got = received;
+      if (received > 50000) ctl.abort();
+    },
+  });
   const e = await rejects(() => p, Error, /abort/i);
   assert.is(e.name, 'AbortError');
   assert.ok(got > 50000);
   const done = new AbortController();
   done.abort();
-  assert.is((await rejects(() => fetchIdx(`${base}/gz/t10k-labels-idx1-ubyte.gz`, { signal: done.signal }), Error, /abort/i)).name, 'AbortError');
+  assert.is(
+    (await rejects(() => fetchIdx(`${base}/gz/t10k-labels-idx1-ubyte.gz`, { signal: done.signal }), Error, /abort/i))
+      .name,
+    'AbortError',
+  );
   // a reason of one's own comes through as it is
   const own = new AbortController();
   const reason = new Error('user pressed stop');
@@ -327,9 +437,13 @@ test('abort: mid-download and before the start', async () => {
 test('abort while streaming gzip', async () => {
   const ctl = new AbortController();
   const it = streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { signal: ctl.signal });
-  const e = await rejects(async () => {
-    for await (const u of it) if (u.ready > 100) ctl.abort();
-  }, Error, /abort/i);
+  const e = await rejects(
+    async () => {
+      for await (const u of it) if (u.ready > 100) ctl.abort();
+    },
+    Error,
+    /abort/i,
+  );
   assert.is(e.name, 'AbortError');
 });
 
@@ -339,7 +453,11 @@ test('file: URLs read from disk in Node, with the file size as total', async () 
   const r = await fetchIdx(url, { onProgress: (p) => seen.push(p) });
   assert.ok(equalBytes(r.data, expected));
   assert.equal(seen[seen.length - 1], { received: gz.length, total: gz.length });
-  await rejects(() => fetchIdx(pathToFileURL('/nonexistent/file.gz')), Error, /cannot read \/nonexistent\/file\.gz: no such file/);
+  await rejects(
+    () => fetchIdx(pathToFileURL('/nonexistent/file.gz')),
+    Error,
+    /cannot read \/nonexistent\/file\.gz: no such file/,
+  );
 });
 
 test('a Response or ReadableStream works as a source', async () => {

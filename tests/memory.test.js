@@ -28,7 +28,13 @@ test('1,000 cycles of create / train a batch / save / load / dispose: heap in us
   // the allocator sees blocks of many sizes come and go.
   const layers = (i) => (i % 50 === 0 ? [784, 128, 64, 10] : i % 2 ? [784, 16, 10] : [784, 24, 12, 10]);
   const cycle = async (i) => {
-    const net = await createNetwork({ layers: layers(i), activation: ACTIVATIONS[i % 3], optimizer: OPTIMIZERS[(i >> 2) % 3], batchSize: 32, seed: i });
+    const net = await createNetwork({
+      layers: layers(i),
+      activation: ACTIVATIONS[i % 3],
+      optimizer: OPTIMIZERS[(i >> 2) % 3],
+      batchSize: 32,
+      seed: i,
+    });
     net.train(images, labels);
     const copy = await loadNetwork(net.save());
     copy.step(images, labels);
@@ -52,17 +58,35 @@ test('error paths free what they took: 100 cycles of rejected calls', async () =
   const labels = d.trainLabels.subarray(0, 64);
   const poisoned = new Float32Array(64 * 784).fill(0.5);
   poisoned.fill(3e38, 40 * 784, 41 * 784);
-  const tryIt = async (fn) => { try { await fn(); } catch { /* expected */ } };
+  const tryIt = async (fn) => {
+    try {
+      await fn();
+    } catch {
+      /* expected */
+    }
+  };
   const cycle = async (i) => {
-    const net = await createNetwork({ activation: 'relu', layers: [784, 32, 10], optimizer: OPTIMIZERS[i % 3], batchSize: 8, seed: i });
+    const net = await createNetwork({
+      activation: 'relu',
+      layers: [784, 32, 10],
+      optimizer: OPTIMIZERS[i % 3],
+      batchSize: 8,
+      seed: i,
+    });
     const good = net.save();
-    await tryIt(() => net.train(poisoned, labels, { shuffle: false }));          // diverges: chunk replayed
+    await tryIt(() => net.train(poisoned, labels, { shuffle: false })); // diverges: chunk replayed
     await tryIt(() => net.step(poisoned.subarray(40 * 784, 48 * 784), labels.subarray(0, 8))); // diverges: optimizer reset
-    await tryIt(() => net.predict(poisoned.subarray(40 * 784, 41 * 784)));      // outputs overflow
+    await tryIt(() => net.predict(poisoned.subarray(40 * 784, 41 * 784))); // outputs overflow
     await tryIt(() => net.evaluate(poisoned, labels));
-    await tryIt(() => net.train(images, labels, { onProgress: () => { throw new Error('stop'); } }));
-    net.setOptions({ optimizer: OPTIMIZERS[(i + 1) % 3], batchSize: 64 });    // a new C network, bigger scratch
-    net.predict(d.testImages.subarray(0, 100 * 784));                           // more than the scratch holds
+    await tryIt(() =>
+      net.train(images, labels, {
+        onProgress: () => {
+          throw new Error('stop');
+        },
+      }),
+    );
+    net.setOptions({ optimizer: OPTIMIZERS[(i + 1) % 3], batchSize: 64 }); // a new C network, bigger scratch
+    net.predict(d.testImages.subarray(0, 100 * 784)); // more than the scratch holds
     await tryIt(() => loadNetwork(good.subarray(0, good.length - 1)));
     await tryIt(() => loadNetwork(good.map((b, k) => (k === 99 ? b ^ 1 : b))));
     await tryIt(() => parseIdx(idx(8, [3, 28, 28], new Uint8Array(784))));
@@ -79,7 +103,8 @@ test('error paths free what they took: 100 cycles of rejected calls', async () =
 
 test('networks dropped without dispose() are freed once collected', async () => {
   const start = await heapUsed();
-  const drop = async (i) => { // the network is unreachable once this returns
+  const drop = async (i) => {
+    // the network is unreachable once this returns
     const net = await createNetwork({ seed: i });
     net.step(d.trainImages.subarray(0, 784 * 64), d.trainLabels.subarray(0, 64)); // grows its scratch
   };
@@ -97,15 +122,17 @@ function noise(n, seed = 12345) {
   const out = new Uint8Array(n);
   let s = seed;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     out[i] = s & 255;
   }
   return out;
 }
 
-const COUNT = 8000;                       // 8000 x 28 x 28: 6.3 MB of samples
+const COUNT = 8000; // 8000 x 28 x 28: 6.3 MB of samples
 const decodedSize = COUNT * 784;
-const SLACK = 256 << 10;                  // parser struct, its 64 KiB push buffer, malloc overhead
+const SLACK = 256 << 10; // parser struct, its 64 KiB push buffer, malloc overhead
 
 test('streamIdx over a 6 MB gzip stream keeps the decoded samples, not the compressed bytes', async () => {
   const gz = gzipSync(idx(8, [COUNT, 28, 28], noise(decodedSize)));
@@ -113,17 +140,22 @@ test('streamIdx over a 6 MB gzip stream keeps the decoded samples, not the compr
   // the source hands out fresh 16 KiB copies and watches whether they are freed
   const refs = [];
   let at = 0;
-  const source = new ReadableStream({
-    pull(c) {
-      if (at >= gz.length) return c.close();
-      const chunk = gz.slice(at, at + 16384);
-      at += chunk.length;
-      refs.push(new WeakRef(chunk));
-      c.enqueue(chunk);
+  const source = new ReadableStream(
+    {
+      pull(c) {
+        if (at >= gz.length) return c.close();
+        const chunk = gz.slice(at, at + 16384);
+        at += chunk.length;
+        refs.push(new WeakRef(chunk));
+        c.enqueue(chunk);
+      },
     },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   const start = await heapUsed();
-  let peak = 0, updates = 0, last = null;
+  let peak = 0,
+    updates = 0,
+    last = null;
   const buf = new Uint8Array(decodedSize);
   for await (const u of streamIdx(source)) {
     buf.set(u.samples, u.start * u.sampleSize);
@@ -132,7 +164,10 @@ test('streamIdx over a 6 MB gzip stream keeps the decoded samples, not the compr
     last = u;
     if (u.ready === u.count) {
       // parsing is complete and the session still open: the heap holds the samples only
-      assert.ok(peak <= decodedSize + SLACK, `heap grew by ${peak} bytes for ${decodedSize} decoded (${gz.length} compressed)`);
+      assert.ok(
+        peak <= decodedSize + SLACK,
+        `heap grew by ${peak} bytes for ${decodedSize} decoded (${gz.length} compressed)`,
+      );
       await gc();
       const alive = refs.filter((r) => r.deref()).length;
       assert.ok(alive <= 4, `${alive} of ${refs.length} compressed chunks still held in JavaScript`);
@@ -160,13 +195,20 @@ test('fetchIdx of a 6 MB gzip body over HTTP: heap peaks at the decoded size, th
   });
   try {
     const start = await heapUsed();
-    let peak = 0, calls = 0;
+    let peak = 0,
+      calls = 0;
     const r = await fetchIdx(`${srv.base}/big.gz`, {
-      onProgress: () => { calls++; peak = Math.max(peak, w.M._heap_used() - start); },
+      onProgress: () => {
+        calls++;
+        peak = Math.max(peak, w.M._heap_used() - start);
+      },
     });
     assert.is(r.data.length, decodedSize);
     assert.ok(calls > 20, `${calls} progress calls`);
-    assert.ok(peak <= decodedSize + SLACK, `heap grew by ${peak} bytes for ${decodedSize} decoded (${gz.length} compressed)`);
+    assert.ok(
+      peak <= decodedSize + SLACK,
+      `heap grew by ${peak} bytes for ${decodedSize} decoded (${gz.length} compressed)`,
+    );
     assert.is(await heapUsed(), start);
   } finally {
     await srv.close();
@@ -178,7 +220,10 @@ test('a data set whose one file fails: done settles only after the other file fr
   // are still being gunzipped when the first failure lands
   const start = await heapUsed();
   for (let i = 0; i < 20; i++) {
-    const ds = await openDataset({ images: new TextEncoder().encode('<html>'), labels: dataFile('t10k-images-idx3-ubyte') });
+    const ds = await openDataset({
+      images: new TextEncoder().encode('<html>'),
+      labels: dataFile('t10k-images-idx3-ubyte'),
+    });
     await ds.done.catch(() => {});
     ds.dispose();
     assert.is(await heapUsed(), start, `cycle ${i}: heap in use once done settled`);

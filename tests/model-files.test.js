@@ -14,7 +14,10 @@ const expected = JSON.parse(readFileSync(new URL('v1-predictions.json', fixtures
 let images;
 
 test.before(async () => {
-  const test = await loadDataset({ images: new URL(`file://${dataDir}/t10k-images-idx3-ubyte.gz`), labels: new URL(`file://${dataDir}/t10k-labels-idx1-ubyte.gz`) });
+  const test = await loadDataset({
+    images: new URL(`file://${dataDir}/t10k-images-idx3-ubyte.gz`),
+    labels: new URL(`file://${dataDir}/t10k-labels-idx1-ubyte.gz`),
+  });
   images = new Uint8Array(20 * 784);
   for (let i = 0; i < 20; i++) images.set(test.image(i), i * 784);
   test.dispose();
@@ -27,7 +30,8 @@ for (const name of Object.keys(expected)) {
     const net = await loadNetwork(bytes);
     const want = expected[name];
     assert.is(net.steps, want.steps);
-    for (const k of ['layers', 'activation', 'optimizer', 'learningRate', 'batchSize']) assert.equal(net.options[k], want.options[k], k);
+    for (const k of ['layers', 'activation', 'optimizer', 'learningRate', 'batchSize'])
+      assert.equal(net.options[k], want.options[k], k);
     assert.is(net.options.schedule, 'constant');
     assert.is(net.options.weightDecay, 0);
     const probs = Array.from(net.predict(images));
@@ -49,7 +53,8 @@ test('a file from a newer format version is refused, naming both versions', asyn
       assert.is(e.code, 'NN_ERR_VERSION');
       assert.match(e.message, /version 9/);
       assert.match(e.message, /reads versions 1 to 2|up to version 2/);
-    });
+    },
+  );
 });
 
 test.run();

@@ -13,7 +13,12 @@ import { root, run } from './helpers/common.js';
 let tmp;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // No registry, no audit: everything comes from the tarball.
-const quiet = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const quiet = {
+  ...process.env,
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
 
 test.before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-pack-'));
@@ -27,19 +32,38 @@ function expectedFiles() {
   const tracked = run('git', ['ls-files', '--', 'web/lib', 'bin'], { cwd: root });
   assert.is(tracked.status, 0, `git ls-files: ${tracked.stderr}`);
   const lib = tracked.stdout.split('\n').filter(Boolean);
-  assert.ok(lib.includes('web/lib/index.js') && lib.includes('bin/mnist-wasm.js'), `git ls-files found ${lib.join(', ')}`);
-  return [...lib, 'web/build/mnist.js', 'web/build/mnist.wasm', 'web/build/mnist-threads.js', 'web/build/mnist-threads.wasm',
-    'web/build/mnist-threads.worker.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].sort();
+  assert.ok(
+    lib.includes('web/lib/index.js') && lib.includes('bin/mnist-wasm.js'),
+    `git ls-files found ${lib.join(', ')}`,
+  );
+  return [
+    ...lib,
+    'web/build/mnist.js',
+    'web/build/mnist.wasm',
+    'web/build/mnist-threads.js',
+    'web/build/mnist-threads.wasm',
+    'web/build/mnist-threads.worker.js',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+    'package.json',
+  ].sort();
 }
 
 test('npm pack --dry-run: exactly web/lib, the built module, bin, README, LICENSE, CHANGELOG, package.json', () => {
   const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, env: quiet });
   assert.is(r.status, 0, r.stderr);
-  const files = JSON.parse(r.stdout)[0].files.map((f) => f.path).sort();
+  const files = JSON.parse(r.stdout)[0]
+    .files.map((f) => f.path)
+    .sort();
   const expected = expectedFiles();
   const extra = files.filter((f) => !expected.includes(f));
   const absent = expected.filter((f) => !files.includes(f));
-  assert.equal(files, expected, `shipped but not expected: ${extra.join(', ') || 'none'}; expected but not shipped: ${absent.join(', ') || 'none'}`);
+  assert.equal(
+    files,
+    expected,
+    `shipped but not expected: ${extra.join(', ') || 'none'}; expected but not shipped: ${absent.join(', ') || 'none'}`,
+  );
 });
 
 test('the tarball installs offline into an empty folder and works there', () => {
@@ -55,7 +79,9 @@ test('the tarball installs offline into an empty folder and works there', () => 
   const inst = run(npm, ['install', '--offline', '--no-audit', '--no-fund', tgz], { cwd: app, env: quiet });
   assert.is(inst.status, 0, `npm install: ${inst.stderr}`);
 
-  writeFileSync(path.join(app, 'main.js'), `
+  writeFileSync(
+    path.join(app, 'main.js'),
+    `
     import { createNetwork, loadNetwork, parseIdx } from 'mnist-wasm';
     const net = await createNetwork({ layers: [784, 16, 10], batchSize: 4, seed: 3 });
     const images = new Uint8Array(8 * 784).map((_, i) => (i * 37) % 256);
@@ -70,7 +96,8 @@ test('the tarball installs offline into an empty folder and works there', () => 
     const threads = threaded.options.threads;
     threaded.dispose();
     console.log(JSON.stringify({ losses, samples: r.samples, steps: net.steps, probs: p.length, sum: p.reduce((a, b) => a + b, 0), idx, threads }));
-  `);
+  `,
+  );
   const r = run(process.execPath, ['main.js'], { cwd: app });
   assert.is(r.status, 0, `running the installed package: ${r.stderr}`);
   const out = JSON.parse(r.stdout);

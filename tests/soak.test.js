@@ -34,12 +34,19 @@ test(`${EPOCHS} epochs of ${DATA === fullDataDir ? 'full MNIST' : 'the small spl
   try {
     for (let epoch = 1; epoch <= EPOCHS; epoch++) {
       let p;
-      do p = trainer.run(net, train, 1 << 14); while (p.epochs < epoch);
+      do p = trainer.run(net, train, 1 << 14);
+      while (p.epochs < epoch);
       const ev = net.evaluate(testSet);
       const layers = net.activations(digit);
       const weights = net.parameters();
-      assert.ok(Number.isFinite(ev.accuracy) && Number.isFinite(ev.loss) && Number.isFinite(p.lastLoss), `epoch ${epoch}: accuracy ${ev.accuracy}, loss ${ev.loss}, training loss ${p.lastLoss}`);
-      assert.ok(layers.every((a) => a.every(Number.isFinite)) && weights.every(Number.isFinite), `epoch ${epoch}: activations and weights finite`);
+      assert.ok(
+        Number.isFinite(ev.accuracy) && Number.isFinite(ev.loss) && Number.isFinite(p.lastLoss),
+        `epoch ${epoch}: accuracy ${ev.accuracy}, loss ${ev.loss}, training loss ${p.lastLoss}`,
+      );
+      assert.ok(
+        layers.every((a) => a.every(Number.isFinite)) && weights.every(Number.isFinite),
+        `epoch ${epoch}: activations and weights finite`,
+      );
       gc();
       rows.push({ epoch, rss: process.memoryUsage().rss, heap: await memoryBytes(), accuracy: ev.accuracy });
     }
@@ -50,12 +57,23 @@ test(`${EPOCHS} epochs of ${DATA === fullDataDir ? 'full MNIST' : 'the small spl
     testSet.dispose();
   }
   const base = rows.find((r) => r.epoch === Math.min(2, EPOCHS));
-  const change = (key) => Math.max(...rows.filter((r) => r.epoch >= base.epoch).map((r) => Math.abs(r[key] - base[key]) / base[key]));
+  const change = (key) =>
+    Math.max(...rows.filter((r) => r.epoch >= base.epoch).map((r) => Math.abs(r[key] - base[key]) / base[key]));
   const end = rows[rows.length - 1];
-  console.log(`    epoch: resident MiB / wasm heap MiB / accuracy: ${rows.map((r) => `${r.epoch}: ${mb(r.rss)}/${mb(r.heap)}/${(r.accuracy * 100).toFixed(2)}%`).join(', ')}`);
-  console.log(`    epoch ${base.epoch} -> ${end.epoch}: resident ${mb(base.rss)} -> ${mb(end.rss)} MiB (largest change ${(change('rss') * 100).toFixed(2)}%), wasm heap ${mb(base.heap)} -> ${mb(end.heap)} MiB; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  assert.ok(change('rss') <= GROWTH, `resident memory changed by ${(change('rss') * 100).toFixed(2)}% after epoch ${base.epoch}`);
-  assert.ok(change('heap') <= GROWTH, `the wasm heap changed by ${(change('heap') * 100).toFixed(2)}% after epoch ${base.epoch}`);
+  console.log(
+    `    epoch: resident MiB / wasm heap MiB / accuracy: ${rows.map((r) => `${r.epoch}: ${mb(r.rss)}/${mb(r.heap)}/${(r.accuracy * 100).toFixed(2)}%`).join(', ')}`,
+  );
+  console.log(
+    `    epoch ${base.epoch} -> ${end.epoch}: resident ${mb(base.rss)} -> ${mb(end.rss)} MiB (largest change ${(change('rss') * 100).toFixed(2)}%), wasm heap ${mb(base.heap)} -> ${mb(end.heap)} MiB; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  assert.ok(
+    change('rss') <= GROWTH,
+    `resident memory changed by ${(change('rss') * 100).toFixed(2)}% after epoch ${base.epoch}`,
+  );
+  assert.ok(
+    change('heap') <= GROWTH,
+    `the wasm heap changed by ${(change('heap') * 100).toFixed(2)}% after epoch ${base.epoch}`,
+  );
 });
 
 test.run();

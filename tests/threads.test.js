@@ -26,7 +26,14 @@ test('N threads give the bytes of 1, for every optimizer and activation', async 
   const [images, labels] = trainSet(1500);
   for (const optimizer of ['sgd', 'momentum', 'adam'])
     for (const activation of ['sigmoid', 'relu', 'tanh']) {
-      const opts = { optimizer, activation, batchSize: 48, seed: 5, learningRate: optimizer === 'adam' ? 0.002 : 0.1, weightDecay: optimizer === 'momentum' ? 0.0005 : 0 };
+      const opts = {
+        optimizer,
+        activation,
+        batchSize: 48,
+        seed: 5,
+        learningRate: optimizer === 'adam' ? 0.002 : 0.1,
+        weightDecay: optimizer === 'momentum' ? 0.0005 : 0,
+      };
       const one = await createNetwork(opts);
       one.train(images, labels);
       const bytes = one.save();
@@ -37,7 +44,11 @@ test('N threads give the bytes of 1, for every optimizer and activation', async 
         assert.is(many.options.threads, threads);
         many.train(images, labels);
         assert.ok(equalBytes(many.save(), bytes), `${optimizer} ${activation}: ${threads} threads give other bytes`);
-        assert.equal(many.evaluate(data.testImages, data.testLabels), ev, `${optimizer} ${activation}: ${threads} threads evaluate otherwise`);
+        assert.equal(
+          many.evaluate(data.testImages, data.testLabels),
+          ev,
+          `${optimizer} ${activation}: ${threads} threads evaluate otherwise`,
+        );
         many.dispose();
       }
     }
@@ -45,8 +56,13 @@ test('N threads give the bytes of 1, for every optimizer and activation', async 
 
 test('augmentation, odd batches, step() and a data set in the heap: the same bytes', async () => {
   const [images, labels] = trainSet(1000);
-  for (const opts of [{ batchSize: 37, augment: true }, { batchSize: 256, optimizer: 'adam', learningRate: 0.003 }, { batchSize: 16 }]) {
-    const a = await createNetwork(opts), b = await createNetwork({ ...opts, threads: 4 });
+  for (const opts of [
+    { batchSize: 37, augment: true },
+    { batchSize: 256, optimizer: 'adam', learningRate: 0.003 },
+    { batchSize: 16 },
+  ]) {
+    const a = await createNetwork(opts),
+      b = await createNetwork({ ...opts, threads: 4 });
     a.train(images, labels, { epochs: 2 });
     b.train(images, labels, { epochs: 2 });
     assert.ok(equalBytes(a.save(), b.save()), JSON.stringify(opts));
@@ -58,12 +74,13 @@ test('augmentation, odd batches, step() and a data set in the heap: the same byt
     b.dispose();
   }
   const { train: ds, test: testSet } = await loadMnist(pathToFileURL(`${dataDir}/`));
-  const a = await createNetwork({ batchSize: 64 }), b = await loadNetwork(a.save(), { threads: 2 });
+  const a = await createNetwork({ batchSize: 64 }),
+    b = await loadNetwork(a.save(), { threads: 2 });
   assert.is(b.options.threads, 2);
   a.train(ds, { epochs: 1 });
   b.train(ds, { epochs: 1 });
   assert.ok(equalBytes(a.save(), b.save()), 'a Dataset, a loaded network');
-  b.setOptions({ optimizer: 'momentum' });   // a new C network: it keeps the threads
+  b.setOptions({ optimizer: 'momentum' }); // a new C network: it keeps the threads
   assert.is(b.options.threads, 2);
   a.dispose();
   b.dispose();
@@ -75,7 +92,20 @@ test('the native CLI: --threads 2 writes the bytes of --threads 1 and of Node', 
   requireNative();
   const files = [1, 2].map((t) => path.join(tmp, `t${t}.model`));
   for (const [i, t] of [1, 2].entries()) {
-    const r = run(nativeTrain, ['--data', dataDir, '--epochs', '1', '--batch', '64', '--lr', '0.1', '--threads', String(t), '--save', files[i]]);
+    const r = run(nativeTrain, [
+      '--data',
+      dataDir,
+      '--epochs',
+      '1',
+      '--batch',
+      '64',
+      '--lr',
+      '0.1',
+      '--threads',
+      String(t),
+      '--save',
+      files[i],
+    ]);
     assert.is(r.status, 0, r.stderr);
   }
   const [one, two] = files.map((f) => readFileSync(f));
@@ -86,7 +116,13 @@ test('the native CLI: --threads 2 writes the bytes of --threads 1 and of Node', 
 });
 
 test('threads is checked, and reported in options', async () => {
-  for (const [v, Cls] of [[0, RangeError], [65, RangeError], [1.5, RangeError], ['2', TypeError], [null, TypeError]]) {
+  for (const [v, Cls] of [
+    [0, RangeError],
+    [65, RangeError],
+    [1.5, RangeError],
+    ['2', TypeError],
+    [null, TypeError],
+  ]) {
     try {
       await createNetwork({ threads: v });
       assert.unreachable(`threads ${v} accepted`);
@@ -103,7 +139,7 @@ test('threads is checked, and reported in options', async () => {
 
 test('create/dispose cycles: no thread or worker left, the heap where it started', async () => {
   const w = await init();
-  await sleep(600);   // workers of earlier tests end once idle
+  await sleep(600); // workers of earlier tests end once idle
   const heap = await heapUsed();
   assert.is(w.M._threads_alive(), 0);
   assert.is(w.workers, 0, 'workers left from before');

@@ -22,11 +22,15 @@ const code = withoutComments(dts);
 /** name -> 'function' | 'class' | 'const' ...: exports that exist at runtime (types and interfaces do not). */
 function declaredValues() {
   const out = new Map();
-  const decl = /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(function\*?|class|const|let|var|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm;
+  const decl =
+    /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(function\*?|class|const|let|var|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm;
   for (const m of code.matchAll(decl)) out.set(m[2], m[1]);
   // export { a, b as c } [from '...'], but not export type { ... }
   for (const m of code.matchAll(/^export\s+\{([^}]*)\}/gm)) {
-    for (const item of m[1].split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of m[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (item.startsWith('type ')) continue;
       out.set(item.split(/\s+as\s+/).pop(), 'reexport');
     }
@@ -50,7 +54,7 @@ function declaredMembers() {
   for (const m of code.matchAll(/:\s*\{([^{}]*)\}/g)) {
     for (const p of m[1].matchAll(/(?:^|[;,])\s*(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:/g)) names.add(p[1]);
   }
-  names.delete('constructor');   // a public constructor is used by `new`, which the exports check covers
+  names.delete('constructor'); // a public constructor is used by `new`, which the exports check covers
   return names;
 }
 
@@ -75,7 +79,8 @@ test('every value declared in index.d.ts exists at runtime, with its kind', () =
   const absent = missing(declared.keys(), (n) => n in api);
   assert.equal(absent, [], `declared in index.d.ts but not exported at runtime: ${absent.join(', ')}`);
   for (const [name, kind] of declared) {
-    if (kind === 'function' || kind === 'function*' || kind === 'class') assert.type(api[name], 'function', `${name} is a ${kind}`);
+    if (kind === 'function' || kind === 'function*' || kind === 'class')
+      assert.type(api[name], 'function', `${name} is a ${kind}`);
     if (kind === 'class') assert.ok(/^class\b/.test(Function.prototype.toString.call(api[name])), `${name} is a class`);
   }
 });
@@ -86,7 +91,11 @@ test('tests/types/usage.ts uses every declared export, method, property and opti
   const exportsLeft = missing(declaredNames(), has);
   assert.equal(exportsLeft, [], `usage.ts does not import or use: ${exportsLeft.join(', ')}`);
   const membersLeft = missing(declaredMembers(), has);
-  assert.equal(membersLeft, [], `usage.ts does not use these members or options of index.d.ts: ${membersLeft.join(', ')}`);
+  assert.equal(
+    membersLeft,
+    [],
+    `usage.ts does not use these members or options of index.d.ts: ${membersLeft.join(', ')}`,
+  );
 });
 
 test.run();

@@ -4,7 +4,15 @@
 
 import * as ui from './ui.js';
 import { Pad } from './pad.js';
-import { saveLastModel, loadLastModel, forgetLastModel, addPersonal, listPersonal, removePersonal, StorageRefused } from './store.js';
+import {
+  saveLastModel,
+  loadLastModel,
+  forgetLastModel,
+  addPersonal,
+  listPersonal,
+  removePersonal,
+  StorageRefused,
+} from './store.js';
 import { resolveBase, unreadableMessage } from './data.js';
 import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
 import { startServiceWorker, serverAnswers } from './offline.js';
@@ -16,7 +24,9 @@ const MAX_MODEL_BYTES = 300 * 1024 * 1024;
 /* ---------- errors are shown, never swallowed ---------- */
 
 window.addEventListener('error', (e) => ui.showError(`Unexpected error: ${e.message || e.error || 'unknown'}`));
-window.addEventListener('unhandledrejection', (e) => ui.showError(`Unexpected error: ${e.reason?.message || e.reason}`));
+window.addEventListener('unhandledrejection', (e) =>
+  ui.showError(`Unexpected error: ${e.reason?.message || e.reason}`),
+);
 els.alertDismiss.addEventListener('click', () => ui.clearError());
 
 /* ---------- the worker ---------- */
@@ -32,11 +42,11 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 
 let worker = null;
 let workerName = '';
-let workerStarted = false;     // it said 'ready'
-let stopped = null;            // the WorkerStopped error once the current worker has died
-const pending = new Map();     // id -> { resolve, reject, type }
+let workerStarted = false; // it said 'ready'
+let stopped = null; // the WorkerStopped error once the current worker has died
+const pending = new Map(); // id -> { resolve, reject, type }
 let nextId = 1;
-let ready = null;              // resolves on the current worker's 'ready'; rejects if it dies first
+let ready = null; // resolves on the current worker's 'ready'; rejects if it dies first
 let readyResolve, readyReject;
 
 class WorkerStopped extends Error {
@@ -49,31 +59,42 @@ class WorkerStopped extends Error {
 /** Starts a new training worker (the old one, if any, has died and been terminated). */
 function startWorker() {
   const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
-  const name = `mnist-wasm-worker-${id}`;      // also the name of its life lock
+  const name = `mnist-wasm-worker-${id}`; // also the name of its life lock
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
   worker = w;
   workerName = name;
   workerStarted = false;
   stopped = null;
-  ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready = new Promise((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
   ready.catch(() => {});
-  w.onmessage = (e) => { if (w === worker) receive(e.data); };
+  w.onmessage = (e) => {
+    if (w === worker) receive(e.data);
+  };
   w.onerror = (e) => {
     e.preventDefault?.();
     if (w !== worker) return;
     const detail = e.message ? ` (${e.message})` : '';
-    workerDied(workerStarted
-      ? `The training worker stopped after an uncaught error${detail}.`
-      : `The training worker could not start: its script or the WebAssembly module did not load${detail}.`);
+    workerDied(
+      workerStarted
+        ? `The training worker stopped after an uncaught error${detail}.`
+        : `The training worker could not start: its script or the WebAssembly module did not load${detail}.`,
+    );
   };
-  w.onmessageerror = () => { if (w === worker) ui.showError('A message from the training worker could not be read.'); };
+  w.onmessageerror = () => {
+    if (w === worker) ui.showError('A message from the training worker could not be read.');
+  };
 }
 
 /** The worker's life lock was granted to the page: the worker is gone. */
 function watchLife(w, name) {
-  navigator.locks.request(name, () => {
-    if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
-  }).catch(() => {});
+  navigator.locks
+    .request(name, () => {
+      if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
+    })
+    .catch(() => {});
 }
 
 function workerDied(message) {
@@ -81,14 +102,17 @@ function workerDied(message) {
   stopped = new WorkerStopped(`${message.replace(/\.$/, '')}; press Reset to start a new one`);
   worker.terminate();
   readyReject(stopped);
-  for (const p of pending.values()) p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
+  for (const p of pending.values())
+    p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
   pending.clear();
   app.state = 'idle';
   app.hasNet = false;
   app.busy = false;
   app.downloading = false;
   refreshControls();
-  ui.showError(`${message} Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`);
+  ui.showError(
+    `${message} Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`,
+  );
   ui.setStatus('Stopped: the training worker died. Press Reset.');
 }
 
@@ -130,31 +154,45 @@ function report(e, message = e.message) {
 const app = {
   state: 'idle',
   hasNet: false,
-  busy: true,              // a request that changes the network is in flight
+  busy: true, // a request that changes the network is in flight
   downloading: false,
-  download: null,          // last download message
-  config: null,            // the network's settings
-  seen: 0,                 // samples trained since create or load
+  download: null, // last download message
+  config: null, // the network's settings
+  seen: 0, // samples trained since create or load
   accuracy: null,
-  keptAt: null,            // app.seen when the model was last kept in IndexedDB
-  keptTime: 0,             // and when
-  infoExtra: '',           // where the model came from
+  keptAt: null, // app.seen when the model was last kept in IndexedDB
+  keptTime: 0, // and when
+  infoExtra: '', // where the model came from
   epochShown: 0,
-  mixed: 0,                // how many of the person's digits the running Train mixes in
-  personal: [],            // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
-  touched: false,          // the person has trained, drawn or opened a model: a reload would lose it
+  mixed: 0, // how many of the person's digits the running Train mixes in
+  personal: [], // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
+  touched: false, // the person has trained, drawn or opened a model: a reload would lose it
 };
 
-const lossChart = new ui.LineChart(els.lossChart, { color: '#2457d6', yFormat: (v) => v.toFixed(2), empty: 'Loss appears here while training' });
+const lossChart = new ui.LineChart(els.lossChart, {
+  color: '#2457d6',
+  yFormat: (v) => v.toFixed(2),
+  empty: 'Loss appears here while training',
+});
 const accChart = new ui.LineChart(els.accuracyChart, {
-  color: '#1f8a4c', yRange: 'accuracy', yFormat: (v) => `${Math.round(v * 100)}%`, empty: 'Test accuracy appears here',
+  color: '#1f8a4c',
+  yRange: 'accuracy',
+  yFormat: (v) => `${Math.round(v * 100)}%`,
+  empty: 'Test accuracy appears here',
 });
 
 const forward = new ui.ForwardView(els.forward, els.readout);
-const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, { empty: 'Update sizes appear here while training' });
+const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, {
+  empty: 'Update sizes appear here while training',
+});
 
 function refreshControls() {
-  ui.setControls(app.state, { hasNet: app.hasNet, busy: app.busy, downloading: app.downloading, personal: app.personal.length });
+  ui.setControls(app.state, {
+    hasNet: app.hasNet,
+    busy: app.busy,
+    downloading: app.downloading,
+    personal: app.personal.length,
+  });
 }
 
 /* The inside view's shape follows the network's. */
@@ -198,13 +236,20 @@ function idleStatus(reason) {
   switch (reason) {
     case 'done':
       return `Done: ${app.config?.epochs ?? ''} epochs, test accuracy ${app.accuracy === null ? '–' : ui.fmtPercent(app.accuracy)}. Draw a digit, or press Train for more epochs.`;
-    case 'error': return 'Stopped by the error shown above. Fix it and press Train to try again.';
-    case 'download stopped': return 'Download stopped. Press Train to start again.';
-    case 'loaded': return 'Model loaded. Draw a digit, or press Train to train it on.';
-    case 'reset': return d?.complete ? 'New network ready. Press Train.' : 'Ready. Press Train to download the data and start training.';
-    default: return d?.complete
-      ? `Ready: ${ui.fmtCount(d.train.count)} training and ${ui.fmtCount(d.test.count)} test digits loaded. Press Train.`
-      : 'Ready. Press Train to download the data and start training.';
+    case 'error':
+      return 'Stopped by the error shown above. Fix it and press Train to try again.';
+    case 'download stopped':
+      return 'Download stopped. Press Train to start again.';
+    case 'loaded':
+      return 'Model loaded. Draw a digit, or press Train to train it on.';
+    case 'reset':
+      return d?.complete
+        ? 'New network ready. Press Train.'
+        : 'Ready. Press Train to download the data and start training.';
+    default:
+      return d?.complete
+        ? `Ready: ${ui.fmtCount(d.train.count)} training and ${ui.fmtCount(d.test.count)} test digits loaded. Press Train.`
+        : 'Ready. Press Train to download the data and start training.';
   }
 }
 
@@ -224,11 +269,14 @@ const events = {
     const was = app.state;
     app.state = m.state;
     refreshControls();
-    if (m.state === 'learning') ui.setStatus('Learning your handwriting: a pass over the training digits with yours mixed in…');
+    if (m.state === 'learning')
+      ui.setStatus('Learning your handwriting: a pass over the training digits with yours mixed in…');
     else if (m.reason === 'learned') ui.setStatus('Learned your handwriting. Draw a digit to see how it reads now.');
-    else if (m.state === 'downloading') ui.setStatus('Downloading: training starts as soon as the first digits arrive…');
+    else if (m.state === 'downloading')
+      ui.setStatus('Downloading: training starts as soon as the first digits arrive…');
     else if (m.state === 'training') ui.setStatus(trainingStatus());
-    else if (m.state === 'paused') ui.setStatus(`Paused after ${ui.fmtCount(app.seen)} samples. Press Pause again, or Train, to resume.`);
+    else if (m.state === 'paused')
+      ui.setStatus(`Paused after ${ui.fmtCount(app.seen)} samples. Press Pause again, or Train, to resume.`);
     else if (m.reason) ui.setStatus(idleStatus(m.reason));
     else if (was !== 'idle') ui.setStatus(idleStatus(''));
     if ((m.state === 'paused' || m.reason === 'done') && app.seen) remember('trained');
@@ -252,7 +300,8 @@ const events = {
     if (app.state === 'training') ui.setStatus(trainingStatus(m));
     showModelInfo();
     repredictSoon();
-    if (m.epoch !== app.epochShown) {           // keep the newest model at an epoch's end, every 5 s at most
+    if (m.epoch !== app.epochShown) {
+      // keep the newest model at an epoch's end, every 5 s at most
       if (app.epochShown && Date.now() - app.keptTime > 5000) remember('trained');
       app.epochShown = m.epoch;
     }
@@ -267,7 +316,9 @@ const events = {
   },
 
   learning(m) {
-    ui.setStatus(`Learning your handwriting: ${Math.round(m.done * 100)}% of a pass over the training digits with yours mixed in…`);
+    ui.setStatus(
+      `Learning your handwriting: ${Math.round(m.done * 100)}% of a pass over the training digits with yours mixed in…`,
+    );
   },
 
   snapshot(m) {
@@ -280,9 +331,11 @@ const events = {
   async fault(m) {
     const prefix = m.source === 'training' ? 'Training stopped: ' : '';
     let { message } = m.error;
-    if (m.error.code === 'UNREADABLE') {       // no server, or one without CORS: the service worker can tell
+    if (m.error.code === 'UNREADABLE') {
+      // no server, or one without CORS: the service worker can tell
       const answered = await serverAnswers(m.error.url);
-      if (answered !== null) message = unreadableMessage(m.error.url, { answered, offline: navigator.onLine === false });
+      if (answered !== null)
+        message = unreadableMessage(m.error.url, { answered, offline: navigator.onLine === false });
     }
     ui.showError(prefix + message);
   },
@@ -294,7 +347,8 @@ function trainingStatus(m = lastProgress) {
   const d = app.download;
   const parts = ['Training'];
   if (m?.epoch) parts[0] += `: epoch ${m.epoch} of ${m.epochs}`;
-  if (d && !d.complete && d.train?.count) parts.push(`on the ${ui.fmtCount(d.train.ready)} of ${ui.fmtCount(d.train.count)} digits downloaded so far`);
+  if (d && !d.complete && d.train?.count)
+    parts.push(`on the ${ui.fmtCount(d.train.ready)} of ${ui.fmtCount(d.train.count)} digits downloaded so far`);
   if (app.mixed) parts.push(`with your ${app.mixed === 1 ? 'one digit' : `${ui.fmtCount(app.mixed)} digits`} mixed in`);
   return parts.join(', ') + '.';
 }
@@ -308,7 +362,9 @@ let storageRefused = null;
 function refusedStorage(e) {
   if (storageRefused) return;
   storageRefused = e;
-  ui.setStorageNote(`Models and your digits will not be kept in this browser: ${e.message}. What is on the page stays until you reload; Save model and Export keep it in files.`);
+  ui.setStorageNote(
+    `Models and your digits will not be kept in this browser: ${e.message}. What is on the page stays until you reload; Save model and Export keep it in files.`,
+  );
   els.forgetModel.disabled = true;
 }
 
@@ -324,11 +380,14 @@ async function stored(fn) {
   }
 }
 
-let remembering = null;     // the save in flight
-let rememberAgain = null;  // a source to save again once it ends (the model moved on meanwhile)
+let remembering = null; // the save in flight
+let rememberAgain = null; // a source to save again once it ends (the model moved on meanwhile)
 function remember(source) {
   if (storageRefused) return Promise.resolve();
-  if (remembering) { rememberAgain = source; return remembering; }
+  if (remembering) {
+    rememberAgain = source;
+    return remembering;
+  }
   remembering = (async () => {
     try {
       const seen = app.seen;
@@ -361,7 +420,10 @@ async function settleRemembering() {
 
 function currentSettings() {
   const s = ui.readSettings();
-  if (s.error) { ui.showError(s.error); return null; }
+  if (s.error) {
+    ui.showError(s.error);
+    return null;
+  }
   return s.options;
 }
 
@@ -393,10 +455,19 @@ async function train() {
 
 function noteArchitecture(options) {
   const c = app.config;
-  const differs = c && app.seen > 0 && (JSON.stringify(c.layers) !== JSON.stringify(options.layers)
-    || c.activation !== options.activation || c.optimizer !== options.optimizer || c.seed !== options.seed
-    || c.threadsAsked !== options.threads);
-  ui.setSettingsNote(differs ? 'The network keeps its layers, activation, optimizer, seed and threads while it trains on; press Reset to start a new one with these settings.' : '');
+  const differs =
+    c &&
+    app.seen > 0 &&
+    (JSON.stringify(c.layers) !== JSON.stringify(options.layers) ||
+      c.activation !== options.activation ||
+      c.optimizer !== options.optimizer ||
+      c.seed !== options.seed ||
+      c.threadsAsked !== options.threads);
+  ui.setSettingsNote(
+    differs
+      ? 'The network keeps its layers, activation, optimizer, seed and threads while it trains on; press Reset to start a new one with these settings.'
+      : '',
+  );
 }
 
 /* The threads control's count (1 while it holds no valid count). */
@@ -409,19 +480,30 @@ function setConfig(config) {
 }
 
 els.train.addEventListener('click', train);
-els.dataForm.addEventListener('submit', (e) => { e.preventDefault(); if (!els.train.disabled) train(); });
+els.dataForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!els.train.disabled) train();
+});
 
 els.pause.addEventListener('click', async () => {
   if (app.state === 'paused') return train();
-  try { await call('pause'); } catch (e) { report(e); }
+  try {
+    await call('pause');
+  } catch (e) {
+    report(e);
+  }
 });
 
 els.reset.addEventListener('click', async () => {
-  if (stopped) { restartWorker(); return; }
+  if (stopped) {
+    restartWorker();
+    return;
+  }
   const options = currentSettings();
   if (!options) return;
   ui.clearError();
-  app.busy = true; refreshControls();
+  app.busy = true;
+  refreshControls();
   try {
     const { config } = await call('reset', { options });
     setConfig(config);
@@ -437,7 +519,8 @@ els.reset.addEventListener('click', async () => {
   } catch (e) {
     report(e);
   } finally {
-    app.busy = false; refreshControls();
+    app.busy = false;
+    refreshControls();
   }
 });
 
@@ -448,7 +531,7 @@ els.reset.addEventListener('click', async () => {
 async function restartWorker() {
   ui.clearError();
   rememberAgain = null;
-  remembering = null;          // its request was rejected with the worker
+  remembering = null; // its request was rejected with the worker
   app.download = null;
   ui.setDownload({ received: 0 });
   startWorker();
@@ -456,20 +539,29 @@ async function restartWorker() {
 }
 
 els.cancel.addEventListener('click', async () => {
-  try { await call('abort'); } catch (e) { report(e); }
+  try {
+    await call('abort');
+  } catch (e) {
+    report(e);
+  }
   app.downloading = false;
   refreshControls();
 });
 
 for (const el of [els.lr, els.batch, els.epochs]) {
   el.addEventListener('change', async () => {
-    if (!app.hasNet || !app.seen) return;       // a fresh network takes every setting at Train
+    if (!app.hasNet || !app.seen) return; // a fresh network takes every setting at Train
     const s = ui.readSettings();
-    if (s.error) { ui.showError(s.error); return; }
+    if (s.error) {
+      ui.showError(s.error);
+      return;
+    }
     try {
       const { pending: later } = await call('configure', { options: s.options });
       if (later?.length) ui.setSettingsNote(`The ${later.join(' and ')} applies after Reset.`);
-    } catch (e) { report(e); }
+    } catch (e) {
+      report(e);
+    }
   });
 }
 for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
@@ -491,7 +583,7 @@ els.saveModel.addEventListener('click', async () => {
 
 els.openModel.addEventListener('change', async () => {
   const file = els.openModel.files?.[0];
-  els.openModel.value = '';                      // the same file can be chosen again
+  els.openModel.value = ''; // the same file can be chosen again
   if (!file) return;
   app.touched = true;
   ui.clearError();
@@ -499,7 +591,8 @@ els.openModel.addEventListener('change', async () => {
     ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
     return;
   }
-  app.busy = true; refreshControls();
+  app.busy = true;
+  refreshControls();
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const result = await call('load', { bytes: bytes.slice(), threads: threadsSetting() });
@@ -520,7 +613,8 @@ els.openModel.addEventListener('change', async () => {
     const reason = e.message.replace(/^loadNetwork: /, '').replace(/\.$/, '');
     report(e, `${file.name} was refused, the model in use is unchanged: ${reason}.`);
   } finally {
-    app.busy = false; refreshControls();
+    app.busy = false;
+    refreshControls();
   }
 });
 
@@ -551,18 +645,25 @@ function adoptModel({ config, steps }, { keepSettings = false } = {}) {
 
 /* ---------- the pad ---------- */
 
-let predictSeq = 0;            // bumps on every new request; stale answers are dropped
+let predictSeq = 0; // bumps on every new request; stale answers are dropped
 let inFlight = false;
 let again = false;
 
 /* Reads the drawing: one forward pass in the worker whose layers feed both
  * the prediction (the last layer) and the inside view. */
 async function predictNow() {
-  if (inFlight) { again = true; return; }
+  if (inFlight) {
+    again = true;
+    return;
+  }
   const input = pad.read();
   ui.setInputView(input);
   const seq = ++predictSeq;
-  if (!input || !app.hasNet) { ui.setPrediction(null); forward.set(null); return; }
+  if (!input || !app.hasNet) {
+    ui.setPrediction(null);
+    forward.set(null);
+    return;
+  }
   inFlight = true;
   const shown = input.slice();
   try {
@@ -577,7 +678,10 @@ async function predictNow() {
     report(e, `Could not read the drawing: ${e.message}`);
   } finally {
     inFlight = false;
-    if (again) { again = false; predictNow(); }
+    if (again) {
+      again = false;
+      predictNow();
+    }
   }
 }
 
@@ -585,7 +689,10 @@ let moveTimer = 0;
 let repredictTimer = 0;
 function repredictSoon(delay = 400) {
   if (pad.isEmpty() || repredictTimer) return;
-  repredictTimer = setTimeout(() => { repredictTimer = 0; predictNow(); }, delay);
+  repredictTimer = setTimeout(() => {
+    repredictTimer = 0;
+    predictNow();
+  }, delay);
 }
 
 const pad = new Pad(els.pad, {
@@ -599,10 +706,15 @@ const pad = new Pad(els.pad, {
       forward.set(null);
       ui.setTeach({ enabled: false });
     } else if (kind === 'end') {
-      clearTimeout(moveTimer); moveTimer = 0;
+      clearTimeout(moveTimer);
+      moveTimer = 0;
       predictNow();
-    } else if (!moveTimer) {                   // live reading while drawing, every 60 ms
-      moveTimer = setTimeout(() => { moveTimer = 0; predictNow(); }, 60);
+    } else if (!moveTimer) {
+      // live reading while drawing, every 60 ms
+      moveTimer = setTimeout(() => {
+        moveTimer = 0;
+        predictNow();
+      }, 60);
     }
   },
 });
@@ -630,7 +742,9 @@ async function loadPersonal() {
       if (kept.corrupt.length) {
         await Promise.all(kept.corrupt.map((key) => stored(() => removePersonal(key)).catch(() => {})));
         const n = kept.corrupt.length;
-        ui.showError(`${n === 1 ? 'One digit' : `${ui.fmtCount(n)} digits`} kept in this browser ${n === 1 ? 'was' : 'were'} not a 28x28 drawing with a label 0 to 9 and ${n === 1 ? 'was' : 'were'} removed.`);
+        ui.showError(
+          `${n === 1 ? 'One digit' : `${ui.fmtCount(n)} digits`} kept in this browser ${n === 1 ? 'was' : 'were'} not a 28x28 drawing with a label 0 to 9 and ${n === 1 ? 'was' : 'were'} removed.`,
+        );
       }
     }
   } catch (e) {
@@ -653,7 +767,7 @@ async function keep(items) {
   }
   if (!fresh.length) return 0;
   // storage that refuses: the digits stay on the page under keys of its own
-  const keys = await stored(() => addPersonal(fresh)) ?? fresh.map(() => `page-${++pageOnlyKeys}`);
+  const keys = (await stored(() => addPersonal(fresh))) ?? fresh.map(() => `page-${++pageOnlyKeys}`);
   fresh.forEach((it, i) => app.personal.push({ ...it, key: keys[i] }));
   showPersonal();
   return fresh.length;
@@ -686,7 +800,11 @@ els.teach.addEventListener('click', async (e) => {
   const strokes = pad.strokes.map((s) => s.map((p) => [Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10]));
   try {
     const added = await keep([{ label, input: toBytes(input), strokes }]);
-    ui.setTeachHint(added ? `Kept as a ${label}: ${ui.fmtCount(app.personal.length)} in your set. Draw the next one.` : `Your set already holds this drawing as a ${label}.`);
+    ui.setTeachHint(
+      added
+        ? `Kept as a ${label}: ${ui.fmtCount(app.personal.length)} in your set. Draw the next one.`
+        : `Your set already holds this drawing as a ${label}.`,
+    );
     pad.clear();
   } catch (err) {
     ui.showError(`Could not keep the drawing: ${err.message}`);
@@ -699,20 +817,24 @@ els.learn.addEventListener('click', async () => {
   if (!url) return;
   ui.clearError();
   ui.setLearnResult(null);
-  app.busy = true; refreshControls();
+  app.busy = true;
+  refreshControls();
   try {
     const { images, labels } = toIdx(app.personal);
     const r = await call('learn', { url, images, labels }, [images.buffer, labels.buffer]);
     ui.setLearnResult(r);
     const pct = (v, d) => (v === null ? '–' : ui.fmtPercent(v, d));
-    ui.setStatus(`Learned your handwriting: your ${r.count === 1 ? 'one digit' : `${ui.fmtCount(r.count)} digits`} read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`);
+    ui.setStatus(
+      `Learned your handwriting: your ${r.count === 1 ? 'one digit' : `${ui.fmtCount(r.count)} digits`} read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`,
+    );
     remember('learned');
     repredictSoon(0);
   } catch (e) {
     if (e.name === 'AbortError') ui.setStatus(`Learning stopped: ${e.message}`);
     else ui.showError(`Could not learn your handwriting: ${e.message}`);
   } finally {
-    app.busy = false; refreshControls();
+    app.busy = false;
+    refreshControls();
   }
 });
 
@@ -733,9 +855,15 @@ els.personalImport.addEventListener('change', async () => {
   if (!files.length) return;
   ui.clearError();
   const { pairs, error } = pairsOf(files);
-  if (error) { ui.showError(`Nothing imported: ${error}`); return; }
+  if (error) {
+    ui.showError(`Nothing imported: ${error}`);
+    return;
+  }
   const big = files.find((f) => f.size > MAX_IMPORT_BYTES);
-  if (big) { ui.showError(`Nothing imported: ${big.name} is ${ui.fmtBytes(big.size)}, too large for a personal set.`); return; }
+  if (big) {
+    ui.showError(`Nothing imported: ${big.name} is ${ui.fmtBytes(big.size)}, too large for a personal set.`);
+    return;
+  }
   try {
     const items = [];
     for (const p of pairs) {
@@ -745,7 +873,9 @@ els.personalImport.addEventListener('change', async () => {
       try {
         r = await call('read-idx', { images, labels }, [images.buffer, labels.buffer]);
       } catch (e) {
-        throw new Error(`${p.images.name} and ${p.labels.name} were refused: ${e.message.replace(/^loadDataset: /, '')}`);
+        throw new Error(
+          `${p.images.name} and ${p.labels.name} were refused: ${e.message.replace(/^loadDataset: /, '')}`,
+        );
       }
       for (let i = 0; i < r.labels.length; i++) {
         if (r.labels[i] > 9) throw new Error(`${p.labels.name} holds the label ${r.labels[i]}: digits are 0 to 9`);
@@ -754,7 +884,9 @@ els.personalImport.addEventListener('change', async () => {
     }
     const added = await keep(items);
     const same = items.length - added;
-    ui.setPersonalNote(`Imported ${ui.fmtCount(added)} digit${added === 1 ? '' : 's'}${same ? ` (${ui.fmtCount(same)} already in your set)` : ''}.`);
+    ui.setPersonalNote(
+      `Imported ${ui.fmtCount(added)} digit${added === 1 ? '' : 's'}${same ? ` (${ui.fmtCount(same)} already in your set)` : ''}.`,
+    );
   } catch (e) {
     ui.showError(`Nothing imported: ${e.message}`);
   }
@@ -776,9 +908,12 @@ async function bringUp({ again = false } = {}) {
     let restored = null;
     try {
       restored = await stored(() => loadLastModel());
-    } catch (e) {               // a record that is not a model: discarded, said
+    } catch (e) {
+      // a record that is not a model: discarded, said
       await stored(() => forgetLastModel()).catch(() => {});
-      ui.showError(`The model kept in this browser was corrupt and was discarded (${e.message}); starting with a new network.`);
+      ui.showError(
+        `The model kept in this browser was corrupt and was discarded (${e.message}); starting with a new network.`,
+      );
     }
     if (restored) {
       try {
@@ -787,9 +922,11 @@ async function bringUp({ again = false } = {}) {
         app.keptAt = 0;
         showModelInfo(`restored from this browser (saved ${new Date(restored.savedAt).toLocaleString()})`);
         if (again) await sendLiveSettings();
-        ui.setStatus(again
-          ? 'A new training worker restored the last model kept in this browser. Press Train to train on.'
-          : 'Restored the last model from this browser. Draw a digit, or press Train to train it on.');
+        ui.setStatus(
+          again
+            ? 'A new training worker restored the last model kept in this browser. Press Train to train on.'
+            : 'Restored the last model from this browser. Draw a digit, or press Train to train it on.',
+        );
         return;
       } catch (e) {
         if (e instanceof WorkerStopped) throw e;
@@ -805,9 +942,13 @@ async function bringUp({ again = false } = {}) {
     buildInside(config);
     showModelInfo('new, untrained');
     repredictSoon(0);
-    ui.setStatus(again ? 'A new training worker is ready with a new network (no model was kept in this browser). Press Train.' : idleStatus(''));
+    ui.setStatus(
+      again
+        ? 'A new training worker is ready with a new network (no model was kept in this browser). Press Train.'
+        : idleStatus(''),
+    );
   } catch (e) {
-    if (e instanceof WorkerStopped) return;      // said by workerDied
+    if (e instanceof WorkerStopped) return; // said by workerDied
     ui.showError(`The network could not be created: ${e.message}`);
     ui.setStatus('Not ready: the network could not be created.');
   } finally {

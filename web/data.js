@@ -14,7 +14,11 @@ export const ROWS = 28;
 export const COLS = 28;
 
 export class DataError extends Error {
-  constructor(message, fields) { super(message); this.name = 'DataError'; Object.assign(this, fields); }
+  constructor(message, fields) {
+    super(message);
+    this.name = 'DataError';
+    Object.assign(this, fields);
+  }
 }
 
 /**
@@ -28,10 +32,13 @@ export class DataError extends Error {
 export function unreadableMessage(url, { answered = null, offline = false, pageUrl = globalThis.location?.href } = {}) {
   const foreign = pageUrl && new URL(url).origin !== new URL(pageUrl).origin;
   if (offline) return `Could not download ${url}: this browser is offline.`;
-  if (!foreign) return `Could not download ${url}: the server did not answer (check the URL, and that the server is up).`;
+  if (!foreign)
+    return `Could not download ${url}: the server did not answer (check the URL, and that the server is up).`;
   if (answered === true) {
-    return `Could not read ${url}: its server answered but does not let pages from other origins read its files. `
-      + `It must send Access-Control-Allow-Origin (CORS) for ${new URL(pageUrl).origin}; or serve the files beside this page.`;
+    return (
+      `Could not read ${url}: its server answered but does not let pages from other origins read its files. ` +
+      `It must send Access-Control-Allow-Origin (CORS) for ${new URL(pageUrl).origin}; or serve the files beside this page.`
+    );
   }
   return `Could not download ${url}: the server did not answer, or it does not let pages from other origins read its files (it must send Access-Control-Allow-Origin: CORS).`;
 }
@@ -41,7 +48,11 @@ export function resolveBase(text, pageUrl) {
   const t = String(text ?? '').trim();
   if (!t) throw new DataError('Enter a data URL: a folder or base URL holding the four MNIST files.');
   let url;
-  try { url = new URL(t, pageUrl); } catch { throw new DataError(`"${t}" is not a valid URL.`); }
+  try {
+    url = new URL(t, pageUrl);
+  } catch {
+    throw new DataError(`"${t}" is not a valid URL.`);
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new DataError(`"${t}" is not an http or https URL.`);
   }
@@ -56,7 +67,7 @@ export class PageData {
   constructor(base) {
     this.base = base;
     this.controller = new AbortController();
-    this.train = null;        // Datasets, once their files answered
+    this.train = null; // Datasets, once their files answered
     this.test = null;
     this.complete = false;
     this.error = null;
@@ -64,9 +75,13 @@ export class PageData {
     this.waiters = [];
   }
 
-  get sets() { return [this.train, this.test].filter(Boolean); }
+  get sets() {
+    return [this.train, this.test].filter(Boolean);
+  }
   /** Bytes received over the network. */
-  get received() { return this.sets.reduce((s, d) => s + d.received, 0); }
+  get received() {
+    return this.sets.reduce((s, d) => s + d.received, 0);
+  }
   /** Bytes to receive, if every server sent a length; else null. */
   get total() {
     if (!this.train || !this.test) return null;
@@ -74,17 +89,27 @@ export class PageData {
     return t.includes(null) ? null : t[0] + t[1];
   }
   /** Samples of 'train' or 'test' whose image and label have arrived. */
-  available(split) { return this[split]?.ready ?? 0; }
+  available(split) {
+    return this[split]?.ready ?? 0;
+  }
   /** Samples that split's headers promise (0 until they arrive). */
-  count(split) { return this[split]?.count ?? 0; }
+  count(split) {
+    return this[split]?.count ?? 0;
+  }
 
   /** Resolves when more data arrives or the download ends. */
   changed() {
     if (this.complete || this.error) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
-  wake() { const w = this.waiters; this.waiters = []; for (const f of w) f(); }
-  abort(reason) { this.controller.abort(reason); }
+  wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  abort(reason) {
+    this.controller.abort(reason);
+  }
   /** Frees the heap data (after abort, or when replaced). */
   dispose(reason) {
     this.abort(reason);
@@ -97,7 +122,9 @@ export class PageData {
     const d = this[split];
     const what = split === 'train' ? 'training' : 'test';
     if (d?.rows && (d.rows !== ROWS || d.cols !== COLS)) {
-      throw new DataError(`${d.url} holds ${d.count}×${d.rows}×${d.cols} data; the ${what} images must be N×${ROWS}×${COLS}.`);
+      throw new DataError(
+        `${d.url} holds ${d.count}×${d.rows}×${d.cols} data; the ${what} images must be N×${ROWS}×${COLS}.`,
+      );
     }
   }
 }
@@ -121,11 +148,20 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
     const names = files[split];
     const opened = await Promise.all(names.map((name) => open(base, name, signal)));
     const [images, labels] = opened.map(({ res, wire }) => watchWire(res, wire));
-    const d = await openDataset({ images, labels }, {
-      classes: CLASSES,
-      signal,
-      onProgress: () => { try { notify(); } catch (e) { pd.abort(e); } },
-    });
+    const d = await openDataset(
+      { images, labels },
+      {
+        classes: CLASSES,
+        signal,
+        onProgress: () => {
+          try {
+            notify();
+          } catch (e) {
+            pd.abort(e);
+          }
+        },
+      },
+    );
     d.url = opened[0].res.url || new URL(names[0], base).href;
     d.files = opened;
     pd[split] = d;
@@ -150,7 +186,7 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
       throw e;
     })
     .finally(() => pd.wake());
-  pd.done.catch(() => {});   // the owner reads pd.done or pd.error; never an unhandled rejection
+  pd.done.catch(() => {}); // the owner reads pd.done or pd.error; never an unhandled rejection
   return pd;
 }
 
@@ -166,15 +202,29 @@ function abortError(reason) {
  * sees both as a failed stream). */
 function watchWire(res, wire) {
   const reader = res.body.getReader();
-  const body = new ReadableStream({
-    async pull(c) {
-      let r;
-      try { r = await reader.read(); } catch (e) { wire.error = e; c.error(e); return; }
-      if (r.done) c.close();
-      else { wire.bytes = (wire.bytes ?? 0) + r.value.length; c.enqueue(r.value); }
+  const body = new ReadableStream(
+    {
+      async pull(c) {
+        let r;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          wire.error = e;
+          c.error(e);
+          return;
+        }
+        if (r.done) c.close();
+        else {
+          wire.bytes = (wire.bytes ?? 0) + r.value.length;
+          c.enqueue(r.value);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) { return reader.cancel(reason); },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return new Response(body, { status: res.status, headers: res.headers });
 }
 
@@ -185,14 +235,18 @@ function explain(e, opened, split, signal) {
   const broken = opened.find((o) => o.wire.error);
   if (broken) {
     const len = Number(broken.res.headers.get('content-length')) || null;
-    return new DataError(`The download of ${broken.url} failed after ${fmtBytes(broken.wire.bytes ?? 0)}${len ? ` of ${fmtBytes(len)}` : ''}: the connection closed early.`);
+    return new DataError(
+      `The download of ${broken.url} failed after ${fmtBytes(broken.wire.bytes ?? 0)}${len ? ` of ${fmtBytes(len)}` : ''}: the connection closed early.`,
+    );
   }
   const { res, url } = opened[e.file ?? 0];
   const what = split === 'train' ? 'training' : 'test';
   const type = res.headers.get('content-type') || '';
   switch (e?.code) {
     case 'NN_ERR_MAGIC':
-      return new DataError(`${url} is not an IDX file${/html/i.test(type) ? ' (the server sent an HTML page)' : /^text\//i.test(type) ? ' (the server sent text)' : ''}.`);
+      return new DataError(
+        `${url} is not an IDX file${/html/i.test(type) ? ' (the server sent an HTML page)' : /^text\//i.test(type) ? ' (the server sent text)' : ''}.`,
+      );
     case 'NN_ERR_COUNT':
       return new DataError(`The ${what} ${e.message.replace(/^.*?: the /, '')}.`);
     case 'NN_ERR_LABEL':
@@ -214,9 +268,15 @@ async function open(base, name, signal) {
     res = await findMnistFile(base, name, { signal });
   } catch (e) {
     if (signal.aborted) throw signal.reason ?? e;
-    const list = (e.tried ?? []).map((t) => `${t.url} (HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''})`).join(', nor ');
+    const list = (e.tried ?? [])
+      .map((t) => `${t.url} (HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''})`)
+      .join(', nor ');
     // the page asks its service worker which it is, and words it again (app.js)
-    if (e.code === 'NETWORK') throw new DataError(unreadableMessage(e.url, { offline: navigator.onLine === false }), { code: 'UNREADABLE', url: e.url });
+    if (e.code === 'NETWORK')
+      throw new DataError(unreadableMessage(e.url, { offline: navigator.onLine === false }), {
+        code: 'UNREADABLE',
+        url: e.url,
+      });
     if (e.code === 'NOT_FOUND') throw new DataError(`Not found: ${list}.`);
     if (e.status) throw new DataError(`Download failed: ${list}.`);
     throw e;

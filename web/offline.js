@@ -5,7 +5,7 @@
 // tab, so there is no reload loop; and asks the worker whether a server
 // that could not be read answers at all. No DOM here (onNote gets words).
 
-const RELOADED = 'mnist-wasm:isolation-reload';   // sessionStorage: this tab reloaded for isolation once
+const RELOADED = 'mnist-wasm:isolation-reload'; // sessionStorage: this tab reloaded for isolation once
 
 /**
  * Registers sw.js. untouched() says whether a reload would lose nothing the
@@ -13,7 +13,7 @@ const RELOADED = 'mnist-wasm:isolation-reload';   // sessionStorage: this tab re
  */
 export async function startServiceWorker({ untouched = () => false, onNote = () => {} } = {}) {
   const sw = navigator.serviceWorker;
-  if (!sw || !globalThis.isSecureContext) return null;     // no service worker: the page works online only
+  if (!sw || !globalThis.isSecureContext) return null; // no service worker: the page works online only
   const hadController = !!sw.controller;
   sw.addEventListener('controllerchange', () => {
     if (!globalThis.crossOriginIsolated) reloadForIsolation(untouched);
@@ -32,8 +32,9 @@ export async function startServiceWorker({ untouched = () => false, onNote = () 
   }
   if (sw.controller && !globalThis.crossOriginIsolated) reloadForIsolation(untouched);
   sw.ready.then(async (r) => {
-    const { cache } = (await ask(r.active, { type: 'version' }, 10_000)) ?? {};   // not urgent: a busy machine may take its time
-    if (cache) onNote(`This page, its module and the default data are kept in this browser (${cache}): it works offline.`);
+    const { cache } = (await ask(r.active, { type: 'version' }, 10_000)) ?? {}; // not urgent: a busy machine may take its time
+    if (cache)
+      onNote(`This page, its module and the default data are kept in this browser (${cache}): it works offline.`);
   });
   return registration;
 }
@@ -43,7 +44,10 @@ function ask(worker, message, timeout = 3000) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), timeout);
     const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (e) => { clearTimeout(timer); resolve(e.data ?? null); };
+    port1.onmessage = (e) => {
+      clearTimeout(timer);
+      resolve(e.data ?? null);
+    };
     worker.postMessage(message, [port2]);
   });
 }
@@ -52,10 +56,10 @@ function reloadForIsolation(untouched) {
   let tried;
   try {
     tried = sessionStorage.getItem(RELOADED);
-    if (tried || !untouched()) return;   // once per tab; else isolation comes with the next visit
+    if (tried || !untouched()) return; // once per tab; else isolation comes with the next visit
     sessionStorage.setItem(RELOADED, String(Date.now()));
   } catch {
-    return;                               // no sessionStorage: no guard against a loop, so no reload
+    return; // no sessionStorage: no guard against a loop, so no reload
   }
   location.reload();
 }
@@ -70,7 +74,9 @@ export async function serverAnswers(url, timeout = 3000) {
   const sw = navigator.serviceWorker;
   if (!sw) return null;
   let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeout); });
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(null), timeout);
+  });
   const registration = await Promise.race([sw.ready, late]);
   clearTimeout(timer);
   if (!registration?.active) return null;

@@ -2,8 +2,8 @@
 // preprocessing of what is drawn. It does not talk to the network: app.js
 // passes the 28x28 input on. preprocess() is a pure function, usable in Node.
 
-export const SIDE = 28;   // MNIST image side
-export const BOX = 20;    // MNIST fits each digit's bounding box into 20x20
+export const SIDE = 28; // MNIST image side
+export const BOX = 20; // MNIST fits each digit's bounding box into 20x20
 
 /*
  * The pen in the 20x20 frame, chosen by measurement against real MNIST
@@ -21,9 +21,9 @@ export const BOX = 20;    // MNIST fits each digit's bounding box into 20x20
  * flat from PEN 2.25 to 2.75 (179 of 180) and lower at 1.5 (172) and at 3
  * and 3.5 (177), so PEN sits at MNIST's mean width, in that plateau.
  */
-export const PEN = 2.6;   // pen width, in 28x28 pixels: ink where the distance to the path < PEN/2
-export const EDGE = 1.4;  // anti-aliased edge: ink falls from 1 to 0 over EDGE pixels across PEN/2
-const CENTRE = SIDE / 2;  // where MNIST's centre of mass sits, in pixel indices
+export const PEN = 2.6; // pen width, in 28x28 pixels: ink where the distance to the path < PEN/2
+export const EDGE = 1.4; // anti-aliased edge: ink falls from 1 to 0 over EDGE pixels across PEN/2
+const CENTRE = SIDE / 2; // where MNIST's centre of mass sits, in pixel indices
 
 /**
  * MNIST preprocessing of a drawing given as its pen path: strokes, each a
@@ -37,7 +37,11 @@ const CENTRE = SIDE / 2;  // where MNIST's centre of mass sits, in pixel indices
  * Returns a Float32Array(784) in 0..1, or null when there is no point.
  */
 export function preprocess(strokes) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, n = 0;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity,
+    n = 0;
   for (const stroke of strokes) {
     for (const p of stroke) {
       if (p.x < x0) x0 = p.x;
@@ -48,10 +52,11 @@ export function preprocess(strokes) {
     n += Math.max(1, stroke.length - 1);
   }
   if (!(x1 >= x0)) return null;
-  const reach = (PEN + EDGE) / 2;                    // ink reaches this far from the path
+  const reach = (PEN + EDGE) / 2; // ink reaches this far from the path
   const extent = Math.max(x1 - x0, y1 - y0);
   const scale = extent > 0 ? (BOX - 2 * reach) / extent : 0;
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const cx = (x0 + x1) / 2,
+    cy = (y0 + y1) / 2;
 
   // The path's segments in the frame, centred on the box's centre: (n, 4) as ax, ay, bx, by.
   // A stroke of one point (a tap) is a dot: a segment of length 0.
@@ -59,12 +64,21 @@ export function preprocess(strokes) {
   let k = 0;
   for (const stroke of strokes) {
     if (!stroke.length) continue;
-    let ax = (stroke[0].x - cx) * scale, ay = (stroke[0].y - cy) * scale;
-    if (stroke.length === 1) { seg.set([ax, ay, ax, ay], k); k += 4; }
+    let ax = (stroke[0].x - cx) * scale,
+      ay = (stroke[0].y - cy) * scale;
+    if (stroke.length === 1) {
+      seg.set([ax, ay, ax, ay], k);
+      k += 4;
+    }
     for (let i = 1; i < stroke.length; i++) {
-      const bx = (stroke[i].x - cx) * scale, by = (stroke[i].y - cy) * scale;
-      seg[k++] = ax; seg[k++] = ay; seg[k++] = bx; seg[k++] = by;
-      ax = bx; ay = by;
+      const bx = (stroke[i].x - cx) * scale,
+        by = (stroke[i].y - cy) * scale;
+      seg[k++] = ax;
+      seg[k++] = ay;
+      seg[k++] = bx;
+      seg[k++] = by;
+      ax = bx;
+      ay = by;
     }
   }
   const segments = seg.subarray(0, k);
@@ -74,11 +88,15 @@ export function preprocess(strokes) {
   // a vector, so the move is exact, not rounded to pixels), as far as the
   // ink stays inside the image.
   const first = render(segments, CENTRE, CENTRE);
-  let mass = 0, mx = 0, my = 0;
+  let mass = 0,
+    mx = 0,
+    my = 0;
   for (let y = 0; y < SIDE; y++) {
     for (let x = 0; x < SIDE; x++) {
       const v = first[y * SIDE + x];
-      mass += v; mx += v * x; my += v * y;
+      mass += v;
+      mx += v * x;
+      my += v * y;
     }
   }
   if (!(mass > 0)) return first;
@@ -97,8 +115,10 @@ function render(segments, ox, oy) {
   const d2 = new Float32Array(SIDE * SIDE).fill(Infinity);
   const reach = (PEN + EDGE) / 2;
   for (let s = 0; s < segments.length; s += 4) {
-    const ax = segments[s] + ox - 0.5, ay = segments[s + 1] + oy - 0.5;   // in pixel-centre units
-    const ux = segments[s + 2] + ox - 0.5 - ax, uy = segments[s + 3] + oy - 0.5 - ay;
+    const ax = segments[s] + ox - 0.5,
+      ay = segments[s + 1] + oy - 0.5; // in pixel-centre units
+    const ux = segments[s + 2] + ox - 0.5 - ax,
+      uy = segments[s + 3] + oy - 0.5 - ay;
     const len2 = ux * ux + uy * uy;
     const xa = Math.max(0, Math.ceil(Math.min(ax, ax + ux) - reach));
     const xb = Math.min(SIDE - 1, Math.floor(Math.max(ax, ax + ux) + reach));
@@ -106,10 +126,13 @@ function render(segments, ox, oy) {
     const yb = Math.min(SIDE - 1, Math.floor(Math.max(ay, ay + uy) + reach));
     for (let y = ya; y <= yb; y++) {
       for (let x = xa; x <= xb; x++) {
-        const px = x - ax, py = y - ay;
+        const px = x - ax,
+          py = y - ay;
         let t = len2 > 0 ? (px * ux + py * uy) / len2 : 0;
         t = t < 0 ? 0 : t > 1 ? 1 : t;
-        const ex = px - t * ux, ey = py - t * uy, q = ex * ex + ey * ey;
+        const ex = px - t * ux,
+          ey = py - t * uy,
+          q = ex * ex + ey * ey;
         if (q < d2[y * SIDE + x]) d2[y * SIDE + x] = q;
       }
     }
@@ -134,14 +157,16 @@ export class Pad {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.onInput = onInput;
-    this.pointer = null;   // id of the pointer that draws
-    this.last = null;      // last point, in canvas pixels
-    this.strokes = [];     // the path: strokes of {x, y} in canvas pixels
-    this.lineWidth = Math.round(canvas.width / 14);  // what the person sees; the input uses PEN
+    this.pointer = null; // id of the pointer that draws
+    this.last = null; // last point, in canvas pixels
+    this.strokes = []; // the path: strokes of {x, y} in canvas pixels
+    this.lineWidth = Math.round(canvas.width / 14); // what the person sees; the input uses PEN
     this.#listen();
   }
 
-  isEmpty() { return this.strokes.length === 0; }
+  isEmpty() {
+    return this.strokes.length === 0;
+  }
 
   clear() {
     this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
@@ -159,8 +184,10 @@ export class Pad {
   #point(e) {
     const r = this.canvas.getBoundingClientRect();
     // The border is part of the box; the drawing surface is the content box.
-    const bx = this.canvas.clientLeft, by = this.canvas.clientTop;
-    const cw = this.canvas.clientWidth || r.width, ch = this.canvas.clientHeight || r.height;
+    const bx = this.canvas.clientLeft,
+      by = this.canvas.clientTop;
+    const cw = this.canvas.clientWidth || r.width,
+      ch = this.canvas.clientHeight || r.height;
     return {
       x: ((e.clientX - r.left - bx) / cw) * this.canvas.width,
       y: ((e.clientY - r.top - by) / ch) * this.canvas.height,
@@ -190,11 +217,15 @@ export class Pad {
   #listen() {
     const c = this.canvas;
     c.addEventListener('pointerdown', (e) => {
-      if (this.pointer !== null) return;                     // one pointer draws at a time
+      if (this.pointer !== null) return; // one pointer draws at a time
       if (e.pointerType === 'mouse' && e.button !== 0) return;
       e.preventDefault();
       this.pointer = e.pointerId;
-      try { c.setPointerCapture(e.pointerId); } catch { /* synthetic pointers may not capture */ }
+      try {
+        c.setPointerCapture(e.pointerId);
+      } catch {
+        /* synthetic pointers may not capture */
+      }
       this.last = this.#point(e);
       this.#dot(this.last);
       this.strokes.push([this.last]);

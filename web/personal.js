@@ -21,12 +21,13 @@ export function toIdx(items) {
   const n = items.length;
   const images = new Uint8Array(16 + n * PIXELS);
   const labels = new Uint8Array(8 + n);
-  const iv = new DataView(images.buffer), lv = new DataView(labels.buffer);
-  iv.setUint32(0, 0x00000803);       // unsigned bytes, 3 dimensions
+  const iv = new DataView(images.buffer),
+    lv = new DataView(labels.buffer);
+  iv.setUint32(0, 0x00000803); // unsigned bytes, 3 dimensions
   iv.setUint32(4, n);
   iv.setUint32(8, SIDE);
   iv.setUint32(12, SIDE);
-  lv.setUint32(0, 0x00000801);       // unsigned bytes, 1 dimension
+  lv.setUint32(0, 0x00000801); // unsigned bytes, 1 dimension
   lv.setUint32(4, n);
   items.forEach((it, i) => {
     images.set(it.input, 16 + i * PIXELS);
@@ -76,7 +77,10 @@ export function pairsOf(files) {
   }
   if (pairs.length) return { pairs };
   if (half.length) return { pairs, error: `Choose ${half.join(' and ')} too: images and labels go in pairs.` };
-  return { pairs, error: `Choose the IDX files of a set: ${NAMES.train.images} and ${NAMES.train.labels} (as Export saves them; .gz or not).` };
+  return {
+    pairs,
+    error: `Choose the IDX files of a set: ${NAMES.train.images} and ${NAMES.train.labels} (as Export saves them; .gz or not).`,
+  };
 }
 
 /** A key for an item: the same label and the same 784 bytes are the same digit. */

@@ -13,11 +13,11 @@
 // CorruptRecord error (the page discards it).
 
 const DB = 'mnist-wasm';
-const VERSION = 2;           // 2: the personal store
+const VERSION = 2; // 2: the personal store
 const STORE = 'models';
 const PERSONAL = 'personal';
 const KEY = 'last';
-const OPEN_MS = 3000;      // an open that neither succeeds nor fails by then counts as refused
+const OPEN_MS = 3000; // an open that neither succeeds nor fails by then counts as refused
 
 /** IndexedDB cannot be used: `reason` in words, the browser's error as `cause`. */
 export class StorageRefused extends Error {
@@ -50,13 +50,23 @@ function open() {
       let idb;
       try {
         idb = globalThis.indexedDB;
-      } catch (e) {                       // some browsers throw on access when storage is off
+      } catch (e) {
+        // some browsers throw on access when storage is off
         reject(refused(e, 'open'));
         return;
       }
-      if (!idb) { reject(new StorageRefused('this browser gives the page no IndexedDB (as some private windows do)')); return; }
-      const timer = setTimeout(() => reject(new StorageRefused(`IndexedDB did not open within ${OPEN_MS / 1000} s`)), OPEN_MS);
-      const settle = (fn, v) => { clearTimeout(timer); fn(v); };
+      if (!idb) {
+        reject(new StorageRefused('this browser gives the page no IndexedDB (as some private windows do)'));
+        return;
+      }
+      const timer = setTimeout(
+        () => reject(new StorageRefused(`IndexedDB did not open within ${OPEN_MS / 1000} s`)),
+        OPEN_MS,
+      );
+      const settle = (fn, v) => {
+        clearTimeout(timer);
+        fn(v);
+      };
       let req;
       try {
         req = idb.open(DB, VERSION);
@@ -72,13 +82,18 @@ function open() {
       req.onsuccess = () => {
         const db = req.result;
         // a newer page in another tab upgrades: let it, and open again on the next call
-        db.onversionchange = () => { db.close(); opening = null; };
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+        };
         settle(resolve, db);
       };
       req.onerror = () => settle(reject, refused(req.error, 'open'));
       req.onblocked = () => settle(reject, new StorageRefused('IndexedDB is blocked by another tab of this page'));
     });
-    opening.catch(() => { opening = null; });   // a later call may retry
+    opening.catch(() => {
+      opening = null;
+    }); // a later call may retry
   }
   return opening;
 }
@@ -91,12 +106,18 @@ async function run(mode, fn, doing, store = STORE) {
       tx = db.transaction(store, mode);
       req = fn(tx.objectStore(store));
     } catch (e) {
-      try { tx?.abort(); } catch { /* already finished */ }
+      try {
+        tx?.abort();
+      } catch {
+        /* already finished */
+      }
       reject(refused(e, doing));
       return;
     }
     let value;
-    req.onsuccess = () => { value = req.result; };
+    req.onsuccess = () => {
+      value = req.result;
+    };
     tx.oncomplete = () => resolve(value);
     tx.onerror = () => reject(refused(tx.error || req.error, doing));
     tx.onabort = () => reject(refused(tx.error || new Error('the transaction was aborted'), doing));
@@ -114,8 +135,16 @@ export async function loadLastModel() {
   const rec = await run('readonly', (s) => s.get(KEY), 'read the kept model');
   if (rec === undefined) return null;
   const b = rec?.bytes;
-  const bytes = b instanceof ArrayBuffer ? new Uint8Array(b) : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
-  if (!bytes) throw new CorruptRecord(`the kept record holds ${b === undefined ? (rec === null ? 'null' : typeof rec) : typeof b}, not a model file's bytes`);
+  const bytes =
+    b instanceof ArrayBuffer
+      ? new Uint8Array(b)
+      : ArrayBuffer.isView(b)
+        ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+        : null;
+  if (!bytes)
+    throw new CorruptRecord(
+      `the kept record holds ${b === undefined ? (rec === null ? 'null' : typeof rec) : typeof b}, not a model file's bytes`,
+    );
   return { savedAt: Number(rec.savedAt) || 0, source: rec.source, bytes };
 }
 
@@ -139,11 +168,20 @@ export async function addPersonal(items) {
       tx = db.transaction(PERSONAL, 'readwrite');
       const store = tx.objectStore(PERSONAL);
       for (const it of items) {
-        const req = store.add({ label: it.label, input: it.input.slice().buffer, strokes: it.strokes ?? null, savedAt: Date.now() });
+        const req = store.add({
+          label: it.label,
+          input: it.input.slice().buffer,
+          strokes: it.strokes ?? null,
+          savedAt: Date.now(),
+        });
         req.onsuccess = () => keys.push(req.result);
       }
     } catch (e) {
-      try { tx?.abort(); } catch { /* already finished */ }
+      try {
+        tx?.abort();
+      } catch {
+        /* already finished */
+      }
       reject(refused(e, doing));
       return;
     }
@@ -155,8 +193,16 @@ export async function addPersonal(items) {
 
 /** A kept digit as { key, label, input: Uint8Array, strokes, savedAt }, or null if the record is not one. */
 function personalDigit(key, v) {
-  const ok = v && v.input instanceof ArrayBuffer && v.input.byteLength === 784 && Number.isInteger(v.label) && v.label >= 0 && v.label <= 9;
-  return ok ? { key, label: v.label, input: new Uint8Array(v.input), strokes: v.strokes ?? null, savedAt: v.savedAt } : null;
+  const ok =
+    v &&
+    v.input instanceof ArrayBuffer &&
+    v.input.byteLength === 784 &&
+    Number.isInteger(v.label) &&
+    v.label >= 0 &&
+    v.label <= 9;
+  return ok
+    ? { key, label: v.label, input: new Uint8Array(v.input), strokes: v.strokes ?? null, savedAt: v.savedAt }
+    : null;
 }
 
 /**
@@ -182,7 +228,8 @@ export async function listPersonal() {
       const c = req.result;
       if (!c) return;
       const digit = personalDigit(c.key, c.value);
-      if (digit) digits.push(digit); else corrupt.push(c.key);
+      if (digit) digits.push(digit);
+      else corrupt.push(c.key);
       c.continue();
     };
     tx.oncomplete = () => resolve({ digits, corrupt });

@@ -61,35 +61,40 @@ async function fromNetwork(url, file) {
 /* ---------- install: the new version's files, checked ---------- */
 
 self.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    if (CACHE) {
-      const cache = await caches.open(CACHE);
-      for (const [url, file] of kept) {
-        if (await verified(await cache.match(url), file)) continue;        // a retried install
-        // a copy an older version kept is as good when it is the same bytes
-        const old = await caches.match(url);
-        let bytes = await verified(old?.clone(), file);
-        let type = old?.headers.get('Content-Type');
-        if (!bytes) {
-          const got = await fromNetwork(url, file);
-          // the server's file is not the one the manifest names: a deploy
-          // under way or a stale build; this version is not installed
-          if (!got.bytes) throw new Error(`${url}: not the file of ${CACHE} (HTTP ${got.res.status}, or another size or SHA-256)`);
-          ({ bytes } = got);
-          type = got.res.headers.get('Content-Type');
+  event.waitUntil(
+    (async () => {
+      if (CACHE) {
+        const cache = await caches.open(CACHE);
+        for (const [url, file] of kept) {
+          if (await verified(await cache.match(url), file)) continue; // a retried install
+          // a copy an older version kept is as good when it is the same bytes
+          const old = await caches.match(url);
+          let bytes = await verified(old?.clone(), file);
+          let type = old?.headers.get('Content-Type');
+          if (!bytes) {
+            const got = await fromNetwork(url, file);
+            // the server's file is not the one the manifest names: a deploy
+            // under way or a stale build; this version is not installed
+            if (!got.bytes)
+              throw new Error(`${url}: not the file of ${CACHE} (HTTP ${got.res.status}, or another size or SHA-256)`);
+            ({ bytes } = got);
+            type = got.res.headers.get('Content-Type');
+          }
+          await cache.put(url, keepable(bytes, type));
         }
-        await cache.put(url, keepable(bytes, type));
       }
-    }
-    await self.skipWaiting();
-  })());
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 /* ---------- fetch: kept files from the cache, everything with isolation headers ---------- */
@@ -117,7 +122,7 @@ async function respond(request, url) {
   if (cached) {
     const bytes = await verified(cached.clone(), file);
     if (bytes) return isolate(new Response(bytes, { headers: cached.headers }));
-    await cache.delete(key).catch(() => {});   // truncated or altered: never served; fetched anew below
+    await cache.delete(key).catch(() => {}); // truncated or altered: never served; fetched anew below
   }
   let got;
   try {
@@ -162,9 +167,11 @@ self.addEventListener('message', (event) => {
   if (type === 'version') port.postMessage({ cache: CACHE });
   if (type === 'probe' && !/^https?:/.test(String(url))) port.postMessage({ answered: null });
   else if (type === 'probe') {
-    event.waitUntil(fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' }).then(
-      () => port.postMessage({ answered: true }),
-      () => port.postMessage({ answered: false }),
-    ));
+    event.waitUntil(
+      fetch(url, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' }).then(
+        () => port.postMessage({ answered: true }),
+        () => port.postMessage({ answered: false }),
+      ),
+    );
   }
 });

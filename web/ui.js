@@ -6,29 +6,67 @@ const CLASSES = 10;
 const PIXELS = 784;
 
 export const els = {
-  alertBox: $('alert-box'), alert: $('alert'), alertDismiss: $('alert-dismiss'),
-  dataForm: $('data-form'), dataUrl: $('data-url'), cancel: $('cancel'),
-  progress: $('download-progress'), downloadText: $('download-text'),
-  train: $('train'), pause: $('pause'), reset: $('reset'),
+  alertBox: $('alert-box'),
+  alert: $('alert'),
+  alertDismiss: $('alert-dismiss'),
+  dataForm: $('data-form'),
+  dataUrl: $('data-url'),
+  cancel: $('cancel'),
+  progress: $('download-progress'),
+  downloadText: $('download-text'),
+  train: $('train'),
+  pause: $('pause'),
+  reset: $('reset'),
   status: $('status'),
-  lr: $('lr'), batch: $('batch'), epochs: $('epochs'), optimizer: $('optimizer'),
-  hidden: $('hidden'), activation: $('activation'), seed: $('seed'),
-  schedule: $('schedule'), weightDecay: $('weight-decay'), augment: $('augment'),
-  settingsNote: $('settings-note'), threads: $('threads'), threadsNote: $('threads-note'),
-  epoch: $('epoch'), loss: $('loss'), accuracy: $('accuracy'), speed: $('speed'), timeLeft: $('time-left'),
-  lossChart: $('loss-chart'), accuracyChart: $('accuracy-chart'),
-  confusion: $('confusion'), mistakes: $('mistakes'),
-  pad: $('pad'), clear: $('clear'), prediction: $('prediction'), inputView: $('input-view'),
+  lr: $('lr'),
+  batch: $('batch'),
+  epochs: $('epochs'),
+  optimizer: $('optimizer'),
+  hidden: $('hidden'),
+  activation: $('activation'),
+  seed: $('seed'),
+  schedule: $('schedule'),
+  weightDecay: $('weight-decay'),
+  augment: $('augment'),
+  settingsNote: $('settings-note'),
+  threads: $('threads'),
+  threadsNote: $('threads-note'),
+  epoch: $('epoch'),
+  loss: $('loss'),
+  accuracy: $('accuracy'),
+  speed: $('speed'),
+  timeLeft: $('time-left'),
+  lossChart: $('loss-chart'),
+  accuracyChart: $('accuracy-chart'),
+  confusion: $('confusion'),
+  mistakes: $('mistakes'),
+  pad: $('pad'),
+  clear: $('clear'),
+  prediction: $('prediction'),
+  inputView: $('input-view'),
   probabilities: $('probabilities'),
-  modelInfo: $('model-info'), saveModel: $('save-model'), openModel: $('open-model'), forgetModel: $('forget-model'),
+  modelInfo: $('model-info'),
+  saveModel: $('save-model'),
+  openModel: $('open-model'),
+  forgetModel: $('forget-model'),
   storageNote: $('storage-note'),
-  teach: $('teach'), teachHint: $('teach-hint'),
-  forward: $('forward'), readout: $('inside-readout'),
-  learned: $('learned'), weightsView: $('weights-view'), weightsCaption: $('weights-caption'),
-  updateChart: $('update-chart'), updateLegend: $('update-legend'),
-  personalCount: $('personal-count'), personalList: $('personal-list'),
-  learn: $('learn'), personalExport: $('personal-export'), personalImport: $('personal-import'),
-  learnResult: $('learn-result'), personalNote: $('personal-note'), snapshotCost: $('snapshot-cost'),
+  teach: $('teach'),
+  teachHint: $('teach-hint'),
+  forward: $('forward'),
+  readout: $('inside-readout'),
+  learned: $('learned'),
+  weightsView: $('weights-view'),
+  weightsCaption: $('weights-caption'),
+  updateChart: $('update-chart'),
+  updateLegend: $('update-legend'),
+  personalCount: $('personal-count'),
+  personalList: $('personal-list'),
+  learn: $('learn'),
+  personalExport: $('personal-export'),
+  personalImport: $('personal-import'),
+  learnResult: $('learn-result'),
+  personalNote: $('personal-note'),
+  snapshotCost: $('snapshot-cost'),
   offlineNote: $('offline-note'),
 };
 
@@ -54,7 +92,9 @@ export function setSettingsNote(text) {
   els.settingsNote.hidden = !text;
 }
 
-export function setModelInfo(text) { els.modelInfo.textContent = text; }
+export function setModelInfo(text) {
+  els.modelInfo.textContent = text;
+}
 
 /* The threads control's default: the cores but one, which the page keeps
  * for drawing and charts, and at most MAX_DEFAULT_THREADS (this network's
@@ -125,11 +165,13 @@ export function setDownload({ received = 0, total = null, train, test, complete 
     els.progress.max = total;
     els.progress.value = Math.min(received, total);
   } else if (complete) {
-    els.progress.max = 1; els.progress.value = 1;
+    els.progress.max = 1;
+    els.progress.value = 1;
   } else if (received) {
-    els.progress.removeAttribute('value');     // indeterminate: no length from the server
+    els.progress.removeAttribute('value'); // indeterminate: no length from the server
   } else {
-    els.progress.max = 1; els.progress.value = 0;
+    els.progress.max = 1;
+    els.progress.value = 0;
   }
   const parts = [];
   if (received || total) parts.push(total ? `${fmtBytes(received)} of ${fmtBytes(total)}` : fmtBytes(received));
@@ -164,7 +206,10 @@ export function readSettings() {
     return v;
   };
   try {
-    const hidden = els.hidden.value.split(/[\s,]+/).filter(Boolean).map(Number);
+    const hidden = els.hidden.value
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
     if (!hidden.length || hidden.length > 7 || hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) {
       throw new RangeError('Hidden layers must be 1 to 7 whole numbers from 1 to 4096, comma separated (e.g. 128,64).');
     }
@@ -223,13 +268,18 @@ export class LineChart {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  reset() { this.points = []; this.schedule(); }
+  reset() {
+    this.points = [];
+    this.schedule();
+  }
 
   push(x, y) {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return;
     this.points.push([x, y]);
-    if (this.points.length > 1200) {           // keep drawing cheap: halve old history
-      const p = this.points, merged = [];
+    if (this.points.length > 1200) {
+      // keep drawing cheap: halve old history
+      const p = this.points,
+        merged = [];
       for (let i = 0; i + 1 < p.length; i += 2) merged.push([(p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2]);
       if (p.length % 2) merged.push(p[p.length - 1]);
       this.points = merged;
@@ -240,17 +290,25 @@ export class LineChart {
   schedule() {
     if (this.queued) return;
     this.queued = true;
-    requestAnimationFrame(() => { this.queued = false; this.draw(); });
+    requestAnimationFrame(() => {
+      this.queued = false;
+      this.draw();
+    });
   }
 
   draw() {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(c.clientWidth * dpr)), h = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const w = Math.max(1, Math.round(c.clientWidth * dpr)),
+      h = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
     const ctx = c.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const W = c.clientWidth, H = c.clientHeight;
+    const W = c.clientWidth,
+      H = c.clientHeight;
     ctx.clearRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#5b6474';
@@ -260,14 +318,19 @@ export class LineChart {
       ctx.fillText(this.empty, W / 2, H / 2);
       return;
     }
-    const left = 44, right = 10, top = 10, bottom = 22;
+    const left = 44,
+      right = 10,
+      top = 10,
+      bottom = 22;
     const xMax = Math.max(1, Math.ceil(pts[pts.length - 1][0]));
     let yMin, yMax;
     if (this.yRange === 'auto') {
-      yMin = 0; yMax = Math.max(...pts.map((p) => p[1])) * 1.05 || 1;
+      yMin = 0;
+      yMax = Math.max(...pts.map((p) => p[1])) * 1.05 || 1;
     } else if (this.yRange === 'accuracy') {
       const lo = Math.min(...pts.map((p) => p[1]));
-      yMin = Math.max(0, Math.floor(lo * 10) / 10); yMax = 1;
+      yMin = Math.max(0, Math.floor(lo * 10) / 10);
+      yMax = 1;
       if (yMax - yMin < 0.1) yMin = 0.9;
     } else {
       [yMin, yMax] = this.yRange;
@@ -283,7 +346,10 @@ export class LineChart {
     for (let i = 0; i <= 4; i++) {
       const v = yMin + ((yMax - yMin) * i) / 4;
       const y = Math.round(Y(v)) + 0.5;
-      ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(W - right, y); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(W - right, y);
+      ctx.stroke();
       ctx.fillText(this.yFormat(v), left - 4, y);
     }
     ctx.textAlign = 'center';
@@ -300,7 +366,9 @@ export class LineChart {
     ctx.stroke();
     const [lx, ly] = pts[pts.length - 1];
     ctx.fillStyle = this.color;
-    ctx.beginPath(); ctx.arc(X(lx), Y(ly), 3, 0, Math.PI * 2); ctx.fill();
+    ctx.beginPath();
+    ctx.arc(X(lx), Y(ly), 3, 0, Math.PI * 2);
+    ctx.fill();
   }
 }
 
@@ -349,8 +417,10 @@ export function setConfusion(confusion) {
       const n = confusion ? confusion[i * CLASSES + j] : 0;
       td.textContent = confusion ? String(n) : '';
       const share = rowTotal ? n / rowTotal : 0;
-      td.style.backgroundColor = !n ? ''
-        : i === j ? `rgba(31, 138, 76, ${(0.15 + 0.6 * share).toFixed(3)})`
+      td.style.backgroundColor = !n
+        ? ''
+        : i === j
+          ? `rgba(31, 138, 76, ${(0.15 + 0.6 * share).toFixed(3)})`
           : `rgba(199, 58, 43, ${Math.min(0.8, 0.12 + 3 * share).toFixed(3)})`;
       td.title = confusion ? `${n} of ${rowTotal} test ${i}s read as ${j}` : '';
     }
@@ -363,7 +433,10 @@ function drawDigit(canvas, pixels, invert) {
   for (let i = 0; i < PIXELS; i++) {
     const v = pixels instanceof Uint8Array ? pixels[i] : Math.round(pixels[i] * 255);
     const g = invert ? 255 - v : v;
-    img.data[i * 4] = g; img.data[i * 4 + 1] = g; img.data[i * 4 + 2] = g; img.data[i * 4 + 3] = 255;
+    img.data[i * 4] = g;
+    img.data[i * 4 + 1] = g;
+    img.data[i * 4 + 2] = g;
+    img.data[i * 4 + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -376,7 +449,9 @@ export function setMistakes(m) {
   if (!count) {
     const p = document.createElement('p');
     p.className = 'empty';
-    p.textContent = m ? 'No mistakes on the test digits checked.' : 'Train to see the test digits the network gets wrong.';
+    p.textContent = m
+      ? 'No mistakes on the test digits checked.'
+      : 'Train to see the test digits the network gets wrong.';
     box.appendChild(p);
     return;
   }
@@ -388,11 +463,13 @@ export function setMistakes(m) {
       fig.className = 'mistake';
       fig.setAttribute('role', 'listitem');
       const c = document.createElement('canvas');
-      c.width = 28; c.height = 28;
+      c.width = 28;
+      c.height = 28;
       fig.append(c, document.createElement('figcaption'));
       box.appendChild(fig);
     }
-    const label = m.labels[k], pred = m.preds[k];
+    const label = m.labels[k],
+      pred = m.preds[k];
     drawDigit(fig.firstChild, m.images.subarray(k * PIXELS, (k + 1) * PIXELS), true);
     fig.lastChild.textContent = `${label} → ${pred}`;
     fig.setAttribute('aria-label', `a ${label} read as ${pred}`);
@@ -409,14 +486,16 @@ function buildProbabilities() {
   for (let d = 0; d < CLASSES; d++) {
     const li = document.createElement('li');
     const digit = document.createElement('span');
-    digit.className = 'digit'; digit.textContent = String(d);
+    digit.className = 'digit';
+    digit.textContent = String(d);
     const track = document.createElement('span');
     track.className = 'track';
     const fill = document.createElement('span');
     fill.className = 'fill';
     track.appendChild(fill);
     const pct = document.createElement('span');
-    pct.className = 'pct'; pct.textContent = '–';
+    pct.className = 'pct';
+    pct.textContent = '–';
     li.append(digit, track, pct);
     list.appendChild(li);
     probRows.push({ li, fill, pct });
@@ -473,7 +552,8 @@ export function gridShape(n) {
   return { rows: Math.ceil(n / cols), cols };
 }
 
-const fmtValue = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(3) : v.toExponential(1));
+const fmtValue = (v) =>
+  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(3) : v.toExponential(1);
 
 /**
  * The forward pass of one drawing as one picture: the input, each hidden
@@ -489,10 +569,12 @@ export class ForwardView {
     this.root = root;
     this.readout = readout;
     this.layers = [];
-    this.shown = null;       // { layer, index } whose value the readout shows
+    this.shown = null; // { layer, index } whose value the readout shows
     this.height = 128;
     root.addEventListener('pointerover', (e) => this.#point(e));
-    root.addEventListener('pointerleave', () => { if (this.shown && !this.root.contains(document.activeElement)) this.#show(null); });
+    root.addEventListener('pointerleave', () => {
+      if (this.shown && !this.root.contains(document.activeElement)) this.#show(null);
+    });
     root.addEventListener('focusin', (e) => this.#point(e));
     root.addEventListener('keydown', (e) => this.#key(e));
     // phone width draws it smaller: build again when the width crosses over
@@ -519,9 +601,18 @@ export class ForwardView {
     const side = Math.round(Math.sqrt(sizes[0]));
     sizes.forEach((n, l) => {
       const kind = l === 0 ? 'input' : l === sizes.length - 1 ? 'output' : 'hidden';
-      const shape = kind === 'input' && side * side === n ? { rows: side, cols: side } : kind === 'output' ? { rows: n, cols: 1 } : gridShape(n);
-      const name = kind === 'input' ? `Input, ${shape.rows} by ${shape.cols} pixels`
-        : kind === 'output' ? `Output, ${n} digits` : `Hidden layer ${l}, ${n} units (${activation})`;
+      const shape =
+        kind === 'input' && side * side === n
+          ? { rows: side, cols: side }
+          : kind === 'output'
+            ? { rows: n, cols: 1 }
+            : gridShape(n);
+      const name =
+        kind === 'input'
+          ? `Input, ${shape.rows} by ${shape.cols} pixels`
+          : kind === 'output'
+            ? `Output, ${n} digits`
+            : `Hidden layer ${l}, ${n} units (${activation})`;
       if (l) {
         const arrow = document.createElement('span');
         arrow.className = 'fw-arrow';
@@ -532,7 +623,8 @@ export class ForwardView {
       const box = document.createElement('div');
       box.className = `fw-layer fw-${kind}`;
       const cell = this.height / shape.rows;
-      const w = Math.max(8, Math.round(cell * shape.cols)), h = this.height;
+      const w = Math.max(8, Math.round(cell * shape.cols)),
+        h = this.height;
       const wrap = document.createElement('div');
       wrap.className = 'fw-wrap';
       const grid = document.createElement('div');
@@ -544,8 +636,14 @@ export class ForwardView {
       const canvas = document.createElement('canvas');
       canvas.setAttribute('aria-hidden', 'true');
       const dpr = window.devicePixelRatio || 1;
-      if (kind === 'input') { canvas.width = shape.cols; canvas.height = shape.rows; canvas.classList.add('pixels'); }
-      else { canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr); }
+      if (kind === 'input') {
+        canvas.width = shape.cols;
+        canvas.height = shape.rows;
+        canvas.classList.add('pixels');
+      } else {
+        canvas.width = Math.round(w * dpr);
+        canvas.height = Math.round(h * dpr);
+      }
       const cells = document.createElement('div');
       cells.className = 'fw-cells';
       cells.style.gridTemplateColumns = `repeat(${shape.cols}, 1fr)`;
@@ -577,12 +675,21 @@ export class ForwardView {
         digits.className = 'fw-digits';
         digits.setAttribute('aria-hidden', 'true');
         digits.style.height = `${h}px`;
-        for (let d = 0; d < n; d++) { const s = document.createElement('span'); s.textContent = String(d); digits.appendChild(s); }
+        for (let d = 0; d < n; d++) {
+          const s = document.createElement('span');
+          s.textContent = String(d);
+          digits.appendChild(s);
+        }
         wrap.appendChild(digits);
       }
       const label = document.createElement('span');
       label.className = 'fw-name';
-      label.textContent = kind === 'input' ? `Input\n${shape.rows}×${shape.cols}` : kind === 'output' ? 'Output\n10' : `Hidden ${l}\n${n}`;
+      label.textContent =
+        kind === 'input'
+          ? `Input\n${shape.rows}×${shape.cols}`
+          : kind === 'output'
+            ? 'Output\n10'
+            : `Hidden ${l}\n${n}`;
       box.append(wrap, label);
       this.root.appendChild(box);
       this.layers.push({ n, kind, shape, canvas, cells: items, name, active: 0 });
@@ -620,31 +727,44 @@ export class ForwardView {
         ctx.putImageData(img, 0, 0);
         return;
       }
-      const W = layer.canvas.width, H = layer.canvas.height;
-      const cw = W / cols, ch = H / rows, gap = cw >= 4 && ch >= 4 ? 1 : 0;
+      const W = layer.canvas.width,
+        H = layer.canvas.height;
+      const cw = W / cols,
+        ch = H / rows,
+        gap = cw >= 4 && ch >= 4 ? 1 : 0;
       ctx.fillStyle = '#fff';
       ctx.fillRect(0, 0, W, H);
       const range = v ? this.#range(l, v) : null;
       let best = -1;
       if (v && layer.kind === 'output') for (let i = 0; i < v.length; i++) if (best < 0 || v[i] > v[best]) best = i;
       for (let i = 0; i < layer.n; i++) {
-        let t = 0, to = INK;
+        let t = 0,
+          to = INK;
         if (v) {
           const x = v[i];
-          if (range.signed) { t = Math.min(1, Math.abs(x) / range.hi); to = x >= 0 ? POS : NEG; }
-          else t = Math.max(0, Math.min(1, (x - range.lo) / (range.hi - range.lo)));
+          if (range.signed) {
+            t = Math.min(1, Math.abs(x) / range.hi);
+            to = x >= 0 ? POS : NEG;
+          } else t = Math.max(0, Math.min(1, (x - range.lo) / (range.hi - range.lo)));
         }
         mix(to, t, out, 0);
         ctx.fillStyle = rgb(out);
-        const r = Math.floor(i / cols), c = i % cols;
-        const x0 = Math.round(c * cw), y0 = Math.round(r * ch);
+        const r = Math.floor(i / cols),
+          c = i % cols;
+        const x0 = Math.round(c * cw),
+          y0 = Math.round(r * ch);
         ctx.fillRect(x0, y0, Math.round((c + 1) * cw) - x0 - gap, Math.round((r + 1) * ch) - y0 - gap);
       }
       if (best >= 0) {
         ctx.strokeStyle = '#2457d6';
         ctx.lineWidth = Math.max(2, Math.round(cw / 6));
         const y0 = Math.round(best * ch);
-        ctx.strokeRect(ctx.lineWidth / 2, y0 + ctx.lineWidth / 2, W - ctx.lineWidth, Math.round(ch) - gap - ctx.lineWidth);
+        ctx.strokeRect(
+          ctx.lineWidth / 2,
+          y0 + ctx.lineWidth / 2,
+          W - ctx.lineWidth,
+          Math.round(ch) - gap - ctx.lineWidth,
+        );
       }
     });
   }
@@ -655,16 +775,22 @@ export class ForwardView {
     const v = this.values?.[l];
     const value = v ? v[i] : null;
     let where;
-    if (layer.kind === 'input') where = `Input pixel row ${Math.floor(i / layer.shape.cols) + 1}, column ${(i % layer.shape.cols) + 1}`;
+    if (layer.kind === 'input')
+      where = `Input pixel row ${Math.floor(i / layer.shape.cols) + 1}, column ${(i % layer.shape.cols) + 1}`;
     else if (layer.kind === 'output') where = `Output ${i}`;
     else where = `Hidden layer ${l}, unit ${i + 1} of ${layer.n}`;
     if (value === null) return `${where}: no drawing yet`;
-    return layer.kind === 'output' ? `${where}: ${fmtPercent(value)} (${fmtValue(value)})` : `${where}: ${fmtValue(value)}`;
+    return layer.kind === 'output'
+      ? `${where}: ${fmtPercent(value)} (${fmtValue(value)})`
+      : `${where}: ${fmtValue(value)}`;
   }
 
   #show(at) {
     this.shown = at;
-    if (!at) { this.readout.textContent = 'Hover over a cell, or Tab to a layer and use the arrow keys, to see its value.'; return; }
+    if (!at) {
+      this.readout.textContent = 'Hover over a cell, or Tab to a layer and use the arrow keys, to see its value.';
+      return;
+    }
     const text = this.#describe(at.l, at.i);
     this.readout.textContent = text;
     const cell = this.layers[at.l]?.cells[at.i];
@@ -674,10 +800,15 @@ export class ForwardView {
   #point(e) {
     const cell = e.target.closest?.('[role=gridcell]');
     if (!cell || !this.root.contains(cell)) return;
-    const l = Number(cell.dataset.l), i = Number(cell.dataset.i);
+    const l = Number(cell.dataset.l),
+      i = Number(cell.dataset.i);
     if (e.type === 'focusin') {
       const layer = this.layers[l];
-      if (layer.active !== i) { layer.cells[layer.active].tabIndex = -1; cell.tabIndex = 0; layer.active = i; }
+      if (layer.active !== i) {
+        layer.cells[layer.active].tabIndex = -1;
+        cell.tabIndex = 0;
+        layer.active = i;
+      }
       cell.setAttribute('aria-label', this.#describe(l, i));
     }
     this.#show({ l, i });
@@ -686,19 +817,34 @@ export class ForwardView {
   #key(e) {
     const cell = e.target.closest?.('[role=gridcell]');
     if (!cell) return;
-    const l = Number(cell.dataset.l), i = Number(cell.dataset.i);
+    const l = Number(cell.dataset.l),
+      i = Number(cell.dataset.i);
     const layer = this.layers[l];
     const { cols } = layer.shape;
-    const r = Math.floor(i / cols), c = i % cols;
+    const r = Math.floor(i / cols),
+      c = i % cols;
     let j = null;
     switch (e.key) {
-      case 'ArrowRight': j = c + 1 < cols && i + 1 < layer.n ? i + 1 : i; break;
-      case 'ArrowLeft': j = c > 0 ? i - 1 : i; break;
-      case 'ArrowDown': j = i + cols < layer.n ? i + cols : i; break;
-      case 'ArrowUp': j = r > 0 ? i - cols : i; break;
-      case 'Home': j = e.ctrlKey ? 0 : r * cols; break;
-      case 'End': j = e.ctrlKey ? layer.n - 1 : Math.min(layer.n - 1, r * cols + cols - 1); break;
-      default: return;
+      case 'ArrowRight':
+        j = c + 1 < cols && i + 1 < layer.n ? i + 1 : i;
+        break;
+      case 'ArrowLeft':
+        j = c > 0 ? i - 1 : i;
+        break;
+      case 'ArrowDown':
+        j = i + cols < layer.n ? i + cols : i;
+        break;
+      case 'ArrowUp':
+        j = r > 0 ? i - cols : i;
+        break;
+      case 'Home':
+        j = e.ctrlKey ? 0 : r * cols;
+        break;
+      case 'End':
+        j = e.ctrlKey ? layer.n - 1 : Math.min(layer.n - 1, r * cols + cols - 1);
+        break;
+      default:
+        return;
     }
     e.preventDefault();
     if (j !== i) layer.cells[j].focus();
@@ -718,19 +864,28 @@ export function setSnapshotCost(ms, every) {
   els.snapshotCost.textContent = ` (the last took ${ms < 1 ? ms.toFixed(2) : ms.toFixed(1)} ms of its time: ${fmtPercent(ms / every, 3)} of training)`;
 }
 
-let weightsImage = null;   // the canvas's ImageData, kept: its tile borders are drawn once
+let weightsImage = null; // the canvas's ImageData, kept: its tile borders are drawn once
 export function setWeights(weights, hidden, inputs, steps) {
   const side = Math.round(Math.sqrt(inputs));
   if (side * side !== inputs) return;
   const units = Math.min(hidden, MAX_UNITS);
   const { rows: r, cols: c } = gridShape(units);
-  const rows = Math.min(r, c), cols = Math.max(r, c);   // wide, for the panel
+  const rows = Math.min(r, c),
+    cols = Math.max(r, c); // wide, for the panel
   const tile = side + 1;
   const canvas = els.weightsView;
-  const W = cols * tile + 1, H = rows * tile + 1;
+  const W = cols * tile + 1,
+    H = rows * tile + 1;
   const ctx = canvas.getContext('2d');
-  if (canvas.width !== W || canvas.height !== H || !weightsImage || weightsImage.width !== W || weightsImage.height !== H) {
-    canvas.width = W; canvas.height = H;
+  if (
+    canvas.width !== W ||
+    canvas.height !== H ||
+    !weightsImage ||
+    weightsImage.width !== W ||
+    weightsImage.height !== H
+  ) {
+    canvas.width = W;
+    canvas.height = H;
     weightsImage = ctx.createImageData(W, H);
     const d = weightsImage.data;
     d.fill(255);
@@ -748,20 +903,27 @@ export function setWeights(weights, hidden, inputs, steps) {
   for (let u = 0; u < units; u++) {
     const at = u * inputs;
     let s = 0;
-    for (let i = 0; i < inputs; i++) { const a = Math.abs(weights[at + i]); if (a > s) s = a; }
+    for (let i = 0; i < inputs; i++) {
+      const a = Math.abs(weights[at + i]);
+      if (a > s) s = a;
+    }
     const inv = s ? 1 / s : 1;
-    const ox = (u % cols) * tile + 1, oy = Math.floor(u / cols) * tile + 1;
+    const ox = (u % cols) * tile + 1,
+      oy = Math.floor(u / cols) * tile + 1;
     for (let y = 0; y < side; y++) {
       let k = ((oy + y) * W + ox) * 4;
       for (let x = 0; x < side; x++, k += 4) {
         const w = weights[at + y * side + x] * inv;
-        const to = w >= 0 ? POS : NEG, t = w >= 0 ? w : -w;
-        d[k] = 255 + (to[0] - 255) * t; d[k + 1] = 255 + (to[1] - 255) * t; d[k + 2] = 255 + (to[2] - 255) * t;
+        const to = w >= 0 ? POS : NEG,
+          t = w >= 0 ? w : -w;
+        d[k] = 255 + (to[0] - 255) * t;
+        d[k + 1] = 255 + (to[1] - 255) * t;
+        d[k + 2] = 255 + (to[2] - 255) * t;
       }
     }
   }
   ctx.putImageData(weightsImage, 0, 0);
-  canvas.dataset.steps = String(steps);             // the network's step count it shows
+  canvas.dataset.steps = String(steps); // the network's step count it shows
 }
 
 const SERIES = ['#2457d6', '#1f8a4c', '#c73a2b', '#8a5a00', '#6b3fa0', '#0f7c8c', '#5b6474', '#b0407a'];
@@ -776,7 +938,7 @@ export class LogChart {
     this.legend = legend;
     this.empty = empty;
     this.names = [];
-    this.points = [];          // [x, [y per series]]
+    this.points = []; // [x, [y per series]]
     this.queued = false;
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
@@ -798,14 +960,18 @@ export class LogChart {
     this.schedule();
   }
 
-  reset() { this.points = []; this.schedule(); }
+  reset() {
+    this.points = [];
+    this.schedule();
+  }
 
   push(x, ys) {
     if (!Number.isFinite(x) || ys.length !== this.names.length) return;
     const last = this.points[this.points.length - 1];
-    if (last && x <= last[0]) this.points = this.points.filter((p) => p[0] < x);   // a new network: steps from 0
+    if (last && x <= last[0]) this.points = this.points.filter((p) => p[0] < x); // a new network: steps from 0
     this.points.push([x, ys.map((y) => (y > 0 && Number.isFinite(y) ? y : NaN))]);
-    if (this.points.length > 600) this.points = this.points.filter((_, i) => i % 2 === 0 || i === this.points.length - 1);
+    if (this.points.length > 600)
+      this.points = this.points.filter((_, i) => i % 2 === 0 || i === this.points.length - 1);
     this.canvas.dataset.points = String(this.points.length);
     this.schedule();
   }
@@ -813,17 +979,25 @@ export class LogChart {
   schedule() {
     if (this.queued) return;
     this.queued = true;
-    requestAnimationFrame(() => { this.queued = false; this.draw(); });
+    requestAnimationFrame(() => {
+      this.queued = false;
+      this.draw();
+    });
   }
 
   draw() {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(c.clientWidth * dpr)), h = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const w = Math.max(1, Math.round(c.clientWidth * dpr)),
+      h = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
     const ctx = c.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const W = c.clientWidth, H = c.clientHeight;
+    const W = c.clientWidth,
+      H = c.clientHeight;
     ctx.clearRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#5b6474';
@@ -834,9 +1008,14 @@ export class LogChart {
       ctx.fillText(this.empty, W / 2, H / 2);
       return;
     }
-    const left = 48, right = 10, top = 10, bottom = 22;
-    const lo = Math.floor(Math.log10(Math.min(...ys))), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...ys))));
-    const x0 = pts[0][0], x1 = Math.max(pts[pts.length - 1][0], x0 + 1);
+    const left = 48,
+      right = 10,
+      top = 10,
+      bottom = 22;
+    const lo = Math.floor(Math.log10(Math.min(...ys))),
+      hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...ys))));
+    const x0 = pts[0][0],
+      x1 = Math.max(pts[pts.length - 1][0], x0 + 1);
     const X = (x) => left + ((x - x0) / (x1 - x0)) * (W - left - right);
     const Y = (y) => top + (1 - (Math.log10(y) - lo) / (hi - lo)) * (H - top - bottom);
     ctx.strokeStyle = '#e6e9ef';
@@ -845,13 +1024,20 @@ export class LogChart {
     ctx.textBaseline = 'middle';
     for (let e = lo; e <= hi; e++) {
       const y = Math.round(Y(10 ** e)) + 0.5;
-      ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(W - right, y); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(W - right, y);
+      ctx.stroke();
       ctx.fillText(`1e${e}`, left - 4, y);
     }
     ctx.textAlign = 'center';
     ctx.textBaseline = 'alphabetic';
-    const fmt = (v) => (v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(Math.round(v)));
-    for (let k = 0; k <= 4; k++) { const v = x0 + ((x1 - x0) * k) / 4; ctx.fillText(fmt(v), X(v), H - 6); }
+    const fmt = (v) =>
+      v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(Math.round(v));
+    for (let k = 0; k <= 4; k++) {
+      const v = x0 + ((x1 - x0) * k) / 4;
+      ctx.fillText(fmt(v), X(v), H - 6);
+    }
     this.names.forEach((_, s) => {
       ctx.strokeStyle = SERIES[s % SERIES.length];
       ctx.fillStyle = ctx.strokeStyle;
@@ -860,12 +1046,20 @@ export class LogChart {
       let pen = false;
       for (const [x, v] of pts) {
         const y = v[s];
-        if (!Number.isFinite(y)) { pen = false; continue; }
-        if (pen) ctx.lineTo(X(x), Y(y)); else ctx.moveTo(X(x), Y(y));
+        if (!Number.isFinite(y)) {
+          pen = false;
+          continue;
+        }
+        if (pen) ctx.lineTo(X(x), Y(y));
+        else ctx.moveTo(X(x), Y(y));
         pen = true;
       }
       ctx.stroke();
-      if (pts.length === 1 && Number.isFinite(pts[0][1][s])) { ctx.beginPath(); ctx.arc(X(pts[0][0]), Y(pts[0][1][s]), 3, 0, Math.PI * 2); ctx.fill(); }
+      if (pts.length === 1 && Number.isFinite(pts[0][1][s])) {
+        ctx.beginPath();
+        ctx.arc(X(pts[0][0]), Y(pts[0][1][s]), 3, 0, Math.PI * 2);
+        ctx.fill();
+      }
     });
   }
 }
@@ -880,8 +1074,12 @@ export function setTeach({ enabled, predicted = null }) {
   }
 }
 
-export function setTeachHint(text) { els.teachHint.textContent = text; }
-export function setPersonalNote(text) { els.personalNote.textContent = text; }
+export function setTeachHint(text) {
+  els.teachHint.textContent = text;
+}
+export function setPersonalNote(text) {
+  els.personalNote.textContent = text;
+}
 
 /**
  * The kept digits as thumbnails (the 28x28 input, dark on light) with a
@@ -904,7 +1102,8 @@ export function setPersonal(items, onRemove) {
       fig.setAttribute('role', 'listitem');
       fig.dataset.key = key;
       const c = document.createElement('canvas');
-      c.width = 28; c.height = 28;
+      c.width = 28;
+      c.height = 28;
       c.setAttribute('aria-hidden', 'true');
       drawDigit(c, it.input, true);
       const cap = document.createElement('figcaption');
@@ -918,7 +1117,7 @@ export function setPersonal(items, onRemove) {
     }
     fig.setAttribute('aria-label', `a ${it.label}, kept ${i + 1} of ${n}`);
     fig.querySelector('.remove').setAttribute('aria-label', `Remove ${it.label} (${i + 1} of ${n})`);
-    list.appendChild(fig);          // in order
+    list.appendChild(fig); // in order
   });
   for (const [key, el] of byKey) if (!keep.has(key)) el.remove();
   list.querySelector('.empty')?.remove();
@@ -937,7 +1136,8 @@ export function setLearnResult(r) {
   const cell = (id, v, count) => {
     const el = document.getElementById(id);
     el.dataset.value = v === null ? '' : String(v);
-    el.textContent = v === null ? '–' : count ? `${fmtPercent(v, 0)} (${Math.round(v * count)} of ${count})` : fmtPercent(v, 2);
+    el.textContent =
+      v === null ? '–' : count ? `${fmtPercent(v, 0)} (${Math.round(v * count)} of ${count})` : fmtPercent(v, 2);
   };
   cell('personal-before', r.before.personal, r.count);
   cell('personal-after', r.after.personal, r.count);

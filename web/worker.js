@@ -27,18 +27,26 @@
 // 'learn' fine-tunes on a person's digits mixed into passes over the
 // training set: C's loop again (Trainer.mix), sliced the same way.
 
-import { createNetwork, loadNetwork, loadDataset, Trainer, memoryBytes, init, threadsUnavailable } from './lib/index.js';
+import {
+  createNetwork,
+  loadNetwork,
+  loadDataset,
+  Trainer,
+  memoryBytes,
+  init,
+  threadsUnavailable,
+} from './lib/index.js';
 import { streamDataset } from './data.js';
 
-const SLICE_MS = 20;          // training time between yields
-const PROGRESS_MS = 200;      // at most five progress messages a second
-const EVAL_MS = 1500;         // test-set evaluation cadence while training (and at the end); once an
-                              // epoch instead would cost a quarter of the time on 8,000-digit epochs
-const EVAL_SHARE = 0.01;      // and at most this share of the time: 10,000 test digits take ~50 ms
-const EVAL_CHUNK = 2000;      // test samples per slice of an evaluation (~10 ms)
-const MISTAKES = 24;          // misclassified test digits shown
+const SLICE_MS = 20; // training time between yields
+const PROGRESS_MS = 200; // at most five progress messages a second
+const EVAL_MS = 1500; // test-set evaluation cadence while training (and at the end); once an
+// epoch instead would cost a quarter of the time on 8,000-digit epochs
+const EVAL_SHARE = 0.01; // and at most this share of the time: 10,000 test digits take ~50 ms
+const EVAL_CHUNK = 2000; // test samples per slice of an evaluation (~10 ms)
+const MISTAKES = 24; // misclassified test digits shown
 const MISTAKES_PER_DIGIT = 3; // at most this many of each true digit
-const SNAPSHOT_MS = 1500;     // weight snapshots while the page watches (~0.3 ms each: copy and diff)
+const SNAPSHOT_MS = 1500; // weight snapshots while the page watches (~0.3 ms each: copy and diff)
 
 // Learn my handwriting: one pass over the training set with each of the
 // person's digits REPEAT times among it, at LEARN_RATE times the network's
@@ -52,23 +60,25 @@ const SNAPSHOT_MS = 1500;     // weight snapshots while the page watches (~0.3 m
 const LEARN = { repeat: 40, rate: 0.1, passes: 1, extraShare: 1 / 15 };
 
 let net = null;
-let trainer = null;           // C's loop for net: its pass order, position and counters
-let config = null;            // { layers, activation, optimizer, learningRate, batchSize, seed }
-let ds = null;                // the PageData streaming or streamed (data.js)
+let trainer = null; // C's loop for net: its pass order, position and counters
+let config = null; // { layers, activation, optimizer, learningRate, batchSize, seed }
+let ds = null; // the PageData streaming or streamed (data.js)
 let state = 'idle';
-let token = 0;                // bumped to stop the running loop
-let watching = false;          // the page shows the weights view: post snapshots
-let personal = null;          // the person's digits (a Dataset) that Train mixes into its passes
-let target = null;            // trainer epochs at which the run ends; null until the training set
-                              // is whole (passes over a partial download do not count as epochs)
+let token = 0; // bumped to stop the running loop
+let watching = false; // the page shows the weights view: post snapshots
+let personal = null; // the person's digits (a Dataset) that Train mixes into its passes
+let target = null; // trainer epochs at which the run ends; null until the training set
+// is whole (passes over a partial download do not count as epochs)
 let epochs = 10;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const now = () => performance.now();
 // name and message, and the code and url a DataError has (the page words some again)
 const errorOf = (e) => ({
-  name: e?.name || 'Error', message: e?.message || String(e),
-  ...(typeof e?.code === 'string' && { code: e.code }), ...(typeof e?.url === 'string' && { url: e.url }),
+  name: e?.name || 'Error',
+  message: e?.message || String(e),
+  ...(typeof e?.code === 'string' && { code: e.code }),
+  ...(typeof e?.url === 'string' && { url: e.url }),
 });
 
 // A yield that is not clamped like nested setTimeout: the next slice runs
@@ -76,18 +86,24 @@ const errorOf = (e) => ({
 const channel = new MessageChannel();
 const resumers = [];
 channel.port1.onmessage = () => resumers.shift()?.();
-const yieldNow = () => new Promise((resolve) => { resumers.push(resolve); channel.port2.postMessage(0); });
+const yieldNow = () =>
+  new Promise((resolve) => {
+    resumers.push(resolve);
+    channel.port2.postMessage(0);
+  });
 
 function setState(next, reason = '') {
   state = next;
   post({ type: 'state', state: next, reason });
 }
 
-function stopLoop() { token++; }
+function stopLoop() {
+  token++;
+}
 
 /* A new network (made or loaded) with a fresh trainer: its first pass starts
  * from the network's seed, as the command lines' does. */
-let threadsAsked = 1;   // by the page's control, for the next network made or loaded
+let threadsAsked = 1; // by the page's control, for the next network made or loaded
 
 function use(fresh) {
   net?.dispose();
@@ -115,7 +131,7 @@ const handlers = {
 
   async load({ bytes, threads = threadsAsked }) {
     const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const loaded = await loadNetwork(data, { threads });   // rejects corrupt or foreign bytes with a message
+    const loaded = await loadNetwork(data, { threads }); // rejects corrupt or foreign bytes with a message
     threadsAsked = threads;
     stopLoop();
     use(loaded);
@@ -164,15 +180,22 @@ const handlers = {
     try {
       if (set.rows !== 28 || set.cols !== 28) throw new RangeError(`the images are ${set.rows}x${set.cols}, not 28x28`);
       const n = set.count;
-      const pixels = new Uint8Array(n * 784), y = new Uint8Array(n);
-      for (let i = 0; i < n; i++) { pixels.set(set.image(i), i * 784); y[i] = set.label(i); }
+      const pixels = new Uint8Array(n * 784),
+        y = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        pixels.set(set.image(i), i * 784);
+        y[i] = set.label(i);
+      }
       return [{ images: pixels, labels: y }, [pixels.buffer, y.buffer]];
     } finally {
       set.dispose();
     }
   },
 
-  configure({ options }) { needNet(); return { pending: applyLive(options) }; },
+  configure({ options }) {
+    needNet();
+    return { pending: applyLive(options) };
+  },
 
   /* digits: the person's set as { images, labels } IDX bytes, or null; a
    * new run mixes it into every pass (a resumed one keeps what it had). */
@@ -190,7 +213,7 @@ const handlers = {
       personal = null;
       if (digits) personal = await loadDataset(digits);
     }
-    const mine = ++token;                     // also stops a loop still running on older data
+    const mine = ++token; // also stops a loop still running on older data
     loop(mine).catch((e) => fault(e, 'training'));
     return { running: true, resumed: resume };
   },
@@ -258,7 +281,7 @@ function libOptions(o) {
 
 const ARCH = ['layers', 'activation', 'optimizer', 'seed', 'threads'];
 // threads as asked for, not as run (a page without isolation runs 1 whatever it asks)
-const archValue = (o, k) => (k === 'threads' ? o.threadsAsked ?? o.threads : o[k]);
+const archValue = (o, k) => (k === 'threads' ? (o.threadsAsked ?? o.threads) : o[k]);
 const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) === JSON.stringify(archValue(b, k)));
 
 /* Before a run: a network that has not trained yet is made anew when any
@@ -267,8 +290,12 @@ const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) ===
 async function applyTrainOptions(options) {
   if (!options) return;
   const fresh = trainer.progress.samples === 0 && state !== 'paused';
-  if (fresh && (!sameArch(config, options) || options.learningRate !== config.learningRate
-                || options.batchSize !== config.batchSize)) {
+  if (
+    fresh &&
+    (!sameArch(config, options) ||
+      options.learningRate !== config.learningRate ||
+      options.batchSize !== config.batchSize)
+  ) {
     await handlers.reset({ options });
     return;
   }
@@ -279,12 +306,13 @@ async function applyTrainOptions(options) {
  * names of settings that wait for a Reset (none, with this package). */
 function applyLive(options) {
   const change = {};
-  if (options.learningRate !== undefined && options.learningRate !== config.learningRate) change.learningRate = options.learningRate;
+  if (options.learningRate !== undefined && options.learningRate !== config.learningRate)
+    change.learningRate = options.learningRate;
   if (options.batchSize !== undefined && options.batchSize !== config.batchSize) change.batchSize = options.batchSize;
   for (const k of ['schedule', 'weightDecay', 'augment'])
     if (options[k] !== undefined && options[k] !== config[k]) change[k] = options[k];
   if (Object.keys(change).length) {
-    net.setOptions(change);            // checks its arguments before changing anything
+    net.setOptions(change); // checks its arguments before changing anything
     Object.assign(config, change);
   }
   if (options.epochs !== undefined && options.epochs !== epochs) {
@@ -297,7 +325,9 @@ function applyLive(options) {
   return [];
 }
 
-function needNet() { if (!net) throw new Error('no network yet: the page has not created or loaded one'); }
+function needNet() {
+  if (!net) throw new Error('no network yet: the page has not created or loaded one');
+}
 
 function copyOut(bytes) {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -311,7 +341,7 @@ function configOf(n, asked = threadsAsked) {
     layers: Array.from(c.layers),
     activation: c.activation,
     optimizer: c.optimizer,
-    learningRate: +Number(c.learningRate).toPrecision(6),   // C keeps a float32
+    learningRate: +Number(c.learningRate).toPrecision(6), // C keeps a float32
     batchSize: c.batchSize,
     seed: Number(c.seed),
     schedule: c.schedule,
@@ -340,7 +370,12 @@ function postDownload(d, force = false) {
   const t = now();
   clearTimeout(trailingPost);
   if (!force && t - lastDownloadPost < 100) {
-    trailingPost = setTimeout(() => { if (ds === d) postDownload(d, true); }, 100 - (t - lastDownloadPost));
+    trailingPost = setTimeout(
+      () => {
+        if (ds === d) postDownload(d, true);
+      },
+      100 - (t - lastDownloadPost),
+    );
     return;
   }
   lastDownloadPost = t;
@@ -361,7 +396,9 @@ function startDownload(url) {
   ds = d;
   postDownload(d, true);
   d.done.then(
-    () => { if (ds === d) postDownload(d, true); },
+    () => {
+      if (ds === d) postDownload(d, true);
+    },
     (e) => {
       if (ds !== d || e?.name === 'AbortError') return;
       postDownload(d, true);
@@ -385,19 +422,23 @@ let budget = 256;
 
 async function loop(mine) {
   const d = ds;
-  let lossSum = 0, lossN = 0;
-  let lastProgress = now(), lastSamples = trainer.progress.samples, speed = 0;
-  let lastEval = now(), evalGap = EVAL_MS;
+  let lossSum = 0,
+    lossN = 0;
+  let lastProgress = now(),
+    lastSamples = trainer.progress.samples,
+    speed = 0;
+  let lastEval = now(),
+    evalGap = EVAL_MS;
   setState(d.available('train') ? 'training' : 'downloading');
 
   while (mine === token) {
-    if (d.error) return;                                   // reported by startDownload
+    if (d.error) return; // reported by startDownload
     if (target === null && d.complete) {
       target = trainer.progress.epochs + epochs;
       // the person's digits in every pass of this run (at most LEARN.extraShare of
       // it), as the command lines' --extra and --repeat do, so Train keeps them
       trainer.mix(personal, personal ? extraRepeat(d.train.count, personal.count) : 1);
-      trainer.plan(epochs);   // the schedule spreads over this run, as the command lines' does
+      trainer.plan(epochs); // the schedule spreads over this run, as the command lines' does
     }
     if (target !== null && trainer.progress.epochs >= target) {
       await evaluateAll(mine, d);
@@ -421,7 +462,10 @@ async function loop(mine) {
       const t = now();
       p = trainer.run(net, d.train, budget);
       const ms = now() - t;
-      budget = Math.max(1, Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))));
+      budget = Math.max(
+        1,
+        Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))),
+      );
       lossSum += p.totalLoss - lossBefore;
       lossN += p.trained;
       lossBefore = p.totalLoss;
@@ -432,7 +476,10 @@ async function loop(mine) {
       const inst = ((p.samples - lastSamples) * 1000) / (t - lastProgress);
       speed = speed ? 0.7 * speed + 0.3 * inst : inst;
       progress(lossN ? lossSum / lossN : null, speed, false);
-      lossSum = 0; lossN = 0; lastProgress = t; lastSamples = p.samples;
+      lossSum = 0;
+      lossN = 0;
+      lastProgress = t;
+      lastSamples = p.samples;
     }
     if (watching && t - lastSnapshot >= SNAPSHOT_MS) snapshot();
     if (t - lastEval >= evalGap) {
@@ -448,18 +495,19 @@ async function loop(mine) {
 function progress(loss, speed, final) {
   const p = trainer.progress;
   const n = ds?.count('train') || 0;
-  const left = target === null || !speed ? null : Math.max(0, ((target - p.epochs) * n - (p.passWhole ? p.position : 0)) / speed);
+  const left =
+    target === null || !speed ? null : Math.max(0, ((target - p.epochs) * n - (p.passWhole ? p.position : 0)) / speed);
   const done = target === null ? 0 : epochs - (target - p.epochs);
   post({
     type: 'progress',
     epoch: target === null ? (n ? 1 : 0) : Math.min(epochs, done + (final ? 0 : 1)),
     epochs,
-    position: n ? p.samples / n : 0,     // epochs' worth of samples trained by this network (chart x)
+    position: n ? p.samples / n : 0, // epochs' worth of samples trained by this network (chart x)
     seen: p.samples,
     loss,
     speed,
     timeLeft: left,
-    threads: config.threads,             // the network a run started may be new (applyTrainOptions)
+    threads: config.threads, // the network a run started may be new (applyTrainOptions)
     threadsReason: config.threadsReason,
     final,
   });
@@ -476,7 +524,10 @@ async function evaluateAll(mine, d) {
     while (!ev.step(EVAL_CHUNK)) {
       await yieldNow();
       // a newer run (training or learning) took over
-      if (mine !== token && (state === 'training' || state === 'learning')) { ev.dispose(); return null; }
+      if (mine !== token && (state === 'training' || state === 'learning')) {
+        ev.dispose();
+        return null;
+      }
     }
   } catch (e) {
     ev.dispose();
@@ -486,27 +537,32 @@ async function evaluateAll(mine, d) {
   const confusion = Uint32Array.from(r.confusion.flat());
   const found = r.wrong.length;
   const size = d.test.rows * d.test.cols;
-  const mImages = new Uint8Array(MISTAKES * size), mLabels = new Uint8Array(MISTAKES), mPreds = new Uint8Array(MISTAKES);
+  const mImages = new Uint8Array(MISTAKES * size),
+    mLabels = new Uint8Array(MISTAKES),
+    mPreds = new Uint8Array(MISTAKES);
   r.wrong.forEach((m, i) => {
     mImages.set(d.test.image(m.index), i * size);
     mLabels[i] = m.label;
     mPreds[i] = m.predicted;
   });
-  post({
-    type: 'evaluation',
-    position: d.count('train') ? trainer.progress.samples / d.count('train') : 0,
-    accuracy: r.accuracy,
-    loss: r.loss,
-    tested: r.samples,
-    confusion,
-    mistakes: { count: found, images: mImages, labels: mLabels, preds: mPreds },
-  }, [confusion.buffer, mImages.buffer, mLabels.buffer, mPreds.buffer]);
+  post(
+    {
+      type: 'evaluation',
+      position: d.count('train') ? trainer.progress.samples / d.count('train') : 0,
+      accuracy: r.accuracy,
+      loss: r.loss,
+      tested: r.samples,
+      confusion,
+      mistakes: { count: found, images: mImages, labels: mLabels, preds: mPreds },
+    },
+    [confusion.buffer, mImages.buffer, mLabels.buffer, mPreds.buffer],
+  );
   return r;
 }
 
 /* ---------- what the page's inside view shows ---------- */
 
-let last = null;          // { params, steps } at the last snapshot: update sizes are measured from it
+let last = null; // { params, steps } at the last snapshot: update sizes are measured from it
 let lastSnapshot = 0;
 
 /* The first layer's weights (hidden x 784, row-major: one 28x28 image per
@@ -525,15 +581,22 @@ function snapshot(fresh = false) {
   for (let l = 0; l + 1 < L.length; l++) {
     const nW = L[l] * L[l + 1];
     if (last && steps > last.steps) {
-      let d = 0, m = 0;
-      for (let i = at; i < at + nW; i++) { d += Math.abs(params[i] - last.params[i]); m += Math.abs(params[i]); }
+      let d = 0,
+        m = 0;
+      for (let i = at; i < at + nW; i++) {
+        d += Math.abs(params[i] - last.params[i]);
+        m += Math.abs(params[i]);
+      }
       updates.push(m > 0 ? d / m / (steps - last.steps) : 0);
     }
-    at += nW + L[l + 1];   // W (out x in), then the biases
+    at += nW + L[l + 1]; // W (out x in), then the biases
   }
   const weights = params.slice(0, L[0] * L[1]);
-  const ms = now() - t0;    // what this snapshot took from training: the copies and the sums
-  post({ type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS }, [weights.buffer]);
+  const ms = now() - t0; // what this snapshot took from training: the copies and the sums
+  post(
+    { type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS },
+    [weights.buffer],
+  );
   if (!last || steps !== last.steps) last = { params, steps };
 }
 
@@ -580,7 +643,7 @@ async function learn(url, extra) {
     let p;
     try {
       ft.mix(extra, repeat);
-      ft.plan(LEARN.passes);          // the schedule's first epoch: the rate as set
+      ft.plan(LEARN.passes); // the schedule's first epoch: the rate as set
       tuned.setOptions({ learningRate: rate });
       do {
         const s0 = now();
@@ -588,15 +651,25 @@ async function learn(url, extra) {
           const t = now();
           p = ft.run(tuned, d.train, budget);
           const ms = now() - t;
-          budget = Math.max(1, Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))));
+          budget = Math.max(
+            1,
+            Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))),
+          );
         } while (now() - s0 < SLICE_MS && p.passes < LEARN.passes);
-        post({ type: 'learning', done: p.passes >= LEARN.passes ? 1 : (p.passes + p.position / p.passRows) / LEARN.passes });
+        post({
+          type: 'learning',
+          done: p.passes >= LEARN.passes ? 1 : (p.passes + p.position / p.passRows) / LEARN.passes,
+        });
         if (watching && now() - lastSnapshot >= SNAPSHOT_MS) snapshot();
         await yieldNow();
         if (stopped()) throw abort('Learning was stopped.');
       } while (p.passes < LEARN.passes);
     } finally {
-      try { tuned.setOptions({ learningRate: config.learningRate }); } catch { /* replaced meanwhile */ }
+      try {
+        tuned.setOptions({ learningRate: config.learningRate });
+      } catch {
+        /* replaced meanwhile */
+      }
       ft.dispose();
     }
     const seconds = (now() - t0) / 1000;
@@ -618,7 +691,10 @@ async function learn(url, extra) {
 async function holdLifeLock() {
   if (!self.name || !self.navigator?.locks) return false;
   await new Promise((held) => {
-    navigator.locks.request(self.name, () => { held(); return new Promise(() => {}); });
+    navigator.locks.request(self.name, () => {
+      held();
+      return new Promise(() => {});
+    });
   });
   return true;
 }
@@ -629,7 +705,10 @@ self.addEventListener('unhandledrejection', (e) => {
   e.preventDefault();
   const err = e.reason instanceof Error ? e.reason : new Error(String(e.reason));
   if (typeof self.reportError === 'function') self.reportError(err);
-  else setTimeout(() => { throw err; });
+  else
+    setTimeout(() => {
+      throw err;
+    });
 });
 
 /* C's defaults for the page's form: a new network's options and the
@@ -644,5 +723,6 @@ async function defaults() {
   }
 }
 
-Promise.all([holdLifeLock().catch(() => false), defaults().catch(() => null)])
-  .then(([lock, d]) => post({ type: 'ready', lock, defaults: d }));
+Promise.all([holdLifeLock().catch(() => false), defaults().catch(() => null)]).then(([lock, d]) =>
+  post({ type: 'ready', lock, defaults: d }),
+);

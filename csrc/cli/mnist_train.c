@@ -27,12 +27,12 @@
 /* Everything allocated, so that an early exit frees it (ASan's leak check
  * runs at exit). */
 static struct {
-  nn_dataset *set[3];   /* training, test, --extra (a person's digits) */
+  nn_dataset *set[3]; /* training, test, --extra (a person's digits) */
   nn_net *net;
   nn_trainer *trainer;
-  uint8_t *model;       /* a model file's bytes */
+  uint8_t *model; /* a model file's bytes */
   char *path;
-  char *help;           /* --help's text */
+  char *help; /* --help's text */
   gzFile gz;
 } g;
 
@@ -63,9 +63,9 @@ static void die(int code, const char *fmt, ...) {
 }
 #define dieMsg(code) die((code), "%s", msg)
 /* llm.c-style check: a failed call of the core ends the process here, never in csrc/. */
-#define nnCheck(call, what)                                                         \
-  do {                                                                              \
-    nn_status nn_st_ = (call);                                                      \
+#define nnCheck(call, what)                                                            \
+  do {                                                                                 \
+    nn_status nn_st_ = (call);                                                         \
     if (nn_st_ != NN_OK) die(CLI_EXIT_FAILURE, "%s: %s", (what), nn_strerror(nn_st_)); \
   } while (0)
 
@@ -105,8 +105,10 @@ static void check_savable(const char *file) {
   slash = strrchr(copy, '/');
   const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
   struct stat st;
-  int r = stat(dir, &st) != 0 ? (errno == ENOENT ? CLI_NO_FOLDER : errno == ENOTDIR ? CLI_NOT_FOLDER : -1)
-          : !S_ISDIR(st.st_mode)  ? CLI_NOT_FOLDER
+  int r = stat(dir, &st) != 0      ? (errno == ENOENT    ? CLI_NO_FOLDER
+                                      : errno == ENOTDIR ? CLI_NOT_FOLDER
+                                                         : -1)
+          : !S_ISDIR(st.st_mode)   ? CLI_NOT_FOLDER
           : access(dir, W_OK) != 0 ? CLI_NOT_WRITABLE
                                    : 0;
   if (r < 0) r = cli_file_error(CLI_CANNOT_CREATE, file, strerror(errno), msg, sizeof msg);
@@ -142,7 +144,7 @@ static void read_file(const char *data, int set, int slot, data_file file) {
     st = data_push(g.set[slot], file, buf, (size_t)n);
   }
   int zerr = Z_OK;
-  const char *why = gzerror(g.gz, &zerr);   /* "PATH: reason" */
+  const char *why = gzerror(g.gz, &zerr); /* "PATH: reason" */
   size_t plen = strlen(g.path);
   if (strncmp(why, g.path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0) why += plen + 2;
   /* a gzip stream cut short reads as a short file: zlib reports it here */
@@ -283,9 +285,9 @@ static void print_evaluation(const cli_args *a) {
 
 static void train(const cli_args *a) {
   nnCheck(trainer_create(&g.trainer), "the trainer");
-  trainer_plan(g.trainer, (uint64_t)a->epochs);   /* the schedule spreads over the run */
+  trainer_plan(g.trainer, (uint64_t)a->epochs); /* the schedule spreads over the run */
   nn_data data = view(0), extra;
-  if (a->extra) {   /* a person's digits in every pass, each --repeat times */
+  if (a->extra) { /* a person's digits in every pass, each --repeat times */
     extra = view(2);
     data.extra = &extra;
     nnCheck(trainer_set_repeat(g.trainer, (int)a->repeat), "--repeat");
@@ -293,7 +295,7 @@ static void train(const cli_args *a) {
   if (a->epochs == 0) print_evaluation(a);
   for (long e = 1; e <= a->epochs; e++) {
     double t0 = now_seconds();
-    int trained = 0;   /* one call is one epoch: the budget is the whole pass */
+    int trained = 0; /* one call is one epoch: the budget is the whole pass */
     nn_status st = trainer_run(g.trainer, g.net, &data, 1, INT32_MAX, &trained);
     if (st != NN_OK) {
       cli_train_error(g.net, e, st, msg, sizeof msg);
@@ -318,7 +320,7 @@ static void predict(const cli_args *a) {
     die(CLI_EXIT_FAILURE, "predict: %s", nn_strerror(st));
   }
   (a->json ? cli_predict_json : cli_predict_lines)(NULL, a->index, data_label(g.set[1], (uint32_t)a->index), probs, k,
-                                                  msg, sizeof msg);
+                                                   msg, sizeof msg);
   free(probs);
   print_line(msg);
 }

@@ -23,27 +23,34 @@
 #define PREDICT (1u << CLI_PREDICT)
 
 typedef enum {
-  K_TEXT, K_INT, K_REAL, K_SEED, K_LAYERS, K_ACTIVATION, K_OPTIMIZER, K_SCHEDULE, K_DECAY, K_FLAG,
-  K_AUGMENT  /* a flag that may take =LIST, never the next word */
+  K_TEXT,
+  K_INT,
+  K_REAL,
+  K_SEED,
+  K_LAYERS,
+  K_ACTIVATION,
+  K_OPTIMIZER,
+  K_SCHEDULE,
+  K_DECAY,
+  K_FLAG,
+  K_AUGMENT /* a flag that may take =LIST, never the next word */
 } value_kind;
 
 /* One row per option. help may hold $R (the range) and $D (the default). */
 typedef struct {
-  const char *name, *meta;   /* --name META */
+  const char *name, *meta; /* --name META */
   value_kind kind;
-  unsigned commands;         /* bits of cli_command it applies to */
-  int node_only;             /* only the Node command has it (mnist-wasm decodes images) */
-  long lo, hi;               /* K_INT range */
+  unsigned commands; /* bits of cli_command it applies to */
+  int node_only;     /* only the Node command has it (mnist-wasm decodes images) */
+  long lo, hi;       /* K_INT range */
   const char *help;
 } option_row;
 
 static const option_row table[CLI_OPTION_COUNT] = {
-  [CLI_DATA] = {"data", "DIR", K_TEXT, ALL_COMMANDS, 0, 0, 0,
-                "folder (mnist-wasm: or base URL) holding $F"},
+  [CLI_DATA] = {"data", "DIR", K_TEXT, ALL_COMMANDS, 0, 0, 0, "folder (mnist-wasm: or base URL) holding $F"},
   [CLI_EPOCHS] = {"epochs", "N", K_INT, TRAIN, 0, 0, CLI_MAX_EPOCHS,
                   "passes over the training set, $R (default $D); 0 with --load only evaluates"},
-  [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH,
-                 "mini-batch size, $R (default $D)"},
+  [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH, "mini-batch size, $R (default $D)"},
   [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0, "learning rate, $R (default $D)"},
   [CLI_SCHEDULE] = {"schedule", "NAME", K_SCHEDULE, TRAIN, 0, 0, 0,
                     "the learning rate over the epochs: $R (default $D); cosine falls from --lr "
@@ -59,10 +66,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_LAYERS] = {"layers", "A,B,...", K_LAYERS, TRAIN, 0, 1, NN_MAX_UNITS,
                   "layer sizes, input first, output last (default $D): $R; the first must be "
                   "the images' pixels, the last above the largest label"},
-  [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0,
-                      "hidden units: $R (default $D)"},
-  [CLI_SEED] = {"seed", "N", K_SEED, TRAIN, 0, 0, 0,
-                "seed of the weights and the shuffle, $R (default $D)"},
+  [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0, "hidden units: $R (default $D)"},
+  [CLI_SEED] = {"seed", "N", K_SEED, TRAIN, 0, 0, 0, "seed of the weights and the shuffle, $R (default $D)"},
   [CLI_EXTRA] = {"extra", "DIR", K_TEXT, TRAIN, 0, 0, 0,
                  "a folder of a person's own digits (the page's export: its training files, named "
                  "as --data's) mixed into every pass, each --repeat times"},
@@ -73,12 +78,10 @@ static const option_row table[CLI_OPTION_COUNT] = {
                 "a saved model to train on, evaluate or predict with; its layers and activation "
                 "are kept (--layers and --activation must match if given), --lr, --batch, "
                 "--optimizer, --schedule, --weight-decay and --augment override the saved ones"},
-  [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX,
-                 "the test image of --data to read, from 0"},
+  [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX, "the test image of --data to read, from 0"},
   [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
                  "an image to read: PNG, PGM or 784 raw bytes, white ink on black as in MNIST"},
-  [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0,
-                  "the image has dark ink on a light background"},
+  [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0, "the image has dark ink on a light background"},
   [CLI_JSON] = {"json", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0,
                 "print one JSON object per line instead of text, for scripts: train one per epoch "
                 "(type \"epoch\": epoch, loss, accuracy, samples, seconds, samplesPerSecond), evaluate "
@@ -95,13 +98,9 @@ static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate"
 
 const char *cli_program(cli_shell shell) { return shell == CLI_NODE ? "mnist-wasm" : "mnist-train"; }
 
-const char *cli_command_name(cli_command c) {
-  return (unsigned)c < CLI_COMMAND_COUNT ? command_names[c] : NULL;
-}
+const char *cli_command_name(cli_command c) { return (unsigned)c < CLI_COMMAND_COUNT ? command_names[c] : NULL; }
 
-const char *cli_option_name(cli_option o) {
-  return (unsigned)o < CLI_OPTION_COUNT ? table[o].name : NULL;
-}
+const char *cli_option_name(cli_option o) { return (unsigned)o < CLI_OPTION_COUNT ? table[o].name : NULL; }
 
 /* ---- text buffers ------------------------------------------------------- */
 
@@ -133,7 +132,8 @@ static const float augment_max[5] = {AUGMENT_MAX_SHIFT, AUGMENT_MAX_ROTATE, AUGM
 
 /* "shift=2,rotate=10,scale=0.1,shear=0.15,elastic=1.5" */
 static void put_augment(nn_text *t, const nn_augment *a) {
-  for (int i = 0; i < 5; i++) text_put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
+  for (int i = 0; i < 5; i++)
+    text_put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
 }
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
 
@@ -200,7 +200,8 @@ static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {
       part[len] = '\0';
       ok = part[0] >= '0' && part[0] <= '9' && parse_int(part, o->lo, o->hi, &v);
     }
-    if (!ok) return usage(msg, cap, "--layers: expected sizes in %ld..%ld separated by commas, got '%s'", o->lo, o->hi, s);
+    if (!ok)
+      return usage(msg, cap, "--layers: expected sizes in %ld..%ld separated by commas, got '%s'", o->lo, o->hi, s);
     if (n < NN_MAX_LAYERS + 2) sizes[n] = (int)v;
     n++;
     if (!p[len]) break;
@@ -277,11 +278,11 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       return 0;
     case CLI_LR: {
       double x;
-      if (!parse_real(val, &x) || !(x > 0))
-        return usage(msg, cap, "--lr: expected a finite number > 0, got '%s'", val);
-      float f = (float)x;  /* the precision the network keeps */
+      if (!parse_real(val, &x) || !(x > 0)) return usage(msg, cap, "--lr: expected a finite number > 0, got '%s'", val);
+      float f = (float)x; /* the precision the network keeps */
       if (!(f >= NN_LR_MIN && f <= NN_LR_MAX))
-        return usage(msg, cap, "--lr: expected a number in %g..%g, got '%s'", (double)NN_LR_MIN, (double)NN_LR_MAX, val);
+        return usage(msg, cap, "--lr: expected a number in %g..%g, got '%s'", (double)NN_LR_MIN, (double)NN_LR_MAX,
+                     val);
       a->cfg.learning_rate = f;
       return 0;
     }
@@ -318,7 +319,8 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     case CLI_WEIGHT_DECAY: {
       double x;
       if (!parse_real(val, &x) || !(x >= 0 && x <= (double)NN_MAX_WEIGHT_DECAY))
-        return usage(msg, cap, "--weight-decay: expected a number in 0..%g, got '%s'", (double)NN_MAX_WEIGHT_DECAY, val);
+        return usage(msg, cap, "--weight-decay: expected a number in 0..%g, got '%s'", (double)NN_MAX_WEIGHT_DECAY,
+                     val);
       a->cfg.weight_decay = (float)x;
       return 0;
     }
@@ -339,7 +341,8 @@ static int check_needs(const cli_args *a, char *msg, size_t cap) {
     return usage(msg, cap, "--seed cannot be used with --load (the model carries its generator state)");
   if (a->command == CLI_PREDICT) {
     if (GIVEN(a, CLI_IMAGE) == GIVEN(a, CLI_INDEX))
-      return usage(msg, cap, "predict needs exactly one of --image %s or --index N (try --help)", table[CLI_IMAGE].meta);
+      return usage(msg, cap, "predict needs exactly one of --image %s or --index N (try --help)",
+                   table[CLI_IMAGE].meta);
     if (GIVEN(a, CLI_INDEX) && !a->data) return usage(msg, cap, "--index needs --data %s (try --help)", data);
     if (a->invert && !a->image) return usage(msg, cap, "--invert applies to --image only");
   }
@@ -360,7 +363,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   a->index = -1;
   if (argc < 1 || !argv) return check_needs(a, msg, cap);
   int i = 1;
-  if (i < argc && argv[i][0] != '-') {   /* the command word */
+  if (i < argc && argv[i][0] != '-') { /* the command word */
     int c = -1;
     for (int k = 0; k < CLI_COMMAND_COUNT; k++)
       if (!strcmp(argv[i], command_names[k])) c = k;
@@ -392,7 +395,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
       if (id == CLI_JSON) a->json = 1;
       continue;
     }
-    if (o->kind == K_AUGMENT && !eq) {   /* the defaults; a list only after '=' */
+    if (o->kind == K_AUGMENT && !eq) { /* the defaults; a list only after '=' */
       augment_default(&a->cfg.augment);
       continue;
     }
@@ -407,7 +410,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
 /* ---- help ------------------------------------------------------------------ */
 
 enum { HELP_WIDTH = 80, HELP_INDENT = 22 };
-#define NBSP '\x01'   /* a space the help never breaks a line at */
+#define NBSP '\x01' /* a space the help never breaks a line at */
 
 /* An option's range ($R) and default ($D) as help shows them. */
 static void put_range(nn_text *t, cli_option id) {
@@ -453,7 +456,8 @@ static void put_default(nn_text *t, cli_option id, const nn_config *d) {
 
 /* "train-images-idx3-ubyte, ... and t10k-labels-idx1-ubyte, each NAME.gz or else NAME" */
 static void put_files(nn_text *t) {
-  for (int k = 0; k < 4; k++) text_put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
+  for (int k = 0; k < 4; k++)
+    text_put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
   text_put(t, ", each NAME%s or else NAME%s", data_file_suffix(0), data_file_suffix(1));
 }
 
@@ -492,14 +496,15 @@ static void put_option_help(nn_text *t, cli_option id, const nn_config *d) {
   }
   for (const char *p = o->help; *p; p++) {
     if (p[0] == ' ' && p[1] == '$' && p[2] == 'D' && p - o->help >= 8 && !strncmp(p - 8, "(default", 8))
-      text_put(&dt, "%c", NBSP);  /* "(default 10)" stays on one line */
+      text_put(&dt, "%c", NBSP); /* "(default 10)" stays on one line */
     else if (p[0] == '$' && p[1] == 'R') put_range(&dt, id), p++;
     else if (p[0] == '$' && p[1] == 'D') put_default(&dt, id, d), p++;
     else if (p[0] == '$' && p[1] == 'F') put_files(&dt), p++;
     else text_put(&dt, "%c", *p);
   }
   if (o->node_only) text_put(&dt, " (mnist-wasm only)");
-  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta && o->kind != K_AUGMENT ? " " : "", o->meta ? o->meta : "");
+  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta && o->kind != K_AUGMENT ? " " : "",
+           o->meta ? o->meta : "");
   int col = (int)strlen(head);
   text_put(t, "%s", head);
   if (col >= HELP_INDENT - 1) {
@@ -517,12 +522,12 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
   nn_config d;
   nn_config_default(&d);
   text_put(&t,
-      "usage: %s [train] --data DIR [options]\n"
-      "       %s evaluate --data DIR --load FILE\n"
-      "       %s predict --load FILE --data DIR --index N\n"
-      "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
-      "\n",
-      p, p, p, p);
+           "usage: %s [train] --data DIR [options]\n"
+           "       %s evaluate --data DIR --load FILE\n"
+           "       %s predict --load FILE --data DIR --index N\n"
+           "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
+           "\n",
+           p, p, p, p);
   put_wrapped(&t,
               "train (the command when none is named) trains a fully connected network on "
               "MNIST-format data and prints one line per epoch: epoch, mean training loss, test "
@@ -547,11 +552,10 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
 
 /* ---- output lines ------------------------------------------------------------ */
 
-size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
-                      size_t cap) {
+size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf, size_t cap) {
   nn_text t = text_of(buf, cap);
-  text_put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy,
-      seconds, seconds > 0 ? samples / seconds : 0.0);
+  text_put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy, seconds,
+           seconds > 0 ? samples / seconds : 0.0);
   return t.at;
 }
 
@@ -569,8 +573,7 @@ static int argmax(const float *probs, int n) {
   return best;
 }
 
-size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf,
-                         size_t cap) {
+size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap) {
   nn_text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
   const int best = argmax(probs, n);
@@ -582,8 +585,7 @@ size_t cli_predict_lines(const char *image, long index, int label, const float *
   return t.at;
 }
 
-size_t cli_epoch_json(long epoch, double loss, double accuracy, double seconds, double samples, char *buf,
-                      size_t cap) {
+size_t cli_epoch_json(long epoch, double loss, double accuracy, double seconds, double samples, char *buf, size_t cap) {
   nn_text t = text_of(buf, cap);
   text_put(&t, "{\"type\":\"epoch\",\"epoch\":%ld,\"loss\":", epoch);
   text_json_number(&t, loss);
@@ -611,8 +613,7 @@ size_t cli_evaluate_json(double loss, double accuracy, double samples, char *buf
   return t.at;
 }
 
-size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf,
-                        size_t cap) {
+size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap) {
   nn_text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
   text_put(&t, "{\"type\":\"predict\",");
@@ -649,8 +650,8 @@ int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t ca
   return 0;
 }
 
-int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train,
-                   const nn_dataset *test, char *msg, size_t cap) {
+int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train, const nn_dataset *test, char *msg,
+                   size_t cap) {
   if (!a || !net || !test) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no data to check");
   const nn_config *c = nn_get_config(net);
   const int n_in = c->sizes[0], n_out = c->sizes[c->n_sizes - 1];
@@ -661,8 +662,9 @@ int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train
   const long pixels = (long)rows * cols;
   if (n_in != pixels) {
     if (a->load)
-      return fail(CLI_EXIT_FAILURE, msg, cap, "the first layer of %s has %d inputs but the images are %dx%d = %ld pixels",
-                  a->load, n_in, rows, cols, pixels);
+      return fail(CLI_EXIT_FAILURE, msg, cap,
+                  "the first layer of %s has %d inputs but the images are %dx%d = %ld pixels", a->load, n_in, rows,
+                  cols, pixels);
     return fail(CLI_EXIT_FAILURE, msg, cap,
                 "the first layer has %d inputs but the images are %dx%d = %ld pixels (set --layers %ld,...)", n_in,
                 rows, cols, pixels, pixels);
@@ -671,12 +673,14 @@ int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train
     int top = data_max_label(test);
     if (train && data_max_label(train) > top) top = data_max_label(train);
     if (n_out < top + 1)
-      return fail(CLI_EXIT_FAILURE, msg, cap, "the last layer%s%s has %d outputs but the labels go up to %d (it needs at least %d)",
+      return fail(CLI_EXIT_FAILURE, msg, cap,
+                  "the last layer%s%s has %d outputs but the labels go up to %d (it needs at least %d)",
                   a->load ? " of " : "", a->load ? a->load : "", n_out, top, top + 1);
   }
   if (a->command == CLI_PREDICT && a->index >= 0 && (uint32_t)a->index >= data_ready(test)) {
     const uint32_t n = data_ready(test);
-    return fail(CLI_EXIT_FAILURE, msg, cap, "--index %ld: the test set has %u images (0..%ld)", a->index, n, (long)n - 1);
+    return fail(CLI_EXIT_FAILURE, msg, cap, "--index %ld: the test set has %u images (0..%ld)", a->index, n,
+                (long)n - 1);
   }
   return 0;
 }
@@ -712,9 +716,11 @@ int cli_file_error(cli_file_problem p, const char *file, const char *detail, cha
   switch (p) {
     case CLI_NO_SUCH_FILE: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: no such file", file);
     case CLI_CANNOT_OPEN: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: %s", file, d);
-    case CLI_NO_FOLDER: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s does not exist", file, d);
+    case CLI_NO_FOLDER:
+      return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s does not exist", file, d);
     case CLI_NOT_FOLDER: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s is not a folder", file, d);
-    case CLI_NOT_WRITABLE: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s is not writable", file, d);
+    case CLI_NOT_WRITABLE:
+      return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s is not writable", file, d);
     default: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s", file, d);
   }
 }

@@ -36,9 +36,14 @@ export async function openBench({ digits = 8192, seed = 1 } = {}) {
     const plain = await browser.context.newPage();
     await isolated.goto(new URL(PAGE, server.url).href);
     await plain.goto(new URL(`${PAGE}?isolated=0`, server.url).href);
-    const facts = await isolated.evaluate(() => ({ cores: navigator.hardwareConcurrency, isolated: crossOriginIsolated, userAgent: navigator.userAgent }));
+    const facts = await isolated.evaluate(() => ({
+      cores: navigator.hardwareConcurrency,
+      isolated: crossOriginIsolated,
+      userAgent: navigator.userAgent,
+    }));
     if (!facts.isolated) throw new Error('the bench page is not cross-origin isolated: threads cannot run');
-    if (await plain.evaluate(() => crossOriginIsolated)) throw new Error('the page asked for without isolation is isolated');
+    if (await plain.evaluate(() => crossOriginIsolated))
+      throw new Error('the page asked for without isolation is isolated');
     return {
       ...facts,
       network,
@@ -47,10 +52,21 @@ export async function openBench({ digits = 8192, seed = 1 } = {}) {
       problems: browser.problems,
       /** Trains one setting at each batch size: { crossOriginIsolated, runs }. */
       async run(setting, { batches, samples, warmupSeconds }) {
-        const message = { trainer: TRAINER_URLS[setting.lib], threads: setting.threads, urls: DATA_URLS, network, seed, batches, samples, warmupSeconds };
+        const message = {
+          trainer: TRAINER_URLS[setting.lib],
+          threads: setting.threads,
+          urls: DATA_URLS,
+          network,
+          seed,
+          batches,
+          samples,
+          warmupSeconds,
+        };
         const result = await (setting.isolated ? isolated : plain).evaluate((m) => window.runSetting(m), message);
         if (result.crossOriginIsolated !== setting.isolated)
-          throw new Error(`${setting.name}: the worker is ${result.crossOriginIsolated ? '' : 'not '}cross-origin isolated`);
+          throw new Error(
+            `${setting.name}: the worker is ${result.crossOriginIsolated ? '' : 'not '}cross-origin isolated`,
+          );
         return result;
       },
       async close() {

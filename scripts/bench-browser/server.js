@@ -19,7 +19,10 @@ import { serve, staticHandler, buildMissing, WEB, ISOLATION } from '../serve.js'
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 export const PAGE = '/scripts/bench-browser/index.html';
-export const DATA_URLS = { images: '/bench-data/train-images-idx3-ubyte', labels: '/bench-data/train-labels-idx1-ubyte' };
+export const DATA_URLS = {
+  images: '/bench-data/train-images-idx3-ubyte',
+  labels: '/bench-data/train-labels-idx1-ubyte',
+};
 const PEERS = ['tfjs', 'jax'];
 /** Where the worker imports each library's trainer from: this package's as it is, the peers' bundled. */
 export const TRAINER_URLS = {
@@ -35,7 +38,7 @@ const CSP = [
   "script-src 'self' 'wasm-unsafe-eval' blob:",
   "worker-src 'self' blob:",
   "connect-src 'self'",
-  "img-src data:",
+  'img-src data:',
   "object-src 'none'",
   "base-uri 'none'",
 ].join('; ');
@@ -56,14 +59,24 @@ function firstSamples(idx, n) {
 async function bundle(name) {
   const esbuild = await import('esbuild');
   const r = await esbuild.build({
-    entryPoints: [path.join(HERE, 'trainers', `${name}.js`)], bundle: true, format: 'esm',
-    platform: 'browser', write: false, logLevel: 'silent', absWorkingDir: ROOT,
+    entryPoints: [path.join(HERE, 'trainers', `${name}.js`)],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: ROOT,
   });
   return r.outputFiles[0].contents;
 }
 
 function sendBytes(res, bytes, type) {
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': bytes.length, 'Cache-Control': 'no-store', ...ISOLATION });
+  res.writeHead(200, {
+    'Content-Type': type,
+    'Content-Length': bytes.length,
+    'Cache-Control': 'no-store',
+    ...ISOLATION,
+  });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
 }
 
@@ -79,7 +92,7 @@ export async function startBenchServer({ digits = 8192 } = {}) {
     [DATA_URLS.labels]: read('train-labels-idx1-ubyte'),
   };
   const bundles = Object.fromEntries(await Promise.all(PEERS.map(async (p) => [TRAINER_URLS[p], await bundle(p)])));
-  const isolated = staticHandler(ROOT, { csp: CSP });                  // serve.js's isolation headers
+  const isolated = staticHandler(ROOT, { csp: CSP }); // serve.js's isolation headers
   const plain = staticHandler(ROOT, { csp: CSP, isolate: false });
   const handler = (req, res) => {
     const [where, query = ''] = req.url.split('?');
@@ -90,6 +103,10 @@ export async function startBenchServer({ digits = 8192 } = {}) {
   const { server, url } = await serve({ port: 0, handler });
   return {
     url,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }

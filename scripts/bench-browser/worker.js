@@ -32,7 +32,15 @@ async function run({ trainer: url, threads, urls, network, seed, batches, sample
       const t0 = now();
       const loss = await trainer.train(steps);
       const seconds = now() - t0;
-      runs.push({ batch, used: trainer.used, samples: steps * batch, seconds, rate: (steps * batch) / seconds, loss, firstLoss });
+      runs.push({
+        batch,
+        used: trainer.used,
+        samples: steps * batch,
+        seconds,
+        rate: (steps * batch) / seconds,
+        loss,
+        firstLoss,
+      });
     } finally {
       trainer.dispose();
     }

@@ -9,7 +9,9 @@ import { once } from './helpers.js';
 
 const BATCH = 64;
 const ready = once(() => openBench({ digits: 1024 }));
-test.after(async () => { if (ready.started()) await (await ready()).close(); });
+test.after(async () => {
+  if (ready.started()) await (await ready()).close();
+});
 
 // 2 mini-batches first, then 12 timed: the loss of these is below the first two's
 const RUN = { batches: [BATCH], samples: 12 * BATCH, warmupSeconds: 0 };
@@ -17,7 +19,8 @@ const RUN = { batches: [BATCH], samples: 12 * BATCH, warmupSeconds: 0 };
 /** What each library must say it ran on. */
 const expected = {
   'mnist-wasm': (s, used) => {
-    if (used.threadsOption === 'accepted') assert.ok(used.threads >= 1 && used.threads <= s.threads, `threads used: ${used.threads}`);
+    if (used.threadsOption === 'accepted')
+      assert.ok(used.threads >= 1 && used.threads <= s.threads, `threads used: ${used.threads}`);
     else assert.is(used.threads, 1, 'a build that does not know the threads option runs one');
   },
   tfjs: (s, used) => {
@@ -34,7 +37,7 @@ const expected = {
 };
 
 test('the bench page is cross-origin isolated and the page asked for without isolation is not', async () => {
-  const bench = await ready();   // openBench checks both pages
+  const bench = await ready(); // openBench checks both pages
   assert.is(bench.isolated, true);
   assert.ok(bench.cores >= 1);
 });
@@ -44,7 +47,9 @@ settings('N').forEach(({ name }, i) => {
   test(`bench: ${name} trains, its loss falls, its rate is positive`, async () => {
     const bench = await ready();
     const setting = settings(bench.cores)[i];
-    const { runs: [run] } = await bench.run(setting, RUN);
+    const {
+      runs: [run],
+    } = await bench.run(setting, RUN);
     assert.is(run.batch, BATCH);
     assert.is(run.samples, RUN.samples);
     assert.ok(Number.isFinite(run.rate) && run.rate > 0, `samples/s: ${run.rate}`);

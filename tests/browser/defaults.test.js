@@ -34,12 +34,26 @@ test("the form, once the page is ready, shows C's defaults", async () => {
   const net = await createNetwork();
   const d = net.options;
   net.dispose();
-  const form = await page.evaluate(([fields, choices]) => Object.fromEntries([...fields, ...choices, 'augment']
-    .map((id) => { const el = document.getElementById(id); return [id, el.type === 'checkbox' ? el.checked : el.value]; })), [FIELDS, CHOICES]);
+  const form = await page.evaluate(
+    ([fields, choices]) =>
+      Object.fromEntries(
+        [...fields, ...choices, 'augment'].map((id) => {
+          const el = document.getElementById(id);
+          return [id, el.type === 'checkbox' ? el.checked : el.value];
+        }),
+      ),
+    [FIELDS, CHOICES],
+  );
   assert.equal(form, {
-    lr: String(d.learningRate), batch: String(d.batchSize), epochs: String(w.facts.cli.epochs),
-    hidden: d.layers.slice(1, -1).join(','), seed: String(d.seed), 'weight-decay': String(d.weightDecay),
-    optimizer: d.optimizer, activation: d.activation, schedule: d.schedule,
+    lr: String(d.learningRate),
+    batch: String(d.batchSize),
+    epochs: String(w.facts.cli.epochs),
+    hidden: d.layers.slice(1, -1).join(','),
+    seed: String(d.seed),
+    'weight-decay': String(d.weightDecay),
+    optimizer: d.optimizer,
+    activation: d.activation,
+    schedule: d.schedule,
     augment: Object.values(d.augment ?? {}).some((v) => v !== 0),
   });
 });

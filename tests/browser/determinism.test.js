@@ -26,21 +26,26 @@ async function trainInNode() {
 
 test('a page trains to the same model bytes and predictions as Node', async () => {
   const { page } = await ready();
-  const inBrowser = await page.evaluate(async ({ samples, options }) => {
-    const { createNetwork, fetchIdx } = await import('./lib/index.js');
-    const images = await fetchIdx('data/small/train-images-idx3-ubyte.gz');
-    const labels = await fetchIdx('data/small/train-labels-idx1-ubyte.gz');
-    const net = await createNetwork(options);
-    net.train(images.data.subarray(0, samples * 784), labels.data.subarray(0, samples), { epochs: 2 });
-    const result = { model: Array.from(net.save()), probs: Array.from(net.predict(images.data.subarray(0, 784))) };
-    net.dispose();
-    return result;
-  }, { samples: SAMPLES, options: OPTIONS });
+  const inBrowser = await page.evaluate(
+    async ({ samples, options }) => {
+      const { createNetwork, fetchIdx } = await import('./lib/index.js');
+      const images = await fetchIdx('data/small/train-images-idx3-ubyte.gz');
+      const labels = await fetchIdx('data/small/train-labels-idx1-ubyte.gz');
+      const net = await createNetwork(options);
+      net.train(images.data.subarray(0, samples * 784), labels.data.subarray(0, samples), { epochs: 2 });
+      const result = { model: Array.from(net.save()), probs: Array.from(net.predict(images.data.subarray(0, 784))) };
+      net.dispose();
+      return result;
+    },
+    { samples: SAMPLES, options: OPTIONS },
+  );
   const inNode = await trainInNode();
   assert.ok(inNode.model.length > 400_000, 'a whole 784-128-64-10 model');
   assert.equal(inBrowser.probs, inNode.probs, 'the same probabilities, bit for bit');
-  assert.ok(inBrowser.model.every((b, i) => b === inNode.model[i]) && inBrowser.model.length === inNode.model.length,
-    'the same model file, byte for byte');
+  assert.ok(
+    inBrowser.model.every((b, i) => b === inNode.model[i]) && inBrowser.model.length === inNode.model.length,
+    'the same model file, byte for byte',
+  );
 });
 
 test.run();

@@ -15,7 +15,8 @@ export async function padBox(page) {
 function resample(points, gap) {
   const out = [points[0]];
   for (let i = 1; i < points.length; i++) {
-    const [ax, ay] = points[i - 1], [bx, by] = points[i];
+    const [ax, ay] = points[i - 1],
+      [bx, by] = points[i];
     const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / gap));
     for (let k = 1; k <= n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
   }
@@ -40,23 +41,41 @@ function resample(points, gap) {
 export async function pen(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
-  const mouse = (pointerType) => (type, [x, y], buttons = 1) => cdp.send('Input.dispatchMouseEvent', {
-    type, x, y, button: buttons || type !== 'mouseMoved' ? 'left' : 'none', buttons, clickCount: 1, pointerType,
-  });
-  const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', {
-    type, touchPoints: p ? [{ x: p[0], y: p[1], id: 1, radiusX: 1, radiusY: 1, force: 0.5 }] : [],
-  });
+  const mouse =
+    (pointerType) =>
+    (type, [x, y], buttons = 1) =>
+      cdp.send('Input.dispatchMouseEvent', {
+        type,
+        x,
+        y,
+        button: buttons || type !== 'mouseMoved' ? 'left' : 'none',
+        buttons,
+        clickCount: 1,
+        pointerType,
+      });
+  const touch = (type, p) =>
+    cdp.send('Input.dispatchTouchEvent', {
+      type,
+      touchPoints: p ? [{ x: p[0], y: p[1], id: 1, radiusX: 1, radiusY: 1, force: 0.5 }] : [],
+    });
   return {
     async draw(strokes, { input = 'mouse', gap = 3 } = {}) {
       const box = await padBox(page);
       for (const stroke of strokes) {
-        const pts = resample(stroke.map(([x, y]) => [box.x + x * box.w, box.y + y * box.h]), gap)
-          .map(([x, y]) => [Math.round(x), Math.round(y)]);
+        const pts = resample(
+          stroke.map(([x, y]) => [box.x + x * box.w, box.y + y * box.h]),
+          gap,
+        ).map(([x, y]) => [Math.round(x), Math.round(y)]);
         const m = mouse(input);
-        const sent = input === 'touch'
-          ? [touch('touchStart', pts[0]), ...pts.slice(1).map((p) => touch('touchMove', p)), touch('touchEnd')]
-          : [m('mouseMoved', pts[0], 0), m('mousePressed', pts[0]),
-            ...pts.slice(1).map((p) => m('mouseMoved', p)), m('mouseReleased', pts[pts.length - 1], 0)];
+        const sent =
+          input === 'touch'
+            ? [touch('touchStart', pts[0]), ...pts.slice(1).map((p) => touch('touchMove', p)), touch('touchEnd')]
+            : [
+                m('mouseMoved', pts[0], 0),
+                m('mousePressed', pts[0]),
+                ...pts.slice(1).map((p) => m('mouseMoved', p)),
+                m('mouseReleased', pts[pts.length - 1], 0),
+              ];
         await Promise.all(sent);
       }
     },
@@ -76,13 +95,23 @@ export function inputView(page) {
 /** Pearson correlation of two equal-length arrays. */
 export function pearson(a, b) {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
+  let ma = 0,
+    mb = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] - ma,
+      y = b[i] - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
   }
   return sab / Math.sqrt(saa * sbb);
 }

@@ -30,7 +30,9 @@ test('the page trained with its defaults reads the stroke set', async () => {
   // bits on every run).
   const train = async () => {
     await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await page.waitForFunction(() => /^Done/.test(document.querySelector('[role=status]').textContent), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('[role=status]').textContent), null, {
+      timeout: 120_000,
+    });
   };
   await train();
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
@@ -52,14 +54,26 @@ test('the page trained with its defaults reads the stroke set', async () => {
 
   const count = (rs) => `${rs.filter((r) => r.read === r.label).length}/${rs.length}`;
   const right = results.filter((r) => r.read === r.label).length;
-  console.log(`    test accuracy ${(accuracy * 100).toFixed(2)}%; drawings read right: ${right}/${results.length} (${(100 * right / results.length).toFixed(1)}%) in ${seconds.toFixed(0)} s`);
-  console.log(`    per group: ${VARIANTS.map((v) => `${v.group} ${count(results.filter((r) => r.group === v.group))}`).join(', ')}`);
-  console.log(`    per input: ${['mouse', 'touch'].map((i) => `${i} ${count(results.filter((r) => r.input === i))}`).join(', ')}`);
-  console.log(`    per digit: ${[...Array(10).keys()].map((k) => `${k}: ${count(results.filter((r) => r.label === k))}`).join(', ')}`);
+  console.log(
+    `    test accuracy ${(accuracy * 100).toFixed(2)}%; drawings read right: ${right}/${results.length} (${((100 * right) / results.length).toFixed(1)}%) in ${seconds.toFixed(0)} s`,
+  );
+  console.log(
+    `    per group: ${VARIANTS.map((v) => `${v.group} ${count(results.filter((r) => r.group === v.group))}`).join(', ')}`,
+  );
+  console.log(
+    `    per input: ${['mouse', 'touch'].map((i) => `${i} ${count(results.filter((r) => r.input === i))}`).join(', ')}`,
+  );
+  console.log(
+    `    per digit: ${[...Array(10).keys()].map((k) => `${k}: ${count(results.filter((r) => r.label === k))}`).join(', ')}`,
+  );
   const wrong = results.filter((r) => r.read !== r.label);
-  if (wrong.length) console.log(`    misread: ${wrong.map((r) => `${r.style} (${r.group}, ${r.input}) -> ${r.read}`).join('; ')}`);
+  if (wrong.length)
+    console.log(`    misread: ${wrong.map((r) => `${r.style} (${r.group}, ${r.input}) -> ${r.read}`).join('; ')}`);
 
-  assert.ok(results.every((r) => r.read !== null), 'every drawing gives a prediction');
+  assert.ok(
+    results.every((r) => r.read !== null),
+    'every drawing gives a prediction',
+  );
   assert.ok(right / results.length >= FLOOR, `${right}/${results.length} read right, below the floor ${FLOOR}`);
   assert.equal(browser.problems.pageErrors, [], 'page errors');
 });

@@ -20,15 +20,17 @@ const ready = once(async () => {
   ctx.page = ctx.browser.page;
   ctx.workers = [];
   // the training workers (worker.js), not the threads they start (mnist-threads.worker.js)
-  ctx.page.on('worker', (w) => { if (new URL(w.url()).pathname.endsWith('/worker.js')) ctx.workers.push(w); });
+  ctx.page.on('worker', (w) => {
+    if (new URL(w.url()).pathname.endsWith('/worker.js')) ctx.workers.push(w);
+  });
   await openPage(ctx.page, ctx.server.url);
   const { page } = ctx;
   await page.getByLabel('Data URL').fill('data/small/');
-  await page.locator('#epochs').fill('500');          // runs stay under way until the tests pause them
+  await page.locator('#epochs').fill('500'); // runs stay under way until the tests pause them
   await page.locator('#lr').fill('0.3');
   await page.locator('#lr').dispatchEvent('change');
   const test = readIdxPair('t10k');
-  await drawDigit(page, test.images.subarray(0, 784));   // a 7
+  await drawDigit(page, test.images.subarray(0, 784)); // a 7
   await page.waitForFunction(() => document.getElementById('prediction').dataset.digit !== '');
   return ctx;
 });
@@ -46,25 +48,36 @@ async function trainAndKeep(page) {
   await button('Train').click();
   await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 30_000 });
   await button('Pause').click();
-  await page.waitForFunction(() => /kept in this browser/.test(document.getElementById('model-info').textContent), null, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => /kept in this browser/.test(document.getElementById('model-info').textContent),
+    null,
+    { timeout: 10_000 },
+  );
 }
 
 /** The model record the page keeps in IndexedDB, as an array of bytes. */
-const keptBytes = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm');
-  req.onerror = () => reject(req.error);
-  req.onsuccess = () => {
-    const get = req.result.transaction('models').objectStore('models').get('last');
-    get.onsuccess = () => { resolve(get.result ? Array.from(new Uint8Array(get.result.bytes)) : null); req.result.close(); };
-    get.onerror = () => reject(get.error);
-  };
-}));
+const keptBytes = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('mnist-wasm');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const get = req.result.transaction('models').objectStore('models').get('last');
+          get.onsuccess = () => {
+            resolve(get.result ? Array.from(new Uint8Array(get.result.bytes)) : null);
+            req.result.close();
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
 
 /** Runs fault() inside the current worker and waits for the alert: its text and the milliseconds it took. */
 async function faultAndWait(page, fault, re) {
   const w = current();
   const t0 = Date.now();
-  await w.evaluate(fault).catch(() => {});   // the worker may be gone before it answers
+  await w.evaluate(fault).catch(() => {}); // the worker may be gone before it answers
   const message = await waitForAlert(page, re, 10_000);
   return { message, ms: Date.now() - t0 };
 }
@@ -73,7 +86,11 @@ async function faultAndWait(page, fault, re) {
 async function resetAfterDeath(page) {
   const before = ctx.workers.length;
   await button('Reset').click();
-  await page.waitForFunction(() => /^A new training worker (restored|is ready)/.test(document.querySelector('[role=status]').textContent), null, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => /^A new training worker (restored|is ready)/.test(document.querySelector('[role=status]').textContent),
+    null,
+    { timeout: 20_000 },
+  );
   assert.is(ctx.workers.length, before + 1, 'Reset started one new worker');
   assert.is(await page.getByRole('alert').isVisible(), false, 'the alert is cleared');
 }
@@ -89,11 +106,18 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
   await trainAndKeep(page);
   const kept = await keptBytes(page);
   assert.ok(kept && kept.length > 1000, 'a model is kept in IndexedDB');
-  await button('Pause').click();                     // training again when the worker dies
+  await button('Pause').click(); // training again when the worker dies
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
 
-  const { message, ms } = await faultAndWait(page, () => { setTimeout(() => { throw new Error('boom from the test'); }); },
-    /training worker stopped after an uncaught error.*boom from the test.*Press Reset.*restores the model kept in this browser/);
+  const { message, ms } = await faultAndWait(
+    page,
+    () => {
+      setTimeout(() => {
+        throw new Error('boom from the test');
+      });
+    },
+    /training worker stopped after an uncaught error.*boom from the test.*Press Reset.*restores the model kept in this browser/,
+  );
   console.log(`    uncaught error: alert after ${ms} ms: "${message}"`);
   assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   assert.match(await status(page), /^Stopped: the training worker died/);
@@ -117,19 +141,31 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
   // before the death: the one to restore is the one kept when it died
   const keptAtDeath = await keptBytes(page);
   const model = await savedModel(page);
-  assert.ok(model.length === keptAtDeath.length && model.every((b, i) => b === keptAtDeath[i]), 'the new worker has the kept model, byte for byte');
+  assert.ok(
+    model.length === keptAtDeath.length && model.every((b, i) => b === keptAtDeath[i]),
+    'the new worker has the kept model, byte for byte',
+  );
 
   await button('Train').click();
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, { timeout: 20_000 });
-  await page.waitForFunction(() => Number(document.getElementById('accuracy').dataset.value) > 0.8, null, { timeout: 30_000 });
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 20_000,
+  });
+  await page.waitForFunction(() => Number(document.getElementById('accuracy').dataset.value) > 0.8, null, {
+    timeout: 30_000,
+  });
   await button('Pause').click();
   assert.equal(ctx.browser.problems.pageErrors, [], 'no uncaught error on the page');
 });
 
 test('an unhandled rejection in the worker counts as an uncaught error', async () => {
   const { page } = await ready();
-  const { ms } = await faultAndWait(page, () => { Promise.reject(new Error('a promise nobody awaited')); },
-    /training worker stopped after an uncaught error.*a promise nobody awaited/);
+  const { ms } = await faultAndWait(
+    page,
+    () => {
+      Promise.reject(new Error('a promise nobody awaited'));
+    },
+    /training worker stopped after an uncaught error.*a promise nobody awaited/,
+  );
   console.log(`    unhandled rejection: alert after ${ms} ms`);
   assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   await resetAfterDeath(page);
@@ -140,13 +176,20 @@ test('a worker that closes without a word (its life lock is released): alert wit
   await trainAndKeep(page);
   await button('Pause').click();
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
-  const { message, ms } = await faultAndWait(page, () => { setTimeout(() => self.close()); },
-    /training worker stopped unexpectedly \(it crashed or was closed\)/);
+  const { message, ms } = await faultAndWait(
+    page,
+    () => {
+      setTimeout(() => self.close());
+    },
+    /training worker stopped unexpectedly \(it crashed or was closed\)/,
+  );
   console.log(`    closed worker: alert after ${ms} ms: "${message}"`);
   assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   await resetAfterDeath(page);
   await button('Train').click();
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, { timeout: 20_000 });
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 20_000,
+  });
   await button('Pause').click();
 });
 
@@ -155,7 +198,13 @@ test('requests in flight when the worker goes are rejected, not left hanging: th
   // the worker is busy for a second and then closes: the predictions the
   // drawing asks for meanwhile are never answered by it
   const w = current();
-  await w.evaluate(() => { setTimeout(() => { const end = Date.now() + 1000; while (Date.now() < end); self.close(); }); });
+  await w.evaluate(() => {
+    setTimeout(() => {
+      const end = Date.now() + 1000;
+      while (Date.now() < end);
+      self.close();
+    });
+  });
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await drawDigit(page, readIdxPair('t10k').images.subarray(2 * 784, 3 * 784));
   await waitForAlert(page, /stopped unexpectedly/, 10_000);

@@ -11,10 +11,18 @@ import { chromium } from 'playwright-core';
 import { serve, staticHandler, buildMissing, WEB } from '../../scripts/serve.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DATA = path.join(WEB, 'data/small');   // the 10,000-digit split, served as data/small/
+export const DATA = path.join(WEB, 'data/small'); // the 10,000-digit split, served as data/small/
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Serves web/ (or root) on host (127.0.0.1) at a free port (or port); routes
@@ -35,7 +43,11 @@ export async function startServer(routes = {}, { root = WEB, isolate = true, hos
   const { server, url } = await serve({ port, host, handler });
   return {
     url,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -45,16 +57,26 @@ export async function startServer(routes = {}, { root = WEB, isolate = true, hos
  */
 export async function launch({ viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow' } = {}) {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH; the browser tests need it`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH; the browser tests need it`,
+    );
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-browser-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true, serviceWorkers,
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport,
+    acceptDownloads: true,
+    serviceWorkers,
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   const problems = watch(page);
   return {
-    context, page, problems, dir,
+    context,
+    page,
+    problems,
+    dir,
     async close() {
       await context.close().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
@@ -71,7 +93,9 @@ export async function launch({ viewport = { width: 1280, height: 900 }, serviceW
 function watch(page) {
   const problems = { pageErrors: [], consoleErrors: [] };
   page.on('pageerror', (e) => problems.pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.consoleErrors.push(m.text());
+  });
   page.addInitScript(() => {
     window.__longTasks = [];
     window.__cspViolations = [];
@@ -85,12 +109,20 @@ function watch(page) {
         for (const e of list.getEntries()) {
           if (e.duration < 100) continue;
           window.__longFrames.push({
-            start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
-            scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceURL}:${x.sourceFunctionName}`, duration: x.duration })),
+            start: e.startTime,
+            duration: e.duration,
+            blocking: e.blockingDuration,
+            scripts: e.scripts.map((x) => ({
+              invoker: x.invoker,
+              source: `${x.sourceURL}:${x.sourceFunctionName}`,
+              duration: x.duration,
+            })),
           });
         }
       }).observe({ type: 'long-animation-frame', buffered: true });
-    } catch { /* not in this browser */ }
+    } catch {
+      /* not in this browser */
+    }
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
@@ -102,24 +134,32 @@ function watch(page) {
 export async function openPage(page, url) {
   await page.goto(url);
   await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
-  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 }).catch(async () => {
-    throw new Error(`the page did not become ready: status "${await status(page)}", alert "${await alertText(page)}"`);
-  });
+  await page
+    .waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 })
+    .catch(async () => {
+      throw new Error(
+        `the page did not become ready: status "${await status(page)}", alert "${await alertText(page)}"`,
+      );
+    });
 }
 
 export const status = (page) => page.getByRole('status').textContent();
-export const alertText = async (page) => (await page.getByRole('alert').isVisible()) ? (await page.getByRole('alert').textContent()).trim() : '';
+export const alertText = async (page) =>
+  (await page.getByRole('alert').isVisible()) ? (await page.getByRole('alert').textContent()).trim() : '';
 
 /** Waits for the role=alert element to show a message matching re; returns it. */
 export async function waitForAlert(page, re, timeout = 15_000) {
   const alert = page.getByRole('alert');
   await alert.waitFor({ state: 'visible', timeout });
-  await page.waitForFunction(
-    ([source, flags]) => new RegExp(source, flags).test(document.querySelector('[role=alert]').textContent),
-    [re.source, re.flags], { timeout },
-  ).catch(async () => {
-    throw new Error(`alert did not match ${re}: "${(await alert.textContent()).trim()}"`);
-  });
+  await page
+    .waitForFunction(
+      ([source, flags]) => new RegExp(source, flags).test(document.querySelector('[role=alert]').textContent),
+      [re.source, re.flags],
+      { timeout },
+    )
+    .catch(async () => {
+      throw new Error(`alert did not match ${re}: "${(await alert.textContent()).trim()}"`);
+    });
   return (await alert.textContent()).trim();
 }
 
@@ -154,12 +194,16 @@ async function padBox(page) {
  */
 export async function drawDigit(page, pixels, { threshold = 128, inset = 0.5 } = {}) {
   const box = await padBox(page);
-  const sx = box.w / 28, sy = box.h / 28;
+  const sx = box.w / 28,
+    sy = box.h / 28;
   const at = (x, y) => [box.x + (x + 0.5) * sx, box.y + (y + 0.5) * sy];
   for (let y = 0; y < 28; y++) {
     let x = 0;
     while (x < 28) {
-      if (pixels[y * 28 + x] < threshold) { x++; continue; }
+      if (pixels[y * 28 + x] < threshold) {
+        x++;
+        continue;
+      }
       const start = x;
       while (x < 28 && pixels[y * 28 + x] >= threshold) x++;
       const end = x - 1;
@@ -180,20 +224,30 @@ export async function clearPad(page) {
 
 /** Waits until the prediction has settled (no change for quietMs); returns { digit, probs }. */
 export async function settledPrediction(page, quietMs = 250) {
-  return page.evaluate((quiet) => new Promise((resolve) => {
-    const el = document.getElementById('prediction');
-    const read = () => ({
-      digit: el.dataset.digit,
-      probs: [...document.querySelectorAll('#probabilities .pct')].map((p) => p.textContent),
-    });
-    let timer = setTimeout(() => { obs.disconnect(); resolve(read()); }, quiet);
-    const obs = new MutationObserver(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => { obs.disconnect(); resolve(read()); }, quiet);
-    });
-    obs.observe(document.getElementById('probabilities'), { subtree: true, characterData: true, childList: true });
-    obs.observe(el, { attributes: true, characterData: true, childList: true, subtree: true });
-  }), quietMs);
+  return page.evaluate(
+    (quiet) =>
+      new Promise((resolve) => {
+        const el = document.getElementById('prediction');
+        const read = () => ({
+          digit: el.dataset.digit,
+          probs: [...document.querySelectorAll('#probabilities .pct')].map((p) => p.textContent),
+        });
+        let timer = setTimeout(() => {
+          obs.disconnect();
+          resolve(read());
+        }, quiet);
+        const obs = new MutationObserver(() => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            obs.disconnect();
+            resolve(read());
+          }, quiet);
+        });
+        obs.observe(document.getElementById('probabilities'), { subtree: true, characterData: true, childList: true });
+        obs.observe(el, { attributes: true, characterData: true, childList: true, subtree: true });
+      }),
+    quietMs,
+  );
 }
 
 /**

@@ -23,23 +23,41 @@ let from = null;
 const readyAt = (page) => page.evaluate(() => performance.now());
 const since = async (page, t) => (await longTasks(page)).filter((x) => x.start >= t);
 
-const statusIs = (page, re, timeout = 60_000) => page.waitForFunction(
-  (src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, { timeout });
-const cellCounts = (page) => page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=gridcell]').length));
+const statusIs = (page, re, timeout = 60_000) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
+    timeout,
+  });
+const cellCounts = (page) =>
+  page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=gridcell]').length));
 /** Waits until the grids have these cell counts (the view is built as Reset's answer arrives, just after the status). */
-const gridsAre = (page, counts) => page.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('#forward [role=grid]')]
-  .map((g) => g.querySelectorAll('[role=gridcell]').length)) === JSON.stringify(want), counts, { timeout: 5000 }).catch(() => {});
+const gridsAre = (page, counts) =>
+  page
+    .waitForFunction(
+      (want) =>
+        JSON.stringify(
+          [...document.querySelectorAll('#forward [role=grid]')].map(
+            (g) => g.querySelectorAll('[role=gridcell]').length,
+          ),
+        ) === JSON.stringify(want),
+      counts,
+      { timeout: 5000 },
+    )
+    .catch(() => {});
 const readout = (page) => page.locator('#inside-readout').textContent();
 /** A fingerprint of the weights canvas's pixels. */
-const weightsPrint = (page) => page.locator('#weights-view').evaluate((c) => {
-  if (!c.width) return 0;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 2]) >>> 0;
-  return h;
-});
+const weightsPrint = (page) =>
+  page.locator('#weights-view').evaluate((c) => {
+    if (!c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 2]) >>> 0;
+    return h;
+  });
 
-const mark = (page, name) => page.evaluate((n) => { (window.__marks ??= []).push([n, Math.round(performance.now())]); }, name);
+const mark = (page, name) =>
+  page.evaluate((n) => {
+    (window.__marks ??= []).push([n, Math.round(performance.now())]);
+  }, name);
 async function startTraining(page, epochs) {
   await mark(page, 'train');
   await page.getByLabel('Data URL').fill('data/small/');
@@ -52,10 +70,22 @@ test('the forward pass of a drawing: every layer, within 100 ms of a stroke whil
   const { page } = await ready();
   from ??= await readyAt(page);
   assert.equal(await cellCounts(page), [784, 128, 64, 10], 'one cell per input pixel, hidden unit and output');
-  assert.equal(await page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label'))),
-    ['Input, 28 by 28 pixels', 'Hidden layer 1, 128 units (sigmoid)', 'Hidden layer 2, 64 units (sigmoid)', 'Output, 10 digits']);
-  assert.equal(await page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=row]').length)),
-    [28, 16, 8, 10], '128 as 16 x 8, 64 as 8 x 8');
+  assert.equal(
+    await page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label'))),
+    [
+      'Input, 28 by 28 pixels',
+      'Hidden layer 1, 128 units (sigmoid)',
+      'Hidden layer 2, 64 units (sigmoid)',
+      'Output, 10 digits',
+    ],
+  );
+  assert.equal(
+    await page
+      .locator('#forward [role=grid]')
+      .evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=row]').length)),
+    [28, 16, 8, 10],
+    '128 as 16 x 8, 64 as 8 x 8',
+  );
 
   await startTraining(page, 200);
   await clearPad(page);
@@ -63,11 +93,26 @@ test('the forward pass of a drawing: every layer, within 100 ms of a stroke whil
     window.__ups = [];
     window.__views = [];
     window.addEventListener('pointerup', () => window.__ups.push(performance.now()), true);
-    new MutationObserver(() => window.__views.push(performance.now()))
-      .observe(document.getElementById('forward'), { attributes: true, attributeFilter: ['data-updated'] });
+    new MutationObserver(() => window.__views.push(performance.now())).observe(document.getElementById('forward'), {
+      attributes: true,
+      attributeFilter: ['data-updated'],
+    });
   });
   const box = await page.locator('#pad').boundingBox();
-  const strokes = [[[0.2, 0.2], [0.8, 0.2]], [[0.8, 0.2], [0.45, 0.85]], [[0.35, 0.5], [0.7, 0.5]]];
+  const strokes = [
+    [
+      [0.2, 0.2],
+      [0.8, 0.2],
+    ],
+    [
+      [0.8, 0.2],
+      [0.45, 0.85],
+    ],
+    [
+      [0.35, 0.5],
+      [0.7, 0.5],
+    ],
+  ];
   for (const [[x0, y0], [x1, y1]] of strokes) {
     await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
     await page.mouse.down();
@@ -104,9 +149,16 @@ test('the forward pass of a drawing: every layer, within 100 ms of a stroke whil
   await page.keyboard.press('End');
   assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /unit 16 of 128/);
   await page.keyboard.press('Tab');
-  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Hidden layer 2, unit 1 of 64/);
+  assert.match(
+    await page.evaluate(() => document.activeElement.getAttribute('aria-label')),
+    /^Hidden layer 2, unit 1 of 64/,
+  );
   await page.keyboard.press('Shift+Tab');
-  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /unit 16 of 128/, 'the layer remembers its cell');
+  assert.match(
+    await page.evaluate(() => document.activeElement.getAttribute('aria-label')),
+    /unit 16 of 128/,
+    'the layer remembers its cell',
+  );
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await statusIs(page, /^Paused/);
 });
@@ -116,23 +168,33 @@ test('what the first layer learned: the weights change while training runs, upda
   await mark(page, 'weights');
   const summary = page.locator('#learned summary');
   await summary.focus();
-  await page.keyboard.press('Enter');                        // a <details> opens by keyboard
+  await page.keyboard.press('Enter'); // a <details> opens by keyboard
   assert.ok(await page.locator('#learned').evaluate((d) => d.open), 'opened');
   await page.waitForFunction(() => document.getElementById('weights-view').dataset.steps !== undefined);
   const steps0 = Number(await page.locator('#weights-view').getAttribute('data-steps'));
   const print0 = await weightsPrint(page);
   assert.match(await page.locator('#weights-caption').textContent(), /128 units/);
 
-  await page.getByRole('button', { name: 'Pause', exact: true }).click();   // resumes
+  await page.getByRole('button', { name: 'Pause', exact: true }).click(); // resumes
   await statusIs(page, /^Training/);
-  await page.waitForFunction((s) => Number(document.getElementById('weights-view').dataset.steps) > s, steps0, { timeout: 5000 });
+  await page.waitForFunction((s) => Number(document.getElementById('weights-view').dataset.steps) > s, steps0, {
+    timeout: 5000,
+  });
   const t0 = Date.now();
-  await page.waitForFunction(() => Number(document.getElementById('update-chart').dataset.points) >= 2, null, { timeout: 8000 });
+  await page.waitForFunction(() => Number(document.getElementById('update-chart').dataset.points) >= 2, null, {
+    timeout: 8000,
+  });
   const steps1 = Number(await page.locator('#weights-view').getAttribute('data-steps'));
   const print1 = await weightsPrint(page);
-  console.log(`    weights view: step ${steps0} -> ${steps1}, pixels changed: ${print0 !== print1}; update-size points after ${((Date.now() - t0) / 1000).toFixed(1)} s more`);
+  console.log(
+    `    weights view: step ${steps0} -> ${steps1}, pixels changed: ${print0 !== print1}; update-size points after ${((Date.now() - t0) / 1000).toFixed(1)} s more`,
+  );
   assert.ok(steps1 > steps0 && print1 !== print0, 'the weights view changed while training ran');
-  assert.equal(await page.locator('#update-legend .legend-item').allTextContents(), ['layer 1 (784→128)', 'layer 2 (128→64)', 'layer 3 (64→10)']);
+  assert.equal(await page.locator('#update-legend .legend-item').allTextContents(), [
+    'layer 1 (784→128)',
+    'layer 2 (128→64)',
+    'layer 3 (64→10)',
+  ]);
 
   // Closed, the worker sends nothing: the view stays as it was.
   await summary.click();
@@ -167,7 +229,7 @@ test('what the first layer learned: the weights change while training runs, upda
   const windows = [];
   for (let k = 0; k < 20; k++) {
     const open = k % 2 === 1;
-    if (await page.locator('#learned').evaluate((d) => d.open) !== open) await summary.click();
+    if ((await page.locator('#learned').evaluate((d) => d.open)) !== open) await summary.click();
     const t = await page.evaluate(() => performance.now());
     await page.waitForTimeout(1500);
     windows.push({ open, from: t, to: t + 1500 });
@@ -182,16 +244,27 @@ test('what the first layer learned: the weights change while training runs, upda
   };
   for (const w of windows) w.rate = rateIn(w);
   const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
-  const closedRates = windows.filter((w) => !w.open).map((w) => w.rate), openRates = windows.filter((w) => w.open).map((w) => w.rate);
-  const closed = mean(closedRates), open = mean(openRates);
+  const closedRates = windows.filter((w) => !w.open).map((w) => w.rate),
+    openRates = windows.filter((w) => w.open).map((w) => w.rate);
+  const closed = mean(closedRates),
+    open = mean(openRates);
   // each open window against the mean of the closed ones on either side
-  const pairs = windows.map((w, k) => (w.open && windows[k + 1] ? w.rate / ((windows[k - 1].rate + windows[k + 1].rate) / 2) : null)).filter((x) => x !== null);
+  const pairs = windows
+    .map((w, k) => (w.open && windows[k + 1] ? w.rate / ((windows[k - 1].rate + windows[k + 1].rate) / 2) : null))
+    .filter((x) => x !== null);
   const pairMedian = pairs.slice().sort((x, y) => x - y)[pairs.length >> 1];
   const list = (xs) => xs.map((x) => Math.round(x)).join(', ');
-  console.log(`    samples/s in alternating 1.5 s windows of one run: view closed ${Math.round(closed)} (${list(closedRates)}), open ${Math.round(open)} (${list(openRates)})`);
-  console.log(`    open/closed: ${(open / closed).toFixed(3)} on the means, each open window against its neighbours ${pairs.map((x) => x.toFixed(2)).join(' ')} (median ${pairMedian.toFixed(3)}); the worker's own time per snapshot ${Number(costs).toFixed(2)} ms every 1.5 s`);
+  console.log(
+    `    samples/s in alternating 1.5 s windows of one run: view closed ${Math.round(closed)} (${list(closedRates)}), open ${Math.round(open)} (${list(openRates)})`,
+  );
+  console.log(
+    `    open/closed: ${(open / closed).toFixed(3)} on the means, each open window against its neighbours ${pairs.map((x) => x.toFixed(2)).join(' ')} (median ${pairMedian.toFixed(3)}); the worker's own time per snapshot ${Number(costs).toFixed(2)} ms every 1.5 s`,
+  );
   // the median of the paired windows: one window that a neighbour's load hit does not decide
-  assert.ok(pairMedian >= 0.95, `with the view open, training ran at ${pairMedian.toFixed(3)} of its rate closed: more than 5% slower`);
+  assert.ok(
+    pairMedian >= 0.95,
+    `with the view open, training ran at ${pairMedian.toFixed(3)} of its rate closed: more than 5% slower`,
+  );
 });
 
 test('any layer sizes: a 784-100-50-20-10 relu network gets grids of 100, 50 and 20 cells and four update-size series', async () => {
@@ -203,7 +276,12 @@ test('any layer sizes: a 784-100-50-20-10 relu network gets grids of 100, 50 and
   await statusIs(page, /^New network ready/);
   await gridsAre(page, [784, 100, 50, 20, 10]);
   assert.equal(await cellCounts(page), [784, 100, 50, 20, 10]);
-  assert.equal(await page.locator('#forward [role=grid]').evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=row]').length)), [28, 10, 10, 5, 10]);
+  assert.equal(
+    await page
+      .locator('#forward [role=grid]')
+      .evaluateAll((gs) => gs.map((g) => g.querySelectorAll('[role=row]').length)),
+    [28, 10, 10, 5, 10],
+  );
   assert.is(await page.locator('#update-legend .legend-item').count(), 4);
   const hand = await pen(page);
   await hand.draw(place(STYLES[21], VARIANTS[0]));
@@ -224,7 +302,10 @@ test('no main-thread task over 200 ms once the page is ready; no page error', as
   const tasks = await since(page, from ?? 0);
   const longest = Math.max(0, ...tasks.map((t) => t.duration));
   console.log(`    longest main-thread task: ${longest.toFixed(0)} ms`);
-  if (longest > 200) console.log(`    long frames: ${JSON.stringify(await page.evaluate(() => window.__longFrames))}; marks ${JSON.stringify(await page.evaluate(() => window.__marks))}`);
+  if (longest > 200)
+    console.log(
+      `    long frames: ${JSON.stringify(await page.evaluate(() => window.__longFrames))}; marks ${JSON.stringify(await page.evaluate(() => window.__marks))}`,
+    );
   assert.ok(longest <= 200, `a task of ${longest} ms`);
   assert.equal(browser.problems.pageErrors, []);
 });
@@ -237,12 +318,14 @@ test('phone width (390 px): the inside view fits, its cells and the weights view
     await openPage(page, server.url);
     const t0 = await readyAt(page);
     const hand = await pen(page);
-    await page.locator('#pad').scrollIntoViewIfNeeded();   // one column: the pad is below the training panel
+    await page.locator('#pad').scrollIntoViewIfNeeded(); // one column: the pad is below the training panel
     await hand.draw(place(STYLES[9], VARIANTS[0]), { input: 'touch' });
     await page.waitForFunction(() => document.getElementById('prediction').dataset.digit !== '');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
-    const boxes = await page.locator('#forward .fw-layer, #learned summary').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.right]));
+    const boxes = await page
+      .locator('#forward .fw-layer, #learned summary')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.right]));
     for (const [l, r] of boxes) assert.ok(l >= 0 && r <= 390, `a box at ${l}..${r} is off the screen`);
     await page.locator('#forward [role=gridcell]').first().focus();
     await page.keyboard.press('Tab');
@@ -270,7 +353,7 @@ test('phone width (390 px): the inside view fits, its cells and the weights view
   }
 });
 
-test('docs/inside-view.png: a drawing\'s forward pass and what the first layer learned', async () => {
+test("docs/inside-view.png: a drawing's forward pass and what the first layer learned", async () => {
   const { page } = await ready();
   if (!(await page.locator('#learned').evaluate((d) => d.open))) await page.locator('#learned summary').click();
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
@@ -285,7 +368,11 @@ test('docs/inside-view.png: a drawing\'s forward pass and what the first layer l
   const clip = await page.evaluate(() => {
     const a = document.getElementById('learned').getBoundingClientRect();
     const b = document.getElementById('draw-panel').getBoundingClientRect();
-    const top = Math.min(a.top, b.top) + window.scrollY - 8, bottom = Math.max(a.bottom, document.getElementById('inside-readout').getBoundingClientRect().bottom) + window.scrollY + 8;
+    const top = Math.min(a.top, b.top) + window.scrollY - 8,
+      bottom =
+        Math.max(a.bottom, document.getElementById('inside-readout').getBoundingClientRect().bottom) +
+        window.scrollY +
+        8;
     return { x: 0, y: top, width: document.documentElement.clientWidth, height: bottom - top };
   });
   const png = await page.screenshot({ clip, fullPage: true });

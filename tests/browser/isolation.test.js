@@ -16,7 +16,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /* Counts the page's own navigations (loads and reloads of the main frame). */
 function countNavigations(page) {
   const count = { n: 0 };
-  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) count.n++; });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) count.n++;
+  });
   return count;
 }
 
@@ -28,7 +30,8 @@ async function workerIsolated(page) {
   return workers[workers.length - 1].evaluate(() => self.crossOriginIsolated);
 }
 
-const controlled = (page) => page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+const controlled = (page) =>
+  page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
 
 const npmStart = once(async () => ({ server: await startServer() }));
 const closers = [];
@@ -86,11 +89,20 @@ test('a static host without isolation headers: isolated after one reload by the 
 
 test('a browser that stays unisolated under the service worker is reloaded once, not in a loop', async () => {
   // a service worker that leaves out COEP stands for a browser that does not honour it
-  const script = readFileSync(path.join(WEB, 'sw.js'), 'utf8').replace("'Cross-Origin-Embedder-Policy': 'require-corp',", '');
+  const script = readFileSync(path.join(WEB, 'sw.js'), 'utf8').replace(
+    "'Cross-Origin-Embedder-Policy': 'require-corp',",
+    '',
+  );
   assert.not.match(script, /'Cross-Origin-Embedder-Policy'/);
-  const server = await startServer({
-    '/sw.js': (req, res) => { res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }); res.end(script); },
-  }, { isolate: false });
+  const server = await startServer(
+    {
+      '/sw.js': (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
+        res.end(script);
+      },
+    },
+    { isolate: false },
+  );
   closers.push(() => server.close());
   const { page, problems } = await browser();
   const navs = countNavigations(page);
@@ -107,9 +119,12 @@ test('a browser that stays unisolated under the service worker is reloaded once,
 test('a static host: once the person has started, the page is not reloaded; the next visit is isolated', async () => {
   const files = staticHandler(WEB, { isolate: false });
   // the service worker's install waits for this file, so Train comes first
-  const server = await startServer({
-    '/data/t10k-labels-idx1-ubyte.gz': (req, res) => setTimeout(() => files(req, res), 4000),
-  }, { isolate: false });
+  const server = await startServer(
+    {
+      '/data/t10k-labels-idx1-ubyte.gz': (req, res) => setTimeout(() => files(req, res), 4000),
+    },
+    { isolate: false },
+  );
   closers.push(() => server.close());
   const { page } = await browser();
   const navs = countNavigations(page);
@@ -129,15 +144,21 @@ test('a static host: once the person has started, the page is not reloaded; the 
 test('data from another origin: with CORS it trains; without, the person is told it needs CORS', async () => {
   const { server } = await npmStart();
   const files = staticHandler(WEB);
-  const cors = await startServer({
-    '/': (req, res) => {
-      res.setHeader('Access-Control-Allow-Origin', '*');
-      files(req, res);
+  const cors = await startServer(
+    {
+      '/': (req, res) => {
+        res.setHeader('Access-Control-Allow-Origin', '*');
+        files(req, res);
+      },
     },
-  }, { host: 'localhost' });
+    { host: 'localhost' },
+  );
   // a plain static host: no CORS (and no isolation headers, so no CORP either)
   const plain = await startServer({}, { host: 'localhost', isolate: false });
-  closers.push(() => cors.close(), () => plain.close());
+  closers.push(
+    () => cors.close(),
+    () => plain.close(),
+  );
   const { page, problems } = await browser();
   await openPage(page, server.url);
   await controlled(page);
@@ -150,12 +171,18 @@ test('data from another origin: with CORS it trains; without, the person is told
   await page.getByLabel('Data URL').fill(`${corsUrl}data/small/`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 60_000 });
-  assert.ok(Number(await page.locator('#accuracy').getAttribute('data-value')) > 0.5, 'trained on data from another origin');
+  assert.ok(
+    Number(await page.locator('#accuracy').getAttribute('data-value')) > 0.5,
+    'trained on data from another origin',
+  );
   assert.is(await page.getByRole('alert').isVisible(), false);
 
   await page.getByLabel('Data URL').fill(`${plainUrl}data/small/`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  const message = await waitForAlert(page, /its server answered but does not let pages from other origins read its files\. It must send Access-Control-Allow-Origin \(CORS\) for http:\/\/127\.0\.0\.1:\d+/);
+  const message = await waitForAlert(
+    page,
+    /its server answered but does not let pages from other origins read its files\. It must send Access-Control-Allow-Origin \(CORS\) for http:\/\/127\.0\.0\.1:\d+/,
+  );
   assert.ok(message.includes(`${plainUrl}data/small/train-`), message);
   assert.ok(message.length < 400, 'a short message');
   await page.waitForFunction(() => !document.getElementById('train').disabled);

@@ -58,9 +58,14 @@ async function keeps(page, name) {
 async function trainUntilAccuracy(page, url = 'data/') {
   await page.getByLabel('Data URL').fill(url);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.waitForFunction(() => Number(document.getElementById('accuracy').dataset.value || 0) > 0.5, null, { timeout: 60_000 })
+  await page
+    .waitForFunction(() => Number(document.getElementById('accuracy').dataset.value || 0) > 0.5, null, {
+      timeout: 60_000,
+    })
     .catch(async () => {
-      throw new Error(`no test accuracy over 50%: "${await page.locator('#accuracy').getAttribute('data-value')}", alert "${await page.locator('[role=alert]').textContent()}"`);
+      throw new Error(
+        `no test accuracy over 50%: "${await page.locator('#accuracy').getAttribute('data-value')}", alert "${await page.locator('[role=alert]').textContent()}"`,
+      );
     });
   const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
@@ -74,29 +79,40 @@ async function resetNetwork(page) {
 }
 
 /* The SHA-256 (hex) of each cached file named, as the page reads it from the cache. */
-const cachedDigests = (page, name, paths) => page.evaluate(async ({ name, paths }) => {
-  const cache = await caches.open(name);
-  const out = {};
-  for (const p of paths) {
-    const r = await cache.match(p);
-    const d = r ? await crypto.subtle.digest('SHA-256', await r.arrayBuffer()) : null;
-    out[p] = d && Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
-  }
-  return out;
-}, { name, paths });
+const cachedDigests = (page, name, paths) =>
+  page.evaluate(
+    async ({ name, paths }) => {
+      const cache = await caches.open(name);
+      const out = {};
+      for (const p of paths) {
+        const r = await cache.match(p);
+        const d = r ? await crypto.subtle.digest('SHA-256', await r.arrayBuffer()) : null;
+        out[p] = d && Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
+      }
+      return out;
+    },
+    { name, paths },
+  );
 
 /* Replaces cached files with damaged bytes: truncated (half) or altered (a byte flipped near the end). */
-const damage = (page, name, how) => page.evaluate(async ({ name, how }) => {
-  const cache = await caches.open(name);
-  for (const [p, kind] of Object.entries(how)) {
-    const r = await cache.match(p);
-    const b = new Uint8Array(await r.arrayBuffer());
-    let bad;
-    if (kind === 'truncated') bad = b.slice(0, b.length >> 1);
-    else { bad = b.slice(); bad[bad.length - 9] ^= 0xff; }
-    await cache.put(p, new Response(bad, { headers: r.headers }));
-  }
-}, { name, how });
+const damage = (page, name, how) =>
+  page.evaluate(
+    async ({ name, how }) => {
+      const cache = await caches.open(name);
+      for (const [p, kind] of Object.entries(how)) {
+        const r = await cache.match(p);
+        const b = new Uint8Array(await r.arrayBuffer());
+        let bad;
+        if (kind === 'truncated') bad = b.slice(0, b.length >> 1);
+        else {
+          bad = b.slice();
+          bad[bad.length - 9] ^= 0xff;
+        }
+        await cache.put(p, new Response(bad, { headers: r.headers }));
+      }
+    },
+    { name, how },
+  );
 
 test('offline: visit, train, go offline (the server gone too), reload: the page loads and trains on the kept data', async () => {
   const { server } = await countingServer();
@@ -128,13 +144,19 @@ test('offline: visit, train, go offline (the server gone too), reload: the page 
   assert.ok(Number.isFinite(accuracy) && accuracy > 0.5 && accuracy <= 1, `accuracy shown offline: ${accuracy}`);
   assert.match(await page.locator('#accuracy').textContent(), /^\d+(\.\d+)?\s?%$/);
   assert.is(await page.getByRole('alert').isVisible(), false);
-  await page.locator('#offline-note').filter({ hasText: /works offline/ }).waitFor({ timeout: 10_000 }).catch(async () => {
-    throw new Error(`the offline note says "${await page.locator('#offline-note').textContent()}"`);
-  });
+  await page
+    .locator('#offline-note')
+    .filter({ hasText: /works offline/ })
+    .waitFor({ timeout: 10_000 })
+    .catch(async () => {
+      throw new Error(`the offline note says "${await page.locator('#offline-note').textContent()}"`);
+    });
   assert.equal(problems.pageErrors, []);
   const mb = manifest.files.reduce((n, f) => n + f.size, 0) / 1048576;
-  console.log(`    ${manifest.files.length} files (${mb.toFixed(1)} MB) kept ${(keptMs / 1000).toFixed(1)} s after the first load began, `
-    + `their SHA-256 in ${checkMs.toFixed(0)} ms; offline, the page was ready ${(readyMs / 1000).toFixed(1)} s after a reload and showed ${(accuracy * 100).toFixed(2)}%`);
+  console.log(
+    `    ${manifest.files.length} files (${mb.toFixed(1)} MB) kept ${(keptMs / 1000).toFixed(1)} s after the first load began, ` +
+      `their SHA-256 in ${checkMs.toFixed(0)} ms; offline, the page was ready ${(readyMs / 1000).toFixed(1)} s after a reload and showed ${(accuracy * 100).toFixed(2)}%`,
+  );
   await context.setOffline(false);
 });
 
@@ -176,7 +198,10 @@ test('a truncated or altered file in the cache is fetched again, never served; o
   await page.reload();
   await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForAlert(page, /t10k-labels-idx1-ubyte\.gz \(HTTP 503 Server unreachable, and the copy kept for offline use is damaged\)/);
+  await waitForAlert(
+    page,
+    /t10k-labels-idx1-ubyte\.gz \(HTTP 503 Server unreachable, and the copy kept for offline use is damaged\)/,
+  );
   await page.waitForFunction(() => !document.getElementById('train').disabled);
   assert.is(await page.locator('#accuracy').getAttribute('data-value'), '', 'no accuracy from damaged data');
   assert.equal(problems.pageErrors, []);
@@ -194,7 +219,9 @@ test('a file edited under npm start is a new version: it replaces the old cache,
   const { server, hits } = await countingServer(root);
   const { page, problems } = await browser();
   let navigations = 0;
-  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
   await openPage(page, server.url);
   await keeps(page, cacheName(v1));
 
@@ -205,13 +232,19 @@ test('a file edited under npm start is a new version: it replaces the old cache,
   for (const k of Object.keys(hits)) delete hits[k];
   await page.reload();
   await keeps(page, cacheName(v2));
-  const css = await page.evaluate(async (name) => (await (await caches.open(name)).match('style.css')).text(), cacheName(v2));
+  const css = await page.evaluate(
+    async (name) => (await (await caches.open(name)).match('style.css')).text(),
+    cacheName(v2),
+  );
   assert.match(css, /version 2/);
   assert.is(hits['/style.css'], 1, 'the changed file fetched once');
   for (const f of v2.files.filter((x) => x.path.startsWith('data/'))) {
     assert.is(hits[`/${f.path}`] ?? 0, 0, `${f.path}: taken from the old cache`);
   }
-  await page.locator('#offline-note').filter({ hasText: /new version/ }).waitFor({ timeout: 10_000 });
+  await page
+    .locator('#offline-note')
+    .filter({ hasText: /new version/ })
+    .waitFor({ timeout: 10_000 });
   await sleep(2000);
   assert.is(navigations, 2, 'the two loads asked for, and no reload');
   assert.equal(problems.pageErrors, []);

@@ -12,12 +12,13 @@ import { STYLES, place } from '../helpers/strokes.js';
 const { ctx, ready, close } = servedPage();
 test.after(close);
 
-const SIZES = [                       // height as a fraction of the pad, centre
+const SIZES = [
+  // height as a fraction of the pad, centre
   { height: 0.9, at: [0.5, 0.5] },
   { height: 0.55, at: [0.4, 0.6] },
   { height: 0.3, at: [0.75, 0.3] },
   { height: 0.16, at: [0.2, 0.8] },
-  { height: 0.09, at: [0.9, 0.1] },   // 25 px tall, in a corner
+  { height: 0.09, at: [0.9, 0.1] }, // 25 px tall, in a corner
 ];
 const style = (name) => STYLES.find((s) => `${s.label} ${s.name}` === name);
 
@@ -36,8 +37,11 @@ test('one digit drawn at five sizes gives 28x28 inputs that correlate above 0.9 
     const inputs = [];
     for (const s of SIZES) inputs.push((await drawAndRead(page, hand, place(style(name), { ...s, slant: 0 }))).input);
     const r = [];
-    for (let i = 0; i < inputs.length; i++) for (let j = i + 1; j < inputs.length; j++) r.push(pearson(inputs[i], inputs[j]));
-    console.log(`    ${name}: correlation of the five inputs ${Math.min(...r).toFixed(3)} to ${Math.max(...r).toFixed(3)}; largest to tiniest ${r[3].toFixed(3)}`);
+    for (let i = 0; i < inputs.length; i++)
+      for (let j = i + 1; j < inputs.length; j++) r.push(pearson(inputs[i], inputs[j]));
+    console.log(
+      `    ${name}: correlation of the five inputs ${Math.min(...r).toFixed(3)} to ${Math.max(...r).toFixed(3)}; largest to tiniest ${r[3].toFixed(3)}`,
+    );
     for (const x of r) assert.ok(x > 0.9, `${name}: correlation ${x.toFixed(3)} between two sizes`);
   }
   assert.equal(ctx.browser.problems.pageErrors, []);
@@ -53,16 +57,24 @@ test('a stroke by mouse, by pen and by touch each draws and reads, with the same
     const pad = document.getElementById('pad');
     pad.addEventListener('pointerdown', (e) => window.__types.push(e.pointerType));
     pad.addEventListener('pointerup', () => window.__ups.push(performance.now()));
-    new MutationObserver(() => window.__updates.push(performance.now()))
-      .observe(document.getElementById('prediction'), { attributes: true, childList: true, characterData: true, subtree: true });
+    new MutationObserver(() => window.__updates.push(performance.now())).observe(
+      document.getElementById('prediction'),
+      { attributes: true, childList: true, characterData: true, subtree: true },
+    );
   });
   const strokes = place(style('1 flag'), { height: 0.7, at: [0.5, 0.5], slant: 0.1 });
   const seen = {};
   for (const input of ['mouse', 'pen', 'touch']) {
-    await page.evaluate(() => { window.__types.length = 0; window.__ups.length = 0; window.__updates.length = 0; });
+    await page.evaluate(() => {
+      window.__types.length = 0;
+      window.__ups.length = 0;
+      window.__updates.length = 0;
+    });
     seen[input] = await drawAndRead(page, hand, strokes, input);
     const { types, ups, updates, ink } = await page.evaluate(() => ({
-      types: window.__types, ups: window.__ups, updates: window.__updates,
+      types: window.__types,
+      ups: window.__ups,
+      updates: window.__updates,
       ink: (() => {
         const c = document.getElementById('pad');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -84,7 +96,16 @@ test('a stroke by mouse, by pen and by touch each draws and reads, with the same
     assert.ok(r > 0.99, `mouse and ${input} give the same input (correlation ${r.toFixed(4)})`);
   }
   await clearPad(page);
-  assert.is(await page.locator('#input-view').evaluate((c) => c.getContext('2d').getImageData(0, 0, 28, 28).data.some((v, i) => i % 4 === 3 && v)), false, 'Clear empties the input view');
+  assert.is(
+    await page.locator('#input-view').evaluate((c) =>
+      c
+        .getContext('2d')
+        .getImageData(0, 0, 28, 28)
+        .data.some((v, i) => i % 4 === 3 && v),
+    ),
+    false,
+    'Clear empties the input view',
+  );
 });
 
 test('preprocessing in the page takes well under 10 ms, also for a long drawing', async () => {
@@ -96,7 +117,8 @@ test('preprocessing in the page takes well under 10 ms, also for a long drawing'
     for (let s = 0; s < 8; s++) {
       const pts = [];
       for (let i = 0; i < 500; i++) {
-        const a = (i / 500) * 6 * Math.PI + s, r = 20 + 110 * (i / 500);
+        const a = (i / 500) * 6 * Math.PI + s,
+          r = 20 + 110 * (i / 500);
         pts.push({ x: 140 + r * Math.cos(a), y: 140 + r * Math.sin(a) });
       }
       strokes.push(pts);
@@ -110,7 +132,9 @@ test('preprocessing in the page takes well under 10 ms, also for a long drawing'
     return { first: times[0], sorted: times.sort((a, b) => a - b) };
   });
   const { first, sorted } = ms;
-  console.log(`    4,000 points: median ${sorted[15].toFixed(2)} ms, 90th percentile ${sorted[27].toFixed(2)} ms, first call ${first.toFixed(2)} ms`);
+  console.log(
+    `    4,000 points: median ${sorted[15].toFixed(2)} ms, 90th percentile ${sorted[27].toFixed(2)} ms, first call ${first.toFixed(2)} ms`,
+  );
   assert.ok(sorted[15] < 5, `median ${sorted[15]} ms`);
   assert.ok(sorted[27] < 10, `90th percentile ${sorted[27]} ms`);
 });

@@ -10,7 +10,10 @@ import { ROOT, startServer, launch, openPage, once } from './helpers.js';
 
 const ctx = {};
 
-const serverReady = once(async () => { ctx.server = await startServer(); return ctx; });
+const serverReady = once(async () => {
+  ctx.server = await startServer();
+  return ctx;
+});
 const ready = once(async () => {
   await serverReady();
   ctx.browser = await launch({ viewport: { width: 375, height: 740 } });
@@ -70,9 +73,11 @@ test('phone width: nothing overflows sideways; touch draws on the pad and does n
   await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
   const scrollBefore = await page.evaluate(() => window.scrollY);
   const x = box.x + box.width / 2;
-  const touch = (type, y) => cdp.send('Input.dispatchTouchEvent', {
-    type, touchPoints: type === 'touchEnd' ? [] : [{ x, y, id: 1 }],
-  });
+  const touch = (type, y) =>
+    cdp.send('Input.dispatchTouchEvent', {
+      type,
+      touchPoints: type === 'touchEnd' ? [] : [{ x, y, id: 1 }],
+    });
   await touch('touchStart', box.y + box.height * 0.15);
   for (let i = 1; i <= 12; i++) await touch('touchMove', box.y + box.height * (0.15 + 0.06 * i));
   await touch('touchEnd');

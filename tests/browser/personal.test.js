@@ -16,15 +16,17 @@ import { ROOT, clearPad, settledPrediction, longTasks, servedPage, launch, openP
 import { pen } from './draw.js';
 import { STYLES, mirrored, jittered } from '../helpers/strokes.js';
 
-const STYLE = mirrored(STYLES[9]);              // a 3 of two arcs, mirrored: ε
+const STYLE = mirrored(STYLES[9]); // a 3 of two arcs, mirrored: ε
 const TAUGHT = jittered(STYLE, 10, 1);
-const FRESH = jittered(STYLE, 10, 2);           // new drawings of the style, never taught
+const FRESH = jittered(STYLE, 10, 2); // new drawings of the style, never taught
 
 const { ctx, ready, close } = servedPage();
 test.after(close);
 
-const statusIs = (page, re, timeout = 60_000) => page.waitForFunction(
-  (src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, { timeout });
+const statusIs = (page, re, timeout = 60_000) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
+    timeout,
+  });
 const count = async (page) => Number(await page.locator('#personal-count').getAttribute('data-value'));
 const accuracy = async (page) => Number(await page.locator('#accuracy').getAttribute('data-value'));
 const teachGroup = (page) => page.getByRole('group', { name: 'This digit is' });
@@ -44,7 +46,13 @@ async function readAll(page, hand, drawings) {
 async function exportSet(page) {
   const downloads = [];
   const got = new Promise((resolve) => {
-    const on = (d) => { downloads.push(d); if (downloads.length === 4) { page.off('download', on); resolve(); } };
+    const on = (d) => {
+      downloads.push(d);
+      if (downloads.length === 4) {
+        page.off('download', on);
+        resolve();
+      }
+    };
     page.on('download', on);
   });
   await page.getByRole('button', { name: 'Export', exact: true }).click();
@@ -76,7 +84,9 @@ async function screenshot(page) {
 // gathered before it goes.
 const tasks = [];
 const readyAt = (page) => page.evaluate(() => performance.now());
-const gather = async (page, from) => { tasks.push(...(await longTasks(page)).filter((t) => t.start >= from)); };
+const gather = async (page, from) => {
+  tasks.push(...(await longTasks(page)).filter((t) => t.start >= from));
+};
 let from = null;
 
 test('a style the trained network misreads is learned from ten drawings; MNIST test accuracy falls by at most 0.3 points', async () => {
@@ -103,7 +113,10 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
   // Teach: each drawing, then "This digit is" 3.
   assert.is(await count(page), 0);
   await clearPad(page);
-  assert.ok(await teachGroup(page).getByRole('button', { name: '3', exact: true }).isDisabled(), 'nothing to label on an empty pad');
+  assert.ok(
+    await teachGroup(page).getByRole('button', { name: '3', exact: true }).isDisabled(),
+    'nothing to label on an empty pad',
+  );
   for (const [k, d] of TAUGHT.entries()) {
     await clearPad(page);
     await hand.draw(d);
@@ -121,7 +134,12 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
   const learnSeconds = (Date.now() - l0) / 1000;
   const acc1 = await accuracy(page);
   const cell = async (id) => Number(await page.locator(`#${id}`).getAttribute('data-value'));
-  const table = { personalBefore: await cell('personal-before'), personalAfter: await cell('personal-after'), mnistBefore: await cell('mnist-before'), mnistAfter: await cell('mnist-after') };
+  const table = {
+    personalBefore: await cell('personal-before'),
+    personalAfter: await cell('personal-after'),
+    mnistBefore: await cell('mnist-before'),
+    mnistAfter: await cell('mnist-after'),
+  };
   assert.ok(await page.locator('#learn-result').isVisible());
   assert.is(table.mnistAfter, acc1, '#accuracy shows the test accuracy after learning');
 
@@ -129,9 +147,15 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
   await screenshot(page);
   const right = (xs) => xs.filter((x) => x === STYLE.label).length;
   console.log(`    trained in ${trainSeconds.toFixed(1)} s (10 epochs of full MNIST) to ${(100 * acc0).toFixed(2)}%`);
-  console.log(`    ten new mirrored 3s read as 3: ${right(before)}/10 before (${before.join(' ')}), ${right(after)}/10 after (${after.join(' ')})`);
-  console.log(`    the taught ten read right: ${(100 * table.personalBefore).toFixed(0)}% before, ${(100 * table.personalAfter).toFixed(0)}% after; learning took ${learnSeconds.toFixed(1)} s`);
-  console.log(`    MNIST test accuracy ${(100 * acc0).toFixed(2)}% -> ${(100 * acc1).toFixed(2)}% (${(100 * (acc1 - acc0)).toFixed(2)} points)`);
+  console.log(
+    `    ten new mirrored 3s read as 3: ${right(before)}/10 before (${before.join(' ')}), ${right(after)}/10 after (${after.join(' ')})`,
+  );
+  console.log(
+    `    the taught ten read right: ${(100 * table.personalBefore).toFixed(0)}% before, ${(100 * table.personalAfter).toFixed(0)}% after; learning took ${learnSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `    MNIST test accuracy ${(100 * acc0).toFixed(2)}% -> ${(100 * acc1).toFixed(2)}% (${(100 * (acc1 - acc0)).toFixed(2)} points)`,
+  );
   assert.ok(right(before) <= 3, `the trained network should misread the style: ${right(before)}/10 read as 3 before`);
   assert.ok(right(after) >= 8, `only ${right(after)}/10 new drawings read as taught`);
   assert.ok(acc0 - acc1 <= 0.003, `MNIST test accuracy fell ${(100 * (acc0 - acc1)).toFixed(2)} points`);
@@ -147,7 +171,9 @@ test('Train after learning mixes the personal set into its passes: the style is 
   const hand = await pen(page);
   const reads = await readAll(page, hand, FRESH);
   const right = reads.filter((x) => x === STYLE.label).length;
-  console.log(`    after 2 more epochs of Train: ${right}/10 new mirrored 3s read as 3 (${reads.join(' ')}); MNIST ${(100 * await accuracy(page)).toFixed(2)}%`);
+  console.log(
+    `    after 2 more epochs of Train: ${right}/10 new mirrored 3s read as 3 (${reads.join(' ')}); MNIST ${(100 * (await accuracy(page))).toFixed(2)}%`,
+  );
   assert.ok(right >= 8, `only ${right}/10 read as taught after more training`);
   await page.locator('#epochs').fill('10');
 });
@@ -169,7 +195,12 @@ test('a reload keeps the personal set and the learned model', async () => {
 test('export, then import into a fresh profile, gives the same personal set; bad files are refused', async () => {
   const { page, server } = ctx;
   const files = await exportSet(page);
-  assert.equal(Object.keys(files).sort(), ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte']);
+  assert.equal(Object.keys(files).sort(), [
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+  ]);
   assert.is(files['train-images-idx3-ubyte'].length, 16 + 10 * 784);
   assert.equal([...files['train-labels-idx1-ubyte'].subarray(8)], Array(10).fill(3));
   assert.ok(files['t10k-images-idx3-ubyte'].equals(files['train-images-idx3-ubyte']), 'the test pair is the set too');
@@ -181,23 +212,52 @@ test('export, then import into a fresh profile, gives the same personal set; bad
     const t0 = await readyAt(p);
     assert.is(await count(p), 0, 'a fresh profile has no personal set');
     // refused: half a pair, a file that is not IDX
-    await p.locator('#personal-import').setInputFiles([{ name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: files['train-images-idx3-ubyte'] }]);
+    await p.locator('#personal-import').setInputFiles([
+      {
+        name: 'train-images-idx3-ubyte',
+        mimeType: 'application/octet-stream',
+        buffer: files['train-images-idx3-ubyte'],
+      },
+    ]);
     await waitForAlert(p, /^Nothing imported: Choose train-labels-idx1-ubyte too/);
     await p.locator('#personal-import').setInputFiles([
-      { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.from('not an idx file at all') },
-      { name: 'train-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: files['train-labels-idx1-ubyte'] },
+      {
+        name: 'train-images-idx3-ubyte',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from('not an idx file at all'),
+      },
+      {
+        name: 'train-labels-idx1-ubyte',
+        mimeType: 'application/octet-stream',
+        buffer: files['train-labels-idx1-ubyte'],
+      },
     ]);
     await waitForAlert(p, /^Nothing imported: train-images-idx3-ubyte and train-labels-idx1-ubyte were refused: /);
     assert.is(await count(p), 0);
 
-    await p.locator('#personal-import').setInputFiles(Object.entries(files).map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })));
+    await p
+      .locator('#personal-import')
+      .setInputFiles(
+        Object.entries(files).map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })),
+      );
     await p.waitForFunction(() => Number(document.getElementById('personal-count').dataset.value) === 10);
-    assert.match(await p.locator('#personal-note').textContent(), /Imported 10 digits \(10 already in your set\)/, 'the test pair adds nothing twice');
+    assert.match(
+      await p.locator('#personal-note').textContent(),
+      /Imported 10 digits \(10 already in your set\)/,
+      'the test pair adds nothing twice',
+    );
     const again = await exportSet(p);
-    for (const name of Object.keys(files)) assert.ok(again[name].equals(files[name]), `${name}: the same bytes after import`);
+    for (const name of Object.keys(files))
+      assert.ok(again[name].equals(files[name]), `${name}: the same bytes after import`);
     // importing the same files again adds nothing
-    await p.locator('#personal-import').setInputFiles(Object.entries(files).slice(0, 2).map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })));
-    await p.waitForFunction(() => /Imported 0 digits \(10 already/.test(document.getElementById('personal-note').textContent));
+    await p.locator('#personal-import').setInputFiles(
+      Object.entries(files)
+        .slice(0, 2)
+        .map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })),
+    );
+    await p.waitForFunction(() =>
+      /Imported 0 digits \(10 already/.test(document.getElementById('personal-note').textContent),
+    );
     assert.is(await count(p), 10);
     assert.equal(fresh.problems.pageErrors, []);
     await gather(p, t0);
@@ -216,11 +276,14 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
     await page.getByLabel('Data URL').fill('data/small/');
     const hand = await pen(page);
     const keys = page.keyboard;
-    const focusedName = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') || document.activeElement?.textContent.trim());
+    const focusedName = () =>
+      page.evaluate(
+        () => document.activeElement?.getAttribute('aria-label') || document.activeElement?.textContent.trim(),
+      );
 
     // Two drawings by touch, each labelled from the keyboard: Tab from Clear to the group's buttons.
     for (const [k, d] of TAUGHT.slice(0, 2).entries()) {
-      await page.locator('#pad').scrollIntoViewIfNeeded();   // one column: the pad is below the training panel
+      await page.locator('#pad').scrollIntoViewIfNeeded(); // one column: the pad is below the training panel
       await hand.draw(d, { input: 'touch' });
       await page.waitForFunction(() => document.getElementById('prediction').dataset.digit !== '');
       await page.getByRole('button', { name: 'Clear', exact: true }).focus();
@@ -240,9 +303,21 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
     // Every new control is on the screen and big enough to touch; nothing scrolls sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
-    const controls = ['#teach button', '#learn', '#personal-export', '#personal-import-label', '.kept .remove', '#learned summary'];
+    const controls = [
+      '#teach button',
+      '#learn',
+      '#personal-export',
+      '#personal-import-label',
+      '.kept .remove',
+      '#learned summary',
+    ];
     for (const sel of controls) {
-      for (const b of await page.locator(sel).evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { l: r.left, r: r.right, h: r.height, w: r.width }; }))) {
+      for (const b of await page.locator(sel).evaluateAll((els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          return { l: r.left, r: r.right, h: r.height, w: r.width };
+        }),
+      )) {
         assert.ok(b.l >= 0 && b.r <= 390, `${sel} at ${b.l}..${b.r} is off the screen`);
         assert.ok(Math.min(b.w, b.h) >= 24, `${sel} is ${b.w}x${b.h}: too small to touch`);
       }
@@ -268,8 +343,12 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
     await page.waitForFunction(() => document.activeElement?.id === 'personal-import');
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), keys.press('Space')]);
     assert.ok(chooser.isMultiple());
-    await chooser.setFiles(Object.entries(files).map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })));
-    await page.waitForFunction(() => /Imported 0 digits \(2 already/.test(document.getElementById('personal-note').textContent));
+    await chooser.setFiles(
+      Object.entries(files).map(([name, buffer]) => ({ name, mimeType: 'application/octet-stream', buffer })),
+    );
+    await page.waitForFunction(() =>
+      /Imported 0 digits \(2 already/.test(document.getElementById('personal-note').textContent),
+    );
     assert.equal(phone.problems.pageErrors, []);
     await gather(page, t0);
   } finally {

@@ -71,11 +71,23 @@ test('serves the page with the right types and the CSP', async () => {
 
 test('no directory escape: "..", encoded or not, never leaves web/', async () => {
   const escapes = [
-    '/../package.json', '/%2e%2e/package.json', '/%2E%2E/package.json', '/..%2fpackage.json',
-    '/..%2Fpackage.json', '/%2e%2e%2fpackage.json', '/data/..%2f..%2fpackage.json', '/..%5cpackage.json',
-    '/data/%2e%2e%5c%2e%2e%5cpackage.json', '/..\\package.json', '/data/../../package.json',
-    '/%252e%252e/package.json', '/./../package.json', '/lib/%2e%2e/%2e%2e/package.json', '/%00../package.json',
-    '//etc/passwd', '/..%00/package.json',
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/%2E%2E/package.json',
+    '/..%2fpackage.json',
+    '/..%2Fpackage.json',
+    '/%2e%2e%2fpackage.json',
+    '/data/..%2f..%2fpackage.json',
+    '/..%5cpackage.json',
+    '/data/%2e%2e%5c%2e%2e%5cpackage.json',
+    '/..\\package.json',
+    '/data/../../package.json',
+    '/%252e%252e/package.json',
+    '/./../package.json',
+    '/lib/%2e%2e/%2e%2e/package.json',
+    '/%00../package.json',
+    '//etc/passwd',
+    '/..%00/package.json',
   ];
   for (const p of escapes) {
     const r = await get(p);
@@ -96,7 +108,10 @@ test('404, directory redirect, and methods', async () => {
 });
 
 test('node scripts/serve.js: serves on PORT and prints the URL; a bad PORT is a clear error', async () => {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'serve.js')], { cwd: ROOT, env: { ...process.env, PORT: '0' } });
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'serve.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0' },
+  });
   try {
     const url = await new Promise((resolve, reject) => {
       let out = '';
@@ -104,7 +119,10 @@ test('node scripts/serve.js: serves on PORT and prints the URL; a bad PORT is a 
       child.stdout.on('data', (d) => {
         out += d;
         const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-        if (m) { clearTimeout(timer); resolve(m[0]); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
       });
       child.on('exit', (code) => reject(new Error(`serve.js exited ${code}: ${out}`)));
     });
@@ -114,7 +132,11 @@ test('node scripts/serve.js: serves on PORT and prints the URL; a bad PORT is a 
   } finally {
     child.kill('SIGTERM');
   }
-  const bad = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'serve.js')], { cwd: ROOT, env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'serve.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: 'eighty' },
+    encoding: 'utf8',
+  });
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /PORT=eighty is not a port number/);
 });

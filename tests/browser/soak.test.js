@@ -15,7 +15,7 @@ import { servedPage, longTasks, drawDigit, readIdxPair } from './helpers.js';
 
 const EPOCHS = Number(process.env.SOAK_EPOCHS || 4);
 const DATA_URL = process.env.SOAK_DATA === 'full' ? 'data/' : 'data/small/';
-const GROWTH = 0.03;        // memory after epoch 2 may differ from it by this share
+const GROWTH = 0.03; // memory after epoch 2 may differ from it by this share
 const TASK_MS = 100;
 
 const { ready, close } = servedPage();
@@ -32,7 +32,9 @@ function procs() {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       out.push({ pid: Number(pid), ppid, cmd });
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return out;
 }
@@ -45,12 +47,18 @@ const rssOf = (pid) => {
 /** The renderer processes of the browser whose profile is dir (other browsers may run beside it). */
 function renderersOf(dir) {
   const all = procs();
-  const root = all.find((p) => p.cmd.some((a) => a === `--user-data-dir=${dir}`) && !p.cmd.some((a) => a.startsWith('--type=')));
+  const root = all.find(
+    (p) => p.cmd.some((a) => a === `--user-data-dir=${dir}`) && !p.cmd.some((a) => a.startsWith('--type=')),
+  );
   if (!root) throw new Error(`no browser process with --user-data-dir=${dir}`);
   const mine = new Set([root.pid]);
   for (let grew = true; grew;) {
     grew = false;
-    for (const p of all) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+    for (const p of all)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
   }
   // a renderer forked by the zygote renames itself: its arguments may be one string
   return all.filter((p) => mine.has(p.pid) && p.cmd.join(' ').includes('--type=renderer')).map((p) => p.pid);
@@ -62,17 +70,23 @@ const pageMemory = (dir) => Math.max(...renderersOf(dir).map(rssOf));
 const mb = (b) => (b / 2 ** 20).toFixed(1);
 
 /** What the page shows now: the epoch being trained (0 when not training), the status, the accuracy. */
-const shown = (page) => page.evaluate(() => {
-  const status = document.querySelector('[role=status]').textContent;
-  const m = /^Training: epoch (\d+) of/.exec(status);
-  return { training: m ? Number(m[1]) : 0, done: /^Done:/.test(status), status, accuracy: document.getElementById('accuracy').textContent };
-});
+const shown = (page) =>
+  page.evaluate(() => {
+    const status = document.querySelector('[role=status]').textContent;
+    const m = /^Training: epoch (\d+) of/.exec(status);
+    return {
+      training: m ? Number(m[1]) : 0,
+      done: /^Done:/.test(status),
+      status,
+      accuracy: document.getElementById('accuracy').textContent,
+    };
+  });
 
 test(`${EPOCHS} epochs on ${DATA_URL} with the inside view open: memory from epoch 2 within ${GROWTH * 100}%, no task over ${TASK_MS} ms, accuracy always a number`, async () => {
   const { page, browser } = await ready();
   const { images } = readIdxPair('t10k');
-  await drawDigit(page, images.subarray(0, 784));             // the forward view shows a real digit
-  await page.locator('#learned summary').click();             // the first layer's weights: snapshots on
+  await drawDigit(page, images.subarray(0, 784)); // the forward view shows a real digit
+  await page.locator('#learned summary').click(); // the first layer's weights: snapshots on
   await page.getByLabel('Data URL').fill(DATA_URL);
   await page.locator('#epochs').fill(String(EPOCHS));
   const from = await page.evaluate(() => performance.now());
@@ -92,7 +106,8 @@ test(`${EPOCHS} epochs on ${DATA_URL} with the inside view open: memory from epo
       last = ended;
     }
     if (now.done) break;
-    if (!now.training && !/^(Downloading|Loading|Training)/.test(now.status) && Date.now() - t0 > 5000) throw new Error(`training stopped: ${now.status}`);
+    if (!now.training && !/^(Downloading|Loading|Training)/.test(now.status) && Date.now() - t0 > 5000)
+      throw new Error(`training stopped: ${now.status}`);
     if (Date.now() - t0 > 1_800_000) throw new Error(`not done after 30 minutes: ${now.status}`);
     await page.waitForTimeout(100);
   }
@@ -102,17 +117,31 @@ test(`${EPOCHS} epochs on ${DATA_URL} with the inside view open: memory from epo
   const after = rows.filter((r) => r.epoch >= base.epoch);
   const worst = after.reduce((a, r) => (Math.abs(r.rss - base.rss) > Math.abs(a.rss - base.rss) ? r : a), base);
   const end = rows[rows.length - 1];
-  console.log(`    epoch: renderer memory MiB (accuracy shown): ${rows.map((r) => `${r.epoch}: ${mb(r.rss)} (${r.accuracy})`).join(', ')}`);
-  console.log(`    epoch ${base.epoch} -> ${end.epoch}: ${mb(base.rss)} -> ${mb(end.rss)} MiB, largest change ${((worst.rss - base.rss) / base.rss * 100).toFixed(2)}% (epoch ${worst.epoch}); longest main-thread task ${Math.round(Math.max(0, ...tasks.map((t) => t.duration)))} ms; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `    epoch: renderer memory MiB (accuracy shown): ${rows.map((r) => `${r.epoch}: ${mb(r.rss)} (${r.accuracy})`).join(', ')}`,
+  );
+  console.log(
+    `    epoch ${base.epoch} -> ${end.epoch}: ${mb(base.rss)} -> ${mb(end.rss)} MiB, largest change ${(((worst.rss - base.rss) / base.rss) * 100).toFixed(2)}% (epoch ${worst.epoch}); longest main-thread task ${Math.round(Math.max(0, ...tasks.map((t) => t.duration)))} ms; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
 
   assert.ok(rows.length >= Math.min(EPOCHS, 3), `a row per epoch: ${rows.length}`);
   for (const a of accuracies) assert.not.match(a, /NaN|Infinity|undefined/, `accuracy shown as ${JSON.stringify(a)}`);
-  for (const r of rows.filter((x) => x.epoch >= 2)) assert.match(r.accuracy.trim(), /^\d+(\.\d+)?\s?%$/, `accuracy at epoch ${r.epoch}`);
-  assert.ok(Math.abs(worst.rss - base.rss) <= GROWTH * base.rss,
-    `renderer memory went from ${mb(base.rss)} MiB at epoch ${base.epoch} to ${mb(worst.rss)} MiB at epoch ${worst.epoch}`);
+  for (const r of rows.filter((x) => x.epoch >= 2))
+    assert.match(r.accuracy.trim(), /^\d+(\.\d+)?\s?%$/, `accuracy at epoch ${r.epoch}`);
+  assert.ok(
+    Math.abs(worst.rss - base.rss) <= GROWTH * base.rss,
+    `renderer memory went from ${mb(base.rss)} MiB at epoch ${base.epoch} to ${mb(worst.rss)} MiB at epoch ${worst.epoch}`,
+  );
   const slow = tasks.filter((t) => t.duration > TASK_MS);
-  if (slow.length) console.log(`    long frames: ${JSON.stringify((await page.evaluate(() => window.__longFrames)).filter((f) => f.start >= from))}`);
-  assert.is(slow.length, 0, `main-thread tasks over ${TASK_MS} ms: ${slow.map((t) => Math.round(t.duration)).join(', ')}`);
+  if (slow.length)
+    console.log(
+      `    long frames: ${JSON.stringify((await page.evaluate(() => window.__longFrames)).filter((f) => f.start >= from))}`,
+    );
+  assert.is(
+    slow.length,
+    0,
+    `main-thread tasks over ${TASK_MS} ms: ${slow.map((t) => Math.round(t.duration)).join(', ')}`,
+  );
   assert.equal(browser.problems.pageErrors, []);
 });
 

@@ -12,7 +12,10 @@ import { readFileSync } from 'node:fs';
 import { startServer, launch, openPage, readIdxPair, drawDigit, waitForAlert, once } from './helpers.js';
 
 const ctx = {};
-const serverReady = once(async () => { ctx.server = await startServer(); return ctx.server; });
+const serverReady = once(async () => {
+  ctx.server = await startServer();
+  return ctx.server;
+});
 const opened = [];
 
 test.after(async () => {
@@ -25,10 +28,14 @@ function countMessages() {
   window.__said = { note: [], alert: [] };
   document.addEventListener('readystatechange', () => {
     if (document.readyState !== 'interactive') return;
-    for (const [key, id] of [['note', 'storage-note'], ['alert', 'alert']]) {
+    for (const [key, id] of [
+      ['note', 'storage-note'],
+      ['alert', 'alert'],
+    ]) {
       const el = document.getElementById(id);
-      new MutationObserver(() => { if (el.textContent) window.__said[key].push(el.textContent); })
-        .observe(el, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => {
+        if (el.textContent) window.__said[key].push(el.textContent);
+      }).observe(el, { childList: true, characterData: true, subtree: true });
     }
   });
 }
@@ -57,9 +64,9 @@ async function trainPauseTwice(page) {
   for (let i = 0; i < 2; i++) {
     await button(page, 'Pause').click();
     await page.waitForFunction(() => /^Paused/.test(document.querySelector('[role=status]').textContent));
-    await page.waitForTimeout(300);          // the attempt to keep the model runs
+    await page.waitForTimeout(300); // the attempt to keep the model runs
     if (i === 0) {
-      await button(page, 'Pause').click();   // resume
+      await button(page, 'Pause').click(); // resume
       await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
       await page.waitForTimeout(500);
     }
@@ -94,10 +101,15 @@ async function refusedOnce(page, re) {
 }
 
 const cases = [
-  ['IndexedDB missing (a private window)',
-    () => { Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true }); },
-    /no IndexedDB/],
-  ['IndexedDB blocked by another tab',
+  [
+    'IndexedDB missing (a private window)',
+    () => {
+      Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
+    },
+    /no IndexedDB/,
+  ],
+  [
+    'IndexedDB blocked by another tab',
     () => {
       IDBFactory.prototype.open = function open() {
         const req = {};
@@ -105,28 +117,43 @@ const cases = [
         return req;
       };
     },
-    /blocked by another tab/],
-  ['IndexedDB that never answers an open',
-    () => { IDBFactory.prototype.open = function open() { return {}; }; },
-    /did not open within 3 s/],
-  ['a full quota (every put refused with QuotaExceededError)',
+    /blocked by another tab/,
+  ],
+  [
+    'IndexedDB that never answers an open',
     () => {
-      IDBObjectStore.prototype.put = function put() { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+      IDBFactory.prototype.open = function open() {
+        return {};
+      };
     },
-    /storage for the page is full/],
-  ['a full quota (the transaction aborts with QuotaExceededError)',
+    /did not open within 3 s/,
+  ],
+  [
+    'a full quota (every put refused with QuotaExceededError)',
+    () => {
+      IDBObjectStore.prototype.put = function put() {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    },
+    /storage for the page is full/,
+  ],
+  [
+    'a full quota (the transaction aborts with QuotaExceededError)',
     () => {
       const put = IDBObjectStore.prototype.put;
       IDBObjectStore.prototype.put = function (...args) {
         const req = put.apply(this, args);
         const tx = this.transaction;
         // what a browser does when the write does not fit: the transaction aborts, its error says why
-        Object.defineProperty(tx, 'error', { value: new DOMException('The quota has been exceeded.', 'QuotaExceededError') });
+        Object.defineProperty(tx, 'error', {
+          value: new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
+        });
         tx.abort();
         return req;
       };
     },
-    /storage for the page is full/],
+    /storage for the page is full/,
+  ],
 ];
 
 for (const [what, fault, re] of cases) {
@@ -137,10 +164,10 @@ for (const [what, fault, re] of cases) {
     await trainPauseTwice(page);
     const text = await refusedOnce(page, re);
     await nothingLost(page);
-    await button(page, 'Pause').click();     // and it trains on
+    await button(page, 'Pause').click(); // and it trains on
     await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
     await button(page, 'Pause').click();
-    await refusedOnce(page, re);               // still once
+    await refusedOnce(page, re); // still once
     assert.equal(browser.problems.pageErrors, []);
     console.log(`    ready in ${readyMs} ms; "${text}"`);
     await browser.close();
@@ -148,47 +175,82 @@ for (const [what, fault, re] of cases) {
 }
 
 /** Puts record in the page's IndexedDB (opened at the version the page made): under key 'last' in models, or added to personal. */
-const putRecord = (page, record, store = 'models') => page.evaluate(([rec, store]) => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm');
-  req.onerror = () => reject(req.error);
-  req.onsuccess = () => {
-    const db = req.result;
-    const tx = db.transaction(store, 'readwrite');
-    const value = rec.bytes ? { ...rec, bytes: new Uint8Array(rec.bytes).buffer } : rec.raw;
-    if (store === 'models') tx.objectStore(store).put(value, 'last');
-    else tx.objectStore(store).add(value);
-    tx.oncomplete = () => { db.close(); resolve(); };
-    tx.onerror = () => reject(tx.error);
-  };
-}), [record, store]);
+const putRecord = (page, record, store = 'models') =>
+  page.evaluate(
+    ([rec, store]) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('mnist-wasm');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction(store, 'readwrite');
+          const value = rec.bytes ? { ...rec, bytes: new Uint8Array(rec.bytes).buffer } : rec.raw;
+          if (store === 'models') tx.objectStore(store).put(value, 'last');
+          else tx.objectStore(store).add(value);
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [record, store],
+  );
 
 /** How many records the page's store holds (models: under 'last' only). */
-const countRecords = (page, store = 'models') => page.evaluate((store) => new Promise((resolve, reject) => {
-  const req = indexedDB.open('mnist-wasm');
-  req.onerror = () => reject(req.error);
-  req.onsuccess = () => {
-    const s = req.result.transaction(store).objectStore(store);
-    const get = store === 'models' ? s.count('last') : s.count();
-    get.onsuccess = () => { resolve(get.result); req.result.close(); };
-  };
-}), store);
+const countRecords = (page, store = 'models') =>
+  page.evaluate(
+    (store) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('mnist-wasm');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const s = req.result.transaction(store).objectStore(store);
+          const get = store === 'models' ? s.count('last') : s.count();
+          get.onsuccess = () => {
+            resolve(get.result);
+            req.result.close();
+          };
+        };
+      }),
+    store,
+  );
 const hasRecord = async (page) => (await countRecords(page)) > 0;
 
 const corrupt = [
-  ['garbage bytes', async () => ({ bytes: Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255), savedAt: Date.now(), source: 'trained' }),
-    /could not be loaded and was discarded: loadNetwork: not a model file/],
-  ['a model file cut short', async (page) => {
-    const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
-    const bytes = readFileSync(await download.path());
-    return { bytes: Array.from(bytes.subarray(0, bytes.length >> 1)), savedAt: Date.now(), source: 'trained' };
-  }, /could not be loaded and was discarded: loadNetwork: .*(truncated|ended|short|length)/i],
-  ['a model file with one bit flipped', async (page) => {
-    const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
-    const bytes = Array.from(readFileSync(await download.path()));
-    bytes[1000] ^= 4;
-    return { bytes, savedAt: Date.now(), source: 'trained' };
-  }, /could not be loaded and was discarded: loadNetwork: .*(checksum|CRC)/i],
-  ['a record that holds no bytes', async () => ({ raw: 'not a model' }), /was corrupt and was discarded \(the kept record holds string/],
+  [
+    'garbage bytes',
+    async () => ({
+      bytes: Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255),
+      savedAt: Date.now(),
+      source: 'trained',
+    }),
+    /could not be loaded and was discarded: loadNetwork: not a model file/,
+  ],
+  [
+    'a model file cut short',
+    async (page) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
+      const bytes = readFileSync(await download.path());
+      return { bytes: Array.from(bytes.subarray(0, bytes.length >> 1)), savedAt: Date.now(), source: 'trained' };
+    },
+    /could not be loaded and was discarded: loadNetwork: .*(truncated|ended|short|length)/i,
+  ],
+  [
+    'a model file with one bit flipped',
+    async (page) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Save model').click()]);
+      const bytes = Array.from(readFileSync(await download.path()));
+      bytes[1000] ^= 4;
+      return { bytes, savedAt: Date.now(), source: 'trained' };
+    },
+    /could not be loaded and was discarded: loadNetwork: .*(checksum|CRC)/i,
+  ],
+  [
+    'a record that holds no bytes',
+    async () => ({ raw: 'not a model' }),
+    /was corrupt and was discarded \(the kept record holds string/,
+  ],
 ];
 
 for (const [what, make, re] of corrupt) {
@@ -216,18 +278,32 @@ test('a kept digit that is corrupt: refused with a message, removed, and the oth
   const { page, browser } = await pageWith(null);
   const digit = { label: 3, input: new Uint8Array(784).fill(200).buffer, strokes: null, savedAt: Date.now() };
   await putRecord(page, { raw: { label: 3, input: 'not pixels', savedAt: 0 } }, 'personal');
-  await page.evaluate(([d]) => new Promise((resolve, reject) => {     // one good digit beside it
-    const req = indexedDB.open('mnist-wasm');
-    req.onsuccess = () => {
-      const tx = req.result.transaction('personal', 'readwrite');
-      tx.objectStore('personal').add({ ...d, input: new Uint8Array(d.input).buffer });
-      tx.oncomplete = () => { req.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), [{ ...digit, input: Array.from(new Uint8Array(digit.input)) }]);
+  await page.evaluate(
+    ([d]) =>
+      new Promise((resolve, reject) => {
+        // one good digit beside it
+        const req = indexedDB.open('mnist-wasm');
+        req.onsuccess = () => {
+          const tx = req.result.transaction('personal', 'readwrite');
+          tx.objectStore('personal').add({ ...d, input: new Uint8Array(d.input).buffer });
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [{ ...digit, input: Array.from(new Uint8Array(digit.input)) }],
+  );
   await page.reload();
-  const message = await waitForAlert(page, /^One digit kept in this browser was not a 28x28 drawing with a label 0 to 9 and was removed\.$/, 10_000);
-  await page.waitForFunction(() => document.getElementById('personal-count')?.dataset.value === '1', null, { timeout: 10_000 });
+  const message = await waitForAlert(
+    page,
+    /^One digit kept in this browser was not a 28x28 drawing with a label 0 to 9 and was removed\.$/,
+    10_000,
+  );
+  await page.waitForFunction(() => document.getElementById('personal-count')?.dataset.value === '1', null, {
+    timeout: 10_000,
+  });
   assert.is(await countRecords(page, 'personal'), 1, 'the corrupt record is gone, the good one kept');
   console.log(`    "${message}"`);
   assert.equal(browser.problems.pageErrors, []);

@@ -10,19 +10,28 @@ import path from 'node:path';
 import { status, DATA, servedPage } from './helpers.js';
 
 const CHUNK = 16 * 1024;
-const EVERY_MS = 40;       // ~400 KB/s: the 1.6 MB default set takes about 4 s
+const EVERY_MS = 40; // ~400 KB/s: the 1.6 MB default set takes about 4 s
 
 /* Serves the default files slowly: CHUNK bytes every EVERY_MS, with a Content-Length. */
 function slow(req, res, rest) {
   const name = decodeURIComponent(rest);
   let body;
-  try { body = readFileSync(path.join(DATA, path.basename(name))); } catch { res.writeHead(404); res.end(); return; }
+  try {
+    body = readFileSync(path.join(DATA, path.basename(name)));
+  } catch {
+    res.writeHead(404);
+    res.end();
+    return;
+  }
   res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': body.length });
   let at = 0;
   const timer = setInterval(() => {
     res.write(body.subarray(at, at + CHUNK));
     at += CHUNK;
-    if (at >= body.length) { clearInterval(timer); res.end(); }
+    if (at >= body.length) {
+      clearInterval(timer);
+      res.end();
+    }
   }, EVERY_MS);
   res.on('close', () => clearInterval(timer));
 }
@@ -30,9 +39,19 @@ function slow(req, res, rest) {
 /* Serves the default files uncompressed under the plain names; the .gz names are 404. */
 function plain(req, res, rest) {
   const name = path.basename(decodeURIComponent(rest));
-  if (name.endsWith('.gz')) { res.writeHead(404); res.end('Not found'); return; }
+  if (name.endsWith('.gz')) {
+    res.writeHead(404);
+    res.end('Not found');
+    return;
+  }
   let body;
-  try { body = gunzipSync(readFileSync(path.join(DATA, `${name}.gz`))); } catch { res.writeHead(404); res.end(); return; }
+  try {
+    body = gunzipSync(readFileSync(path.join(DATA, `${name}.gz`)));
+  } catch {
+    res.writeHead(404);
+    res.end();
+    return;
+  }
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
   res.end(body);
 }
@@ -42,7 +61,7 @@ test.after(close);
 
 test('a slow download: progress advances and training starts before it ends', async () => {
   const { page } = await ready();
-  await page.locator('#epochs').fill('500');       // still training when the test pauses it
+  await page.locator('#epochs').fill('500'); // still training when the test pauses it
   await page.getByLabel('Data URL').fill('slow/');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const samples = [];
@@ -72,7 +91,9 @@ test('a slow download: progress advances and training starts before it ends', as
   const early = samples.find((s) => /^Training/.test(s.status) && s.loss !== '–' && s.max > 1 && s.value < s.max);
   assert.ok(early, 'a moment with training under way (a loss shown) while the download was not finished');
   const arrived = Number(early.text.match(/([\d,]+) \/ 8,000 training/)?.[1].replace(/,/g, ''));
-  console.log(`    training under way at ${Math.round((100 * early.value) / early.max)}% of the bytes, ${arrived} of 8,000 training digits in`);
+  console.log(
+    `    training under way at ${Math.round((100 * early.value) / early.max)}% of the bytes, ${arrived} of 8,000 training digits in`,
+  );
   assert.ok(arrived < 8000, `training started with ${arrived} digits in`);
   assert.match(early.status, /digits downloaded so far/);
 
@@ -100,9 +121,18 @@ test('uncompressed IDX files load too, and the page works from the keyboard', as
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.type('plain/');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, { timeout: 15_000 });
-  await page.waitForFunction(() => /8,000 \/ 8,000 training · 2,000 \/ 2,000 test digits/.test(document.getElementById('download-text').textContent), null, { timeout: 15_000 });
-  await page.waitForFunction(() => Number(document.getElementById('accuracy').dataset.value) > 0.5, null, { timeout: 30_000 });
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 15_000,
+  });
+  await page.waitForFunction(
+    () =>
+      /8,000 \/ 8,000 training · 2,000 \/ 2,000 test digits/.test(document.getElementById('download-text').textContent),
+    null,
+    { timeout: 15_000 },
+  );
+  await page.waitForFunction(() => Number(document.getElementById('accuracy').dataset.value) > 0.5, null, {
+    timeout: 30_000,
+  });
 
   // Pause from the keyboard: focus the Pause button and press Space.
   await page.getByRole('button', { name: 'Pause', exact: true }).focus();

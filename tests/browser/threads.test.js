@@ -28,7 +28,9 @@ const { ctx, ready, close } = servedPage({ '/plain/': withoutIsolation });
 test.after(close);
 
 const until = (page, re, timeout) =>
-  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, { timeout });
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
+    timeout,
+  });
 
 test('the page is cross-origin isolated; in it, N threads give the bytes of 1 for every optimizer and activation', async () => {
   const { page } = await ready();
@@ -37,11 +39,18 @@ test('the page is cross-origin isolated; in it, N threads give the bytes of 1 fo
     const { createNetwork, fetchIdx } = await import('./lib/index.js');
     const images = await fetchIdx('data/small/train-images-idx3-ubyte.gz');
     const labels = await fetchIdx('data/small/train-labels-idx1-ubyte.gz');
-    const x = images.data.subarray(0, 1024 * 784), y = labels.data.subarray(0, 1024);
+    const x = images.data.subarray(0, 1024 * 784),
+      y = labels.data.subarray(0, 1024);
     const out = [];
     for (const optimizer of ['sgd', 'momentum', 'adam'])
       for (const activation of ['sigmoid', 'relu', 'tanh']) {
-        const opts = { optimizer, activation, batchSize: 64, learningRate: optimizer === 'adam' ? 0.002 : 0.1, seed: 3 };
+        const opts = {
+          optimizer,
+          activation,
+          batchSize: 64,
+          learningRate: optimizer === 'adam' ? 0.002 : 0.1,
+          seed: 3,
+        };
         const bytes = [];
         for (const threads of [1, 2, 3]) {
           const net = await createNetwork({ ...opts, threads });
@@ -49,7 +58,9 @@ test('the page is cross-origin isolated; in it, N threads give the bytes of 1 fo
           bytes.push({ threads: net.options.threads, model: net.save() });
           net.dispose();
         }
-        const same = bytes.every((b) => b.model.length === bytes[0].model.length && b.model.every((v, i) => v === bytes[0].model[i]));
+        const same = bytes.every(
+          (b) => b.model.length === bytes[0].model.length && b.model.every((v, i) => v === bytes[0].model[i]),
+        );
         out.push({ optimizer, activation, threads: bytes.map((b) => b.threads), same });
       }
     return out;
@@ -60,10 +71,14 @@ test('the page is cross-origin isolated; in it, N threads give the bytes of 1 fo
   }
 });
 
-test('the page trains in its worker with the threads control\'s count, shown on #speed', async () => {
+test("the page trains in its worker with the threads control's count, shown on #speed", async () => {
   const { page } = await ready();
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  assert.is(await page.locator('#threads').inputValue(), String(Math.max(1, Math.min(cores - 1, 4))), 'default: the cores but one, at most 4');
+  assert.is(
+    await page.locator('#threads').inputValue(),
+    String(Math.max(1, Math.min(cores - 1, 4))),
+    'default: the cores but one, at most 4',
+  );
   await page.getByLabel('Threads').fill('2');
   for (const [id, v] of Object.entries({ batch: '32', epochs: '1', lr: '0.5' })) await page.locator(`#${id}`).fill(v);
   await page.getByLabel('Data URL').fill('data/small/');
@@ -89,7 +104,9 @@ test('without isolation (no headers, no service worker) the page says it uses 1 
 async function notIsolated(page) {
   await openPage(page, `${ctx.server.url}plain/`);
   assert.is(await page.evaluate(() => crossOriginIsolated), false);
-  await page.waitForFunction(() => document.getElementById('threads-note').textContent !== '', null, { timeout: 10_000 });
+  await page.waitForFunction(() => document.getElementById('threads-note').textContent !== '', null, {
+    timeout: 10_000,
+  });
   assert.is(await page.locator('#speed').getAttribute('data-threads'), '1');
   const note = await page.locator('#threads-note').textContent();
   assert.match(note, /uses 1 thread: .*cross-origin isolated/);
@@ -128,7 +145,9 @@ test('the threads control: keyboard and phone width', async () => {
   assert.is(await control.inputValue(), '2', 'ArrowUp steps the count');
   const box = await control.boundingBox();
   assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `inside a 375 px wide screen: ${JSON.stringify(box)}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   assert.is(overflow, 0, 'no sideways scrolling');
   await control.fill('0');
   await page.getByRole('button', { name: 'Reset' }).click();

@@ -163,10 +163,10 @@ static void test_schedules(void) {
   CHECK(nn_schedule_factor(NN_SCHEDULE_COSINE, 25, 10) == nn_schedule_factor(NN_SCHEDULE_COSINE, 9, 10),
         "past the plan: the last factor");
   CHECK(nn_schedule_factor(NN_SCHEDULE_STEP, 4, 10) == 1.0f && nn_schedule_factor(NN_SCHEDULE_STEP, 5, 10) == 0.1f &&
-            nn_schedule_factor(NN_SCHEDULE_STEP, 7, 10) == 0.1f && nn_schedule_factor(NN_SCHEDULE_STEP, 8, 10) == 0.01f,
+          nn_schedule_factor(NN_SCHEDULE_STEP, 7, 10) == 0.1f && nn_schedule_factor(NN_SCHEDULE_STEP, 8, 10) == 0.01f,
         "step: /10 from half the run, /100 from three quarters");
   CHECK(nn_schedule_parse("cosine") == NN_SCHEDULE_COSINE && nn_schedule_parse("linear") == -1 &&
-            strcmp(nn_schedule_name(NN_SCHEDULE_STEP), "step") == 0,
+          strcmp(nn_schedule_name(NN_SCHEDULE_STEP), "step") == 0,
         "names");
 }
 
@@ -194,7 +194,7 @@ static void test_training(void) {
   const int budgets[3] = {N, 7, 1};
   for (int k = 0; k < 3; k++) {
     nn_config c = cfg;
-    if (k == 2) memset(&c.augment, 0, sizeof c.augment);  /* the same run without augmentation */
+    if (k == 2) memset(&c.augment, 0, sizeof c.augment); /* the same run without augmentation */
     CHECK_EQ(nn_create(&c, &nets[k]), NN_OK);
     nn_trainer *t = NULL;
     CHECK_EQ(trainer_create(&t), NN_OK);
@@ -204,7 +204,8 @@ static void test_training(void) {
     trainer_free(t);
   }
   size_t n;
-  const float *a = nn_params_const(nets[0], &n), *b = nn_params_const(nets[1], NULL), *c = nn_params_const(nets[2], NULL);
+  const float *a = nn_params_const(nets[0], &n), *b = nn_params_const(nets[1], NULL),
+              *c = nn_params_const(nets[2], NULL);
   CHECK(memcmp(a, b, n * sizeof *a) == 0 && nn_rng_state(nets[0]) == nn_rng_state(nets[1]),
         "augmented training in calls of 7 samples gives the bits of whole passes");
   CHECK(memcmp(a, c, n * sizeof *a) != 0, "augmentation changes what is learned");

@@ -71,8 +71,8 @@ static void expect_error(const char *args, const char *needle) {
 }
 
 /* Writes an IDX file, gzipped when gz; dims[0] samples. */
-static void write_idx(const char *dir, const char *name, int gz, int ndims, const uint32_t *dims,
-                      const uint8_t *body, size_t len) {
+static void write_idx(const char *dir, const char *name, int gz, int ndims, const uint32_t *dims, const uint8_t *body,
+                      size_t len) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s%s", dir, name, gz ? ".gz" : "");
   uint8_t hdr[4 + 16] = {0, 0, 8, (uint8_t)ndims};
@@ -93,8 +93,7 @@ static void write_idx(const char *dir, const char *name, int gz, int ndims, cons
 
 /* A tiny synthetic set in dir: n_train/n_test digits of 28x28 whose label
  * sets a bright row, so that the run is quick. */
-static void write_set(const char *dir, int gz, uint32_t n_train, uint32_t n_train_labels,
-                      uint32_t n_test) {
+static void write_set(const char *dir, int gz, uint32_t n_train, uint32_t n_train_labels, uint32_t n_test) {
   static uint8_t px[64 * 784], lb[64];
   for (uint32_t i = 0; i < 64; i++) {
     lb[i] = (uint8_t)(i % 10);
@@ -152,7 +151,8 @@ static void test_parse(void) {
 
   /* every value kind, both forms */
   CHECK_EQ(PARSE(&a, msg, "train", "--data=d", "--epochs", "+3", "--batch=64", "--lr", "2.5e-1", "--optimizer", "adam",
-                 "--layers", "784,32,10", "--activation=tanh", "--seed", "18446744073709551615", "--save", "m.bin"), 0);
+                 "--layers", "784,32,10", "--activation=tanh", "--seed", "18446744073709551615", "--save", "m.bin"),
+           0);
   CHECK_EQ(a.epochs, 3);
   CHECK_EQ(a.cfg.batch_size, 64);
   CHECK(a.cfg.learning_rate == 0.25f, "lr %g", (double)a.cfg.learning_rate);
@@ -168,7 +168,7 @@ static void test_parse(void) {
   CHECK(a.command == CLI_EVALUATE && a.cfg.batch_size == 7, "evaluate");
   CHECK_EQ(PARSE(&a, msg, "predict", "--load", "m", "--data", "d", "--index", "2147483647"), 0);
   CHECK(a.command == CLI_PREDICT && a.index == 2147483647L, "predict");
-  CHECK_EQ(PARSE(&a, msg, "--lr", "abc", "--help", "--bogus"), CLI_EXIT_USAGE);  /* left to right */
+  CHECK_EQ(PARSE(&a, msg, "--lr", "abc", "--help", "--bogus"), CLI_EXIT_USAGE); /* left to right */
   CHECK_EQ(PARSE(&a, msg, "--bogus", "x", "-h"), CLI_EXIT_USAGE);
   CHECK_EQ(PARSE(&a, msg, "predict", "-h"), 0);
   CHECK(a.help, "-h");
@@ -186,7 +186,8 @@ static void test_parse(void) {
   CHECK_EQ(PARSE(&a, msg, "predict", "--load", "m", "--data", "d", "--index", "0", "--json"), 0);
   CHECK(a.json, "predict --json");
   BAD("--json takes no value", "--data", "d", "--json=1");
-  BAD("--image: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", "predict", "--load", "m", "--image", "x");
+  BAD("--image: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", "predict", "--load", "m",
+      "--image", "x");
 
   /* the command line's messages, exact */
   BAD("--data DIR is required (try --help)", "train");
@@ -204,7 +205,8 @@ static void test_parse(void) {
   BAD("--epochs: expected an integer in 0..1000000, got ' 5'", "--data", "d", "--epochs", " 5");
   BAD("--epochs: expected an integer in 0..1000000, got '1000001'", "--data", "d", "--epochs", "1000001");
   BAD("--batch: expected an integer in 1..4096, got '1e3'", "--data", "d", "--batch", "1e3");
-  BAD("--index: expected an integer in 0..2147483647, got '2147483648'", "predict", "--load", "m", "--index", "2147483648");
+  BAD("--index: expected an integer in 0..2147483647, got '2147483648'", "predict", "--load", "m", "--index",
+      "2147483648");
   BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,10,'", "--data", "d", "--layers", "784,10,");
   BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,4097'", "--data", "d", "--layers", "784,4097");
   BAD("--layers: at most 9 sizes, got '1,2,3,4,5,6,7,8,9,10'", "--data", "d", "--layers", "1,2,3,4,5,6,7,8,9,10");
@@ -212,8 +214,10 @@ static void test_parse(void) {
   BAD("--activation: expected sigmoid, relu or tanh, got 'Sigmoid'", "--data", "d", "--activation", "Sigmoid");
   BAD("--optimizer: expected sgd, momentum or adam, got 'SGD'", "--data", "d", "--optimizer", "SGD");
   BAD("--seed: expected an unsigned integer, got '+1'", "--data", "d", "--seed", "+1");
-  BAD("--seed: expected an unsigned integer, got '18446744073709551616'", "--data", "d", "--seed", "18446744073709551616");
-  BAD("--seed cannot be used with --load (the model carries its generator state)", "--data", "d", "--load", "m", "--seed", "1");
+  BAD("--seed: expected an unsigned integer, got '18446744073709551616'", "--data", "d", "--seed",
+      "18446744073709551616");
+  BAD("--seed cannot be used with --load (the model carries its generator state)", "--data", "d", "--load", "m",
+      "--seed", "1");
   BAD("--load FILE is required (try --help)", "evaluate", "--data", "d");
   BAD("predict needs exactly one of --image FILE or --index N (try --help)", "predict", "--load", "m");
   BAD("--index needs --data DIR (try --help)", "predict", "--load", "m", "--index", "1");
@@ -246,9 +250,9 @@ static void test_help_text(void) {
   }
   CHECK(longest <= 80, "help lines fit 80 columns, longest %d", longest);
   CHECK(strstr(help, "(default 784,128,64,10)") && strstr(help, "(default 8)") && strstr(help, "(default 0.5)") &&
-            strstr(help, "(default sigmoid)") && strstr(help, "(default sgd)") && strstr(help, "(default 1)"),
+          strstr(help, "(default sigmoid)") && strstr(help, "(default sgd)") && strstr(help, "(default 1)"),
         "defaults from nn_config_default");
-  char *flat = malloc(n + 1);   /* the words without the line breaks */
+  char *flat = malloc(n + 1); /* the words without the line breaks */
   size_t k = 0;
   for (const char *p = help; *p; p++)
     if (!(*p == ' ' || *p == '\n') || (k > 0 && flat[k - 1] != ' ')) flat[k++] = *p == '\n' ? ' ' : *p;
@@ -282,27 +286,35 @@ static void test_lines(void) {
 
   /* --json: the same numbers, in the fewest digits that read back exactly */
   size_t n = cli_epoch_json(3, 0.123449, 0.9125, 0.5, 8000, buf, sizeof buf);
-  CHECK(strcmp(buf, "{\"type\":\"epoch\",\"epoch\":3,\"loss\":0.123449,\"accuracy\":0.9125,\"samples\":8000,"
-                    "\"seconds\":0.5,\"samplesPerSecond\":16000}") == 0, "%s", buf);
+  CHECK(strcmp(buf,
+               "{\"type\":\"epoch\",\"epoch\":3,\"loss\":0.123449,\"accuracy\":0.9125,\"samples\":8000,"
+               "\"seconds\":0.5,\"samplesPerSecond\":16000}") == 0,
+        "%s", buf);
   CHECK_EQ(n, strlen(buf));
   cli_epoch_json(1, 0.1 + 0.2, 1.0 / 3, 0, 10, buf, sizeof buf);
-  CHECK(strcmp(buf, "{\"type\":\"epoch\",\"epoch\":1,\"loss\":0.30000000000000004,\"accuracy\":0.3333333333333333,"
-                    "\"samples\":10,\"seconds\":0,\"samplesPerSecond\":0}") == 0, "16 or 17 digits where needed: %s", buf);
+  CHECK(strcmp(buf,
+               "{\"type\":\"epoch\",\"epoch\":1,\"loss\":0.30000000000000004,\"accuracy\":0.3333333333333333,"
+               "\"samples\":10,\"seconds\":0,\"samplesPerSecond\":0}") == 0,
+        "16 or 17 digits where needed: %s", buf);
   cli_evaluate_json(INFINITY, 0.92, 2000, buf, sizeof buf);
   CHECK(strcmp(buf, "{\"type\":\"evaluate\",\"loss\":null,\"accuracy\":0.92,\"samples\":2000}") == 0,
         "not finite is null: %s", buf);
   cli_evaluate_json(1e-7, 0.92, 2000, buf, sizeof buf);
   CHECK(starts(buf, "{\"type\":\"evaluate\",\"loss\":1e-07,"), "%s", buf);
   cli_predict_json(NULL, 7, 1, p, 3, buf, sizeof buf);
-  CHECK(strcmp(buf, "{\"type\":\"predict\",\"index\":7,\"label\":1,\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}") == 0,
+  CHECK(strcmp(buf,
+               "{\"type\":\"predict\",\"index\":7,\"label\":1,\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}") == 0,
         "%s", buf);
   const float q[2] = {0.1f, 1e-20f};
   cli_predict_json("a \"b\"\\\n.png", -1, -1, q, 2, buf, sizeof buf);
-  CHECK(strcmp(buf, "{\"type\":\"predict\",\"image\":\"a \\\"b\\\"\\\\\\u000a.png\",\"predicted\":0,"
-                    "\"probabilities\":[0.1,1e-20]}") == 0, "an image's name escaped, floats short: %s", buf);
+  CHECK(strcmp(buf,
+               "{\"type\":\"predict\",\"image\":\"a \\\"b\\\"\\\\\\u000a.png\",\"predicted\":0,"
+               "\"probabilities\":[0.1,1e-20]}") == 0,
+        "an image's name escaped, floats short: %s", buf);
   char cut[12];
-  CHECK_EQ(cli_predict_json(NULL, 7, 1, p, 3, cut, sizeof cut), strlen("{\"type\":\"predict\",\"index\":7,\"label\":1,"
-                                                                       "\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}"));
+  CHECK_EQ(cli_predict_json(NULL, 7, 1, p, 3, cut, sizeof cut),
+           strlen("{\"type\":\"predict\",\"index\":7,\"label\":1,"
+                  "\"predicted\":1,\"probabilities\":[0.25,0.5,0.25]}"));
   CHECK_EQ(strlen(cut), sizeof cut - 1);
 
   cli_not_found("dir", 1, DATA_LABELS, buf, sizeof buf);
@@ -313,10 +325,9 @@ static void test_lines(void) {
 
 static void test_help(void) {
   CHECK_EQ(run("--help"), 0);
-  const char *opts[] = {"--data", "--epochs", "--batch", "--lr", "--optimizer", "--layers",
-                        "--activation", "--seed", "--save", "--load", "--help",
-                        "sgd", "momentum", "adam", "sigmoid", "relu", "tanh", "784,128,64,10",
-                        "default 10", ".gz"};
+  const char *opts[] = {"--data",  "--epochs", "--batch", "--lr",          "--optimizer", "--layers", "--activation",
+                        "--seed",  "--save",   "--load",  "--help",        "sgd",         "momentum", "adam",
+                        "sigmoid", "relu",     "tanh",    "784,128,64,10", "default 10",  ".gz"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     CHECK(strstr(out, opts[i]) != NULL, "--help mentions %s", opts[i]);
   CHECK(err[0] == '\0', "--help writes nothing to stderr: %s", err);
@@ -373,7 +384,8 @@ static void test_bad_files(void) {
   snprintf(a, sizeof a, "--data '%s' --epochs 2 --layers 784,16,10 --batch 8", dir);
   CHECK_EQ(run(a), 0);
   CHECK(count_lines(out) == 2 && strncmp(out, "epoch 1  loss ", 14) == 0 &&
-        strstr(out, "samples/s\nepoch 2  loss ") != NULL, "two epoch lines, got:\n%s%s", out, err);
+          strstr(out, "samples/s\nepoch 2  loss ") != NULL,
+        "two epoch lines, got:\n%s%s", out, err);
 
   /* The first and last layer sizes must fit the data. */
   snprintf(a, sizeof a, "--data '%s' --layers 100,10", dir);
@@ -440,15 +452,15 @@ static void test_commands_and_lookup(void) {
   char dir[512], a[1400], path[600];
   snprintf(dir, sizeof dir, "%s/both", tmp);
   mkdir_p(dir);
-  write_set(dir, 0, 40, 40, 20);   /* good plain files */
-  write_set(dir, 1, 40, 40, 20);   /* and good .gz files... */
+  write_set(dir, 0, 40, 40, 20); /* good plain files */
+  write_set(dir, 1, 40, 40, 20); /* and good .gz files... */
   snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
-  gzFile f = gzopen(path, "wb");   /* ...but the labels' .gz is broken */
+  gzFile f = gzopen(path, "wb"); /* ...but the labels' .gz is broken */
   gzputs(f, "not an idx file");
   gzclose(f);
   snprintf(a, sizeof a, "train --data '%s' --epochs 1 --layers 784,16,10", dir);
   expect_error(a, "train-labels-idx1-ubyte.gz: not an IDX file (it is text: \"not an idx file\")");
-  snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);   /* no plain file: the same */
+  snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir); /* no plain file: the same */
   remove(path);
   expect_error(a, "train-labels-idx1-ubyte.gz: not an IDX file (it is text: \"not an idx file\")");
 
@@ -459,7 +471,7 @@ static void test_commands_and_lookup(void) {
   CHECK_EQ(run(a), 0);
   char first[256];
   snprintf(first, sizeof first, "%s", out);
-  snprintf(a, sizeof a, "--data '%s' --epochs 1 --layers 784,16,10", dir);   /* no word: train */
+  snprintf(a, sizeof a, "--data '%s' --epochs 1 --layers 784,16,10", dir); /* no word: train */
   CHECK_EQ(run(a), 0);
   CHECK(strncmp(out, first, 36) == 0, "the same run with and without 'train': %s / %s", first, out);
   snprintf(a, sizeof a, "evaluate --data '%s' --load '%s'", dir, model);
@@ -468,7 +480,8 @@ static void test_commands_and_lookup(void) {
   snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 3", dir, model);
   CHECK_EQ(run(a), 0);
   CHECK(strncmp(out, "index 3  label 3  predicted ", 28) == 0 && count_lines(out) == 2 && strstr(out, "\n0:") &&
-            strstr(out, " 9:"), "predict: %s%s", out, err);
+          strstr(out, " 9:"),
+        "predict: %s%s", out, err);
   snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 20", dir, model);
   expect_error(a, "--index 20: the test set has 20 images (0..19)");
   snprintf(a, sizeof a, "predict --load '%s' --image x.png", model);
@@ -481,8 +494,10 @@ static void test_real_run(void) {
   snprintf(model, sizeof model, "%s/one-epoch.model", tmp);
   snprintf(a, sizeof a, "--data '%s' --epochs 1 --save '%s'", NN_DATA_DIR, model);
   int rc = run(a);
-  CHECK(rc == 0, "one epoch on %s: exit %d (run `node scripts/make-dataset.js` if the data set is "
-                 "missing): %s", NN_DATA_DIR, rc, err);
+  CHECK(rc == 0,
+        "one epoch on %s: exit %d (run `node scripts/make-dataset.js` if the data set is "
+        "missing): %s",
+        NN_DATA_DIR, rc, err);
   CHECK(count_lines(out) == 1 && strncmp(out, "epoch 1  loss ", 14) == 0, "one epoch line: %s", out);
   last_accuracy(out, acc1, sizeof acc1);
   double acc = atof(acc1);
@@ -494,8 +509,8 @@ static void test_real_run(void) {
   CHECK(acc1[0] && strcmp(acc1, acc2) == 0, "loaded model: test %s%%, after training %s%%", acc2, acc1);
 
   /* Training on from the file works, with an optimizer switch. */
-  snprintf(a, sizeof a, "--data '%s' --epochs 1 --load '%s' --optimizer adam --lr 0.001 --batch 64",
-           NN_DATA_DIR, model);
+  snprintf(a, sizeof a, "--data '%s' --epochs 1 --load '%s' --optimizer adam --lr 0.001 --batch 64", NN_DATA_DIR,
+           model);
   CHECK_EQ(run(a), 0);
   CHECK(strncmp(out, "epoch 1  loss ", 14) == 0, "trains on after --load: %s%s", out, err);
   snprintf(a, sizeof a, "--data '%s' --load '%s' --activation relu", NN_DATA_DIR, model);
@@ -505,7 +520,7 @@ static void test_real_run(void) {
   snprintf(a, sizeof a, "--data '%s' --epochs 2 --layers 784,16,10 --json", NN_DATA_DIR);
   CHECK_EQ(run(a), 0);
   CHECK(count_lines(out) == 2 && starts(out, "{\"type\":\"epoch\",\"epoch\":1,\"loss\":") &&
-            strstr(out, "}\n{\"type\":\"epoch\",\"epoch\":2,\"loss\":") && strstr(out, "\"samplesPerSecond\":"),
+          strstr(out, "}\n{\"type\":\"epoch\",\"epoch\":2,\"loss\":") && strstr(out, "\"samplesPerSecond\":"),
         "two epoch objects: %s", out);
   snprintf(a, sizeof a, "evaluate --data '%s' --load '%s' --json", NN_DATA_DIR, model);
   CHECK_EQ(run(a), 0);
@@ -513,7 +528,8 @@ static void test_real_run(void) {
   snprintf(a, sizeof a, "predict --data '%s' --load '%s' --index 3 --json", NN_DATA_DIR, model);
   CHECK_EQ(run(a), 0);
   CHECK(count_lines(out) == 1 && starts(out, "{\"type\":\"predict\",\"index\":3,\"label\":") &&
-            strstr(out, "\"probabilities\":["), "predict: %s", out);
+          strstr(out, "\"probabilities\":["),
+        "predict: %s", out);
 }
 
 int main(void) {

@@ -14,7 +14,10 @@
 
 /* ---- real IDX bytes ------------------------------------------------------ */
 
-typedef struct { uint8_t *b; size_t len; } blob;
+typedef struct {
+  uint8_t *b;
+  size_t len;
+} blob;
 
 /* The whole decompressed file NN_DATA_DIR/name (header included). */
 static int read_gz_all(const char *name, blob *out) {
@@ -31,7 +34,10 @@ static int read_gz_all(const char *name, blob *out) {
     out->len += (size_t)n;
     if (out->len == cap) {
       uint8_t *b = realloc(out->b, cap *= 2);
-      if (!b) { free(out->b); out->b = NULL; }
+      if (!b) {
+        free(out->b);
+        out->b = NULL;
+      }
       out->b = b;
     }
   }
@@ -39,11 +45,11 @@ static int read_gz_all(const char *name, blob *out) {
   return out->b != NULL && out->len > 0;
 }
 
-static blob images, labels;  /* train set: 16 + n * 784 and 8 + n bytes */
-static uint32_t N;           /* its sample count */
+static blob images, labels; /* train set: 16 + n * 784 and 8 + n bytes */
+static uint32_t N;          /* its sample count */
 #define PX 784u
-#define IH 16u               /* image header bytes */
-#define LH 8u                /* label header bytes */
+#define IH 16u /* image header bytes */
+#define LH 8u  /* label header bytes */
 
 static void put_be32(uint8_t *b, uint32_t v) {
   b[0] = (uint8_t)(v >> 24);
@@ -105,7 +111,7 @@ static int same_rows(const nn_dataset *ds, const nn_dataset *ref, uint32_t n) {
 
 /* ---- chunkings and interleavings ---------------------------------------- */
 
-static nn_dataset *whole_ref;  /* both files pushed whole, finished */
+static nn_dataset *whole_ref; /* both files pushed whole, finished */
 
 static void test_whole_push(void) {
   nn_dataset *ds = new_set(10);
@@ -113,11 +119,11 @@ static void test_whole_push(void) {
   CHECK_EQ(data_count(ds), 0);
   CHECK_EQ(data_ready(ds), 0);
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, images.len), NN_OK);
-  CHECK_EQ(data_ready(ds), 0);  /* no labels yet */
+  CHECK_EQ(data_ready(ds), 0); /* no labels yet */
   CHECK_EQ(data_count(ds), N);
   CHECK_EQ(data_push(ds, DATA_LABELS, labels.b, labels.len), NN_OK);
   CHECK_EQ(data_ready(ds), N);
-  CHECK_EQ(data_complete(ds), 0);  /* not finished yet */
+  CHECK_EQ(data_complete(ds), 0); /* not finished yet */
   CHECK_EQ(data_finish(ds, DATA_IMAGES), NN_OK);
   CHECK_EQ(data_complete(ds), 0);
   CHECK_EQ(data_finish(ds, DATA_LABELS), NN_OK);
@@ -133,7 +139,8 @@ static void test_whole_push(void) {
   nn_data v;
   CHECK_EQ(data_view(ds, &v), NN_OK);
   CHECK(v.n == (int)N && v.f32 == NULL && v.u8 && v.labels && memcmp(v.u8, images.b + IH, (size_t)N * PX) == 0 &&
-        memcmp(v.labels, labels.b + LH, N) == 0, "data_view of the whole set: n %d", v.n);
+          memcmp(v.labels, labels.b + LH, N) == 0,
+        "data_view of the whole set: n %d", v.n);
 }
 
 /* Pushes the two files in chunks: next_file() picks which file goes next
@@ -197,7 +204,8 @@ static void test_chunkings_and_interleavings(void) {
   for (size_t s = 0; s < n_sizes; s++)
     for (int o = 0; o < 4; o++) {
       why[0] = 0;
-      CHECK(feed(sizes[s], sizes[s], o, 1 + s, why, sizeof why), "chunks of %zu, %s: %s", sizes[s], order_names[o], why);
+      CHECK(feed(sizes[s], sizes[s], o, 1 + s, why, sizeof why), "chunks of %zu, %s: %s", sizes[s], order_names[o],
+            why);
     }
   /* different sizes for the two files */
   for (size_t s = 0; s < n_sizes; s++) {
@@ -218,18 +226,18 @@ static void test_chunkings_and_interleavings(void) {
 static void test_ready_needs_both(void) {
   nn_dataset *ds = new_set(10);
   if (!ds) return;
-  CHECK_EQ(data_push(ds, DATA_LABELS, labels.b, LH + 50), NN_OK);  /* 50 labels */
+  CHECK_EQ(data_push(ds, DATA_LABELS, labels.b, LH + 50), NN_OK); /* 50 labels */
   CHECK_EQ(data_ready(ds), 0);
-  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, IH - 1), NN_OK);    /* header but one byte */
+  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, IH - 1), NN_OK); /* header but one byte */
   CHECK_EQ(data_ready(ds), 0);
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH - 1, 1), NN_OK);
   CHECK_EQ(data_ready(ds), 0);
-  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH, 3 * PX - 1), NN_OK);  /* 2 whole images and a part */
+  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH, 3 * PX - 1), NN_OK); /* 2 whole images and a part */
   CHECK_EQ(data_ready(ds), 2);
   CHECK(data_image(ds, 2) == NULL && data_label(ds, 2) == -1, "row 2 has its label but not all its image");
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH + 3 * PX - 1, 1), NN_OK);
   CHECK_EQ(data_ready(ds), 3);
-  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH + 3 * PX, 97 * PX), NN_OK);  /* 100 images, 50 labels */
+  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH + 3 * PX, 97 * PX), NN_OK); /* 100 images, 50 labels */
   CHECK_EQ(data_ready(ds), 50);
   CHECK(data_image(ds, 50) == NULL && data_label(ds, 50) == -1, "row 50 has its image but not its label");
   CHECK(data_image(ds, 49) && data_label(ds, 49) == labels.b[LH + 49], "row 49 is ready");
@@ -313,7 +321,7 @@ static void test_count_error(void) {
   expect_fail_at(DATA_IMAGES, &im, DATA_LABELS, &lb29, LH - 1, 10, NN_ERR_COUNT, "29 labels for 30 images");
   expect_fail_at(DATA_IMAGES, &im, DATA_LABELS, &lb31, LH - 1, 10, NN_ERR_COUNT, "31 labels for 30 images");
   expect_fail_at(DATA_LABELS, &lb29, DATA_IMAGES, &im, IH - 1, 10, NN_ERR_COUNT, "30 images after 29 labels");
-  blob head = {im.b, IH};  /* the image header alone */
+  blob head = {im.b, IH}; /* the image header alone */
   expect_fail_at(DATA_IMAGES, &head, DATA_LABELS, &lb31, LH - 1, 10, NN_ERR_COUNT, "31 labels after an image header");
   /* and the real pair, whole, with the label count one short */
   blob real = {malloc(labels.len), labels.len - 1};
@@ -347,7 +355,7 @@ static void test_label_error(void) {
     data_free(ds);
   }
   /* real labels against fewer classes: refused at the first label too big */
-  const int few = labels.b[LH] < 2 ? 2 : labels.b[LH] + 1;  /* the first label fits */
+  const int few = labels.b[LH] < 2 ? 2 : labels.b[LH] + 1; /* the first label fits */
   uint32_t first = 0;
   while (first < N && labels.b[LH + first] < few) first++;
   CHECK(first > 0 && first < N, "a real label >= %d after the first (%u)", few, first);
@@ -415,7 +423,7 @@ static void test_trailing(void) {
   if (ds) {
     CHECK_EQ(data_push(ds, DATA_IMAGES, im.b, im.len), NN_OK);
     CHECK_EQ(data_finish(ds, DATA_IMAGES), NN_OK);
-    CHECK_EQ(data_finish(ds, DATA_IMAGES), NN_OK);  /* finishing twice is fine */
+    CHECK_EQ(data_finish(ds, DATA_IMAGES), NN_OK); /* finishing twice is fine */
     CHECK_EQ(data_push(ds, DATA_LABELS, lb.b, lb.len), NN_OK);
     CHECK_EQ(data_push(ds, DATA_IMAGES, im.b, 1), NN_ERR_TRAILING);
     expect_sticky(ds, NN_ERR_TRAILING, "a byte after finish");
@@ -467,7 +475,7 @@ static void test_parser_errors(void) {
     data_free(ds);
   }
   memcpy(bad, labels.b, LH);
-  bad[2] = 0x0D;  /* floats */
+  bad[2] = 0x0D; /* floats */
   ds = new_set(10);
   if (ds) {
     CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, images.len), NN_OK);
@@ -487,12 +495,12 @@ static void test_bad_args(void) {
   CHECK_EQ(data_push(ds, (data_file)-1, images.b, 4), NN_ERR_ARG);
   CHECK_EQ(data_push(ds, DATA_IMAGES, NULL, 4), NN_ERR_ARG);
   CHECK_EQ(data_push(ds, DATA_LABELS, NULL, 4), NN_ERR_ARG);
-  CHECK_EQ(data_push(ds, DATA_IMAGES, NULL, 0), NN_OK);  /* nothing to read */
+  CHECK_EQ(data_push(ds, DATA_IMAGES, NULL, 0), NN_OK); /* nothing to read */
   CHECK_EQ(data_finish(NULL, DATA_IMAGES), NN_ERR_ARG);
   CHECK_EQ(data_finish(ds, (data_file)5), NN_ERR_ARG);
   CHECK_EQ(data_view(NULL, &v), NN_ERR_ARG);
   CHECK_EQ(data_view(ds, NULL), NN_ERR_ARG);
-  CHECK_EQ(data_error(ds), NN_OK);  /* none of these was sticky */
+  CHECK_EQ(data_error(ds), NN_OK); /* none of these was sticky */
   /* mid-file too: a NULL push between two halves leaves the bytes as they were */
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, 1000), NN_OK);
   CHECK_EQ(data_push(ds, DATA_IMAGES, NULL, 10), NN_ERR_ARG);
@@ -523,24 +531,24 @@ static void test_partial_view(void) {
   nn_dataset *ds = new_set(10);
   if (!ds) return;
   nn_data v = {0};
-  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE);  /* nothing yet */
+  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE); /* nothing yet */
   CHECK_EQ(data_push(ds, DATA_LABELS, labels.b, LH + 7), NN_OK);
-  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE);  /* labels only */
-  CHECK_EQ(data_count(ds), N);                /* from the label header */
+  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE); /* labels only */
+  CHECK_EQ(data_count(ds), N);               /* from the label header */
   CHECK(data_rows(ds) == 0 && data_cols(ds) == 0, "no shape before the image header: %dx%d", data_rows(ds),
         data_cols(ds));
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b, IH - 1), NN_OK);
-  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE);  /* image header not whole */
+  CHECK_EQ(data_view(ds, &v), NN_ERR_STATE); /* image header not whole */
   CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH - 1, 1), NN_OK);
   CHECK_EQ(data_view(ds, &v), NN_OK);
   CHECK_EQ(v.n, 0);
   CHECK(data_rows(ds) == 28 && data_cols(ds) == 28, "shape %dx%d", data_rows(ds), data_cols(ds));
-  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH, 10 * PX + PX / 2), NN_OK);  /* 10.5 images, 7 labels */
+  CHECK_EQ(data_push(ds, DATA_IMAGES, images.b + IH, 10 * PX + PX / 2), NN_OK); /* 10.5 images, 7 labels */
   CHECK_EQ(data_view(ds, &v), NN_OK);
   CHECK(v.n == 7 && v.f32 == NULL && v.u8 && v.labels, "view of 7 rows: n %d", v.n);
   if (v.u8 && v.labels)
     CHECK(memcmp(v.u8, images.b + IH, 7 * PX) == 0 && memcmp(v.labels, labels.b + LH, 7) == 0, "view bytes");
-  CHECK_EQ(data_push(ds, DATA_LABELS, labels.b + LH + 7, 100), NN_OK);  /* 107 labels, 10.5 images */
+  CHECK_EQ(data_push(ds, DATA_LABELS, labels.b + LH + 7, 100), NN_OK); /* 107 labels, 10.5 images */
   CHECK_EQ(data_view(ds, &v), NN_OK);
   CHECK_EQ(v.n, 10);
   CHECK(v.u8 == data_image(ds, 0) && v.labels && v.labels[9] == labels.b[LH + 9], "view points at the rows");
@@ -553,7 +561,7 @@ static void test_partial_view(void) {
 static void test_create_limits(void) {
   static const int bad[] = {-1, 0, 1, DATA_MAX_CLASSES + 1, 1000};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    nn_dataset *ds = (nn_dataset *)&ds;  /* must come back NULL */
+    nn_dataset *ds = (nn_dataset *)&ds; /* must come back NULL */
     CHECK(data_create(bad[i], &ds) == NN_ERR_ARG && ds == NULL, "data_create(%d) accepted", bad[i]);
   }
   CHECK_EQ(data_create(10, NULL), NN_ERR_ARG);
@@ -572,7 +580,8 @@ static void test_names(void) {
   CHECK(strcmp(data_mnist_name(1, DATA_IMAGES), "t10k-images-idx3-ubyte") == 0, "test images name");
   CHECK(strcmp(data_mnist_name(1, DATA_LABELS), "t10k-labels-idx1-ubyte") == 0, "test labels name");
   CHECK(data_mnist_name(2, DATA_IMAGES) == NULL && data_mnist_name(-1, DATA_IMAGES) == NULL &&
-        data_mnist_name(0, (data_file)2) == NULL, "bad set or file: NULL");
+          data_mnist_name(0, (data_file)2) == NULL,
+        "bad set or file: NULL");
   CHECK(data_file_suffix(0) && strcmp(data_file_suffix(0), ".gz") == 0, "suffix 0 is .gz");
   CHECK(data_file_suffix(1) && strcmp(data_file_suffix(1), "") == 0, "suffix 1 is empty");
   CHECK(data_file_suffix(2) == NULL && data_file_suffix(-1) == NULL, "no suffix past the list");

@@ -14,8 +14,8 @@
 
 /* Writes an IDX file: header for ndims dims, then body (may be NULL: a
  * counting pattern). Returns the byte count. */
-static size_t make_idx(uint8_t *out, uint8_t type, int ndims, const uint32_t *dims,
-                       const uint8_t *body, size_t body_len) {
+static size_t make_idx(uint8_t *out, uint8_t type, int ndims, const uint32_t *dims, const uint8_t *body,
+                       size_t body_len) {
   size_t n = 0;
   out[n++] = 0;
   out[n++] = 0;
@@ -87,7 +87,7 @@ static void test_chunkings(void) {
     size_t cuts[16];
     int n = (int)rng_below(&r, 16);
     for (int i = 0; i < n; i++) cuts[i] = rng_below(&r, (uint32_t)small_len + 1);
-    for (int i = 1; i < n; i++)  /* insertion sort */
+    for (int i = 1; i < n; i++) /* insertion sort */
       for (int j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
         size_t tmp = cuts[j];
         cuts[j] = cuts[j - 1];
@@ -120,8 +120,7 @@ static void test_one_dim_and_four_dims(void) {
 
 /* Header errors, each pushed whole and also byte by byte. */
 static void expect_header(const uint8_t *buf, size_t len, nn_status want, const char *what) {
-  CHECK(parse_all(buf, len, NULL) == want, "%s: got %s", what,
-        nn_strerror(parse_all(buf, len, NULL)));
+  CHECK(parse_all(buf, len, NULL) == want, "%s: got %s", what, nn_strerror(parse_all(buf, len, NULL)));
   idx_parser *p = NULL;
   idx_create(&p);
   nn_status st = NN_OK;
@@ -186,7 +185,7 @@ static void test_limits(void) {
   size_t len = make_idx(buf, 0x08, 3, huge, NULL, 0);
   expect_header(buf, len, NN_ERR_LIMIT, "2^31 images");
   uint32_t max4[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
-  len = make_idx(buf, 0x08, 4, max4, NULL, 0);  /* product overflows 64 bits */
+  len = make_idx(buf, 0x08, 4, max4, NULL, 0); /* product overflows 64 bits */
   expect_header(buf, len, NN_ERR_LIMIT, "four dims of 2^32-1");
   uint32_t wide[2] = {1, IDX_MAX_BYTES + 1u};
   len = make_idx(buf, 0x08, 2, wide, NULL, 0);
@@ -194,7 +193,7 @@ static void test_limits(void) {
   uint32_t edge[1] = {IDX_MAX_BYTES};
   len = make_idx(buf, 0x08, 1, edge, NULL, 0);
   idx_parser *p = NULL;
-  CHECK_EQ(parse_all(buf, len, &p), NN_ERR_TRUNCATED);  /* exactly the limit is allowed */
+  CHECK_EQ(parse_all(buf, len, &p), NN_ERR_TRUNCATED); /* exactly the limit is allowed */
   CHECK_EQ(idx_count(p), IDX_MAX_BYTES);
   idx_free(p);
   CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0, "limit checks take no time");
@@ -257,7 +256,7 @@ static void test_truncated_trailing_sticky(void) {
     CHECK(parse_all(small, cut, &p) == NN_ERR_TRUNCATED, "cut at %zu", cut);
     size_t body = cut > 16 ? cut - 16 : 0;
     CHECK(idx_ready(p) == body / 6, "ready after cut at %zu", cut);
-    CHECK_EQ(idx_push(p, small + cut, small_len - cut), NN_ERR_TRUNCATED);  /* sticky */
+    CHECK_EQ(idx_push(p, small + cut, small_len - cut), NN_ERR_TRUNCATED); /* sticky */
     idx_free(p);
   }
 
@@ -265,14 +264,14 @@ static void test_truncated_trailing_sticky(void) {
   memcpy(buf, small, small_len);
   buf[small_len] = 0;
   CHECK_EQ(parse_all(buf, small_len + 1, &p), NN_ERR_TRAILING);
-  CHECK_EQ(idx_ready(p), 5);  /* the body itself arrived whole */
+  CHECK_EQ(idx_ready(p), 5); /* the body itself arrived whole */
   CHECK(memcmp(idx_data(p), small + 16, 30) == 0, "body kept");
   CHECK_EQ(idx_finish(p), NN_ERR_TRAILING);
   idx_free(p);
 
   idx_create(&p);
   CHECK_EQ(idx_push(p, small, small_len), NN_OK);
-  CHECK_EQ(idx_push(p, small, 0), NN_OK);  /* nothing pushed: not trailing */
+  CHECK_EQ(idx_push(p, small, 0), NN_OK); /* nothing pushed: not trailing */
   CHECK_EQ(idx_push(p, small, 1), NN_ERR_TRAILING);
   CHECK_EQ(idx_push(p, small, 0), NN_ERR_TRAILING);
   idx_free(p);
@@ -304,11 +303,11 @@ static void test_pairs(void) {
   parse_all(ibuf, ilen, &im);
   parse_all(lbuf, llen, &lb);
   CHECK_EQ(idx_check_pair(im, lb, 10), NN_OK);
-  CHECK_EQ(idx_check_pair(im, lb, 9), NN_ERR_ARG);  /* label 9 >= 9 classes */
+  CHECK_EQ(idx_check_pair(im, lb, 9), NN_ERR_ARG); /* label 9 >= 9 classes */
   CHECK_EQ(idx_check_pair(im, lb, 0), NN_ERR_ARG);
   CHECK_EQ(idx_check_pair(NULL, lb, 10), NN_ERR_ARG);
   CHECK_EQ(idx_check_pair(im, NULL, 10), NN_ERR_ARG);
-  CHECK_EQ(idx_check_pair(lb, im, 10), NN_ERR_DIMS);  /* swapped */
+  CHECK_EQ(idx_check_pair(lb, im, 10), NN_ERR_DIMS); /* swapped */
   CHECK_EQ(idx_check_pair(im, im, 10), NN_ERR_DIMS);
   idx_free(lb);
 
@@ -318,13 +317,13 @@ static void test_pairs(void) {
   CHECK_EQ(idx_check_pair(im, lb, 10), NN_ERR_COUNT);
   idx_free(lb);
 
-  uint32_t d2[2] = {5, 1};  /* labels with an extra dimension */
+  uint32_t d2[2] = {5, 1}; /* labels with an extra dimension */
   llen = make_idx(lbuf, 0x08, 2, d2, labels, 5);
   parse_all(lbuf, llen, &lb);
   CHECK_EQ(idx_check_pair(im, lb, 10), NN_ERR_DIMS);
   idx_free(lb);
 
-  uint32_t i2[2] = {5, 6};  /* images flattened to 2 dims */
+  uint32_t i2[2] = {5, 6}; /* images flattened to 2 dims */
   idx_free(im);
   ilen = make_idx(ibuf, 0x08, 2, i2, NULL, 30);
   parse_all(ibuf, ilen, &im);
@@ -363,7 +362,7 @@ static void test_null_args(void) {
   CHECK_EQ(idx_count(p), 0);
   CHECK_EQ(idx_push(p, NULL, 0), NN_OK);
   CHECK_EQ(idx_push(p, NULL, 4), NN_ERR_ARG);
-  CHECK_EQ(idx_push(p, small, small_len), NN_OK);  /* the NULL push was not sticky */
+  CHECK_EQ(idx_push(p, small, small_len), NN_OK); /* the NULL push was not sticky */
   CHECK_EQ(idx_finish(p), NN_OK);
   idx_free(p);
 }
@@ -434,8 +433,10 @@ static void test_real_data(void) {
     p[i] = read_gz(names[i]);
     if (!p[i]) missing = 1;
   }
-  CHECK(!missing, "default data set missing in %s: run `node scripts/make-dataset.js` "
-                  "(after `npm install`) to generate it", NN_DATA_DIR);
+  CHECK(!missing,
+        "default data set missing in %s: run `node scripts/make-dataset.js` "
+        "(after `npm install`) to generate it",
+        NN_DATA_DIR);
   if (!missing) {
     const uint32_t want[2] = {8000, 2000};
     for (int s = 0; s < 2; s++) {

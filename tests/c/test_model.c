@@ -17,8 +17,7 @@ static void put32at(uint8_t *b, size_t off, uint32_t v) {
   for (int i = 0; i < 4; i++) b[off + i] = (uint8_t)(v >> (8 * i));
 }
 static uint32_t get32at(const uint8_t *b, size_t off) {
-  return (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 |
-         (uint32_t)b[off + 3] << 24;
+  return (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 | (uint32_t)b[off + 3] << 24;
 }
 static void putfat(uint8_t *b, size_t off, float f) {
   uint32_t v;
@@ -30,10 +29,28 @@ static void refix(uint8_t *b, size_t len) { put32at(b, len - 4, model_crc32(b, l
 
 /* Layout of the small test model (sizes 3,4,2): offsets from model.h. */
 enum {
-  OFF_VERSION = 4, OFF_LENGTH = 8, OFF_NSIZES = 12, OFF_SIZES = 16,
-  OFF_ACT = 28, OFF_OPT = 32, OFF_LR = 36, OFF_MOM = 40, OFF_BETA1 = 44, OFF_BETA2 = 48,
-  OFF_EPS = 52, OFF_BATCH = 56, OFF_SCHEDULE = 60, OFF_DECAY = 64, OFF_AUGMENT = 68,
-  OFF_SEED = 88, OFF_STEPS = 96, OFF_RNG = 104, OFF_COUNT = 112, OFF_PARAMS = 116, SMALL_PARAMS = 4 * 3 + 4 + 2 * 4 + 2, SMALL_LEN = OFF_PARAMS + 4 * SMALL_PARAMS + 4
+  OFF_VERSION = 4,
+  OFF_LENGTH = 8,
+  OFF_NSIZES = 12,
+  OFF_SIZES = 16,
+  OFF_ACT = 28,
+  OFF_OPT = 32,
+  OFF_LR = 36,
+  OFF_MOM = 40,
+  OFF_BETA1 = 44,
+  OFF_BETA2 = 48,
+  OFF_EPS = 52,
+  OFF_BATCH = 56,
+  OFF_SCHEDULE = 60,
+  OFF_DECAY = 64,
+  OFF_AUGMENT = 68,
+  OFF_SEED = 88,
+  OFF_STEPS = 96,
+  OFF_RNG = 104,
+  OFF_COUNT = 112,
+  OFF_PARAMS = 116,
+  SMALL_PARAMS = 4 * 3 + 4 + 2 * 4 + 2,
+  SMALL_LEN = OFF_PARAMS + 4 * SMALL_PARAMS + 4
 };
 
 static void random_batch(rng_t *r, float *x, uint8_t *y, int n, int n_in, int n_out) {
@@ -111,11 +128,10 @@ static void test_layout(void) {
   memcpy(&lr_bits, &lr, 4);
   CHECK_EQ(get32at(b, OFF_LR), lr_bits);
   CHECK_EQ(get32at(b, OFF_BATCH), 7);
-  CHECK_EQ(get32at(b, OFF_SEED), 0x89abcdefu);  /* little-endian u64: low word first */
+  CHECK_EQ(get32at(b, OFF_SEED), 0x89abcdefu); /* little-endian u64: low word first */
   CHECK_EQ(get32at(b, OFF_SEED + 4), 0x01234567u);
   CHECK_EQ(get32at(b, OFF_STEPS), nn_steps(net));
-  CHECK(nn_steps(net) == 3, "20 samples in batches of 7: 3 steps, got %llu",
-        (unsigned long long)nn_steps(net));
+  CHECK(nn_steps(net) == 3, "20 samples in batches of 7: 3 steps, got %llu", (unsigned long long)nn_steps(net));
   CHECK_EQ(get32at(b, OFF_COUNT), SMALL_PARAMS);
   size_t count;
   const float *p = nn_params_const(net, &count);
@@ -129,8 +145,8 @@ static void test_layout(void) {
 
 /* Field by field: sizes past n_sizes and padding are not part of a config. */
 static int config_equal(const nn_config *x, const nn_config *y) {
-  int eq = x->n_sizes == y->n_sizes && x->activation == y->activation &&
-           x->optimizer == y->optimizer && x->batch_size == y->batch_size && x->seed == y->seed;
+  int eq = x->n_sizes == y->n_sizes && x->activation == y->activation && x->optimizer == y->optimizer &&
+           x->batch_size == y->batch_size && x->seed == y->seed;
   for (int i = 0; eq && i < x->n_sizes; i++) eq = x->sizes[i] == y->sizes[i];
   const float fx[5] = {x->learning_rate, x->momentum, x->beta1, x->beta2, x->epsilon};
   const float fy[5] = {y->learning_rate, y->momentum, y->beta1, y->beta2, y->epsilon};
@@ -204,7 +220,7 @@ static void test_round_trips(void) {
 }
 
 static nn_status load_status(const uint8_t *b, size_t len) {
-  nn_net *net = (nn_net *)1;  /* must be overwritten with NULL on failure */
+  nn_net *net = (nn_net *)1; /* must be overwritten with NULL on failure */
   nn_status st = model_load(b, len, &net);
   if (st) CHECK(net == NULL, "*out NULL on failure");
   nn_free(st ? NULL : net);
@@ -239,7 +255,7 @@ static void test_damage(void) {
       nn_status st = load_status(b, len);
       int ok;
       if (i < 4) ok = st == NN_ERR_MAGIC;
-      else if (i < 8) ok = st == NN_ERR_VERSION || st == NN_ERR_CHECKSUM;  /* 1 -> 0 passes "> 1" */
+      else if (i < 8) ok = st == NN_ERR_VERSION || st == NN_ERR_CHECKSUM; /* 1 -> 0 passes "> 1" */
       else if (i < 12) ok = st == NN_ERR_TRUNCATED || st == NN_ERR_FORMAT;
       else ok = st == NN_ERR_CHECKSUM;
       if (!ok) {
@@ -254,15 +270,20 @@ static void test_damage(void) {
   memcpy(b, "MNWX", 4);
   CHECK_EQ(load_status(b, len), NN_ERR_MAGIC);
   memset(b, 0, len);
-  b[2] = 8, b[3] = 3;  /* an IDX header */
+  b[2] = 8, b[3] = 3; /* an IDX header */
   CHECK_EQ(load_status(b, len), NN_ERR_MAGIC);
   memcpy(b, "\x89PNG\r\n\x1a\n", 8);
   CHECK_EQ(load_status(b, len), NN_ERR_MAGIC);
-  CHECK_EQ(load_status((const uint8_t *)"hello", 5), NN_ERR_MAGIC);  /* short and foreign */
+  CHECK_EQ(load_status((const uint8_t *)"hello", 5), NN_ERR_MAGIC); /* short and foreign */
   CHECK_EQ(load_status((const uint8_t *)"MNW", 3), NN_ERR_TRUNCATED);
 
   /* Fields with a valid CRC: each field check must fire on its own. */
-  struct { size_t off; uint32_t v; nn_status want; const char *what; } cases[] = {
+  struct {
+    size_t off;
+    uint32_t v;
+    nn_status want;
+    const char *what;
+  } cases[] = {
     {OFF_VERSION, 3, NN_ERR_VERSION, "version 3"},
     {OFF_SCHEDULE, NN_SCHEDULE_COUNT, NN_ERR_FORMAT, "schedule out of range"},
     {OFF_VERSION, 0xFFFFFFFFu, NN_ERR_VERSION, "version 2^32-1"},
@@ -290,16 +311,28 @@ static void test_damage(void) {
     put32at(b, cases[i].off, cases[i].v);
     refix(b, len);
     nn_status st = load_status(b, len);
-    CHECK(st == cases[i].want, "%s: got %s, want %s", cases[i].what, nn_strerror(st),
-          nn_strerror(cases[i].want));
+    CHECK(st == cases[i].want, "%s: got %s, want %s", cases[i].what, nn_strerror(st), nn_strerror(cases[i].want));
   }
 
-  struct { size_t off; float v; const char *what; } floats[] = {
-    {OFF_LR, 0.0f, "lr 0"}, {OFF_LR, -0.1f, "lr < 0"}, {OFF_LR, NAN, "lr NaN"},
-    {OFF_LR, INFINITY, "lr inf"}, {OFF_BETA1, 1.5f, "beta1 1.5"}, {OFF_EPS, NAN, "epsilon NaN"},
-    {OFF_MOM, -1.0f, "momentum -1"}, {OFF_DECAY, NAN, "weight decay NaN"}, {OFF_DECAY, 0.5f, "weight decay 0.5"},
-    {OFF_AUGMENT, 9.0f, "shift 9"}, {OFF_AUGMENT + 4, -1.0f, "rotation -1"}, {OFF_AUGMENT + 16, NAN, "elastic NaN"},
-    {OFF_PARAMS, NAN, "NaN param"}, {OFF_PARAMS + 4 * (SMALL_PARAMS - 1), INFINITY, "inf param"},
+  struct {
+    size_t off;
+    float v;
+    const char *what;
+  } floats[] = {
+    {OFF_LR, 0.0f, "lr 0"},
+    {OFF_LR, -0.1f, "lr < 0"},
+    {OFF_LR, NAN, "lr NaN"},
+    {OFF_LR, INFINITY, "lr inf"},
+    {OFF_BETA1, 1.5f, "beta1 1.5"},
+    {OFF_EPS, NAN, "epsilon NaN"},
+    {OFF_MOM, -1.0f, "momentum -1"},
+    {OFF_DECAY, NAN, "weight decay NaN"},
+    {OFF_DECAY, 0.5f, "weight decay 0.5"},
+    {OFF_AUGMENT, 9.0f, "shift 9"},
+    {OFF_AUGMENT + 4, -1.0f, "rotation -1"},
+    {OFF_AUGMENT + 16, NAN, "elastic NaN"},
+    {OFF_PARAMS, NAN, "NaN param"},
+    {OFF_PARAMS + 4 * (SMALL_PARAMS - 1), INFINITY, "inf param"},
     {OFF_PARAMS + 8, -INFINITY, "-inf param"},
   };
   for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
@@ -333,22 +366,22 @@ static void test_damage(void) {
 static void test_huge_header(void) {
   uint8_t b[256] = {0};
   size_t n_sizes = NN_MAX_LAYERS + 1;
-  size_t len = 80 + 4 * n_sizes + 4 * 8;  /* stated length = actual: 8 params present */
+  size_t len = 80 + 4 * n_sizes + 4 * 8; /* stated length = actual: 8 params present */
   memcpy(b, "MNWM", 4);
   put32at(b, OFF_VERSION, 1);
   put32at(b, OFF_LENGTH, (uint32_t)len);
   put32at(b, OFF_NSIZES, (uint32_t)n_sizes);
   size_t o = OFF_SIZES;
   for (size_t i = 0; i < n_sizes; i++, o += 4) put32at(b, o, NN_MAX_UNITS);
-  put32at(b, o, 0);                 /* activation */
-  put32at(b, o + 4, 0);             /* optimizer */
-  putfat(b, o + 8, 0.1f);           /* lr, momentum, beta1, beta2, epsilon */
+  put32at(b, o, 0);       /* activation */
+  put32at(b, o + 4, 0);   /* optimizer */
+  putfat(b, o + 8, 0.1f); /* lr, momentum, beta1, beta2, epsilon */
   putfat(b, o + 12, 0.9f);
   putfat(b, o + 16, 0.9f);
   putfat(b, o + 20, 0.999f);
   putfat(b, o + 24, 1e-8f);
-  put32at(b, o + 28, 32);           /* batch */
-  size_t count_off = o + 56;        /* after seed, steps, rng_state */
+  put32at(b, o + 28, 32);    /* batch */
+  size_t count_off = o + 56; /* after seed, steps, rng_state */
   put32at(b, count_off, 0xFFFFFFFFu);
   refix(b, len);
   clock_t t0 = clock();
@@ -443,8 +476,8 @@ static void test_version_1(void) {
     CHECK(out_len == len + 28 && get32at(again, OFF_VERSION) == 2, "%s: saved as version 2", names[f]);
     /* everything from the seed on (but the CRC) is version 1's, 28 bytes later */
     const size_t seed_at = 48 + 4 * (size_t)get32at(buf, OFF_NSIZES);
-    CHECK(memcmp(again + seed_at + 28, buf + seed_at, len - seed_at - 4) == 0, "%s: the same seed, counters and weights",
-          names[f]);
+    CHECK(memcmp(again + seed_at + 28, buf + seed_at, len - seed_at - 4) == 0,
+          "%s: the same seed, counters and weights", names[f]);
     free(again);
     nn_free(net);
   }

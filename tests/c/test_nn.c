@@ -31,13 +31,19 @@ static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item
     *count = (int)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7]);
     size_t bytes = (size_t)*count * item;
     body = malloc(bytes);
-    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) { free(body); body = NULL; }
+    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) {
+      free(body);
+      body = NULL;
+    }
   }
   gzclose(f);
   return body;
 }
 
-typedef struct { uint8_t *x, *y; int n; } digits;
+typedef struct {
+  uint8_t *x, *y;
+  int n;
+} digits;
 
 static int load_digits(const char *prefix, digits *d) {
   char img[64], lab[64];
@@ -57,13 +63,14 @@ static int load_digits(const char *prefix, digits *d) {
 static void sparsify(rng_t *r, float *x, int B, int n_in) {
   for (int b = 0; b < B; b++) {
     float *row = x + (size_t)b * n_in;
-    if (rng_below(r, 8) == 0) {                       /* a blank row */
+    if (rng_below(r, 8) == 0) { /* a blank row */
       for (int i = 0; i < n_in; i++) row[i] = rng_below(r, 4) ? 0.0f : -0.0f;
       continue;
     }
     for (int i = 0; i < n_in;) {
       int run = 1 + (int)rng_below(r, 24);
-      if (rng_below(r, 3)) for (int k = i; k < i + run && k < n_in; k++) row[k] = rng_below(r, 5) ? 0.0f : -0.0f;
+      if (rng_below(r, 3))
+        for (int k = i; k < i + run && k < n_in; k++) row[k] = rng_below(r, 5) ? 0.0f : -0.0f;
       i += run + (int)rng_below(r, 12);
     }
   }
@@ -90,8 +97,10 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
   kern_gradient(g1, gb1, dz, x, B, n_in, n_out);
   kern_gradient_ref(g2, gb2, dz, x, B, n_in, n_out);
   const char *kind = sparse ? "sparse" : "dense";
-  CHECK(memcmp(y1, y2, sizeof(float) * B * n_out) == 0, "forward %dx%dx%d %s differs from reference", B, n_in, n_out, kind);
-  CHECK(memcmp(dx1, dx2, sizeof(float) * B * n_in) == 0, "backward %dx%dx%d %s differs from reference", B, n_in, n_out, kind);
+  CHECK(memcmp(y1, y2, sizeof(float) * B * n_out) == 0, "forward %dx%dx%d %s differs from reference", B, n_in, n_out,
+        kind);
+  CHECK(memcmp(dx1, dx2, sizeof(float) * B * n_in) == 0, "backward %dx%dx%d %s differs from reference", B, n_in, n_out,
+        kind);
   CHECK(memcmp(g1, g2, sizeof(float) * n_out * n_in) == 0 && memcmp(gb1, gb2, sizeof(float) * n_out) == 0,
         "gradient %dx%dx%d %s differs from reference", B, n_in, n_out, kind);
   /* the fused gradient + sgd step is backward + optim_update's sgd, bit for bit */
@@ -124,17 +133,22 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
     kern_forward(y1, x + n_in, W3, b3, 1, n_in, n_out);
     CHECK_EQ(kern_sgd_forward_one(W4, b4, gb4, dz, x, x + n_in, y4, n_in, n_out, lr), 0);
     CHECK(memcmp(W3, W4, sizeof(float) * n_out * n_in) == 0 && memcmp(b3, b4, sizeof(float) * n_out) == 0 &&
-          memcmp(gb3, gb4, sizeof(float) * n_out) == 0 && memcmp(y1, y4, sizeof(float) * n_out) == 0,
+            memcmp(gb3, gb4, sizeof(float) * n_out) == 0 && memcmp(y1, y4, sizeof(float) * n_out) == 0,
           "sgd + next forward %dx%d %s differs from sgd then forward", n_in, n_out, kind);
-    W4[(size_t)(n_out - 1) * n_in + n_in / 3] = 3.4e38f;  /* an overflow, in a row's last block */
+    W4[(size_t)(n_out - 1) * n_in + n_in / 3] = 3.4e38f; /* an overflow, in a row's last block */
     float *ones = malloc(sizeof(float) * n_in);
     for (int i = 0; i < n_in; i++) ones[i] = 1.0f;
     float *dzb = malloc(sizeof(float) * n_out);
     for (int o = 0; o < n_out; o++) dzb[o] = o == n_out - 1 ? -1e37f : 0.0f;
     CHECK_EQ(kern_sgd_forward_one(W4, b4, gb4, dzb, ones, x, y4, n_in, n_out, 1.0f), 1);
-    free(W4); free(b4); free(gb4); free(y4); free(ones); free(dzb);
+    free(W4);
+    free(b4);
+    free(gb4);
+    free(y4);
+    free(ones);
+    free(dzb);
   }
-  W3[n_in / 2] = 3.4e38f;  /* an update that overflows is reported */
+  W3[n_in / 2] = 3.4e38f; /* an update that overflows is reported */
   for (int i = 0; i < B * n_out; i++) dz[i] = -1e37f;
   for (int i = 0; i < B * n_in; i++) x[i] = 1.0f;
   CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, B, n_in, n_out, 1.0f), 1);
@@ -142,15 +156,29 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
   double want = bias[n_out - 1];
   for (int i = 0; i < n_in; i++) want += (double)x[(size_t)(B - 1) * n_in + i] * W[(size_t)(n_out - 1) * n_in + i];
   kern_forward_ref(y2, x, W, bias, B, n_in, n_out);
-  CHECK(fabs(y2[(size_t)B * n_out - 1] - want) < 1e-4 * (1 + fabs(want)), "forward value %g vs %g", y2[B * n_out - 1], want);
-  free(x); free(W); free(bias); free(dz); free(y1); free(y2); free(dx1); free(dx2); free(g1); free(g2); free(gb1); free(gb2);
-  free(W3); free(b3); free(gb3);
+  CHECK(fabs(y2[(size_t)B * n_out - 1] - want) < 1e-4 * (1 + fabs(want)), "forward value %g vs %g", y2[B * n_out - 1],
+        want);
+  free(x);
+  free(W);
+  free(bias);
+  free(dz);
+  free(y1);
+  free(y2);
+  free(dx1);
+  free(dx2);
+  free(g1);
+  free(g2);
+  free(gb1);
+  free(gb2);
+  free(W3);
+  free(b3);
+  free(gb3);
 }
 
 static void test_kernels_match_reference(void) {
-  static const int shapes[][3] = {{1, 784, 128}, {5, 13, 7}, {64, 784, 128}, {65, 784, 128}, {3, 128, 64},
-                                  {7, 64, 10}, {1, 64, 10}, {33, 128, 64}, {2, 9, 1}, {4, 16, 3}, {2, 12, 5},
-                                  {2, 784, 128}, {2, 13, 7}, {1100, 16, 5}, {13, 784, 130}};
+  static const int shapes[][3] = {{1, 784, 128}, {5, 13, 7},    {64, 784, 128}, {65, 784, 128}, {3, 128, 64},
+                                  {7, 64, 10},   {1, 64, 10},   {33, 128, 64},  {2, 9, 1},      {4, 16, 3},
+                                  {2, 12, 5},    {2, 784, 128}, {2, 13, 7},     {1100, 16, 5},  {13, 784, 130}};
   rng_t r;
   rng_seed(&r, 7);
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -249,7 +277,8 @@ static void check_gradients(nn_activation act, const int *sizes, int n_sizes, in
     if (fabs(analytic) > max_abs) max_abs = fabs(analytic);
   }
   double rel = sqrt(err2) / (sqrt(norm2) + 1e-12);
-  CHECK(max_abs > 1e-3, "%s %d layers batch %d: gradient is all ~0 (max %g)", nn_activation_name(act), n_sizes, B, max_abs);
+  CHECK(max_abs > 1e-3, "%s %d layers batch %d: gradient is all ~0 (max %g)", nn_activation_name(act), n_sizes, B,
+        max_abs);
   CHECK(rel < 2e-2, "%s sizes[0]=%d layers=%d batch %d: analytic vs finite-difference relative error %g",
         nn_activation_name(act), sizes[0], n_sizes, B, rel);
   nn_free(net);
@@ -283,15 +312,22 @@ static void test_optimizers(void) {
     cfg.learning_rate = o == NN_ADAM ? 0.01f : 0.1f;
     optim_state st = {m, v, 1.0f, 1.0f};
     optim_reset(&st, N);
-    for (int i = 0; i < N; i++) { pd[i] = p[i] = urand(&r, -1, 1); md[i] = vd[i] = 0; }
+    for (int i = 0; i < N; i++) {
+      pd[i] = p[i] = urand(&r, -1, 1);
+      md[i] = vd[i] = 0;
+    }
     double b1t = 1, b2t = 1;
     for (int t = 0; t < 3; t++) {
       for (int i = 0; i < N; i++) g[i] = urand(&r, -1, 1);
       CHECK_EQ(optim_update(&cfg, cfg.learning_rate, &st, p, g, N), 0);
-      b1t *= cfg.beta1; b2t *= cfg.beta2;
+      b1t *= cfg.beta1;
+      b2t *= cfg.beta2;
       for (int i = 0; i < N; i++) {
         if (o == NN_SGD) pd[i] -= cfg.learning_rate * g[i];
-        if (o == NN_MOMENTUM) { md[i] = cfg.momentum * md[i] + g[i]; pd[i] -= cfg.learning_rate * md[i]; }
+        if (o == NN_MOMENTUM) {
+          md[i] = cfg.momentum * md[i] + g[i];
+          pd[i] -= cfg.learning_rate * md[i];
+        }
         if (o == NN_ADAM) {
           md[i] = cfg.beta1 * md[i] + (1 - cfg.beta1) * g[i];
           vd[i] = cfg.beta2 * vd[i] + (1 - cfg.beta2) * g[i] * g[i];
@@ -333,7 +369,8 @@ static double accuracy(nn_net *net, const digits *d) {
   uint32_t total = 0, diag = 0;
   for (int i = 0; i < 100; i++) total += confusion[i];
   for (int i = 0; i < 10; i++) diag += confusion[i * 11];
-  CHECK(total == (uint32_t)d->n && diag == (uint32_t)correct, "confusion sums %u/%u vs %d/%d", total, diag, d->n, correct);
+  CHECK(total == (uint32_t)d->n && diag == (uint32_t)correct, "confusion sums %u/%u vs %d/%d", total, diag, d->n,
+        correct);
   return (double)correct / d->n;
 }
 
@@ -345,7 +382,7 @@ static int quick(void) {
 }
 
 static void test_learns_real_digits(const digits *full_train, const digits *test) {
-  digits train = *full_train;  /* quick: half the samples */
+  digits train = *full_train; /* quick: half the samples */
   if (quick() && train.n > 4000) train.n = 4000;
   for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
     nn_net *net = make_net((nn_optimizer)o, 1, 8);
@@ -358,11 +395,14 @@ static void test_learns_real_digits(const digits *full_train, const digits *test
       CHECK_EQ(nn_shuffle(net, order, train.n), NN_OK);
       double sum = 0;
       CHECK_EQ(nn_train(net, &data, order, 0, train.n, &sum, NULL), NN_OK);
-      if (epoch == 0) first = sum / train.n; else last = sum / train.n;
+      if (epoch == 0) first = sum / train.n;
+      else last = sum / train.n;
     }
     double acc = accuracy(net, test);
-    CHECK(last < first && last < 0.5, "%s: loss %g -> %g should fall below 0.5", nn_optimizer_name((nn_optimizer)o), first, last);
-    CHECK(acc > 0.85 && acc0 < 0.3, "%s: accuracy %.3f -> %.3f after 2 epochs", nn_optimizer_name((nn_optimizer)o), acc0, acc);
+    CHECK(last < first && last < 0.5, "%s: loss %g -> %g should fall below 0.5", nn_optimizer_name((nn_optimizer)o),
+          first, last);
+    CHECK(acc > 0.85 && acc0 < 0.3, "%s: accuracy %.3f -> %.3f after 2 epochs", nn_optimizer_name((nn_optimizer)o),
+          acc0, acc);
     free(order);
     nn_free(net);
   }
@@ -391,7 +431,9 @@ static void test_determinism(const digits *train) {
   CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "same seed, split epoch: weights differ");
   CHECK(memcmp(pa, pc, n * sizeof(float)) != 0, "another seed gives the same weights");
   CHECK_EQ(nn_steps(a), N / 16);
-  nn_free(a); nn_free(b); nn_free(c);
+  nn_free(a);
+  nn_free(b);
+  nn_free(c);
 }
 
 /* ---- bad input ----------------------------------------------------------- */
@@ -399,12 +441,12 @@ static void test_determinism(const digits *train) {
 static void test_config_checks(void) {
   nn_config cfg;
   nn_net *net = (nn_net *)&cfg; /* must be set to NULL on failure */
-#define BAD_CONFIG(field_change, want)                     \
-  do {                                                     \
-    nn_config_default(&cfg);                               \
-    field_change;                                          \
-    CHECK_EQ(nn_create(&cfg, &net), want);                 \
-    CHECK(net == NULL, "out not NULL after failure");      \
+#define BAD_CONFIG(field_change, want)                \
+  do {                                                \
+    nn_config_default(&cfg);                          \
+    field_change;                                     \
+    CHECK_EQ(nn_create(&cfg, &net), want);            \
+    CHECK(net == NULL, "out not NULL after failure"); \
   } while (0)
   BAD_CONFIG(cfg.n_sizes = 1, NN_ERR_ARG);
   BAD_CONFIG(cfg.n_sizes = NN_MAX_LAYERS + 2, NN_ERR_LIMIT);
@@ -420,14 +462,16 @@ static void test_config_checks(void) {
   BAD_CONFIG(cfg.batch_size = 0, NN_ERR_ARG);
   BAD_CONFIG(cfg.batch_size = NN_MAX_BATCH + 1, NN_ERR_LIMIT);
   BAD_CONFIG((cfg.n_sizes = 9, cfg.sizes[4] = cfg.sizes[5] = cfg.sizes[6] = cfg.sizes[7] = 4096, cfg.sizes[8] = 10,
-              cfg.sizes[1] = cfg.sizes[2] = cfg.sizes[3] = 4096), NN_ERR_LIMIT); /* 100M params */
+              cfg.sizes[1] = cfg.sizes[2] = cfg.sizes[3] = 4096),
+             NN_ERR_LIMIT); /* 100M params */
 #undef BAD_CONFIG
   CHECK_EQ(nn_create(NULL, &net), NN_ERR_ARG);
   nn_config_default(&cfg);
   CHECK_EQ(nn_create(&cfg, NULL), NN_ERR_ARG);
   nn_free(NULL);
   CHECK(strlen(nn_strerror((nn_status)999)) > 0 && strstr(nn_strerror(NN_ERR_DIVERGED), "learning rate"), "messages");
-  CHECK(nn_activation_parse("tanh") == NN_TANH && nn_activation_parse("TANH") == -1 && nn_optimizer_parse(NULL) == -1, "names");
+  CHECK(nn_activation_parse("tanh") == NN_TANH && nn_activation_parse("TANH") == -1 && nn_optimizer_parse(NULL) == -1,
+        "names");
 }
 
 static void test_bad_input_changes_nothing(const digits *train) {
@@ -457,7 +501,7 @@ static void test_bad_input_changes_nothing(const digits *train) {
   CHECK_EQ(nn_step(net, &empty, NULL), NN_ERR_ARG);
   CHECK_EQ(nn_step(net, &no_labels, NULL), NN_ERR_ARG);
   nn_data ok = {train->x, NULL, train->y, 8};
-  int32_t order[8] = {0, 1, 2, 3, 4, 5, 6, 8};  /* 8 is out of range */
+  int32_t order[8] = {0, 1, 2, 3, 4, 5, 6, 8}; /* 8 is out of range */
   CHECK_EQ(nn_train(net, &ok, order, 0, 8, NULL, NULL), NN_ERR_ARG);
   CHECK_EQ(nn_train(net, &ok, NULL, 4, 5, NULL, NULL), NN_ERR_ARG);
   CHECK_EQ(nn_train(net, &ok, NULL, -1, 2, NULL, NULL), NN_ERR_ARG);
@@ -531,8 +575,8 @@ static void test_divergence(const digits *train) {
     /* the optimizer state too: one more good step gives the same bits */
     CHECK_EQ(nn_train(net, &good, NULL, 0, 16, NULL, NULL), NN_OK);
     CHECK_EQ(nn_train(ref, &good, NULL, 0, 16, NULL, NULL), NN_OK);
-    CHECK(memcmp(nn_params(ref, NULL), p, n * sizeof(float)) == 0,
-          "%s: optimizer state kept across the undone step", nn_optimizer_name(cfg.optimizer));
+    CHECK(memcmp(nn_params(ref, NULL), p, n * sizeof(float)) == 0, "%s: optimizer state kept across the undone step",
+          nn_optimizer_name(cfg.optimizer));
     /* and nn_step: a diverged step changes nothing, then trains on alike */
     nn_data bad_batch = {NULL, fx + 784 * 48, train->y + 48, 16};
     nn_data good_batch = {NULL, fx, train->y, 16};
@@ -547,7 +591,6 @@ static void test_divergence(const digits *train) {
   free(fx);
   free(before);
 }
-
 
 int main(void) {
   test_kernels_match_reference();
@@ -564,6 +607,9 @@ int main(void) {
     test_divergence(&train);
     test_learns_real_digits(&train, &test);
   }
-  free(train.x); free(train.y); free(test.x); free(test.y);
+  free(train.x);
+  free(train.y);
+  free(test.x);
+  free(test.y);
   return TEST_DONE();
 }

@@ -14,7 +14,10 @@
 #include "test.h"
 
 /* NN_TEST_QUICK (valgrind): shorter runs. */
-static int quick(void) { const char *q = getenv("NN_TEST_QUICK"); return q && *q && *q != '0'; }
+static int quick(void) {
+  const char *q = getenv("NN_TEST_QUICK");
+  return q && *q && *q != '0';
+}
 
 /* The body of a gzipped IDX file of the small split (header skipped). */
 static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item) {
@@ -29,7 +32,10 @@ static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item
     *count = (int)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7]);
     const size_t bytes = (size_t)*count * item;
     body = malloc(bytes);
-    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) { free(body); body = NULL; }
+    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) {
+      free(body);
+      body = NULL;
+    }
   }
   gzclose(f);
   return body;
@@ -40,12 +46,18 @@ static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item
 static nn_net *trained(const nn_config *cfg, int threads, const nn_data *data, int n) {
   nn_net *net = NULL;
   if (nn_create(cfg, &net) != NN_OK) return NULL;
-  if (nn_set_threads(net, threads) != NN_OK) { nn_free(net); return NULL; }
+  if (nn_set_threads(net, threads) != NN_OK) {
+    nn_free(net);
+    return NULL;
+  }
   int32_t *order = malloc(sizeof *order * (size_t)n);
   nn_shuffle(net, order, n);
   const nn_status st = nn_train(net, data, order, 0, n, NULL, NULL);
   free(order);
-  if (st != NN_OK) { nn_free(net); return NULL; }
+  if (st != NN_OK) {
+    nn_free(net);
+    return NULL;
+  }
   return net;
 }
 
@@ -186,6 +198,9 @@ int main(void) {
     test_divergence(&train);
   }
   test_cycles();
-  free(x); free(y); free(tx); free(ty);
+  free(x);
+  free(y);
+  free(tx);
+  free(ty);
   return TEST_DONE();
 }

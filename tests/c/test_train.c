@@ -12,8 +12,8 @@
 
 #include "data.h"
 #include "nn.h"
-#include "train.h"
 #include "test.h"
+#include "train.h"
 
 /* ---- real digits --------------------------------------------------------- */
 
@@ -38,9 +38,9 @@ static uint8_t *read_gz_all(const char *name, size_t *len) {
 }
 
 typedef struct {
-  uint8_t *img_file, *lab_file;  /* the IDX files as they are */
+  uint8_t *img_file, *lab_file; /* the IDX files as they are */
   size_t img_len, lab_len;
-  const uint8_t *x, *y;          /* their bodies */
+  const uint8_t *x, *y; /* their bodies */
   int n;
 } digits;
 
@@ -105,7 +105,7 @@ static const char *opt_name(int o) { return nn_optimizer_name((nn_optimizer)o); 
 
 static void test_budgets_match_plain_loop(const digits *d) {
   enum { EPOCHS = 3 };
-  const int n = 301;  /* partial last batches of 8 and 32 too; small, as 42 runs train here */
+  const int n = 301; /* partial last batches of 8 and 32 too; small, as 42 runs train here */
   nn_data data = {d->x, NULL, d->y, n};
   int32_t *order = malloc(sizeof(int32_t) * n);
   static const int batches[] = {1, 8, 32};
@@ -121,13 +121,17 @@ static void test_budgets_match_plain_loop(const digits *d) {
         CHECK_EQ(nn_train(ref, &data, order, 0, n, &sum, NULL), NN_OK);
         ref_loss[e] = sum / n;
       }
-      const int budgets[] = {1, 7, B, 1000, INT_MAX};  /* 1000 > n: a pass per call */
+      const int budgets[] = {1, 7, B, 1000, INT_MAX}; /* 1000 > n: a pass per call */
       for (size_t k = 0; k < sizeof budgets / sizeof budgets[0]; k++) {
         const int budget = budgets[k];
-        if (k == 2 && B == 1) continue;  /* budget 1 again */
+        if (k == 2 && B == 1) continue; /* budget 1 again */
         nn_net *net = make_net((nn_optimizer)o, B, NN_SIGMOID);
         nn_trainer *t = make_trainer();
-        if (!net || !t) { nn_free(net); trainer_free(t); continue; }
+        if (!net || !t) {
+          nn_free(net);
+          trainer_free(t);
+          continue;
+        }
         const nn_progress *p = trainer_progress(t);
         int calls = 0, counts_ok = 1;
         nn_status st = NN_OK;
@@ -143,8 +147,8 @@ static void test_budgets_match_plain_loop(const digits *d) {
         const char *on = opt_name(o);
         CHECK(st == NN_OK && counts_ok, "%s batch %d budget %d: %s, trained counts %s", on, B, budget,
               nn_status_name(st), counts_ok ? "right" : "wrong");
-        CHECK(same_weights(net, ref), "%s batch %d budget %d: weights differ from nn_shuffle + nn_train per epoch",
-              on, B, budget);
+        CHECK(same_weights(net, ref), "%s batch %d budget %d: weights differ from nn_shuffle + nn_train per epoch", on,
+              B, budget);
         CHECK(p->epochs == EPOCHS && p->passes == EPOCHS && p->samples == (uint64_t)EPOCHS * n && p->position == 0,
               "%s batch %d budget %d: epochs %llu passes %llu samples %llu position %d", on, B, budget,
               (unsigned long long)p->epochs, (unsigned long long)p->passes, (unsigned long long)p->samples,
@@ -177,13 +181,19 @@ static void test_no_shuffle(const digits *d) {
   for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
     nn_net *ref = make_net((nn_optimizer)o, 8, NN_SIGMOID), *net = make_net((nn_optimizer)o, 8, NN_SIGMOID);
     nn_trainer *t = make_trainer();
-    if (!ref || !net || !t) { nn_free(ref); nn_free(net); trainer_free(t); continue; }
+    if (!ref || !net || !t) {
+      nn_free(ref);
+      nn_free(net);
+      trainer_free(t);
+      continue;
+    }
     trainer_set_shuffle(t, 0);
     double sum = 0;
     for (int e = 0; e < 2; e++) CHECK_EQ(nn_train(ref, &data, NULL, 0, n, &sum, NULL), NN_OK);
     int calls = 0;
     nn_status st = NN_OK;
-    while (trainer_progress(t)->passes < 2 && st == NN_OK && calls++ < 2 * n) st = trainer_run(t, net, &data, 1, 7, NULL);
+    while (trainer_progress(t)->passes < 2 && st == NN_OK && calls++ < 2 * n)
+      st = trainer_run(t, net, &data, 1, 7, NULL);
     CHECK_EQ(st, NN_OK);
     CHECK(same_weights(net, ref), "%s: shuffle off differs from nn_train with order NULL", opt_name(o));
     CHECK(nn_rng_state(net) == nn_rng_state(ref), "%s: shuffle off still drew from the RNG", opt_name(o));
@@ -237,7 +247,7 @@ static void test_shuffle_toggled_mid_pass(const digits *d) {
   ref = make_net(NN_SGD, B, NN_SIGMOID), net = make_net(NN_SGD, B, NN_SIGMOID);
   if (!ref || !net) goto out;
   trainer_set_shuffle(t, 1);
-  CHECK_EQ(trainer_run(t, net, &data, 1, INT_MAX, NULL), NN_OK);  /* a shuffled pass: t->order holds n */
+  CHECK_EQ(trainer_run(t, net, &data, 1, INT_MAX, NULL), NN_OK); /* a shuffled pass: t->order holds n */
   trainer_set_shuffle(t, 0);
   CHECK_EQ(trainer_run(t, net, &data, 1, 200, NULL), NN_OK);
   trainer_set_shuffle(t, 1);
@@ -264,8 +274,9 @@ static void test_counters(const digits *d) {
   int32_t *order = malloc(sizeof(int32_t) * n);
   if (!ref || !net || !t) goto out;
   const nn_progress *p = trainer_progress(t);
-  CHECK(p->epochs == 0 && p->passes == 0 && p->samples == 0 && p->position == 0 && p->pass_rows == 0 &&
-        isnan(p->last_loss), "fresh trainer: last_loss %g", p->last_loss);
+  CHECK(
+    p->epochs == 0 && p->passes == 0 && p->samples == 0 && p->position == 0 && p->pass_rows == 0 && isnan(p->last_loss),
+    "fresh trainer: last_loss %g", p->last_loss);
   /* a pass over part of the set (whole = 0), in calls of 20 (rounded to 24) */
   double ref_sum = 0, sum = 0;
   CHECK_EQ(nn_shuffle(ref, order, part), NN_OK);
@@ -284,9 +295,8 @@ static void test_counters(const digits *d) {
   CHECK_EQ(nn_train(ref, &partial, order, 24, part - 24, &sum, NULL), NN_OK);
   ref_sum += sum;
   CHECK(p->passes == 1 && p->epochs == 0 && p->samples == (uint64_t)part && p->position == 0 && p->pass_rows == 0,
-        "after a partial pass: passes %llu epochs %llu samples %llu position %d rows %d",
-        (unsigned long long)p->passes, (unsigned long long)p->epochs, (unsigned long long)p->samples, p->position,
-        p->pass_rows);
+        "after a partial pass: passes %llu epochs %llu samples %llu position %d rows %d", (unsigned long long)p->passes,
+        (unsigned long long)p->epochs, (unsigned long long)p->samples, p->position, p->pass_rows);
   CHECK(p->last_loss == ref_sum / part, "partial pass last_loss %.17g, loop %.17g", p->last_loss, ref_sum / part);
   CHECK(same_weights(net, ref), "after the partial pass: weights differ");
   /* a pass over the whole set, in one call */
@@ -304,8 +314,8 @@ static void test_counters(const digits *d) {
   CHECK_EQ(trainer_run(t, net, &whole, 1, 100, NULL), NN_OK);
   CHECK_EQ(p->pass_whole, 1);
   CHECK_EQ(trainer_run(t, net, &whole, 0, INT_MAX, NULL), NN_OK);
-  CHECK(p->passes == 3 && p->epochs == 2, "pass started whole: passes %llu epochs %llu",
-        (unsigned long long)p->passes, (unsigned long long)p->epochs);
+  CHECK(p->passes == 3 && p->epochs == 2, "pass started whole: passes %llu epochs %llu", (unsigned long long)p->passes,
+        (unsigned long long)p->epochs);
   /* and the other way round: started over a partial set, not an epoch */
   CHECK_EQ(nn_shuffle(ref, order, n), NN_OK);
   CHECK_EQ(nn_train(ref, &whole, order, 0, n, NULL, NULL), NN_OK);
@@ -321,8 +331,9 @@ static void test_counters(const digits *d) {
   CHECK_EQ(nn_train(ref, &whole, order, 0, 56, NULL, NULL), NN_OK);
   trainer_restart(t);
   CHECK(p->position == 0 && p->pass_rows == 0 && p->pass_loss == 0 && p->passes == 4 && p->epochs == 2 &&
-        p->samples == (uint64_t)(part + 3 * n + 56), "after restart: position %d passes %llu samples %llu",
-        p->position, (unsigned long long)p->passes, (unsigned long long)p->samples);
+          p->samples == (uint64_t)(part + 3 * n + 56),
+        "after restart: position %d passes %llu samples %llu", p->position, (unsigned long long)p->passes,
+        (unsigned long long)p->samples);
   CHECK_EQ(nn_shuffle(ref, order, n), NN_OK);
   CHECK_EQ(nn_train(ref, &whole, order, 0, n, NULL, NULL), NN_OK);
   CHECK_EQ(trainer_run(t, net, &whole, 1, INT_MAX, &trained), NN_OK);
@@ -398,8 +409,9 @@ static void test_growing_staged(const digits *d) {
   CHECK(v.n == n && data_complete(ds), "complete: n %d", v.n);
   int calls = 0;
   while (p->passes < 3 && calls++ < n) CHECK_EQ(trainer_run(t, net, &v, data_complete(ds), 40, NULL), NN_OK);
-  CHECK(p->passes == 3 && p->epochs == 1 && p->samples == (uint64_t)(100 + 250 + n), "passes %llu epochs %llu samples %llu",
-        (unsigned long long)p->passes, (unsigned long long)p->epochs, (unsigned long long)p->samples);
+  CHECK(p->passes == 3 && p->epochs == 1 && p->samples == (uint64_t)(100 + 250 + n),
+        "passes %llu epochs %llu samples %llu", (unsigned long long)p->passes, (unsigned long long)p->epochs,
+        (unsigned long long)p->samples);
   /* the loop: a pass over 100, one over 250, one over all */
   static const int rows[3] = {100, 250, N_TRAIN};
   for (int i = 0; i < 3; i++) {
@@ -451,19 +463,19 @@ static void test_growing_streamed(const digits *d) {
   if (!ds || !ref || !net || !t) goto out;
   const nn_progress *p = trainer_progress(t);
   for (int turn = 0; at[0] < len[0] || at[1] < len[1]; turn ^= 1) {
-    if (at[turn] < len[turn]) {  /* a file already finished gets no more pushes */
+    if (at[turn] < len[turn]) { /* a file already finished gets no more pushes */
       size_t c = len[turn] - at[turn] < chunk[turn] ? len[turn] - at[turn] : chunk[turn];
       ok &= data_push(ds, (data_file)turn, src[turn] + at[turn], c) == NN_OK;
       at[turn] += c;
       if (at[turn] == len[turn]) ok &= data_finish(ds, (data_file)turn) == NN_OK;
     }
     nn_data v;
-    if (at[0] < 16) continue;  /* no image header yet: no view */
+    if (at[0] < 16) continue; /* no image header yet: no view */
     ok &= data_view(ds, &v) == NN_OK;
     if (p->pass_rows == 0 && v.n > 0 && n_passes < 64) pass_rows[n_passes++] = v.n;
     int trained = -1;
     ok &= trainer_run(t, net, &v, data_complete(ds), 1, &trained) == NN_OK;
-    ok &= trained == (v.n > 0 ? B : 0) || p->position == 0;  /* a batch, or the end of a pass */
+    ok &= trained == (v.n > 0 ? B : 0) || p->position == 0; /* a batch, or the end of a pass */
   }
   CHECK(ok && data_complete(ds), "streaming: a push, view or call failed");
   CHECK(n_passes >= 2 && n_passes < 64 && pass_rows[0] < pass_rows[n_passes - 1],
@@ -478,7 +490,7 @@ static void test_growing_streamed(const digits *d) {
     CHECK_EQ(nn_train(ref, &all, order, 0, count, NULL, NULL), NN_OK);
   }
   CHECK(same_weights(net, ref), "streaming: weights differ from passes over the rows ready at their starts");
-  CHECK_EQ(p->epochs, 0);  /* no pass began over the finished set */
+  CHECK_EQ(p->epochs, 0); /* no pass began over the finished set */
 out:
   free(img);
   free(order);
@@ -504,7 +516,7 @@ static void check_divergence(const digits *d, nn_optimizer o, int B, int pos, in
   nn_net *ref = make_net(o, B, NN_RELU), *net = make_net(o, B, NN_RELU);
   nn_trainer *t = make_trainer();
   if (!ref || !net || !t) goto out;
-  CHECK_EQ(nn_shuffle(ref, order, n), NN_OK);  /* the order the trainer will draw */
+  CHECK_EQ(nn_shuffle(ref, order, n), NN_OK); /* the order the trainer will draw */
   const int row = order[pos];
   for (int i = 0; i < 784; i++) fx[(size_t)row * 784 + i] = 3e38f;
   const char *on = opt_name(o);
@@ -523,9 +535,9 @@ static void check_divergence(const digits *d, nn_optimizer o, int B, int pos, in
         (unsigned long long)nn_steps(net), total);
   CHECK(same_weights(net, ref), "%s batch %d budget %d: weights are not those of the %d steps before", on, B, budget,
         k - 1);
-  CHECK(p->position == (k - 1) * B && p->samples == (uint64_t)(k - 1) * B && p->passes == 0 &&
-        p->pass_rows == n, "%s batch %d: position %d samples %llu passes %llu", on, B, p->position,
-        (unsigned long long)p->samples, (unsigned long long)p->passes);
+  CHECK(p->position == (k - 1) * B && p->samples == (uint64_t)(k - 1) * B && p->passes == 0 && p->pass_rows == n,
+        "%s batch %d: position %d samples %llu passes %llu", on, B, p->position, (unsigned long long)p->samples,
+        (unsigned long long)p->passes);
   /* it stays at the step: again diverged, nothing trained */
   CHECK_EQ(trainer_run(t, net, &data, 1, budget, &trained), NN_ERR_DIVERGED);
   CHECK(trained == 0 && nn_steps(net) == (uint64_t)(k - 1) && p->position == (k - 1) * B,
@@ -538,8 +550,8 @@ static void check_divergence(const digits *d, nn_optimizer o, int B, int pos, in
   while (p->passes == 0 && st == NN_OK && calls++ < n) st = trainer_run(t, net, &data, 1, budget, NULL);
   CHECK(st == NN_OK && p->passes == 1 && p->epochs == 1, "%s batch %d: the pass did not finish: %s", on, B,
         nn_status_name(st));
-  CHECK(same_weights(net, ref), "%s batch %d budget %d: after the undone step, training on differs from the loop",
-        on, B, budget);
+  CHECK(same_weights(net, ref), "%s batch %d budget %d: after the undone step, training on differs from the loop", on,
+        B, budget);
   CHECK(fabs(p->last_loss - (ref_sum + sum) / n) <= 1e-12 * fabs((ref_sum + sum) / n),
         "%s batch %d: last_loss %.17g, loop %.17g", on, B, p->last_loss, (ref_sum + sum) / n);
 out:
@@ -552,10 +564,10 @@ out:
 
 static void test_divergence(const digits *d) {
   for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
-    check_divergence(d, (nn_optimizer)o, 8, 5 * 8 + 3, 7);        /* step 6 of a run in small calls */
-    check_divergence(d, (nn_optimizer)o, 8, 5 * 8 + 3, INT_MAX);  /* and in one call */
-    check_divergence(d, (nn_optimizer)o, 1, 9, 3);                /* batch 1: step 10 */
-    check_divergence(d, (nn_optimizer)o, 16, 4, INT_MAX);         /* the first step: nothing trained */
+    check_divergence(d, (nn_optimizer)o, 8, 5 * 8 + 3, 7);       /* step 6 of a run in small calls */
+    check_divergence(d, (nn_optimizer)o, 8, 5 * 8 + 3, INT_MAX); /* and in one call */
+    check_divergence(d, (nn_optimizer)o, 1, 9, 3);               /* batch 1: step 10 */
+    check_divergence(d, (nn_optimizer)o, 16, 4, INT_MAX);        /* the first step: nothing trained */
   }
 }
 
@@ -587,7 +599,7 @@ static void test_bad_args(const digits *d) {
   CHECK_EQ(trainer_run(t, net, &empty, 1, 100, &trained), NN_OK);
   CHECK(trained == 0 && p->pass_rows == 0 && p->passes == 0 && nn_steps(net) == 0, "empty data trained %d", trained);
   trained = -1;
-  CHECK_EQ(trainer_run(t, net, &nothing, 0, 100, &trained), NN_OK);  /* a data_view of nothing yet */
+  CHECK_EQ(trainer_run(t, net, &nothing, 0, 100, &trained), NN_OK); /* a data_view of nothing yet */
   CHECK_EQ(trained, 0);
   /* a label the net cannot have: refused by nn_train, nothing trained */
   uint8_t y[16];
@@ -614,9 +626,9 @@ static void test_evaluate_rows(const digits *train, const digits *test) {
   nn_trainer *t = make_trainer();
   if (!net || !t) goto out;
   nn_data tr = {train->x, NULL, train->y, 2000}, te = {test->x, NULL, test->y, test->n};
-  CHECK_EQ(trainer_run(t, net, &tr, 1, INT_MAX, NULL), NN_OK);  /* one pass: some right, some wrong */
+  CHECK_EQ(trainer_run(t, net, &tr, 1, INT_MAX, NULL), NN_OK); /* one pass: some right, some wrong */
   const int n = te.n, k = 10;
-  enum { CAP = 25, PER_LABEL = 3 };  /* both bind: 10 labels would give 30 */
+  enum { CAP = 25, PER_LABEL = 3 }; /* both bind: 10 labels would give 30 */
   uint32_t conf_all[100] = {0}, conf_parts[100] = {0};
   int32_t wrong_all[CAP], pred_all[CAP], wrong_parts[CAP], pred_parts[CAP];
   nn_eval all = {0}, parts = {0};
@@ -640,8 +652,8 @@ static void test_evaluate_rows(const digits *train, const digits *test) {
   CHECK(parts.loss_sum == all.loss_sum, "ranges: loss_sum %.17g, one call %.17g", parts.loss_sum, all.loss_sum);
   CHECK(memcmp(conf_all, conf_parts, sizeof conf_all) == 0, "ranges: confusion differs");
   CHECK(parts.wrong_count == all.wrong_count &&
-        memcmp(wrong_all, wrong_parts, sizeof(int32_t) * (size_t)all.wrong_count) == 0 &&
-        memcmp(pred_all, pred_parts, sizeof(int32_t) * (size_t)all.wrong_count) == 0,
+          memcmp(wrong_all, wrong_parts, sizeof(int32_t) * (size_t)all.wrong_count) == 0 &&
+          memcmp(pred_all, pred_parts, sizeof(int32_t) * (size_t)all.wrong_count) == 0,
         "ranges: wrong lists differ (%d vs %d)", parts.wrong_count, all.wrong_count);
   uint64_t total = 0, diag = 0;
   for (int i = 0; i < k * k; i++) total += conf_all[i];
@@ -669,7 +681,7 @@ static void test_evaluate_rows(const digits *train, const digits *test) {
   }
   CHECK_EQ(n_wrong, n - (int)all.correct);
   CHECK(all.wrong_count == n_want && memcmp(all.wrong, want, sizeof(int32_t) * (size_t)n_want) == 0 &&
-        memcmp(all.wrong_pred, want_pred, sizeof(int32_t) * (size_t)n_want) == 0,
+          memcmp(all.wrong_pred, want_pred, sizeof(int32_t) * (size_t)n_want) == 0,
         "wrong list: %d entries, want %d (the first misclassified, %d a label)", all.wrong_count, n_want, PER_LABEL);
   int seen[10] = {0}, ordered = 1, really_wrong = 1;
   for (int i = 0; i < all.wrong_count; i++) {
@@ -690,8 +702,8 @@ static void test_evaluate_rows(const digits *train, const digits *test) {
   CHECK_EQ(nn_evaluate_rows(net, &te, 0, n, &capped), NN_OK);
   CHECK_EQ(nn_evaluate_rows(net, &te, 0, 700, &everything), NN_OK);
   CHECK_EQ(nn_evaluate_rows(net, &te, 700, n - 700, &everything), NN_OK);
-  CHECK(capped.wrong_count == 5 && everything.wrong_count == n_wrong, "cap 5: %d, no cap: %d of %d",
-        capped.wrong_count, everything.wrong_count, n_wrong);
+  CHECK(capped.wrong_count == 5 && everything.wrong_count == n_wrong, "cap 5: %d, no cap: %d of %d", capped.wrong_count,
+        everything.wrong_count, n_wrong);
   CHECK(memcmp(few, many, sizeof few) == 0 && memcmp(few, want, sizeof(int32_t) * 3) == 0,
         "the capped list is the first of the full one");
   free(probs);
@@ -716,9 +728,10 @@ static void test_mixed(const digits *d) {
     nn_trainer *t = make_trainer();
     CHECK_EQ(trainer_set_repeat(t, R), NN_OK);
     int calls = 0;
-    while (trainer_progress(t)->passes < 2 && calls++ < 1000) CHECK_EQ(trainer_run(t, nets[k], &data, 1, budgets[k], NULL), NN_OK);
-    CHECK(trainer_progress(t)->samples == 2 * (uint64_t)(N + R * M), "a mixed pass is n + repeat * m: %llu samples in 2 passes",
-          (unsigned long long)trainer_progress(t)->samples);
+    while (trainer_progress(t)->passes < 2 && calls++ < 1000)
+      CHECK_EQ(trainer_run(t, nets[k], &data, 1, budgets[k], NULL), NN_OK);
+    CHECK(trainer_progress(t)->samples == 2 * (uint64_t)(N + R * M),
+          "a mixed pass is n + repeat * m: %llu samples in 2 passes", (unsigned long long)trainer_progress(t)->samples);
     trainer_free(t);
   }
   CHECK(same_weights(nets[0], nets[1]), "mixed passes: the same bits in calls of 3 samples as in whole passes");
@@ -755,6 +768,9 @@ int main(void) {
     test_evaluate_rows(&train, &test);
     test_mixed(&train);
   }
-  free(train.img_file); free(train.lab_file); free(test.img_file); free(test.lab_file);
+  free(train.img_file);
+  free(train.lab_file);
+  free(test.img_file);
+  free(test.lab_file);
   return TEST_DONE();
 }

@@ -86,15 +86,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     last_ready = ready;
     nn_data view;
     if (data_view(ds, &view) != NN_OK) continue;
-    REQUIRE(view.n == (int)ready && view.rows == data_rows(ds) && view.cols == data_cols(ds), "view of %d rows", view.n);
-    if (ready == 0 || rng_below(&r, 32) != 0) continue;   /* train after about one push in 32 */
+    REQUIRE(view.n == (int)ready && view.rows == data_rows(ds) && view.cols == data_cols(ds), "view of %d rows",
+            view.n);
+    if (ready == 0 || rng_below(&r, 32) != 0) continue; /* train after about one push in 32 */
     if (!net) net = small_net(data_rows(ds) * data_cols(ds), classes);
     if (!net) continue;
     const int budget = (int)rng_below(&r, 5);
     int trained = -1;
     st = trainer_run(t, net, &view, 0, budget, &trained);
     REQUIRE(st == NN_OK || st == NN_ERR_DIVERGED, "trainer_run gave %d", st);
-    REQUIRE(trained >= 0 && trained <= view.n && (budget > 0 || trained == 0), "trained %d of budget %d", trained, budget);
+    REQUIRE(trained >= 0 && trained <= view.n && (budget > 0 || trained == 0), "trained %d of budget %d", trained,
+            budget);
   }
   nn_status a = data_finish(ds, DATA_IMAGES), b = data_finish(ds, DATA_LABELS);
   if (err) REQUIRE(a == err && b == err, "finish after error %d gave %d, %d", err, a, b);

@@ -29,8 +29,8 @@
 /* ---- reference parser: the whole input at once, from idx.h's text ------ */
 
 typedef struct {
-  nn_status push;     /* status after pushing everything */
-  nn_status finish;   /* status of idx_finish after that */
+  nn_status push;   /* status after pushing everything */
+  nn_status finish; /* status of idx_finish after that */
   int header_done;
   int ndims;
   uint32_t dims[IDX_MAX_DIMS];
@@ -57,7 +57,7 @@ static void ref_parse(const uint8_t *b, size_t len, ref_idx *r) {
     }
     r->header_len = 4 + 4 * (size_t)nd;
     if (!r->push && len >= r->header_len) {
-      unsigned __int128 total = 1;  /* four uint32 factors fit in 128 bits */
+      unsigned __int128 total = 1; /* four uint32 factors fit in 128 bits */
       for (int d = 0; d < nd; d++) total *= r->dims[d];
       if (total > IDX_MAX_BYTES) {
         r->push = NN_ERR_LIMIT;
@@ -80,19 +80,18 @@ static void ref_parse(const uint8_t *b, size_t len, ref_idx *r) {
 
 /* The parser's view must be the reference's, after `pushed` bytes of buf
  * with sticky status st. */
-static void check_state(const idx_parser *p, const ref_idx *r, const uint8_t *buf, size_t pushed,
-                        nn_status st, const char *how) {
+static void check_state(const idx_parser *p, const ref_idx *r, const uint8_t *buf, size_t pushed, nn_status st,
+                        const char *how) {
   REQUIRE(st == r->push, "%s: status %d, reference %d", how, st, r->push);
-  REQUIRE(idx_header_done(p) == r->header_done, "%s: header_done %d, reference %d", how,
-          idx_header_done(p), r->header_done);
+  REQUIRE(idx_header_done(p) == r->header_done, "%s: header_done %d, reference %d", how, idx_header_done(p),
+          r->header_done);
   REQUIRE(idx_ndims(p) == r->ndims, "%s: ndims %d vs %d", how, idx_ndims(p), r->ndims);
   for (int d = -1; d <= IDX_MAX_DIMS; d++) {
     uint32_t want = d >= 0 && d < r->ndims ? r->dims[d] : 0;
     REQUIRE(idx_dim(p, d) == want, "%s: dim %d is %u, want %u", how, d, idx_dim(p, d), want);
   }
   REQUIRE(idx_count(p) == (r->header_done ? r->dims[0] : 0), "%s: count", how);
-  REQUIRE(idx_sample_size(p) == r->sample_size, "%s: sample size %zu vs %zu", how,
-          idx_sample_size(p), r->sample_size);
+  REQUIRE(idx_sample_size(p) == r->sample_size, "%s: sample size %zu vs %zu", how, idx_sample_size(p), r->sample_size);
   uint32_t ready = r->header_done ? (uint32_t)(r->body_len / r->sample_size) : 0;
   REQUIRE(idx_ready(p) == ready, "%s: ready %u, want %u", how, idx_ready(p), ready);
   REQUIRE(idx_ready(p) <= idx_count(p), "%s: ready past count", how);
@@ -114,7 +113,7 @@ static idx_parser *parse_whole(const uint8_t *buf, size_t len, const ref_idx *r)
   nn_status fin = idx_finish(p);
   REQUIRE(fin == r->finish, "one push: finish %d, reference %d", fin, r->finish);
   REQUIRE(idx_finish(p) == fin, "finish is not sticky");
-  if (fin != NN_OK) {     /* the words for it: whatever the bytes, whatever a server said they are */
+  if (fin != NN_OK) { /* the words for it: whatever the bytes, whatever a server said they are */
 #define EXPLAIN(buf, cap) idx_explain(p, fin, "Text/HTML; charset=utf-8", buf, cap)
     REQUIRE_MESSAGE(EXPLAIN);
 #undef EXPLAIN
@@ -162,10 +161,12 @@ static void parse_chunks(const uint8_t *buf, size_t len, const ref_idx *r, rng_t
     size_t left = len - at, n;
     switch (rng_below(g, 8)) {
       case 0: n = 0; break;
-      case 1: case 2: n = 1; break;
-      case 3: case 4: n = 1 + rng_below(g, 16); break;
+      case 1:
+      case 2: n = 1; break;
+      case 3:
+      case 4: n = 1 + rng_below(g, 16); break;
       case 5: n = 1 + rng_below(g, 512); break;
-      case 6: {  /* a NULL buffer: an argument error that must not stick */
+      case 6: { /* a NULL buffer: an argument error that must not stick */
         nn_status s = idx_push(p, NULL, 1 + rng_below(g, 4));
         REQUIRE(s == (st ? st : NN_ERR_ARG), "NULL push gave %d (sticky %d)", s, st);
         continue;
@@ -184,9 +185,9 @@ static void parse_chunks(const uint8_t *buf, size_t len, const ref_idx *r, rng_t
     header_done = idx_header_done(p);
     ndims = idx_ndims(p);
     uint32_t ready = idx_ready(p);
-    REQUIRE(ready >= last_ready && ready <= idx_count(p), "at %zu: ready %u (was %u, count %u)", at, ready,
-            last_ready, idx_count(p));
-    if (ready > last_ready) {  /* the samples that just arrived are the input's */
+    REQUIRE(ready >= last_ready && ready <= idx_count(p), "at %zu: ready %u (was %u, count %u)", at, ready, last_ready,
+            idx_count(p));
+    if (ready > last_ready) { /* the samples that just arrived are the input's */
       size_t s0 = (size_t)last_ready * r->sample_size, s1 = (size_t)ready * r->sample_size;
       REQUIRE(memcmp(idx_data(p) + s0, buf + r->header_len + s0, s1 - s0) == 0, "at %zu: new samples differ", at);
     }
@@ -219,8 +220,8 @@ static void check_pair_k(const idx_parser *im, nn_status err_im, const idx_parse
   int justified = (got == NN_ERR_ARG && (k < 1 || !labels_ok)) || (err_im && got == err_im) ||
                   (err_lb && got == err_lb) || (got == NN_ERR_STATE && !both) ||
                   (got == NN_ERR_DIMS && both && !dims_ok) || (got == NN_ERR_COUNT && dims_ok && !count_ok);
-  REQUIRE(justified, "check_pair gave %d with k=%d err %d/%d headers %d dims %d count %d labels %d", got, k,
-          err_im, err_lb, both, dims_ok, count_ok, labels_ok);
+  REQUIRE(justified, "check_pair gave %d with k=%d err %d/%d headers %d dims %d count %d labels %d", got, k, err_im,
+          err_lb, both, dims_ok, count_ok, labels_ok);
 }
 
 /* The pair under k classes, and at the boundary the labels draw: k = the
@@ -260,14 +261,14 @@ static void null_args_once(void) {
   REQUIRE(idx_create(NULL) == NN_ERR_ARG, "idx_create(NULL)");
   REQUIRE(idx_push(NULL, (const uint8_t *)"", 1) == NN_ERR_ARG && idx_finish(NULL) == NN_ERR_ARG, "NULL parser");
   REQUIRE(!idx_header_done(NULL) && !idx_ndims(NULL) && !idx_dim(NULL, 0) && !idx_count(NULL) &&
-              !idx_sample_size(NULL) && !idx_ready(NULL) && !idx_bytes_seen(NULL) && !idx_data(NULL),
+            !idx_sample_size(NULL) && !idx_ready(NULL) && !idx_bytes_seen(NULL) && !idx_data(NULL),
           "accessors of NULL");
   idx_free(NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const uint8_t empty[1];
-  if (!data) data = empty;  /* no arithmetic on a NULL pointer, even + 0 */
+  if (!data) data = empty; /* no arithmetic on a NULL pointer, even + 0 */
   null_args_once();
   ref_idx r;
   ref_parse(data, size, &r);

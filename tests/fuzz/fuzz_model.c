@@ -118,7 +118,7 @@ static void check_step(nn_net *net, uint8_t label) {
     REQUIRE(memcmp(before, params, sizeof *before * count) == 0, "a diverged step changed the weights");
     REQUIRE(nn_steps(net) == steps, "a diverged step counted");
   }
-  uint8_t bad = (uint8_t)k;  /* a label out of range changes nothing */
+  uint8_t bad = (uint8_t)k; /* a label out of range changes nothing */
   d.labels = &bad;
   memcpy(before, params, sizeof *before * count);
   REQUIRE(k > 255 || nn_step(net, &d, NULL) == NN_ERR_ARG, "label %d of %d classes accepted", bad, k);
@@ -131,7 +131,7 @@ static void check_step(nn_net *net, uint8_t label) {
  * deep, a loaded network is also trained a step and round-tripped again. */
 static nn_status check_load(const uint8_t *buf, size_t len, int deep) {
   static char sentinel;
-  nn_net *net = (nn_net *)&sentinel;  /* must become NULL on failure */
+  nn_net *net = (nn_net *)&sentinel; /* must become NULL on failure */
   nn_status st = model_load(buf, len, &net);
   if (st != NN_OK) {
     REQUIRE(documented_error(st), "model_load gave undocumented status %d (%s)", st, nn_strerror(st));

@@ -78,7 +78,7 @@ static void idx_seeds(void) {
   n = idx(b, 8, 3, img, NULL, 24);
   b[1] = 8;
   write_file("idx", "bad-magic", b, n);
-  n = idx(b, 0x0D, 3, img, NULL, 24);  /* float elements */
+  n = idx(b, 0x0D, 3, img, NULL, 24); /* float elements */
   write_file("idx", "bad-type-float", b, n);
   n = idx(b, 8, 3, img, NULL, 24);
   b[3] = 0;
@@ -87,9 +87,9 @@ static void idx_seeds(void) {
   write_file("idx", "ndims-5", b, n);
   const uint32_t zero[3] = {4, 0, 2};
   write_file("idx", "dim-0", b, idx(b, 8, 3, zero, NULL, 0));
-  const uint32_t huge[3] = {60000, 28, 28 * 1000};  /* 1.3 GB claimed */
+  const uint32_t huge[3] = {60000, 28, 28 * 1000}; /* 1.3 GB claimed */
   write_file("idx", "over-limit", b, idx(b, 8, 3, huge, NULL, 8));
-  const uint32_t edge[1] = {IDX_MAX_BYTES};  /* exactly the limit, then nothing */
+  const uint32_t edge[1] = {IDX_MAX_BYTES}; /* exactly the limit, then nothing */
   write_file("idx", "limit-header-only", b, idx(b, 8, 1, edge, NULL, 3));
   n = idx(b, 8, 3, img, NULL, 24);
   write_file("idx", "truncated-body", b, n - 5);
@@ -170,15 +170,25 @@ static void model_seeds(void) {
   write_file("model", "3-4-2-untrained", c, n2);
 
   /* near-valid, from the 3-4-2 model: offsets as in model.h */
-  enum { VERSION = 4, LENGTH = 8, NSIZES = 12, SIZES = 16, ACT = 28, LR = 36, BETA1 = 44, BATCH = 56, COUNT = 112,
-         PARAMS = 116 };  /* format 2 */
-#define VARIANT(name, change, crc)           \
-  do {                                       \
-    memcpy(c, b, n);                         \
-    size_t len = n;                          \
-    change;                                  \
-    if (crc) fix_crc(c, len);                \
-    write_file("model", name, c, len);       \
+  enum {
+    VERSION = 4,
+    LENGTH = 8,
+    NSIZES = 12,
+    SIZES = 16,
+    ACT = 28,
+    LR = 36,
+    BETA1 = 44,
+    BATCH = 56,
+    COUNT = 112,
+    PARAMS = 116
+  }; /* format 2 */
+#define VARIANT(name, change, crc)     \
+  do {                                 \
+    memcpy(c, b, n);                   \
+    size_t len = n;                    \
+    change;                            \
+    if (crc) fix_crc(c, len);          \
+    write_file("model", name, c, len); \
   } while (0)
   VARIANT("truncated-half", len = n / 2, 0);
   VARIANT("truncated-crc", len = n - 2, 0);

@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import { parseIdx } from 'mnist-wasm';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const dataDir = path.join(root, 'web/data/small');   // the 10,000-digit split: fast
-export const fullDataDir = path.join(root, 'web/data');     // full MNIST, the default data set
+export const dataDir = path.join(root, 'web/data/small'); // the 10,000-digit split: fast
+export const fullDataDir = path.join(root, 'web/data'); // full MNIST, the default data set
 export const nativeDir = path.join(root, 'build/native');
 export const nativeTrain = path.join(nativeDir, 'mnist-train');
 export const bin = path.join(root, 'bin/mnist-wasm.js');
@@ -42,7 +42,10 @@ export async function defaultData() {
 /** The native build's CLI and core library, or a clear failure. */
 export function requireNative() {
   for (const f of [nativeTrain, path.join(nativeDir, 'libnn_core.a')]) {
-    if (!existsSync(f)) assert.unreachable(`${f} is missing: build natively first (cmake --preset native && cmake --build --preset native, or node scripts/build.js --native; npm test does it)`);
+    if (!existsSync(f))
+      assert.unreachable(
+        `${f} is missing: build natively first (cmake --preset native && cmake --build --preset native, or node scripts/build.js --native; npm test does it)`,
+      );
   }
   return { train: nativeTrain, lib: path.join(nativeDir, 'libnn_core.a') };
 }
@@ -108,7 +111,18 @@ export function patchModel(bytes, edit) {
   const v = new DataView(b.buffer);
   const n = v.getUint32(12, true);
   const after = 16 + 4 * n;
-  const at = { version: 4, length: 8, nSizes: 12, sizes: 16, activation: after, optimizer: after + 4, learningRate: after + 8, batchSize: after + 28, count: after + 60, params: after + 64 };
+  const at = {
+    version: 4,
+    length: 8,
+    nSizes: 12,
+    sizes: 16,
+    activation: after,
+    optimizer: after + 4,
+    learningRate: after + 8,
+    batchSize: after + 28,
+    count: after + 60,
+    params: after + 64,
+  };
   edit(v, at);
   v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
   return b;
@@ -133,6 +147,10 @@ export async function loopbackServer(handler) {
   return {
     server,
     base: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections?.();
+        server.close(() => ok());
+      }),
   };
 }

@@ -23,22 +23,34 @@ static unsigned char *slurp(const char *path, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) { fprintf(stderr, "usage: native_predict MODEL IMAGES\n"); return 2; }
+  if (argc != 3) {
+    fprintf(stderr, "usage: native_predict MODEL IMAGES\n");
+    return 2;
+  }
   size_t mlen = 0, ilen = 0;
   unsigned char *model = slurp(argv[1], &mlen), *images = slurp(argv[2], &ilen);
-  if (!model || !images) { fprintf(stderr, "native_predict: cannot read the inputs\n"); return 1; }
+  if (!model || !images) {
+    fprintf(stderr, "native_predict: cannot read the inputs\n");
+    return 1;
+  }
   nn_net *net = NULL;
   idx_parser *p = NULL;
   nn_status st = model_load(model, mlen, &net);
   if (!st) st = idx_create(&p);
   if (!st) st = idx_push(p, images, ilen);
   if (!st) st = idx_finish(p);
-  if (st) { fprintf(stderr, "native_predict: %s\n", nn_strerror(st)); return 1; }
+  if (st) {
+    fprintf(stderr, "native_predict: %s\n", nn_strerror(st));
+    return 1;
+  }
   const nn_config *c = nn_get_config(net);
   int n = (int)idx_count(p), k = c->sizes[c->n_sizes - 1];
   float *probs = malloc((size_t)n * k * sizeof *probs);
   nn_data d = {idx_data(p), NULL, NULL, n};
-  if ((st = nn_predict(net, &d, probs))) { fprintf(stderr, "native_predict: %s\n", nn_strerror(st)); return 1; }
+  if ((st = nn_predict(net, &d, probs))) {
+    fprintf(stderr, "native_predict: %s\n", nn_strerror(st));
+    return 1;
+  }
   fwrite(probs, sizeof *probs, (size_t)n * k, stdout);
   free(probs);
   idx_free(p);

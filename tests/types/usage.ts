@@ -149,8 +149,11 @@ const accuracy: number = evaluation.accuracy;
 const evalLoss: number = evaluation.loss;
 const confusion: number[][] = evaluation.confusion;
 const evaluateOptions: EvaluateOptions = { wrong: 24, wrongPerLabel: 3 };
-const firstWrong: { index: number; label: number; predicted: number } | undefined =
-  net.evaluate(images, labels, evaluateOptions).wrong[0];
+const firstWrong: { index: number; label: number; predicted: number } | undefined = net.evaluate(
+  images,
+  labels,
+  evaluateOptions,
+).wrong[0];
 const evaluated: number = evaluation.samples;
 
 net.setOptions({ learningRate: 0.1, batchSize: 16, optimizer: 'sgd' });
@@ -201,7 +204,12 @@ for await (const u of streamIdx(sources[0], { timeout: Infinity })) {
   const update: IdxUpdate = u;
   buf ??= new Uint8Array(update.count * update.sampleSize);
   buf.set(update.samples, update.start * update.sampleSize);
-  const progress: [number[], number, number, number | null] = [update.dims, update.ready, update.received, update.total];
+  const progress: [number[], number, number, number | null] = [
+    update.dims,
+    update.ready,
+    update.received,
+    update.total,
+  ];
   void progress;
 }
 const stream: AsyncGenerator<IdxUpdate, void, void> = streamIdx(sources[1]);
@@ -209,8 +217,14 @@ await stream.return();
 
 // ---- data sets in the heap -------------------------------------------------
 
-const datasetSources: DatasetSource[] = ['https://example.org/t10k-images-idx3-ubyte.gz', new URL('file:///d/x'),
-  new Response(new Uint8Array(0)), new ReadableStream<Uint8Array>(), new Uint8Array(0), new ArrayBuffer(0)];
+const datasetSources: DatasetSource[] = [
+  'https://example.org/t10k-images-idx3-ubyte.gz',
+  new URL('file:///d/x'),
+  new Response(new Uint8Array(0)),
+  new ReadableStream<Uint8Array>(),
+  new Uint8Array(0),
+  new ArrayBuffer(0),
+];
 const datasetOptions: DatasetOptions = {
   classes: 10,
   signal: controller.signal,
@@ -223,8 +237,15 @@ const datasetOptions: DatasetOptions = {
 const streaming: Dataset = await openDataset({ images: datasetSources[0], labels: datasetSources[4] }, datasetOptions);
 const arrived: Dataset = await streaming.done;
 await streaming.changed();
-const shape: [number, number, number, number, number, boolean, boolean] =
-  [arrived.count, arrived.ready, arrived.rows, arrived.cols, arrived.classes, arrived.complete, arrived.disposed];
+const shape: [number, number, number, number, number, boolean, boolean] = [
+  arrived.count,
+  arrived.ready,
+  arrived.rows,
+  arrived.cols,
+  arrived.classes,
+  arrived.complete,
+  arrived.disposed,
+];
 const firstImage: Uint8Array = arrived.image(0);
 const firstLabel: number = arrived.label(0);
 const whole2: Dataset = await loadDataset({ images: datasetSources[1], labels: datasetSources[5] });
@@ -243,8 +264,16 @@ const slicedResult: Evaluation = sliced.done ? sliced.result() : (sliced.dispose
 const trainer = new Trainer({ shuffle: true });
 const ran: TrainerProgress & { trained: number } = trainer.run(defaults, mnist.train, 256);
 const counters: TrainerProgress = trainer.progress;
-const passes: [number, number, number, number, number, boolean, number, number] = [counters.epochs, counters.passes,
-  counters.samples, counters.position, counters.passRows, counters.passWhole, counters.passLoss, counters.lastLoss];
+const passes: [number, number, number, number, number, boolean, number, number] = [
+  counters.epochs,
+  counters.passes,
+  counters.samples,
+  counters.position,
+  counters.passRows,
+  counters.passWhole,
+  counters.passLoss,
+  counters.lastLoss,
+];
 const lossSoFar: number = counters.totalLoss;
 trainer.plan(10);
 trainer.mix(mnist.test, 20);
@@ -255,22 +284,64 @@ const schedule: Schedule = 'cosine';
 const distortions: Augment = { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 };
 const trained2: Network = await createNetwork({ schedule, weightDecay: 0.0005, augment: distortions });
 trained2.setOptions({ schedule: 'step', weightDecay: 0, augment: true });
-const resolvedTraining: [Schedule, number, number] = [trained2.options.schedule, trained2.options.weightDecay, trained2.options.augment.rotate];
+const resolvedTraining: [Schedule, number, number] = [
+  trained2.options.schedule,
+  trained2.options.weightDecay,
+  trained2.options.augment.rotate,
+];
 trained2.dispose();
 // @ts-expect-error not a schedule
 await createNetwork({ schedule: 'linear' });
 trainer.dispose();
 const heapBytes: number = await memoryBytes();
-const found: Response | URL = await findMnistFile('https://example.org/mnist/', 'train-images-idx3-ubyte', { signal: controller.signal, timeout: 1000 });
+const found: Response | URL = await findMnistFile('https://example.org/mnist/', 'train-images-idx3-ubyte', {
+  signal: controller.signal,
+  timeout: 1000,
+});
 // @ts-expect-error a Dataset carries its labels
 defaults.train(mnist.train, labels);
-for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test, testOnly.test]) d.dispose();
+for (const d of [streaming, whole2, mnist.train, mnist.test, loadedMnist.train, loadedMnist.test, testOnly.test])
+  d.dispose();
 void topLabel;
 
 // ---- leak checks ----------------------------------------------------------
 
 const used: number = await heapUsed();
 
-void [loaded, classes, steps, disposed, layers, usedActivation, usedOptimizer, rates, batchSize, seed,
-  trained, stepLoss, probs, accuracy, evalLoss, confusion, params, dims, pixels, used, firstWrong, evaluated,
-  shape, firstImage, firstLabel, onData, onTest, slicedResult, ran, passes, heapBytes, lossSoFar, resolvedTraining, found, inside];
+void [
+  loaded,
+  classes,
+  steps,
+  disposed,
+  layers,
+  usedActivation,
+  usedOptimizer,
+  rates,
+  batchSize,
+  seed,
+  trained,
+  stepLoss,
+  probs,
+  accuracy,
+  evalLoss,
+  confusion,
+  params,
+  dims,
+  pixels,
+  used,
+  firstWrong,
+  evaluated,
+  shape,
+  firstImage,
+  firstLabel,
+  onData,
+  onTest,
+  slicedResult,
+  ran,
+  passes,
+  heapBytes,
+  lossSoFar,
+  resolvedTraining,
+  found,
+  inside,
+];

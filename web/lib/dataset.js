@@ -12,14 +12,13 @@ import { init, describe, tag, httpError } from './wasm.js';
 import { sourceChunks, netMessage } from './idx.js';
 import { io } from './io.js';
 
-const CHUNK = 1 << 16;   // bytes copied into the heap per push
-const FILES = ['images', 'labels'];  // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
+const CHUNK = 1 << 16; // bytes copied into the heap per push
+const FILES = ['images', 'labels']; // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
 const OPEN_OPTIONS = ['classes', 'signal', 'onProgress', 'timeout'];
 
 // Frees the C side of data sets dropped without dispose().
-const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ w, ptr }) => w.M._data_free(ptr))
-  : null;
+const registry =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(({ w, ptr }) => w.M._data_free(ptr)) : null;
 
 const token = Symbol('Dataset');
 
@@ -46,21 +45,41 @@ export class Dataset {
     if (!this.#ptr) throw new Error('dataset disposed');
     return this.#ptr;
   }
-  get disposed() { return !this.#ptr; }
+  get disposed() {
+    return !this.#ptr;
+  }
   /** Samples the headers promise (0 until they arrive). */
-  get count() { return this.#ptr ? this.#w.M._data_count(this.#ptr) >>> 0 : 0; }
+  get count() {
+    return this.#ptr ? this.#w.M._data_count(this.#ptr) >>> 0 : 0;
+  }
   /** Samples whose image and label have arrived and been checked. */
-  get ready() { return this.#ptr ? this.#w.M._data_ready(this.#ptr) >>> 0 : 0; }
+  get ready() {
+    return this.#ptr ? this.#w.M._data_ready(this.#ptr) >>> 0 : 0;
+  }
   /** True once both files arrived whole and valid. */
-  get complete() { return !!this.#ptr && this.#w.M._data_complete(this.#ptr) === 1; }
-  get rows() { return this.#ptr ? this.#w.M._data_rows(this.#ptr) : 0; }
-  get cols() { return this.#ptr ? this.#w.M._data_cols(this.#ptr) : 0; }
-  get classes() { return this.#ptr ? this.#w.M._data_classes(this.#ptr) : 0; }
+  get complete() {
+    return !!this.#ptr && this.#w.M._data_complete(this.#ptr) === 1;
+  }
+  get rows() {
+    return this.#ptr ? this.#w.M._data_rows(this.#ptr) : 0;
+  }
+  get cols() {
+    return this.#ptr ? this.#w.M._data_cols(this.#ptr) : 0;
+  }
+  get classes() {
+    return this.#ptr ? this.#w.M._data_classes(this.#ptr) : 0;
+  }
   /** The largest label of the ready samples (below classes); -1 before any. */
-  get maxLabel() { return this.#ptr ? this.#w.M._data_max_label(this.#ptr) : -1; }
+  get maxLabel() {
+    return this.#ptr ? this.#w.M._data_max_label(this.#ptr) : -1;
+  }
   /** Bytes received over the wire so far, and the total where servers sent one (else null). */
-  get received() { return this.#received[0] + this.#received[1]; }
-  get total() { return this.#total.includes(null) ? null : this.#total[0] + this.#total[1]; }
+  get received() {
+    return this.#received[0] + this.#received[1];
+  }
+  get total() {
+    return this.#total.includes(null) ? null : this.#total[0] + this.#total[1];
+  }
 
   /** A copy of ready image i (rows * cols pixels, 0..255). */
   image(i) {
@@ -76,7 +95,10 @@ export class Dataset {
   }
   #index(i, fn) {
     if (!this.#ptr) throw new Error(`${fn}: dataset disposed`);
-    if (!Number.isInteger(i) || i < 0 || i >= this.ready) throw new RangeError(`${fn}: index must be an integer in 0..${this.ready - 1} (the samples that have arrived), got ${describe(i)}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.ready)
+      throw new RangeError(
+        `${fn}: index must be an integer in 0..${this.ready - 1} (the samples that have arrived), got ${describe(i)}`,
+      );
   }
 
   /** Resolves when more samples arrive or the data set ends (whole or failed). */
@@ -126,7 +148,9 @@ export class Dataset {
       this.#total[file] = total;
       options.onProgress?.(this);
     };
-    const chunks = isBytes(source) ? bytesOnce(source) : sourceChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta);
+    const chunks = isBytes(source)
+      ? bytesOnce(source)
+      : sourceChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta);
     const buf = w.malloc(CHUNK, 'a data chunk');
     const where = () => meta.label ?? `${fn}: ${FILES[file]}`;
     try {
@@ -145,8 +169,8 @@ export class Dataset {
       if (status) throw this.#explain(status, file, where(), meta.type);
       if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
-      if (e && typeof e === 'object' && e.file === undefined) e.file = file;   // which source failed
-      this.#controller.abort(e);   // the other file stops too
+      if (e && typeof e === 'object' && e.file === undefined) e.file = file; // which source failed
+      this.#controller.abort(e); // the other file stops too
       throw e;
     } finally {
       w.free(buf);
@@ -159,7 +183,18 @@ const isBytes = (v) => v instanceof ArrayBuffer || tag(v) === 'Uint8Array';
 async function* bytesOnce(b) {
   const u8 = b instanceof ArrayBuffer ? new Uint8Array(b) : b;
   if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
-    yield* sourceChunks(new ReadableStream({ start(c) { c.enqueue(u8.slice()); c.close(); } }), {}, 'dataset', {}, false);
+    yield* sourceChunks(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(u8.slice());
+          c.close();
+        },
+      }),
+      {},
+      'dataset',
+      {},
+      false,
+    );
   } else {
     yield u8;
   }
@@ -174,21 +209,35 @@ function abortError(message) {
 function checkSources(sources, fn) {
   if (sources === null || typeof sources !== 'object' || isBytes(sources) || Array.isArray(sources))
     throw new TypeError(`${fn}: sources must be { images, labels }, got ${describe(sources)}`);
-  for (const k of Object.keys(sources)) if (!FILES.includes(k)) throw new TypeError(`${fn}: unknown source "${k}" (known: images, labels)`);
+  for (const k of Object.keys(sources))
+    if (!FILES.includes(k)) throw new TypeError(`${fn}: unknown source "${k}" (known: images, labels)`);
   for (const k of FILES) {
     const s = sources[k];
-    const ok = typeof s === 'string' || s instanceof URL || isBytes(s) || (typeof Response !== 'undefined' && s instanceof Response) || typeof s?.getReader === 'function';
-    if (!ok) throw new TypeError(`${fn}: ${k} must be a URL, Response, ReadableStream, Uint8Array or ArrayBuffer, got ${describe(s)}`);
+    const ok =
+      typeof s === 'string' ||
+      s instanceof URL ||
+      isBytes(s) ||
+      (typeof Response !== 'undefined' && s instanceof Response) ||
+      typeof s?.getReader === 'function';
+    if (!ok)
+      throw new TypeError(
+        `${fn}: ${k} must be a URL, Response, ReadableStream, Uint8Array or ArrayBuffer, got ${describe(s)}`,
+      );
   }
 }
 
 function checkOptions(options, fn, maxClasses) {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) if (!OPEN_OPTIONS.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${OPEN_OPTIONS.join(', ')})`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options))
+    if (!OPEN_OPTIONS.includes(k))
+      throw new TypeError(`${fn}: unknown option "${k}" (known: ${OPEN_OPTIONS.join(', ')})`);
   const c = options.classes;
-  if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > maxClasses)) throw new RangeError(`${fn}: classes must be an integer in 2..${maxClasses}, got ${describe(c)}`);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
+  if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > maxClasses))
+    throw new RangeError(`${fn}: classes must be an integer in 2..${maxClasses}, got ${describe(c)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
   return options;
 }
 
@@ -211,12 +260,16 @@ export async function openDataset(sources, options) {
   // when one fails), so each has freed its heap chunk by then; it rejects
   // with the error that came first
   let failed = null;
-  const fills = FILES.map((k, file) => ds.fill(file, sources[k], o, fn).catch((e) => { failed ??= { e }; }));
+  const fills = FILES.map((k, file) =>
+    ds.fill(file, sources[k], o, fn).catch((e) => {
+      failed ??= { e };
+    }),
+  );
   ds.done = Promise.all(fills).then(() => {
     if (failed) throw failed.e;
     return ds;
   });
-  ds.done.catch(() => {});   // read through ds.done; never an unhandled rejection
+  ds.done.catch(() => {}); // read through ds.done; never an unhandled rejection
   return ds;
 }
 
@@ -241,14 +294,21 @@ const SETS = ['train', 'test'];
  */
 export async function openMnist(base, options) {
   const { sets: which = SETS, ...rest } = options ?? {};
-  if (!Array.isArray(which) || which.length === 0 || which.some((k) => !SETS.includes(k)) || new Set(which).size !== which.length)
+  if (
+    !Array.isArray(which) ||
+    which.length === 0 ||
+    which.some((k) => !SETS.includes(k)) ||
+    new Set(which).size !== which.length
+  )
     throw new TypeError(`openMnist: sets must list some of "train", "test", got ${describe(which)}`);
   const w = await init();
   const { files } = w.facts;
   const sets = {};
   try {
     for (const set of which) {
-      const [images, labels] = await Promise.all(files[set].map((name) => findFile(base, name, files.suffixes, rest.signal, rest.timeout)));
+      const [images, labels] = await Promise.all(
+        files[set].map((name) => findFile(base, name, files.suffixes, rest.signal, rest.timeout)),
+      );
       sets[set] = await openDataset({ images, labels }, options === undefined ? undefined : rest);
     }
   } catch (e) {
@@ -298,7 +358,10 @@ async function findFile(base, name, suffixes, signal, timeout) {
     const ctl = new AbortController();
     if (signal?.aborted) ctl.abort(signal.reason);
     else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
-    const late = Object.assign(new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`), { name: 'TimeoutError', code: 'TIMEOUT' });
+    const late = Object.assign(
+      new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`),
+      { name: 'TimeoutError', code: 'TIMEOUT' },
+    );
     const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
     let res;
     try {
@@ -306,23 +369,30 @@ async function findFile(base, name, suffixes, signal, timeout) {
     } catch (e) {
       if (ctl.signal.reason === late) throw Object.assign(late, { tried, url: String(url) });
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK', tried, url: String(url) });
+      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), {
+        code: 'NETWORK',
+        tried,
+        url: String(url),
+      });
     } finally {
       clearTimeout(timer);
     }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});
     tried.push({ url: String(url), status: res.status, statusText: res.statusText });
-    if (res.status !== 404 && res.status !== 410) {   // only "not found" tries the other name
+    if (res.status !== 404 && res.status !== 410) {
+      // only "not found" tries the other name
       const e = httpError(res, url);
       e.message = `loadMnist: ${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
       throw Object.assign(e, { tried, url: String(url) });
     }
   }
-  const list = tried.map((t) => `${t.url} (${t.status ? `HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''}` : t.statusText})`);
+  const list = tried.map(
+    (t) => `${t.url} (${t.status ? `HTTP ${t.status}${t.statusText ? ' ' + t.statusText : ''}` : t.statusText})`,
+  );
   const e = new Error(`loadMnist: not found: ${list.join(', nor ')}`);
   e.code = 'NOT_FOUND';
-  e.file = name;   // the standard name, for callers that word it their own way
+  e.file = name; // the standard name, for callers that word it their own way
   e.tried = tried;
   throw e;
 }

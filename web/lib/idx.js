@@ -25,15 +25,19 @@ const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's limit
 
 function optionsArg(options, fn, known) {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) if (!known.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${known.join(', ')})`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options))
+    if (!known.includes(k)) throw new TypeError(`${fn}: unknown option "${k}" (known: ${known.join(', ')})`);
   signalArg(options.signal, fn);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
   const t = options.timeout;
   if (t !== undefined) {
-    if (typeof t !== 'number') throw new TypeError(`${fn}: timeout must be a number of milliseconds, got ${describe(t)}`);
-    if (!(t >= 1 && (t <= MAX_TIMEOUT || t === Infinity))) throw new RangeError(`${fn}: timeout must be in 1..${MAX_TIMEOUT} ms (or Infinity), got ${t}`);
+    if (typeof t !== 'number')
+      throw new TypeError(`${fn}: timeout must be a number of milliseconds, got ${describe(t)}`);
+    if (!(t >= 1 && (t <= MAX_TIMEOUT || t === Infinity)))
+      throw new RangeError(`${fn}: timeout must be in 1..${MAX_TIMEOUT} ms (or Infinity), got ${t}`);
   }
   return options;
 }
@@ -113,7 +117,7 @@ class Parser {
   constructor(w, where, type = null) {
     this.w = w;
     this.where = where;
-    this.type = type;              // the Content-Type, for error messages
+    this.type = type; // the Content-Type, for error messages
     this.buf = 0;
     w.check(w.M._idx_create(w.slots), `${where}: creating the IDX parser`);
     this.p = w.u32[w.slots >> 2];
@@ -132,13 +136,19 @@ class Parser {
     const status = this.w.M._idx_finish(this.p);
     if (status) throw parserError(this.w, this.p, status, this.where, this.type);
   }
-  get headerDone() { return this.w.M._idx_header_done(this.p) !== 0; }
+  get headerDone() {
+    return this.w.M._idx_header_done(this.p) !== 0;
+  }
   get dims() {
     const n = this.w.M._idx_ndims(this.p);
     return Array.from({ length: n }, (_, i) => this.w.M._idx_dim(this.p, i) >>> 0);
   }
-  get sampleSize() { return this.w.M._idx_sample_size(this.p) >>> 0; }
-  get ready() { return this.w.M._idx_ready(this.p) >>> 0; }
+  get sampleSize() {
+    return this.w.M._idx_sample_size(this.p) >>> 0;
+  }
+  get ready() {
+    return this.w.M._idx_ready(this.p) >>> 0;
+  }
   /** A copy of samples [from, to). */
   samples(from, to) {
     const ss = this.sampleSize;
@@ -171,7 +181,9 @@ async function open(source, watch, fn) {
         file = await io.openFile(url, { signal });
       } catch (e) {
         watch.check();
-        throw new Error(`${fn}: cannot read ${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { cause: e });
+        throw new Error(`${fn}: cannot read ${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, {
+          cause: e,
+        });
       }
       return { stream: file.stream, total: file.size, where: url.pathname };
     }
@@ -218,7 +230,12 @@ function fromResponse(res, where) {
   // when no transport encoding sits between it and the body we read.
   const len = res.headers.get('content-length');
   const total = len !== null && !res.headers.get('content-encoding') ? Number(len) : null;
-  return { stream: res.body, total: Number.isFinite(total) ? total : null, where, type: res.headers.get('content-type') };
+  return {
+    stream: res.body,
+    total: Number.isFinite(total) ? total : null,
+    where,
+    type: res.headers.get('content-type'),
+  };
 }
 
 /**
@@ -242,13 +259,17 @@ async function* decoded(stream, total, watch, onProgress, where) {
     } catch (e) {
       watch.check();
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`${where}: the download failed after ${received} bytes: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+      throw Object.assign(
+        new Error(`${where}: the download failed after ${received} bytes: ${netMessage(e)}`, { cause: e }),
+        { code: 'NETWORK' },
+      );
     } finally {
       watch.disarm();
     }
     watch.check();
     if (!r.done) {
-      if (!(r.value instanceof Uint8Array)) throw new TypeError(`${where}: the stream gave ${describe(r.value)}, not bytes`);
+      if (!(r.value instanceof Uint8Array))
+        throw new TypeError(`${where}: the stream gave ${describe(r.value)}, not bytes`);
       received += r.value.length;
       onProgress?.({ received, total });
     }
@@ -261,7 +282,10 @@ async function* decoded(stream, total, watch, onProgress, where) {
     let ended = false;
     while (headLen < 2) {
       const r = await readRaw();
-      if (r.done) { ended = true; break; }
+      if (r.done) {
+        ended = true;
+        break;
+      }
       head.push(r.value);
       headLen += r.value.length;
     }
@@ -320,7 +344,10 @@ async function* gunzip(first, ended, readRaw, watch, where) {
 function concat(parts, len) {
   const out = new Uint8Array(len);
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -354,7 +381,10 @@ async function* pump(source, options = {}, fn, copy, named = true) {
   let parser = null;
   try {
     let received = 0;
-    const progress = (p) => { received = p.received; options.onProgress?.(p); };
+    const progress = (p) => {
+      received = p.received;
+      options.onProgress?.(p);
+    };
     let ready = 0;
     let header = false;
     for await (const chunk of sourceChunks(source, { ...options, onProgress: progress }, fn, meta, named)) {
@@ -404,7 +434,12 @@ export async function parseIdx(bytes, options) {
   const b = bytesArg(bytes, 'parseIdx: bytes');
   const opts = optionsArg(options, 'parseIdx', ['signal']);
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
-    const stream = new ReadableStream({ start(c) { c.enqueue(b.slice()); c.close(); } });
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(b.slice());
+        c.close();
+      },
+    });
     return collect(pump(stream, opts, 'parseIdx', false, false));
   }
   if (opts.signal?.aborted) throw abortError(opts.signal);

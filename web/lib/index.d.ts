@@ -204,8 +204,14 @@ export class Network {
    * Learning rate, batch size and/or optimizer for later training. A new
    * optimizer starts from fresh state (as after loadNetwork); weights stay.
    */
-  setOptions(options: { learningRate?: number; batchSize?: number; optimizer?: Optimizer;
-                        schedule?: Schedule; weightDecay?: number; augment?: boolean | Augment }): void;
+  setOptions(options: {
+    learningRate?: number;
+    batchSize?: number;
+    optimizer?: Optimizer;
+    schedule?: Schedule;
+    weightDecay?: number;
+    augment?: boolean | Augment;
+  }): void;
   /** A copy of all weights and biases, per layer W[out][in] then b[out]. */
   parameters(): Float32Array;
   /** Frees the network's wasm memory; safe to call twice. */
@@ -320,9 +326,15 @@ export class Dataset {
 }
 
 /** A Dataset that fills as its two files stream in (resolves once the module is loaded). */
-export function openDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
+export function openDataset(
+  sources: { images: DatasetSource; labels: DatasetSource },
+  options?: DatasetOptions,
+): Promise<Dataset>;
 /** openDataset, resolved once the data set is whole. */
-export function loadDataset(sources: { images: DatasetSource; labels: DatasetSource }, options?: DatasetOptions): Promise<Dataset>;
+export function loadDataset(
+  sources: { images: DatasetSource; labels: DatasetSource },
+  options?: DatasetOptions,
+): Promise<Dataset>;
 export type MnistSet = 'train' | 'test';
 export interface MnistOptions extends DatasetOptions {
   /** The sets to open (default both). */
@@ -330,10 +342,16 @@ export interface MnistOptions extends DatasetOptions {
 }
 /** The four standard MNIST files under a folder or base URL (NAME.gz, else NAME), streaming. */
 export function openMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
-export function openMnist<S extends MnistSet>(base: string | URL, options: MnistOptions & { sets: S[] }): Promise<{ [K in S]: Dataset }>;
+export function openMnist<S extends MnistSet>(
+  base: string | URL,
+  options: MnistOptions & { sets: S[] },
+): Promise<{ [K in S]: Dataset }>;
 /** openMnist, resolved once its files are whole. */
 export function loadMnist(base: string | URL, options?: DatasetOptions): Promise<{ train: Dataset; test: Dataset }>;
-export function loadMnist<S extends MnistSet>(base: string | URL, options: MnistOptions & { sets: S[] }): Promise<{ [K in S]: Dataset }>;
+export function loadMnist<S extends MnistSet>(
+  base: string | URL,
+  options: MnistOptions & { sets: S[] },
+): Promise<{ [K in S]: Dataset }>;
 
 /**
  * One of the standard files under a folder or base URL, in the one lookup
@@ -341,7 +359,11 @@ export function loadMnist<S extends MnistSet>(base: string | URL, options: Mnist
  * or in Node a file: URL. Rejects with `code` NOT_FOUND, NETWORK or TIMEOUT
  * or an HTTP `status`, and `tried`, the URLs asked for.
  */
-export function findMnistFile(base: string | URL, name: string, options?: { signal?: AbortSignal; timeout?: number }): Promise<Response | URL>;
+export function findMnistFile(
+  base: string | URL,
+  name: string,
+  options?: { signal?: AbortSignal; timeout?: number },
+): Promise<Response | URL>;
 
 /** A whole IDX file: dims[0] samples of dims[1] * ... bytes each. */
 export interface Idx {

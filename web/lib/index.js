@@ -28,7 +28,19 @@ const WRONG_CAP = 64;
 const WRONG_PER_LABEL = 0;
 
 const TRAINING_OPTIONS = ['schedule', 'weightDecay', 'augment'];
-const NETWORK_OPTIONS = ['layers', 'activation', 'optimizer', 'learningRate', 'momentum', 'beta1', 'beta2', 'epsilon', 'batchSize', 'seed', ...TRAINING_OPTIONS];
+const NETWORK_OPTIONS = [
+  'layers',
+  'activation',
+  'optimizer',
+  'learningRate',
+  'momentum',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'batchSize',
+  'seed',
+  ...TRAINING_OPTIONS,
+];
 const TRAIN_OPTIONS = ['epochs', 'onProgress', 'shuffle'];
 const EVALUATE_OPTIONS = ['wrong', 'wrongPerLabel'];
 const SET_OPTIONS = ['learningRate', 'batchSize', 'optimizer', ...TRAINING_OPTIONS];
@@ -49,7 +61,8 @@ function number(v, name, lo, hi) {
   if (!Number.isFinite(v)) throw new RangeError(`${name} must be finite, got ${v}`);
   // compared as float32, the precision C keeps
   const f = Math.fround(v);
-  if (!(f >= Math.fround(lo) && f <= Math.fround(hi))) throw new RangeError(`${name} must be in ${shortFloat(Math.fround(lo))}..${shortFloat(Math.fround(hi))}, got ${v}`);
+  if (!(f >= Math.fround(lo) && f <= Math.fround(hi)))
+    throw new RangeError(`${name} must be in ${shortFloat(Math.fround(lo))}..${shortFloat(Math.fround(hi))}, got ${v}`);
   return v;
 }
 
@@ -76,18 +89,22 @@ function configFromOptions(options, fn, facts) {
   if (o.layers !== undefined) {
     const l = o.layers;
     if (!Array.isArray(l)) throw new TypeError(`layers must be an array of layer sizes, got ${describe(l)}`);
-    if (l.length < 2 || l.length > MAX_LAYERS + 1) throw new RangeError(`layers must list 2..${MAX_LAYERS + 1} sizes, got ${l.length}`);
+    if (l.length < 2 || l.length > MAX_LAYERS + 1)
+      throw new RangeError(`layers must list 2..${MAX_LAYERS + 1} sizes, got ${l.length}`);
     l.forEach((s, i) => integer(s, `layers[${i}]`, 1, MAX_UNITS));
-    if (l[l.length - 1] < 2) throw new RangeError(`layers: the output layer needs at least 2 units (classes), got ${l[l.length - 1]}`);
+    if (l[l.length - 1] < 2)
+      throw new RangeError(`layers: the output layer needs at least 2 units (classes), got ${l[l.length - 1]}`);
     let params = 0;
     for (let i = 0; i + 1 < l.length; i++) params += l[i] * l[i + 1] + l[i + 1];
-    if (params > MAX_PARAMS) throw new RangeError(`layers: ${params} weights and biases is over the limit of ${MAX_PARAMS}`);
+    if (params > MAX_PARAMS)
+      throw new RangeError(`layers: ${params} weights and biases is over the limit of ${MAX_PARAMS}`);
     cfg[CFG.nSizes] = l.length;
     l.forEach((s, i) => (cfg[CFG.sizes + i] = s));
   }
   if (o.activation !== undefined) cfg[CFG.activation] = choice(o.activation, 'activation', activations);
   if (o.optimizer !== undefined) cfg[CFG.optimizer] = choice(o.optimizer, 'optimizer', optimizers);
-  if (o.learningRate !== undefined) cfg[CFG.learningRate] = number(o.learningRate, 'learningRate', ...ranges.learningRate);
+  if (o.learningRate !== undefined)
+    cfg[CFG.learningRate] = number(o.learningRate, 'learningRate', ...ranges.learningRate);
   if (o.momentum !== undefined) cfg[CFG.momentum] = number(o.momentum, 'momentum', ...ranges.decay);
   if (o.beta1 !== undefined) cfg[CFG.beta1] = number(o.beta1, 'beta1', ...ranges.decay);
   if (o.beta2 !== undefined) cfg[CFG.beta2] = number(o.beta2, 'beta2', ...ranges.decay);
@@ -96,7 +113,8 @@ function configFromOptions(options, fn, facts) {
   if (o.seed !== undefined) {
     let s = o.seed;
     if (typeof s === 'number') {
-      if (!Number.isSafeInteger(s) || s < 0) throw new RangeError(`seed must be an integer in 0..2^53-1 (or a BigInt below 2^64), got ${s}`);
+      if (!Number.isSafeInteger(s) || s < 0)
+        throw new RangeError(`seed must be an integer in 0..2^53-1 (or a BigInt below 2^64), got ${s}`);
       s = BigInt(s);
     } else if (typeof s !== 'bigint') {
       throw new TypeError(`seed must be a non-negative integer or BigInt, got ${describe(s)}`);
@@ -127,8 +145,11 @@ function trainingInto(o, cfg, { config: CFG, schedules, augment: A, maxWeightDec
   }
   if (a === null || typeof a !== 'object' || Array.isArray(a))
     throw new TypeError(`augment must be true, false or an object of { ${A.names.join(', ')} }, got ${describe(a)}`);
-  for (const k of Object.keys(a)) if (!A.names.includes(k)) throw new TypeError(`augment: unknown distortion "${k}" (known: ${A.names.join(', ')})`);
-  A.names.forEach((k, i) => (cfg[CFG.augment + i] = a[k] === undefined ? 0 : number(a[k], `augment.${k}`, 0, A.max[i])));
+  for (const k of Object.keys(a))
+    if (!A.names.includes(k)) throw new TypeError(`augment: unknown distortion "${k}" (known: ${A.names.join(', ')})`);
+  A.names.forEach(
+    (k, i) => (cfg[CFG.augment + i] = a[k] === undefined ? 0 : number(a[k], `augment.${k}`, 0, A.max[i])),
+  );
 }
 
 /** The shortest decimal that is the same float32 (0.1, not 0.10000000149011612). */
@@ -175,16 +196,22 @@ function checkImages(images, inputs, fn, max = Infinity) {
   const t = tag(images);
   const float = t === 'Float32Array';
   if (!float && t !== 'Uint8Array' && t !== 'Uint8ClampedArray')
-    throw new TypeError(`${fn}: images must be a Uint8Array of n*${inputs} pixels (0..255) or a Float32Array (0..1), got ${describe(images)}`);
+    throw new TypeError(
+      `${fn}: images must be a Uint8Array of n*${inputs} pixels (0..255) or a Float32Array (0..1), got ${describe(images)}`,
+    );
   const len = images.length;
-  if (len === 0 && detached(images)) throw new TypeError(`${fn}: images is empty because its buffer was transferred (detached), e.g. by postMessage`);
+  if (len === 0 && detached(images))
+    throw new TypeError(`${fn}: images is empty because its buffer was transferred (detached), e.g. by postMessage`);
   if (len === 0 || len % inputs !== 0)
-    throw new RangeError(`${fn}: images.length ${len} is not a positive multiple of ${inputs} (the pixels of one image)`);
+    throw new RangeError(
+      `${fn}: images.length ${len} is not a positive multiple of ${inputs} (the pixels of one image)`,
+    );
   const n = len / inputs;
   if (n > max) throw new RangeError(`${fn}: images holds ${n} images; at most ${max} go in one call`);
   if (float) {
     for (let i = 0; i < len; i++) {
-      if (!Number.isFinite(images[i])) throw new RangeError(`${fn}: images[${i}] is ${images[i]}; pixels must be finite`);
+      if (!Number.isFinite(images[i]))
+        throw new RangeError(`${fn}: images[${i}] is ${images[i]}; pixels must be finite`);
     }
   }
   return { n, float };
@@ -192,18 +219,22 @@ function checkImages(images, inputs, fn, max = Infinity) {
 
 function checkLabels(labels, n, classes, fn) {
   if (tag(labels) !== 'Uint8Array') throw new TypeError(`${fn}: labels must be a Uint8Array, got ${describe(labels)}`);
-  if (labels.length === 0 && detached(labels)) throw new TypeError(`${fn}: labels is empty because its buffer was transferred (detached), e.g. by postMessage`);
+  if (labels.length === 0 && detached(labels))
+    throw new TypeError(`${fn}: labels is empty because its buffer was transferred (detached), e.g. by postMessage`);
   if (labels.length !== n) throw new RangeError(`${fn}: labels.length ${labels.length} does not match the ${n} images`);
   for (let i = 0; i < n; i++) {
-    if (labels[i] >= classes) throw new RangeError(`${fn}: labels[${i}] is ${labels[i]}; labels must be below ${classes} (the output size)`);
+    if (labels[i] >= classes)
+      throw new RangeError(`${fn}: labels[${i}] is ${labels[i]}; labels must be below ${classes} (the output size)`);
   }
 }
 
 function trainOptions(options) {
   const o = optionsObject(options, 'train', TRAIN_OPTIONS);
   const epochs = o.epochs === undefined ? 1 : integer(o.epochs, 'epochs', 1, 1e6);
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`train: onProgress must be a function, got ${describe(o.onProgress)}`);
-  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`train: shuffle must be a boolean, got ${describe(o.shuffle)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new TypeError(`train: onProgress must be a function, got ${describe(o.onProgress)}`);
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean')
+    throw new TypeError(`train: shuffle must be a boolean, got ${describe(o.shuffle)}`);
   return { epochs, onProgress: o.onProgress, shuffle: o.shuffle ?? true };
 }
 
@@ -211,19 +242,25 @@ function evaluateOptions(options) {
   const o = optionsObject(options, 'evaluate', EVALUATE_OPTIONS);
   return {
     wrong: o.wrong === undefined ? WRONG_CAP : integer(o.wrong, 'wrong', 0, 1 << 20),
-    wrongPerLabel: o.wrongPerLabel === undefined ? WRONG_PER_LABEL : integer(o.wrongPerLabel, 'wrongPerLabel', 0, 1 << 20),
+    wrongPerLabel:
+      o.wrongPerLabel === undefined ? WRONG_PER_LABEL : integer(o.wrongPerLabel, 'wrongPerLabel', 0, 1 << 20),
   };
 }
 
 // ---- the network ------------------------------------------------------------
 
 const token = Symbol('Network');
-const trainerAccess = Symbol('trainerAccess');   // Network's door for Trainer only
+const trainerAccess = Symbol('trainerAccess'); // Network's door for Trainer only
 
 // Frees the C side of networks that were dropped without dispose().
-const registry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ w, ptr, scratch }) => { w.M._destroy(ptr); w.free(scratch); w.releaseWorkers(); })
-  : null;
+const registry =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ w, ptr, scratch }) => {
+        w.M._destroy(ptr);
+        w.free(scratch);
+        w.releaseWorkers();
+      })
+    : null;
 
 /** The threads option: an integer in 1..maxThreads, 1 when not given. */
 function threadsOption(v, w) {
@@ -240,7 +277,7 @@ async function startThreads(w, ptr, threads, fn) {
   if (w.threadsReason) return w.threadsReason;
   try {
     await w.reserveWorkers(threads - 1);
-    w.check(w.M._set_threads(ptr, threads), `${fn}: threads`);   // in the same turn as the check of the workers
+    w.check(w.M._set_threads(ptr, threads), `${fn}: threads`); // in the same turn as the check of the workers
   } catch (e) {
     w.M._destroy(ptr);
     w.releaseWorkers();
@@ -253,14 +290,14 @@ async function startThreads(w, ptr, threads, fn) {
 export class Network {
   #w;
   #ptr;
-  #held;          // what the registry frees: { w, ptr, scratch }
+  #held; // what the registry frees: { w, ptr, scratch }
   #inputs;
   #classes;
-  #batch;         // the mini-batch size of train(), as C has it
-  #rows = 0;      // scratch capacity in samples
-  #x = 0;         // scratch: rows * inputs floats (or bytes)
-  #labels = 0;    // scratch: rows bytes
-  #probs = 0;     // scratch: rows * classes floats
+  #batch; // the mini-batch size of train(), as C has it
+  #rows = 0; // scratch capacity in samples
+  #x = 0; // scratch: rows * inputs floats (or bytes)
+  #labels = 0; // scratch: rows bytes
+  #probs = 0; // scratch: rows * classes floats
   #threadsReason; // why fewer threads run than were asked for ('' if none)
 
   constructor(key, w, ptr, threadsReason = '') {
@@ -336,13 +373,21 @@ export class Network {
     return this.#ptr;
   }
   /** Input size (pixels per image). */
-  get inputs() { return this.#inputs; }
+  get inputs() {
+    return this.#inputs;
+  }
   /** Output size (classes); labels must be below it. */
-  get classes() { return this.#classes; }
+  get classes() {
+    return this.#classes;
+  }
   /** Updates made so far. */
-  get steps() { return this.#ptr ? this.#w.M._steps(this.#ptr) : 0; }
+  get steps() {
+    return this.#ptr ? this.#w.M._steps(this.#ptr) : 0;
+  }
   /** True once dispose() has run. */
-  get disposed() { return !this.#ptr; }
+  get disposed() {
+    return !this.#ptr;
+  }
   /** The network's options, defaults filled in; threads as they run (threadsReason: why fewer than asked). */
   get options() {
     this.#live('options');
@@ -365,13 +410,14 @@ export class Network {
     if (o.batchSize !== undefined) integer(o.batchSize, 'batchSize', 1, limits.maxBatch);
     const optimizer = o.optimizer === undefined ? -1 : choice(o.optimizer, 'optimizer', optimizers);
     const training = TRAINING_OPTIONS.some((k) => o[k] !== undefined) ? new Float64Array(CFG.length).fill(NaN) : null;
-    if (training) trainingInto(o, training, w.facts);   // checked before anything changes
+    if (training) trainingInto(o, training, w.facts); // checked before anything changes
     if (optimizer >= 0 && optimizer !== this.#config()[CFG.optimizer]) this.#swap(optimizer, 'setOptions: optimizer');
     if (o.batchSize !== undefined) {
       w.check(w.M._set_batch_size(this.#ptr, o.batchSize), 'setOptions: batchSize');
       this.#batch = o.batchSize;
     }
-    if (o.learningRate !== undefined) w.check(w.M._set_learning_rate(this.#ptr, o.learningRate), 'setOptions: learningRate');
+    if (o.learningRate !== undefined)
+      w.check(w.M._set_learning_rate(this.#ptr, o.learningRate), 'setOptions: learningRate');
     if (training) {
       const p = w.malloc(training.length * 8, 'the training options');
       try {
@@ -415,19 +461,26 @@ export class Network {
     const t0 = now();
     const n = rows ? rows.n : ds.ready;
     const trainer = new Trainer({ shuffle: o.shuffle });
-    trainer.plan(o.epochs);   // the schedule decays over this call's epochs
+    trainer.plan(o.epochs); // the schedule decays over this call's epochs
     try {
       let samples = 0;
       for (let epoch = 1; epoch <= o.epochs; epoch++) {
         let p;
         do {
-          this.#live('train');      // onProgress may have disposed it
+          this.#live('train'); // onProgress may have disposed it
           p = trainer.run(this, ds ?? rows, PROGRESS_SAMPLES, epoch);
           samples += p.trained;
           const done = p.passes >= epoch;
           const seen = done ? n : p.position;
-          o.onProgress?.({ epoch, epochs: o.epochs, seen, total: n, samples,
-                           loss: done ? p.lastLoss : p.passLoss / seen, seconds: (now() - t0) / 1000 });
+          o.onProgress?.({
+            epoch,
+            epochs: o.epochs,
+            seen,
+            total: n,
+            samples,
+            loss: done ? p.lastLoss : p.passLoss / seen,
+            seconds: (now() - t0) / 1000,
+          });
         } while (p.passes < epoch);
       }
       return { loss: trainer.progress.lastLoss, samples, seconds: (now() - t0) / 1000 };
@@ -449,7 +502,9 @@ export class Network {
     if (whole && !ds.complete) throw new Error(`${fn}: the dataset has not arrived whole yet (await dataset.done)`);
     const pixels = ds.rows * ds.cols;
     if (ds.ready && pixels !== this.#inputs)
-      throw new RangeError(`${fn}: the dataset's images are ${ds.rows}x${ds.cols} = ${pixels} pixels but the network takes ${this.#inputs}`);
+      throw new RangeError(
+        `${fn}: the dataset's images are ${ds.rows}x${ds.cols} = ${pixels} pixels but the network takes ${this.#inputs}`,
+      );
     // the labels present, not the class count declared (an upper bound)
     const top = ds.maxLabel;
     if (top >= this.#classes)
@@ -533,7 +588,12 @@ export class Network {
       const o = evaluateOptions(labels);
       const n = images.ready;
       if (n === 0) throw new RangeError('evaluate: no samples of the dataset have arrived yet');
-      return this.#evaluation(n, o, (ev) => w.M._evaluate_dataset(ev, this.#ptr, images.pointer, 0, n), (i) => images.label(i));
+      return this.#evaluation(
+        n,
+        o,
+        (ev) => w.M._evaluate_dataset(ev, this.#ptr, images.pointer, 0, n),
+        (i) => images.label(i),
+      );
     }
     const { n, float } = checkImages(images, this.#inputs, 'evaluate');
     checkLabels(labels, n, this.#classes, 'evaluate');
@@ -543,7 +603,12 @@ export class Network {
     try {
       this.#copyImages(images, float, block);
       w.u8.set(labels, block + xBytes);
-      return this.#evaluation(n, o, (ev) => w.M._evaluate(ev, this.#ptr, float ? 0 : block, float ? block : 0, block + xBytes, n, 0, n), (i) => labels[i]);
+      return this.#evaluation(
+        n,
+        o,
+        (ev) => w.M._evaluate(ev, this.#ptr, float ? 0 : block, float ? block : 0, block + xBytes, n, 0, n),
+        (i) => labels[i],
+      );
     } finally {
       w.free(block);
     }
@@ -557,18 +622,27 @@ export class Network {
    */
   evaluator(dataset, options) {
     const w = this.#live('evaluator');
-    if (!(dataset instanceof Dataset)) throw new TypeError(`evaluator: dataset must be a Dataset, got ${describe(dataset)}`);
+    if (!(dataset instanceof Dataset))
+      throw new TypeError(`evaluator: dataset must be a Dataset, got ${describe(dataset)}`);
     this.#checkDataset(dataset, 'evaluator', false);
     const o = evaluateOptions(options);
     const n = dataset.ready;
     if (n === 0) throw new RangeError('evaluator: no samples of the dataset have arrived yet');
     const ev = w.M._evaluation_new(this.#classes, o.wrong, o.wrongPerLabel);
     if (!ev) throw w.error(w.status.NN_ERR_NOMEM, 'evaluator: allocating the evaluation');
-    let at = 0, freed = false;
-    const dispose = () => { if (!freed) { freed = true; w.M._evaluation_free(ev); } };
+    let at = 0,
+      freed = false;
+    const dispose = () => {
+      if (!freed) {
+        freed = true;
+        w.M._evaluation_free(ev);
+      }
+    };
     return {
       total: n,
-      get done() { return at >= n; },
+      get done() {
+        return at >= n;
+      },
       step: (count) => {
         if (freed) throw new Error('evaluator: disposed');
         integer(count, 'count', 1, 2 ** 31 - 1);
@@ -657,7 +731,7 @@ export class Network {
   dispose() {
     if (!this.#ptr) return;
     registry?.unregister(this);
-    this.#w.M._destroy(this.#ptr);   // joins its threads
+    this.#w.M._destroy(this.#ptr); // joins its threads
     this.#w.free(this.#held.scratch);
     this.#w.releaseWorkers();
     this.#ptr = 0;
@@ -682,13 +756,15 @@ function divergedError(fn, net, epoch) {
 
 /** predict / evaluate: finite weights whose outputs overflow for these inputs. */
 function overflowError(fn) {
-  const e = new Error(`${fn}: the network's outputs are NaN or infinite for these images (pixels far outside 0..1, or weights too large)`);
+  const e = new Error(
+    `${fn}: the network's outputs are NaN or infinite for these images (pixels far outside 0..1, or weights too large)`,
+  );
   e.code = 'NN_ERR_DIVERGED';
   return e;
 }
 
 /** What a foreign file starts with: "gzip data", "an IDX file", text or bytes. */
-const now = () => (globalThis.performance?.now() ?? Date.now());
+const now = () => globalThis.performance?.now() ?? Date.now();
 
 /**
  * Samples that train() copied into the heap, for its own Trainer: C
@@ -702,9 +778,13 @@ class HeapRows {
   }
 }
 
-const trainerRegistry = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ w, ptr, state }) => { w.M._trainer_free(ptr); w.free(state); })
-  : null;
+const trainerRegistry =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ w, ptr, state }) => {
+        w.M._trainer_free(ptr);
+        w.free(state);
+      })
+    : null;
 
 /**
  * C's training loop (csrc/train.h) for callers that slice training by time,
@@ -717,13 +797,14 @@ const trainerRegistry = typeof FinalizationRegistry === 'function'
 export class Trainer {
   #w;
   #held;
-  #extra = null;   // a Dataset mixed into the passes, or null
+  #extra = null; // a Dataset mixed into the passes, or null
   #repeat = 1;
   constructor(options) {
     const w = loadedWasm();
     if (!w) throw new Error('Trainer: the module is not loaded yet (await init() or createNetwork() first)');
     const o = optionsObject(options, 'Trainer', ['shuffle']);
-    if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new TypeError(`Trainer: shuffle must be a boolean, got ${describe(o.shuffle)}`);
+    if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean')
+      throw new TypeError(`Trainer: shuffle must be a boolean, got ${describe(o.shuffle)}`);
     this.#w = w;
     const ptr = w.M._trainer_new(o.shuffle === false ? 0 : 1);
     if (!ptr) throw w.error(w.status.NN_ERR_NOMEM, 'Trainer');
@@ -751,8 +832,14 @@ export class Trainer {
     const P = w.facts.progress;
     const v = w.f64.slice(state >> 3, (state >> 3) + P.length);
     return {
-      epochs: v[P.epochs], passes: v[P.passes], samples: v[P.samples], position: v[P.position],
-      passRows: v[P.passRows], passWhole: v[P.passWhole] === 1, passLoss: v[P.passLoss], lastLoss: v[P.lastLoss],
+      epochs: v[P.epochs],
+      passes: v[P.passes],
+      samples: v[P.samples],
+      position: v[P.position],
+      passRows: v[P.passRows],
+      passWhole: v[P.passWhole] === 1,
+      passLoss: v[P.passLoss],
+      lastLoss: v[P.lastLoss],
       totalLoss: v[P.totalLoss],
     };
   }
@@ -801,14 +888,17 @@ export class Trainer {
    */
   mix(extra, repeat = 1) {
     this.#live('mix');
-    if (extra !== null && !(extra instanceof Dataset)) throw new TypeError(`mix: extra must be a Dataset or null, got ${describe(extra)}`);
+    if (extra !== null && !(extra instanceof Dataset))
+      throw new TypeError(`mix: extra must be a Dataset or null, got ${describe(extra)}`);
     integer(repeat, 'repeat', 1, 10000);
     this.#extra = extra;
     this.#repeat = repeat;
   }
 
   /** Drops the current pass (the next run starts a new one); the counters stay. */
-  restart() { this.#live('restart').M._trainer_restart(this.#held.ptr); }
+  restart() {
+    this.#live('restart').M._trainer_restart(this.#held.ptr);
+  }
 
   /** Frees the trainer; safe to call twice. */
   dispose() {
@@ -853,7 +943,8 @@ export async function createNetwork(options) {
 export async function loadNetwork(bytes, options) {
   const { threads: asked } = optionsObject(options, 'loadNetwork', ['threads']);
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
-  if (tag(bytes) !== 'Uint8Array') throw new TypeError(`loadNetwork: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+  if (tag(bytes) !== 'Uint8Array')
+    throw new TypeError(`loadNetwork: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
   if (bytes.length === 0) throw new RangeError('loadNetwork: bytes is empty');
   const w = await init();
   const threads = threadsOption(asked, w);

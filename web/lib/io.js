@@ -42,13 +42,19 @@ async function noFiles(url) {
  */
 async function* gunzipWeb(chunks) {
   const input = chunks[Symbol.asyncIterator]();
-  const src = new ReadableStream({
-    async pull(c) {
-      const r = await input.next();
-      if (r.done) c.close(); else c.enqueue(r.value);
+  const src = new ReadableStream(
+    {
+      async pull(c) {
+        const r = await input.next();
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      },
+      cancel() {
+        Promise.resolve(input.return?.()).catch(() => {});
+      },
     },
-    cancel() { Promise.resolve(input.return?.()).catch(() => {}); },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   const out = src.pipeThrough(new DecompressionStream('gzip')).getReader();
   try {
     for (;;) {

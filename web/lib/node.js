@@ -45,12 +45,16 @@ class ThreadWorker {
   constructor(url) {
     const source = readFileSync(url, 'utf8');
     this.#worker = new NodeWorker(WORKER_BOOT, { eval: true, workerData: { source } });
-    this.#worker.unref();   // an idle thread never keeps the process alive
+    this.#worker.unref(); // an idle thread never keeps the process alive
     this.#worker.on('message', (data) => this.onmessage?.({ data }));
     this.#worker.on('error', (e) => this.onerror?.(e));
   }
-  postMessage(message, transfer) { this.#worker.postMessage(message, transfer); }
-  terminate() { this.#worker.terminate(); }
+  postMessage(message, transfer) {
+    this.#worker.postMessage(message, transfer);
+  }
+  terminate() {
+    this.#worker.terminate();
+  }
 }
 
 installIo({
@@ -63,7 +67,11 @@ installIo({
     signal?.throwIfAborted();
     return { stream: Readable.toWeb(createReadStream(url, { signal })), size };
   },
-  fileExists: (url) => fsp.access(url).then(() => true, () => false),
+  fileExists: (url) =>
+    fsp.access(url).then(
+      () => true,
+      () => false,
+    ),
   gunzip,
 });
 

@@ -23,8 +23,10 @@ const threadedUrl = (ext) => new URL(`../build/mnist-threads.${ext}`, import.met
 
 /** Why this environment cannot run the threaded module, or '' if it can. */
 export function threadsUnavailable() {
-  const isolate = 'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
-  if (typeof SharedArrayBuffer !== 'function') return `SharedArrayBuffer is not available here (the page is not cross-origin isolated: ${isolate})`;
+  const isolate =
+    'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
+  if (typeof SharedArrayBuffer !== 'function')
+    return `SharedArrayBuffer is not available here (the page is not cross-origin isolated: ${isolate})`;
   if (globalThis.crossOriginIsolated === false) return `the page is not cross-origin isolated (${isolate})`;
   if (typeof io.Worker !== 'function') return 'this environment cannot start workers';
   return '';
@@ -62,7 +64,7 @@ export function describe(v) {
 /** The [Symbol.toStringTag] of v ("Uint8Array", ...): works across realms. */
 export const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
 
-const SLOTS = 64;   // bytes of out-parameters (pointers, sizes, losses)
+const SLOTS = 64; // bytes of out-parameters (pointers, sizes, losses)
 
 /**
  * The loaded module with the helpers every caller needs. Views of the heap
@@ -75,18 +77,31 @@ class Wasm {
     this.M = M;
     /** '' for the threaded module, else why it is not the one loaded. */
     this.threadsReason = threadsReason;
-    if (typeof M._facts !== 'function') throw new Error('mnist-wasm: web/build/mnist.wasm is from another version of web/lib: rebuild with npm run build');
+    if (typeof M._facts !== 'function')
+      throw new Error(
+        'mnist-wasm: web/build/mnist.wasm is from another version of web/lib: rebuild with npm run build',
+      );
     this.facts = JSON.parse(this.cstring(M._facts()));
     this.status = Object.fromEntries(this.facts.statuses.map((s, i) => [s.name, i]));
     this.DIVERGED = this.status.NN_ERR_DIVERGED;
     this.slots = this.malloc(SLOTS, 'out-parameters'); // shared: used only within one synchronous call
   }
 
-  get u8() { return this.M.heapU8(); }
-  get i32() { return this.M.heapI32(); }
-  get u32() { return this.M.heapU32(); }
-  get f32() { return this.M.heapF32(); }
-  get f64() { return this.M.heapF64(); }
+  get u8() {
+    return this.M.heapU8();
+  }
+  get i32() {
+    return this.M.heapI32();
+  }
+  get u32() {
+    return this.M.heapU32();
+  }
+  get f32() {
+    return this.M.heapF32();
+  }
+  get f64() {
+    return this.M.heapF64();
+  }
 
   /** malloc(bytes), throwing an NN_ERR_NOMEM Error instead of returning 0. */
   malloc(bytes, what = 'a buffer') {
@@ -94,7 +109,9 @@ class Wasm {
     if (!p) throw this.error(this.status.NN_ERR_NOMEM, `allocating ${bytes} bytes for ${what}`);
     return p;
   }
-  free(p) { if (p) this.M._free(p); }
+  free(p) {
+    if (p) this.M._free(p);
+  }
 
   /** Copies bytes into a fresh malloc'd block; the caller frees it. */
   copyIn(bytes, what) {
@@ -108,7 +125,7 @@ class Wasm {
     const u8 = this.u8;
     let end = p;
     while (u8[end]) end++;
-    return new TextDecoder().decode(u8.slice(p, end));   // a copy: TextDecoder refuses shared memory
+    return new TextDecoder().decode(u8.slice(p, end)); // a copy: TextDecoder refuses shared memory
   }
 
   /** A NUL-terminated UTF-8 copy of s in the heap; the caller frees it. */
@@ -129,7 +146,9 @@ class Wasm {
     const held = [];
     const buf = this.malloc(cap, 'a message');
     try {
-      const mapped = args.map((a) => (typeof a === 'string' ? (held.push(this.cstringIn(a)), held[held.length - 1]) : a ?? 0));
+      const mapped = args.map((a) =>
+        typeof a === 'string' ? (held.push(this.cstringIn(a)), held[held.length - 1]) : (a ?? 0),
+      );
       const r = fn(...mapped, buf, cap);
       return [r, this.cstring(buf)];
     } finally {
@@ -139,7 +158,9 @@ class Wasm {
   }
 
   /** The pointer a C call wrote into the first out-parameter slot. */
-  get outPointer() { return this.u32[this.slots >> 2]; }
+  get outPointer() {
+    return this.u32[this.slots >> 2];
+  }
 
   /** The Error for a C status: C's message after a context, and code / status. */
   error(status, context) {
@@ -194,7 +215,7 @@ class Wasm {
       for (const worker of P.unusedWorkers) worker.terminate();
       P.unusedWorkers.length = 0;
     }, IDLE_WORKER_MS);
-    this.#idleTimer.unref?.();   // Node: the timer never keeps the process alive
+    this.#idleTimer.unref?.(); // Node: the timer never keeps the process alive
   }
 
   /** Workers of the threaded module loaded now, busy or idle (0 for the other). */
@@ -216,15 +237,23 @@ const INIT_KEYS = new Set(['wasmUrl', 'wasmBinary']);
  * clears the memo, so a retry (e.g. with another wasmUrl) works.
  */
 export function init(options = {}) {
-  if (options === null || typeof options !== 'object') throw new TypeError(`init options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) if (!INIT_KEYS.has(k)) throw new TypeError(`init: unknown option "${k}" (known: ${[...INIT_KEYS].join(', ')})`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`init options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options))
+    if (!INIT_KEYS.has(k)) throw new TypeError(`init: unknown option "${k}" (known: ${[...INIT_KEYS].join(', ')})`);
   const { wasmUrl, wasmBinary } = options;
-  if (wasmUrl !== undefined && typeof wasmUrl !== 'string' && !(wasmUrl instanceof URL)) throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(wasmUrl)}`);
-  if (wasmBinary !== undefined && !(wasmBinary instanceof ArrayBuffer) && tag(wasmBinary) !== 'Uint8Array') throw new TypeError(`init: wasmBinary must be a Uint8Array or ArrayBuffer, got ${describe(wasmBinary)}`);
+  if (wasmUrl !== undefined && typeof wasmUrl !== 'string' && !(wasmUrl instanceof URL))
+    throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(wasmUrl)}`);
+  if (wasmBinary !== undefined && !(wasmBinary instanceof ArrayBuffer) && tag(wasmBinary) !== 'Uint8Array')
+    throw new TypeError(`init: wasmBinary must be a Uint8Array or ArrayBuffer, got ${describe(wasmBinary)}`);
   if (!pending) {
     pending = load(wasmUrl, wasmBinary).then(
       (w) => (loaded = w),
-      (e) => { pending = null; throw e; });
+      (e) => {
+        pending = null;
+        throw e;
+      },
+    );
   }
   return pending;
 }
@@ -236,14 +265,18 @@ export function loadedWasm() {
 
 async function load(wasmUrl, wasmBinary) {
   const given = wasmUrl !== undefined || wasmBinary !== undefined;
-  const threadsReason = given ? 'init() was given one .wasm (wasmUrl or wasmBinary), which is the single-threaded module' : threadsUnavailable();
+  const threadsReason = given
+    ? 'init() was given one .wasm (wasmUrl or wasmBinary), which is the single-threaded module'
+    : threadsUnavailable();
   const threaded = !threadsReason;
   const glue = threaded ? 'mnist-threads.js' : 'mnist.js';
   let factory;
   try {
     ({ default: factory } = await (threaded ? import('../build/mnist-threads.js') : import('../build/mnist.js')));
   } catch (e) {
-    throw new Error(`mnist-wasm: cannot load web/build/${glue} (build it with npm run build): ${e.message}`, { cause: e });
+    throw new Error(`mnist-wasm: cannot load web/build/${glue} (build it with npm run build): ${e.message}`, {
+      cause: e,
+    });
   }
   const url = wasmUrl ?? (threaded ? threadedUrl('wasm') : defaultWasmUrl());
   let bytes = wasmBinary;
@@ -264,7 +297,9 @@ async function load(wasmUrl, wasmBinary) {
   try {
     M = await factory(options);
   } catch (e) {
-    throw new Error(`mnist-wasm: cannot instantiate ${wasmBinary ? 'wasmBinary' : url}: ${e?.message ?? e}`, { cause: e });
+    throw new Error(`mnist-wasm: cannot instantiate ${wasmBinary ? 'wasmBinary' : url}: ${e?.message ?? e}`, {
+      cause: e,
+    });
   }
   return new Wasm(M, threadsReason);
 }

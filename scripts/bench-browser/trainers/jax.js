@@ -16,7 +16,8 @@ export async function createTrainer({ data, batch, network, seed }) {
   const { layers, learningRate } = network;
   if (network.activation !== 'sigmoid') throw new Error(`trainer written for sigmoid, not ${network.activation}`);
   const { n } = data;
-  const inputs = layers[0], classes = layers[layers.length - 1];
+  const inputs = layers[0],
+    classes = layers[layers.length - 1];
   const x = Float32Array.from(data.images, (v) => v / 255);
   const y = Int32Array.from(data.labels);
 
@@ -34,7 +35,11 @@ export async function createTrainer({ data, batch, network, seed }) {
       const z = np.dot(h, p[i]).add(p[i + 1]);
       h = i + 2 < p.length ? nn.sigmoid(z) : z;
     }
-    return nn.logSoftmax(h).mul(nn.oneHot(ys, classes)).sum().mul(-1 / batch);
+    return nn
+      .logSoftmax(h)
+      .mul(nn.oneHot(ys, classes))
+      .sum()
+      .mul(-1 / batch);
   };
   const update = jit((p, xs, ys) => {
     const [l, g] = valueAndGrad(loss)(tree.ref(p), xs, ys);
@@ -48,7 +53,10 @@ export async function createTrainer({ data, batch, network, seed }) {
     used: {
       device: defaultDevice(),
       // the pool jax-js starts (its createWorkerPool): hardwareConcurrency workers where both exist
-      threads: typeof SharedArrayBuffer === 'function' && typeof Worker === 'function' ? navigator.hardwareConcurrency || 4 : 1,
+      threads:
+        typeof SharedArrayBuffer === 'function' && typeof Worker === 'function'
+          ? navigator.hardwareConcurrency || 4
+          : 1,
     },
     async train(steps) {
       const losses = [];

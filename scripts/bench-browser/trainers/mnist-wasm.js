@@ -9,7 +9,8 @@ import { createNetwork, loadDataset, Trainer } from '../../../web/lib/index.js';
 export async function createTrainer({ data, batch, threads, network, seed }) {
   const ds = await loadDataset(data.urls);
   const options = { ...network, optimizer: 'sgd', schedule: 'constant', batchSize: batch, seed };
-  let net, threadsOption = 'accepted';
+  let net,
+    threadsOption = 'accepted';
   try {
     net = await createNetwork({ ...options, threads });
   } catch (e) {

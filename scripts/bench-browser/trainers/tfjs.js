@@ -26,9 +26,14 @@ function startBackend(threads) {
     await tf.ready();
     if (tf.getBackend() !== 'wasm') throw new Error(`tfjs runs on "${tf.getBackend()}", not wasm`);
     // the build it fetched: one of WASM_FILES' .wasm files
-    const binary = performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => /^tfjs-backend-wasm.*\.wasm$/.test(n));
+    const binary = performance
+      .getEntriesByType('resource')
+      .map((e) => e.name.split('/').pop())
+      .filter((n) => /^tfjs-backend-wasm.*\.wasm$/.test(n));
     return {
-      backend: tf.getBackend(), threads: getThreadsCount(), binary: binary.join(', '),
+      backend: tf.getBackend(),
+      threads: getThreadsCount(),
+      binary: binary.join(', '),
       simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
       multithread: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
       version: tf.version.tfjs,
@@ -42,15 +47,20 @@ export async function createTrainer({ data, batch, threads, network, seed }) {
   const { layers, learningRate } = network;
   if (network.activation !== 'sigmoid') throw new Error(`trainer written for sigmoid, not ${network.activation}`);
   const { n } = data;
-  const inputs = layers[0], classes = layers[layers.length - 1];
+  const inputs = layers[0],
+    classes = layers[layers.length - 1];
   const x = Float32Array.from(data.images, (v) => v / 255);
   const y = new Float32Array(n * classes);
-  data.labels.forEach((label, i) => { y[i * classes + label] = 1; });
+  data.labels.forEach((label, i) => {
+    y[i * classes + label] = 1;
+  });
 
   // weights W[in][out] drawn from a normal scaled by sqrt(1/fan-in), biases 0
   const params = [];
   for (let i = 0; i + 1 < layers.length; i++) {
-    params.push(tf.variable(tf.randomNormal([layers[i], layers[i + 1]], 0, Math.sqrt(1 / layers[i]), 'float32', seed + i)));
+    params.push(
+      tf.variable(tf.randomNormal([layers[i], layers[i + 1]], 0, Math.sqrt(1 / layers[i]), 'float32', seed + i)),
+    );
     params.push(tf.variable(tf.zeros([layers[i + 1]])));
   }
   const forward = (xs) => {
@@ -59,7 +69,7 @@ export async function createTrainer({ data, batch, threads, network, seed }) {
       const z = tf.add(tf.matMul(h, params[i]), params[i + 1]);
       h = i + 2 < params.length ? tf.sigmoid(z) : z;
     }
-    return h;   // logits
+    return h; // logits
   };
   const optimizer = tf.train.sgd(learningRate);
   const batches = Math.floor(n / batch);
@@ -71,11 +81,13 @@ export async function createTrainer({ data, batch, threads, network, seed }) {
       const losses = [];
       for (let s = 0; s < steps; s++) {
         const at = (next++ % batches) * batch;
-        losses.push(tf.tidy(() => {
-          const xs = tf.tensor2d(x.subarray(at * inputs, (at + batch) * inputs), [batch, inputs]);
-          const ys = tf.tensor2d(y.subarray(at * classes, (at + batch) * classes), [batch, classes]);
-          return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), true, params);
-        }));
+        losses.push(
+          tf.tidy(() => {
+            const xs = tf.tensor2d(x.subarray(at * inputs, (at + batch) * inputs), [batch, inputs]);
+            const ys = tf.tensor2d(y.subarray(at * classes, (at + batch) * classes), [batch, classes]);
+            return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), true, params);
+          }),
+        );
       }
       let sum = 0;
       for (const l of losses) {
