@@ -55,7 +55,7 @@ export async function startServer(routes = {}, { root = WEB, isolate = true, hos
  * Headless Chromium with a fresh profile. Fails loudly when Chromium is not
  * installed: these tests never skip.
  */
-export async function launch({ viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow' } = {}) {
+export async function launch({ viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow', args = [] } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH; the browser tests need it`,
@@ -65,7 +65,7 @@ export async function launch({ viewport = { width: 1280, height: 900 }, serviceW
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...args],
     viewport,
     acceptDownloads: true,
     serviceWorkers,
