@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 import { serve, staticHandler, buildMissing, WEB } from './serve.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -24,24 +25,14 @@ const arg = (name, fallback) => {
 const BATCH = arg('--batch', 32);
 const EPOCHS = arg('--epochs', 30);
 const ROUNDS = arg('--rounds', 5);
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 buildMissing();
 const { server, url } = await serve({ port: 0, handler: staticHandler(WEB) });
 const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-bench-'));
 const context = await chromium.launchPersistentContext(dir, {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   headless: true,
-  args: ARGS,
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = context.pages()[0] ?? (await context.newPage());

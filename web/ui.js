@@ -248,6 +248,36 @@ export function writeSettings(c) {
 
 /* ---------- charts ---------- */
 
+/* Draws chart at the next frame, once however many times it is asked. */
+function scheduleDraw(chart) {
+  if (chart.queued) return;
+  chart.queued = true;
+  requestAnimationFrame(() => {
+    chart.queued = false;
+    chart.draw();
+  });
+}
+
+/* A chart's canvas sized to its box at the screen's pixel ratio, cleared,
+ * with the charts' font and ink: its context and size in CSS pixels. */
+function clearCanvas(c) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(c.clientWidth * dpr)),
+    h = Math.max(1, Math.round(c.clientHeight * dpr));
+  if (c.width !== w || c.height !== h) {
+    c.width = w;
+    c.height = h;
+  }
+  const ctx = c.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const W = c.clientWidth,
+    H = c.clientHeight;
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillStyle = '#5b6474';
+  return { ctx, W, H };
+}
+
 /* 1, 2, 5, 10, 20, 50, ... at least v. */
 function niceStep(v) {
   if (v <= 1) return 1;
@@ -288,30 +318,11 @@ export class LineChart {
   }
 
   schedule() {
-    if (this.queued) return;
-    this.queued = true;
-    requestAnimationFrame(() => {
-      this.queued = false;
-      this.draw();
-    });
+    scheduleDraw(this);
   }
 
   draw() {
-    const c = this.canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(c.clientWidth * dpr)),
-      h = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (c.width !== w || c.height !== h) {
-      c.width = w;
-      c.height = h;
-    }
-    const ctx = c.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const W = c.clientWidth,
-      H = c.clientHeight;
-    ctx.clearRect(0, 0, W, H);
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.fillStyle = '#5b6474';
+    const { ctx, W, H } = clearCanvas(this.canvas);
     const pts = this.points;
     if (!pts.length) {
       ctx.textAlign = 'center';
@@ -977,30 +988,11 @@ export class LogChart {
   }
 
   schedule() {
-    if (this.queued) return;
-    this.queued = true;
-    requestAnimationFrame(() => {
-      this.queued = false;
-      this.draw();
-    });
+    scheduleDraw(this);
   }
 
   draw() {
-    const c = this.canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(c.clientWidth * dpr)),
-      h = Math.max(1, Math.round(c.clientHeight * dpr));
-    if (c.width !== w || c.height !== h) {
-      c.width = w;
-      c.height = h;
-    }
-    const ctx = c.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const W = c.clientWidth,
-      H = c.clientHeight;
-    ctx.clearRect(0, 0, W, H);
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.fillStyle = '#5b6474';
+    const { ctx, W, H } = clearCanvas(this.canvas);
     const pts = this.points;
     const ys = pts.flatMap((p) => p[1]).filter(Number.isFinite);
     if (!ys.length) {

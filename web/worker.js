@@ -420,6 +420,19 @@ function fault(e, source) {
 const CALL_MS = 10;
 let budget = 256;
 
+/* One trainer call, run(samples) with the current budget, which then grows
+ * or shrinks so that the next call takes about CALL_MS. */
+function timedRun(run) {
+  const t = now();
+  const p = run(budget);
+  const ms = now() - t;
+  budget = Math.max(
+    1,
+    Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))),
+  );
+  return p;
+}
+
 async function loop(mine) {
   const d = ds;
   let lossSum = 0,
@@ -459,13 +472,7 @@ async function loop(mine) {
     let p;
     let lossBefore = trainer.progress.totalLoss;
     do {
-      const t = now();
-      p = trainer.run(net, d.train, budget);
-      const ms = now() - t;
-      budget = Math.max(
-        1,
-        Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))),
-      );
+      p = timedRun((n) => trainer.run(net, d.train, n));
       lossSum += p.totalLoss - lossBefore;
       lossN += p.trained;
       lossBefore = p.totalLoss;
@@ -648,13 +655,7 @@ async function learn(url, extra) {
       do {
         const s0 = now();
         do {
-          const t = now();
-          p = ft.run(tuned, d.train, budget);
-          const ms = now() - t;
-          budget = Math.max(
-            1,
-            Math.min(1 << 16, Math.round(budget * (ms > 0.5 ? Math.min(2, Math.max(0.5, CALL_MS / ms)) : 2))),
-          );
+          p = timedRun((n) => ft.run(tuned, d.train, n));
         } while (now() - s0 < SLICE_MS && p.passes < LEARN.passes);
         post({
           type: 'learning',

@@ -9,20 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve, staticHandler, buildMissing, WEB } from '../../scripts/serve.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DATA = path.join(WEB, 'data/small'); // the 10,000-digit split, served as data/small/
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM };
 
 /**
  * Serves web/ (or root) on host (127.0.0.1) at a free port (or port); routes
@@ -65,7 +56,7 @@ export async function launch({ viewport = { width: 1280, height: 900 }, serviceW
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...ARGS, ...args],
+    args: [...CHROMIUM_ARGS, ...args],
     viewport,
     acceptDownloads: true,
     serviceWorkers,
