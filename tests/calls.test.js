@@ -972,7 +972,7 @@ async function sequence(seed) {
     [2, 'tick'],
   ];
 
-  /** Disposes everything and waits for the downloads to settle: the heap must be back at `start`. */
+  /** Disposes everything and waits for the downloads to settle: the heap must be back at `start`, no thread running. */
   async function clear(start) {
     for (const name of Object.keys(dead)) for (const x of pool[name]) x.dispose();
     await Promise.allSettled(settling.splice(0));
@@ -981,6 +981,8 @@ async function sequence(seed) {
     if (start === undefined) return;
     const used = await heapUsed();
     if (used !== start) fail(`after #${n} and everything disposed, the heap in use is ${used} bytes, not ${start}`);
+    const running = (await init()).M._threads_alive(); // the networks' pool threads, joined by dispose
+    if (running !== 0) fail(`after #${n} and everything disposed, ${running} threads still run`);
   }
 
   return {
