@@ -43,6 +43,7 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 let worker = null;
 let workerName = '';
 let workerStarted = false; // it said 'ready'
+let formFilled = false; // the settings form holds C's defaults or the person's choices
 let stopped = null; // the WorkerStopped error once the current worker has died
 const pending = new Map(); // id -> { resolve, reject, type }
 let nextId = 1;
@@ -259,7 +260,8 @@ const events = {
   ready(m) {
     // the form starts at C's defaults (the first worker only: a new one after
     // a crash keeps what the person set)
-    if (m.defaults && !workerStarted) ui.writeSettings(m.defaults);
+    if (m.defaults && !formFilled) ui.writeSettings(m.defaults);
+    formFilled = true;
     workerStarted = true;
     if (m.lock && navigator.locks) watchLife(worker, workerName);
     readyResolve();

@@ -47,6 +47,10 @@ test('the page trained with its defaults reads the stroke set', async () => {
   for (const d of set) {
     await clearPad(page);
     await hand.draw(d.strokes, { input: d.input });
+    // the reading comes from the worker: wait for one (a busy machine may take a while), then for it to settle
+    await page
+      .waitForFunction(() => document.getElementById('prediction').dataset.digit !== '', null, { timeout: 5000 })
+      .catch(() => {});
     const { digit } = await settledPrediction(page, 150);
     results.push({ ...d, read: digit === '' ? null : Number(digit) });
   }

@@ -171,7 +171,7 @@ test('a truncated or altered file in the cache is fetched again, never served; o
   const damaged = {
     'data/t10k-labels-idx1-ubyte.gz': 'truncated',
     'data/train-labels-idx1-ubyte.gz': 'altered',
-    'build/mnist.wasm': 'truncated',
+    'build/mnist-threads.wasm': 'truncated', // the module an isolated page loads
     'worker.js': 'altered',
   };
   const paths = Object.keys(damaged);
