@@ -8,7 +8,7 @@
 # or `fuzz <target>: FAILED: ...` naming the crashing input's path, and
 # exits 1 if any target failed. Found crashes stay in build/fuzz/crashes/;
 # logs in build/fuzz/logs/. To keep a crash as a regression test, copy it to
-# tests/fuzz/regressions/<idx|model>/ under a name that says what it is.
+# tests/fuzz/regressions/<idx|model|data>/ under a name that says what it is.
 # A missing clang or libFuzzer runtime is a failure, not a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
