@@ -2,7 +2,8 @@
  * per epoch: a random affine transform (shift, rotation, scale, shear) and
  * an elastic distortion (Simard, Steinkraus and Platt, 2003), resampled
  * bilinearly from the stored pixels into the batch. Nothing is stored: each
- * call draws its transform from the caller's generator and writes floats.
+ * call draws its transform from the caller's generator (AUGMENT_DRAWS
+ * numbers, whatever the settings and the image) and writes floats.
  * Plain float arithmetic with our own sin/cos (no libm), so the bits are the
  * same natively and in wasm. Not for test or prediction inputs. */
 #ifndef AUGMENT_H
@@ -20,6 +21,7 @@
 #define AUGMENT_MAX_SCALE 0.5f
 #define AUGMENT_MAX_SHEAR 0.5f
 #define AUGMENT_MAX_ELASTIC 8.0f
+#define AUGMENT_DRAWS (5 + 2 * AUGMENT_GRID * AUGMENT_GRID) /* numbers each augment_image call draws */
 
 typedef struct nn_augment {
   float shift;   /* pixels: a uniform shift in [-shift, shift] on each axis */
@@ -37,9 +39,9 @@ int augment_enabled(const nn_augment *a);
 nn_status augment_check(const nn_augment *a);
 
 /* dst (rows * cols) = src (rows * cols, values 0..1) warped by a transform
- * drawn from rng, sampled bilinearly, 0 outside the image. Draws a fixed
- * count of numbers per call (so the generator's sequence does not depend on
- * the pixels). rows, cols in 1..AUGMENT_MAX_SIDE, else dst = src. */
+ * drawn from rng, sampled bilinearly, 0 outside the image. Draws
+ * AUGMENT_DRAWS numbers (so the generator's sequence does not depend on the
+ * pixels, and a row's draws can be found by rng_skip). rows, cols in 1..AUGMENT_MAX_SIDE, else dst = src. */
 void augment_image(const nn_augment *a, rng_t *rng, const float *src, int rows, int cols, float *dst);
 
 /* The same with a given transform instead of a random one, for tests:

@@ -36,18 +36,17 @@ struct nn_net {
   float *scratch; /* one block holding everything below */
   float *act[NN_MAX_LAYERS +
              1]; /* act[0] is the input (cap, sizes[0]); act[l] is (cap, sizes[l]); the last holds probabilities */
-  float *delta, *delta_in; /* backward ping-pong, each (cap, widest layer) */
-  float *loss;             /* per-sample loss, (cap) */
-  uint8_t *labels;         /* (cap) */
+  float *dz[NN_MAX_LAYERS]; /* layer l's output delta, (cap, sizes[l+1]) */
+  float *loss;              /* per-sample loss, (cap) */
+  uint8_t *labels;          /* (cap) */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step, not twice */
   float *x_next;          /* the next sample's input, (sizes[0]) */
-  float *x_aug;           /* a sample before augmentation, (sizes[0]) */
+  float *x_aug;           /* a sample before augmentation, one a thread: (POOL_MAX_THREADS, sizes[0]) */
   const float *lookahead; /* x_next while a step may use it, else NULL */
   int primed;             /* act[1] already holds layer 0's z for act[0] */
   /* threads (nn_set_threads): a step splits its rows, then its outputs */
-  nn_pool *pool;            /* NULL: one thread */
-  float *dz[NN_MAX_LAYERS]; /* layer l's output delta, (cap, sizes[l+1]): all kept for the split */
+  nn_pool *pool; /* NULL: one thread */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -184,12 +183,13 @@ static float lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr
 static int backward(nn_net *net, int B, int sgd) {
   const int *s = net->cfg.sizes;
   const int L = net->n_layers;
-  float *dz = net->delta, *da = net->delta_in;
   int bad = 0;
-  output_delta_rows(net, B, 0, B, dz);
+  output_delta_rows(net, B, 0, B, net->dz[L - 1]);
   for (int l = L - 1; l >= 0; l--) {
     float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
     float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
+    const float *dz = net->dz[l];
+    float *da = l > 0 ? net->dz[l - 1] : NULL;
     /* da (B, s[l]) = dz W, with W as forward saw it */
     if (l > 0) kern_backward(da, dz, W, B, s[l], s[l + 1]);
     if (sgd && l == 0 && B == 1 && net->lookahead) {
@@ -201,9 +201,6 @@ static int backward(nn_net *net, int B, int sgd) {
     if (l == 0) break;
     /* through the activation to the next dz */
     activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
-    float *t = dz;
-    dz = da;
-    da = t;
   }
   return bad;
 }
@@ -270,13 +267,10 @@ static float *alloc_param_buffer(size_t count) { return calloc(count, sizeof(flo
 /* (Re)allocates the scratch for cap rows: activations, deltas, loss, labels. */
 static nn_status alloc_scratch(nn_net *net, int cap) {
   const int *s = net->cfg.sizes;
-  size_t widest = 0, floats = 0;
-  for (int l = 0; l < net->cfg.n_sizes; l++) {
-    floats += (size_t)cap * s[l];
-    if ((size_t)s[l] > widest) widest = (size_t)s[l];
-  }
-  floats += 2 * (size_t)cap * widest + (size_t)cap + 2 * (size_t)s[0];     /* deltas, loss, x_next, x_aug */
+  size_t floats = 0;
+  for (int l = 0; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];
   for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
+  floats += (size_t)cap + (1 + POOL_MAX_THREADS) * (size_t)s[0];           /* loss, x_next, x_aug */
   size_t bytes = floats * sizeof(float) + (size_t)cap;                     /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -288,20 +282,16 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
     net->act[l] = p;
     p += (size_t)cap * s[l];
   }
-  net->delta = p;
-  p += (size_t)cap * widest;
-  net->delta_in = p;
-  p += (size_t)cap * widest;
+  for (int l = 0; l < net->n_layers; l++) {
+    net->dz[l] = p;
+    p += (size_t)cap * s[l + 1];
+  }
   net->loss = p;
   p += cap;
   net->x_next = p;
   p += s[0];
   net->x_aug = p;
-  p += s[0];
-  for (int l = 0; l < net->n_layers; l++) {
-    net->dz[l] = p;
-    p += (size_t)cap * s[l + 1];
-  }
+  p += POOL_MAX_THREADS * (size_t)s[0];
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -463,17 +453,18 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
   return NN_OK;
 }
 
-/* Row r of the data as floats into dst (sizes[0]); distorted by a fresh
- * draw from the net's RNG while nn_train augments. */
-static void load_row(nn_net *net, const nn_data *data, size_t row, float *dst) {
+/* Row r of the data as floats into dst (sizes[0]); while nn_train
+ * augments, distorted by the next draws of rng, with scratch (sizes[0])
+ * holding the row as stored. */
+static void load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, rng_t *rng, float *scratch) {
   const int n_in = net->cfg.sizes[0];
   int64_t at = (int64_t)row;
   const nn_data *d = row_source(data, &at); /* checked by check_rows */
   const size_t r = (size_t)at;
-  float *to = net->augmenting ? net->x_aug : dst;
+  float *to = net->augmenting ? scratch : dst;
   if (d->u8) kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
   else memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
-  if (net->augmenting) augment_image(&net->cfg.augment, &net->rng, to, net->aug_rows, net->aug_cols, dst);
+  if (net->augmenting) augment_image(&net->cfg.augment, rng, to, net->aug_rows, net->aug_cols, dst);
 }
 
 /* The image shape of d for augmentation: its own, or the square of
@@ -491,7 +482,6 @@ static int image_shape(const nn_net *net, const nn_data *d, int *rows, int *cols
   return (int64_t)*rows * *cols == n_in && *rows <= AUGMENT_MAX_SIDE && *cols <= AUGMENT_MAX_SIDE;
 }
 
-/* Copies rows order[start .. start+B) into act[0] (as floats) and labels. */
 /* The label of row r of d's order (extra rows included). */
 static uint8_t label_of(const nn_data *d, size_t r) {
   int64_t at = (int64_t)r;
@@ -499,13 +489,29 @@ static uint8_t label_of(const nn_data *d, size_t r) {
   return src->labels[at];
 }
 
-static void gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
+/* Rows j0..j1 of the batch order[start .. start+B) into act[0] (as
+ * floats) and labels, with thread t's scratch. While augmenting, row j
+ * draws from the net's generator as it stands after j rows (AUGMENT_DRAWS
+ * numbers a row), so that any split of a batch over threads gives the bits
+ * of one thread; gather then moves the generator past the batch. */
+static void gather_rows(nn_net *net, const nn_data *d, const int32_t *order, int start, int j0, int j1, int t) {
   const int n_in = net->cfg.sizes[0];
-  for (int j = 0; j < B; j++) {
+  rng_t rng = net->rng;
+  rng_skip(&rng, (uint64_t)j0 * AUGMENT_DRAWS);
+  for (int j = j0; j < j1; j++) {
     const size_t r = (size_t)(order ? order[start + j] : start + j);
-    load_row(net, d, r, net->act[0] + (size_t)j * n_in);
+    load_row(net, d, r, net->act[0] + (size_t)j * n_in, &rng, net->x_aug + (size_t)t * n_in);
     if (d->labels) net->labels[j] = label_of(d, r);
   }
+}
+
+static void gather_done(nn_net *net, int B) {
+  if (net->augmenting) rng_skip(&net->rng, (uint64_t)B * AUGMENT_DRAWS);
+}
+
+static void gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
+  gather_rows(net, d, order, start, 0, B, 0);
+  gather_done(net, B);
 }
 
 /* ---- step, train, predict, evaluate ------------------------------------ */
@@ -550,14 +556,17 @@ static int split_over(const nn_net *net, int rows) {
 }
 
 /* One step on B rows, split two ways with one barrier between: first by
- * rows (forward, the output delta and every layer's backward product, each
- * row on its own), then by the outputs of every layer (gradient, update,
- * decay), once all rows' deltas exist and no thread still reads the old
- * weights. Every float is computed by the very operations of the one-thread
- * path (step_loaded), so the bits are the same. */
+ * rows (gathering them, forward, the output delta and every layer's
+ * backward product, each row on its own), then by the outputs of every
+ * layer (gradient, update, decay), once all rows' deltas exist and no
+ * thread still reads the old weights. Every float is computed by the very
+ * operations of the one-thread path (gather, step_loaded), so the bits are
+ * the same. */
 typedef struct {
   nn_net *net;
-  int B;
+  const nn_data *data; /* the rows: order[at .. at+B) of data */
+  const int32_t *order;
+  int at, B;
   float lr, keep; /* learning rate; weight decay factor (1: none) */
   int bad[POOL_MAX_THREADS];
 } split_step;
@@ -568,6 +577,7 @@ static void step_part(void *ctx, int t, int n) {
   const int *s = net->cfg.sizes, L = net->n_layers, B = job->B;
   int b0, b1;
   share(B, t, n, &b0, &b1);
+  gather_rows(net, job->data, job->order, job->at, b0, b1, t);
   forward_rows(net, b0, b1, net->labels, 0);
   output_delta_rows(net, B, b0, b1, net->dz[L - 1]);
   for (int l = L - 1; l > 0; l--) {
@@ -600,15 +610,16 @@ static void step_part(void *ctx, int t, int n) {
   job->bad[t] = bad;
 }
 
-/* step_loaded over the pool; the loss is checked after the update here,
- * and a non-finite one is NN_ERR_DIVERGED as there (whose callers put the
- * state back). */
-static nn_status step_split(nn_net *net, int B, float *loss_sum) {
-  split_step job = {net, B, lr_now(net), 1.0f, {0}};
+/* gather and step_loaded over the pool; the loss is checked after the
+ * update here, and a non-finite one is NN_ERR_DIVERGED as there (whose
+ * callers put the state back). */
+static nn_status step_split(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum) {
+  split_step job = {net, data, order, at, B, lr_now(net), 1.0f, {0}};
   if (net->cfg.weight_decay > 0.0f) job.keep = 1.0f - job.lr * net->cfg.weight_decay;
   net->primed = 0;
   optim_advance(&net->cfg, &net->opt);
   pool_run(net->pool, step_part, &job);
+  gather_done(net, B);
   int bad = 0;
   for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];
   const float sum = sum_loss(net->loss, B);
@@ -666,7 +677,6 @@ void nn_move_threads(nn_net *net, nn_net *from) {
 
 /* Forward, backward, update on the B rows already in the scratch. */
 static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
-  if (split_over(net, B) && !net->lookahead) return step_split(net, B, loss_sum);
   forward(net, B, net->labels);
   float s = sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
@@ -680,6 +690,15 @@ static nn_status step_loaded(nn_net *net, int B, float *loss_sum) {
   net->steps++;
   if (loss_sum) *loss_sum = s;
   return NN_OK;
+}
+
+/* Gathers rows order[at .. at+B) of data (NULL order: rows at .. at+B),
+ * then forward, backward, update: over the pool where the batch is big
+ * enough to split. */
+static nn_status step_rows(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum) {
+  if (split_over(net, B)) return step_split(net, data, order, at, B, loss_sum);
+  gather(net, data, order, at, B);
+  return step_loaded(net, B, loss_sum);
 }
 
 /* The state an update can break (weights, optimizer state, step count) is
@@ -703,10 +722,9 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
   if (batch->n > NN_MAX_BATCH) return NN_ERR_LIMIT;
   if ((st = check_rows(net, batch, NULL, 0, batch->n)) != NN_OK) return st;
   if ((st = reserve_rows(net, batch->n)) != NN_OK) return st;
-  gather(net, batch, NULL, 0, batch->n);
   save_state(net);
   float s = 0.0f;
-  st = step_loaded(net, batch->n, &s);
+  st = step_rows(net, batch, NULL, 0, batch->n, &s);
   if (st == NN_ERR_DIVERGED) {
     restore_state(net, net->steps);
     return st;
@@ -740,16 +758,21 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
   net->primed = 0;
   for (int at = start; at < start + count; at += B) {
     const int rows = start + count - at < B ? start + count - at : B;
-    if (!net->primed) gather(net, data, order, at, rows);
-    net->lookahead = NULL;
-    size_t next = 0;
-    if (ahead && at + 1 < start + count) {
-      next = (size_t)(order ? order[at + 1] : at + 1);
-      load_row(net, data, next, net->x_next);
-      net->lookahead = net->x_next;
-    }
     float s = 0.0f;
-    if ((st = step_loaded(net, rows, &s)) != NN_OK) break;
+    size_t next = 0;
+    if (ahead) { /* the next row rides along with this step's layer-0 update (x_next) */
+      if (!net->primed) gather(net, data, order, at, rows);
+      net->lookahead = NULL;
+      if (at + 1 < start + count) {
+        next = (size_t)(order ? order[at + 1] : at + 1);
+        load_row(net, data, next, net->x_next, &net->rng, net->x_aug);
+        net->lookahead = net->x_next;
+      }
+      st = step_loaded(net, rows, &s);
+    } else {
+      st = step_rows(net, data, order, at, rows, &s);
+    }
+    if (st != NN_OK) break;
     if (net->primed) { /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
       net->labels[0] = label_of(data, next);

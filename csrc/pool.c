@@ -1,6 +1,6 @@
 /* pool.c: the thread pool of pool.h. Threads wait for a job by watching a
  * generation counter; the barrier is a counter of arrivals and a phase.
- * Every wait spins for a few microseconds first (a training step lasts a
+ * Every wait spins a while first (a training step lasts a
  * fraction of a millisecond, so the next job or the other threads usually
  * arrive while spinning) and then sleeps on a condition variable. */
 #include "pool.h"
@@ -37,10 +37,12 @@ int pool_threads_alive(void) { return 0; }
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* Polls before sleeping: tens of microseconds, longer than the gap between
- * two steps of nn_train (gathering the next batch), far shorter than a
- * scheduler's time slice. */
-enum { SPINS = 1 << 14 };
+/* Polls before sleeping: a few hundred microseconds, longer than the gap
+ * between two calls of a training loop (nn_train returning to a caller that
+ * reports progress and calls again), far shorter than a scheduler's time
+ * slice. A sleep costs a futex wake-up (in wasm, Atomics.notify to a
+ * worker) that takes longer than a whole step of a small batch. */
+enum { SPINS = 1 << 18 };
 
 struct nn_pool {
   int n;              /* threads, the caller included */

@@ -18,6 +18,10 @@ static inline uint64_t rng_next(rng_t *r) {
   return z ^ (z >> 31);
 }
 
+/* As if rng_next had been called n times: splitmix64's state is a counter,
+ * so a thread can start its share of a batch where one thread would be. */
+static inline void rng_skip(rng_t *r, uint64_t n) { r->state += n * 0x9e3779b97f4a7c15ull; }
+
 /* Uniform in [0, 1) with 24 random bits: exact in float32. */
 static inline float rng_uniform(rng_t *r) { return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f); }
 

@@ -136,6 +136,13 @@ static void test_draws(void) {
   augment_image(&aug, &r1, img, SIDE, SIDE, a);
   augment_image(&small, &r2, blank, SIDE, SIDE, b);
   CHECK(r1.state == r2.state, "the draws do not depend on the pixels or the settings");
+  /* and that count is AUGMENT_DRAWS, which rng_skip jumps over (a thread's share of a batch starts so) */
+  rng_seed(&r2, 3);
+  rng_skip(&r2, AUGMENT_DRAWS);
+  CHECK(r1.state == r2.state, "one image draws AUGMENT_DRAWS numbers");
+  rng_seed(&r2, 3);
+  for (int i = 0; i < AUGMENT_DRAWS; i++) (void)rng_next(&r2);
+  CHECK(r1.state == r2.state, "rng_skip(n) is n calls of rng_next");
 }
 
 static void test_sincos(void) {
