@@ -34,7 +34,7 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 // The training worker, and what happens when it dies: an uncaught error in
 // it (its error event), or it stops altogether (closed, crashed, killed),
 // which the page learns when it is granted the Web Lock the worker holds for
-// its whole life. Then the page says so in role=alert at once, every request
+// its whole life, or it hangs (watchHang). Then the page says so in role=alert at once, every request
 // in flight rejects with a WorkerStopped error (said once, not per request),
 // later requests reject at once, and Reset starts a new worker that restores
 // the last model kept in this browser. The page's settings, data URL and
@@ -96,6 +96,47 @@ function watchLife(w, name) {
       if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
     })
     .catch(() => {});
+}
+
+// A worker that hangs says nothing at all: when a thread of it crashes or is
+// killed, the worker waits for that thread inside WebAssembly for ever. So
+// the page asks it every PING_MS and takes an answer that is HANG_MS late,
+// counted in the page's own punctual ticks, for a death. A late tick (a tab
+// frozen or throttled, a computer asleep, a long task of the page's own)
+// starts the count again, since the worker may not be the one held up. No
+// slice of the worker's work takes near HANG_MS: training yields every
+// 20 ms and evaluation every 2,000 digits.
+const PING_MS = 200;
+const HANG_MS = 1000;
+
+function watchHang(w) {
+  let asked = false; // a ping is unanswered
+  let waited = 0; // punctual ms since it went
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const t = performance.now();
+    const gap = t - last;
+    last = t;
+    if (w !== worker || stopped) {
+      clearInterval(timer);
+      return;
+    }
+    if (!asked) {
+      asked = true;
+      waited = 0;
+      call('ping').then(
+        () => (asked = false),
+        () => {},
+      );
+    } else if (gap > 4 * PING_MS) {
+      waited = 0;
+    } else if ((waited += gap) > HANG_MS) {
+      clearInterval(timer);
+      workerDied(
+        `The training worker stopped answering for ${HANG_MS / 1000} s: it or one of its threads hung or crashed.`,
+      );
+    }
+  }, PING_MS);
 }
 
 function workerDied(message) {
@@ -264,6 +305,7 @@ const events = {
     formFilled = true;
     workerStarted = true;
     if (m.lock && navigator.locks) watchLife(worker, workerName);
+    watchHang(worker);
     readyResolve();
   },
 

@@ -242,6 +242,11 @@ const handlers = {
     return { heap: await memoryBytes(), data: size(ds?.train) + size(ds?.test) };
   },
 
+  /** The page's question whether this worker still answers (app.js, watchHang). */
+  async ping() {
+    return {};
+  },
+
   async evaluate() {
     if (!net || !ds || !ds.available('test')) return { evaluated: false };
     await evaluateAll(token, ds);

@@ -1,5 +1,6 @@
 // A training worker that dies: an uncaught error thrown inside it, an
-// unhandled rejection, or the worker closing without a word. Within 2 s the
+// unhandled rejection, the worker closing without a word, or one of its
+// threads killed (the worker then hangs inside WebAssembly, waiting for it). Within 2 s the
 // page says so in role=alert; requests in flight do not hang and do not
 // bury that message; Reset starts a new worker that restores the model kept
 // in IndexedDB (byte for byte) with the page's settings, data URL and
@@ -218,6 +219,68 @@ test('requests in flight when the worker goes are rejected, not left hanging: th
   await drawDigit(page, readIdxPair('t10k').images.subarray(3 * 784, 4 * 784));
   await page.waitForFunction(() => document.getElementById('prediction').dataset.digit !== '', null, { timeout: 5000 });
   assert.equal(ctx.browser.problems.pageErrors, [], 'no uncaught error on the page');
+});
+
+test('a thread of the worker killed while it trains: the worker hangs waiting for it; alert within 2 s; Reset; Train trains again on 2 threads', async () => {
+  const { page } = await ready();
+  // batch 32: every step splits over the threads, so the next one waits for the dead thread
+  // (at batch 8 only the evaluations split, and the worker hangs at the next of those)
+  await page.getByLabel('Threads').fill('2');
+  await page.getByLabel('Threads').dispatchEvent('change');
+  await page.locator('#batch').fill('32');
+  await page.locator('#batch').dispatchEvent('change');
+  await button('Train').click();
+  await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 30_000 });
+  // between two slices of training: the threads of this worker's module (mnist-threads.js) terminated.
+  // Chromium ends a worker that is busy in WebAssembly only after a grace period (about 2 s), so the
+  // hang starts when the worker stops answering, which the test finds by asking it every 50 ms.
+  const killed = await current().evaluate(async () => {
+    const { init } = await import(new URL('./lib/index.js', self.location.href).href);
+    const running = (await init()).M.PThread.runningWorkers;
+    for (const thread of running) thread.terminate();
+    return running.length;
+  });
+  assert.ok(killed >= 1, 'a thread was running');
+  let hungAt = null;
+  for (let i = 0; hungAt === null && i < 200; i++) {
+    const asked = Date.now();
+    const answer = current()
+      .evaluate(() => true)
+      .catch(() => false);
+    if (await Promise.race([answer, new Promise((r) => setTimeout(() => r(false), 150))]))
+      await page.waitForTimeout(50);
+    else hungAt = asked;
+  }
+  assert.ok(hungAt !== null, 'the worker hangs once its thread is gone');
+  const message = await waitForAlert(
+    page,
+    /training worker stopped answering.*one of its threads.*Press Reset/,
+    10_000,
+  );
+  const ms = Date.now() - hungAt;
+  console.log(`    killed thread (${killed}): alert ${ms} ms after the worker stopped answering: "${message}"`);
+  assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
+  assert.match(await status(page), /^Stopped: the training worker died/);
+  await resetAfterDeath(page);
+  assert.is(await page.getByLabel('Threads').inputValue(), '2', 'the threads setting stays');
+  await button('Train').click();
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 20_000,
+  });
+  await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 30_000 });
+  await button('Pause').click();
+  assert.equal(ctx.browser.problems.pageErrors, [], 'no uncaught error on the page');
+});
+
+test('a worker that answers stays: pings while it trains and evaluates never count it dead', async () => {
+  const { page } = await ready();
+  await button('Train').click();
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 20_000,
+  });
+  await page.waitForTimeout(4000);
+  assert.not.ok(await page.getByRole('alert').isVisible(), 'no alert while the worker trains');
+  await button('Pause').click();
 });
 
 test.run();
