@@ -11,9 +11,10 @@
 // the defaults, plain and augmented (--augment) side by side, and what
 // augmentation costs; then the targets. Then threads: this package and the
 // native CLI with 1, 2 (and more where the machine has more cores) threads
-// at batch 32, 64 and 256, side by side, their runs interleaved so that a
-// busy spell of the machine falls on all of them, with a check that every
-// thread count saved the same bytes, and the threads' targets.
+// at batch 32, 64 and 256 and augmented at 64, side by side, their runs
+// interleaved so that a busy spell of the machine falls on all of them,
+// with a check that every thread count saved the same bytes, and the
+// threads' targets.
 //
 // Data: Fashion-MNIST (60,000 + 10,000 images) from Debian's
 // dataset-fashion-mnist; without it, the default set in web/data, said so.
@@ -49,7 +50,13 @@ const TF_SAMPLES = { 1: quick ? 200 : 1000, 32: quick ? 1024 : 8192, 64: quick ?
 const TARGETS = { train1: 40000, train64: 80000, predictUs: 10, evaluate: 200000, augmentCost: 0.25 };
 // samples per timed run of the plain/augmented comparison (each engine)
 const AUGMENT_SAMPLES = quick ? 4000 : 20000;
-const THREAD_BATCHES = [32, 64, 256];
+// the threads table's rows: batch sizes, and one augmented (each thread distorts its own rows)
+const THREAD_CASES = [
+  { key: '32', batch: 32 },
+  { key: '64', batch: 64 },
+  { key: '256', batch: 256 },
+  { key: '64 augmented', batch: 64, augment: true },
+];
 const THREAD_COUNTS = [...new Set([1, 2, Math.min(os.cpus().length, 8)])];
 const THREAD_ROUNDS = quick ? 1 : 3; // runs of each setting; the fastest counts
 const THREAD_TARGETS = { 32: 1.5, 64: 1.7 }; // 2 threads over 1
@@ -240,9 +247,9 @@ async function benchThreads(d) {
   const x = d.x.subarray(0, n * 784),
     y = d.y.subarray(0, n);
   const out = { train: {}, same: {}, n };
-  for (const b of THREAD_BATCHES) {
+  for (const { key: b, batch, augment = false } of THREAD_CASES) {
     out.train[b] = {};
-    const opts = (threads) => ({ layers: LAYERS, learningRate: LR, batchSize: b, seed: SEED, threads });
+    const opts = (threads) => ({ layers: LAYERS, learningRate: LR, batchSize: batch, seed: SEED, threads, augment });
     for (const t of THREAD_COUNTS) {
       // warm-up of each setting
       const warm = await createNetwork(opts(t));
@@ -271,7 +278,7 @@ function benchNativeThreads(d) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mnist-bench-'));
   const out = { train: {}, same: {} };
   try {
-    for (const b of THREAD_BATCHES) {
+    for (const { key: b, batch, augment = false } of THREAD_CASES) {
       out.train[b] = {};
       for (let round = 0; round < THREAD_ROUNDS; round++)
         for (const t of THREAD_COUNTS) {
@@ -282,7 +289,8 @@ function benchNativeThreads(d) {
             '--epochs',
             '1',
             '--batch',
-            String(b),
+            String(batch),
+            ...(augment ? ['--augment'] : []),
             '--lr',
             String(LR),
             '--seed',
@@ -297,9 +305,9 @@ function benchNativeThreads(d) {
           if (r.status !== 0 || !line)
             return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
           out.train[b][t] = Math.max(out.train[b][t] ?? 0, Number(/([\d.]+) samples\/s/.exec(line)[1]));
-          if (round === 0) renameSync(file, path.join(dir, `b${b}-t${t}.model`));
+          if (round === 0) renameSync(file, path.join(dir, `b${b.replace(' ', '-')}-t${t}.model`));
         }
-      const bytes = THREAD_COUNTS.map((t) => readFileSync(path.join(dir, `b${b}-t${t}.model`)));
+      const bytes = THREAD_COUNTS.map((t) => readFileSync(path.join(dir, `b${b.replace(' ', '-')}-t${t}.model`)));
       out.same[b] = bytes.every((f) => equal(f, bytes[0]));
       log(
         `  native   batch ${b}: ${THREAD_COUNTS.map((t) => `${t}: ${fmt(out.train[b][t])}`).join(', ')} samples/s; bytes ${out.same[b] ? 'identical' : 'DIFFER'}`,
@@ -540,7 +548,7 @@ console.log(
     `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads\n`,
 );
 const threadRows = [];
-for (const b of THREAD_BATCHES) {
+for (const { key: b } of THREAD_CASES) {
   const w = threads.train[b],
     nt = nativeThreads.train?.[b] ?? {};
   threadRows.push([
