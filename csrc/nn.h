@@ -17,6 +17,7 @@
 #define NN_MAX_UNITS 4096        /* largest layer */
 #define NN_MAX_BATCH 4096        /* largest mini-batch */
 #define NN_MAX_THREADS 64        /* nn_set_threads (1 where built without threads) */
+#define NN_SPLIT_MIN_ROWS 8      /* a step or a block of predictions splits over n threads from n * this many rows */
 #define NN_MAX_PARAMS (1u << 26) /* 64 Mi floats (256 MiB) of weights and biases */
 #define NN_LR_MIN 1e-12f         /* learning rate range */
 #define NN_LR_MAX 100.0f
@@ -91,7 +92,8 @@ nn_status nn_set_lr_factor(nn_net *net, float factor);
 /* Threads for later steps, predictions and evaluations, 1..NN_MAX_THREADS
  * (1 where built without threads; else NN_ERR_ARG); a pool started here and kept
  * until the next call or nn_free. The results are the same bits with any
- * number; blocks of fewer than 8 rows a thread stay on one. nn_create sets 1. */
+ * number; blocks of fewer than NN_SPLIT_MIN_ROWS rows a thread stay on one.
+ * nn_create sets 1. */
 nn_status nn_set_threads(nn_net *net, int threads);
 int nn_threads(const nn_net *net);
 /* Moves from's threads to net (whose own stop); from is left with 1. */

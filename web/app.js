@@ -337,7 +337,7 @@ const events = {
   progress(m) {
     app.seen = m.seen;
     app.config = { ...app.config, epochs: m.epochs };
-    ui.setThreads(m.threads, m.threadsReason);
+    ui.setThreads(m.step.threads, m.step.reason);
     if (app.infoExtra === 'new, untrained') app.infoExtra = '';
     if (Number.isFinite(m.loss)) lossChart.push(m.position, m.loss);
     ui.setMetrics({ epoch: m.epoch, epochs: m.epochs, loss: m.loss, speed: m.speed, timeLeft: m.timeLeft });
@@ -520,7 +520,7 @@ const threadsSetting = () => ui.readSettings().options?.threads ?? 1;
 /* The worker's network settings, and the threads they run on. */
 function setConfig(config) {
   app.config = config;
-  ui.setThreads(config.threads, config.threadsReason);
+  ui.setThreads(config.step.threads, config.step.reason);
 }
 
 els.train.addEventListener('click', train);

@@ -104,6 +104,7 @@ function stopLoop() {
 /* A new network (made or loaded) with a fresh trainer: its first pass starts
  * from the network's seed, as the command lines' does. */
 let threadsAsked = 1; // by the page's control, for the next network made or loaded
+let splitMinRows = 1; // C's NN_SPLIT_MIN_ROWS (facts), once the module is in
 
 function use(fresh) {
   net?.dispose();
@@ -319,6 +320,7 @@ function applyLive(options) {
   if (Object.keys(change).length) {
     net.setOptions(change); // checks its arguments before changing anything
     Object.assign(config, change);
+    config.step = stepThreads(config);
   }
   if (options.epochs !== undefined && options.epochs !== epochs) {
     // only set once the data is whole; the schedule keeps the plan it began
@@ -342,7 +344,7 @@ function copyOut(bytes) {
 /* The settings of a network, as the page's controls show them. */
 function configOf(n, asked = threadsAsked) {
   const c = n.options;
-  return {
+  const config = {
     layers: Array.from(c.layers),
     activation: c.activation,
     optimizer: c.optimizer,
@@ -357,6 +359,20 @@ function configOf(n, asked = threadsAsked) {
     threadsReason: c.threadsReason ?? threadsUnavailable(),
     threadsAsked: asked,
   };
+  config.step = stepThreads(config);
+  return config;
+}
+
+/* The threads a training step of config c runs on, and why fewer than the
+ * network has: C splits a mini-batch over n threads only from n *
+ * splitMinRows rows (evaluations split in blocks of their own). */
+function stepThreads(c) {
+  if (c.threads > 1 && c.batchSize < c.threads * splitMinRows)
+    return {
+      threads: 1,
+      reason: `a mini-batch of ${c.batchSize} is too small to split over ${c.threads} threads (each takes ${splitMinRows} rows or more; evaluations use all ${c.threads})`,
+    };
+  return { threads: c.threads, reason: c.threadsReason };
 }
 
 /* ---------- data ---------- */
@@ -519,8 +535,7 @@ function progress(loss, speed, final) {
     loss,
     speed,
     timeLeft: left,
-    threads: config.threads, // the network a run started may be new (applyTrainOptions)
-    threadsReason: config.threadsReason,
+    step: config.step, // the network a run started may be new (applyTrainOptions)
     final,
   });
 }
@@ -721,6 +736,7 @@ self.addEventListener('unhandledrejection', (e) => {
  * command lines' epochs, so the form starts where mnist-train does and no
  * default is written twice. null if the module does not load (said later). */
 async function defaults() {
+  splitMinRows = (await init()).facts.limits.splitMinRows;
   const fresh = await createNetwork();
   try {
     return { ...fresh.options, epochs: (await init()).facts.cli.epochs };

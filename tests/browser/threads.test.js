@@ -89,6 +89,18 @@ test("the page trains in its worker with the threads control's count, shown on #
   assert.ok(await page.locator('#threads-note').isHidden(), 'no fallback note');
   const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
   assert.ok(accuracy > 0.6, `trained: test accuracy ${accuracy}`);
+
+  // a mini-batch too small to split over 2 threads (C's splitMinRows: 8 rows a thread): training says it runs on 1
+  await page.locator('#batch').fill('8');
+  await page.locator('#batch').dispatchEvent('change');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '1', null, { timeout: 30_000 });
+  assert.match(
+    await page.locator('#threads-note').textContent(),
+    /^Training uses 1 thread: a mini-batch of 8 is too small to split over 2 threads/,
+  );
+  assert.ok(await page.locator('#threads-note').isVisible());
+  await until(page, /^Done/, 60_000);
 });
 
 test('without isolation (no headers, no service worker) the page says it uses 1 thread, and why', async () => {
@@ -129,6 +141,7 @@ test('from a host without the headers, the service worker isolates the page afte
   await page.waitForFunction(() => crossOriginIsolated, null, { timeout: 30_000 });
   await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
   await page.getByLabel('Threads').fill('2');
+  await page.locator('#batch').fill('32'); // batch 8 would train on 1 (too small to split)
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 20_000 });
   assert.ok(await page.locator('#threads-note').isHidden(), 'no fallback note');
