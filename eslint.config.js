@@ -46,6 +46,7 @@ export default [
       'tests/browser/**/*.js',
       'tests/bundle.test.js',
       'scripts/bench-page.js',
+      'scripts/time-to-accuracy.js',
       'scripts/bench-browser/driver.js',
     ],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// The page as a person first meets it: open it, press Train with its
+// defaults (the full MNIST shipped in web/data, downloaded and trained on as
+// it streams in), and time, from the click, when the test accuracy shown
+// first reaches the target and when the run is Done. In one headless
+// Chromium (Debian's, through playwright-core), like bench-page.js.
+//   node scripts/time-to-accuracy.js [--target 0.98]
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+import { serve, staticHandler, buildMissing, WEB } from './serve.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--target');
+const TARGET = at >= 0 ? Number(args[at + 1]) : 0.98;
+const GIVE_UP_MS = 300_000;
+
+buildMissing();
+const { server, url } = await serve({ port: 0, handler: staticHandler(WEB) });
+const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-time-'));
+const context = await chromium.launchPersistentContext(dir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: CHROMIUM_ARGS,
+});
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(url);
+  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);
+  let reached = false;
+  for (;;) {
+    const [accuracy, status] = await page.evaluate(() => [
+      Number(document.getElementById('accuracy').dataset.value || 0),
+      document.querySelector('[role=status]').textContent,
+    ]);
+    if (!reached && accuracy >= TARGET) {
+      reached = true;
+      console.log(
+        `${(TARGET * 100).toFixed(1)}% shown after ${seconds()} s (${(accuracy * 100).toFixed(2)}%; "${status}")`,
+      );
+    }
+    if (/^Done/.test(status)) {
+      console.log(`Done after ${seconds()} s: test accuracy ${(accuracy * 100).toFixed(2)}%`);
+      break;
+    }
+    if (Date.now() - t0 > GIVE_UP_MS) {
+      console.log(`not Done after ${GIVE_UP_MS / 1000} s: ${(accuracy * 100).toFixed(2)}%; "${status}"`);
+      process.exitCode = 1;
+      break;
+    }
+    await page.waitForTimeout(100);
+  }
+} finally {
+  await context.close();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
