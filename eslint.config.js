@@ -47,6 +47,7 @@ export default [
       'tests/bundle.test.js',
       'scripts/bench-page.js',
       'scripts/time-to-accuracy.js',
+      'scripts/served-page.js',
       'scripts/bench-browser/driver.js',
     ],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

@@ -10,12 +10,7 @@
 // The two alternate, several rounds each (the machine's speed drifts); prints
 // the median samples/s of each and the ratio.
 //   node scripts/bench-page.js [--batch N] [--epochs N] [--rounds N]
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
-import { serve, staticHandler, buildMissing, WEB } from './serve.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { openServedPage } from './served-page.js';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -30,19 +25,8 @@ const BATCH = arg('--batch', 32);
 const EPOCHS = arg('--epochs', 90);
 const ROUNDS = arg('--rounds', 5);
 
-buildMissing();
-const { server, url } = await serve({ port: 0, handler: staticHandler(WEB) });
-const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-bench-'));
-const context = await chromium.launchPersistentContext(dir, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: CHROMIUM_ARGS,
-});
+const { page, context, close } = await openServedPage();
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(url);
-  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
-
   // the package's train(), in this page
   const trainApi = () =>
     page.evaluate(
@@ -116,7 +100,5 @@ try {
     `  page / train()             ${((100 * pageRate) / apiRate).toFixed(1)}%  (target >= 95%; the page timed from Training to Done, its evaluations included)`,
   );
 } finally {
-  await context.close();
-  rmSync(dir, { recursive: true, force: true });
-  server.close();
+  await close();
 }

@@ -1,5 +1,5 @@
 // chromium.js: the one way this repository starts Chromium headless (the
-// browser tests and the page bench): Debian's binary, or CHROMIUM_PATH,
+// browser tests and the page scripts): Debian's binary, or CHROMIUM_PATH,
 // with flags that keep it from reaching the network or updating itself.
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

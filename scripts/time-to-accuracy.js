@@ -5,30 +5,15 @@
 // first reaches the target and when the run is Done. In one headless
 // Chromium (Debian's, through playwright-core), like bench-page.js.
 //   node scripts/time-to-accuracy.js [--target 0.98]
-import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
-import { serve, staticHandler, buildMissing, WEB } from './serve.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { openServedPage } from './served-page.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--target');
 const TARGET = at >= 0 ? Number(args[at + 1]) : 0.98;
 const GIVE_UP_MS = 300_000;
 
-buildMissing();
-const { server, url } = await serve({ port: 0, handler: staticHandler(WEB) });
-const dir = mkdtempSync(path.join(tmpdir(), 'mnist-wasm-time-'));
-const context = await chromium.launchPersistentContext(dir, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: CHROMIUM_ARGS,
-});
+const { page, close } = await openServedPage();
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(url);
-  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);
@@ -56,7 +41,5 @@ try {
     await page.waitForTimeout(100);
   }
 } finally {
-  await context.close();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
 }

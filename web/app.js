@@ -34,11 +34,12 @@ els.alertDismiss.addEventListener('click', () => ui.clearError());
 // The training worker, and what happens when it dies: an uncaught error in
 // it (its error event), or it stops altogether (closed, crashed, killed),
 // which the page learns when it is granted the Web Lock the worker holds for
-// its whole life, or it hangs (watchHang). Then the page says so in role=alert at once, every request
-// in flight rejects with a WorkerStopped error (said once, not per request),
-// later requests reject at once, and Reset starts a new worker that restores
-// the last model kept in this browser. The page's settings, data URL and
-// drawing are the DOM's and stay as they were.
+// its whole life, or it hangs (watchHang). Then the page says so in
+// role=alert at once, every request in flight rejects with a WorkerStopped
+// error (said once, not per request), later requests reject at once, and
+// Reset starts a new worker that restores the last model kept in this
+// browser. The page's settings, data URL and drawing are the DOM's and stay
+// as they were.
 
 let worker = null;
 let workerName = '';

@@ -127,7 +127,7 @@ const handlers = {
     epochs = options.epochs ?? epochs;
     config = { ...configOf(fresh), epochs };
     setState('idle', 'reset');
-    return { config };
+    return { config: { ...config, step: stepThreads(config) } };
   },
 
   async load({ bytes, threads = threadsAsked }) {
@@ -138,7 +138,7 @@ const handlers = {
     use(loaded);
     config = { ...configOf(loaded), epochs };
     setState('idle', 'loaded');
-    return { config, steps: loaded.steps };
+    return { config: { ...config, step: stepThreads(config) }, steps: loaded.steps };
   },
 
   save() {
@@ -320,7 +320,6 @@ function applyLive(options) {
   if (Object.keys(change).length) {
     net.setOptions(change); // checks its arguments before changing anything
     Object.assign(config, change);
-    config.step = stepThreads(config);
   }
   if (options.epochs !== undefined && options.epochs !== epochs) {
     // only set once the data is whole; the schedule keeps the plan it began
@@ -344,7 +343,7 @@ function copyOut(bytes) {
 /* The settings of a network, as the page's controls show them. */
 function configOf(n, asked = threadsAsked) {
   const c = n.options;
-  const config = {
+  return {
     layers: Array.from(c.layers),
     activation: c.activation,
     optimizer: c.optimizer,
@@ -359,8 +358,6 @@ function configOf(n, asked = threadsAsked) {
     threadsReason: c.threadsReason ?? threadsUnavailable(),
     threadsAsked: asked,
   };
-  config.step = stepThreads(config);
-  return config;
 }
 
 /* The threads a training step of config c runs on, and why fewer than the
@@ -535,7 +532,7 @@ function progress(loss, speed, final) {
     loss,
     speed,
     timeLeft: left,
-    step: config.step, // the network a run started may be new (applyTrainOptions)
+    step: stepThreads(config), // the network a run started may be new (applyTrainOptions), its batch size changed (applyLive)
     final,
   });
 }
@@ -736,10 +733,11 @@ self.addEventListener('unhandledrejection', (e) => {
  * command lines' epochs, so the form starts where mnist-train does and no
  * default is written twice. null if the module does not load (said later). */
 async function defaults() {
-  splitMinRows = (await init()).facts.limits.splitMinRows;
+  const { facts } = await init();
+  splitMinRows = facts.limits.splitMinRows;
   const fresh = await createNetwork();
   try {
-    return { ...fresh.options, epochs: (await init()).facts.cli.epochs };
+    return { ...fresh.options, epochs: facts.cli.epochs };
   } finally {
     fresh.dispose();
   }
