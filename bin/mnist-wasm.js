@@ -6,7 +6,7 @@
 // the same lines and fails with the same words and exit status:
 //
 //   mnist-wasm [train] --data DIR_OR_URL [--epochs N] [--batch N] [--lr X] [--optimizer NAME]
-//                      [--layers A,B,...] [--activation NAME] [--seed N] [--save FILE] [--load FILE]
+//                      [--layers A,B,...] [--activation NAME] [--input NAME] [--seed N] [--save FILE] [--load FILE]
 //   mnist-wasm evaluate --data DIR_OR_URL --load FILE
 //   mnist-wasm predict  --load FILE (--data DIR_OR_URL --index N | --image FILE [--invert])
 //   any of them with --json: one JSON object per line (cli_*_json) instead of text

@@ -63,6 +63,11 @@ void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, in
 /* dst (n) = src (n) * (1/255): pixels 0..255 as floats 0..1. */
 void kern_bytes_to_unit(float *dst, const unsigned char *src, size_t n);
 
+/* x (n) -= the mean of x, summed in KERN_CENTRE_LANES fixed lanes (the
+ * same bits in every build); finite for finite x. */
+#define KERN_CENTRE_LANES 16
+void kern_centre(float *x, size_t n);
+
 /* a (n) = 1 / (1 + e^-a) and 1 - 2 / (e^2a + 1), in place, with kern_exp's bits. */
 void kern_sigmoid(float *a, size_t n);
 void kern_tanh(float *a, size_t n);

@@ -167,3 +167,20 @@ void kern_tanh(float *a, size_t n) {
   for (size_t i = 0; i < n; i++) a[i] = 1.0f - 2.0f / (kern_exp(2.0f * a[i]) + 1.0f);
 }
 #endif
+
+/* The lanes' loop vectorises (each lane is its own sum, so no add is
+ * reordered) and the lanes then fold pairwise in a fixed order. Each value
+ * is divided by n as it is added, so the mean of finite values (pixels up
+ * to FLT_MAX) is finite. */
+void kern_centre(float *x, size_t n) {
+  if (n == 0) return;
+  const float inv_n = 1.0f / (float)n;
+  float lane[KERN_CENTRE_LANES] = {0};
+  size_t i = 0;
+  for (; i + KERN_CENTRE_LANES <= n; i += KERN_CENTRE_LANES)
+    for (int k = 0; k < KERN_CENTRE_LANES; k++) lane[k] += x[i + k] * inv_n;
+  for (int k = 0; i < n; i++, k++) lane[k] += x[i] * inv_n;
+  for (int w = KERN_CENTRE_LANES / 2; w > 0; w /= 2)
+    for (int k = 0; k < w; k++) lane[k] += lane[k + w];
+  for (i = 0; i < n; i++) x[i] -= lane[0];
+}

@@ -13,9 +13,11 @@
 /* Fixed bytes besides sizes[] and params[]: magic, version, length,
  * n_sizes (16), activation, optimizer (8), five floats (20), batch (4),
  * seed, steps, rng_state (24), param_count (4), CRC (4); version 2 adds
- * the schedule, weight decay and five augmentation floats (28). */
+ * the schedule, weight decay and five augmentation floats (28); version 3
+ * the input (4). */
 #define MODEL_FIXED_V1 80u
 #define MODEL_FIXED_V2 (MODEL_FIXED_V1 + 28u)
+#define MODEL_FIXED_V3 (MODEL_FIXED_V2 + 4u)
 /* A lower bound on any model file: 2 sizes and 2 params (a 1-1 network;
  * nn_config_check is stricter). Below it, nothing can be read safely. */
 #define MODEL_MIN_SIZE (MODEL_FIXED_V1 + 4u * 2u + 4u * 2u)
@@ -69,7 +71,8 @@ static float getf(const uint8_t **p) {
 /* Bytes of a file with n_sizes sizes and count params; 64-bit so that a
  * hostile count cannot wrap. */
 static uint64_t model_bytes(uint32_t version, uint64_t n_sizes, uint64_t count) {
-  return (version >= 2 ? MODEL_FIXED_V2 : MODEL_FIXED_V1) + 4u * n_sizes + 4u * count;
+  const uint32_t fixed = version >= 3 ? MODEL_FIXED_V3 : version == 2 ? MODEL_FIXED_V2 : MODEL_FIXED_V1;
+  return fixed + 4u * n_sizes + 4u * count;
 }
 
 size_t model_size(const nn_net *net) {
@@ -111,6 +114,7 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
   putf(&p, cfg->augment.scale);
   putf(&p, cfg->augment.shear);
   putf(&p, cfg->augment.elastic);
+  put32(&p, (uint32_t)cfg->input);
   put64(&p, cfg->seed);
   put64(&p, nn_steps(net));
   put64(&p, nn_rng_state(net));
@@ -135,10 +139,12 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg, uin
   if (model_bytes(version, n_sizes, 0) > len) return NN_ERR_FORMAT;
 
   /* a version 1 file has none of version 2's options: off (a constant rate,
-   * as the release that wrote it trained) */
+   * as the release that wrote it trained); files before version 3 were
+   * trained on raw input */
   nn_config_default(cfg);
   memset(cfg->sizes, 0, sizeof cfg->sizes);
   cfg->schedule = NN_SCHEDULE_CONSTANT;
+  cfg->input = NN_INPUT_RAW;
   cfg->n_sizes = (int)n_sizes;
   for (uint32_t i = 0; i < n_sizes; i++) {
     uint32_t s = get32(&p);
@@ -169,6 +175,11 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg, uin
     cfg->augment.scale = getf(&p);
     cfg->augment.shear = getf(&p);
     cfg->augment.elastic = getf(&p);
+  }
+  if (version >= 3) {
+    uint32_t input = get32(&p);
+    if (input >= NN_INPUT_COUNT) return NN_ERR_FORMAT;
+    cfg->input = (nn_input)input;
   }
   cfg->seed = get64(&p);
   *steps = get64(&p);

@@ -1,12 +1,14 @@
 /* model.h: the model file. Little-endian, in this order:
- *   magic "MNWM", u32 format version (2), u32 byte length of the whole file,
+ *   magic "MNWM", u32 format version (3), u32 byte length of the whole file,
  *   u32 n_sizes, u32 sizes[n_sizes], u32 activation, u32 optimizer,
  *   f32 learning_rate, momentum, beta1, beta2, epsilon, u32 batch_size,
  *   [version 2: u32 schedule, f32 weight_decay, f32 augment shift, rotate,
- *   scale, shear, elastic], u64 seed, u64 steps, u64 rng_state,
- *   u32 param_count, f32 params[param_count], u32 CRC-32 (IEEE) of every
- *   byte before it. Version 1 files (mnist-wasm 0.1.0) load with those
- *   options off; a newer version is refused with NN_ERR_VERSION.
+ *   scale, shear, elastic], [version 3: u32 input], u64 seed, u64 steps,
+ *   u64 rng_state, u32 param_count, f32 params[param_count], u32 CRC-32
+ *   (IEEE) of every byte before it. Version 1 files (mnist-wasm 0.1.0) load
+ *   with version 2's options off, and files of versions 1 and 2 with raw
+ *   input, as they were trained; a newer version is refused with
+ *   NN_ERR_VERSION.
  * Optimizer state (momentum, Adam moments) is not saved: a loaded model
  * trains on from fresh optimizer state. */
 #ifndef MODEL_H
@@ -17,7 +19,7 @@
 #include "nn.h"
 
 #define MODEL_MAGIC "MNWM"
-#define MODEL_VERSION 2u
+#define MODEL_VERSION 3u
 
 size_t model_size(const nn_net *net); /* bytes that model_save writes */
 

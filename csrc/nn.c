@@ -54,6 +54,7 @@ struct nn_net {
 static const char *const activation_names[NN_ACTIVATION_COUNT] = {"sigmoid", "relu", "tanh"};
 static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum", "adam"};
 static const char *const schedule_names[NN_SCHEDULE_COUNT] = {"constant", "cosine", "step"};
+static const char *const input_names[NN_INPUT_COUNT] = {"raw", "centred"};
 
 const char *nn_activation_name(nn_activation a) {
   return (unsigned)a < NN_ACTIVATION_COUNT ? activation_names[a] : NULL;
@@ -73,6 +74,12 @@ const char *nn_schedule_name(nn_schedule s) { return (unsigned)s < NN_SCHEDULE_C
 int nn_schedule_parse(const char *name) {
   for (int i = 0; name && i < NN_SCHEDULE_COUNT; i++)
     if (strcmp(name, schedule_names[i]) == 0) return i;
+  return -1;
+}
+const char *nn_input_name(nn_input i) { return (unsigned)i < NN_INPUT_COUNT ? input_names[i] : NULL; }
+int nn_input_parse(const char *name) {
+  for (int i = 0; name && i < NN_INPUT_COUNT; i++)
+    if (strcmp(name, input_names[i]) == 0) return i;
   return -1;
 }
 
@@ -213,6 +220,7 @@ void nn_config_default(nn_config *cfg) {
   cfg->n_sizes = 4;
   memcpy(cfg->sizes, sizes, sizeof sizes);
   cfg->activation = NN_SIGMOID;
+  cfg->input = NN_INPUT_CENTRED; /* Fashion-MNIST 89.3% against 88.6% raw (README) */
   cfg->optimizer = NN_SGD;
   cfg->learning_rate = 0.5f;
   cfg->momentum = 0.9f;
@@ -244,6 +252,7 @@ nn_status nn_config_check(const nn_config *cfg) {
   }
   if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG; /* softmax needs two classes */
   if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
+  if ((unsigned)cfg->input >= NN_INPUT_COUNT) return NN_ERR_ARG;
   if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
   if (!finite_in(cfg->learning_rate, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
   if (!finite_in(cfg->momentum, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
@@ -453,8 +462,9 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
   return NN_OK;
 }
 
-/* Row r of the data as floats into dst (sizes[0]); while nn_train
- * augments, distorted by the next draws of rng, with scratch (sizes[0])
+/* Row r of the data as the first layer sees it into dst (sizes[0]); while
+ * nn_train augments, distorted by the next draws of rng (before centring:
+ * the image is distorted, the input centred), with scratch (sizes[0])
  * holding the row as stored. */
 static void load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, rng_t *rng, float *scratch) {
   const int n_in = net->cfg.sizes[0];
@@ -465,6 +475,7 @@ static void load_row(const nn_net *net, const nn_data *data, size_t row, float *
   if (d->u8) kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
   else memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
   if (net->augmenting) augment_image(&net->cfg.augment, rng, to, net->aug_rows, net->aug_cols, dst);
+  if (net->cfg.input == NN_INPUT_CENTRED) kern_centre(dst, (size_t)n_in);
 }
 
 /* The image shape of d for augmentation: its own, or the square of

@@ -32,11 +32,17 @@ typedef enum { NN_SGD = 0, NN_MOMENTUM, NN_ADAM, NN_OPTIMIZER_COUNT } nn_optimiz
  * lr / 10 from half the run and lr / 100 from three quarters. */
 typedef enum { NN_SCHEDULE_CONSTANT = 0, NN_SCHEDULE_COSINE, NN_SCHEDULE_STEP, NN_SCHEDULE_COUNT } nn_schedule;
 #define NN_MAX_WEIGHT_DECAY 0.1f
+/* What the first layer sees of an image: raw, its pixels (0..1); centred,
+ * its pixels minus their mean, so that the first layer's inputs are about
+ * zero whatever the image's ink (Fashion-MNIST 89.3% in 10 epochs against
+ * 88.6% raw, MNIST the same: README). */
+typedef enum { NN_INPUT_RAW = 0, NN_INPUT_CENTRED, NN_INPUT_COUNT } nn_input;
 
 typedef struct nn_config {
   int n_sizes; /* layer sizes, input first, output last: 2..NN_MAX_LAYERS+1 */
   int sizes[NN_MAX_LAYERS + 1];
   nn_activation activation; /* hidden layers; the output layer is always softmax */
+  nn_input input;           /* what the first layer sees of each sample */
   nn_optimizer optimizer;
   float learning_rate;
   float momentum;              /* momentum: velocity decay */
@@ -50,7 +56,7 @@ typedef struct nn_config {
 } nn_config;
 
 /* Samples: n rows of sizes[0] inputs, as bytes (0..255, scaled by 1/255) or
- * floats; exactly one of u8 and f32 is set. labels (n, < n_out) may be NULL
+ * floats (then, as cfg.input says, centred or not); exactly one of u8 and f32 is set. labels (n, < n_out) may be NULL
  * where only outputs are wanted. rows x cols is the image shape that
  * augmentation needs (0: a square of sizes[0] pixels). */
 typedef struct nn_data {
@@ -66,7 +72,7 @@ typedef struct nn_data {
 
 typedef struct nn_net nn_net;
 
-void nn_config_default(nn_config *cfg);          /* 784-128-64-10 sigmoid sgd lr 0.5 batch 8 seed 1, cosine */
+void nn_config_default(nn_config *cfg);          /* 784-128-64-10 sigmoid centred sgd lr 0.5 batch 8 seed 1, cosine */
 nn_status nn_config_check(const nn_config *cfg); /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */
 uint64_t nn_param_count(const nn_config *cfg);   /* weights and biases of cfg's sizes, in 64 bits */
 const char *nn_activation_name(nn_activation a); /* "sigmoid", "relu", "tanh"; NULL if unknown */
@@ -75,6 +81,8 @@ int nn_activation_parse(const char *name);       /* -1 if unknown */
 int nn_optimizer_parse(const char *name);        /* -1 if unknown */
 const char *nn_schedule_name(nn_schedule s);     /* "constant", "cosine", "step"; NULL if unknown */
 int nn_schedule_parse(const char *name);         /* -1 if unknown */
+const char *nn_input_name(nn_input i);           /* "raw", "centred"; NULL if unknown */
+int nn_input_parse(const char *name);            /* -1 if unknown */
 /* The learning-rate factor of epoch e (0-based) of a run of `epochs`
  * (0: not planned, 1); epochs past the plan keep the last factor. */
 float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs);

@@ -48,8 +48,9 @@ enum {
   CFG_SIZES, /* NN_MAX_LAYERS + 1 entries */
   CFG_SCHEDULE = CFG_SIZES + NN_MAX_LAYERS + 1,
   CFG_WEIGHT_DECAY,
-  CFG_AUGMENT,              /* shift, rotate, scale, shear, elastic */
-  CFG_LEN = CFG_AUGMENT + 5 /* 27 */
+  CFG_AUGMENT, /* shift, rotate, scale, shear, elastic */
+  CFG_INPUT = CFG_AUGMENT + 5,
+  CFG_LEN /* 28 */
 };
 
 /* The layout of trainer_state()'s double[PROGRESS_LEN]. */
@@ -92,6 +93,7 @@ static nn_status read_config(const double *in, nn_config *cfg) {
     cfg->activation = (nn_activation)to_int(in[CFG_ACTIVATION], 0, NN_ACTIVATION_COUNT - 1, &bad);
   if (!isnan(in[CFG_OPTIMIZER]))
     cfg->optimizer = (nn_optimizer)to_int(in[CFG_OPTIMIZER], 0, NN_OPTIMIZER_COUNT - 1, &bad);
+  if (!isnan(in[CFG_INPUT])) cfg->input = (nn_input)to_int(in[CFG_INPUT], 0, NN_INPUT_COUNT - 1, &bad);
   if (!isnan(in[CFG_LEARNING_RATE])) cfg->learning_rate = (float)in[CFG_LEARNING_RATE];
   if (!isnan(in[CFG_MOMENTUM])) cfg->momentum = (float)in[CFG_MOMENTUM];
   if (!isnan(in[CFG_BETA1])) cfg->beta1 = (float)in[CFG_BETA1];
@@ -117,6 +119,7 @@ static void write_config(const nn_config *cfg, double *out) {
   for (int i = 0; i < CFG_LEN; i++) out[i] = 0;
   out[CFG_ACTIVATION] = cfg->activation;
   out[CFG_OPTIMIZER] = cfg->optimizer;
+  out[CFG_INPUT] = cfg->input;
   out[CFG_LEARNING_RATE] = cfg->learning_rate;
   out[CFG_MOMENTUM] = cfg->momentum;
   out[CFG_BETA1] = cfg->beta1;
@@ -158,9 +161,11 @@ const char *facts(void) {
            (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
   text_put(&t, "\"defaults\":{\"layers\":[");
   for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
-  text_put(&t, "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":%llu},",
-           nn_activation_name(d.activation), nn_optimizer_name(d.optimizer), (double)d.learning_rate, d.batch_size,
-           (unsigned long long)d.seed);
+  text_put(&t,
+           "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
+           "\"seed\":%llu},",
+           nn_activation_name(d.activation), nn_input_name(d.input), nn_optimizer_name(d.optimizer),
+           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed);
   text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
     text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),
@@ -171,14 +176,16 @@ const char *facts(void) {
   text_put(&t, "],\"optimizers\":[");
   for (int i = 0; i < NN_OPTIMIZER_COUNT; i++)
     text_put(&t, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
+  text_put(&t, "],\"inputs\":[");
+  for (int i = 0; i < NN_INPUT_COUNT; i++) text_put(&t, "%s\"%s\"", i ? "," : "", nn_input_name((nn_input)i));
   text_put(&t,
            "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
            "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
            "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
-           "\"length\":%d},",
+           "\"input\":%d,\"length\":%d},",
            CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2, CFG_EPSILON,
            CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_SCHEDULE, CFG_WEIGHT_DECAY,
-           CFG_AUGMENT, CFG_LEN);
+           CFG_AUGMENT, CFG_INPUT, CFG_LEN);
   nn_augment aug;
   augment_default(&aug);
   text_put(&t, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
@@ -494,13 +501,14 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   for (int i = 0; i < c->n_sizes; i++) text_put(&o, "%s%d", i ? "," : "", c->sizes[i]);
   /* %.9g: the float32 exactly */
   text_put(&o,
-           "],\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,\"seed\":\"%llu\","
-           "\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,\"scale\":%.9g,"
+           "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
+           "\"seed\":\"%llu\",\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,"
+           "\"scale\":%.9g,"
            "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
-           nn_activation_name(c->activation), nn_optimizer_name(c->optimizer), (double)c->learning_rate, c->batch_size,
-           (unsigned long long)c->seed, nn_schedule_name(c->schedule), (double)c->weight_decay,
-           (double)c->augment.shift, (double)c->augment.rotate, (double)c->augment.scale, (double)c->augment.shear,
-           (double)c->augment.elastic, a->threads);
+           nn_activation_name(c->activation), nn_input_name(c->input), nn_optimizer_name(c->optimizer),
+           (double)c->learning_rate, c->batch_size, (unsigned long long)c->seed, nn_schedule_name(c->schedule),
+           (double)c->weight_decay, (double)c->augment.shift, (double)c->augment.rotate, (double)c->augment.scale,
+           (double)c->augment.shear, (double)c->augment.elastic, a->threads);
   return o.at;
 }
 

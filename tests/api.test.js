@@ -51,6 +51,7 @@ test('createNetwork: every option is applied', async () => {
   const opts = {
     layers: [784, 32, 10],
     activation: 'tanh',
+    input: 'raw',
     optimizer: 'adam',
     learningRate: 0.01,
     momentum: 0.5,
@@ -274,7 +275,8 @@ test('many networks share one instance and do not disturb each other', async () 
 
 test('C errors become Errors with code, e.g. a diverging loss', async () => {
   const net = await createNetwork({ activation: 'relu' });
-  const huge = new Float32Array(784 * 8).fill(3e38); // finite, but overflows the forward pass
+  // finite, but overflows the forward pass (both signs: centring keeps them)
+  const huge = new Float32Array(784 * 8).map((_, i) => (i % 2 ? -3e38 : 3e38));
   const before = net.save();
   const e = await (async () => {
     try {

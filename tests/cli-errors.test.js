@@ -209,6 +209,12 @@ const table = [
     "--activation: expected sigmoid, relu or tanh, got 'softplus'",
   ],
   [
+    'an unknown input',
+    () => ['train', '--data', T('small'), '--input', 'centered'],
+    2,
+    "--input: expected raw or centred, got 'centered'",
+  ],
+  [
     'an unknown optimizer',
     () => ['train', '--data', T('small'), '--optimizer', 'rmsprop'],
     2,
@@ -301,6 +307,12 @@ const table = [
     () => ['train', '--data', T('small'), '--load', T('model.bin'), '--activation', 'tanh'],
     1,
     () => `--activation tanh does not match ${T('model.bin')} (activation sigmoid)`,
+  ],
+  [
+    'a model of another input',
+    () => ['train', '--data', T('small'), '--load', T('model.bin'), '--input', 'raw'],
+    1,
+    () => `--input raw does not match ${T('model.bin')} (input centred)`,
   ],
   [
     '--save into a missing folder (before training)',

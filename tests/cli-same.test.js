@@ -175,6 +175,12 @@ const table = [
     "--activation: expected sigmoid, relu or tanh, got 'softplus'",
   ],
   [
+    'an unknown input',
+    () => ['--data', T('small'), '--input', 'centered'],
+    2,
+    "--input: expected raw or centred, got 'centered'",
+  ],
+  [
     'an unknown optimizer',
     () => ['--data', T('small'), '--optimizer', 'rmsprop'],
     2,
@@ -243,7 +249,7 @@ const table = [
     () => ['evaluate', '--data', T('small'), '--load', T('future.bin')],
     1,
     () =>
-      `${T('future.bin')}: the model file is format version 99; this mnist-wasm reads versions 1 to 2 (a newer mnist-wasm wrote it)`,
+      `${T('future.bin')}: the model file is format version 99; this mnist-wasm reads versions 1 to 3 (a newer mnist-wasm wrote it)`,
   ],
   [
     'a model of other layers than --layers',
@@ -256,6 +262,12 @@ const table = [
     () => ['--data', T('small'), '--load', T('model.bin'), '--activation', 'tanh'],
     1,
     () => `--activation tanh does not match ${T('model.bin')} (activation sigmoid)`,
+  ],
+  [
+    'a model of another input',
+    () => ['--data', T('small'), '--load', T('model.bin'), '--input', 'raw'],
+    1,
+    () => `--input raw does not match ${T('model.bin')} (input centred)`,
   ],
   [
     'a model of another input size',

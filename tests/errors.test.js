@@ -28,6 +28,8 @@ test.after(() => {
 });
 
 const floats = (n, v = 0.5) => new Float32Array(n * 784).fill(v);
+// pixels of +v and -v in turn: centring (the default input) leaves them as large
+const spread = (n, v) => floats(n, v).map((x, i) => (i % 2 ? -x : x));
 const withNaN = () => {
   const f = floats(2);
   f[900] = NaN;
@@ -48,7 +50,7 @@ const detached = () => {
 const html = new TextEncoder().encode('<!doctype html><title>hello</title>');
 const IMAGES = 'must be a Uint8Array of n*784 pixels (0..255) or a Float32Array (0..1)';
 const NET_OPTIONS =
-  'layers, activation, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed, schedule, weightDecay, augment, threads';
+  'layers, activation, input, optimizer, learningRate, momentum, beta1, beta2, epsilon, batchSize, seed, schedule, weightDecay, augment, threads';
 const SOURCE = 'source must be a URL string, URL, Response or ReadableStream';
 const NOT_IDX = 'an IDX file of bytes starts with 00 00 08';
 
@@ -143,6 +145,12 @@ const table = [
     () => createNetwork({ activation: 'softplus' }),
     RangeError,
     'activation must be one of sigmoid, relu, tanh, got "softplus"',
+  ],
+  [
+    'unknown input',
+    () => createNetwork({ input: 'centered' }),
+    RangeError,
+    'input must be one of raw, centred, got "centered"',
   ],
   [
     'optimizer a number',
@@ -358,7 +366,7 @@ const table = [
   ],
   [
     'step: pixels that overflow (loss not finite)',
-    () => relu.step(floats(4, 3e38), new Uint8Array(4)),
+    () => relu.step(spread(4, 3e38), new Uint8Array(4)),
     Error,
     'step: training diverged at step 2 (the loss became NaN or infinite); lower the learning rate',
     'NN_ERR_DIVERGED',
@@ -379,7 +387,7 @@ const table = [
   ],
   [
     'predict: pixels that overflow',
-    () => relu.predict(floats(1, 3e38)),
+    () => relu.predict(spread(1, 3e38)),
     Error,
     "predict: the network's outputs are NaN or infinite for these images (pixels far outside 0..1, or weights too large)",
     'NN_ERR_DIVERGED',
@@ -398,7 +406,7 @@ const table = [
   ],
   [
     'evaluate: pixels that overflow',
-    () => relu.evaluate(floats(2, 3e38), new Uint8Array(2)),
+    () => relu.evaluate(spread(2, 3e38), new Uint8Array(2)),
     Error,
     "evaluate: the network's outputs are NaN or infinite for these images (pixels far outside 0..1, or weights too large)",
     'NN_ERR_DIVERGED',
@@ -529,7 +537,7 @@ const table = [
     'loadNetwork: a newer format version',
     () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.version, 99, true))),
     Error,
-    'loadNetwork: the model file is format version 99; this mnist-wasm reads versions 1 to 2 (a newer mnist-wasm wrote it)',
+    'loadNetwork: the model file is format version 99; this mnist-wasm reads versions 1 to 3 (a newer mnist-wasm wrote it)',
     'NN_ERR_VERSION',
   ],
   [
@@ -549,6 +557,13 @@ const table = [
   [
     'loadNetwork: an unknown activation',
     () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.activation, 7, true))),
+    Error,
+    'loadNetwork: malformed model file',
+    'NN_ERR_FORMAT',
+  ],
+  [
+    'loadNetwork: an unknown input',
+    () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.input, 2, true))),
     Error,
     'loadNetwork: malformed model file',
     'NN_ERR_FORMAT',

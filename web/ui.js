@@ -24,6 +24,7 @@ export const els = {
   optimizer: $('optimizer'),
   hidden: $('hidden'),
   activation: $('activation'),
+  input: $('input'),
   seed: $('seed'),
   schedule: $('schedule'),
   weightDecay: $('weight-decay'),
@@ -217,6 +218,7 @@ export function readSettings() {
       options: {
         layers: [784, ...hidden, 10],
         activation: els.activation.value,
+        input: els.input.value,
         optimizer: els.optimizer.value,
         learningRate: num(els.lr, 'Learning rate', { min: 1e-6, max: 10 }),
         batchSize: num(els.batch, 'Batch size', { int: true, min: 1, max: 4096 }),
@@ -237,6 +239,7 @@ export function writeSettings(c) {
   if (Number.isInteger(c.epochs)) els.epochs.value = String(c.epochs);
   if (c.layers) els.hidden.value = c.layers.slice(1, -1).join(',');
   if (c.activation) els.activation.value = c.activation;
+  if (c.input) els.input.value = c.input;
   if (c.optimizer) els.optimizer.value = c.optimizer;
   if (Number.isFinite(c.learningRate)) els.lr.value = String(+c.learningRate.toPrecision(6));
   if (Number.isFinite(c.batchSize)) els.batch.value = String(c.batchSize);

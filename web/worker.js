@@ -61,7 +61,7 @@ const LEARN = { repeat: 40, rate: 0.1, passes: 1, extraShare: 1 / 15 };
 
 let net = null;
 let trainer = null; // C's loop for net: its pass order, position and counters
-let config = null; // { layers, activation, optimizer, learningRate, batchSize, seed }
+let config = null; // { layers, activation, input, optimizer, learningRate, batchSize, seed }
 let ds = null; // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0; // bumped to stop the running loop
@@ -274,6 +274,7 @@ function libOptions(o) {
   return {
     layers: o.layers,
     activation: o.activation,
+    input: o.input,
     optimizer: o.optimizer,
     learningRate: o.learningRate,
     batchSize: o.batchSize,
@@ -285,7 +286,7 @@ function libOptions(o) {
   };
 }
 
-const ARCH = ['layers', 'activation', 'optimizer', 'seed', 'threads'];
+const ARCH = ['layers', 'activation', 'input', 'optimizer', 'seed', 'threads'];
 // threads as asked for, not as run (a page without isolation runs 1 whatever it asks)
 const archValue = (o, k) => (k === 'threads' ? (o.threadsAsked ?? o.threads) : o[k]);
 const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) === JSON.stringify(archValue(b, k)));
@@ -346,6 +347,7 @@ function configOf(n, asked = threadsAsked) {
   return {
     layers: Array.from(c.layers),
     activation: c.activation,
+    input: c.input,
     optimizer: c.optimizer,
     learningRate: +Number(c.learningRate).toPrecision(6), // C keeps a float32
     batchSize: c.batchSize,

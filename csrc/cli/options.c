@@ -29,6 +29,7 @@ typedef enum {
   K_SEED,
   K_LAYERS,
   K_ACTIVATION,
+  K_INPUT,
   K_OPTIMIZER,
   K_SCHEDULE,
   K_DECAY,
@@ -67,6 +68,9 @@ static const option_row table[CLI_OPTION_COUNT] = {
                   "layer sizes, input first, output last (default $D): $R; the first must be "
                   "the images' pixels, the last above the largest label"},
   [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0, "hidden units: $R (default $D)"},
+  [CLI_INPUT] = {"input", "NAME", K_INPUT, TRAIN, 0, 0, 0,
+                 "what the first layer sees: $R (default $D); centred takes each image's mean pixel "
+                 "from its pixels, raw gives them as they are (0..1)"},
   [CLI_SEED] = {"seed", "N", K_SEED, TRAIN, 0, 0, 0, "seed of the weights and the shuffle, $R (default $D)"},
   [CLI_EXTRA] = {"extra", "DIR", K_TEXT, TRAIN, 0, 0, 0,
                  "a folder of a person's own digits (the page's export: its training files, named "
@@ -75,8 +79,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
                   "times each --extra digit is in a pass, $R (default $D)"},
   [CLI_SAVE] = {"save", "FILE", K_TEXT, TRAIN, 0, 0, 0, "write the trained model to FILE at the end"},
   [CLI_LOAD] = {"load", "FILE", K_TEXT, ALL_COMMANDS, 0, 0, 0,
-                "a saved model to train on, evaluate or predict with; its layers and activation "
-                "are kept (--layers and --activation must match if given), --lr, --batch, "
+                "a saved model to train on, evaluate or predict with; its layers, activation and input "
+                "are kept (--layers, --activation and --input must match if given), --lr, --batch, "
                 "--optimizer, --schedule, --weight-decay and --augment override the saved ones"},
   [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX, "the test image of --data to read, from 0"},
   [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
@@ -122,6 +126,8 @@ static void put_choices(nn_text *t, const char *(*name)(int), int count) {
 }
 static const char *activation_at(int i) { return nn_activation_name((nn_activation)i); }
 static const char *schedule_at(int i) { return nn_schedule_name((nn_schedule)i); }
+static const char *input_at(int i) { return nn_input_name((nn_input)i); }
+static void put_range(nn_text *t, cli_option id);
 static const char *const augment_names[5] = {"shift", "rotate", "scale", "shear", "elastic"};
 static float *augment_field(nn_augment *a, int i) {
   float *f[5] = {&a->shift, &a->rotate, &a->scale, &a->shear, &a->elastic};
@@ -287,18 +293,20 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       return 0;
     }
     case CLI_OPTIMIZER:
-    case CLI_ACTIVATION: {
-      int opt = id == CLI_OPTIMIZER;
-      int k = opt ? nn_optimizer_parse(val) : nn_activation_parse(val);
+    case CLI_ACTIVATION:
+    case CLI_INPUT: {
+      int k = id == CLI_OPTIMIZER    ? nn_optimizer_parse(val)
+              : id == CLI_ACTIVATION ? nn_activation_parse(val)
+                                     : nn_input_parse(val);
       if (k < 0) {
         char names[128];
         nn_text t = text_of(names, sizeof names);
-        if (opt) put_choices(&t, optimizer_at, NN_OPTIMIZER_COUNT);
-        else put_choices(&t, activation_at, NN_ACTIVATION_COUNT);
+        put_range(&t, id);
         return usage(msg, cap, "--%s: expected %s, got '%s'", o->name, names, val);
       }
-      if (opt) a->cfg.optimizer = (nn_optimizer)k;
-      else a->cfg.activation = (nn_activation)k;
+      if (id == CLI_OPTIMIZER) a->cfg.optimizer = (nn_optimizer)k;
+      else if (id == CLI_ACTIVATION) a->cfg.activation = (nn_activation)k;
+      else a->cfg.input = (nn_input)k;
       return 0;
     }
     case CLI_SEED:
@@ -422,6 +430,7 @@ static void put_range(nn_text *t, cli_option id) {
     case K_LAYERS: text_put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
     case K_OPTIMIZER: put_choices(t, optimizer_at, NN_OPTIMIZER_COUNT); break;
     case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
+    case K_INPUT: put_choices(t, input_at, NN_INPUT_COUNT); break;
     case K_SCHEDULE: put_choices(t, schedule_at, NN_SCHEDULE_COUNT); break;
     case K_DECAY: text_put(t, "0..%g", (double)NN_MAX_WEIGHT_DECAY); break;
     case K_AUGMENT:
@@ -440,6 +449,7 @@ static void put_default(nn_text *t, cli_option id, const nn_config *d) {
     case CLI_LR: text_put(t, "%g", (double)d->learning_rate); break;
     case CLI_OPTIMIZER: text_put(t, "%s", nn_optimizer_name(d->optimizer)); break;
     case CLI_ACTIVATION: text_put(t, "%s", nn_activation_name(d->activation)); break;
+    case CLI_INPUT: text_put(t, "%s", nn_input_name(d->input)); break;
     case CLI_SEED: text_put(t, "%llu", (unsigned long long)d->seed); break;
     case CLI_LAYERS: put_layers(t, d); break;
     case CLI_SCHEDULE: text_put(t, "%s", nn_schedule_name(d->schedule)); break;
@@ -647,6 +657,9 @@ int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t ca
   if (GIVEN(a, CLI_ACTIVATION) && a->cfg.activation != have->activation)
     return fail(CLI_EXIT_FAILURE, msg, cap, "--activation %s does not match %s (activation %s)",
                 nn_activation_name(a->cfg.activation), a->load, nn_activation_name(have->activation));
+  if (GIVEN(a, CLI_INPUT) && a->cfg.input != have->input)
+    return fail(CLI_EXIT_FAILURE, msg, cap, "--input %s does not match %s (input %s)", nn_input_name(a->cfg.input),
+                a->load, nn_input_name(have->input));
   return 0;
 }
 

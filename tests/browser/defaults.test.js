@@ -12,7 +12,7 @@ test.after(close);
 
 const html = readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8');
 const FIELDS = ['lr', 'batch', 'epochs', 'hidden', 'seed', 'weight-decay'];
-const CHOICES = ['optimizer', 'activation', 'schedule'];
+const CHOICES = ['optimizer', 'activation', 'input', 'schedule'];
 
 test('web/index.html writes no default: no value on the settings, no option selected', () => {
   for (const id of FIELDS) {
@@ -53,6 +53,7 @@ test("the form, once the page is ready, shows C's defaults", async () => {
     'weight-decay': String(d.weightDecay),
     optimizer: d.optimizer,
     activation: d.activation,
+    input: d.input,
     schedule: d.schedule,
     augment: Object.values(d.augment ?? {}).some((v) => v !== 0),
   });

@@ -44,11 +44,12 @@ enum {
   OFF_SCHEDULE = 60,
   OFF_DECAY = 64,
   OFF_AUGMENT = 68,
-  OFF_SEED = 88,
-  OFF_STEPS = 96,
-  OFF_RNG = 104,
-  OFF_COUNT = 112,
-  OFF_PARAMS = 116,
+  OFF_INPUT = 88,
+  OFF_SEED = 92,
+  OFF_STEPS = 100,
+  OFF_RNG = 108,
+  OFF_COUNT = 116,
+  OFF_PARAMS = 120,
   SMALL_PARAMS = 4 * 3 + 4 + 2 * 4 + 2,
   SMALL_LEN = OFF_PARAMS + 4 * SMALL_PARAMS + 4
 };
@@ -117,8 +118,9 @@ static void test_layout(void) {
   uint8_t *b = save(net, &len);
   CHECK_EQ(len, SMALL_LEN);
   CHECK(memcmp(b, "MNWM", 4) == 0, "magic");
-  CHECK_EQ(get32at(b, OFF_VERSION), 2);
+  CHECK_EQ(get32at(b, OFF_VERSION), 3);
   CHECK_EQ(get32at(b, OFF_LENGTH), SMALL_LEN);
+  CHECK_EQ(get32at(b, OFF_INPUT), nn_get_config(net)->input);
   CHECK_EQ(get32at(b, OFF_NSIZES), 3);
   CHECK_EQ(get32at(b, OFF_SIZES + 4), 4);
   CHECK_EQ(get32at(b, OFF_ACT), NN_TANH);
@@ -284,8 +286,9 @@ static void test_damage(void) {
     nn_status want;
     const char *what;
   } cases[] = {
-    {OFF_VERSION, 3, NN_ERR_VERSION, "version 3"},
+    {OFF_VERSION, 4, NN_ERR_VERSION, "version 4"},
     {OFF_SCHEDULE, NN_SCHEDULE_COUNT, NN_ERR_FORMAT, "schedule out of range"},
+    {OFF_INPUT, NN_INPUT_COUNT, NN_ERR_FORMAT, "input out of range"},
     {OFF_VERSION, 0xFFFFFFFFu, NN_ERR_VERSION, "version 2^32-1"},
     {OFF_VERSION, 0, NN_ERR_FORMAT, "version 0"},
     {OFF_NSIZES, 0, NN_ERR_FORMAT, "n_sizes 0"},
@@ -449,35 +452,50 @@ static void test_args(void) {
   nn_free(net);
 }
 
-/* Files of format version 1 (mnist-wasm 0.1.0, kept in tests/fixtures) load
- * with the options that version 2 added off, and save as version 2 with the
- * same weights and counters. */
-static void test_version_1(void) {
-  static const char *const names[] = {"v1-sigmoid-sgd.mnwm", "v1-relu-adam.mnwm"};
-  for (int f = 0; f < 2; f++) {
+/* Files of format versions 1 (mnist-wasm 0.1.0) and 2, kept in
+ * tests/fixtures, load with the options added since off (version 1: no
+ * schedule, decay or augmentation; both: raw input, as they were trained),
+ * and save as version 3 with the same seed, counters and weights. */
+static void test_old_versions(void) {
+  static const struct {
+    const char *name;
+    uint32_t version;
+  } files[] = {{"v1-sigmoid-sgd.mnwm", 1},
+               {"v1-relu-adam.mnwm", 1},
+               {"v2-sigmoid-cosine-augment.mnwm", 2},
+               {"v2-tanh-momentum-decay.mnwm", 2}};
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    const char *name = files[f].name;
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", NN_FIXTURES_DIR, names[f]);
+    snprintf(path, sizeof path, "%s/%s", NN_FIXTURES_DIR, name);
     FILE *fp = fopen(path, "rb");
     CHECK(fp != NULL, "%s: cannot open", path);
     if (!fp) continue;
     static uint8_t buf[1 << 18];
     size_t len = fread(buf, 1, sizeof buf, fp);
     fclose(fp);
-    CHECK_EQ(get32at(buf, OFF_VERSION), 1);
+    CHECK_EQ(get32at(buf, OFF_VERSION), files[f].version);
     nn_net *net = NULL;
     nn_status st = model_load(buf, len, &net);
-    CHECK(st == NN_OK, "%s: %s", names[f], nn_strerror(st));
+    CHECK(st == NN_OK, "%s: %s", name, nn_strerror(st));
     if (!net) continue;
     const nn_config *c = nn_get_config(net);
-    CHECK(c->schedule == NN_SCHEDULE_CONSTANT && c->weight_decay == 0.0f && !augment_enabled(&c->augment),
-          "%s: version 2's options off", names[f]);
+    CHECK(c->input == NN_INPUT_RAW, "%s: raw input", name);
+    if (files[f].version == 1)
+      CHECK(c->schedule == NN_SCHEDULE_CONSTANT && c->weight_decay == 0.0f && !augment_enabled(&c->augment),
+            "%s: version 2's options off", name);
+    else
+      CHECK(c->schedule != NN_SCHEDULE_CONSTANT && (c->weight_decay > 0.0f || augment_enabled(&c->augment)),
+            "%s: version 2's options read", name);
+    /* the fields that each later version adds, in bytes */
+    const size_t added = files[f].version == 1 ? 28 + 4 : 4;
     size_t out_len = 0;
     uint8_t *again = save(net, &out_len);
-    CHECK(out_len == len + 28 && get32at(again, OFF_VERSION) == 2, "%s: saved as version 2", names[f]);
-    /* everything from the seed on (but the CRC) is version 1's, 28 bytes later */
-    const size_t seed_at = 48 + 4 * (size_t)get32at(buf, OFF_NSIZES);
-    CHECK(memcmp(again + seed_at + 28, buf + seed_at, len - seed_at - 4) == 0,
-          "%s: the same seed, counters and weights", names[f]);
+    CHECK(out_len == len + added && get32at(again, OFF_VERSION) == 3, "%s: saved as version 3", name);
+    /* everything from the seed on (but the CRC) is the old file's, added bytes later */
+    const size_t seed_at = 48 + (files[f].version == 2 ? 28 : 0) + 4 * (size_t)get32at(buf, OFF_NSIZES);
+    CHECK(memcmp(again + seed_at + added, buf + seed_at, len - seed_at - 4) == 0,
+          "%s: the same seed, counters and weights", name);
     free(again);
     nn_free(net);
   }
@@ -485,7 +503,7 @@ static void test_version_1(void) {
 
 int main(void) {
   test_crc();
-  test_version_1();
+  test_old_versions();
   test_layout();
   test_round_trips();
   test_damage();

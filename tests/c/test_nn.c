@@ -297,6 +297,56 @@ static void test_gradients(void) {
     }
 }
 
+/* Centred input: kern_centre leaves a mean of 0 and moves every value by
+ * one amount; a centred network reads an image and the same image brighter
+ * by a constant alike, a raw one does not. */
+static void test_input_centring(void) {
+  rng_t r;
+  rng_seed(&r, 11);
+  enum { N = 1037 };
+  float x[N], y[N];
+  double sum = 0;
+  for (int i = 0; i < N; i++) sum += x[i] = y[i] = urand(&r, 0, 1);
+  kern_centre(y, N);
+  double after = 0, worst = 0;
+  for (int i = 0; i < N; i++) {
+    after += y[i];
+    const double off = fabs((double)(x[i] - y[i]) - sum / N);
+    worst = off > worst ? off : worst;
+  }
+  CHECK(fabs(after / N) < 1e-6 && worst < 1e-6, "kern_centre: mean %g after, moved %g off the mean", after / N, worst);
+  float one = 0.5f;
+  kern_centre(&one, 1);
+  CHECK(one == 0.0f, "kern_centre of one value: %g", (double)one);
+  kern_centre(NULL, 0); /* nothing to do, nothing read */
+  float huge[N];
+  for (int i = 0; i < N; i++) huge[i] = 3e38f;
+  kern_centre(huge, N);
+  CHECK(fabsf(huge[0]) < 1e33f && fabsf(huge[N - 1]) < 1e33f, "kern_centre of 3e38s: %g (the sum overflowed)",
+        (double)huge[0]);
+
+  enum { IN = 20, ROWS = 6, OUT = 4 };
+  float img[ROWS * IN], brighter[ROWS * IN], p1[ROWS * OUT], p2[ROWS * OUT];
+  for (int i = 0; i < ROWS * IN; i++) brighter[i] = (img[i] = urand(&r, 0, 0.7f)) + 0.25f;
+  for (int input = 0; input < NN_INPUT_COUNT; input++) {
+    nn_config cfg;
+    nn_config_default(&cfg);
+    cfg.n_sizes = 3, cfg.sizes[0] = IN, cfg.sizes[1] = 12, cfg.sizes[2] = OUT;
+    cfg.input = (nn_input)input;
+    nn_net *net = NULL;
+    CHECK_EQ(nn_create(&cfg, &net), NN_OK);
+    if (!net) continue;
+    nn_data a = {.f32 = img, .n = ROWS}, b = {.f32 = brighter, .n = ROWS};
+    CHECK_EQ(nn_predict(net, &a, p1), NN_OK);
+    CHECK_EQ(nn_predict(net, &b, p2), NN_OK);
+    double most = 0;
+    for (int i = 0; i < ROWS * OUT; i++) most = fmax(most, fabs((double)p1[i] - p2[i]));
+    if (input == NN_INPUT_CENTRED) CHECK(most < 1e-5, "centred: brighter by 0.25 moves a probability by %g", most);
+    else CHECK(most > 1e-3, "raw: brighter by 0.25 moves no probability (%g)", most);
+    nn_free(net);
+  }
+}
+
 /* ---- optimizers ---------------------------------------------------------- */
 
 static void test_optimizers(void) {
@@ -456,6 +506,7 @@ static void test_config_checks(void) {
   BAD_CONFIG(cfg.sizes[3] = 1, NN_ERR_ARG);
   BAD_CONFIG(cfg.activation = (nn_activation)7, NN_ERR_ARG);
   BAD_CONFIG(cfg.optimizer = (nn_optimizer)-1, NN_ERR_ARG);
+  BAD_CONFIG(cfg.input = NN_INPUT_COUNT, NN_ERR_ARG);
   BAD_CONFIG(cfg.learning_rate = NAN, NN_ERR_ARG);
   BAD_CONFIG(cfg.learning_rate = 0, NN_ERR_ARG);
   BAD_CONFIG(cfg.learning_rate = INFINITY, NN_ERR_ARG);
@@ -472,6 +523,9 @@ static void test_config_checks(void) {
   CHECK(strlen(nn_strerror((nn_status)999)) > 0 && strstr(nn_strerror(NN_ERR_DIVERGED), "learning rate"), "messages");
   CHECK(nn_activation_parse("tanh") == NN_TANH && nn_activation_parse("TANH") == -1 && nn_optimizer_parse(NULL) == -1,
         "names");
+  CHECK(nn_input_parse("centred") == NN_INPUT_CENTRED && nn_input_parse("raw") == NN_INPUT_RAW &&
+          nn_input_parse("centered") == -1 && strcmp(nn_input_name(NN_INPUT_CENTRED), "centred") == 0,
+        "input names");
 }
 
 static void test_bad_input_changes_nothing(const digits *train) {
@@ -550,7 +604,7 @@ static void test_divergence(const digits *train) {
    * there to the same bits. */
   float *fx = malloc(sizeof(float) * 784 * 64);
   for (int i = 0; i < 784 * 64; i++) fx[i] = train->x[i] / 255.0f;
-  for (int i = 784 * 50; i < 784 * 51; i++) fx[i] = 3e38f;
+  for (int i = 784 * 50; i < 784 * 51; i++) fx[i] = i % 2 ? -3e38f : 3e38f; /* both signs: centring keeps them */
   nn_data poisoned = {NULL, fx, train->y, 64};
   nn_data good = {NULL, fx, train->y, 48};
   for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
@@ -596,6 +650,7 @@ int main(void) {
   test_kernels_match_reference();
   test_exp_log();
   test_gradients();
+  test_input_centring();
   test_optimizers();
   test_config_checks();
   digits train = {0}, test = {0};

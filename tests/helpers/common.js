@@ -120,8 +120,9 @@ export function patchModel(bytes, edit) {
     optimizer: after + 4,
     learningRate: after + 8,
     batchSize: after + 28,
-    count: after + 60,
-    params: after + 64,
+    input: after + 60,
+    count: after + 88,
+    params: after + 92,
   };
   edit(v, at);
   v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);

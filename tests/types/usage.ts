@@ -27,6 +27,7 @@ import {
 } from 'mnist-wasm';
 import type {
   Activation,
+  Input,
   Optimizer,
   NetworkOptions,
   ResolvedOptions,
@@ -68,10 +69,12 @@ await init({ wasmPath: 'mnist.wasm' });
 // ---- networks: every option of createNetwork ------------------------------
 
 const activation: Activation = 'relu';
+const input: Input = 'raw';
 const optimizer: Optimizer = 'adam';
 const options: NetworkOptions = {
   layers: [784, 128, 64, 10],
   activation,
+  input,
   optimizer,
   learningRate: 0.01,
   momentum: 0.9,
@@ -103,6 +106,7 @@ const disposed: boolean = net.disposed;
 const resolved: ResolvedOptions = net.options;
 const layers: number[] = resolved.layers;
 const usedActivation: Activation = resolved.activation;
+const usedInput: Input = resolved.input;
 const usedOptimizer: Optimizer = resolved.optimizer;
 const rates: number[] = [resolved.learningRate, resolved.momentum, resolved.beta1, resolved.beta2, resolved.epsilon];
 const batchSize: number = resolved.batchSize;

@@ -4,11 +4,13 @@
 
 export type Activation = 'sigmoid' | 'relu' | 'tanh';
 export type Optimizer = 'sgd' | 'momentum' | 'adam';
+/** What the first layer sees of an image: 'centred', its pixels minus their mean; 'raw', the pixels (0..1). */
+export type Input = 'centred' | 'raw';
 
 /**
  * Network options; anything left out takes the C default
- * (nn_config_default): 784-128-64-10, sigmoid, sgd, learningRate 0.5,
- * batchSize 8, seed 1, momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8.
+ * (nn_config_default): 784-128-64-10, sigmoid, centred input, sgd,
+ * learningRate 0.5, batchSize 8, seed 1, cosine schedule, momentum 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8.
  * Unknown names throw a TypeError; out-of-range values a RangeError.
  */
 export interface NetworkOptions {
@@ -16,6 +18,8 @@ export interface NetworkOptions {
   layers?: number[];
   /** Hidden units; the output layer is always softmax. */
   activation?: Activation;
+  /** Default 'centred' (Fashion-MNIST 89.3% in 10 epochs against 88.6% raw); files saved before it load as 'raw'. */
+  input?: Input;
   optimizer?: Optimizer;
   /** 1e-12..100 */
   learningRate?: number;
@@ -31,7 +35,7 @@ export interface NetworkOptions {
   batchSize?: number;
   /** Weight init, shuffle and augmentation seed: an integer in 0..2^53-1 or a BigInt below 2^64. */
   seed?: number | bigint;
-  /** The learning rate over a run of train()'s epochs (or a Trainer's plan): default 'constant'. */
+  /** The learning rate over a run of train()'s epochs (or a Trainer's plan): default 'cosine'. */
   schedule?: Schedule;
   /** Decoupled weight decay, 0..0.1: each step w -= lr * weightDecay * w (weights, not biases). Default 0. */
   weightDecay?: number;
@@ -67,6 +71,7 @@ export interface Augment {
 export interface ResolvedOptions {
   layers: number[];
   activation: Activation;
+  input: Input;
   optimizer: Optimizer;
   learningRate: number;
   momentum: number;

@@ -31,6 +31,7 @@ const TRAINING_OPTIONS = ['schedule', 'weightDecay', 'augment'];
 const NETWORK_OPTIONS = [
   'layers',
   'activation',
+  'input',
   'optimizer',
   'learningRate',
   'momentum',
@@ -82,7 +83,7 @@ function choice(v, name, names) {
 
 /** The config for create() in C's layout (facts.config): NaN where the C default applies. */
 function configFromOptions(options, fn, facts) {
-  const { limits, ranges, config: CFG, activations, optimizers } = facts;
+  const { limits, ranges, config: CFG, activations, inputs, optimizers } = facts;
   const { maxLayers: MAX_LAYERS, maxUnits: MAX_UNITS, maxBatch: MAX_BATCH, maxParams: MAX_PARAMS } = limits;
   const o = optionsObject(options, fn, NETWORK_OPTIONS);
   const cfg = new Float64Array(CFG.length).fill(NaN);
@@ -102,6 +103,7 @@ function configFromOptions(options, fn, facts) {
     l.forEach((s, i) => (cfg[CFG.sizes + i] = s));
   }
   if (o.activation !== undefined) cfg[CFG.activation] = choice(o.activation, 'activation', activations);
+  if (o.input !== undefined) cfg[CFG.input] = choice(o.input, 'input', inputs);
   if (o.optimizer !== undefined) cfg[CFG.optimizer] = choice(o.optimizer, 'optimizer', optimizers);
   if (o.learningRate !== undefined)
     cfg[CFG.learningRate] = number(o.learningRate, 'learningRate', ...ranges.learningRate);
@@ -161,11 +163,12 @@ function shortFloat(v) {
   return v;
 }
 
-function optionsFromConfig(c, { config: CFG, activations, optimizers, schedules, augment: A }) {
+function optionsFromConfig(c, { config: CFG, activations, inputs, optimizers, schedules, augment: A }) {
   const seed = (BigInt(c[CFG.seedHi]) << 32n) | BigInt(c[CFG.seedLo]);
   return {
     layers: Array.from(c.subarray(CFG.sizes, CFG.sizes + c[CFG.nSizes])),
     activation: activations[c[CFG.activation]],
+    input: inputs[c[CFG.input]],
     optimizer: optimizers[c[CFG.optimizer]],
     learningRate: shortFloat(c[CFG.learningRate]),
     momentum: shortFloat(c[CFG.momentum]),
