@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gzipSync } from 'node:zlib';
 import { createNetwork, loadNetwork, parseIdx, fetchIdx, streamIdx, heapUsed, init, openDataset } from 'mnist-wasm';
-import { defaultData, dataFile, gc, idx, loopbackServer } from './helpers/common.js';
+import { defaultData, dataFile, fillHuge, gc, idx, loopbackServer } from './helpers/common.js';
 
 let d, w;
 test.before(async () => {
@@ -57,7 +57,7 @@ test('error paths free what they took: 100 cycles of rejected calls', async () =
   const images = d.trainImages.subarray(0, 64 * 784);
   const labels = d.trainLabels.subarray(0, 64);
   const poisoned = new Float32Array(64 * 784).fill(0.5);
-  poisoned.fill(3e38, 40 * 784, 41 * 784);
+  fillHuge(poisoned, 40 * 784, 41 * 784);
   const tryIt = async (fn) => {
     try {
       await fn();

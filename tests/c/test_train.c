@@ -518,7 +518,8 @@ static void check_divergence(const digits *d, nn_optimizer o, int B, int pos, in
   if (!ref || !net || !t) goto out;
   CHECK_EQ(nn_shuffle(ref, order, n), NN_OK); /* the order the trainer will draw */
   const int row = order[pos];
-  for (int i = 0; i < 784; i++) fx[(size_t)row * 784 + i] = 3e38f;
+  for (int i = 0; i < 784; i++)
+    fx[(size_t)row * 784 + i] = i % 2 ? -3e38f : 3e38f; /* both signs: centring keeps them */
   const char *on = opt_name(o);
   double ref_sum = 0, sum = 0;
   CHECK_EQ(nn_train(ref, &data, order, 0, (k - 1) * B, &ref_sum, NULL), NN_OK);

@@ -179,9 +179,10 @@ static void model_seeds(void) {
     LR = 36,
     BETA1 = 44,
     BATCH = 56,
-    COUNT = 112,
-    PARAMS = 116
-  }; /* format 2 */
+    INPUT = 88,
+    COUNT = 116,
+    PARAMS = 120
+  }; /* format 3 */
 #define VARIANT(name, change, crc)     \
   do {                                 \
     memcpy(c, b, n);                   \
@@ -203,6 +204,7 @@ static void model_seeds(void) {
   VARIANT("size-0", put32(c, SIZES + 4, 0), 1);
   VARIANT("size-over-limit", put32(c, SIZES + 4, NN_MAX_UNITS + 1), 1);
   VARIANT("activation-9", put32(c, ACT, 9), 1);
+  VARIANT("input-2", put32(c, INPUT, 2), 1);
   VARIANT("lr-nan", putf(c, LR, NAN), 1);
   VARIANT("lr-negative", putf(c, LR, -0.1f), 1);
   VARIANT("beta1-one", putf(c, BETA1, 1.0f), 1);

@@ -106,6 +106,14 @@ export function crc32(bytes) {
  * and given a valid CRC again, so that the loader must judge the fields.
  * at: byte offsets of the fields for this file's layer count.
  */
+/** Pixels from..to of a Float32Array set to +v and -v in turn: finite, but
+ *  they overflow the forward pass, and centring (the default input) leaves
+ *  them as large (a run of one huge value it would take to zeros). */
+export function fillHuge(a, from, to, v = 3e38) {
+  for (let i = from; i < to; i++) a[i] = i % 2 ? -v : v;
+  return a;
+}
+
 export function patchModel(bytes, edit) {
   const b = bytes.slice();
   const v = new DataView(b.buffer);
