@@ -63,10 +63,14 @@ void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, in
 /* dst (n) = src (n) * (1/255): pixels 0..255 as floats 0..1. */
 void kern_bytes_to_unit(float *dst, const unsigned char *src, size_t n);
 
-/* x (n) -= the mean of x, summed in KERN_CENTRE_LANES fixed lanes (the
- * same bits in every build); finite for finite x. */
-#define KERN_CENTRE_LANES 16
-void kern_centre(float *x, size_t n);
+/* Sums in KERN_SUM_LANES fixed lanes, lane k adding the values i = k mod
+ * KERN_SUM_LANES in increasing i from +0, the lanes then folded pairwise
+ * (the same bits in every build). kern_mean: the mean of x (n; 0 for n =
+ * 0), each value times 1/n as it is added, so finite for finite x.
+ * kern_row_sums: s (n_out) = the sums of the rows of W (n_out, n_in). */
+#define KERN_SUM_LANES 32
+float kern_mean(const float *x, size_t n);
+void kern_row_sums(float *s, const float *W, int n_in, int n_out);
 
 /* a (n) = 1 / (1 + e^-a) and 1 - 2 / (e^2a + 1), in place, with kern_exp's bits. */
 void kern_sigmoid(float *a, size_t n);

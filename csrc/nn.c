@@ -39,6 +39,10 @@ struct nn_net {
   float *dz[NN_MAX_LAYERS]; /* layer l's output delta, (cap, sizes[l+1]) */
   float *loss;              /* per-sample loss, (cap) */
   uint8_t *labels;          /* (cap) */
+  /* centred input, through the first layer's weights (centre_z) */
+  float *row_mean; /* each row's mean pixel, (cap) */
+  float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (sizes[1]) */
+  float mean_next; /* x_next's mean pixel */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step, not twice */
   float *x_next;          /* the next sample's input, (sizes[0]) */
@@ -145,15 +149,33 @@ static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, in
   }
 }
 
+/* Centred input is centred through the first layer's weights: its z =
+ * W (x - m) + b, m the row's mean pixel, is computed as (W x + b) - m *
+ * rowsum(W) on the pixels as stored, whose runs of zeros the kernels skip
+ * (centring them first would leave none). z (rows, n_out) -= mean (rows)
+ * times sums (n_out); centring_sums fills net->w0_sums for the weights as
+ * they are now. */
+static void centre_z(float *z, const float *mean, const float *sums, int rows, int n_out) {
+  for (int b = 0; b < rows; b++)
+    for (int o = 0; o < n_out; o++) z[(size_t)b * n_out + o] -= mean[b] * sums[o];
+}
+
+static void centring_sums(nn_net *net) {
+  if (net->cfg.input == NN_INPUT_CENTRED)
+    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->cfg.sizes[0], net->cfg.sizes[1]);
+}
+
 /* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
  * and of loss (B) if labels; primed: act[1] already holds layer 0's z.
- * Every row is independent of the others. */
+ * Every row is independent of the others; with centred input, w0_sums
+ * must be those of the weights (centring_sums). */
 static void forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
   const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
   for (int l = 0; l < net->n_layers; l++) {
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
     float *y = net->act[l + 1] + (size_t)b0 * s[l + 1];
     if (l > 0 || !primed) kern_forward(y, net->act[l] + (size_t)b0 * s[l], W, bias, n, s[l], s[l + 1]);
+    if (l == 0 && !primed && net->cfg.input == NN_INPUT_CENTRED) centre_z(y, net->row_mean + b0, net->w0_sums, n, s[1]);
     if (l + 1 < net->n_layers) activate(net->cfg.activation, y, (size_t)n * s[l + 1]);
   }
   softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL, labels ? net->loss + b0 : NULL, n,
@@ -164,6 +186,7 @@ static void forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int
 static void forward(nn_net *net, int B, const uint8_t *labels) {
   const int primed = net->primed; /* layer 0 done by the last step's update */
   net->primed = 0;
+  if (!primed) centring_sums(net);
   forward_rows(net, 0, B, labels, primed);
 }
 
@@ -181,6 +204,23 @@ static void output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz) {
 
 /* The learning rate of the next step: the configured one times the schedule's factor. */
 static float lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr_factor; }
+
+/* Layer 0's gradient for the optimizers that keep one (momentum, adam),
+ * rows o0..o1, made the centred input's: dz^T (x - m) = dz^T x - (dz^T m)
+ * 1^T. Plain SGD steps on dz^T x, which differs from it only along each
+ * row's mean, which centred input never sees: its outputs take the same
+ * path, and the update keeps the zero runs' sparsity. */
+static void centre_gradient(nn_net *net, int B, int o0, int o1) {
+  if (net->cfg.input != NN_INPUT_CENTRED) return;
+  const int n_in = net->cfg.sizes[0], n_out = net->cfg.sizes[1];
+  const float *dz = net->dz[0];
+  for (int o = o0; o < o1; o++) {
+    float c = 0.0f;
+    for (int b = 0; b < B; b++) c += dz[(size_t)b * n_out + o] * net->row_mean[b];
+    float *g = net->grads + net->w_off[0] + (size_t)o * n_in;
+    for (int i = 0; i < n_in; i++) g[i] -= c;
+  }
+}
 
 /* grads = d(mean loss)/d(params) for the B rows that forward just ran. With
  * sgd set, each layer's weights are updated as soon as the layer's delta
@@ -202,9 +242,14 @@ static int backward(nn_net *net, int B, int sgd) {
     if (sgd && l == 0 && B == 1 && net->lookahead) {
       /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
       bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1], lr_now(net));
+      if (net->cfg.input == NN_INPUT_CENTRED) {
+        centring_sums(net);
+        centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, s[1]);
+      }
       net->primed = 1;
     } else if (sgd) bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net));
     else kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
+    if (!sgd && l == 0) centre_gradient(net, B, 0, s[1]);
     if (l == 0) break;
     /* through the activation to the next dz */
     activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
@@ -280,6 +325,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   for (int l = 0; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];
   for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
   floats += (size_t)cap + (1 + POOL_MAX_THREADS) * (size_t)s[0];           /* loss, x_next, x_aug */
+  floats += (size_t)cap + (size_t)s[1];                                    /* row_mean, w0_sums */
   size_t bytes = floats * sizeof(float) + (size_t)cap;                     /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -301,6 +347,10 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   p += s[0];
   net->x_aug = p;
   p += POOL_MAX_THREADS * (size_t)s[0];
+  net->row_mean = p;
+  p += cap;
+  net->w0_sums = p;
+  p += s[1];
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -462,11 +512,12 @@ static nn_status check_rows(const nn_net *net, const nn_data *d, const int32_t *
   return NN_OK;
 }
 
-/* Row r of the data as the first layer sees it into dst (sizes[0]); while
- * nn_train augments, distorted by the next draws of rng (before centring:
- * the image is distorted, the input centred), with scratch (sizes[0])
- * holding the row as stored. */
-static void load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, rng_t *rng, float *scratch) {
+/* Row r of the data as floats into dst (sizes[0]), and with centred input
+ * its mean pixel into *mean (centre_z); while nn_train augments,
+ * distorted by the next draws of rng (the image is distorted, then its
+ * mean taken), with scratch (sizes[0]) holding the row as stored. */
+static void load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, float *mean, rng_t *rng,
+                     float *scratch) {
   const int n_in = net->cfg.sizes[0];
   int64_t at = (int64_t)row;
   const nn_data *d = row_source(data, &at); /* checked by check_rows */
@@ -475,7 +526,7 @@ static void load_row(const nn_net *net, const nn_data *data, size_t row, float *
   if (d->u8) kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
   else memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
   if (net->augmenting) augment_image(&net->cfg.augment, rng, to, net->aug_rows, net->aug_cols, dst);
-  if (net->cfg.input == NN_INPUT_CENTRED) kern_centre(dst, (size_t)n_in);
+  if (net->cfg.input == NN_INPUT_CENTRED) *mean = kern_mean(dst, (size_t)n_in);
 }
 
 /* The image shape of d for augmentation: its own, or the square of
@@ -511,7 +562,7 @@ static void gather_rows(nn_net *net, const nn_data *d, const int32_t *order, int
   rng_skip(&rng, (uint64_t)j0 * AUGMENT_DRAWS);
   for (int j = j0; j < j1; j++) {
     const size_t r = (size_t)(order ? order[start + j] : start + j);
-    load_row(net, d, r, net->act[0] + (size_t)j * n_in, &rng, net->x_aug + (size_t)t * n_in);
+    load_row(net, d, r, net->act[0] + (size_t)j * n_in, net->row_mean + j, &rng, net->x_aug + (size_t)t * n_in);
     if (d->labels) net->labels[j] = label_of(d, r);
   }
 }
@@ -610,6 +661,7 @@ static void step_part(void *ctx, int t, int n) {
       bad |= kern_gradient_sgd_part(W, bias, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1, job->lr);
     } else {
       kern_gradient_part(gW, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1);
+      if (l == 0) centre_gradient(net, B, o0, o1);
       const size_t w = net->w_off[l], b = net->b_off[l];
       bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, w + (size_t)o0 * s[l],
                                 w + (size_t)o1 * s[l]);
@@ -629,6 +681,7 @@ static nn_status step_split(nn_net *net, const nn_data *data, const int32_t *ord
   if (net->cfg.weight_decay > 0.0f) job.keep = 1.0f - job.lr * net->cfg.weight_decay;
   net->primed = 0;
   optim_advance(&net->cfg, &net->opt);
+  centring_sums(net);
   pool_run(net->pool, step_part, &job);
   gather_done(net, B);
   int bad = 0;
@@ -661,6 +714,7 @@ static void forward_any(nn_net *net, int rows, const uint8_t *labels) {
   }
   split_forward job = {net, rows, labels};
   net->primed = 0;
+  centring_sums(net);
   pool_run(net->pool, forward_part, &job);
 }
 
@@ -762,7 +816,8 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
 static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *total,
                             int *done) {
   const int B = net->cfg.batch_size;
-  const int ahead = B == 1 && net->cfg.optimizer == NN_SGD;
+  /* not with weight decay, which changes W after the update that primes the next z */
+  const int ahead = B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f;
   nn_status st = NN_OK;
   *total = 0.0;
   *done = 0;
@@ -776,7 +831,7 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
       net->lookahead = NULL;
       if (at + 1 < start + count) {
         next = (size_t)(order ? order[at + 1] : at + 1);
-        load_row(net, data, next, net->x_next, &net->rng, net->x_aug);
+        load_row(net, data, next, net->x_next, &net->mean_next, &net->rng, net->x_aug);
         net->lookahead = net->x_next;
       }
       st = step_loaded(net, rows, &s);
@@ -786,6 +841,7 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
     if (st != NN_OK) break;
     if (net->primed) { /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
+      net->row_mean[0] = net->mean_next;
       net->labels[0] = label_of(data, next);
     }
     *total += s;

@@ -242,9 +242,10 @@ static double batch_loss(nn_net *net, int B) {
   return s / B;
 }
 
-static void check_gradients(nn_activation act, const int *sizes, int n_sizes, int B) {
+static void check_gradients(nn_activation act, nn_input input, const int *sizes, int n_sizes, int B) {
   nn_config cfg;
   nn_config_default(&cfg);
+  cfg.input = input;
   cfg.n_sizes = n_sizes;
   memcpy(cfg.sizes, sizes, sizeof(int) * n_sizes);
   cfg.activation = act;
@@ -257,6 +258,7 @@ static void check_gradients(nn_activation act, const int *sizes, int n_sizes, in
   rng_seed(&r, 3);
   for (size_t i = 0; i < net->count; i++) net->params[i] += urand(&r, -0.3f, 0.3f); /* biases too */
   for (int i = 0; i < B * sizes[0]; i++) net->act[0][i] = urand(&r, -1, 1);
+  for (int b = 0; b < B; b++) net->row_mean[b] = kern_mean(net->act[0] + (size_t)b * sizes[0], (size_t)sizes[0]);
   for (int b = 0; b < B; b++) net->labels[b] = (uint8_t)rng_below(&r, (uint32_t)sizes[n_sizes - 1]);
   /* act[0] is overwritten by nothing in forward, so keep a copy for the probes */
   batch_loss(net, B);
@@ -277,10 +279,10 @@ static void check_gradients(nn_activation act, const int *sizes, int n_sizes, in
     if (fabs(analytic) > max_abs) max_abs = fabs(analytic);
   }
   double rel = sqrt(err2) / (sqrt(norm2) + 1e-12);
-  CHECK(max_abs > 1e-3, "%s %d layers batch %d: gradient is all ~0 (max %g)", nn_activation_name(act), n_sizes, B,
-        max_abs);
-  CHECK(rel < 2e-2, "%s sizes[0]=%d layers=%d batch %d: analytic vs finite-difference relative error %g",
-        nn_activation_name(act), sizes[0], n_sizes, B, rel);
+  CHECK(max_abs > 1e-3, "%s %s %d layers batch %d: gradient is all ~0 (max %g)", nn_activation_name(act),
+        nn_input_name(input), n_sizes, B, max_abs);
+  CHECK(rel < 2e-2, "%s %s sizes[0]=%d layers=%d batch %d: analytic vs finite-difference relative error %g",
+        nn_activation_name(act), nn_input_name(input), sizes[0], n_sizes, B, rel);
   nn_free(net);
 }
 
@@ -289,61 +291,104 @@ static void test_gradients(void) {
   static const int deep[] = {9, 7, 6, 5, 3};
   static const int wide[] = {17, 12, 10};
   static const int batches[] = {1, 3, 8};
-  for (int a = 0; a < NN_ACTIVATION_COUNT; a++)
-    for (int bi = 0; bi < 3; bi++) {
-      check_gradients((nn_activation)a, small, 3, batches[bi]);
-      check_gradients((nn_activation)a, deep, 5, batches[bi]);
-      check_gradients((nn_activation)a, wide, 3, batches[bi]);
-    }
+  for (int in = 0; in < NN_INPUT_COUNT; in++) /* centred: the centred gradient of layer 0 (centre_gradient) */
+    for (int a = 0; a < NN_ACTIVATION_COUNT; a++)
+      for (int bi = 0; bi < 3; bi++) {
+        check_gradients((nn_activation)a, (nn_input)in, small, 3, batches[bi]);
+        check_gradients((nn_activation)a, (nn_input)in, deep, 5, batches[bi]);
+        check_gradients((nn_activation)a, (nn_input)in, wide, 3, batches[bi]);
+      }
 }
 
-/* Centred input: kern_centre leaves a mean of 0 and moves every value by
- * one amount; a centred network reads an image and the same image brighter
- * by a constant alike, a raw one does not. */
+/* Centred input. kern_mean and kern_row_sums against sums in double. A
+ * centred network, which centres through its first layer's weights, gives
+ * the outputs of a raw one (the same weights) fed the centred pixels; it
+ * reads an image and the same image brighter by a constant alike, a raw one
+ * does not; and trained, it follows the raw one fed centred pixels, on
+ * every optimizer: plain SGD steps on the stored pixels' gradient, which
+ * differs only along each row's mean, and the others on the centred one. */
+static double most_apart(const float *a, const float *b, int n) {
+  double most = 0;
+  for (int i = 0; i < n; i++) most = fmax(most, fabs((double)a[i] - b[i]));
+  return most;
+}
+
 static void test_input_centring(void) {
   rng_t r;
   rng_seed(&r, 11);
-  enum { N = 1037 };
-  float x[N], y[N];
+  enum { N = 1037, RS = 5 };
+  float x[N];
   double sum = 0;
-  for (int i = 0; i < N; i++) sum += x[i] = y[i] = urand(&r, 0, 1);
-  kern_centre(y, N);
-  double after = 0, worst = 0;
-  for (int i = 0; i < N; i++) {
-    after += y[i];
-    const double off = fabs((double)(x[i] - y[i]) - sum / N);
-    worst = off > worst ? off : worst;
-  }
-  CHECK(fabs(after / N) < 1e-6 && worst < 1e-6, "kern_centre: mean %g after, moved %g off the mean", after / N, worst);
-  float one = 0.5f;
-  kern_centre(&one, 1);
-  CHECK(one == 0.0f, "kern_centre of one value: %g", (double)one);
-  kern_centre(NULL, 0); /* nothing to do, nothing read */
+  for (int i = 0; i < N; i++) sum += x[i] = urand(&r, 0, 1);
+  CHECK(fabs(kern_mean(x, N) - sum / N) < 1e-6, "kern_mean: %g, not %g", (double)kern_mean(x, N), sum / N);
+  CHECK(kern_mean(x, 1) == x[0] && kern_mean(NULL, 0) == 0.0f, "kern_mean of one value, of none");
   float huge[N];
   for (int i = 0; i < N; i++) huge[i] = 3e38f;
-  kern_centre(huge, N);
-  CHECK(fabsf(huge[0]) < 1e33f && fabsf(huge[N - 1]) < 1e33f, "kern_centre of 3e38s: %g (the sum overflowed)",
-        (double)huge[0]);
+  CHECK(fabsf(kern_mean(huge, N) - 3e38f) < 1e33f, "kern_mean of 3e38s: %g (the sum overflowed)",
+        (double)kern_mean(huge, N));
+  float sums[RS];
+  kern_row_sums(sums, x, N / RS, RS);
+  for (int o = 0; o < RS; o++) {
+    double want = 0;
+    for (int i = 0; i < N / RS; i++) want += x[o * (N / RS) + i];
+    CHECK(fabs(sums[o] - want) < 1e-4, "kern_row_sums row %d: %g, not %g", o, (double)sums[o], want);
+  }
 
   enum { IN = 20, ROWS = 6, OUT = 4 };
-  float img[ROWS * IN], brighter[ROWS * IN], p1[ROWS * OUT], p2[ROWS * OUT];
-  for (int i = 0; i < ROWS * IN; i++) brighter[i] = (img[i] = urand(&r, 0, 0.7f)) + 0.25f;
-  for (int input = 0; input < NN_INPUT_COUNT; input++) {
-    nn_config cfg;
-    nn_config_default(&cfg);
-    cfg.n_sizes = 3, cfg.sizes[0] = IN, cfg.sizes[1] = 12, cfg.sizes[2] = OUT;
-    cfg.input = (nn_input)input;
-    nn_net *net = NULL;
-    CHECK_EQ(nn_create(&cfg, &net), NN_OK);
-    if (!net) continue;
-    nn_data a = {.f32 = img, .n = ROWS}, b = {.f32 = brighter, .n = ROWS};
-    CHECK_EQ(nn_predict(net, &a, p1), NN_OK);
-    CHECK_EQ(nn_predict(net, &b, p2), NN_OK);
-    double most = 0;
-    for (int i = 0; i < ROWS * OUT; i++) most = fmax(most, fabs((double)p1[i] - p2[i]));
-    if (input == NN_INPUT_CENTRED) CHECK(most < 1e-5, "centred: brighter by 0.25 moves a probability by %g", most);
-    else CHECK(most > 1e-3, "raw: brighter by 0.25 moves no probability (%g)", most);
-    nn_free(net);
+  float img[ROWS * IN], brighter[ROWS * IN], centred[ROWS * IN], p1[ROWS * OUT], p2[ROWS * OUT];
+  uint8_t labels[ROWS];
+  for (int b = 0; b < ROWS; b++) {
+    double m = 0;
+    for (int i = 0; i < IN; i++) {
+      const int at = b * IN + i; /* sparse, like digits: the kernels skip zeros */
+      img[at] = i % 3 ? 0.0f : urand(&r, 0, 0.7f);
+      brighter[at] = img[at] + 0.25f;
+      m += img[at] / IN;
+    }
+    for (int i = 0; i < IN; i++) centred[b * IN + i] = (float)(img[b * IN + i] - m);
+    labels[b] = (uint8_t)rng_below(&r, OUT);
+  }
+  const nn_data as_stored = {.f32 = img, .labels = labels, .n = ROWS}, lit = {.f32 = brighter, .n = ROWS},
+                as_centred = {.f32 = centred, .labels = labels, .n = ROWS};
+  static const struct {
+    nn_optimizer optimizer;
+    int batch;
+    float lr, decay;
+  } runs[] = {{NN_SGD, 1, 0.5f, 0}, {NN_SGD, 4, 0.5f, 0.01f}, {NN_MOMENTUM, 3, 0.1f, 0}, {NN_ADAM, 2, 0.01f, 0}};
+  for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+    nn_net *net[NN_INPUT_COUNT] = {NULL};
+    for (int input = 0; input < NN_INPUT_COUNT; input++) {
+      nn_config cfg;
+      nn_config_default(&cfg);
+      cfg.n_sizes = 3, cfg.sizes[0] = IN, cfg.sizes[1] = 12, cfg.sizes[2] = OUT;
+      cfg.input = (nn_input)input;
+      cfg.optimizer = runs[k].optimizer, cfg.batch_size = runs[k].batch, cfg.learning_rate = runs[k].lr;
+      cfg.weight_decay = runs[k].decay;
+      CHECK_EQ(nn_create(&cfg, &net[input]), NN_OK);
+    }
+    nn_net *raw = net[NN_INPUT_RAW], *cen = net[NN_INPUT_CENTRED];
+    if (!raw || !cen) continue;
+    const char *name = nn_optimizer_name(runs[k].optimizer);
+    for (int epoch = 0; epoch <= 30; epoch++) {
+      CHECK_EQ(nn_predict(cen, &as_stored, p1), NN_OK);
+      CHECK_EQ(nn_predict(raw, &as_centred, p2), NN_OK);
+      const double apart = most_apart(p1, p2, ROWS * OUT);
+      if (epoch == 0 || epoch == 30 || apart >= 1e-4)
+        CHECK(apart < 1e-4, "%s batch %d, epoch %d: centred input and centred pixels %g apart", name, runs[k].batch,
+              epoch, apart);
+      if (apart >= 1e-4 || epoch == 30) break;
+      CHECK_EQ(nn_train(cen, &as_stored, NULL, 0, ROWS, NULL, NULL), NN_OK);
+      CHECK_EQ(nn_train(raw, &as_centred, NULL, 0, ROWS, NULL, NULL), NN_OK);
+    }
+    CHECK_EQ(nn_predict(cen, &lit, p2), NN_OK);
+    CHECK(most_apart(p1, p2, ROWS * OUT) < 1e-5, "%s centred: brighter by 0.25 moves a probability by %g", name,
+          most_apart(p1, p2, ROWS * OUT));
+    CHECK_EQ(nn_predict(raw, &as_stored, p1), NN_OK);
+    CHECK_EQ(nn_predict(raw, &lit, p2), NN_OK);
+    CHECK(most_apart(p1, p2, ROWS * OUT) > 1e-3, "%s raw: brighter by 0.25 moves no probability (%g)", name,
+          most_apart(p1, p2, ROWS * OUT));
+    nn_free(raw);
+    nn_free(cen);
   }
 }
 
@@ -484,6 +529,36 @@ static void test_determinism(const digits *train) {
   nn_free(a);
   nn_free(b);
   nn_free(c);
+}
+
+/* nn_train at batch 1 under SGD takes the next row's first-layer output
+ * from each update (kern_sgd_forward_one): the same bits as nn_step row by
+ * row, on either input, with weight decay (which changes W after that
+ * update) too. */
+static void test_batch_one_rides_along(const digits *train) {
+  enum { N = 300 };
+  for (int input = 0; input < NN_INPUT_COUNT; input++)
+    for (int decay = 0; decay < 2; decay++) {
+      nn_net *a = make_net(NN_SGD, 7, 1), *b = make_net(NN_SGD, 7, 1);
+      if (!a || !b) return;
+      const float wd = decay ? 0.01f : 0.0f;
+      for (nn_net **n = (nn_net *[]){a, b, NULL}; *n; n++) {
+        (*n)->cfg.input = (nn_input)input;
+        CHECK_EQ(nn_set_training(*n, NN_SCHEDULE_CONSTANT, wd, &(*n)->cfg.augment), NN_OK);
+      }
+      nn_data all = {train->x, NULL, train->y, N};
+      CHECK_EQ(nn_train(a, &all, NULL, 0, N, NULL, NULL), NN_OK);
+      for (int r = 0; r < N; r++) {
+        nn_data one = {train->x + (size_t)r * 784, NULL, train->y + r, 1};
+        CHECK_EQ(nn_step(b, &one, NULL), NN_OK);
+      }
+      size_t n;
+      const float *pa = nn_params(a, &n), *pb = nn_params(b, NULL);
+      CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "batch 1, %s, weight decay %g: nn_train and nn_step differ",
+            nn_input_name((nn_input)input), (double)wd);
+      nn_free(a);
+      nn_free(b);
+    }
 }
 
 /* ---- bad input ----------------------------------------------------------- */
@@ -659,6 +734,7 @@ int main(void) {
   } else {
     test_bad_input_changes_nothing(&train);
     test_determinism(&train);
+    test_batch_one_rides_along(&train);
     test_divergence(&train);
     test_learns_real_digits(&train, &test);
   }
