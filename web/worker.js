@@ -591,6 +591,18 @@ async function evaluateAll(mine, d) {
 let last = null; // { params, steps } at the last snapshot: update sizes are measured from it
 let lastSnapshot = 0;
 
+/* Each row of w (rows of n) less its mean: with centred input what a unit
+ * gives each pixel, since it never sees its weights' mean (plain SGD moves
+ * that mean freely). */
+function centreRows(w, n) {
+  for (let at = 0; at < w.length; at += n) {
+    let sum = 0;
+    for (let i = at; i < at + n; i++) sum += w[i];
+    const mean = sum / n;
+    for (let i = at; i < at + n; i++) w[i] -= mean;
+  }
+}
+
 /* The first layer's weights (hidden x 784, row-major: one 28x28 image per
  * hidden unit) and, per layer, the update size since the last snapshot:
  * mean |W - W_last| / mean |W| / steps between them (weights only, not
@@ -618,6 +630,7 @@ function snapshot(fresh = false) {
     at += nW + L[l + 1]; // W (out x in), then the biases
   }
   const weights = params.slice(0, L[0] * L[1]);
+  if (config.input === 'centred') centreRows(weights, L[0]);
   const ms = now() - t0; // what this snapshot took from training: the copies and the sums
   post(
     { type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS },
