@@ -8,8 +8,9 @@
 // on one thread each. Prints samples/s at batch 1, 32 and 64, the latency of
 // predict() on one image (median of 10,000 calls) and the evaluate rate on
 // the test set, with the ratios, as a table; then the training rate with
-// the defaults, plain and augmented (--augment) side by side, and what
-// augmentation costs; then the targets. Then threads: this package and the
+// the defaults, plain, augmented (--augment) and on raw input (--input raw)
+// side by side, and what augmentation and centred input cost; then the
+// targets. Then threads: this package and the
 // native CLI with 1, 2 (and more where the machine has more cores) threads
 // at batch 32, 64 and 256 and augmented at 64, side by side, their runs
 // interleaved so that a busy spell of the machine falls on all of them,
@@ -184,57 +185,54 @@ function benchNative(d) {
   return out;
 }
 
-// ---- augmentation: plain and augmented with the defaults ---------------------
+// ---- the defaults, plain, augmented and on raw input ------------------------
 
-/** Samples/s with the package's defaults, plain and with augment: true,
- * run in turns (plain, augmented, plain, augmented) so that a busy machine
- * slows both alike; the faster run of each counts. */
-async function benchAugmentWasm(d) {
+/* Each variant of the defaults: its key, the API's options and the CLIs' arguments. */
+const VARIANTS = [
+  { key: 'plain', options: {}, args: [] },
+  { key: 'augmented', options: { augment: true }, args: ['--augment'] },
+  { key: 'raw', options: { input: 'raw' }, args: ['--input', 'raw'] },
+];
+
+/** Samples/s with the package's defaults and each variant, run in turns
+ * (plain, augmented, raw, plain, ...) so that a busy machine slows all
+ * alike; the fastest run of each counts. */
+async function benchVariantsWasm(d) {
   const { createNetwork } = await import('mnist-wasm');
   const n = Math.min(d.n, AUGMENT_SAMPLES);
   const x = d.x.subarray(0, n * 784),
     y = d.y.subarray(0, n);
-  const out = { plain: 0, augmented: 0 };
+  const out = Object.fromEntries(VARIANTS.map((v) => [v.key, 0]));
   for (let turn = 0; turn < 3; turn++) {
-    for (const augment of [false, true]) {
-      const net = await createNetwork({ seed: SEED, augment });
+    for (const { key, options } of VARIANTS) {
+      const net = await createNetwork({ seed: SEED, ...options });
       out.batch = net.options.batchSize;
       const r = net.train(x, y, { epochs: 1 });
       net.dispose();
       if (turn === 0) continue; // the first turn warms up
-      const key = augment ? 'augmented' : 'plain';
       out[key] = Math.max(out[key], n / r.seconds);
     }
   }
-  log(`  wasm     defaults: ${fmt(out.plain)} plain, ${fmt(out.augmented)} augmented samples/s`);
+  log(`  wasm     defaults: ${VARIANTS.map((v) => `${fmt(out[v.key])} ${v.key}`).join(', ')} samples/s`);
   return out;
 }
 
 /** The same with the native CLI: two epochs of the whole set each way, in
  * turns, the fastest epoch of each counts. */
-function benchAugmentNative(d) {
+function benchVariantsNative(d) {
   if (!existsSync(NATIVE)) return { missing: 'build/native/mnist-train not built' };
-  const out = { plain: 0, augmented: 0 };
+  const out = Object.fromEntries(VARIANTS.map((v) => [v.key, 0]));
   for (let turn = 0; turn < 2; turn++) {
-    for (const augment of [false, true]) {
-      const args = [
-        '--data',
-        d.dir,
-        '--epochs',
-        quick ? '1' : '2',
-        '--seed',
-        String(SEED),
-        ...(augment ? ['--augment'] : []),
-      ];
+    for (const { key, args: extra } of VARIANTS) {
+      const args = ['--data', d.dir, '--epochs', quick ? '1' : '2', '--seed', String(SEED), ...extra];
       const r = spawnSync(NATIVE, args, { encoding: 'utf8' });
       const lines = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('epoch '));
       if (r.status !== 0 || !lines.length)
         return { missing: `mnist-train failed: ${(r.stderr ?? '').trim() || r.error?.message}` };
-      const key = augment ? 'augmented' : 'plain';
       out[key] = Math.max(out[key], ...lines.map((l) => Number(/([\d.]+) samples\/s/.exec(l)[1])));
     }
   }
-  log(`  native   defaults: ${fmt(out.plain)} plain, ${fmt(out.augmented)} augmented samples/s`);
+  log(`  native   defaults: ${VARIANTS.map((v) => `${fmt(out[v.key])} ${v.key}`).join(', ')} samples/s`);
   return out;
 }
 
@@ -425,8 +423,8 @@ const data = await loadData();
 log(`bench: ${data.name}, ${fmt(data.n)} training and ${fmt(data.nt)} test images`);
 const wasm = await benchWasm(data);
 const native = benchNative(data);
-const augWasm = await benchAugmentWasm(data);
-const augNative = benchAugmentNative(data);
+const defaultsWasm = await benchVariantsWasm(data);
+const defaultsNative = benchVariantsNative(data);
 const tfjs = await benchTf(data);
 const threads = await benchThreads(data);
 const nativeThreads = benchNativeThreads(data);
@@ -480,34 +478,40 @@ console.log(table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native
 if (native.missing) console.log(`native: ${native.missing}`);
 if (tfjs.missing) console.log(`tfjs: ${tfjs.missing}`);
 
-const cost = (a) => (a.plain > 0 && a.augmented > 0 ? 1 - a.augmented / a.plain : NaN);
+const costOf = (fast, slow) => (fast > 0 && slow > 0 ? 1 - slow / fast : NaN);
+const cost = (a) => costOf(a.plain, a.augmented); // of augmentation
+const centringCost = (a) => costOf(a.raw, a.plain); // of centred input (the default) against raw
 const pctOf = (v) => (Number.isNaN(v) ? '-' : `${fmt(100 * v, 1)}%`);
 console.log(
-  `\ntraining with the defaults (batch ${augWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
-    `the whole set natively), plain and with --augment, run in turns:\n`,
+  `\ntraining with the defaults (batch ${defaultsWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
+    `the whole set natively), plain, with --augment and with --input raw, run in turns:\n`,
 );
 console.log(
   table(
     [
       [
         'wasm (samples/s)',
-        fmt(augWasm.plain),
-        fmt(augWasm.augmented),
-        ratio(augWasm.augmented, augWasm.plain),
-        pctOf(cost(augWasm)),
+        fmt(defaultsWasm.plain),
+        fmt(defaultsWasm.augmented),
+        ratio(defaultsWasm.augmented, defaultsWasm.plain),
+        pctOf(cost(defaultsWasm)),
+        fmt(defaultsWasm.raw),
+        pctOf(centringCost(defaultsWasm)),
       ],
       [
         'native (samples/s)',
-        fmt(augNative.plain),
-        fmt(augNative.augmented),
-        ratio(augNative.augmented, augNative.plain),
-        pctOf(cost(augNative)),
+        fmt(defaultsNative.plain),
+        fmt(defaultsNative.augmented),
+        ratio(defaultsNative.augmented, defaultsNative.plain),
+        pctOf(cost(defaultsNative)),
+        fmt(defaultsNative.raw),
+        pctOf(centringCost(defaultsNative)),
       ],
     ],
-    ['', 'plain', 'augmented', 'augmented/plain', 'cost'],
+    ['', 'plain', 'augmented', 'augmented/plain', 'augmentation costs', 'raw input', 'centred input costs'],
   ),
 );
-if (augNative.missing) console.log(`native: ${augNative.missing}`);
+if (defaultsNative.missing) console.log(`native: ${defaultsNative.missing}`);
 
 const acc = (a) => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);
 console.log(
@@ -537,7 +541,7 @@ console.log(
   `  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`,
 );
 console.log(
-  `  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(augWasm))}, ${verdict(cost(augWasm) <= TARGETS.augmentCost)}`,
+  `  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(defaultsWasm))}, ${verdict(cost(defaultsWasm) <= TARGETS.augmentCost)}`,
 );
 if (!tfjs.missing)
   console.log(
