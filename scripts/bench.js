@@ -486,28 +486,18 @@ console.log(
   `\ntraining with the defaults (batch ${defaultsWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
     `the whole set natively), plain, with --augment and with --input raw, run in turns:\n`,
 );
+const variantsRow = (name, a) => [
+  name,
+  fmt(a.plain),
+  fmt(a.augmented),
+  ratio(a.augmented, a.plain),
+  pctOf(cost(a)),
+  fmt(a.raw),
+  pctOf(centringCost(a)),
+];
 console.log(
   table(
-    [
-      [
-        'wasm (samples/s)',
-        fmt(defaultsWasm.plain),
-        fmt(defaultsWasm.augmented),
-        ratio(defaultsWasm.augmented, defaultsWasm.plain),
-        pctOf(cost(defaultsWasm)),
-        fmt(defaultsWasm.raw),
-        pctOf(centringCost(defaultsWasm)),
-      ],
-      [
-        'native (samples/s)',
-        fmt(defaultsNative.plain),
-        fmt(defaultsNative.augmented),
-        ratio(defaultsNative.augmented, defaultsNative.plain),
-        pctOf(cost(defaultsNative)),
-        fmt(defaultsNative.raw),
-        pctOf(centringCost(defaultsNative)),
-      ],
-    ],
+    [variantsRow('wasm (samples/s)', defaultsWasm), variantsRow('native (samples/s)', defaultsNative)],
     ['', 'plain', 'augmented', 'augmented/plain', 'augmentation costs', 'raw input', 'centred input costs'],
   ),
 );
