@@ -60,32 +60,22 @@ static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum
 static const char *const schedule_names[NN_SCHEDULE_COUNT] = {"constant", "cosine", "step"};
 static const char *const input_names[NN_INPUT_COUNT] = {"raw", "centred"};
 
-const char *nn_activation_name(nn_activation a) {
-  return (unsigned)a < NN_ACTIVATION_COUNT ? activation_names[a] : NULL;
-}
-const char *nn_optimizer_name(nn_optimizer o) { return (unsigned)o < NN_OPTIMIZER_COUNT ? optimizer_names[o] : NULL; }
-int nn_activation_parse(const char *name) {
-  for (int i = 0; name && i < NN_ACTIVATION_COUNT; i++)
-    if (strcmp(name, activation_names[i]) == 0) return i;
+/* names[i] for i below count, else NULL; and the i whose name is name, else -1. */
+static const char *name_of(const char *const *names, int count, int i) { return i >= 0 && i < count ? names[i] : NULL; }
+static int index_of(const char *const *names, int count, const char *name) {
+  for (int i = 0; name && i < count; i++)
+    if (strcmp(name, names[i]) == 0) return i;
   return -1;
 }
-int nn_optimizer_parse(const char *name) {
-  for (int i = 0; name && i < NN_OPTIMIZER_COUNT; i++)
-    if (strcmp(name, optimizer_names[i]) == 0) return i;
-  return -1;
-}
-const char *nn_schedule_name(nn_schedule s) { return (unsigned)s < NN_SCHEDULE_COUNT ? schedule_names[s] : NULL; }
-int nn_schedule_parse(const char *name) {
-  for (int i = 0; name && i < NN_SCHEDULE_COUNT; i++)
-    if (strcmp(name, schedule_names[i]) == 0) return i;
-  return -1;
-}
-const char *nn_input_name(nn_input i) { return (unsigned)i < NN_INPUT_COUNT ? input_names[i] : NULL; }
-int nn_input_parse(const char *name) {
-  for (int i = 0; name && i < NN_INPUT_COUNT; i++)
-    if (strcmp(name, input_names[i]) == 0) return i;
-  return -1;
-}
+
+const char *nn_activation_name(nn_activation a) { return name_of(activation_names, NN_ACTIVATION_COUNT, (int)a); }
+const char *nn_optimizer_name(nn_optimizer o) { return name_of(optimizer_names, NN_OPTIMIZER_COUNT, (int)o); }
+const char *nn_schedule_name(nn_schedule s) { return name_of(schedule_names, NN_SCHEDULE_COUNT, (int)s); }
+const char *nn_input_name(nn_input i) { return name_of(input_names, NN_INPUT_COUNT, (int)i); }
+int nn_activation_parse(const char *name) { return index_of(activation_names, NN_ACTIVATION_COUNT, name); }
+int nn_optimizer_parse(const char *name) { return index_of(optimizer_names, NN_OPTIMIZER_COUNT, name); }
+int nn_schedule_parse(const char *name) { return index_of(schedule_names, NN_SCHEDULE_COUNT, name); }
+int nn_input_parse(const char *name) { return index_of(input_names, NN_INPUT_COUNT, name); }
 
 float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs) {
   if (epochs == 0) return 1.0f;
