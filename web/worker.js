@@ -606,14 +606,16 @@ function centreRows(w, n) {
 /* The first layer's weights (hidden x 784, row-major: one 28x28 image per
  * hidden unit) and, per layer, the update size since the last snapshot:
  * mean |W - W_last| / mean |W| / steps between them (weights only, not
- * biases). fresh: start the measure again (the view was just opened). */
+ * biases); with centred input both of the first layer's rows less their
+ * means. fresh: start the measure again (the view was just opened). */
 function snapshot(fresh = false) {
   const t0 = now();
   lastSnapshot = t0;
   if (fresh) last = null;
-  const params = net.parameters();
+  const params = net.parameters(); // a copy
   const steps = net.steps;
   const L = config.layers;
+  if (config.input === 'centred') centreRows(params.subarray(0, L[0] * L[1]), L[0]);
   const updates = [];
   let at = 0;
   for (let l = 0; l + 1 < L.length; l++) {
@@ -630,7 +632,6 @@ function snapshot(fresh = false) {
     at += nW + L[l + 1]; // W (out x in), then the biases
   }
   const weights = params.slice(0, L[0] * L[1]);
-  if (config.input === 'centred') centreRows(weights, L[0]);
   const ms = now() - t0; // what this snapshot took from training: the copies and the sums
   post(
     { type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS },

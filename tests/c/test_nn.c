@@ -306,7 +306,9 @@ static void test_gradients(void) {
  * reads an image and the same image brighter by a constant alike, a raw one
  * does not; and trained, it follows the raw one fed centred pixels, on
  * every optimizer: plain SGD steps on the stored pixels' gradient, which
- * differs only along each row's mean, and the others on the centred one. */
+ * differs only along each row's mean, and the others on the centred one
+ * (of those, only Adam's path would show the difference: check_gradients
+ * holds both to the centred gradient). */
 static double most_apart(const float *a, const float *b, int n) {
   double most = 0;
   for (int i = 0; i < n; i++) most = fmax(most, fabs((double)a[i] - b[i]));
@@ -556,6 +558,26 @@ static void test_batch_one_rides_along(const digits *train) {
       const float *pa = nn_params(a, &n), *pb = nn_params(b, NULL);
       CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "batch 1, %s, weight decay %g: nn_train and nn_step differ",
             nn_input_name((nn_input)input), (double)wd);
+      if (!decay) { /* the ride itself: a step with a row ahead leaves that row's z, as a forward computes it */
+        const int H = a->cfg.sizes[1];
+        nn_data one = {train->x, NULL, train->y, 1};
+        gather(a, &one, NULL, 0, 1);
+        load_row(a, &all, 1, a->x_next, &a->mean_next, &a->rng, a->x_aug);
+        a->lookahead = a->x_next;
+        CHECK_EQ(step_loaded(a, 1, NULL), NN_OK);
+        a->lookahead = NULL;
+        CHECK(a->primed == 1, "%s: a step with a row ahead did not prime the next", nn_input_name((nn_input)input));
+        float primed[NN_MAX_UNITS], z[NN_MAX_UNITS];
+        memcpy(primed, a->act[1], (size_t)H * sizeof *primed);
+        a->primed = 0;
+        memcpy(a->act[0], a->x_next, 784 * sizeof(float));
+        a->row_mean[0] = a->mean_next;
+        centring_sums(a);
+        kern_forward(z, a->act[0], a->params + a->w_off[0], a->params + a->b_off[0], 1, 784, H);
+        if (a->cfg.input == NN_INPUT_CENTRED) centre_z(z, a->row_mean, a->w0_sums, 1, H);
+        CHECK(memcmp(primed, z, (size_t)H * sizeof *z) == 0, "%s: the primed z is not the forward's",
+              nn_input_name((nn_input)input));
+      }
       nn_free(a);
       nn_free(b);
     }
