@@ -16,11 +16,11 @@
  * W -= lr * g, the very operations of optim.c's sgd, with a running mask of
  * parameters that came out non-finite. */
 typedef struct {
-  float *out; /* gW, or W for sgd; (n_out, n_in) */
+  vi bad;       /* sgd: lanes -1 where a new parameter is not finite */
+  float *out;   /* gW, or W for sgd; (n_out, n_in) */
+  float *lanes; /* sgd: NULL, or each new row's kern_row_lanes, summed tile by tile */
   int sgd;
   float lr;
-  vi bad;       /* sgd: lanes -1 where a new parameter is not finite */
-  float *lanes; /* sgd: NULL, or each new row's kern_row_lanes, summed tile by tile */
 } grd_sink;
 
 /* A tile's columns fall in one run of KERN_SUM_LANES lanes, in order. */
@@ -158,7 +158,7 @@ static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, i
 
 void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
                         int o1) {
-  grd_sink sink = {gW, 0, 0.0f, {0}, NULL};
+  grd_sink sink = {.out = gW};
   grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
 }
 
@@ -258,7 +258,7 @@ int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, cons
 
 int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
                            int n_out, int o0, int o1, float lr, float *lanes) {
-  grd_sink sink = {W, 1, lr, {0}, lanes};
+  grd_sink sink = {.out = W, .lanes = lanes, .sgd = 1, .lr = lr};
   int bad = grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
   for (int o = o0; o < o1; o++) {
     bias[o] -= lr * gb[o];
