@@ -34,12 +34,9 @@ void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B,
 
 /* kern_gradient fused with SGD: W -= lr * gW and bias -= lr * gb, exactly as
  * optim.c's sgd would, without storing gW (gb is filled). Returns 1 if any
- * new W or bias is not finite, else 0. lanes, if not NULL, gets each new
- * row's kern_row_lanes (KERN_SUM_LANES floats a row, row o at lanes + o *
- * KERN_SUM_LANES): the fast kernel adds the weights it updates as it
- * stores them, and reads only the others. */
+ * new W or bias is not finite, else 0. */
 int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                      float lr, float *lanes);
+                      float lr);
 
 /* Rows o0..o1 of kern_gradient and kern_gradient_sgd (the arrays are the
  * whole ones): each entry has the same bits whatever the range, so threads
@@ -47,7 +44,7 @@ int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const f
 void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
                         int o1);
 int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
-                           int n_out, int o0, int o1, float lr, float *lanes);
+                           int n_out, int o0, int o1, float lr);
 
 /* One row (B = 1) under SGD, fused with the next row's forward: W and bias
  * updated exactly as kern_gradient_sgd(..., B = 1, ...) does (gb = dz),
@@ -74,10 +71,6 @@ void kern_bytes_to_unit(float *dst, const unsigned char *src, size_t n);
 #define KERN_SUM_LANES 32
 float kern_mean(const float *x, size_t n);
 void kern_row_sums(float *s, const float *W, int n_in, int n_out);
-/* The two halves of kern_row_sums, for rows o0..o1: each row's lanes
- * (row o at lanes + o * KERN_SUM_LANES), then s[o] = those lanes folded. */
-void kern_row_lanes(float *lanes, const float *W, int n_in, int o0, int o1);
-void kern_fold_lanes(float *s, const float *lanes, int o0, int o1);
 
 /* a (n) = 1 / (1 + e^-a) and 1 - 2 / (e^2a + 1), in place, with kern_exp's bits. */
 void kern_sigmoid(float *a, size_t n);

@@ -16,27 +16,16 @@
  * W -= lr * g, the very operations of optim.c's sgd, with a running mask of
  * parameters that came out non-finite. */
 typedef struct {
-  vi bad;       /* sgd: lanes -1 where a new parameter is not finite */
-  float *out;   /* gW, or W for sgd; (n_out, n_in) */
-  float *lanes; /* sgd: NULL, or each new row's kern_row_lanes, summed tile by tile */
+  float *out; /* gW, or W for sgd; (n_out, n_in) */
   int sgd;
   float lr;
+  vi bad; /* sgd: lanes -1 where a new parameter is not finite */
 } grd_sink;
-
-/* A tile's columns fall in one run of KERN_SUM_LANES lanes, in order. */
-_Static_assert(KERN_SUM_LANES % (GRD_CV * VW) == 0, "a gradient tile spans whole sum lanes");
-enum { L = KERN_SUM_LANES };
-
-/* v added into the lanes of column i of row o (i a multiple of VW). */
-INLINE void lanes_add(const grd_sink *sink, int o, int i, vf v) {
-  float *q = sink->lanes + (size_t)o * L + i % L;
-  stv(q, ldv(q) + v);
-}
 
 /* ro rows, cv vectors across, of the gradient at out, each summed over the
  * rows b of x in order: all B of them, or the n_rows listed in rows. */
 INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *x, int B, int n_in, int n_out, int ro,
-                      int cv, const int *rows, int n_rows, int o, int i) {
+                      int cv, const int *rows, int n_rows) {
   vf acc[GRD_RO][GRD_CV];
   for (int r = 0; r < ro; r++)
     for (int c = 0; c < cv; c++) acc[r][c] = (vf){0};
@@ -65,7 +54,6 @@ INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *
         const vf p = ldv(dst) - acc[r][c] * lr;
         bad |= (vi)(p - p != (vf){0});
         stv(dst, p);
-        if (sink->lanes) lanes_add(sink, o + r, i + c * VW, p);
       }
     sink->bad |= bad;
   } else {
@@ -88,7 +76,6 @@ NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, i
         const vf p = ldv(dst) - acc * sink->lr;
         bad |= (vi)(p - p != (vf){0});
         stv(dst, p);
-        if (sink->lanes) lanes_add(sink, o, i, p);
       } else {
         stv(dst, acc);
       }
@@ -100,7 +87,6 @@ NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, i
       if (sink->sgd) {
         *dst -= sink->lr * s;
         bad |= (vi){0} - (*dst - *dst != 0.0f);
-        if (sink->lanes) sink->lanes[(size_t)o * L + i % L] += *dst;
       } else {
         *dst = s;
       }
@@ -112,7 +98,7 @@ NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, i
 /* Columns i .. i + GRD_CV*VW for all rows: the rows of x that are non-zero
  * there (unless rows is NULL), then the products. Under sgd a tile with no
  * such row is left alone: its gradient is +0, and W - lr * +0 is W bit for
- * bit (its weights only go into the lanes, if kept). */
+ * bit. */
 INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0, int o1, int i,
                      int *rows) {
   enum { T = GRD_CV * VW };
@@ -123,18 +109,14 @@ INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int
       rows[n_rows] = b;
       n_rows += any_nonzero(x + (size_t)b * n_in + i, T);
     }
-    if (sink->sgd && n_rows == 0) {
-      for (int o = o0; sink->lanes && o < o1; o++)
-        for (int c = 0; c < GRD_CV; c++) lanes_add(sink, o, i + c * VW, ldv(sink->out + (size_t)o * n_in + i + c * VW));
-      return;
-    }
+    if (sink->sgd && n_rows == 0) return;
   }
   const int sparse = rows && SKIP_WORTH(n_rows, B);
   int o = o0;
   for (; o + GRD_RO <= o1; o += GRD_RO) {
     float *out = sink->out + (size_t)o * n_in + i;
-    if (sparse) grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, rows, n_rows, o, i);
-    else grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, NULL, 0, o, i);
+    if (sparse) grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, rows, n_rows);
+    else grd_block(sink, out, dz + o, x + i, B, n_in, n_out, GRD_RO, GRD_CV, NULL, 0);
   }
   if (o < o1) grd_rest(sink, dz, x, B, n_in, n_out, o, o1, i, i + T);
 }
@@ -144,7 +126,6 @@ INLINE void grd_tile(grd_sink *sink, const float *dz, const float *x, int B, int
 static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
                    int o1) {
   int list[LIST_MAX], *rows = B <= LIST_MAX ? list : NULL;
-  if (sink->lanes) memset(sink->lanes + (size_t)o0 * L, 0, (size_t)(o1 - o0) * L * sizeof *sink->lanes);
   int i = 0;
   for (; i + GRD_CV * VW <= n_in; i += GRD_CV * VW) grd_tile(sink, dz, x, B, n_in, n_out, o0, o1, i, rows);
   if (i < n_in) grd_rest(sink, dz, x, B, n_in, n_out, o0, o1, i, n_in);
@@ -158,7 +139,7 @@ static int grd_all(grd_sink *sink, float *gb, const float *dz, const float *x, i
 
 void kern_gradient_part(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out, int o0,
                         int o1) {
-  grd_sink sink = {.out = gW};
+  grd_sink sink = {gW, 0, 0.0f, {0}};
   grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
 }
 
@@ -233,7 +214,7 @@ INLINE void sgd_fwd_rows(float *w, const float *dz, const float *x, const float 
 int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x, const float *x_next,
                          float *y_next, int n_in, int n_out, float lr) {
   if (n_in % 4 || n_in / 4 > LIST_MAX) {
-    const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr, NULL);
+    const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr);
     kern_forward(y_next, x_next, W, bias, 1, n_in, n_out);
     return bad;
   }
@@ -257,8 +238,8 @@ int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, cons
 }
 
 int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
-                           int n_out, int o0, int o1, float lr, float *lanes) {
-  grd_sink sink = {.out = W, .lanes = lanes, .sgd = 1, .lr = lr};
+                           int n_out, int o0, int o1, float lr) {
+  grd_sink sink = {W, 1, lr, {0}};
   int bad = grd_all(&sink, gb, dz, x, B, n_in, n_out, o0, o1);
   for (int o = o0; o < o1; o++) {
     bias[o] -= lr * gb[o];
@@ -268,11 +249,10 @@ int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, co
 }
 
 int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                      float lr, float *lanes) {
+                      float lr) {
   if (!(B == 1 && n_in % 4 == 0 && n_in / 4 <= LIST_MAX))
-    return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr, lanes);
+    return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr);
   int bad = sgd_one_row(W, gb, dz, x, n_in, n_out, lr);
-  if (lanes) kern_row_lanes(lanes, W, n_in, 0, n_out);
   for (int o = 0; o < n_out; o++) {
     bias[o] -= lr * gb[o];
     bad |= bias[o] - bias[o] != 0.0f;

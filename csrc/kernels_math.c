@@ -168,53 +168,29 @@ void kern_tanh(float *a, size_t n) {
 }
 #endif
 
-/* lane (KERN_SUM_LANES) = the lane sums of x (n) times scale. Each lane is
- * a sum of its own, so vectors of lanes add no value in another order
- * (clang does not vectorise the plain loop for wasm: 9x slower). */
-static void lanes_of(float *lane, const float *x, size_t n, float scale) {
+/* Each lane is a sum of its own, so vectors of lanes add no value in
+ * another order (clang does not vectorise the plain loop for wasm: 9x
+ * slower); the lanes then fold pairwise in a fixed order. */
+static float lane_sum(const float *x, size_t n, float scale) {
+  float lane[KERN_SUM_LANES] = {0};
   size_t i = 0;
 #if KERN_SIMD
   vf acc[KERN_SUM_LANES / VW] = {{0}};
   const vf by = splat(scale);
   for (; i + KERN_SUM_LANES <= n; i += KERN_SUM_LANES)
     for (int j = 0; j < KERN_SUM_LANES / VW; j++) acc[j] += ldv(x + i + VW * j) * by;
-  memcpy(lane, acc, sizeof acc);
-#else
-  for (int k = 0; k < KERN_SUM_LANES; k++) lane[k] = 0.0f;
+  memcpy(lane, acc, sizeof lane);
 #endif
   for (; i + KERN_SUM_LANES <= n; i += KERN_SUM_LANES)
     for (int k = 0; k < KERN_SUM_LANES; k++) lane[k] += x[i + k] * scale;
   for (int k = 0; i < n; i++, k++) lane[k] += x[i] * scale;
-}
-
-/* The lanes folded pairwise, in a fixed order. */
-static float fold(const float *lanes) {
-  float lane[KERN_SUM_LANES];
-  memcpy(lane, lanes, sizeof lane);
   for (int w = KERN_SUM_LANES / 2; w > 0; w /= 2)
     for (int k = 0; k < w; k++) lane[k] += lane[k + w];
   return lane[0];
 }
 
-float kern_mean(const float *x, size_t n) {
-  if (n == 0) return 0.0f;
-  float lane[KERN_SUM_LANES];
-  lanes_of(lane, x, n, 1.0f / (float)n);
-  return fold(lane);
-}
-
-void kern_row_lanes(float *lanes, const float *W, int n_in, int o0, int o1) {
-  for (int o = o0; o < o1; o++) lanes_of(lanes + (size_t)o * KERN_SUM_LANES, W + (size_t)o * n_in, (size_t)n_in, 1.0f);
-}
-
-void kern_fold_lanes(float *s, const float *lanes, int o0, int o1) {
-  for (int o = o0; o < o1; o++) s[o] = fold(lanes + (size_t)o * KERN_SUM_LANES);
-}
+float kern_mean(const float *x, size_t n) { return n ? lane_sum(x, n, 1.0f / (float)n) : 0.0f; }
 
 void kern_row_sums(float *s, const float *W, int n_in, int n_out) {
-  float lane[KERN_SUM_LANES];
-  for (int o = 0; o < n_out; o++) {
-    lanes_of(lane, W + (size_t)o * n_in, (size_t)n_in, 1.0f);
-    s[o] = fold(lane);
-  }
+  for (int o = 0; o < n_out; o++) s[o] = lane_sum(W + (size_t)o * n_in, (size_t)n_in, 1.0f);
 }

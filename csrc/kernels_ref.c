@@ -74,7 +74,7 @@ void kern_gradient(float *gW, float *gb, const float *dz, const float *x, int B,
   kern_gradient_ref(gW, gb, dz, x, B, n_in, n_out);
 }
 int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in,
-                           int n_out, int o0, int o1, float lr, float *lanes) {
+                           int n_out, int o0, int o1, float lr) {
   int bad = 0;
   for (int o = o0; o < o1; o++) {
     gb[o] = gradient_entry(dz, NULL, B, n_in, n_out, o, 0);
@@ -88,16 +88,15 @@ int kern_gradient_sgd_part(float *W, float *bias, float *gb, const float *dz, co
     bias[o] -= lr * gb[o];
     bad |= bias[o] - bias[o] != 0.0f;
   }
-  if (lanes) kern_row_lanes(lanes, W, n_in, o0, o1);
   return bad;
 }
 int kern_gradient_sgd(float *W, float *bias, float *gb, const float *dz, const float *x, int B, int n_in, int n_out,
-                      float lr, float *lanes) {
-  return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr, lanes);
+                      float lr) {
+  return kern_gradient_sgd_part(W, bias, gb, dz, x, B, n_in, n_out, 0, n_out, lr);
 }
 int kern_sgd_forward_one(float *W, float *bias, float *gb, const float *dz, const float *x, const float *x_next,
                          float *y_next, int n_in, int n_out, float lr) {
-  const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr, NULL);
+  const int bad = kern_gradient_sgd(W, bias, gb, dz, x, 1, n_in, n_out, lr);
   kern_forward(y_next, x_next, W, bias, 1, n_in, n_out);
   return bad;
 }

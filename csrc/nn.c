@@ -42,10 +42,7 @@ struct nn_net {
   /* centred input, through the first layer's weights (centre_z) */
   float *row_mean; /* each row's mean pixel, (cap) */
   float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (sizes[1]) */
-  float *w0_lanes; /* their lanes, from an update: (sizes[1], KERN_SUM_LANES) */
   float mean_next; /* x_next's mean pixel */
-  int sums_next;   /* nn_train: this step's update leaves w0_sums for the next step */
-  int sums_fresh;  /* w0_sums are those of W0 as it is, left by the last update */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step for both, not
    * twice (centred input adds a pass for its row sums) */
@@ -155,9 +152,8 @@ static void centre_z(float *z, const float *mean, const float *sums, int rows, i
 }
 
 static void centring_sums(nn_net *net) {
-  if (net->cfg.input != NN_INPUT_CENTRED) return;
-  if (net->sums_fresh) net->sums_fresh = 0; /* an update in nn_train left them, adding as it stored */
-  else kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->cfg.sizes[0], net->cfg.sizes[1]);
+  if (net->cfg.input == NN_INPUT_CENTRED)
+    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->cfg.sizes[0], net->cfg.sizes[1]);
 }
 
 /* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
@@ -242,18 +238,12 @@ static int backward(nn_net *net, int B, int sgd) {
       /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
       bad |= kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1], lr_now(net));
       if (net->cfg.input == NN_INPUT_CENTRED) {
-        kern_row_sums(net->w0_sums, W, s[0], s[1]);
+        centring_sums(net);
         centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, s[1]);
       }
       net->primed = 1;
-    } else if (sgd) {
-      float *lanes = l == 0 && net->sums_next ? net->w0_lanes : NULL;
-      bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net), lanes);
-      if (lanes) {
-        kern_fold_lanes(net->w0_sums, lanes, 0, s[1]);
-        net->sums_fresh = 1;
-      }
-    } else kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
+    } else if (sgd) bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], lr_now(net));
+    else kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
     if (!sgd && l == 0) centre_gradient(net, B, 0, s[1]);
     if (l == 0) break;
     /* through the activation to the next dz */
@@ -330,7 +320,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   for (int l = 0; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];
   for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
   floats += (size_t)cap + (1 + POOL_MAX_THREADS) * (size_t)s[0];           /* loss, x_next, x_aug */
-  floats += (size_t)cap + (size_t)s[1] * (1 + KERN_SUM_LANES);             /* row_mean, w0_sums, w0_lanes */
+  floats += (size_t)cap + (size_t)s[1];                                    /* row_mean, w0_sums */
   size_t bytes = floats * sizeof(float) + (size_t)cap;                     /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
@@ -356,8 +346,6 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   p += cap;
   net->w0_sums = p;
   p += s[1];
-  net->w0_lanes = p;
-  p += (size_t)s[1] * KERN_SUM_LANES;
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -665,9 +653,7 @@ static void step_part(void *ctx, int t, int n) {
     float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
     float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
     if (sgd) {
-      float *lanes = l == 0 && net->sums_next ? net->w0_lanes : NULL;
-      bad |= kern_gradient_sgd_part(W, bias, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1, job->lr, lanes);
-      if (lanes) kern_fold_lanes(net->w0_sums, lanes, o0, o1);
+      bad |= kern_gradient_sgd_part(W, bias, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1, job->lr);
     } else {
       kern_gradient_part(gW, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1);
       if (l == 0) centre_gradient(net, B, o0, o1);
@@ -695,7 +681,6 @@ static nn_status step_split(nn_net *net, const nn_data *data, const int32_t *ord
   gather_done(net, B);
   int bad = 0;
   for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];
-  net->sums_fresh = net->sums_next;
   const float sum = sum_loss(net->loss, B);
   if (!isfinite(sum) || bad) return NN_ERR_DIVERGED;
   net->steps++;
@@ -784,7 +769,6 @@ static void save_state(nn_net *net) {
   net->rng_backup = net->rng;
 }
 static void restore_state(nn_net *net, uint64_t steps) {
-  net->sums_fresh = 0;
   memcpy(net->params, net->backup, net->count * sizeof *net->params);
   optim_copy(&net->opt, &net->opt_backup, net->count);
   net->rng = net->rng_backup;
@@ -829,21 +813,14 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
   const int B = net->cfg.batch_size;
   /* not with weight decay, which changes W after the update that primes the next z */
   const int ahead = B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f;
-  /* centred input under plain SGD: each update adds up the first layer's
-   * new weights as it stores them, for the next step's row sums (decay
-   * would change them after) */
-  const int sums =
-    net->cfg.input == NN_INPUT_CENTRED && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f && !ahead;
   nn_status st = NN_OK;
   *total = 0.0;
   *done = 0;
   net->primed = 0;
-  net->sums_fresh = 0;
   for (int at = start; at < start + count; at += B) {
     const int rows = start + count - at < B ? start + count - at : B;
     float s = 0.0f;
     size_t next = 0;
-    net->sums_next = sums && at + rows < start + count;
     if (ahead) { /* the next row rides along with this step's layer-0 update (x_next) */
       if (!net->primed) gather(net, data, order, at, rows);
       net->lookahead = NULL;
@@ -866,7 +843,6 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
   }
   net->lookahead = NULL;
   net->primed = 0;
-  net->sums_next = net->sums_fresh = 0;
   return st;
 }
 

@@ -107,7 +107,7 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
   const float lr = 0.37f;
   memcpy(W3, W, sizeof(float) * n_out * n_in);
   memcpy(b3, bias, sizeof(float) * n_out);
-  CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, B, n_in, n_out, lr, NULL), 0);
+  CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, B, n_in, n_out, lr), 0);
   int same = memcmp(gb3, gb2, sizeof(float) * n_out) == 0;
   for (int i = 0; i < n_out * n_in; i++) {
     float want = W[i];
@@ -120,35 +120,6 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
     same &= memcmp(&want, &b3[o], sizeof want) == 0;
   }
   CHECK(same, "fused gradient + sgd %dx%dx%d %s differs from gradient then sgd", B, n_in, n_out, kind);
-  {
-    /* the lanes of the new rows, added as they are stored (in two parts, as
-     * threads split them, too), are kern_row_lanes's, and fold to kern_row_sums */
-    const size_t nw = (size_t)n_out * n_in, nl = (size_t)n_out * KERN_SUM_LANES;
-    float *W5 = malloc(sizeof(float) * nw), *b5 = malloc(sizeof(float) * n_out);
-    float *la = malloc(sizeof(float) * nl), *lb = malloc(sizeof(float) * nl), *lc = malloc(sizeof(float) * nl);
-    float *s1 = malloc(sizeof(float) * n_out), *s2 = malloc(sizeof(float) * n_out);
-    memcpy(W5, W, sizeof(float) * nw);
-    memcpy(b5, bias, sizeof(float) * n_out);
-    CHECK_EQ(kern_gradient_sgd(W5, b5, gb3, dz, x, B, n_in, n_out, lr, la), 0);
-    kern_row_lanes(lb, W5, n_in, 0, n_out);
-    const int h = n_out / 2;
-    memcpy(W5, W, sizeof(float) * nw);
-    memcpy(b5, bias, sizeof(float) * n_out);
-    CHECK_EQ(kern_gradient_sgd_part(W5, b5, gb3, dz, x, B, n_in, n_out, 0, h, lr, lc), 0);
-    CHECK_EQ(kern_gradient_sgd_part(W5, b5, gb3, dz, x, B, n_in, n_out, h, n_out, lr, lc), 0);
-    kern_fold_lanes(s1, la, 0, n_out);
-    kern_row_sums(s2, W5, n_in, n_out);
-    CHECK(memcmp(W5, W3, sizeof(float) * nw) == 0 && memcmp(la, lb, sizeof(float) * nl) == 0 &&
-            memcmp(lc, lb, sizeof(float) * nl) == 0 && memcmp(s1, s2, sizeof(float) * n_out) == 0,
-          "fused sgd's row lanes %dx%dx%d %s differ from kern_row_lanes", B, n_in, n_out, kind);
-    free(W5);
-    free(b5);
-    free(la);
-    free(lb);
-    free(lc);
-    free(s1);
-    free(s2);
-  }
   if (B == 2 && n_out >= 2) {
     /* one row under sgd fused with the next row's forward: the same bits as
      * kern_gradient_sgd on the first row, then kern_forward on the second */
@@ -158,7 +129,7 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
     memcpy(b3, bias, sizeof(float) * n_out);
     memcpy(W4, W, sizeof(float) * n_out * n_in);
     memcpy(b4, bias, sizeof(float) * n_out);
-    CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, 1, n_in, n_out, lr, NULL), 0);
+    CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, 1, n_in, n_out, lr), 0);
     kern_forward(y1, x + n_in, W3, b3, 1, n_in, n_out);
     CHECK_EQ(kern_sgd_forward_one(W4, b4, gb4, dz, x, x + n_in, y4, n_in, n_out, lr), 0);
     CHECK(memcmp(W3, W4, sizeof(float) * n_out * n_in) == 0 && memcmp(b3, b4, sizeof(float) * n_out) == 0 &&
@@ -180,7 +151,7 @@ static void check_kernels(rng_t *r, int B, int n_in, int n_out, int sparse) {
   W3[n_in / 2] = 3.4e38f; /* an update that overflows is reported */
   for (int i = 0; i < B * n_out; i++) dz[i] = -1e37f;
   for (int i = 0; i < B * n_in; i++) x[i] = 1.0f;
-  CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, B, n_in, n_out, 1.0f, NULL), 1);
+  CHECK_EQ(kern_gradient_sgd(W3, b3, gb3, dz, x, B, n_in, n_out, 1.0f), 1);
   /* and the reference is a true product: compare one element in double */
   double want = bias[n_out - 1];
   for (int i = 0; i < n_in; i++) want += (double)x[(size_t)(B - 1) * n_in + i] * W[(size_t)(n_out - 1) * n_in + i];
@@ -560,16 +531,6 @@ static void test_determinism(const digits *train) {
   nn_free(a);
   nn_free(b);
   nn_free(c);
-  /* plain SGD on centred input: within one call each update leaves the row
-   * sums for the next step; a call of one batch computes them afresh */
-  a = make_net(NN_SGD, 42, 16), b = make_net(NN_SGD, 42, 16);
-  if (!a || !b) return;
-  CHECK_EQ(nn_train(a, &data, NULL, 0, N, NULL, NULL), NN_OK);
-  for (int at = 0; at < N; at += 16) CHECK_EQ(nn_train(b, &data, NULL, at, 16, NULL, NULL), NN_OK);
-  CHECK(memcmp(nn_params(a, &n), nn_params(b, NULL), n * sizeof(float)) == 0,
-        "sgd: one call and calls of one batch give other weights");
-  nn_free(a);
-  nn_free(b);
 }
 
 /* nn_train at batch 1 under SGD takes the next row's first-layer output
