@@ -260,10 +260,16 @@ test('what the first layer learned: the weights change while training runs, upda
   console.log(
     `    open/closed: ${(open / closed).toFixed(3)} on the means, each open window against its neighbours ${pairs.map((x) => x.toFixed(2)).join(' ')} (median ${pairMedian.toFixed(3)}); the worker's own time per snapshot ${Number(costs).toFixed(2)} ms every 1.5 s`,
   );
-  // the median of the paired windows: one window that a neighbour's load hit does not decide
+  // What the view takes from training is the worker's time per snapshot:
+  // held to 1% of the interval. The rates are the machine's too (on a
+  // shared 2-core VM its windows scatter by 10-20%: one run put the median
+  // of the pairs at 0.944 with snapshots of 0.79 ms), so they only have to
+  // show no gross cost: the median of the paired windows, which one window
+  // that a neighbour's load hit does not decide.
+  assert.ok(Number(costs) <= 15, `a snapshot took ${costs} ms of the worker's time every 1.5 s: over 1%`);
   assert.ok(
-    pairMedian >= 0.95,
-    `with the view open, training ran at ${pairMedian.toFixed(3)} of its rate closed: more than 5% slower`,
+    pairMedian >= 0.85,
+    `with the view open, training ran at ${pairMedian.toFixed(3)} of its rate closed: more than 15% slower`,
   );
 });
 
