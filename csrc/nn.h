@@ -57,7 +57,8 @@ typedef struct nn_config {
 } nn_config;
 
 /* Samples: n rows of sizes[0] inputs, as bytes (0..255, scaled by 1/255) or
- * floats (then, as cfg.input says, centred or not); exactly one of u8 and f32 is set. labels (n, < n_out) may be NULL
+ * floats (either way centred by the first layer if cfg.input says so);
+ * exactly one of u8 and f32 is set. labels (n, < n_out) may be NULL
  * where only outputs are wanted. rows x cols is the image shape that
  * augmentation needs (0: a square of sizes[0] pixels). */
 typedef struct nn_data {

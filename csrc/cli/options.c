@@ -294,10 +294,12 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     }
     case CLI_OPTIMIZER:
     case CLI_ACTIVATION:
-    case CLI_INPUT: {
-      int k = id == CLI_OPTIMIZER    ? nn_optimizer_parse(val)
-              : id == CLI_ACTIVATION ? nn_activation_parse(val)
-                                     : nn_input_parse(val);
+    case CLI_INPUT:
+    case CLI_SCHEDULE: {
+      const int k = id == CLI_OPTIMIZER    ? nn_optimizer_parse(val)
+                    : id == CLI_ACTIVATION ? nn_activation_parse(val)
+                    : id == CLI_INPUT      ? nn_input_parse(val)
+                                           : nn_schedule_parse(val);
       if (k < 0) {
         char names[128];
         nn_text t = text_of(names, sizeof names);
@@ -306,24 +308,14 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       }
       if (id == CLI_OPTIMIZER) a->cfg.optimizer = (nn_optimizer)k;
       else if (id == CLI_ACTIVATION) a->cfg.activation = (nn_activation)k;
-      else a->cfg.input = (nn_input)k;
+      else if (id == CLI_INPUT) a->cfg.input = (nn_input)k;
+      else a->cfg.schedule = (nn_schedule)k;
       return 0;
     }
     case CLI_SEED:
       if (!parse_u64(val, &a->cfg.seed)) return usage(msg, cap, "--seed: expected an unsigned integer, got '%s'", val);
       return 0;
     case CLI_LAYERS: return parse_layers(val, &a->cfg, msg, cap);
-    case CLI_SCHEDULE: {
-      int k = nn_schedule_parse(val);
-      if (k < 0) {
-        char names[128];
-        nn_text t = text_of(names, sizeof names);
-        put_choices(&t, schedule_at, NN_SCHEDULE_COUNT);
-        return usage(msg, cap, "--schedule: expected %s, got '%s'", names, val);
-      }
-      a->cfg.schedule = (nn_schedule)k;
-      return 0;
-    }
     case CLI_WEIGHT_DECAY: {
       double x;
       if (!parse_real(val, &x) || !(x >= 0 && x <= (double)NN_MAX_WEIGHT_DECAY))
