@@ -40,7 +40,7 @@ target_compile_options(${NN_WASM_NAME} PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -W
 set(NN_WASM_EXPORTS
   facts nn_strerror nn_status_name heap_used
   create destroy config steps set_learning_rate set_batch_size set_training with_optimizer params
-  set_threads threads threads_alive
+  set_threads threads thread_jobs threads_alive
   step predict activations save_size save load
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset

@@ -727,6 +727,7 @@ nn_status nn_set_threads(nn_net *net, int threads) {
 }
 
 int nn_threads(const nn_net *net) { return net ? pool_size(net->pool) : 1; }
+long nn_thread_jobs(const nn_net *net) { return net ? pool_jobs_on_threads(net->pool) : 0; }
 
 void nn_move_threads(nn_net *net, nn_net *from) {
   if (!net || !from || net == from) return;

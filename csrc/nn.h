@@ -106,6 +106,9 @@ nn_status nn_set_lr_factor(nn_net *net, float factor);
  * nn_create sets 1. */
 nn_status nn_set_threads(nn_net *net, int threads);
 int nn_threads(const nn_net *net);
+/* Jobs that the pool's threads other than the caller have run since the
+ * last nn_set_threads: above zero only once work was really split. */
+long nn_thread_jobs(const nn_net *net);
 /* Moves from's threads to net (whose own stop); from is left with 1. */
 void nn_move_threads(nn_net *net, nn_net *from);
 

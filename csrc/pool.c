@@ -31,6 +31,10 @@ void pool_run(nn_pool *pool, pool_job job, void *ctx) {
 }
 void pool_sync(nn_pool *pool) { (void)pool; }
 int pool_threads_alive(void) { return 0; }
+long pool_jobs_on_threads(const nn_pool *pool) {
+  (void)pool;
+  return 0;
+}
 
 #else
 
@@ -55,6 +59,7 @@ struct nn_pool {
   atomic_int arrived;     /* at the barrier in this phase */
   atomic_uint phase;      /* bumped as the last thread arrives */
   atomic_uint ready;      /* threads that have started running */
+  atomic_long jobs;       /* jobs run by the pool's own threads: proof that work was split */
   pool_job job;
   void *ctx;
   int stop;
@@ -113,6 +118,7 @@ static void *worker_main(void *arg) {
     seen = atomic_load(&p->generation);
     if (p->stop) break;
     p->job(p->ctx, index, p->n);
+    atomic_fetch_add_explicit(&p->jobs, 1, memory_order_relaxed);
     pool_sync(p);
   }
   atomic_fetch_sub(&alive, 1);
@@ -182,5 +188,6 @@ nn_status pool_create(int threads, nn_pool **out) {
 
 int pool_size(const nn_pool *p) { return p ? p->n : 1; }
 int pool_threads_alive(void) { return atomic_load(&alive); }
+long pool_jobs_on_threads(const nn_pool *p) { return p ? atomic_load(&p->jobs) : 0; }
 
 #endif

@@ -293,6 +293,8 @@ nn_status with_optimizer(nn_net *net, int optimizer, nn_net **out) {
  * made sure that the workers they need are loaded. */
 nn_status set_threads(nn_net *net, int threads) { return nn_set_threads(net, threads); }
 int threads(const nn_net *net) { return nn_threads(net); }
+/* Jobs run on the network's pool threads (not the caller): proof of a split. */
+long thread_jobs(const nn_net *net) { return nn_thread_jobs(net); }
 /* Threads of all pools that run now: 0 once every threaded network is freed. */
 int threads_alive(void) { return pool_threads_alive(); }
 

@@ -1,6 +1,7 @@
 // Threads change no bit: networks trained with 2, 3 and 4 threads save the
 // same bytes as with 1, for every optimizer and activation (and with the
-// native CLI's --threads); threads are reported in net.options; dispose()
+// native CLI's --threads), and net.threadJobs proves that the work was split
+// (a second thread ran jobs); threads are reported in net.options; dispose()
 // stops them, and create/dispose cycles leave no worker running and the
 // heap where it started.
 import { test } from 'uvu';
@@ -43,6 +44,7 @@ test('N threads give the bytes of 1, for every optimizer and activation', async 
         const many = await createNetwork({ ...opts, threads });
         assert.is(many.options.threads, threads);
         many.train(images, labels);
+        assert.ok(many.threadJobs > 0, `${optimizer} ${activation}: no job ran on a second thread of ${threads}`);
         assert.ok(equalBytes(many.save(), bytes), `${optimizer} ${activation}: ${threads} threads give other bytes`);
         assert.equal(
           many.evaluate(data.testImages, data.testLabels),
@@ -65,9 +67,15 @@ test('augmentation, odd batches, step() and a data set in the heap: the same byt
       b = await createNetwork({ ...opts, threads: 4 });
     a.train(images, labels, { epochs: 2 });
     b.train(images, labels, { epochs: 2 });
+    // a step splits over 4 threads from 4 * 8 rows: 16 stays on one
+    if (opts.batchSize >= 32) assert.ok(b.threadJobs > 0, `no job on a second thread: ${JSON.stringify(opts)}`);
+    else assert.is(b.threadJobs, 0, `a batch of ${opts.batchSize} split over 4 threads`);
+    assert.is(a.threadJobs, 0);
     assert.ok(equalBytes(a.save(), b.save()), JSON.stringify(opts));
     const la = a.step(images.subarray(0, 64 * 784), labels.subarray(0, 64));
+    const jobs = b.threadJobs;
     const lb = b.step(images.subarray(0, 64 * 784), labels.subarray(0, 64));
+    assert.ok(b.threadJobs > jobs, 'a step of 64 rows on 4 threads ran on one');
     assert.is(lb, la);
     assert.ok(equalBytes(a.save(), b.save()), `step after ${JSON.stringify(opts)}`);
     a.dispose();
@@ -79,6 +87,7 @@ test('augmentation, odd batches, step() and a data set in the heap: the same byt
   assert.is(b.options.threads, 2);
   a.train(ds, { epochs: 1 });
   b.train(ds, { epochs: 1 });
+  assert.ok(b.threadJobs > 0, 'a Dataset on a loaded network of 2 threads ran on one');
   assert.ok(equalBytes(a.save(), b.save()), 'a Dataset, a loaded network');
   b.setOptions({ optimizer: 'momentum' }); // a new C network: it keeps the threads
   assert.is(b.options.threads, 2);

@@ -374,6 +374,16 @@ function stepThreads(c) {
   return { threads: c.threads, reason: c.threadsReason };
 }
 
+/* The threads the last slice of training really ran on (C counts the jobs
+ * its pool threads ran), with stepThreads' reason; stepThreads' own count
+ * until a slice has run. */
+let lastSliceSplit = null;
+function workedThreads() {
+  const step = stepThreads(config);
+  if (lastSliceSplit !== null) step.threads = lastSliceSplit ? config.threads : 1;
+  return step;
+}
+
 /* ---------- data ---------- */
 
 function abort(message) {
@@ -462,6 +472,7 @@ async function loop(mine) {
     speed = 0;
   let lastEval = now(),
     evalGap = EVAL_MS;
+  lastSliceSplit = null;
   setState(d.available('train') ? 'training' : 'downloading');
 
   while (mine === token) {
@@ -489,6 +500,7 @@ async function loop(mine) {
     if (state !== 'training') setState('training');
 
     const t0 = now();
+    const jobsBefore = net.threadJobs;
     let p;
     let lossBefore = trainer.progress.totalLoss;
     do {
@@ -497,6 +509,7 @@ async function loop(mine) {
       lossN += p.trained;
       lossBefore = p.totalLoss;
     } while (now() - t0 < SLICE_MS && p.trained > 0 && !(target !== null && p.epochs >= target));
+    if (p.trained > 0) lastSliceSplit = net.threadJobs > jobsBefore;
 
     const t = now();
     if (t - lastProgress >= PROGRESS_MS) {
@@ -534,7 +547,7 @@ function progress(loss, speed, final) {
     loss,
     speed,
     timeLeft: left,
-    step: stepThreads(config), // the network a run started may be new (applyTrainOptions), its batch size changed (applyLive)
+    step: workedThreads(), // the network a run started may be new (applyTrainOptions), its batch size changed (applyLive)
     final,
   });
 }

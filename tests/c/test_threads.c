@@ -2,7 +2,8 @@
  * threads on real digits are byte-identical to one trained with 1, for
  * every optimizer and activation, with weight decay and augmentation, at
  * batch sizes that split evenly, unevenly and not at all; their
- * evaluations agree too. Pools survive create/free cycles and leave no
+ * evaluations agree too, and the pool's own threads ran jobs wherever the
+ * batch is large enough to split (and none where it is not). Pools survive create/free cycles and leave no
  * thread running. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,11 @@ static void test_same_bits(const nn_data *train, const nn_data *test) {
                 nn_optimizer_name(cfg.optimizer), nn_activation_name(cfg.activation), cfg.batch_size, t);
           if (!many) continue;
           CHECK_EQ(nn_threads(many), t);
+          /* the split is real: a step splits from t * NN_SPLIT_MIN_ROWS rows, and only then */
+          if (cfg.batch_size >= t * NN_SPLIT_MIN_ROWS)
+            CHECK(nn_thread_jobs(many) > 0, "batch %d on %d threads: no job ran on a pool thread", cfg.batch_size, t);
+          else
+            CHECK(nn_thread_jobs(many) == 0, "batch %d on %d threads split", cfg.batch_size, t);
           uint32_t c2[100] = {0};
           nn_eval e3 = {0};
           e3.confusion = c2;

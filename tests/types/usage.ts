@@ -112,6 +112,7 @@ const rates: number[] = [resolved.learningRate, resolved.momentum, resolved.beta
 const batchSize: number = resolved.batchSize;
 const seed: number | bigint = resolved.seed;
 const threadsUsed: number = resolved.threads;
+const splitJobs: number = net.threadJobs;
 const threadsReason: string | undefined = resolved.threadsReason;
 const whyNoThreads: string = threadsUnavailable();
 const threadedCopy: Network = await loadNetwork(net.save(), { threads: 4 });

@@ -167,6 +167,12 @@ export class Network {
   readonly classes: number;
   /** Weight updates made so far (saved in the model file). */
   readonly steps: number;
+  /**
+   * Jobs that threads other than the calling one have run for this network
+   * since it was made or loaded: above zero only once a step, prediction or
+   * evaluation was really split over its threads.
+   */
+  readonly threadJobs: number;
   readonly disposed: boolean;
   readonly options: ResolvedOptions;
 

@@ -387,6 +387,13 @@ export class Network {
   get steps() {
     return this.#ptr ? this.#w.M._steps(this.#ptr) : 0;
   }
+  /**
+   * Jobs that threads other than the calling one have run for this network
+   * (since it was made or loaded): above zero only once work was split.
+   */
+  get threadJobs() {
+    return this.#ptr ? this.#w.M._thread_jobs(this.#ptr) : 0;
+  }
   /** True once dispose() has run. */
   get disposed() {
     return !this.#ptr;
