@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools this project builds and tests with, on Debian or
 # Ubuntu: C toolchain, cmake, zlib headers, Debian's emscripten (with the
-# node-acorn its JS optimizer needs), chromium for the browser tests,
+# node-acorn its JS optimizer needs), Chromium, Firefox ESR and WebKitGTK
+# (with Xvfb) for the browser tests,
 # clang-format and clang-tidy 14 for npm run format / lint, and the
 # Fashion-MNIST data set. Checks first and does nothing when all is present,
 # so it is fast to run again. As root it runs apt-get; otherwise it prints
@@ -33,7 +34,10 @@ need cmake has cmake
 need zlib1g-dev test -f /usr/include/zlib.h
 need emscripten has emcc
 need node-acorn test -d /usr/share/nodejs/acorn
-need chromium has chromium
+need chromium has chromium                             # browser tests: Chromium (playwright-core)
+need firefox-esr has firefox-esr                       # browser tests: Firefox (puppeteer-core, WebDriver BiDi)
+need webkit2gtk-driver has WebKitWebDriver             # browser tests: WebKit (selenium-webdriver)
+need xvfb has Xvfb                                     # WebKit's MiniBrowser has no headless mode
 need clang has clang                                   # the fuzz preset
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a'   # libFuzzer runtime
 need valgrind has valgrind

@@ -210,6 +210,7 @@ const app = {
   mixed: 0, // how many of the person's digits the running Train mixes in
   personal: [], // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
   touched: false, // the person has trained, drawn or opened a model: a reload would lose it
+  trainWhenReady: false, // Enter in the data field while the network loads: train once it is ready
 };
 
 const lossChart = new ui.LineChart(els.lossChart, {
@@ -527,7 +528,11 @@ function setConfig(config) {
 els.train.addEventListener('click', train);
 els.dataForm.addEventListener('submit', (e) => {
   e.preventDefault();
-  if (!els.train.disabled) train();
+  if (!els.train.disabled) return train();
+  if (!app.hasNet && app.busy) {
+    app.trainWhenReady = true;
+    ui.setStatus('Loading the network… training starts as soon as it is ready.');
+  }
 });
 
 els.pause.addEventListener('click', async () => {
@@ -1000,6 +1005,8 @@ async function bringUp({ again = false } = {}) {
     clearTimeout(late);
     app.busy = false;
     refreshControls();
+    if (app.trainWhenReady && !els.train.disabled) train();
+    app.trainWhenReady = false;
   }
 }
 

@@ -25,8 +25,12 @@ const threadedUrl = (ext) => new URL(`../build/mnist-threads.${ext}`, import.met
 export function threadsUnavailable() {
   const isolate =
     'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
+  // An isolated page whose browser still has no SharedArrayBuffer (WebKitGTK)
+  // is the browser's limit, not the server's: say which it is.
   if (typeof SharedArrayBuffer !== 'function')
-    return `SharedArrayBuffer is not available here (the page is not cross-origin isolated: ${isolate})`;
+    return globalThis.crossOriginIsolated === true
+      ? 'this browser has no SharedArrayBuffer, even on this cross-origin isolated page'
+      : `SharedArrayBuffer is not available here (the page is not cross-origin isolated: ${isolate})`;
   if (globalThis.crossOriginIsolated === false) return `the page is not cross-origin isolated (${isolate})`;
   if (typeof io.Worker !== 'function') return 'this environment cannot start workers';
   return '';
