@@ -2,8 +2,12 @@
 # fuzz.sh (`npm run fuzz`): builds the `fuzz` preset (clang, libFuzzer, ASan,
 # UBSan) and, for each target in tests/fuzz (fuzz_idx, fuzz_model, fuzz_data):
 #   1. replays its seed corpus and tests/fuzz/regressions/<target>/ once each;
-#   2. fuzzes for FUZZ_SECONDS (default 60) starting from a copy of those
-#      files in a temp dir, so the corpus in the repo stays as committed.
+#   2. fuzzes, starting from a copy of those files in a temp dir, so the
+#      corpus in the repo stays as committed: for FUZZ_SECONDS (default 60)
+#      with a new random seed (`npm run fuzz`), or, with FUZZ_FIXED=1 (as
+#      `npm test` runs it), a fixed number of inputs per target from seed 1,
+#      so the gate repeats itself and a new finding never fails an unrelated
+#      change.
 # Prints one line per target, `fuzz <target>: ok, N executions in S s ...`
 # or `fuzz <target>: FAILED: ...` naming the crashing input's path, and
 # exits 1 if any target failed. Found crashes stay in build/fuzz/crashes/;
@@ -14,7 +18,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
+fixed=${FUZZ_FIXED:-0}
 targets=(idx model data)
+# FUZZ_FIXED=1: inputs per target (about 10 s each here; fuzz_data runs a
+# training step per input, so it takes far fewer per second)
+declare -A fixed_runs=([idx]=300000 [model]=300000 [data]=8000)
 build=build/fuzz
 logs=$build/logs
 
@@ -69,7 +77,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   ((${#seeds[@]})) && cp "${seeds[@]}" "$work/$t/"
   start=$(date +%s)
-  "$exe" -max_total_time="$seconds" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
+  if [ "$fixed" = 1 ]; then budget=(-runs="${fixed_runs[$t]}" -seed=1); else budget=(-max_total_time="$seconds"); fi
+  "$exe" "${budget[@]}" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
     -artifact_prefix="$crashes/" "$work/$t" >"$log" 2>&1
   rc=$?
   took=$(($(date +%s) - start))

@@ -168,7 +168,8 @@ test('evaluate: accuracy, loss and a confusion matrix that adds up', async () =>
   const net = await createNetwork();
   net.train(first(4000).images, first(4000).labels);
   const r = net.evaluate(data.testImages, data.testLabels);
-  assert.ok(r.accuracy > 0.6 && r.accuracy <= 1, `accuracy ${r.accuracy}`);
+  // one epoch of 4,000 digits with the defaults reaches 82.1%
+  assert.ok(r.accuracy >= 0.815 && r.accuracy <= 1, `accuracy ${r.accuracy}`);
   assert.ok(r.loss > 0 && Number.isFinite(r.loss));
   assert.is(r.confusion.length, 10);
   let total = 0,

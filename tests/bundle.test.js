@@ -63,7 +63,7 @@ test('the bundle trains, predicts and evaluates in a page and a module worker as
   const inNode = await compute(pathToFileURL(`${dataDir}/`));
   assert.is(inNode.trained, 8000, 'trained on the small split');
   assert.ok(
-    inNode.evaluation.samples === 2000 && inNode.evaluation.accuracy > 0.5,
+    inNode.evaluation.samples === 2000 && inNode.evaluation.accuracy >= 0.725, // it reaches 73.05%
     `20 steps learn something: ${JSON.stringify(inNode.evaluation)}`,
   );
 

@@ -58,13 +58,20 @@ test('error paths free what they took: 100 cycles of rejected calls', async () =
   const labels = d.trainLabels.subarray(0, 64);
   const poisoned = new Float32Array(64 * 784).fill(0.5);
   fillHuge(poisoned, 40 * 784, 41 * 784);
-  const tryIt = async (fn) => {
+  // each call fails as it must (its message), so the cycle's error paths are the ones measured
+  const rejects = async (fn, re) => {
+    let error = null;
     try {
       await fn();
-    } catch {
-      /* expected */
+    } catch (e) {
+      error = e;
     }
+    assert.ok(error && re.test(error.message), `expected ${re}, got ${error ? error.message : 'no error'}`);
   };
+  const truncatedGzip = (() => {
+    const gz = gzipSync(idx(8, [5000], new Uint8Array(5000)));
+    return gz.subarray(0, gz.length >> 1);
+  })();
   const cycle = async (i) => {
     const net = await createNetwork({
       activation: 'relu',
@@ -74,25 +81,34 @@ test('error paths free what they took: 100 cycles of rejected calls', async () =
       seed: i,
     });
     const good = net.save();
-    await tryIt(() => net.train(poisoned, labels, { shuffle: false })); // diverges: chunk replayed
-    await tryIt(() => net.step(poisoned.subarray(40 * 784, 48 * 784), labels.subarray(0, 8))); // diverges: optimizer reset
-    await tryIt(() => net.predict(poisoned.subarray(40 * 784, 41 * 784))); // outputs overflow
-    await tryIt(() => net.evaluate(poisoned, labels));
-    await tryIt(() =>
-      net.train(images, labels, {
-        onProgress: () => {
-          throw new Error('stop');
-        },
-      }),
+    await rejects(() => net.train(poisoned, labels, { shuffle: false }), /^train: training diverged/); // chunk replayed
+    await rejects(
+      () => net.step(poisoned.subarray(40 * 784, 48 * 784), labels.subarray(0, 8)),
+      /^step: training diverged/,
+    ); // optimizer reset
+    await rejects(() => net.predict(poisoned.subarray(40 * 784, 41 * 784)), /^predict: the network's outputs are NaN/);
+    await rejects(() => net.evaluate(poisoned, labels), /^evaluate: the network's outputs are NaN/);
+    await rejects(
+      () =>
+        net.train(images, labels, {
+          onProgress: () => {
+            throw new Error('stop');
+          },
+        }),
+      /^stop$/,
     );
     net.setOptions({ optimizer: OPTIMIZERS[(i + 1) % 3], batchSize: 64 }); // a new C network, bigger scratch
-    // more than the scratch holds; may throw: a poisoned row can also train without overflowing
-    // (finite losses near 1e36, weights near 1e37: pixels of 3e38 are the caller's to avoid)
-    await tryIt(() => net.predict(d.testImages.subarray(0, 100 * 784)));
-    await tryIt(() => loadNetwork(good.subarray(0, good.length - 1)));
-    await tryIt(() => loadNetwork(good.map((b, k) => (k === 99 ? b ^ 1 : b))));
-    await tryIt(() => parseIdx(idx(8, [3, 28, 28], new Uint8Array(784))));
-    await tryIt(() => parseIdx(gzipSync(idx(8, [5000], new Uint8Array(5000))).subarray(0, 100)));
+    // more rows than the old scratch held (a poisoned row trained without overflowing leaves
+    // finite weights near 1e37: pixels of 3e38 are the caller's to avoid, so either outcome is right)
+    try {
+      assert.is(net.predict(d.testImages.subarray(0, 100 * 784)).length, 1000);
+    } catch (e) {
+      assert.match(e.message, /^predict: the network's outputs are NaN/);
+    }
+    await rejects(() => loadNetwork(good.subarray(0, good.length - 1)), /^loadNetwork: data ended early/);
+    await rejects(() => loadNetwork(good.map((b, k) => (k === 99 ? b ^ 1 : b))), /^loadNetwork: checksum mismatch/);
+    await rejects(() => parseIdx(idx(8, [3, 28, 28], new Uint8Array(784))), /^parseIdx: data ended early/);
+    await rejects(() => parseIdx(truncatedGzip), /^parseIdx: /);
     net.dispose();
   };
   for (let i = 0; i < 5; i++) await cycle(i);

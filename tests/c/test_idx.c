@@ -196,7 +196,8 @@ static void test_limits(void) {
   CHECK_EQ(parse_all(buf, len, &p), NN_ERR_TRUNCATED); /* exactly the limit is allowed */
   CHECK_EQ(idx_count(p), IDX_MAX_BYTES);
   idx_free(p);
-  CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0, "limit checks take no time");
+  /* a hang guard, not a timing: reading what the headers claim would take minutes */
+  CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 10.0, "limit checks read only the headers");
 
   /* Under the limit but large (470 MB claimed): the buffer grows only with
    * the bytes that arrive. */

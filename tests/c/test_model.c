@@ -393,7 +393,8 @@ static void test_huge_header(void) {
   put32at(b, OFF_SIZES, NN_MAX_UNITS + 1);
   refix(b, len);
   CHECK_EQ(load_status(b, len), NN_ERR_LIMIT);
-  CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5, "rejected at once");
+  /* a hang guard, not a timing: reading 2^32 claimed weights would take minutes */
+  CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 10.0, "rejected from the header");
 }
 
 /* Random field damage behind a valid CRC, so that the field checks (not
