@@ -26,6 +26,6 @@ int pool_size(const nn_pool *pool);                    /* threads, the caller in
 void pool_run(nn_pool *pool, pool_job job, void *ctx); /* returns when every thread has finished the job */
 void pool_sync(nn_pool *pool);                         /* inside a job: waits until every thread has reached it */
 int pool_threads_alive(void);                          /* threads started by pools and not yet joined, process-wide */
-long pool_jobs_on_threads(const nn_pool *pool);        /* jobs run by the pool's own threads (not the caller) so far; 0 for NULL */
+long pool_jobs_on_threads(const nn_pool *pool);        /* jobs its own threads (not the caller) have run; 0 for NULL */
 
 #endif

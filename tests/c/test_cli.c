@@ -35,11 +35,21 @@ static char *slurp(const char *path) {
   return s;
 }
 
+/* NN_CLI_WRAP (scripts/valgrind.sh): a command put before every
+ * NN_CLI_WRAP_EVERY-th mnist-train run (memcheck on a representative
+ * sample of the runs, rather than on all of them). */
+static const char *wrapper(void) {
+  static int runs = 0;
+  const char *wrap = getenv("NN_CLI_WRAP"), *every = getenv("NN_CLI_WRAP_EVERY");
+  const int n = every ? atoi(every) : 1;
+  return wrap && *wrap && runs++ % (n > 0 ? n : 1) == 0 ? wrap : "";
+}
+
 /* Runs mnist-train with args (already shell-quoted where needed); returns
  * its exit status, or -1 if it did not exit normally. */
 static int run(const char *args) {
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out' 2>'%s/err'", MNIST_TRAIN_EXE, args, tmp, tmp);
+  snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err'", wrapper(), MNIST_TRAIN_EXE, args, tmp, tmp);
   int st = system(cmd);
   free(out);
   free(err);

@@ -98,10 +98,9 @@ static void test_same_bits(const nn_data *train, const nn_data *test) {
           if (!many) continue;
           CHECK_EQ(nn_threads(many), t);
           /* the split is real: a step splits from t * NN_SPLIT_MIN_ROWS rows, and only then */
-          if (cfg.batch_size >= t * NN_SPLIT_MIN_ROWS)
-            CHECK(nn_thread_jobs(many) > 0, "batch %d on %d threads: no job ran on a pool thread", cfg.batch_size, t);
-          else
-            CHECK(nn_thread_jobs(many) == 0, "batch %d on %d threads split", cfg.batch_size, t);
+          const int splits = cfg.batch_size >= t * NN_SPLIT_MIN_ROWS;
+          CHECK(splits == (nn_thread_jobs(many) > 0), "batch %d on %d threads: %s", cfg.batch_size, t,
+                splits ? "no job ran on a pool thread" : "split, under the split size");
           uint32_t c2[100] = {0};
           nn_eval e3 = {0};
           e3.confusion = c2;
