@@ -40,10 +40,11 @@ export default [
     files: ['scripts/bench-browser/worker.js', 'scripts/bench-browser/trainers/*.js'],
     languageOptions: { globals: globals.worker },
   },
-  // Playwright drivers: the functions they hand to page.evaluate run in the page
+  // browser drivers: the functions they hand to the page run in the page
   {
     files: [
       'tests/browser/**/*.js',
+      'tests/engines/**/*.js',
       'tests/bundle.test.js',
       'scripts/bench-page.js',
       'scripts/time-to-accuracy.js',

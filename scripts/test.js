@@ -1,110 +1,190 @@
 #!/usr/bin/env node
 // `npm test`: brings in what is missing (scripts/ensure.js: system tools, npm
 // packages), builds what is out of date, then runs every suite this machine
-// can run and prints one total, `N passed, N failed`, as its last line.
-//   C tests (ctest)          native, then native-asan (ASan + UBSan)
-//   fuzz (libFuzzer)         scripts/fuzz.sh: each target for FUZZ_SECONDS (CI=true: 60, else 10)
-//   valgrind (memcheck)      scripts/valgrind.sh: each C test executable
-//   Node tests (uvu)         tests/*.test.js against the built wasm
-//   types (tsc)              tsc --noEmit -p tests/types: the usage file against web/lib/index.d.ts
-//   lint                     scripts/lint.js: clang-format, prettier, eslint, clang-tidy (one count each)
-//   browser tests (uvu)      tests/browser/*.test.js in headless Chromium
-// Usage: node scripts/test.js [--only c|asan|fuzz|valgrind|node|types|lint|browser ...]
-import { spawnSync } from 'node:child_process';
+// can run, two lanes side by side on the two cores, each suite within a time
+// limit of its own, and prints each suite's count and time, then one total,
+// `N passed, N failed`, as its last line.
+//   c         C tests (ctest), native
+//   asan      the C tests again under ASan + UBSan
+//   fuzz      scripts/fuzz.sh: replays the corpus, then a fixed number of inputs from a fixed seed
+//   valgrind  scripts/valgrind.sh: memcheck over a representative subset
+//   lint      scripts/lint.js: clang-format, prettier, eslint, clang-tidy (one count each)
+//   node      tests/*.test.js (uvu) against the built wasm
+//   types     tsc --noEmit -p tests/types: the usage file against web/lib/index.d.ts
+//   browser   tests/browser/*.test.js in Chromium (playwright-core)
+//   chromium, firefox, webkit   tests/engines/*.test.js, the page suite written once, in each engine
+// A suite fails when it fails a test, skips one, exits non-zero, prints no
+// count, runs past its limit (it is killed, browsers and all, and named), or
+// passes fewer tests than its floor in tests/floors.json: a suite that
+// shrinks fails until its floor is lowered in the same commit, with the reason.
+// Usage: node scripts/test.js [--only SUITE ...] [--serial]
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensure } from './ensure.js';
+import { countCtest, countTargets, countUvu, judge, runLimited } from './suites.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const only = new Set(args.filter((_, i) => args[i - 1] === '--only'));
-const wanted = (suite) => only.size === 0 || only.has(suite);
-
-// Runs a command with its output shown and kept; returns { status, out }.
-function run(cmd, argv, env = {}) {
-  console.log(`\n$ ${cmd} ${argv.join(' ')}`);
-  const r = spawnSync(cmd, argv, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 28 });
-  process.stdout.write(r.stdout ?? '');
-  process.stderr.write(r.stderr ?? '');
-  if (r.error) console.error(`test: ${cmd}: ${r.error.message}`);
-  return { status: r.error ? 127 : (r.status ?? 1), out: `${r.stdout ?? ''}\n${r.stderr ?? ''}` };
-}
-
-const totals = { passed: 0, failed: 0 };
-const report = [];
-
-// ctest: "100% tests passed, 0 tests failed out of 4"
-function countCtest(name, { status, out }) {
-  const m = out.match(/(\d+)% tests passed, (\d+) tests failed out of (\d+)/);
-  const failed = m ? Number(m[2]) : 1;
-  const passed = m ? Number(m[3]) - failed : 0;
-  tally(name, passed, m ? failed : 1, status);
-}
-
-// uvu: "  Total:     12\n  Passed:    11\n  Skipped:   0"
-function countUvu(name, { status, out }) {
-  const total = out.match(/Total:\s+(\d+)/);
-  const passed = out.match(/Passed:\s+(\d+)/);
-  const skipped = out.match(/Skipped:\s+(\d+)/);
-  if (!total || !passed) return tally(name, 0, 1, status);
-  tally(name, Number(passed[1]), Number(total[1]) - Number(passed[1]) - Number(skipped?.[1] ?? 0), status);
-}
-
-// fuzz.sh, valgrind.sh, lint.js: one line per target, "fuzz fuzz_idx: ok, ...",
-// "valgrind test_nn: FAILED: ..." or "lint eslint: ok"; none at all counts as a failure.
-function countTargets(name, prefix, { status, out }) {
-  let passed = 0,
-    failed = 0;
-  for (const m of out.matchAll(new RegExp(`^${prefix} \\S+: (ok|FAILED)`, 'gm'))) m[1] === 'ok' ? passed++ : failed++;
-  tally(name, passed, passed + failed ? failed : 1, status);
-}
-
-// A suite that exits non-zero counts at least one failure, whatever it printed.
-function tally(name, passed, failed, status) {
-  if (status !== 0 && failed === 0) failed = 1;
-  totals.passed += passed;
-  totals.failed += failed;
-  report.push(`${name}: ${passed} passed, ${failed} failed`);
-}
-
-function build(preset) {
-  const configure = run('cmake', ['--preset', preset]);
-  return configure.status === 0 && run('cmake', ['--build', '--preset', preset, '-j', '2']).status === 0;
-}
-
-ensure();
-
-const built = run('node', ['scripts/build.js', '--native']);
-if (built.status !== 0) tally('build', 0, 1, built.status);
-
-if (wanted('c')) {
-  if (build('native')) countCtest('C tests (native)', run('ctest', ['--preset', 'native']));
-  else tally('C tests (native): build', 0, 1, 1);
-}
-if (wanted('asan')) {
-  if (build('native-asan')) countCtest('C tests (ASan+UBSan)', run('ctest', ['--preset', 'native-asan']));
-  else tally('C tests (ASan+UBSan): build', 0, 1, 1);
-}
-if (wanted('fuzz')) {
-  const seconds = process.env.FUZZ_SECONDS || (process.env.CI === 'true' ? '60' : '10');
-  countTargets('fuzz (libFuzzer)', 'fuzz', run('bash', ['scripts/fuzz.sh'], { FUZZ_SECONDS: seconds }));
-}
-if (wanted('valgrind')) countTargets('valgrind (memcheck)', 'valgrind', run('bash', ['scripts/valgrind.sh']));
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
-if (wanted('node')) countUvu('Node tests', run('node', [uvu, 'tests', '\\.test\\.js$', '-i', 'browser']));
+const node = process.execPath;
+
+// lane: suites of one lane run one after another; the two lanes side by side.
+// limit: minutes, 5-10x what the suite takes here, to catch a hang.
+const SUITES = [
+  { name: 'c', title: 'C tests (native)', lane: 0, limit: 6, steps: (x) => ctest(x, 'native') },
+  { name: 'asan', title: 'C tests (ASan+UBSan)', lane: 0, limit: 12, steps: (x) => ctest(x, 'native-asan') },
+  {
+    name: 'fuzz',
+    title: 'fuzz (libFuzzer)',
+    lane: 0,
+    limit: 10,
+    steps: (x) => targets(x, 'fuzz', 'bash', ['scripts/fuzz.sh'], { FUZZ_FIXED: '1' }),
+  },
+  {
+    name: 'valgrind',
+    title: 'valgrind (memcheck)',
+    lane: 0,
+    limit: 12,
+    steps: (x) => targets(x, 'valgrind', 'bash', ['scripts/valgrind.sh']),
+  },
+  { name: 'lint', title: 'lint', lane: 0, limit: 10, steps: (x) => targets(x, 'lint', node, ['scripts/lint.js']) },
+  {
+    name: 'node',
+    title: 'Node tests',
+    lane: 1,
+    limit: 10,
+    steps: (x) => uvuSuite(x, ['tests', '\\.test\\.js$', '-i', 'browser', '-i', 'engines']),
+  },
+  { name: 'types', title: 'types (tsc)', lane: 1, limit: 3, steps: types },
+  {
+    name: 'browser',
+    title: 'browser tests (Chromium)',
+    lane: 1,
+    limit: 15,
+    steps: (x) => uvuSuite(x, ['tests/browser', '\\.test\\.js$']),
+  },
+  ...['chromium', 'firefox', 'webkit'].map((engine) => ({
+    name: engine,
+    title: `page in ${engine[0].toUpperCase()}${engine.slice(1)}`,
+    lane: engine === 'chromium' ? 0 : 1,
+    limit: 10,
+    steps: (x) => uvuSuite(x, ['tests/engines', '\\.test\\.js$'], { MNIST_ENGINE: engine }),
+  })),
+];
+
+const args = process.argv.slice(2);
+const only = new Set();
+let serial = false;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--only' && i + 1 < args.length) only.add(args[++i]);
+  else if (args[i] === '--serial') serial = true;
+  else usage(`unknown argument '${args[i]}'`);
+}
+for (const name of only) if (!SUITES.some((s) => s.name === name)) usage(`--only: no suite is called '${name}'`);
+
+function usage(problem) {
+  console.error(
+    `test: ${problem}\nusage: node scripts/test.js [--only ${SUITES.map((s) => s.name).join('|')} ...] [--serial]`,
+  );
+  process.exit(2);
+}
+
+const floors = JSON.parse(readFileSync(path.join(root, 'tests/floors.json'), 'utf8'));
+
+/* ---------- one suite ---------- */
+
+// A suite's run: its deadline and its log, printed whole when it ends so
+// that two lanes do not interleave their lines.
+const newRun = (minutes) => ({ log: [], deadline: Date.now() + minutes * 60_000, timedOut: false });
+
+async function exec(run, cmd, argv, env = {}) {
+  run.log.push(`\n$ ${cmd} ${argv.join(' ')}\n`);
+  const r = await runLimited(cmd, argv, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    deadline: run.deadline,
+    onOutput: (text) => run.log.push(text),
+  });
+  run.timedOut ||= r.timedOut;
+  return r;
+}
+
+async function ctest(run, preset) {
+  for (const step of [
+    ['--preset', preset],
+    ['--build', '--preset', preset, '-j', '2'],
+  ]) {
+    const r = await exec(run, 'cmake', step);
+    if (r.status !== 0) return { count: null, status: r.status };
+  }
+  const r = await exec(run, 'ctest', ['--preset', preset]);
+  return { count: countCtest(r.out), status: r.status };
+}
+
+async function targets(run, prefix, cmd, argv, env) {
+  const r = await exec(run, cmd, argv, env);
+  return { count: countTargets(prefix, r.out), status: r.status };
+}
+
+async function uvuSuite(run, argv, env) {
+  const r = await exec(run, node, [uvu, ...argv], env);
+  return { count: countUvu(r.out), status: r.status };
+}
+
 // One check: the types compile, or they do not (tsc lists each error).
-if (wanted('types')) {
-  const r = run(process.execPath, [
+async function types(run) {
+  const r = await exec(run, node, [
     path.join(root, 'node_modules/typescript/bin/tsc'),
     '--noEmit',
     '-p',
     'tests/types',
   ]);
-  tally('types (tsc)', r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.status);
+  return { count: { passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1 }, status: r.status };
 }
-if (wanted('lint')) countTargets('lint', 'lint', run('node', ['scripts/lint.js']));
-if (wanted('browser')) countUvu('browser tests', run('node', [uvu, 'tests/browser', '\\.test\\.js$']));
 
-console.log(`\n${report.join('\n')}`);
-console.log(`${totals.passed} passed, ${totals.failed} failed`);
-process.exit(totals.failed ? 1 : 0);
+async function runSuite(suite) {
+  const start = Date.now();
+  const me = newRun(suite.limit);
+  console.log(`test: ${suite.name} started`);
+  const { count, status } = await suite.steps(me);
+  const result = judge({ count, status, timedOut: me.timedOut, limitMinutes: suite.limit, floor: floors[suite.name] });
+  const seconds = (Date.now() - start) / 1000;
+  process.stdout.write(`\n======== ${suite.title} ========${me.log.join('')}\n`);
+  const why = result.problems.length ? ` (${suite.name}: ${result.problems.join('; ')})` : '';
+  console.log(
+    `test: ${suite.name} ended in ${seconds.toFixed(0)} s: ${result.passed} passed, ${result.failed} failed${why}`,
+  );
+  return { ...result, suite, seconds, why };
+}
+
+/* ---------- all of them ---------- */
+
+ensure();
+const started = Date.now();
+const results = [];
+
+const building = newRun(15);
+const built = await exec(building, node, ['scripts/build.js', '--native']);
+process.stdout.write(building.log.join(''));
+if (built.status !== 0 || built.timedOut) {
+  results.push({ suite: { title: 'build' }, passed: 0, failed: 1, seconds: 0, why: ' (the build failed)' });
+} else {
+  const chosen = SUITES.filter((s) => only.size === 0 || only.has(s.name));
+  const lane = async (suites) => {
+    for (const s of suites) results.push(await runSuite(s));
+  };
+  if (serial) await lane(chosen);
+  else await Promise.all([0, 1].map((l) => lane(chosen.filter((s) => s.lane === l))));
+}
+
+const minutes = (Date.now() - started) / 60_000;
+console.log('\nsuite                          passed  failed   time');
+for (const r of results)
+  console.log(
+    `${r.suite.title.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${r.seconds.toFixed(0).padStart(4)} s${r.why}`,
+  );
+const passed = results.reduce((a, r) => a + r.passed, 0);
+const failed = results.reduce((a, r) => a + r.failed, 0);
+console.log(`all suites in ${minutes.toFixed(1)} min`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -279,7 +279,7 @@ function idleStatus(reason) {
   const d = app.download;
   switch (reason) {
     case 'done':
-      return `Done: ${app.config?.epochs ?? ''} epochs, test accuracy ${app.accuracy === null ? '–' : ui.fmtPercent(app.accuracy)}. Draw a digit, or press Train for more epochs.`;
+      return `Done: ${app.config?.epochs ?? ''} epoch${app.config?.epochs === 1 ? '' : 's'}, test accuracy ${app.accuracy === null ? '–' : ui.fmtPercent(app.accuracy)}. Draw a digit, or press Train for more epochs.`;
     case 'error':
       return 'Stopped by the error shown above. Fix it and press Train to try again.';
     case 'download stopped':

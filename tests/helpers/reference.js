@@ -14,7 +14,10 @@ const LOG = path.join(DIR, 'default.log');
 
 /** The newest modification time of the CLI and the default data set. */
 function inputsTime() {
-  const files = [nativeTrain, ...['train-images-idx3-ubyte', 't10k-images-idx3-ubyte'].map((n) => `${fullDataDir}/${n}.gz`)];
+  const files = [
+    nativeTrain,
+    ...['train-images-idx3-ubyte', 't10k-images-idx3-ubyte'].map((n) => `${fullDataDir}/${n}.gz`),
+  ];
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
 }
 
