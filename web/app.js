@@ -16,6 +16,7 @@ import {
 import { resolveBase, unreadableMessage } from './data.js';
 import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
 import { startServiceWorker, serverAnswers } from './offline.js';
+import { threadsUnavailable } from './lib/wasm.js';
 
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
@@ -1021,7 +1022,8 @@ ui.setPrediction(null);
 ui.setConfusion(null);
 ui.setMistakes(null);
 ui.setDownload({ received: 0 });
-ui.setDefaultThreads(navigator.hardwareConcurrency);
+// where threads cannot run (no SharedArrayBuffer), the control starts at the one that will
+ui.setDefaultThreads(threadsUnavailable() ? 1 : navigator.hardwareConcurrency);
 startWorker();
 loadPersonal();
 bringUp();

@@ -108,6 +108,7 @@ test('trains on the threads it says, and says why when fewer than asked', async 
   const control = await b.evaluate(() => document.getElementById('threads').value);
   const note = await threadsNote(b);
   if (ENGINE === 'webkit') {
+    assert.is(control, '1', 'the Threads control starts at the one thread that can run here');
     assert.is(await dataValue(b, '#speed', 'threads'), '1', 'threads of the default training');
     assert.is(note.hidden, false, 'the note is shown');
     assert.match(note.text, /^Training uses 1 thread: this browser has no SharedArrayBuffer/);
