@@ -306,9 +306,17 @@ export async function openMnist(base, options) {
   const sets = {};
   try {
     for (const set of which) {
-      const [images, labels] = await Promise.all(
+      // looked up side by side; a failure is reported in file order (images
+      // first), not in the order the lookups happen to fail
+      const found = await Promise.allSettled(
         files[set].map((name) => findFile(base, name, files.suffixes, rest.signal, rest.timeout)),
       );
+      const missing = found.find((r) => r.status === 'rejected');
+      if (missing) {
+        for (const r of found) r.value?.body?.cancel().catch(() => {}); // the other file's response, unread
+        throw missing.reason;
+      }
+      const [images, labels] = found.map((r) => r.value);
       sets[set] = await openDataset({ images, labels }, options === undefined ? undefined : rest);
     }
   } catch (e) {
