@@ -765,7 +765,7 @@ const table = [
 ];
 
 test(`the bad-input table: ${table.length} cases, each rejected exactly, the network unchanged`, () => {
-  assert.is(table.length, 123, 'the count the README states');
+  assert.is(table.length, 123, 'the count docs/testing.md states');
   assert.is(new Set(table.map((t) => t[0])).size, table.length, 'each case named once');
 });
 

@@ -1,5 +1,5 @@
 // The package as users get it: npm pack ships exactly the API, the built
-// module, the command, README, LICENSE and CHANGELOG, and nothing else (no
+// module, the command, README, the docs pages, LICENSE and CHANGELOG, and nothing else (no
 // tests, data or C); the tarball installs into an empty folder with no
 // network, and there it imports by name, trains and predicts, and its
 // command runs.
@@ -26,10 +26,11 @@ test.before(() => {
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // What npm pack must ship, exactly: the tracked files of web/lib/ and bin/
-// (so an untracked stray file there fails), the built module, and the four
+// and the docs' pages (so an untracked stray file there fails; the README
+// links to the pages, not their pictures), the built module, and the four
 // files a package has at its top. A new file in web/lib/ joins once committed.
 function expectedFiles() {
-  const tracked = run('git', ['ls-files', '--', 'web/lib', 'bin'], { cwd: root });
+  const tracked = run('git', ['ls-files', '--', 'web/lib', 'bin', 'docs/*.md'], { cwd: root });
   assert.is(tracked.status, 0, `git ls-files: ${tracked.stderr}`);
   const lib = tracked.stdout.split('\n').filter(Boolean);
   assert.ok(
@@ -50,7 +51,7 @@ function expectedFiles() {
   ].sort();
 }
 
-test('npm pack --dry-run: exactly web/lib, the built module, bin, README, LICENSE, CHANGELOG, package.json', () => {
+test('npm pack --dry-run: exactly web/lib, the built module, bin, README, docs, LICENSE, CHANGELOG, package.json', () => {
   const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, env: quiet });
   assert.is(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0]
