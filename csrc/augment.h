@@ -31,7 +31,7 @@ typedef struct nn_augment {
   float elastic; /* pixels: the largest elastic displacement (0: none) */
 } nn_augment;
 
-/* The settings that `--augment` means: tuned on MNIST (README). */
+/* The settings that `--augment` means: tuned on MNIST (docs/accuracy.md). */
 void augment_default(nn_augment *a);
 /* All zero: no augmentation. */
 int augment_enabled(const nn_augment *a);

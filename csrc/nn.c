@@ -260,7 +260,7 @@ void nn_config_default(nn_config *cfg) {
   cfg->n_sizes = 4;
   memcpy(cfg->sizes, sizes, sizeof sizes);
   cfg->activation = NN_SIGMOID;
-  cfg->input = NN_INPUT_CENTRED; /* Fashion-MNIST 89.3% against 88.6% raw (README) */
+  cfg->input = NN_INPUT_CENTRED; /* Fashion-MNIST 89.3% against 88.6% raw (docs/accuracy.md) */
   cfg->optimizer = NN_SGD;
   cfg->learning_rate = 0.5f;
   cfg->momentum = 0.9f;
@@ -269,7 +269,7 @@ void nn_config_default(nn_config *cfg) {
   cfg->epsilon = 1e-8f;
   cfg->batch_size = 8;
   cfg->seed = 1;
-  cfg->schedule = NN_SCHEDULE_COSINE; /* 98.1% on MNIST in 10 epochs, against 97.7% constant (README) */
+  cfg->schedule = NN_SCHEDULE_COSINE; /* 98.1% on MNIST in 10 epochs, against 97.7% constant (docs/accuracy.md) */
   cfg->weight_decay = 0.0f;
 }
 

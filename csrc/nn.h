@@ -35,7 +35,7 @@ typedef enum { NN_SCHEDULE_CONSTANT = 0, NN_SCHEDULE_COSINE, NN_SCHEDULE_STEP, N
 /* What the first layer sees of an image: raw, its pixels (0..1); centred,
  * its pixels minus their mean, so that the first layer's inputs are about
  * zero whatever the image's ink (Fashion-MNIST 89.3% in 10 epochs against
- * 88.6% raw, MNIST the same: README). Centred input is centred through
+ * 88.6% raw, MNIST the same: docs/accuracy.md). Centred input is centred through
  * the first layer's weights, on the pixels as stored (nn.c, centre_z). */
 typedef enum { NN_INPUT_RAW = 0, NN_INPUT_CENTRED, NN_INPUT_COUNT } nn_input;
 
