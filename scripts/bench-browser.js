@@ -17,18 +17,29 @@
 // speed drifts); the table shows the median samples/s of the rounds, then the
 // ratios of this package's best setting to each peer's best.
 // Nothing is downloaded: the peers come from node_modules (devDependencies).
+// Every run checks itself, and stops with an error where a check fails: the
+// bench page cross-origin isolated and the page asked for without isolation
+// not; each setting on the backend, build and threads it is meant to (tfjs's
+// getThreadsCount() and the .wasm it fetched, jax-js's device and pool, this
+// package's threads, its work really split over them: net.threadJobs); a
+// finite loss below that of the first two mini-batches, a positive rate; no
+// page error. --check runs those checks alone, quickly (1,024 digits, 12
+// mini-batches of 64 per setting, one round), and prints no table.
 //   node scripts/bench-browser.js [--batches 32,64,256] [--samples N] [--rounds N]
-//                                 [--warmup S] [--digits N] [--json FILE]
+//                                 [--warmup S] [--digits N] [--json FILE] [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openBench, settings } from './bench-browser/driver.js';
 
 const USAGE =
-  'usage: node scripts/bench-browser.js [--batches 32,64,256] [--samples N] [--rounds N] [--warmup S] [--digits N] [--json FILE]';
+  'usage: node scripts/bench-browser.js [--batches 32,64,256] [--samples N] [--rounds N] [--warmup S] [--digits N] [--json FILE] [--check]';
 const DEFAULTS = { batches: '32,64,256', samples: '8192', rounds: '5', warmup: '1', digits: '8192', json: null };
+const CHECK = { batches: '64', samples: String(12 * 64), rounds: '1', warmup: '0', digits: '1024' };
 const TARGET = { batch: 64, ratio: 10 };
 
 function parseArgs(argv) {
-  const o = { ...DEFAULTS };
+  const check = argv.includes('--check');
+  argv = argv.filter((a) => a !== '--check');
+  const o = { ...DEFAULTS, ...(check ? CHECK : {}) };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, '');
     if (!argv[i]?.startsWith('--') || !(key in DEFAULTS) || argv[i + 1] === undefined) {
@@ -57,7 +68,40 @@ function parseArgs(argv) {
     digits: count('digits', o.digits),
     warmupSeconds: warmup,
     json: o.json,
+    check,
   };
+}
+
+/** Throws when a run of setting s did not train as it should, on what it should. */
+function checkRun(s, run, cores) {
+  const fail = (what) => {
+    throw new Error(`${s.name}, batch ${run.batch}: ${what}`);
+  };
+  if (!(Number.isFinite(run.rate) && run.rate > 0)) fail(`samples/s ${run.rate}`);
+  if (!(Number.isFinite(run.loss) && run.loss < run.firstLoss))
+    fail(`mean loss ${run.loss}, not below the first mini-batches' ${run.firstLoss}`);
+  const used = run.used;
+  if (s.lib === 'mnist-wasm') {
+    if (used.threadsOption !== 'accepted') {
+      if (used.threads !== 1) fail(`a build that does not know the threads option runs ${used.threads} threads`);
+    } else {
+      if (!(used.threads >= 1 && used.threads <= s.threads)) fail(`threads used: ${used.threads}`);
+      // the work is split only where each thread gets 8 rows or more (C's splitMinRows)
+      const splits = used.threads > 1 && run.batch >= 8 * used.threads;
+      if (used.threadJobs !== null && splits !== used.threadJobs > 0)
+        fail(`${used.threadJobs} jobs ran on the pool's threads with ${used.threads} threads`);
+    }
+  } else if (s.lib === 'tfjs') {
+    if (used.backend !== 'wasm') fail(`backend ${used.backend}`);
+    if (used.simd !== true) fail('no SIMD');
+    if (used.threads !== s.threads) fail(`getThreadsCount() ${used.threads}`);
+    const build = s.threads === 1 ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm-threaded-simd.wasm';
+    if (used.binary !== build) fail(`fetched ${used.binary}, not ${build}`);
+  } else if (s.lib === 'jax') {
+    if (used.device !== 'wasm') fail(`device ${used.device}`);
+    // one thread without isolation, one worker per core with it
+    if (used.threads !== s.threads) fail(`${used.threads} threads, not ${s.threads} (${cores} cores)`);
+  }
 }
 
 const median = (xs) => {
@@ -91,6 +135,8 @@ try {
   for (let r = 1; r <= opts.rounds; r++) {
     for (const res of results) {
       const out = await bench.run(res.setting, opts);
+      for (const run of out.runs) checkRun(res.setting, run, bench.cores);
+      if (bench.problems.pageErrors.length) throw new Error(`page errors: ${bench.problems.pageErrors.join('; ')}`);
       res.rounds.push(out.runs);
       log(
         `round ${r}/${opts.rounds}  ${res.setting.name.padEnd(42)} ${out.runs.map((x) => `b${x.batch} ${fmt(x.rate)}/s loss ${x.loss.toFixed(3)}`).join('  ')}`,
@@ -99,6 +145,12 @@ try {
   }
 } finally {
   await bench.close();
+}
+if (opts.check) {
+  console.log(
+    `bench:browser check: ${list.length} settings train on what they are meant to, their loss falls, their rates are positive`,
+  );
+  process.exit(0);
 }
 
 // medians per setting and batch size; a loss that is not finite is an error

@@ -1,6 +1,6 @@
 // served-page.js: the page of web/ served on a free port (built where
 // missing) and open in a fresh headless Chromium profile, ready to train:
-// how the page scripts (bench-page.js, time-to-accuracy.js) start.
+// how time-to-accuracy.js starts.
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// The browser bench's driver, for scripts/bench-browser.js and its test: the
+// The browser bench's driver, for scripts/bench-browser.js: the
 // bench server, headless Chromium (the browser tests' launcher) with the
 // bench page open twice, cross-origin isolated and not, and the settings to
 // compare. run(setting) trains one setting in a fresh worker of its page.

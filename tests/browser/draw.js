@@ -1,7 +1,10 @@
 // Drawing pen paths on the pad as a person does, with real input through
-// Chromium: the mouse (page.mouse) or a finger (CDP touch events, which the
-// page receives as pointer events with pointerType 'touch'); and reading
-// back the 28x28 input that the page shows (#input-view).
+// Chromium: the mouse or a finger (CDP input events, which the page
+// receives as pointer events with pointerType 'mouse', 'pen' or 'touch'),
+// returning once the page has had each stroke's end; and reading back the
+// 28x28 input that the page shows (#input-view).
+
+import { resample } from '../helpers/strokes.js';
 
 /** The content box of the pad in page coordinates. */
 export async function padBox(page) {
@@ -9,18 +12,6 @@ export async function padBox(page) {
     const r = c.getBoundingClientRect();
     return { x: r.left + c.clientLeft, y: r.top + c.clientTop, w: c.clientWidth, h: c.clientHeight };
   });
-}
-
-/** Points every `gap` page pixels along a polyline (page coordinates), the ends kept. */
-function resample(points, gap) {
-  const out = [points[0]];
-  for (let i = 1; i < points.length; i++) {
-    const [ax, ay] = points[i - 1],
-      [bx, by] = points[i];
-    const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / gap));
-    for (let k = 1; k <= n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
-  }
-  return out;
 }
 
 /**
@@ -32,11 +23,14 @@ function resample(points, gap) {
  * with getCoalescedEvents(), as on a real screen. (One awaited event per
  * frame, page.mouse's way, costs 17 ms a point.)
  *
- * draw(strokes, { input, gap }): strokes are lists of [x, y] in 0..1 of the
- * pad; input 'mouse', 'pen' or 'touch'; points are sent every `gap` page
- * pixels along each stroke, rounded to whole page pixels as a mouse on a
- * screen of one device pixel per CSS pixel gives them (Chromium would pass
- * fractions on, which a hand never draws on such a screen).
+ * draw(strokes, { input, gap, whole }): strokes are lists of [x, y] in 0..1
+ * of the pad; input 'mouse', 'pen' or 'touch'; points are sent every `gap`
+ * page pixels along each stroke, rounded to whole page pixels as a mouse on
+ * a screen of one device pixel per CSS pixel gives them (Chromium would pass
+ * fractions on, which a hand never draws on such a screen); whole: 'pad'
+ * rounds to whole pixels from the pad's corner instead, so that a drawing
+ * gives the same input wherever the pad sits (an alert above it moves it by
+ * a fraction of a pixel).
  */
 export async function pen(page) {
   const cdp = await page.context().newCDPSession(page);
@@ -59,13 +53,18 @@ export async function pen(page) {
       touchPoints: p ? [{ x: p[0], y: p[1], id: 1, radiusX: 1, radiusY: 1, force: 0.5 }] : [],
     });
   return {
-    async draw(strokes, { input = 'mouse', gap = 3 } = {}) {
+    async draw(strokes, { input = 'mouse', gap = 3, whole = 'page' } = {}) {
       const box = await padBox(page);
+      const before = await strokeEnds(page);
       for (const stroke of strokes) {
         const pts = resample(
           stroke.map(([x, y]) => [box.x + x * box.w, box.y + y * box.h]),
           gap,
-        ).map(([x, y]) => [Math.round(x), Math.round(y)]);
+        ).map(([x, y]) =>
+          whole === 'pad'
+            ? [box.x + Math.round(x - box.x), box.y + Math.round(y - box.y)]
+            : [Math.round(x), Math.round(y)],
+        );
         const m = mouse(input);
         const sent =
           input === 'touch'
@@ -78,8 +77,24 @@ export async function pen(page) {
               ];
         await Promise.all(sent);
       }
+      // Chromium acknowledges touch input before the page has handled it:
+      // done once every stroke's end has reached the page
+      await page.waitForFunction((n) => window.__strokeEnds >= n, before + strokes.length, { timeout: 10_000 });
     },
   };
+}
+
+/** How many strokes have ended on the page (pointerup or pointercancel), counted from the first call on this document. */
+function strokeEnds(page) {
+  return page.evaluate(() => {
+    if (window.__strokeEnds === undefined) {
+      window.__strokeEnds = 0;
+      const count = () => window.__strokeEnds++;
+      window.addEventListener('pointerup', count, true);
+      window.addEventListener('pointercancel', count, true);
+    }
+    return window.__strokeEnds;
+  });
 }
 
 /** The 28x28 input the page shows (#input-view), as 784 numbers in 0..1. */

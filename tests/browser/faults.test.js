@@ -1,7 +1,8 @@
 // A training worker that dies: an uncaught error thrown inside it, an
 // unhandled rejection, the worker closing without a word, or one of its
-// threads killed (the worker then hangs inside WebAssembly, waiting for it). Within 2 s the
-// page says so in role=alert; requests in flight do not hang and do not
+// threads killed (the worker then hangs inside WebAssembly, waiting for it).
+// The page says so in role=alert (how soon is npm run bench:page's
+// figure); requests in flight do not hang and do not
 // bury that message; Reset starts a new worker that restores the model kept
 // in IndexedDB (byte for byte) with the page's settings, data URL and
 // drawing as they were, and Train trains again. The faults are made from
@@ -10,10 +11,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, openPage, status, waitForAlert, readIdxPair, drawDigit, once } from './helpers.js';
+import {
+  startServer,
+  launch,
+  openPage,
+  status,
+  waitForAlert,
+  readIdxPair,
+  drawDigit,
+  once,
+  trainsOn,
+} from './helpers.js';
 
 const ctx = {};
-const LATENCY_MS = 2000;
 
 const ready = once(async () => {
   ctx.server = await startServer();
@@ -44,10 +54,13 @@ test.after(async () => {
 const current = () => ctx.workers[ctx.workers.length - 1];
 const button = (name) => ctx.page.getByRole('button', { name, exact: true });
 
-/** Trains until the first evaluation shows, then pauses: the model is kept in IndexedDB. */
+/** Trains a little, then pauses: the model is kept in IndexedDB. */
 async function trainAndKeep(page) {
   await button('Train').click();
-  await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 30_000 });
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
+    timeout: 30_000,
+  });
+  await trainsOn(page);
   await button('Pause').click();
   await page.waitForFunction(
     () => /kept in this browser/.test(document.getElementById('model-info').textContent),
@@ -74,13 +87,23 @@ const keptBytes = (page) =>
       }),
   );
 
-/** Runs fault() inside the current worker and waits for the alert: its text and the milliseconds it took. */
+/** Runs fault() inside the current worker and waits for the alert; returns its text. */
 async function faultAndWait(page, fault, re) {
   const w = current();
-  const t0 = Date.now();
   await w.evaluate(fault).catch(() => {}); // the worker may be gone before it answers
-  const message = await waitForAlert(page, re, 10_000);
-  return { message, ms: Date.now() - t0 };
+  return waitForAlert(page, re, 10_000);
+}
+
+/** Waits for n evaluations shown from now on (each sets #accuracy, also to the same value). */
+async function evaluations(page, n) {
+  await page.evaluate(() => {
+    window.__evaluations = 0;
+    new MutationObserver(() => window.__evaluations++).observe(document.getElementById('accuracy'), {
+      attributes: true,
+      attributeFilter: ['data-value'],
+    });
+  });
+  await page.waitForFunction((k) => window.__evaluations >= k, n, { timeout: 30_000 });
 }
 
 /** Reset after a death: a new worker, the kept model restored; returns the new worker's index. */
@@ -102,7 +125,7 @@ async function savedModel(page) {
   return Array.from(readFileSync(await download.path()));
 }
 
-test('an uncaught error in the worker while it trains: alert within 2 s; Reset restores the kept model; Train trains again', async () => {
+test('an uncaught error in the worker while it trains: an alert; Reset restores the kept model; Train trains again', async () => {
   const { page } = await ready();
   await trainAndKeep(page);
   const kept = await keptBytes(page);
@@ -110,7 +133,7 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
   await button('Pause').click(); // training again when the worker dies
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
 
-  const { message, ms } = await faultAndWait(
+  await faultAndWait(
     page,
     () => {
       setTimeout(() => {
@@ -119,8 +142,6 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
     },
     /training worker stopped after an uncaught error.*boom from the test.*Press Reset.*restores the model kept in this browser/,
   );
-  console.log(`    uncaught error: alert after ${ms} ms: "${message}"`);
-  assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   assert.match(await status(page), /^Stopped: the training worker died/);
   assert.ok(await button('Train').isDisabled(), 'Train waits for Reset');
   assert.ok(await button('Reset').isEnabled(), 'Reset is offered');
@@ -128,7 +149,14 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
   // a drawing now asks a dead worker: it does not hang, and the message stays the worker's
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await drawDigit(page, readIdxPair('t10k').images.subarray(784, 2 * 784));
-  await page.waitForTimeout(300);
+  // the page has read the drawing (the input view shows it) and asked the dead worker
+  await page.waitForFunction(() =>
+    document
+      .getElementById('input-view')
+      .getContext('2d')
+      .getImageData(0, 0, 28, 28)
+      .data.some((v, i) => i % 4 === 0 && v > 0),
+  );
   assert.match(await page.getByRole('alert').textContent(), /boom from the test/, 'one message, the death');
 
   await resetAfterDeath(page);
@@ -160,32 +188,28 @@ test('an uncaught error in the worker while it trains: alert within 2 s; Reset r
 
 test('an unhandled rejection in the worker counts as an uncaught error', async () => {
   const { page } = await ready();
-  const { ms } = await faultAndWait(
+  await faultAndWait(
     page,
     () => {
       Promise.reject(new Error('a promise nobody awaited'));
     },
     /training worker stopped after an uncaught error.*a promise nobody awaited/,
   );
-  console.log(`    unhandled rejection: alert after ${ms} ms`);
-  assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   await resetAfterDeath(page);
 });
 
-test('a worker that closes without a word (its life lock is released): alert within 2 s; Reset; Train trains again', async () => {
+test('a worker that closes without a word (its life lock is released): an alert; Reset; Train trains again', async () => {
   const { page } = await ready();
   await trainAndKeep(page);
   await button('Pause').click();
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
-  const { message, ms } = await faultAndWait(
+  await faultAndWait(
     page,
     () => {
       setTimeout(() => self.close());
     },
     /training worker stopped unexpectedly \(it crashed or was closed\)/,
   );
-  console.log(`    closed worker: alert after ${ms} ms: "${message}"`);
-  assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
   await resetAfterDeath(page);
   await button('Train').click();
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
@@ -209,7 +233,7 @@ test('requests in flight when the worker goes are rejected, not left hanging: th
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await drawDigit(page, readIdxPair('t10k').images.subarray(2 * 784, 3 * 784));
   await waitForAlert(page, /stopped unexpectedly/, 10_000);
-  await page.waitForTimeout(300);
+  // the requests in flight were rejected as the page took the death in: nothing more comes
   const said = await page.getByRole('alert').textContent();
   assert.match(said, /stopped unexpectedly/, 'the death, not the rejected predictions, is what the alert says');
   assert.not.match(said, /Could not read the drawing/);
@@ -221,7 +245,7 @@ test('requests in flight when the worker goes are rejected, not left hanging: th
   assert.equal(ctx.browser.problems.pageErrors, [], 'no uncaught error on the page');
 });
 
-test('a thread of the worker killed while it trains: the worker hangs waiting for it; alert within 2 s; Reset; Train trains again on 2 threads', async () => {
+test('a thread of the worker killed while it trains: the worker hangs waiting for it; an alert; Reset; Train trains again on 2 threads', async () => {
   const { page } = await ready();
   // batch 32: every step splits over the threads, so the next one waits for the dead thread
   // (at batch 8 only the evaluations split, and the worker hangs at the next of those)
@@ -231,9 +255,8 @@ test('a thread of the worker killed while it trains: the worker hangs waiting fo
   await page.locator('#batch').dispatchEvent('change');
   await button('Train').click();
   await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 30_000 });
-  // between two slices of training: the threads of this worker's module (mnist-threads.js) terminated.
-  // Chromium ends a worker that is busy in WebAssembly only after a grace period (about 2 s), so the
-  // hang starts when the worker stops answering, which the test finds by asking it every 50 ms.
+  // between two slices of training: the threads of this worker's module (mnist-threads.js) terminated;
+  // the worker's next split waits for them for ever, and says nothing
   const killed = await current().evaluate(async () => {
     const { init } = await import(new URL('./lib/index.js', self.location.href).href);
     const running = (await init()).M.PThread.runningWorkers;
@@ -241,25 +264,7 @@ test('a thread of the worker killed while it trains: the worker hangs waiting fo
     return running.length;
   });
   assert.ok(killed >= 1, 'a thread was running');
-  let hungAt = null;
-  for (let i = 0; hungAt === null && i < 200; i++) {
-    const asked = Date.now();
-    const answer = current()
-      .evaluate(() => true)
-      .catch(() => false);
-    if (await Promise.race([answer, new Promise((r) => setTimeout(() => r(false), 150))]))
-      await page.waitForTimeout(50);
-    else hungAt = asked;
-  }
-  assert.ok(hungAt !== null, 'the worker hangs once its thread is gone');
-  const message = await waitForAlert(
-    page,
-    /training worker stopped answering.*one of its threads.*Press Reset/,
-    10_000,
-  );
-  const ms = Date.now() - hungAt;
-  console.log(`    killed thread (${killed}): alert ${ms} ms after the worker stopped answering: "${message}"`);
-  assert.ok(ms < LATENCY_MS, `the alert took ${ms} ms`);
+  await waitForAlert(page, /training worker stopped answering.*one of its threads.*Press Reset/, 30_000);
   assert.match(await status(page), /^Stopped: the training worker died/);
   await resetAfterDeath(page);
   assert.is(await page.getByLabel('Threads').inputValue(), '2', 'the threads setting stays');
@@ -267,7 +272,9 @@ test('a thread of the worker killed while it trains: the worker hangs waiting fo
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
     timeout: 20_000,
   });
-  await page.waitForFunction(() => document.getElementById('speed').dataset.threads === '2', null, { timeout: 30_000 });
+  await trainsOn(page);
+  // the threads a slice has really run on
+  assert.is(await page.locator('#speed').getAttribute('data-threads'), '2');
   await button('Pause').click();
   assert.equal(ctx.browser.problems.pageErrors, [], 'no uncaught error on the page');
 });
@@ -278,7 +285,9 @@ test('a worker that answers stays: pings while it trains and evaluates never cou
   await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
     timeout: 20_000,
   });
-  await page.waitForTimeout(4000);
+  // two evaluations (1.5 s apart at least): more than the second a ping may wait
+  await evaluations(page, 2);
+  assert.match(await status(page), /^Training/);
   assert.not.ok(await page.getByRole('alert').isVisible(), 'no alert while the worker trains');
   await button('Pause').click();
 });

@@ -1,7 +1,9 @@
 // Helpers for the browser tests: a server started by the test itself on a
 // free port (scripts/serve.js plus extra routes), headless Debian Chromium
-// through playwright-core in a fresh user-data-dir, the default test digits
-// decoded in Node, and drawing a digit on the pad with the mouse.
+// through playwright-core in a fresh user-data-dir (watching for page
+// errors, long tasks and the page's unanswered requests to its worker), the
+// default test digits decoded in Node, drawing a digit on the pad with the
+// mouse and reading the prediction once the page has read the drawing.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve, staticHandler, buildMissing, WEB } from '../../scripts/serve.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.js';
+import { pen } from './draw.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DATA = path.join(WEB, 'data/small'); // the 10,000-digit split, served as data/small/
@@ -117,6 +120,25 @@ function watch(page) {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
+    // the requests of each type the newest worker has not answered yet: no
+    // 'inspect' (a drawing's reading) left once the last stroke's is shown
+    const Native = window.Worker;
+    if (Native) {
+      let newest = null;
+      window.Worker = class extends Native {
+        constructor(...args) {
+          super(...args);
+          this.__open = new Map(); // id -> type
+          newest = this;
+          this.addEventListener('message', (e) => this.__open.delete(e.data?.id));
+        }
+        postMessage(message, ...rest) {
+          if (message?.id !== undefined && typeof message.type === 'string') this.__open.set(message.id, message.type);
+          return super.postMessage(message, ...rest);
+        }
+      };
+      window.__requestsOpen = (type) => (newest ? [...newest.__open.values()].filter((t) => t === type).length : 0);
+    }
   });
   return problems;
 }
@@ -154,6 +176,34 @@ export async function waitForAlert(page, re, timeout = 15_000) {
   return (await alert.textContent()).trim();
 }
 
+/**
+ * Waits until training has gone on from now: the samples trained that the
+ * model line counts (progress from the worker, after a slice has run) grow.
+ */
+export async function trainsOn(page) {
+  const seen = await page.evaluate(() => {
+    window.__samples = () =>
+      Number(
+        (/trained on ([\d,]+) samples/.exec(document.getElementById('model-info').textContent)?.[1] ?? '0').replace(
+          /,/g,
+          '',
+        ),
+      );
+    return window.__samples();
+  });
+  await page.waitForFunction((n) => window.__samples() > n, seen, { timeout: 30_000 });
+}
+
+/** Opens model bytes through the page's Open model file input; resolves once the page says it opened them. */
+export async function openModel(page, bytes, name = 'model.mnwm') {
+  await page.locator('#open-model').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForFunction(
+    (n) => document.querySelector('[role=status]').textContent.startsWith(`Opened ${n}.`),
+    name,
+    { timeout: 20_000 },
+  );
+}
+
 /** The IDX files of web/data decoded in Node: { images: Uint8Array, labels, n }. */
 export function readIdxPair(prefix) {
   const read = (name) => {
@@ -168,14 +218,6 @@ export function readIdxPair(prefix) {
   return { images: images.data, labels: labels.data, n: labels.dims[0] };
 }
 
-/** The content box of the pad in page coordinates. */
-async function padBox(page) {
-  return page.locator('#pad').evaluate((c) => {
-    const r = c.getBoundingClientRect();
-    return { x: r.left + c.clientLeft, y: r.top + c.clientTop, w: c.clientWidth, h: c.clientHeight };
-  });
-}
-
 /**
  * Draws a 28x28 digit on the pad as a person would, stroke by stroke with the
  * mouse: every horizontal run of dark pixels (>= threshold) becomes one drag
@@ -184,10 +226,8 @@ async function padBox(page) {
  * short of each end of its run: the ink then covers the run, not more.
  */
 export async function drawDigit(page, pixels, { threshold = 128, inset = 0.5 } = {}) {
-  const box = await padBox(page);
-  const sx = box.w / 28,
-    sy = box.h / 28;
-  const at = (x, y) => [box.x + (x + 0.5) * sx, box.y + (y + 0.5) * sy];
+  const at = (x, y) => [(x + 0.5) / 28, (y + 0.5) / 28];
+  const strokes = [];
   for (let y = 0; y < 28; y++) {
     let x = 0;
     while (x < 28) {
@@ -199,13 +239,13 @@ export async function drawDigit(page, pixels, { threshold = 128, inset = 0.5 } =
       while (x < 28 && pixels[y * 28 + x] >= threshold) x++;
       const end = x - 1;
       const [a, b] = end > start ? [start + inset, end - inset] : [start, start];
-      await page.mouse.move(...at(a, y));
-      await page.mouse.down();
-      await page.mouse.move(...at(b, y), { steps: Math.max(1, end - start) });
-      await page.mouse.up();
+      strokes.push([at(a, y), at(b, y)]);
     }
   }
+  if (!hands.has(page)) hands.set(page, pen(page));
+  await (await hands.get(page)).draw(strokes, { whole: 'pad' });
 }
+const hands = new WeakMap(); // a page's pen (one CDP session each)
 
 /** Clears the pad and waits until the prediction is empty. */
 export async function clearPad(page) {
@@ -213,32 +253,18 @@ export async function clearPad(page) {
   await page.waitForFunction(() => document.getElementById('prediction').dataset.digit === '');
 }
 
-/** Waits until the prediction has settled (no change for quietMs); returns { digit, probs }. */
-export async function settledPrediction(page, quietMs = 250) {
-  return page.evaluate(
-    (quiet) =>
-      new Promise((resolve) => {
-        const el = document.getElementById('prediction');
-        const read = () => ({
-          digit: el.dataset.digit,
-          probs: [...document.querySelectorAll('#probabilities .pct')].map((p) => p.textContent),
-        });
-        let timer = setTimeout(() => {
-          obs.disconnect();
-          resolve(read());
-        }, quiet);
-        const obs = new MutationObserver(() => {
-          clearTimeout(timer);
-          timer = setTimeout(() => {
-            obs.disconnect();
-            resolve(read());
-          }, quiet);
-        });
-        obs.observe(document.getElementById('probabilities'), { subtree: true, characterData: true, childList: true });
-        obs.observe(el, { attributes: true, characterData: true, childList: true, subtree: true });
-      }),
-    quietMs,
-  );
+/**
+ * The prediction once the page has read what is on the pad: no reading of
+ * the worker is outstanding (the page asks again when a stroke ends while an
+ * answer is on its way, in the same task as that answer), so the digit shown
+ * is that of the whole drawing. Resolves to { digit, probs }.
+ */
+export async function settledPrediction(page) {
+  await page.waitForFunction(() => window.__requestsOpen('inspect') === 0, null, { timeout: 10_000 });
+  return page.evaluate(() => ({
+    digit: document.getElementById('prediction').dataset.digit,
+    probs: [...document.querySelectorAll('#probabilities .pct')].map((p) => p.textContent),
+  }));
 }
 
 /**

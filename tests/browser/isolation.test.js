@@ -3,7 +3,10 @@
 // becomes isolated through the service worker after its first load, with
 // one reload and no loop, and not at all while the person has started
 // something; data from another origin works with CORS and, without it, the
-// person is told so.
+// person is told so. "No reload" is read once the page has decided: after
+// the service worker took control (controllerchange) or, on a load under
+// it, once its registration has settled (the offline note shows), and the
+// page's once-per-tab mark (sessionStorage) says whether it reloaded.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -11,27 +14,50 @@ import path from 'node:path';
 import { staticHandler, WEB } from '../../scripts/serve.js';
 import { startServer, launch, openPage, waitForAlert, once } from './helpers.js';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const RELOADED = 'mnist-wasm:isolation-reload'; // web/offline.js: set as the page reloads itself for isolation
 
-/* Counts the page's own navigations (loads and reloads of the main frame). */
+/* Counts the page's own navigations (loads and reloads of the main frame); until(n) waits for the n-th. */
 function countNavigations(page) {
-  const count = { n: 0 };
+  const count = { n: 0, waiting: [] };
   page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) count.n++;
+    if (frame !== page.mainFrame()) return;
+    count.n++;
+    for (const w of count.waiting.filter((x) => count.n >= x.n)) w.resolve();
   });
+  count.until = (n, timeout = 30_000) =>
+    count.n >= n
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${count.n} navigations, not ${n}`)), timeout);
+          count.waiting.push({
+            n,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          });
+        });
   return count;
 }
 
 /* crossOriginIsolated in the page's training worker. */
 async function workerIsolated(page) {
-  for (let i = 0; i < 200 && page.workers().length === 0; i++) await sleep(50);
+  if (page.workers().length === 0) await page.waitForEvent('worker', { timeout: 10_000 });
   const workers = page.workers();
-  assert.ok(workers.length > 0, 'the training worker is there');
   return workers[workers.length - 1].evaluate(() => self.crossOriginIsolated);
 }
 
-const controlled = (page) =>
-  page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+/* Waits until the service worker has taken control and the page has had the event (it decides then whether to reload). */
+const controlled = (page) => page.waitForFunction(() => window.__controllerChanged === true, null, { timeout: 30_000 });
+
+/* Waits until the page's service worker registration has settled: the offline note says it works offline. */
+const settled = (page) =>
+  page.waitForFunction(() => /works offline/.test(document.getElementById('offline-note').textContent), null, {
+    timeout: 30_000,
+  });
+
+/* Whether this tab has reloaded itself for isolation (the page's own mark). */
+const reloadedItself = (page) => page.evaluate((key) => sessionStorage.getItem(key) !== null, RELOADED);
 
 const npmStart = once(async () => ({ server: await startServer() }));
 const closers = [];
@@ -43,6 +69,10 @@ test.after(async () => {
 async function browser() {
   const b = await launch();
   closers.push(() => b.close());
+  // before the page's own listener: once this has run, so has the page's
+  await b.page.addInitScript(() =>
+    navigator.serviceWorker?.addEventListener('controllerchange', () => (window.__controllerChanged = true)),
+  );
   return b;
 }
 
@@ -58,8 +88,8 @@ test('npm start: the page and its worker are cross-origin isolated', async () =>
   assert.is(await page.evaluate(() => typeof SharedArrayBuffer), 'function');
   assert.is(await workerIsolated(page), true, 'worker');
   await controlled(page);
-  await sleep(1000);
-  assert.is(navs.n, 1, 'an isolated page is not reloaded');
+  assert.is(await reloadedItself(page), false, 'an isolated page is not reloaded');
+  assert.is(navs.n, 1, 'one load');
 });
 
 test('a static host without isolation headers: isolated after one reload by the service worker, no loop', async () => {
@@ -71,17 +101,17 @@ test('a static host without isolation headers: isolated after one reload by the 
   const navs = countNavigations(page);
   await page.goto(server.url);
   assert.is(await page.evaluate(() => self.crossOriginIsolated), false, 'first load: not isolated');
-  for (let i = 0; i < 300 && navs.n < 2; i++) await sleep(100);
-  assert.is(navs.n, 2, 'the page reloaded itself once');
+  await navs.until(2);
   await page.waitForLoadState('load');
   await page.waitForFunction(() => !document.getElementById('train')?.disabled, null, { timeout: 20_000 });
   assert.is(await page.evaluate(() => self.crossOriginIsolated), true, 'isolated after the service worker took over');
+  assert.ok(await reloadedItself(page), 'the page reloaded itself');
   assert.is(await workerIsolated(page), true, 'the worker too');
-  await sleep(2000);
-  assert.is(navs.n, 2, `no second reload (navigations: ${navs.n})`);
+  await settled(page);
+  assert.is(navs.n, 2, `the page reloaded itself once (navigations: ${navs.n})`);
   await page.reload();
   await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
-  await sleep(2000);
+  await settled(page);
   assert.is(navs.n, 3, 'a reload by hand is the only navigation: no loop');
   assert.is(await page.evaluate(() => self.crossOriginIsolated), true);
   assert.equal(problems.pageErrors, []);
@@ -107,34 +137,39 @@ test('a browser that stays unisolated under the service worker is reloaded once,
   const { page, problems } = await browser();
   const navs = countNavigations(page);
   await page.goto(server.url);
-  for (let i = 0; i < 300 && navs.n < 2; i++) await sleep(100);
-  assert.is(navs.n, 2, 'one reload');
+  await navs.until(2);
   await page.waitForFunction(() => !document.getElementById('train')?.disabled, null, { timeout: 20_000 });
-  await sleep(3000);
-  assert.is(navs.n, 2, `no loop (navigations: ${navs.n})`);
+  await settled(page); // the load under the service worker has decided
+  assert.ok(await reloadedItself(page), "the reload was the page's own");
+  assert.is(navs.n, 2, `one reload, no loop (navigations: ${navs.n})`);
   assert.is(await page.evaluate(() => !!navigator.serviceWorker.controller && !self.crossOriginIsolated), true);
   assert.equal(problems.pageErrors, []);
 });
 
 test('a static host: once the person has started, the page is not reloaded; the next visit is isolated', async () => {
   const files = staticHandler(WEB, { isolate: false });
-  // the service worker's install waits for this file, so Train comes first
+  // the service worker's install waits for this file, held until the person has pressed Train
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
   const server = await startServer(
     {
-      '/data/t10k-labels-idx1-ubyte.gz': (req, res) => setTimeout(() => files(req, res), 4000),
+      '/data/t10k-labels-idx1-ubyte.gz': (req, res) => held.then(() => files(req, res)),
     },
     { isolate: false },
   );
   closers.push(() => server.close());
+  closers.push(async () => release());
   const { page } = await browser();
   const navs = countNavigations(page);
   await openPage(page, server.url);
   await page.locator('#epochs').fill('1');
   await page.getByLabel('Data URL').fill('data/small/');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
+  assert.is(await page.evaluate(() => !!navigator.serviceWorker.controller), false, 'Train came first');
+  release();
   await controlled(page);
-  await sleep(2000);
-  assert.is(navs.n, 1, 'no reload under the person');
+  assert.is(await reloadedItself(page), false, 'no reload under the person');
+  assert.is(navs.n, 1, 'one load');
   assert.is(await page.evaluate(() => self.crossOriginIsolated), false);
   await page.reload();
   await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
@@ -170,11 +205,20 @@ test('data from another origin: with CORS it trains; without, the person is told
   await page.locator('#epochs').fill('1');
   await page.getByLabel('Data URL').fill(`${corsUrl}data/small/`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 60_000 });
-  assert.ok(
-    Number(await page.locator('#accuracy').getAttribute('data-value')) > 0.5,
-    'trained on data from another origin',
-  );
+  const done = () =>
+    page.waitForFunction(() => /^Done/.test(document.querySelector('[role=status]').textContent), null, {
+      timeout: 60_000,
+    });
+  await done();
+  // again from a new network, now that the data are in (the first run trains as they arrive, at their speed)
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await page.waitForFunction(() => /^New network ready/.test(document.querySelector('[role=status]').textContent));
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await done();
+  const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
+  console.log(`    one epoch of the small split from another origin: ${(accuracy * 100).toFixed(2)}%`);
+  // the defaults' one epoch of the small split: 90.20%, natively too
+  assert.ok(accuracy >= 0.897, `trained on data from another origin: test accuracy ${accuracy}`);
   assert.is(await page.getByRole('alert').isVisible(), false);
 
   await page.getByLabel('Data URL').fill(`${plainUrl}data/small/`);
@@ -183,7 +227,9 @@ test('data from another origin: with CORS it trains; without, the person is told
     page,
     /its server answered but does not let pages from other origins read its files\. It must send Access-Control-Allow-Origin \(CORS\) for http:\/\/127\.0\.0\.1:\d+/,
   );
-  assert.ok(message.includes(`${plainUrl}data/small/train-`), message);
+  // the four files are asked for at once: the message names the first refused
+  assert.match(message, `${plainUrl}data/small/`);
+  assert.match(message, /\/(train|t10k)-(images-idx3|labels-idx1)-ubyte\.gz: /);
   assert.ok(message.length < 400, 'a short message');
   await page.waitForFunction(() => !document.getElementById('train').disabled);
   assert.equal(problems.pageErrors, []);

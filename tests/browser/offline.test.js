@@ -12,7 +12,6 @@ import { staticHandler, WEB } from '../../scripts/serve.js';
 import { cacheManifest, readCacheManifest, writeCacheManifest } from '../../scripts/cache-manifest.js';
 import { startServer, launch, openPage, waitForAlert } from './helpers.js';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const cacheName = (m) => `${m.name}-${m.version}-${m.hash}`;
 
 const closers = [];
@@ -44,33 +43,44 @@ async function browser() {
 /* Waits until the page is controlled and the service worker keeps exactly the cache named. */
 async function keeps(page, name) {
   await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
-  let keys = [];
-  for (let i = 0; i < 300; i++) {
-    keys = await page.evaluate(() => caches.keys());
-    if (keys.length === 1 && keys[0] === name) return;
-    await sleep(100);
-  }
-  assert.equal(keys, [name], 'the caches kept');
+  await page.evaluate(() => (window.__cacheKeys = null));
+  await page
+    .waitForFunction(
+      (want) => {
+        // the predicate cannot wait: it asks the caches again whenever the last answer is in
+        window.__cacheKeysAsked ??= caches.keys().then((keys) => {
+          window.__cacheKeys = keys;
+          window.__cacheKeysAsked = null;
+        });
+        const keys = window.__cacheKeys;
+        return keys?.length === 1 && keys[0] === want;
+      },
+      name,
+      { timeout: 30_000 },
+    )
+    .catch(async () => assert.equal(await page.evaluate(() => caches.keys()), [name], 'the caches kept'));
 }
 
-/* Trains from data URL until a test accuracy over 50% is shown (the first
- * may come from a few digits); returns it. */
-async function trainUntilAccuracy(page, url = 'data/') {
+// One epoch of full MNIST with the defaults reaches 95.97% natively (on the
+// whole set; the page, training while the data arrive, a little more): the
+// floor leaves half a point.
+const ONE_EPOCH = 0.955;
+
+/* Trains one epoch from data URL until Done; returns the test accuracy shown. */
+async function trainOneEpoch(page, url = 'data/') {
   await page.getByLabel('Data URL').fill(url);
+  await page.locator('#epochs').fill('1');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await page
-    .waitForFunction(() => Number(document.getElementById('accuracy').dataset.value || 0) > 0.5, null, {
+    .waitForFunction(() => /^Done/.test(document.querySelector('[role=status]').textContent), null, {
       timeout: 60_000,
     })
     .catch(async () => {
       throw new Error(
-        `no test accuracy over 50%: "${await page.locator('#accuracy').getAttribute('data-value')}", alert "${await page.locator('[role=alert]').textContent()}"`,
+        `not done: "${await page.getByRole('status').textContent()}", alert "${await page.locator('[role=alert]').textContent()}"`,
       );
     });
-  const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
-  await page.getByRole('button', { name: 'Pause', exact: true }).click();
-  await page.waitForFunction(() => /^Paused|^Done/.test(document.querySelector('[role=status]').textContent));
-  return accuracy;
+  return Number(await page.locator('#accuracy').getAttribute('data-value'));
 }
 
 async function resetNetwork(page) {
@@ -130,7 +140,7 @@ test('offline: visit, train, go offline (the server gone too), reload: the page 
     for (const b of bodies) await crypto.subtle.digest('SHA-256', b);
     return performance.now() - t;
   }, cacheName(manifest));
-  await trainUntilAccuracy(page);
+  await trainOneEpoch(page);
 
   await server.close();
   await context.setOffline(true);
@@ -140,8 +150,8 @@ test('offline: visit, train, go offline (the server gone too), reload: the page 
   const readyMs = Date.now() - t1;
   assert.is(await page.evaluate(() => navigator.onLine), false);
   await resetNetwork(page);
-  const accuracy = await trainUntilAccuracy(page);
-  assert.ok(Number.isFinite(accuracy) && accuracy > 0.5 && accuracy <= 1, `accuracy shown offline: ${accuracy}`);
+  const accuracy = await trainOneEpoch(page);
+  assert.ok(accuracy >= ONE_EPOCH && accuracy <= 1, `accuracy shown offline: ${accuracy}`);
   assert.match(await page.locator('#accuracy').textContent(), /^\d+(\.\d+)?\s?%$/);
   assert.is(await page.getByRole('alert').isVisible(), false);
   await page
@@ -184,8 +194,8 @@ test('a truncated or altered file in the cache is fetched again, never served; o
   await page.reload();
   await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 30_000 });
   await resetNetwork(page);
-  const accuracy = await trainUntilAccuracy(page);
-  assert.ok(accuracy > 0.5, `trained on whole data: ${accuracy}`);
+  const accuracy = await trainOneEpoch(page);
+  assert.ok(accuracy >= ONE_EPOCH, `trained on whole data: ${accuracy}`);
   assert.is(await page.getByRole('alert').isVisible(), false, 'no error: nothing damaged reached the page');
   for (const p of paths) assert.ok(hits[`/${p}`] >= 1, `${p} fetched again (${hits[`/${p}`] ?? 0})`);
   assert.is(hits['/data/train-images-idx3-ubyte.gz'] ?? 0, 0, 'a whole file is served from the cache');
@@ -245,7 +255,12 @@ test('a file edited under npm start is a new version: it replaces the old cache,
     .locator('#offline-note')
     .filter({ hasText: /new version/ })
     .waitFor({ timeout: 10_000 });
-  await sleep(2000);
+  // the note comes as the page decides whether to reload (it does so only when not isolated)
+  assert.is(
+    await page.evaluate(() => sessionStorage.getItem('mnist-wasm:isolation-reload')),
+    null,
+    'the page did not reload itself',
+  );
   assert.is(navigations, 2, 'the two loads asked for, and no reload');
   assert.equal(problems.pageErrors, []);
 });

@@ -1,8 +1,8 @@
 // The drawing pad in the page: the same digit drawn at five sizes (and in
 // five places) gives nearly the same 28x28 input (read from the page's
 // #input-view); a stroke by mouse, by pen and by touch each draws, reads
-// and gives the same input; the prediction follows a stroke within 100 ms;
-// preprocessing in the page takes well under 10 ms.
+// and gives the same input (pixel for pixel), and the prediction follows it. How soon, and
+// what preprocessing costs, are npm run bench:page's figures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clearPad, settledPrediction, servedPage } from './helpers.js';
@@ -26,11 +26,11 @@ const style = (name) => STYLES.find((s) => `${s.label} ${s.name}` === name);
 async function drawAndRead(page, hand, strokes, input = 'mouse') {
   await clearPad(page);
   await hand.draw(strokes, { input });
-  const { digit } = await settledPrediction(page, 150);
+  const { digit } = await settledPrediction(page);
   return { input: await inputView(page), digit };
 }
 
-test('one digit drawn at five sizes gives 28x28 inputs that correlate above 0.9 with each other', async () => {
+test('one digit drawn at five sizes gives 28x28 inputs that correlate above 0.98 with each other', async () => {
   const { page } = await ready();
   const hand = await pen(page);
   for (const name of ['3 two arcs', '7 crossed', '4 open', '0 oval']) {
@@ -42,12 +42,13 @@ test('one digit drawn at five sizes gives 28x28 inputs that correlate above 0.9 
     console.log(
       `    ${name}: correlation of the five inputs ${Math.min(...r).toFixed(3)} to ${Math.max(...r).toFixed(3)}; largest to tiniest ${r[3].toFixed(3)}`,
     );
-    for (const x of r) assert.ok(x > 0.9, `${name}: correlation ${x.toFixed(3)} between two sizes`);
+    // the least measured: 0.984 (7 crossed)
+    for (const x of r) assert.ok(x > 0.98, `${name}: correlation ${x.toFixed(3)} between two sizes`);
   }
   assert.equal(ctx.browser.problems.pageErrors, []);
 });
 
-test('a stroke by mouse, by pen and by touch each draws and reads, with the same input; the prediction follows within 100 ms', async () => {
+test('a stroke by mouse, by pen and by touch each draws and reads, with the same input to the pixel; the prediction follows it', async () => {
   const { page } = await ready();
   const hand = await pen(page);
   await page.evaluate(() => {
@@ -87,14 +88,14 @@ test('a stroke by mouse, by pen and by touch each draws and reads, with the same
     assert.ok(ink > 1000, `${input}: the stroke shows on the pad (${ink} pixels)`);
     assert.ok(seen[input].digit !== '', `${input}: a prediction`);
     assert.ok(seen[input].input.reduce((a, b) => a + b, 0) > 20, `${input}: ink in the 28x28 input`);
-    const delay = (updates.find((t) => t >= ups[0]) ?? Infinity) - ups[0];
-    console.log(`    ${input}: reads ${seen[input].digit}, prediction ${delay.toFixed(0)} ms after the stroke`);
-    assert.ok(delay <= 100, `${input}: prediction ${delay} ms after the stroke`);
+    assert.is(ups.length, 1, `${input}: one stroke`);
+    assert.ok(
+      updates.some((t) => t >= ups[0]),
+      `${input}: the prediction changed after the stroke ended`,
+    );
   }
-  for (const input of ['pen', 'touch']) {
-    const r = pearson(seen.mouse.input, seen[input].input);
-    assert.ok(r > 0.99, `mouse and ${input} give the same input (correlation ${r.toFixed(4)})`);
-  }
+  // the same path by any pointer: the same input, pixel for pixel
+  for (const input of ['pen', 'touch']) assert.equal(seen[input].input, seen.mouse.input, `mouse and ${input}`);
   await clearPad(page);
   assert.is(
     await page.locator('#input-view').evaluate((c) =>
@@ -106,37 +107,6 @@ test('a stroke by mouse, by pen and by touch each draws and reads, with the same
     false,
     'Clear empties the input view',
   );
-});
-
-test('preprocessing in the page takes well under 10 ms, also for a long drawing', async () => {
-  const { page } = await ready();
-  const ms = await page.evaluate(async () => {
-    const { preprocess } = await import(new URL('pad.js', document.baseURI).href);
-    // A spiral scribble of 4,000 points over the whole 280 px pad, in 8 strokes.
-    const strokes = [];
-    for (let s = 0; s < 8; s++) {
-      const pts = [];
-      for (let i = 0; i < 500; i++) {
-        const a = (i / 500) * 6 * Math.PI + s,
-          r = 20 + 110 * (i / 500);
-        pts.push({ x: 140 + r * Math.cos(a), y: 140 + r * Math.sin(a) });
-      }
-      strokes.push(pts);
-    }
-    const times = [];
-    for (let k = 0; k < 30; k++) {
-      const t = performance.now();
-      preprocess(strokes);
-      times.push(performance.now() - t);
-    }
-    return { first: times[0], sorted: times.sort((a, b) => a - b) };
-  });
-  const { first, sorted } = ms;
-  console.log(
-    `    4,000 points: median ${sorted[15].toFixed(2)} ms, 90th percentile ${sorted[27].toFixed(2)} ms, first call ${first.toFixed(2)} ms`,
-  );
-  assert.ok(sorted[15] < 5, `median ${sorted[15]} ms`);
-  assert.ok(sorted[27] < 10, `90th percentile ${sorted[27]} ms`);
 });
 
 test.run();

@@ -1,20 +1,20 @@
-// Teach it your handwriting: the page trained with its defaults on full
-// MNIST misreads a 3 written mirrored (as ε); ten such drawings (jittered,
+// Teach it your handwriting: the page's model trained with its defaults on
+// full MNIST (the reference model, tests/helpers/reference.js, opened as a
+// file) misreads a 3 written mirrored (as ε); ten such drawings (jittered,
 // tests/helpers/strokes.js) labelled with "This digit is" 3 and Learn my
-// handwriting make ten new ones read as 3 at least 8 times in 10, with MNIST
-// test accuracy (#accuracy) down by at most 0.3 points. The personal set is
-// kept across a reload (IndexedDB), exported as the four IDX files and
-// imported into a fresh profile as the same set; every new control works at
-// phone width and by keyboard; no main-thread task over 200 ms. Prints the
-// figures. Makes docs/personal-set.png after learning (when missing, or with
-// UPDATE_SCREENSHOT=1).
+// handwriting make ten new ones read as 3 at least 9 times in 10, with MNIST
+// test accuracy down by at most 0.1 points. Train after that keeps the
+// style. The personal set is kept across a reload (IndexedDB), exported as
+// the four IDX files and imported into a fresh profile as the same set;
+// every new control works at phone width and by keyboard. Prints the
+// figures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { ROOT, clearPad, settledPrediction, longTasks, servedPage, launch, openPage, waitForAlert } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { clearPad, settledPrediction, servedPage, launch, openPage, waitForAlert, openModel } from './helpers.js';
 import { pen } from './draw.js';
 import { STYLES, mirrored, jittered } from '../helpers/strokes.js';
+import { referenceModel } from '../helpers/reference.js';
 
 const STYLE = mirrored(STYLES[9]); // a 3 of two arcs, mirrored: ε
 const TAUGHT = jittered(STYLE, 10, 1);
@@ -37,13 +37,13 @@ async function readAll(page, hand, drawings) {
   for (const d of drawings) {
     await clearPad(page);
     await hand.draw(d);
-    out.push(Number((await settledPrediction(page, 150)).digit));
+    out.push(Number((await settledPrediction(page)).digit));
   }
   return out;
 }
 
-/** The files of one Export click: { name: bytes }. */
-async function exportSet(page) {
+/** The files of one Export (a click, or press()): { name: bytes }. */
+async function exportSet(page, press = () => page.getByRole('button', { name: 'Export', exact: true }).click()) {
   const downloads = [];
   const got = new Promise((resolve) => {
     const on = (d) => {
@@ -55,57 +55,18 @@ async function exportSet(page) {
     };
     page.on('download', on);
   });
-  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await press();
   await got;
   const files = {};
   for (const d of downloads) files[d.suggestedFilename()] = readFileSync(await d.path());
   return files;
 }
 
-/* docs/personal-set.png: the pad reading a taught-style digit, the set, the figures before and after. */
-async function screenshot(page) {
-  const clip = await page.evaluate(() => {
-    const a = document.getElementById('draw-panel').getBoundingClientRect();
-    const b = document.getElementById('personal-panel').getBoundingClientRect();
-    const top = a.top + window.scrollY - 8;
-    return { x: 0, y: top, width: document.documentElement.clientWidth, height: b.bottom + window.scrollY + 8 - top };
-  });
-  const png = await page.screenshot({ clip, fullPage: true });
-  const file = path.join(ROOT, 'docs', 'personal-set.png');
-  if (!existsSync(file) || process.env.UPDATE_SCREENSHOT === '1') {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, png);
-    console.log(`    wrote ${path.relative(process.cwd(), file)}`);
-  }
-}
-
-// Long main-thread tasks of every page this file opens, from the moment each
-// is ready (its load, the module scripts' first run, is not what is tested),
-// gathered before it goes.
-const tasks = [];
-const readyAt = (page) => page.evaluate(() => performance.now());
-const gather = async (page, from) => {
-  tasks.push(...(await longTasks(page)).filter((t) => t.start >= from));
-};
-let from = null;
-
-test('a style the trained network misreads is learned from ten drawings; MNIST test accuracy falls by at most 0.3 points', async () => {
+test('a style the trained network misreads is learned from ten drawings; MNIST test accuracy falls by at most 0.1 points', async () => {
   const { page } = await ready();
-  from = await readyAt(page);
   assert.equal(await page.getByLabel('Data URL').inputValue(), 'data/');
-  // The data in first (one short epoch), then the page's defaults from a new
-  // network on the whole set: the model the command lines make.
-  await page.locator('#epochs').fill('1');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await statusIs(page, /^Done/, 60_000);
-  await page.locator('#epochs').fill('10');
-  await page.getByRole('button', { name: 'Reset', exact: true }).click();
-  await statusIs(page, /^New network ready/);
-  const t0 = Date.now();
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await statusIs(page, /^Done/, 100_000);
-  const trainSeconds = (Date.now() - t0) / 1000;
-  const acc0 = await accuracy(page);
+  const reference = referenceModel();
+  await openModel(page, reference.bytes, 'reference.mnwm');
 
   const hand = await pen(page);
   const before = await readAll(page, hand, FRESH);
@@ -120,13 +81,14 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
   for (const [k, d] of TAUGHT.entries()) {
     await clearPad(page);
     await hand.draw(d);
-    await settledPrediction(page, 100);
+    await settledPrediction(page);
     await teachGroup(page).getByRole('button', { name: '3', exact: true }).click();
     await page.waitForFunction((n) => Number(document.getElementById('personal-count').dataset.value) === n, k + 1);
   }
   assert.is(await page.locator('#personal-list [role=listitem]').count(), 10, 'ten thumbnails');
   assert.is(await page.locator('#prediction').getAttribute('data-digit'), '', 'the pad is cleared for the next one');
 
+  // Learn brings the default data in (full MNIST) and measures before and after.
   const l0 = Date.now();
   await page.getByRole('button', { name: 'Learn my handwriting' }).click();
   await statusIs(page, /^Learning your handwriting/, 5000);
@@ -140,26 +102,32 @@ test('a style the trained network misreads is learned from ten drawings; MNIST t
     mnistBefore: await cell('mnist-before'),
     mnistAfter: await cell('mnist-after'),
   };
+  const acc0 = table.mnistBefore;
   assert.ok(await page.locator('#learn-result').isVisible());
+  assert.ok(
+    Math.abs(acc0 - reference.accuracy) < 1e-6,
+    `before: the reference model's test accuracy in the page (${acc0}) is the CLI's (${reference.accuracy})`,
+  );
   assert.is(table.mnistAfter, acc1, '#accuracy shows the test accuracy after learning');
 
   const after = await readAll(page, hand, FRESH);
-  await screenshot(page);
   const right = (xs) => xs.filter((x) => x === STYLE.label).length;
-  console.log(`    trained in ${trainSeconds.toFixed(1)} s (10 epochs of full MNIST) to ${(100 * acc0).toFixed(2)}%`);
   console.log(
     `    ten new mirrored 3s read as 3: ${right(before)}/10 before (${before.join(' ')}), ${right(after)}/10 after (${after.join(' ')})`,
   );
   console.log(
-    `    the taught ten read right: ${(100 * table.personalBefore).toFixed(0)}% before, ${(100 * table.personalAfter).toFixed(0)}% after; learning took ${learnSeconds.toFixed(1)} s`,
+    `    the taught ten read right: ${(100 * table.personalBefore).toFixed(0)}% before, ${(100 * table.personalAfter).toFixed(0)}% after; learning took ${learnSeconds.toFixed(1)} s, the download included`,
   );
   console.log(
     `    MNIST test accuracy ${(100 * acc0).toFixed(2)}% -> ${(100 * acc1).toFixed(2)}% (${(100 * (acc1 - acc0)).toFixed(2)} points)`,
   );
-  assert.ok(right(before) <= 3, `the trained network should misread the style: ${right(before)}/10 read as 3 before`);
-  assert.ok(right(after) >= 8, `only ${right(after)}/10 new drawings read as taught`);
-  assert.ok(acc0 - acc1 <= 0.003, `MNIST test accuracy fell ${(100 * (acc0 - acc1)).toFixed(2)} points`);
-  assert.ok(Math.abs(table.mnistBefore - acc0) < 1e-9, 'before: the same test accuracy the page showed');
+  // Measured with the reference model: 0/10 before, 9/10 after (one read as 8),
+  // the taught ten 0% -> 100%, MNIST 98.36% -> 98.32%.
+  assert.ok(right(before) <= 1, `the trained network should misread the style: ${right(before)}/10 read as 3 before`);
+  assert.ok(right(after) >= 9, `only ${right(after)}/10 new drawings read as taught`);
+  assert.is(table.personalBefore, 0, 'the taught ten, misread before');
+  assert.is(table.personalAfter, 1, 'the taught ten, read as taught after');
+  assert.ok(acc0 - acc1 <= 0.001, `MNIST test accuracy fell ${(100 * (acc0 - acc1)).toFixed(2)} points`);
 });
 
 test('Train after learning mixes the personal set into its passes: the style is still read as taught', async () => {
@@ -174,22 +142,21 @@ test('Train after learning mixes the personal set into its passes: the style is 
   console.log(
     `    after 2 more epochs of Train: ${right}/10 new mirrored 3s read as 3 (${reads.join(' ')}); MNIST ${(100 * (await accuracy(page))).toFixed(2)}%`,
   );
-  assert.ok(right >= 8, `only ${right}/10 read as taught after more training`);
+  // 10/10 measured
+  assert.ok(right >= 9, `only ${right}/10 read as taught after more training`);
   await page.locator('#epochs').fill('10');
 });
 
 test('a reload keeps the personal set and the learned model', async () => {
   const { page } = await ready();
-  await gather(page, from ?? 0);
   await page.reload();
   await statusIs(page, /^Restored/, 20_000);
-  from = await readyAt(page);
   await page.waitForFunction(() => Number(document.getElementById('personal-count').dataset.value) === 10);
   assert.is(await page.locator('#personal-list [role=listitem]').count(), 10);
   assert.equal(await page.locator('#personal-list figcaption').allTextContents(), Array(10).fill('3'));
   const hand = await pen(page);
   const reads = await readAll(page, hand, FRESH.slice(0, 3));
-  assert.ok(reads.filter((x) => x === 3).length >= 2, `the learned model came back: ${reads}`);
+  assert.equal(reads, [3, 3, 3], 'the learned model came back');
 });
 
 test('export, then import into a fresh profile, gives the same personal set; bad files are refused', async () => {
@@ -209,7 +176,6 @@ test('export, then import into a fresh profile, gives the same personal set; bad
   try {
     const p = fresh.page;
     await openPage(p, server.url);
-    const t0 = await readyAt(p);
     assert.is(await count(p), 0, 'a fresh profile has no personal set');
     // refused: half a pair, a file that is not IDX
     await p.locator('#personal-import').setInputFiles([
@@ -260,7 +226,6 @@ test('export, then import into a fresh profile, gives the same personal set; bad
     );
     assert.is(await count(p), 10);
     assert.equal(fresh.problems.pageErrors, []);
-    await gather(p, t0);
   } finally {
     await fresh.close();
   }
@@ -272,7 +237,6 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
   try {
     const { page } = phone;
     await openPage(page, server.url);
-    const t0 = await readyAt(page);
     await page.getByLabel('Data URL').fill('data/small/');
     const hand = await pen(page);
     const keys = page.keyboard;
@@ -330,15 +294,11 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
     assert.ok(await page.locator('#learn-result').isVisible());
 
     // Export by keyboard: four downloads.
-    const downloads = [];
-    page.on('download', (d) => downloads.push(d.suggestedFilename()));
     await page.getByRole('button', { name: 'Export', exact: true }).focus();
-    await keys.press('Enter');
-    for (let i = 0; i < 40 && downloads.length < 4; i++) await page.waitForTimeout(100);
-    assert.is(downloads.length, 4, 'four files');
+    const files = await exportSet(page, () => keys.press('Enter'));
+    assert.is(Object.keys(files).length, 4, 'four files');
 
     // Import by keyboard: the file input is focusable and opens the chooser.
-    const files = await exportSet(page);
     await page.locator('#personal-import').focus();
     await page.waitForFunction(() => document.activeElement?.id === 'personal-import');
     // Under load Chromium now and then drops a key-opened chooser; a real fault (the input not
@@ -363,19 +323,13 @@ test('phone width (390 px) and keyboard: label, remove, learn, export and import
       /Imported 0 digits \(2 already/.test(document.getElementById('personal-note').textContent),
     );
     assert.equal(phone.problems.pageErrors, []);
-    await gather(page, t0);
   } finally {
     await phone.close();
   }
 });
 
-test('no main-thread task over 200 ms once a page is ready; no page error', async () => {
-  const { page, browser } = await ready();
-  await gather(page, from ?? 0);
-  const longest = Math.max(0, ...tasks.map((t) => t.duration));
-  console.log(`    longest main-thread task: ${longest.toFixed(0)} ms`);
-  if (longest > 200) console.log(`    long frames: ${JSON.stringify(await page.evaluate(() => window.__longFrames))}`);
-  assert.ok(longest <= 200, `a task of ${longest} ms`);
+test('no page error in the page all along', async () => {
+  const { browser } = await ready();
   assert.equal(browser.problems.pageErrors, []);
 });
 

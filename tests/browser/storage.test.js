@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, openPage, readIdxPair, drawDigit, waitForAlert, once } from './helpers.js';
+import { startServer, launch, openPage, readIdxPair, drawDigit, waitForAlert, once, trainsOn } from './helpers.js';
 
 const ctx = {};
 const serverReady = once(async () => {
@@ -23,9 +23,9 @@ test.after(async () => {
   await ctx.server?.close();
 });
 
-/** Counts what the page writes into the storage note and the alert, from before its scripts run. */
+/** Counts what the page writes into the storage note and the alert, from before its scripts run, and marks when it has shown the personal set it read at start. */
 function countMessages() {
-  window.__said = { note: [], alert: [] };
+  window.__said = { note: [], alert: [], personalShown: false };
   document.addEventListener('readystatechange', () => {
     if (document.readyState !== 'interactive') return;
     for (const [key, id] of [
@@ -37,6 +37,12 @@ function countMessages() {
         if (el.textContent) window.__said[key].push(el.textContent);
       }).observe(el, { childList: true, characterData: true, subtree: true });
     }
+    new MutationObserver(() => (window.__said.personalShown = true)).observe(
+      document.getElementById('personal-count'),
+      {
+        attributes: true,
+      },
+    );
   });
 }
 
@@ -55,20 +61,23 @@ async function pageWith(fault) {
 const button = (page, name) => page.getByRole('button', { name, exact: true });
 const said = (page) => page.evaluate(() => window.__said);
 
-/** Trains data/small/ until an evaluation shows, pauses, resumes and pauses again (two attempts to keep the model). */
+/** Trains data/small/ a little, pauses, resumes and pauses again (two attempts to keep the model). */
 async function trainPauseTwice(page) {
   await page.getByLabel('Data URL').fill('data/small/');
   await page.locator('#epochs').fill('500');
   await button(page, 'Train').click();
-  await page.waitForFunction(() => document.getElementById('accuracy').dataset.value !== '', null, { timeout: 30_000 });
+  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
+  await trainsOn(page);
   for (let i = 0; i < 2; i++) {
     await button(page, 'Pause').click();
     await page.waitForFunction(() => /^Paused/.test(document.querySelector('[role=status]').textContent));
-    await page.waitForTimeout(300); // the attempt to keep the model runs
+    // the attempt to keep the model: the worker's copy, then the store's refusal, said in the note
+    await page.waitForFunction(() => window.__requestsOpen('save') === 0);
+    await page.getByRole('note').waitFor({ state: 'visible', timeout: 10_000 });
     if (i === 0) {
       await button(page, 'Pause').click(); // resume
       await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
-      await page.waitForTimeout(500);
+      await trainsOn(page);
     }
   }
 }
@@ -266,7 +275,7 @@ for (const [what, make, re] of corrupt) {
     // a reload now starts clean without a message
     await page.reload();
     await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 20_000 });
-    await page.waitForTimeout(300);
+    await page.waitForFunction(() => window.__said.personalShown); // all the page read at start is shown
     assert.is(await page.getByRole('alert').isVisible(), false);
     console.log(`    "${message}"`);
     assert.equal(browser.problems.pageErrors, []);

@@ -63,10 +63,9 @@ test('a slow download: progress advances and training starts before it ends', as
   const { page } = await ready();
   await page.locator('#epochs').fill('500'); // still training when the test pauses it
   await page.getByLabel('Data URL').fill('slow/');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  const samples = [];
-  for (let i = 0; i < 200; i++) {
-    const s = await page.evaluate(() => {
+  // what the page shows, recorded at every change of it
+  await page.evaluate(() => {
+    const read = () => {
       const p = document.getElementById('download-progress');
       return {
         value: p.hasAttribute('value') ? p.value : null,
@@ -75,11 +74,23 @@ test('a slow download: progress advances and training starts before it ends', as
         status: document.querySelector('[role=status]').textContent,
         loss: document.getElementById('loss').textContent,
       };
-    });
-    samples.push(s);
-    if (s.max > 1 && s.value >= s.max) break;
-    await page.waitForTimeout(100);
-  }
+    };
+    window.__shown = [read()];
+    const observer = new MutationObserver(() => window.__shown.push(read()));
+    for (const el of ['download-progress', 'download-text', 'loss'].map((id) => document.getElementById(id)))
+      observer.observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+    observer.observe(document.querySelector('[role=status]'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.waitForFunction(
+    () => {
+      const p = document.getElementById('download-progress');
+      return p.max > 1 && p.value >= p.max;
+    },
+    null,
+    { timeout: 60_000 },
+  );
+  const samples = await page.evaluate(() => window.__shown);
   const last = samples[samples.length - 1];
   assert.ok(last.max > 1 && last.value >= last.max, `the download finished: ${JSON.stringify(last)}`);
   assert.match(last.text, /1\.5 MB of 1\.5 MB · 8,000 \/ 8,000 training · 2,000 \/ 2,000 test digits/);

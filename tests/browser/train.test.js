@@ -1,11 +1,14 @@
-// The page end to end on the default data set: train to >= 90% with the main
-// thread free, read real MNIST test digits drawn with the mouse, answer
-// within 100 ms while training, pause and resume, keep the model across a
-// reload (IndexedDB), save and open model files, refuse bad ones, and make
-// docs/screenshot.png.
+// The page end to end on the default data set: Train with the defaults on
+// full MNIST makes the page's reference model (tests/helpers/reference.js:
+// the native CLI's, byte for byte, 98.36% test accuracy) with no page
+// error; real MNIST test digits drawn with the mouse read right; the
+// prediction follows each stroke while training runs; pause and resume;
+// the model kept across a reload (IndexedDB); save and open model files,
+// bad ones refused. The only full-MNIST Train of the suite: the other tests
+// that need a trained network open the reference model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ROOT,
@@ -15,9 +18,9 @@ import {
   drawDigit,
   clearPad,
   settledPrediction,
-  longTasks,
   servedPage,
 } from './helpers.js';
+import { referenceModel } from '../helpers/reference.js';
 
 const testSet = readIdxPair('t10k');
 const digit = (i) => testSet.images.subarray(i * 784, (i + 1) * 784);
@@ -27,31 +30,46 @@ const firstOfEach = [...Array(10).keys()].map((d) => testSet.labels.indexOf(d));
 const { ctx, ready, close } = servedPage();
 test.after(close);
 
-test('trains on the default set to >= 90% test accuracy; no page error, no long task over 200 ms', async () => {
+const statusIs = (page, re, timeout = 60_000) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
+    timeout,
+  });
+
+/** The model the page's worker has now, through Save model (a download). */
+async function savedModel(page) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Save model' }).click(),
+  ]);
+  return readFileSync(await download.path());
+}
+
+test("Train with the defaults on full MNIST makes the reference model: >= 97.9% test accuracy, the CLI's bytes", async () => {
   const { page, browser } = await ready();
+  const reference = referenceModel();
   assert.equal(await page.getByLabel('Data URL').inputValue(), 'data/');
-  const start = await page.evaluate(() => performance.now());
+  const epochs = await page.locator('#epochs').inputValue();
+  // The first Train streams the data in and trains while it arrives, so its
+  // model depends on how fast the bytes came: one short epoch brings the
+  // data, then Reset and Train with the defaults train on the whole set.
+  await page.locator('#epochs').fill('1');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent), null, {
-    timeout: 15_000,
-  });
-  await page.waitForFunction(() => /^Done/.test(document.querySelector('[role=status]').textContent), null, {
-    timeout: 120_000,
-  });
-  const end = await page.evaluate(() => performance.now());
+  await statusIs(page, /^Done/, 60_000);
+  await page.locator('#epochs').fill(epochs);
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await statusIs(page, /^New network ready/);
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await statusIs(page, /^Training/, 15_000);
+  await statusIs(page, /^Done/, 120_000);
 
+  // The defaults reach 98.36% (natively and in the page): the floor leaves half a point.
   const accuracy = Number(await page.locator('#accuracy').getAttribute('data-value'));
-  assert.ok(accuracy >= 0.9, `test accuracy ${accuracy} < 0.9`);
-  assert.ok(accuracy <= 1);
-  const speed = Number(await page.locator('#speed').getAttribute('data-value'));
-  assert.ok(speed > 0, `samples/s ${speed}`);
-
-  const tasks = (await longTasks(page)).filter((t) => t.start + t.duration >= start && t.start <= end);
-  const longest = Math.max(0, ...tasks.map((t) => t.duration));
   console.log(
-    `    trained in ${((end - start) / 1000).toFixed(1)} s to ${(accuracy * 100).toFixed(2)}%, ${speed} samples/s, longest main-thread task ${longest.toFixed(0)} ms`,
+    `    ${epochs} epochs: test accuracy ${(accuracy * 100).toFixed(2)}% (the reference model: ${(reference.accuracy * 100).toFixed(2)}%)`,
   );
-  assert.ok(longest <= 200, `a long task of ${longest} ms during training`);
+  assert.ok(accuracy >= 0.979 && accuracy <= 1, `test accuracy ${accuracy} < 0.979`);
+  assert.ok(reference.bytes.equals(await savedModel(page)), "the page's model is the reference model, byte for byte");
+  assert.ok(Number(await page.locator('#speed').getAttribute('data-value')) > 0, 'a speed is shown');
   assert.equal(browser.problems.pageErrors, [], 'page errors');
   assert.equal(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
 
@@ -63,11 +81,13 @@ test('trains on the default set to >= 90% test accuracy; no page error, no long 
     10000,
     'the full MNIST test set, each digit once',
   );
+  const right = cells.filter((_, i) => i % 11 === 0).reduce((s, c) => s + Number(c), 0);
+  assert.ok(Math.abs(right / 10000 - accuracy) < 1e-6, `the diagonal (${right}) is the accuracy shown`);
   assert.ok((await page.locator('#mistakes figure').count()) > 0, 'misclassified digits shown');
   assert.match(await page.locator('#download-text').textContent(), /60,000 \/ 60,000 training/);
 });
 
-test('reads at least 8 of 10 real MNIST test digits drawn stroke by stroke with the mouse', async () => {
+test('reads the first test digit of each class, drawn stroke by stroke with the mouse: 10 of 10', async () => {
   const { page } = await ready();
   const results = [];
   for (const i of firstOfEach) {
@@ -78,14 +98,15 @@ test('reads at least 8 of 10 real MNIST test digits drawn stroke by stroke with 
   }
   const right = results.filter((r) => r.label === r.read).length;
   console.log(`    read ${right}/10: ${results.map((r) => `${r.label}->${r.read}`).join(' ')}`);
-  assert.ok(right >= 8, `only ${right} of 10 drawn digits read right`);
+  // the reference model reads all ten (the 4 the least surely: 73% against 27% for 9)
+  assert.is(right, 10, `only ${right} of 10 drawn digits read right`);
 });
 
-test('the prediction updates within 100 ms of a stroke while training runs; Pause pauses and resumes', async () => {
+test('the prediction follows each stroke while training runs; Pause pauses and resumes', async () => {
   const { page } = await ready();
   await page.locator('#epochs').fill('200');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
+  await statusIs(page, /^Training/);
   await clearPad(page);
   await page.evaluate(() => {
     window.__ups = [];
@@ -96,7 +117,7 @@ test('the prediction updates within 100 ms of a stroke while training runs; Paus
       { attributes: true, childList: true, characterData: true, subtree: true },
     );
   });
-  // Strokes of a 7, each held still for a moment before the button goes up.
+  // Strokes of a 7; after each, a prediction comes (how soon is npm run bench:page's figure).
   const box = await page.locator('#pad').boundingBox();
   const strokes = [
     [
@@ -112,60 +133,29 @@ test('the prediction updates within 100 ms of a stroke while training runs; Paus
       [0.7, 0.5],
     ],
   ];
-  for (const [[x0, y0], [x1, y1]] of strokes) {
+  for (const [k, [[x0, y0], [x1, y1]]] of strokes.entries()) {
     await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
     await page.mouse.down();
     await page.mouse.move(box.x + x1 * box.width, box.y + y1 * box.height, { steps: 8 });
-    await page.waitForTimeout(150);
     await page.mouse.up();
-    await page.waitForTimeout(300);
+    await page.waitForFunction(
+      (n) => window.__ups.length === n && window.__updates.some((t) => t >= window.__ups[n - 1]),
+      k + 1,
+      { timeout: 10_000 },
+    );
   }
   assert.match(await status(page), /^Training/, 'still training while drawing');
-  const { ups, updates } = await page.evaluate(() => ({ ups: window.__ups, updates: window.__updates }));
-  assert.is(ups.length, strokes.length);
-  const delays = ups.map((u) => (updates.find((t) => t >= u) ?? Infinity) - u);
-  console.log(`    prediction after each stroke while training: ${delays.map((d) => d.toFixed(0)).join(', ')} ms`);
-  for (const d of delays) assert.ok(d <= 100, `prediction came ${d} ms after the stroke`);
   assert.ok((await page.locator('#prediction').getAttribute('data-digit')) !== '');
 
   const pause = page.getByRole('button', { name: 'Pause', exact: true });
   await pause.click();
-  await page.waitForFunction(() => /^Paused/.test(document.querySelector('[role=status]').textContent));
+  await statusIs(page, /^Paused/);
   assert.is(await pause.getAttribute('aria-pressed'), 'true');
   await pause.click(); // resumes
-  await page.waitForFunction(() => /^Training/.test(document.querySelector('[role=status]').textContent));
+  await statusIs(page, /^Training/);
   await pause.click();
-  await page.waitForFunction(() => /^Paused/.test(document.querySelector('[role=status]').textContent));
+  await statusIs(page, /^Paused/);
   await page.waitForFunction(() => /kept in this browser/.test(document.getElementById('model-info').textContent));
-});
-
-test('docs/screenshot.png: the page after training, with a drawn digit', async () => {
-  const { page } = await ready();
-  await clearPad(page);
-  // One smooth stroke, as a hand draws a 3: two arcs.
-  const box = await page.locator('#pad').boundingBox();
-  const points = [];
-  for (let a = -160; a <= 90; a += 10)
-    points.push([0.5 + 0.16 * Math.cos((a * Math.PI) / 180), 0.32 + 0.15 * Math.sin((a * Math.PI) / 180)]);
-  for (let a = -90; a <= 150; a += 10)
-    points.push([0.5 + 0.19 * Math.cos((a * Math.PI) / 180), 0.66 + 0.19 * Math.sin((a * Math.PI) / 180)]);
-  await page.mouse.move(box.x + points[0][0] * box.width, box.y + points[0][1] * box.height);
-  await page.mouse.down();
-  for (const [x, y] of points.slice(1))
-    await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 2 });
-  await page.mouse.up();
-  const read = await settledPrediction(page);
-  console.log(`    the hand-drawn 3 reads as ${read.digit}`);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  const png = await page.screenshot({ fullPage: true });
-  assert.equal([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
-  const file = path.join(ROOT, 'docs', 'screenshot.png');
-  // Written when missing or asked for, so that a test run leaves the tree clean.
-  if (!existsSync(file) || process.env.UPDATE_SCREENSHOT === '1') {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, png);
-    console.log(`    wrote ${path.relative(process.cwd(), file)}`);
-  }
 });
 
 test('a reload keeps the model (IndexedDB): the same drawing gets the same prediction', async () => {

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.js';
+import { resample } from '../helpers/strokes.js';
 
 export const ENGINES = ['chromium', 'firefox', 'webkit'];
 
@@ -91,18 +92,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** fn(...args) as an expression; the page's CSP does not apply to a driver's scripts. */
 const call = (fn, args) => `(${fn})(...${JSON.stringify(args)})`;
 
-/** Points every `gap` pixels along a polyline, the ends kept, rounded to whole pixels as a mouse gives them. */
-function resample(points, gap) {
-  const out = [points[0]];
-  for (let i = 1; i < points.length; i++) {
-    const [ax, ay] = points[i - 1],
-      [bx, by] = points[i];
-    const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / gap));
-    for (let k = 1; k <= n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
-  }
-  return out.map(([x, y]) => [Math.round(x), Math.round(y)]);
-}
-
 function common(engine, impl, removeDir) {
   let closed = false;
   const evaluate = (fn, ...args) => impl.evaluate(call(fn, args));
@@ -174,10 +163,11 @@ function common(engine, impl, removeDir) {
       if (!b) throw new Error(`${engine}: draw: no element matches ${selector}`);
       for (const stroke of strokes)
         await impl.stroke(
+          // rounded to whole pixels, as a mouse gives them
           resample(
             stroke.map(([x, y]) => [b.x + x * b.w, b.y + y * b.h]),
             gap,
-          ),
+          ).map(([x, y]) => [Math.round(x), Math.round(y)]),
         );
     },
     upload: (selector, file) => impl.upload(selector, path.resolve(file)),

@@ -347,6 +347,18 @@ function bounds(strokes) {
   return { x0, y0, x1, y1 };
 }
 
+/** Points every `gap` units along a polyline (page pixels, for a driver), the ends kept. */
+export function resample(points, gap) {
+  const out = [points[0]];
+  for (let i = 1; i < points.length; i++) {
+    const [ax, ay] = points[i - 1],
+      [bx, by] = points[i];
+    const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / gap));
+    for (let k = 1; k <= n; k++) out.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
+  }
+  return out;
+}
+
 /** A style drawn one way: its strokes in pad fractions (0..1), slanted and placed. */
 export function place(style, v, k = 0) {
   const b = bounds(style.strokes);

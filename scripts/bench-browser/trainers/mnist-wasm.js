@@ -20,8 +20,10 @@ export async function createTrainer({ data, batch, threads, network, seed }) {
     threadsOption = 'unknown to this build';
   }
   const trainer = new Trainer({ shuffle: false });
+  // threadJobs: jobs run on the pool's threads so far, above 0 once work was really split
+  const used = { threads: net.options.threads ?? 1, threadsOption, threadJobs: net.threadJobs ?? null };
   return {
-    used: { threads: net.options.threads ?? 1, threadsOption },
+    used,
     /** `steps` mini-batches; resolves with their mean loss. */
     async train(steps) {
       const before = trainer.progress;
@@ -32,6 +34,7 @@ export async function createTrainer({ data, batch, threads, network, seed }) {
         done += trained;
       }
       const after = trainer.progress;
+      used.threadJobs = net.threadJobs ?? null;
       return (after.totalLoss - before.totalLoss) / (after.samples - before.samples);
     },
     dispose() {
