@@ -18,7 +18,8 @@
 //            closed in alternating 1.5 s windows of one run (target >= 0.85)
 //   alerts   from a training worker's death to the page's role=alert: an
 //            uncaught error, an unhandled rejection, a worker closed, and a
-//            thread killed (from when the worker stops answering); target < 2 s
+//            thread killed (from when the worker stops answering); target < 2 s,
+//            a hang < 2 s past the page's 5 s of patience (web/app.js HANG_MS)
 //   train    Train with the defaults on full MNIST once the data are in: the
 //            time to Done and the longest main-thread task (every part
 //            prints its longest too); target <= 200 ms
@@ -390,9 +391,9 @@ async function alerts(server) {
       else hungAt = asked;
     }
     if (hungAt === null) throw new Error('the worker did not hang once its threads were gone');
-    await waitForAlert(page, /training worker stopped answering/, 10_000);
+    await waitForAlert(page, /training worker stopped answering/, 30_000);
     rows.push(['a thread killed (from the hang)', Date.now() - hungAt]);
-    console.log('alerts: from the fault to the role=alert message (target < 2 s)');
+    console.log('alerts: from the fault to the role=alert message (target < 2 s; a hang: the page waits 5 s first)');
     for (const [what, t] of rows) console.log(`  ${what.padEnd(32)} ${ms(t)}`);
   } finally {
     await close();

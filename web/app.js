@@ -107,9 +107,11 @@ function watchLife(w, name) {
 // frozen or throttled, a computer asleep, a long task of the page's own)
 // starts the count again, since the worker may not be the one held up. No
 // slice of the worker's work takes near HANG_MS: training yields every
-// 20 ms and evaluation every 2,000 digits.
+// 20 ms and evaluation every 2,000 digits. HANG_MS leaves room for a busy
+// machine: at 1 s, WebKit's one-thread worker, starved while another
+// browser trained on both cores, was once taken for dead.
 const PING_MS = 200;
-const HANG_MS = 1000;
+const HANG_MS = 5000;
 
 function watchHang(w) {
   let asked = false; // a ping is unanswered
