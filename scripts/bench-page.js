@@ -25,6 +25,7 @@
 //            prints its longest too); target <= 200 ms
 //   node scripts/bench-page.js [--only rate,strokes,inside,alerts,train] [--batch N] [--epochs N] [--rounds N]
 import { startServer, launch, openPage, waitForAlert, longTasks } from '../tests/browser/helpers.js';
+import { SEVEN } from '../tests/helpers/strokes.js';
 
 const PARTS = ['rate', 'strokes', 'inside', 'alerts', 'train'];
 const args = process.argv.slice(2);
@@ -137,22 +138,6 @@ async function rate(server) {
 }
 
 /* ---------- strokes: the prediction and the inside view after a stroke ---------- */
-
-// a 7 in three strokes, in 0..1 of the pad
-const SEVEN = [
-  [
-    [0.2, 0.2],
-    [0.8, 0.2],
-  ],
-  [
-    [0.8, 0.2],
-    [0.45, 0.85],
-  ],
-  [
-    [0.35, 0.5],
-    [0.7, 0.5],
-  ],
-];
 
 /** Draws the 7 `times` times with the mouse; per stroke, ms from pointerup to the prediction's and the inside view's change. */
 async function strokeDelays(page, times) {

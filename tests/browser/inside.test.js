@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { settledPrediction, clearPad, servedPage, launch, openPage } from './helpers.js';
 import { pen } from './draw.js';
 import { STYLES, VARIANTS, place } from '../helpers/strokes.js';
+import { SEVEN } from '../helpers/strokes.js';
 
 const { ready, close } = servedPage();
 test.after(close);
@@ -95,20 +96,7 @@ test('the forward pass of a drawing: every layer, after each stroke while traini
     });
   });
   const box = await page.locator('#pad').boundingBox();
-  const strokes = [
-    [
-      [0.2, 0.2],
-      [0.8, 0.2],
-    ],
-    [
-      [0.8, 0.2],
-      [0.45, 0.85],
-    ],
-    [
-      [0.35, 0.5],
-      [0.7, 0.5],
-    ],
-  ];
+  const strokes = SEVEN;
   for (const [k, [[x0, y0], [x1, y1]]] of strokes.entries()) {
     await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
     await page.mouse.down();

@@ -21,6 +21,7 @@ import {
   servedPage,
 } from './helpers.js';
 import { referenceModel } from '../helpers/reference.js';
+import { SEVEN } from '../helpers/strokes.js';
 
 const testSet = readIdxPair('t10k');
 const digit = (i) => testSet.images.subarray(i * 784, (i + 1) * 784);
@@ -119,20 +120,7 @@ test('the prediction follows each stroke while training runs; Pause pauses and r
   });
   // Strokes of a 7; after each, a prediction comes (how soon is npm run bench:page's figure).
   const box = await page.locator('#pad').boundingBox();
-  const strokes = [
-    [
-      [0.2, 0.2],
-      [0.8, 0.2],
-    ],
-    [
-      [0.8, 0.2],
-      [0.45, 0.85],
-    ],
-    [
-      [0.35, 0.5],
-      [0.7, 0.5],
-    ],
-  ];
+  const strokes = SEVEN;
   for (const [k, [[x0, y0], [x1, y1]]] of strokes.entries()) {
     await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
     await page.mouse.down();

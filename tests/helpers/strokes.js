@@ -347,6 +347,22 @@ function bounds(strokes) {
   return { x0, y0, x1, y1 };
 }
 
+/** A 7 in three straight strokes, in 0..1 of the pad: a quick digit for tests and benches. */
+export const SEVEN = [
+  [
+    [0.2, 0.2],
+    [0.8, 0.2],
+  ],
+  [
+    [0.8, 0.2],
+    [0.45, 0.85],
+  ],
+  [
+    [0.35, 0.5],
+    [0.7, 0.5],
+  ],
+];
+
 /** Points every `gap` units along a polyline (page pixels, for a driver), the ends kept. */
 export function resample(points, gap) {
   const out = [points[0]];
