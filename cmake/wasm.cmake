@@ -33,21 +33,22 @@ target_link_libraries(${NN_WASM_NAME} PRIVATE nn_cli nn_core)
 target_compile_options(${NN_WASM_NAME} PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -Wshadow)
 
 # The one list of exports (no EMSCRIPTEN_KEEPALIVE anywhere): wasm_api.c's
-# thin wrappers, parts of the core as their headers declare them (status
-# table, the streaming IDX parser, the data set, the command lines' parser
+# thin wrappers, parts of the core as their headers declare them (the
+# streaming IDX parser, the data set, the command lines' parser
 # and messages for bin/mnist-wasm.js), and malloc/free because
-# JavaScript allocates the buffers it passes in.
+# JavaScript allocates the buffers it passes in. Each has a caller in the
+# JavaScript (tests/exports.test.js); the status table travels in facts().
 set(NN_WASM_EXPORTS
-  facts nn_strerror nn_status_name heap_used
+  facts heap_used
   create destroy config steps set_learning_rate set_batch_size set_training with_optimizer params
   set_threads threads thread_jobs threads_alive
   step predict activations save_size save load
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
   data_create data_free data_push data_finish data_error data_complete data_count data_ready
-  data_rows data_cols data_classes data_max_label data_pixels data_labels data_parser
-  idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim idx_count
-  idx_sample_size idx_ready idx_bytes_seen idx_data
+  data_rows data_cols data_classes data_max_label data_pixels data_labels
+  idx_create idx_free idx_push idx_finish idx_header_done idx_ndims idx_dim
+  idx_sample_size idx_ready idx_data
   idx_explain data_explain model_explain diverged_explain
   cli_parse cli_args_json cli_help cli_epoch_line cli_evaluate_line cli_predict_lines
   cli_epoch_json cli_evaluate_json cli_predict_json
