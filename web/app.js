@@ -610,8 +610,7 @@ for (const el of [els.lr, els.batch, els.epochs]) {
       return;
     }
     try {
-      const { pending: later } = await call('configure', { options: s.options });
-      if (later?.length) ui.setSettingsNote(`The ${later.join(' and ')} applies after Reset.`);
+      await call('configure', { options: s.options });
     } catch (e) {
       report(e);
     }

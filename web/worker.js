@@ -3,7 +3,7 @@
 // talks to the page with coarse messages (STYLE.md's worker protocol):
 //
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
-//                   | 'abort' | 'configure' | 'predict' | 'inspect' | 'evaluate' | 'memory'
+//                   | 'abort' | 'configure' | 'inspect' | 'evaluate' | 'memory'
 //                   | 'watch' | 'learn' | 'read-idx', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
 //                 { type: 'ready', lock, defaults }    once, when the module has loaded; lock: this
@@ -21,8 +21,8 @@
 //                                                      (download, divergence)
 // The loop itself is C's (the package's Trainer over csrc/train.h, the one
 // the CLIs use), and so is the evaluation: this file only slices them by
-// time, about SLICE_MS at a time with a yield between slices, so that a
-// 'predict' (or 'inspect') is answered within a slice. The data live once,
+// time, about SLICE_MS at a time with a yield between slices, so that an
+// 'inspect' (the drawn digit's reading) is answered within a slice. The data live once,
 // in the wasm heap (data.js). Every ArrayBuffer sent is transferred.
 // 'learn' fine-tunes on a person's digits mixed into passes over the
 // training set: C's loop again (Trainer.mix), sliced the same way.
@@ -147,12 +147,6 @@ const handlers = {
     return [bytes, [bytes.buffer]];
   },
 
-  predict({ image }) {
-    needNet();
-    const probs = Float32Array.from(net.predict(image));
-    return [probs, [probs.buffer]];
-  },
-
   /** Every layer's outputs for one image (hidden activations, then the ten
    *  probabilities): views on one buffer, transferred. */
   inspect({ image }) {
@@ -195,7 +189,8 @@ const handlers = {
 
   configure({ options }) {
     needNet();
-    return { pending: applyLive(options) };
+    applyLive(options);
+    return {};
   },
 
   /* digits: the person's set as { images, labels } IDX bytes, or null; a
@@ -309,8 +304,8 @@ async function applyTrainOptions(options) {
   applyLive(options);
 }
 
-/* Learning rate, batch size and epochs on the running network. Returns the
- * names of settings that wait for a Reset (none, with this package). */
+/* Learning rate, batch size, schedule, weight decay, augmentation and
+ * epochs on the running network (every one of them applies at once). */
 function applyLive(options) {
   const change = {};
   if (options.learningRate !== undefined && options.learningRate !== config.learningRate)
@@ -329,7 +324,6 @@ function applyLive(options) {
     epochs = options.epochs;
   }
   config.epochs = epochs;
-  return [];
 }
 
 function needNet() {
@@ -554,7 +548,7 @@ function progress(loss, speed, final) {
 
 /* Test accuracy, loss, confusion and the first misclassified digits over the
  * test samples that have arrived: C's evaluation, EVAL_CHUNK samples per
- * slice, with yields between slices so that 'predict' requests are answered
+ * slice, with yields between slices so that 'inspect' requests are answered
  * meanwhile. */
 async function evaluateAll(mine, d) {
   if (!net || !d.available('test')) return null;
