@@ -105,3 +105,27 @@ export function judge({ count, status, timedOut, limitMinutes, floor }) {
   }
   return { passed, failed, problems };
 }
+
+/**
+ * What to show of a failed suite at the end of the run, where a reader of
+ * only the last lines of CI's log finds it: uvu's failure reports (from the
+ * first "FAIL" to its summary), ctest's failed tests and the FAILED lines of
+ * the scripts, else the last lines. At most `max` lines.
+ */
+export function failureExcerpt(out, max = 80) {
+  const lines = plain(out).split('\n');
+  const firstFail = lines.findIndex((l) => /^\s+FAIL\s/.test(l));
+  let picked;
+  if (firstFail >= 0) {
+    const total = lines.findIndex((l, i) => i > firstFail && /^\s+Total:/.test(l));
+    picked = lines.slice(firstFail, total < 0 ? undefined : total);
+  } else {
+    picked = lines.filter((l) => /\*\*\*Failed|\bFAILED\b|\(Failed\)|Exception|Timeout\b/.test(l));
+    if (picked.length === 0) picked = lines.slice(-30);
+  }
+  const trimmed = picked.map((l) => l.trimEnd());
+  while (trimmed.length && !trimmed.at(-1)) trimmed.pop();
+  return trimmed.length > max
+    ? [...trimmed.slice(0, max), `... (${trimmed.length - max} more lines in the suite's log above)`].join('\n')
+    : trimmed.join('\n');
+}

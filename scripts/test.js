@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensure } from './ensure.js';
-import { countCtest, countTargets, countUvu, judge, runLimited } from './suites.js';
+import { countCtest, countTargets, countUvu, failureExcerpt, judge, runLimited } from './suites.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
@@ -154,7 +154,7 @@ async function runSuite(suite) {
   console.log(
     `test: ${suite.name} ended in ${seconds.toFixed(0)} s: ${result.passed} passed, ${result.failed} failed${why}`,
   );
-  return { ...result, suite, seconds, why };
+  return { ...result, suite, seconds, why, out: me.log.join('') };
 }
 
 /* ---------- all of them ---------- */
@@ -178,6 +178,8 @@ if (built.status !== 0 || built.timedOut) {
 }
 
 const minutes = (Date.now() - started) / 60_000;
+for (const r of results.filter((r) => r.failed > 0 && r.out))
+  console.log(`\n======== what failed in ${r.suite.title} ========\n${failureExcerpt(r.out)}`);
 console.log('\nsuite                          passed  failed   time');
 for (const r of results)
   console.log(

@@ -1,13 +1,15 @@
 // The runner of `npm test` cannot be fooled: a hung suite is killed with
 // everything it started and failed by name; counts are read through colour
 // codes; a skipped test, a missing count, a non-zero exit and a suite under
-// its floor each fail; an unknown --only is an error, not an empty pass.
+// its floor each fail; an unknown --only is an error, not an empty pass; what
+// failed is repeated at the end of the run, where CI's last lines show it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { countCtest, countTargets, countUvu, judge, plain, runLimited } from '../scripts/suites.js';
+import { countCtest, countTargets, countUvu, failureExcerpt, judge, plain, runLimited } from '../scripts/suites.js';
 import { root } from './helpers/common.js';
 
 // running: it exists and is not a zombie (a killed process waits there until reaped)
@@ -58,6 +60,38 @@ test('uvu counts: colour codes stripped, a skip is a failure, a missing summary 
   assert.equal(countUvu('Total:     11\nPassed:    11\nSkipped:   1\n'), { passed: 11, failed: 1 });
   assert.is(countUvu('Error: Cannot find module'), null);
   assert.is(plain('\u001b[1m\u001b[31mFAIL\u001b[39m\u001b[22m'), 'FAIL');
+});
+
+test("a failed suite's excerpt: uvu's failure report from a real run, FAILED lines, else the tail", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'runner-'));
+  writeFileSync(
+    path.join(dir, 'two.test.js'),
+    `import { test } from '${path.join(root, 'node_modules/uvu/dist/index.mjs')}';
+import * as assert from '${path.join(root, 'node_modules/uvu/assert/index.mjs')}';
+test('holds', () => assert.is(1, 1));
+test('slips', () => assert.is(2 + 2, 5, 'sums'));
+test.run();\n`,
+  );
+  const r = await runLimited(process.execPath, [path.join(root, 'node_modules/uvu/bin.js'), dir, '\\.test\\.js$'], {
+    cwd: root,
+    env: { ...process.env, FORCE_COLOR: '1' },
+    deadline: Date.now() + 60_000,
+  });
+  rmSync(dir, { recursive: true });
+  const excerpt = failureExcerpt(r.out);
+  assert.match(excerpt, /^\s+FAIL\s+"slips"/);
+  assert.match(excerpt, /sums/);
+  assert.not.match(excerpt, /Total:/);
+  assert.not.ok(excerpt.includes('\u001b'), 'colour codes stripped');
+  assert.is(
+    failureExcerpt('build\nvalgrind test_nn: ok\nvalgrind test_cli: FAILED: 2 errors\n'),
+    'valgrind test_cli: FAILED: 2 errors',
+  );
+  assert.is(failureExcerpt('a\nb\nc\n'), 'a\nb\nc');
+  const long = failureExcerpt(Array.from({ length: 50 }, (_, i) => `line ${i}`).join('\n'), 10);
+  assert.is(long.split('\n').length, 11);
+  assert.match(long, /^line 20\n/);
+  assert.match(long, /20 more lines/);
 });
 
 test('ctest and per-target counts', () => {
