@@ -1,9 +1,13 @@
 /* test_nn.c: the network core. Kernels against their reference, exp/log
  * accuracy, gradients against finite differences for every activation,
  * optimizer updates against their formulas, determinism, bad input, and the
- * loss falling on real digits. Includes nn.c (llm.c's trick) to reach the
- * gradient buffer. */
-#include "../../csrc/nn.c"
+ * loss falling on real digits. Reaches the scratch and the gradient buffer
+ * through nn_internal.h. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -236,7 +240,7 @@ static void test_exp_log(void) {
 
 /* Mean loss of the batch already in act[0] / labels, in float as training sees it. */
 static double batch_loss(nn_net *net, int B) {
-  forward(net, B, net->labels);
+  net_forward(net, B, net->labels);
   double s = 0;
   for (int b = 0; b < B; b++) s += net->loss[b];
   return s / B;
@@ -262,7 +266,7 @@ static void check_gradients(nn_activation act, nn_input input, const int *sizes,
   for (int b = 0; b < B; b++) net->labels[b] = (uint8_t)rng_below(&r, (uint32_t)sizes[n_sizes - 1]);
   /* act[0] is overwritten by nothing in forward, so keep a copy for the probes */
   batch_loss(net, B);
-  backward(net, B, 0);
+  net_backward(net, B, 0);
   /* relu: a small step, so that few probes straddle a kink */
   const float h = act == NN_RELU ? 1e-3f : 1e-2f;
   double err2 = 0, norm2 = 0, max_abs = 0;
@@ -561,10 +565,10 @@ static void test_batch_one_rides_along(const digits *train) {
       if (!decay) { /* the ride itself: a step with a row ahead leaves that row's z, as a forward computes it */
         const int H = a->cfg.sizes[1];
         nn_data one = {train->x, NULL, train->y, 1};
-        gather(a, &one, NULL, 0, 1);
-        load_row(a, &all, 1, a->x_next, &a->mean_next, &a->rng, a->x_aug);
+        net_gather(a, &one, NULL, 0, 1);
+        net_load_row(a, &all, 1, a->x_next, &a->mean_next, &a->rng, a->x_aug);
         a->lookahead = a->x_next;
-        CHECK_EQ(step_loaded(a, 1, NULL), NN_OK);
+        CHECK_EQ(net_step_loaded(a, 1, NULL), NN_OK);
         a->lookahead = NULL;
         CHECK(a->primed == 1, "%s: a step with a row ahead did not prime the next", nn_input_name((nn_input)input));
         float primed[NN_MAX_UNITS], z[NN_MAX_UNITS];
@@ -572,9 +576,9 @@ static void test_batch_one_rides_along(const digits *train) {
         a->primed = 0;
         memcpy(a->act[0], a->x_next, 784 * sizeof(float));
         a->row_mean[0] = a->mean_next;
-        centring_sums(a);
+        net_centring_sums(a);
         kern_forward(z, a->act[0], a->params + a->w_off[0], a->params + a->b_off[0], 1, 784, H);
-        if (a->cfg.input == NN_INPUT_CENTRED) centre_z(z, a->row_mean, a->w0_sums, 1, H);
+        if (a->cfg.input == NN_INPUT_CENTRED) net_centre_z(z, a->row_mean, a->w0_sums, 1, H);
         CHECK(memcmp(primed, z, (size_t)H * sizeof *z) == 0, "%s: the primed z is not the forward's",
               nn_input_name((nn_input)input));
       }

@@ -1,0 +1,97 @@
+/* nn_config.c: the names of the options, the learning-rate schedule, the
+ * default configuration and its checks. */
+#include <string.h>
+
+#include "augment.h"
+#include "nn_internal.h"
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const activation_names[NN_ACTIVATION_COUNT] = {"sigmoid", "relu", "tanh"};
+static const char *const optimizer_names[NN_OPTIMIZER_COUNT] = {"sgd", "momentum", "adam"};
+static const char *const schedule_names[NN_SCHEDULE_COUNT] = {"constant", "cosine", "step"};
+static const char *const input_names[NN_INPUT_COUNT] = {"raw", "centred"};
+
+/* names[i] for i below count, else NULL; and the i whose name is name, else -1. */
+static const char *name_of(const char *const *names, int count, int i) { return i >= 0 && i < count ? names[i] : NULL; }
+static int index_of(const char *const *names, int count, const char *name) {
+  for (int i = 0; name && i < count; i++)
+    if (strcmp(name, names[i]) == 0) return i;
+  return -1;
+}
+
+const char *nn_activation_name(nn_activation a) { return name_of(activation_names, NN_ACTIVATION_COUNT, (int)a); }
+const char *nn_optimizer_name(nn_optimizer o) { return name_of(optimizer_names, NN_OPTIMIZER_COUNT, (int)o); }
+const char *nn_schedule_name(nn_schedule s) { return name_of(schedule_names, NN_SCHEDULE_COUNT, (int)s); }
+const char *nn_input_name(nn_input i) { return name_of(input_names, NN_INPUT_COUNT, (int)i); }
+int nn_activation_parse(const char *name) { return index_of(activation_names, NN_ACTIVATION_COUNT, name); }
+int nn_optimizer_parse(const char *name) { return index_of(optimizer_names, NN_OPTIMIZER_COUNT, name); }
+int nn_schedule_parse(const char *name) { return index_of(schedule_names, NN_SCHEDULE_COUNT, name); }
+int nn_input_parse(const char *name) { return index_of(input_names, NN_INPUT_COUNT, name); }
+
+float nn_schedule_factor(nn_schedule s, uint64_t e, uint64_t epochs) {
+  if (epochs == 0) return 1.0f;
+  if (e >= epochs) e = epochs - 1;
+  switch (s) {
+    case NN_SCHEDULE_COSINE: {
+      float sn, cs;
+      augment_sincos(3.14159265358979f * (float)e / (float)epochs, &sn, &cs);
+      return 0.5f * (1.0f + cs);
+    }
+    case NN_SCHEDULE_STEP: return 4 * e >= 3 * epochs ? 0.01f : 2 * e >= epochs ? 0.1f : 1.0f;
+    default: return 1.0f;
+  }
+}
+
+/* ---- configuration, create and free ------------------------------------ */
+
+void nn_config_default(nn_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  static const int sizes[] = {784, 128, 64, 10};
+  cfg->n_sizes = 4;
+  memcpy(cfg->sizes, sizes, sizeof sizes);
+  cfg->activation = NN_SIGMOID;
+  cfg->input = NN_INPUT_CENTRED; /* Fashion-MNIST 89.3% against 88.6% raw (docs/accuracy.md) */
+  cfg->optimizer = NN_SGD;
+  cfg->learning_rate = 0.5f;
+  cfg->momentum = 0.9f;
+  cfg->beta1 = 0.9f;
+  cfg->beta2 = 0.999f;
+  cfg->epsilon = 1e-8f;
+  cfg->batch_size = 8;
+  cfg->seed = 1;
+  cfg->schedule = NN_SCHEDULE_COSINE; /* 98.1% on MNIST in 10 epochs, against 97.7% constant (docs/accuracy.md) */
+  cfg->weight_decay = 0.0f;
+}
+
+uint64_t nn_param_count(const nn_config *cfg) {
+  uint64_t n = 0;
+  for (int l = 0; l + 1 < cfg->n_sizes; l++)
+    n += (uint64_t)cfg->sizes[l] * (uint64_t)cfg->sizes[l + 1] + (uint64_t)cfg->sizes[l + 1];
+  return n;
+}
+
+nn_status nn_config_check(const nn_config *cfg) {
+  if (!cfg) return NN_ERR_ARG;
+  if (cfg->n_sizes < 2) return NN_ERR_ARG;
+  if (cfg->n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_LIMIT;
+  for (int l = 0; l < cfg->n_sizes; l++) {
+    if (cfg->sizes[l] < 1) return NN_ERR_ARG;
+    if (cfg->sizes[l] > NN_MAX_UNITS) return NN_ERR_LIMIT;
+  }
+  if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG; /* softmax needs two classes */
+  if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
+  if ((unsigned)cfg->input >= NN_INPUT_COUNT) return NN_ERR_ARG;
+  if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
+  if (!nn_finite_in(cfg->learning_rate, NN_LR_MIN, NN_LR_MAX)) return NN_ERR_ARG;
+  if (!nn_finite_in(cfg->momentum, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
+  if (!nn_finite_in(cfg->beta1, 0.0f, NN_DECAY_MAX) || !nn_finite_in(cfg->beta2, 0.0f, NN_DECAY_MAX)) return NN_ERR_ARG;
+  if (!nn_finite_in(cfg->epsilon, NN_EPSILON_MIN, NN_EPSILON_MAX)) return NN_ERR_ARG;
+  if ((unsigned)cfg->schedule >= NN_SCHEDULE_COUNT) return NN_ERR_ARG;
+  if (!nn_finite_in(cfg->weight_decay, 0.0f, NN_MAX_WEIGHT_DECAY)) return NN_ERR_ARG;
+  if (augment_check(&cfg->augment) != NN_OK) return NN_ERR_ARG;
+  if (cfg->batch_size < 1) return NN_ERR_ARG;
+  if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
+  if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
+  return NN_OK;
+}

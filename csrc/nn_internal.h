@@ -1,0 +1,95 @@
+/* nn_internal.h: the network's state and the functions its files share
+ * (nn.c, nn_config.c, nn_pass.c, nn_rows.c, nn_threads.c, nn_eval.c). Not
+ * an API: the tests include it to reach the scratch and the gradients. */
+#ifndef NN_INTERNAL_H
+#define NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn.h"
+#include "optim.h"
+#include "pool.h"
+#include "rng.h"
+
+struct nn_net {
+  nn_config cfg;
+  int n_layers;                /* weight layers: cfg.n_sizes - 1 */
+  size_t count;                /* floats in params (weights and biases) */
+  size_t w_off[NN_MAX_LAYERS]; /* layer l: W (sizes[l+1], sizes[l]) at w_off[l] */
+  size_t b_off[NN_MAX_LAYERS]; /*          bias (sizes[l+1]) at b_off[l] */
+  float *params;               /* the one flat buffer, (count) */
+  float *grads;                /* same layout, (count) */
+  float *backup;               /* params at the start of nn_step / nn_train, (count) */
+  optim_state opt;
+  optim_state opt_backup; /* opt at the same moment (m, v: count floats each) */
+  uint64_t steps;
+  rng_t rng;              /* weight init, shuffle, augmentation */
+  rng_t rng_backup;       /* rng at the same moment */
+  float lr_factor;        /* the schedule's, on cfg.learning_rate */
+  int augmenting;         /* nn_train with augmentation: rows are distorted as they load */
+  int aug_rows, aug_cols; /* the image shape for it */
+  /* scratch, sized for cap rows */
+  int cap;
+  float *scratch; /* one block holding everything below */
+  float *act[NN_MAX_LAYERS +
+             1]; /* act[0] is the input (cap, sizes[0]); act[l] is (cap, sizes[l]); the last holds probabilities */
+  float *dz[NN_MAX_LAYERS]; /* layer l's output delta, (cap, sizes[l+1]) */
+  float *loss;              /* per-sample loss, (cap) */
+  uint8_t *labels;          /* (cap) */
+  /* centred input, through the first layer's weights (centre_z) */
+  float *row_mean; /* each row's mean pixel, (cap) */
+  float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (sizes[1]) */
+  float mean_next; /* x_next's mean pixel */
+  /* batch 1 under sgd (nn_train): the next sample rides along with the
+   * last layer-0 update, so that W0 is read once per step for both, not
+   * twice (centred input adds a pass for its row sums) */
+  float *x_next;          /* the next sample's input, (sizes[0]) */
+  float *x_aug;           /* a sample before augmentation, one a thread: (POOL_MAX_THREADS, sizes[0]) */
+  const float *lookahead; /* x_next while a step may use it, else NULL */
+  int primed;             /* act[1] already holds layer 0's z for act[0] */
+  /* threads (nn_set_threads): a step splits its rows, then its outputs */
+  nn_pool *pool; /* NULL: one thread */
+};
+
+static inline int nn_finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
+
+/* nn_pass.c: the forward and backward passes over the rows in the scratch */
+void net_activate_backward(nn_activation f, float *delta, const float *a, size_t n);
+void net_centre_z(float *z, const float *mean, const float *sums, int rows, int n_out);
+void net_centring_sums(nn_net *net);
+void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed);
+void net_forward(nn_net *net, int B, const uint8_t *labels);
+void net_output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz);
+float net_lr_now(const nn_net *net);
+void net_centre_gradient(nn_net *net, int B, int o0, int o1);
+int net_backward(nn_net *net, int B, int sgd);
+float net_sum_loss(const float *loss, int B);
+
+/* nn_rows.c: samples into the scratch */
+/* inline, so that a caller (and its analyser) sees that NN_OK means net and d are set */
+static inline nn_status net_check_data(const nn_net *net, const nn_data *d, int need_labels) {
+  if (!net || !d || d->n < 0 || (!d->u8 == !d->f32)) return NN_ERR_ARG;
+  if (need_labels && !d->labels) return NN_ERR_ARG;
+  return NN_OK;
+}
+int net_all_finite(const float *x, size_t n);
+nn_status net_check_rows(const nn_net *net, const nn_data *d, const int32_t *order, int start, int count);
+void net_load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, float *mean, rng_t *rng,
+                  float *scratch);
+int net_image_shape(const nn_net *net, const nn_data *d, int *rows, int *cols);
+uint8_t net_label_of(const nn_data *d, size_t r);
+void net_gather_rows(nn_net *net, const nn_data *d, const int32_t *order, int start, int j0, int j1, int t);
+void net_gather_done(nn_net *net, int B);
+void net_gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B);
+
+/* nn_threads.c: a step, or a block of forwards, split over the pool */
+int net_split_over(const nn_net *net, int rows);
+nn_status net_step_split(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum);
+void net_forward_any(nn_net *net, int rows, const uint8_t *labels);
+
+/* nn.c */
+nn_status net_reserve_rows(nn_net *net, int rows);              /* the scratch for at least rows rows */
+nn_status net_step_loaded(nn_net *net, int B, float *loss_sum); /* a step on the rows in the scratch */
+
+#endif
