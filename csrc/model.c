@@ -14,7 +14,8 @@
  * n_sizes (16), activation, optimizer (8), five floats (20), batch (4),
  * seed, steps, rng_state (24), param_count (4), CRC (4); version 2 adds
  * the schedule, weight decay and five augmentation floats (28); version 3
- * the input (4). */
+ * the input (4); version 4 the input's image shape (12) and, besides the
+ * sizes, each layer's kind, units and kernel (12 a layer). */
 #define MODEL_FIXED_V1 80u
 #define MODEL_FIXED_V2 (MODEL_FIXED_V1 + 28u)
 #define MODEL_FIXED_V3 (MODEL_FIXED_V2 + 4u)
@@ -72,14 +73,21 @@ static float getf(const uint8_t **p) {
  * hostile count cannot wrap. */
 static uint64_t model_bytes(uint32_t version, uint64_t n_sizes, uint64_t count) {
   const uint32_t fixed = version >= 3 ? MODEL_FIXED_V3 : version == 2 ? MODEL_FIXED_V2 : MODEL_FIXED_V1;
-  return fixed + 4u * n_sizes + 4u * count;
+  const uint64_t stack = version >= 4 ? 12u + 12u * (n_sizes - 1) : 0;
+  return fixed + 4u * n_sizes + stack + 4u * count;
 }
+
+/* The oldest version that holds the network: a dense stack on flat input
+ * is written as version 3, byte for byte as before the layer stack, so
+ * that older releases read it. */
+static uint32_t version_for(const nn_config *cfg) { return nn_is_dense_stack(cfg) ? 3u : MODEL_VERSION; }
 
 size_t model_size(const nn_net *net) {
   if (!net) return 0;
   size_t count = 0;
   nn_params_const(net, &count);
-  return (size_t)model_bytes(MODEL_VERSION, (uint64_t)nn_get_config(net)->n_sizes, count);
+  const nn_config *cfg = nn_get_config(net);
+  return (size_t)model_bytes(version_for(cfg), (uint64_t)cfg->n_sizes, count);
 }
 
 nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written) {
@@ -95,7 +103,8 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
   /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): the magic is 4 bytes, not a string */
   memcpy(p, MODEL_MAGIC, 4);
   p += 4;
-  put32(&p, MODEL_VERSION);
+  const uint32_t version = version_for(cfg);
+  put32(&p, version);
   put32(&p, (uint32_t)size);
   put32(&p, (uint32_t)cfg->n_sizes);
   for (int i = 0; i < cfg->n_sizes; i++) put32(&p, (uint32_t)cfg->sizes[i]);
@@ -115,6 +124,16 @@ nn_status model_save(const nn_net *net, uint8_t *buf, size_t cap, size_t *writte
   putf(&p, cfg->augment.shear);
   putf(&p, cfg->augment.elastic);
   put32(&p, (uint32_t)cfg->input);
+  if (version >= 4) {
+    put32(&p, (uint32_t)cfg->in_rows);
+    put32(&p, (uint32_t)cfg->in_cols);
+    put32(&p, (uint32_t)cfg->in_channels);
+    for (int l = 0; l + 1 < cfg->n_sizes; l++) {
+      put32(&p, (uint32_t)cfg->layers[l].kind);
+      put32(&p, (uint32_t)cfg->layers[l].units);
+      put32(&p, (uint32_t)cfg->layers[l].kernel);
+    }
+  }
   put64(&p, cfg->seed);
   put64(&p, nn_steps(net));
   put64(&p, nn_rng_state(net));
@@ -149,7 +168,7 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg, uin
   for (uint32_t i = 0; i < n_sizes; i++) {
     uint32_t s = get32(&p);
     if (s == 0) return NN_ERR_FORMAT;
-    if (s > NN_MAX_UNITS) return NN_ERR_LIMIT;
+    if (s > (version >= 4 ? (uint32_t)NN_MAX_MAP : (uint32_t)NN_MAX_UNITS)) return NN_ERR_LIMIT;
     cfg->sizes[i] = (int)s;
   }
   uint32_t act = get32(&p), opt = get32(&p);
@@ -180,6 +199,19 @@ static nn_status model_parse(const uint8_t *buf, size_t len, nn_config *cfg, uin
     uint32_t input = get32(&p);
     if (input >= NN_INPUT_COUNT) return NN_ERR_FORMAT;
     cfg->input = (nn_input)input;
+  }
+  if (version >= 4) { /* the stack: its shapes are checked with the rest (nn_config_check) */
+    uint32_t shape[3];
+    for (int i = 0; i < 3; i++)
+      if ((shape[i] = get32(&p)) > NN_MAX_MAP) return NN_ERR_FORMAT;
+    cfg->in_rows = (int)shape[0];
+    cfg->in_cols = (int)shape[1];
+    cfg->in_channels = (int)shape[2];
+    for (uint32_t l = 0; l + 1 < n_sizes; l++) {
+      const uint32_t kind = get32(&p), units = get32(&p), kernel = get32(&p);
+      if (kind >= NN_LAYER_KIND_COUNT || units > NN_MAX_UNITS || kernel > NN_MAX_KERNEL) return NN_ERR_FORMAT;
+      cfg->layers[l] = (nn_layer){(nn_layer_kind)kind, (int)units, (int)kernel};
+    }
   }
   cfg->seed = get64(&p);
   *steps = get64(&p);

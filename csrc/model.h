@@ -1,9 +1,12 @@
 /* model.h: the model file. Little-endian, in this order:
- *   magic "MNWM", u32 format version (3), u32 byte length of the whole file,
+ *   magic "MNWM", u32 format version (3, or 4 for a stack with
+ *   convolutions, pooling or an image input), u32 byte length of the whole file,
  *   u32 n_sizes, u32 sizes[n_sizes], u32 activation, u32 optimizer,
  *   f32 learning_rate, momentum, beta1, beta2, epsilon, u32 batch_size,
  *   [version 2: u32 schedule, f32 weight_decay, f32 augment shift, rotate,
- *   scale, shear, elastic], [version 3: u32 input], u64 seed, u64 steps,
+ *   scale, shear, elastic], [version 3: u32 input], [version 4: u32
+ *   in_rows, in_cols, in_channels, then for each layer u32 kind, units,
+ *   kernel (nn.h's nn_layer)], u64 seed, u64 steps,
  *   u64 rng_state, u32 param_count, f32 params[param_count], u32 CRC-32
  *   (IEEE) of every byte before it. Version 1 files (mnist-wasm 0.1.0) load
  *   with version 2's options off, and files of versions 1 and 2 with raw
@@ -19,7 +22,7 @@
 #include "nn.h"
 
 #define MODEL_MAGIC "MNWM"
-#define MODEL_VERSION 3u
+#define MODEL_VERSION 4u /* the newest it reads; a dense stack is still written as version 3 */
 
 size_t model_size(const nn_net *net); /* bytes that model_save writes */
 

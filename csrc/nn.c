@@ -15,15 +15,18 @@
 /* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI): count > 0, as above */
 static float *alloc_param_buffer(size_t count) { return calloc(count, sizeof(float)); }
 
-/* (Re)allocates the scratch for cap rows: activations, deltas, loss, labels. */
+/* (Re)allocates the scratch for cap rows: activations, deltas, loss,
+ * labels, and the layers' own (patches, pooling's indices). */
 static nn_status alloc_scratch(nn_net *net, int cap) {
   const int *s = net->cfg.sizes;
+  if (net_layer_scratch_bytes(net->layer, net->n_layers) * (uint64_t)cap > NN_MAX_SCRATCH) return NN_ERR_LIMIT;
   size_t floats = 0;
   for (int l = 0; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];
   for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
   floats += (size_t)cap + (1 + POOL_MAX_THREADS) * (size_t)s[0];           /* loss, x_next, x_aug */
-  floats += (size_t)cap + (size_t)s[1];                                    /* row_mean, w0_sums */
-  size_t bytes = floats * sizeof(float) + (size_t)cap;                     /* + labels */
+  floats += (size_t)cap + (size_t)net->layer[0].units;                     /* row_mean, w0_sums */
+  size_t bytes = floats * sizeof(float) + net_layer_scratch_bytes(net->layer, net->n_layers) * (size_t)cap +
+                 (size_t)cap; /* + the layers' own, labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
   free(net->scratch);
@@ -47,7 +50,27 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->row_mean = p;
   p += cap;
   net->w0_sums = p;
-  p += s[1];
+  p += net->layer[0].units;
+  for (int l = 0; l < net->n_layers; l++) {
+    net_layer *y = &net->layer[l];
+    const size_t patches = (size_t)cap * y->positions * y->fan_in;
+    y->cols = y->dcols = NULL;
+    y->argmax = NULL;
+    if (y->kind == NN_LAYER_CONV) {
+      y->cols = p;
+      p += patches;
+      if (l > 0) {
+        y->dcols = p;
+        p += patches;
+      }
+    }
+  }
+  for (int l = 0; l < net->n_layers; l++) {
+    net_layer *y = &net->layer[l];
+    if (y->kind != NN_LAYER_POOL) continue;
+    y->argmax = (int32_t *)p;
+    p += (size_t)cap * s[l + 1];
+  }
   net->labels = (uint8_t *)p;
   return NN_OK;
 }
@@ -57,7 +80,8 @@ nn_status net_reserve_rows(nn_net *net, int rows) { return rows <= net->cap ? NN
 /* Weights ~ N(0, 1/fan_in) (relu: 2/fan_in, He), biases 0. */
 static void init_params(nn_net *net) {
   for (int l = 0; l < net->n_layers; l++) {
-    const int n_in = net->cfg.sizes[l], n_out = net->cfg.sizes[l + 1];
+    const int n_in = net->layer[l].fan_in, n_out = net->layer[l].units;
+    if (n_out == 0) continue; /* pooling */
     const float scale = sqrtf((net->cfg.activation == NN_RELU ? 2.0f : 1.0f) / (float)n_in);
     float *W = net->params + net->w_off[l];
     for (size_t i = 0; i < (size_t)n_out * n_in; i++) W[i] = rng_normal(&net->rng) * scale;
@@ -73,12 +97,13 @@ nn_status nn_create(const nn_config *cfg, nn_net **out) {
   if (!net) return NN_ERR_NOMEM;
   net->cfg = *cfg;
   net->n_layers = cfg->n_sizes - 1;
+  net_layers_of(cfg, net->layer);
   size_t off = 0;
   for (int l = 0; l < net->n_layers; l++) {
     net->w_off[l] = off;
-    off += (size_t)cfg->sizes[l] * cfg->sizes[l + 1];
+    off += (size_t)net->layer[l].units * net->layer[l].fan_in;
     net->b_off[l] = off;
-    off += (size_t)cfg->sizes[l + 1];
+    off += (size_t)net->layer[l].units;
   }
   net->count = off;
   net->params = alloc_param_buffer(off);
@@ -175,7 +200,7 @@ static void decay_weights(nn_net *net) {
   const float keep = 1.0f - net_lr_now(net) * net->cfg.weight_decay;
   for (int l = 0; l < net->n_layers; l++) {
     float *W = net->params + net->w_off[l];
-    const size_t n = (size_t)net->cfg.sizes[l] * net->cfg.sizes[l + 1];
+    const size_t n = (size_t)net->layer[l].units * net->layer[l].fan_in;
     for (size_t i = 0; i < n; i++) W[i] *= keep;
   }
 }
@@ -258,7 +283,8 @@ static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *ord
                             int *done) {
   const int B = net->cfg.batch_size;
   /* not with weight decay, which changes W after the update that primes the next z */
-  const int ahead = B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f;
+  const int ahead =
+    B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f && net->layer[0].kind == NN_LAYER_DENSE;
   nn_status st = NN_OK;
   *total = 0.0;
   *done = 0;

@@ -1,9 +1,12 @@
-/* nn.h: a fully connected network (any layer sizes, softmax output,
- * cross-entropy loss) trained by mini-batch backpropagation.
+/* nn.h: a stack of layers (dense, convolution, max pooling; softmax
+ * output, cross-entropy loss) trained by mini-batch backpropagation.
  *
  * All weights and biases live in one float32 buffer (nn_params); layer l's
- * weights are W[out][in], row-major, followed by its biases. Nothing here
- * prints, exits or aborts: every function returns an nn_status (or NULL). */
+ * weights are W[out][in], row-major, followed by its biases (a
+ * convolution's W[filter][channel][row][col]; pooling has none). An image
+ * flows through the stack as rows x cols x channels, the channel fastest.
+ * Nothing here prints, exits or aborts: every function returns an
+ * nn_status (or NULL). */
 #ifndef NN_H
 #define NN_H
 
@@ -13,10 +16,13 @@
 #include "augment.h"
 #include "status.h"
 
-#define NN_MAX_LAYERS 8          /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
-#define NN_MAX_UNITS 4096        /* largest layer */
-#define NN_MAX_BATCH 4096        /* largest mini-batch */
-#define NN_MAX_THREADS 64        /* nn_set_threads (1 where built without threads) */
+#define NN_MAX_LAYERS 8                    /* weight layers; sizes has up to NN_MAX_LAYERS + 1 entries */
+#define NN_MAX_UNITS 4096                  /* largest dense layer; also the most filters */
+#define NN_MAX_MAP (1 << 16)               /* floats of one sample's output of a layer (a convolution's maps) */
+#define NN_MAX_KERNEL 32                   /* side of a convolution's kernel or a pooling window */
+#define NN_MAX_SCRATCH ((uint64_t)1 << 28) /* bytes of a batch's activations, deltas and patches */
+#define NN_MAX_BATCH 4096                  /* largest mini-batch */
+#define NN_MAX_THREADS 64                  /* nn_set_threads (1 where built without threads) */
 #define NN_SPLIT_MIN_ROWS 8      /* a step or a block of predictions splits over n threads from n * this many rows */
 #define NN_MAX_PARAMS (1u << 26) /* 64 Mi floats (256 MiB) of weights and biases */
 #define NN_LR_MIN 1e-12f         /* learning rate range */
@@ -39,11 +45,24 @@ typedef enum { NN_SCHEDULE_CONSTANT = 0, NN_SCHEDULE_COSINE, NN_SCHEDULE_STEP, N
  * the first layer's weights, on the pixels as stored (nn.c, centre_z). */
 typedef enum { NN_INPUT_RAW = 0, NN_INPUT_CENTRED, NN_INPUT_COUNT } nn_input;
 
+/* A layer of the stack: dense (units: sizes[l + 1]), a convolution of
+ * `units` filters, kernel x kernel, stride 1, no padding, or max pooling
+ * over kernel x kernel windows, stride kernel. A config whose layers are
+ * all zero is a dense stack of its sizes. */
+typedef enum { NN_LAYER_DENSE = 0, NN_LAYER_CONV, NN_LAYER_POOL, NN_LAYER_KIND_COUNT } nn_layer_kind;
+typedef struct nn_layer {
+  nn_layer_kind kind;
+  int units;  /* a convolution's filters (dense: sizes[l + 1]; pooling: 0) */
+  int kernel; /* a convolution's or a pooling window's side (dense: 0) */
+} nn_layer;
+
 typedef struct nn_config {
-  int n_sizes; /* layer sizes, input first, output last: 2..NN_MAX_LAYERS+1 */
+  int n_sizes; /* input, then each layer's output, in floats a sample: 2..NN_MAX_LAYERS+1 */
   int sizes[NN_MAX_LAYERS + 1];
-  nn_activation activation; /* hidden layers; the output layer is always softmax */
-  nn_input input;           /* what the first layer sees of each sample */
+  int in_rows, in_cols, in_channels; /* the input as an image (sizes[0] = their product); 0: flat */
+  nn_layer layers[NN_MAX_LAYERS];    /* layer l maps sizes[l] to sizes[l + 1] */
+  nn_activation activation;          /* hidden layers; the output layer is always softmax */
+  nn_input input;                    /* what the first layer sees of each sample */
   nn_optimizer optimizer;
   float learning_rate;
   float momentum;              /* momentum: velocity decay */
@@ -73,6 +92,26 @@ typedef struct nn_data {
 } nn_data;
 
 typedef struct nn_net nn_net;
+
+/* The shape of a layer's output (or the input's): rows x cols x channels;
+ * a flat one is 1 x 1 x n. */
+typedef struct nn_shape {
+  int rows, cols, channels;
+} nn_shape;
+
+/* The stack's shapes, shapes[0] the input's (n_sizes of them), checked
+ * item by item: NN_ERR_ARG or NN_ERR_LIMIT with one line in msg (cap
+ * bytes; NULL: none) naming the layer and the shapes. */
+nn_status nn_stack_shapes(const nn_config *cfg, nn_shape *shapes, char *msg, size_t cap);
+/* A stack in the layers grammar (layers.c): "784,128,64,10",
+ * "28x28,conv5x8,pool2,conv5x16,pool2,128,10". Sets n_sizes, sizes, the
+ * input shape and layers of cfg (the rest untouched); on a bad stack cfg is
+ * unchanged and msg says why. */
+nn_status nn_layers_parse(const char *text, nn_config *cfg, char *msg, size_t cap);
+/* cfg's stack in that grammar into buf (cap bytes); returns the length the
+ * whole text needs (snprintf's rule). */
+size_t nn_layers_format(const nn_config *cfg, char *buf, size_t cap);
+int nn_is_dense_stack(const nn_config *cfg); /* flat input and dense layers only */
 
 void nn_config_default(nn_config *cfg);          /* 784-128-64-10 sigmoid centred sgd lr 0.5 batch 8 seed 1, cosine */
 nn_status nn_config_check(const nn_config *cfg); /* NN_ERR_ARG / NN_ERR_LIMIT for a bad config */

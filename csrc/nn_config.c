@@ -64,22 +64,11 @@ void nn_config_default(nn_config *cfg) {
   cfg->weight_decay = 0.0f;
 }
 
-uint64_t nn_param_count(const nn_config *cfg) {
-  uint64_t n = 0;
-  for (int l = 0; l + 1 < cfg->n_sizes; l++)
-    n += (uint64_t)cfg->sizes[l] * (uint64_t)cfg->sizes[l + 1] + (uint64_t)cfg->sizes[l + 1];
-  return n;
-}
-
 nn_status nn_config_check(const nn_config *cfg) {
   if (!cfg) return NN_ERR_ARG;
-  if (cfg->n_sizes < 2) return NN_ERR_ARG;
-  if (cfg->n_sizes > NN_MAX_LAYERS + 1) return NN_ERR_LIMIT;
-  for (int l = 0; l < cfg->n_sizes; l++) {
-    if (cfg->sizes[l] < 1) return NN_ERR_ARG;
-    if (cfg->sizes[l] > NN_MAX_UNITS) return NN_ERR_LIMIT;
-  }
-  if (cfg->sizes[cfg->n_sizes - 1] < 2) return NN_ERR_ARG; /* softmax needs two classes */
+  nn_shape shapes[NN_MAX_LAYERS + 1];
+  nn_status st = nn_stack_shapes(cfg, shapes, NULL, 0);
+  if (st != NN_OK) return st;
   if ((unsigned)cfg->activation >= NN_ACTIVATION_COUNT) return NN_ERR_ARG;
   if ((unsigned)cfg->input >= NN_INPUT_COUNT) return NN_ERR_ARG;
   if ((unsigned)cfg->optimizer >= NN_OPTIMIZER_COUNT) return NN_ERR_ARG;
@@ -93,5 +82,9 @@ nn_status nn_config_check(const nn_config *cfg) {
   if (cfg->batch_size < 1) return NN_ERR_ARG;
   if (cfg->batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
   if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
+  net_layer layer[NN_MAX_LAYERS];
+  net_layers_of(cfg, layer);
+  if (net_layer_scratch_bytes(layer, cfg->n_sizes - 1) * (uint64_t)cfg->batch_size > NN_MAX_SCRATCH)
+    return NN_ERR_LIMIT;
   return NN_OK;
 }

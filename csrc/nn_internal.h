@@ -12,12 +12,29 @@
 #include "pool.h"
 #include "rng.h"
 
+/* A layer as the passes see it (nn_create fills it from the config's
+ * shapes). Its weights are a matrix (units, fan_in): a dense layer's
+ * (units, inputs), a convolution's (filters, channels * k * k), applied to
+ * `positions` rows a sample: 1 for a dense layer, a convolution's patches
+ * (one an output pixel, im2col) otherwise. */
+typedef struct net_layer {
+  nn_layer_kind kind;
+  nn_shape in, out;
+  int k;               /* kernel or window side */
+  int units, fan_in;   /* the weight matrix; 0 for pooling */
+  int positions;       /* rows of the products a sample */
+  int activated;       /* an activation follows (not pooling, not the output) */
+  float *cols, *dcols; /* convolution: patches and their deltas, (cap * positions, fan_in) */
+  int32_t *argmax;     /* pooling: each output's input index in its sample, (cap, out floats) */
+} net_layer;
+
 struct nn_net {
   nn_config cfg;
-  int n_layers;                /* weight layers: cfg.n_sizes - 1 */
+  int n_layers; /* layers: cfg.n_sizes - 1 */
+  net_layer layer[NN_MAX_LAYERS];
   size_t count;                /* floats in params (weights and biases) */
-  size_t w_off[NN_MAX_LAYERS]; /* layer l: W (sizes[l+1], sizes[l]) at w_off[l] */
-  size_t b_off[NN_MAX_LAYERS]; /*          bias (sizes[l+1]) at b_off[l] */
+  size_t w_off[NN_MAX_LAYERS]; /* layer l: W (units, fan_in) at w_off[l] */
+  size_t b_off[NN_MAX_LAYERS]; /*          bias (units) at b_off[l] */
   float *params;               /* the one flat buffer, (count) */
   float *grads;                /* same layout, (count) */
   float *backup;               /* params at the start of nn_step / nn_train, (count) */
@@ -39,7 +56,7 @@ struct nn_net {
   uint8_t *labels;          /* (cap) */
   /* centred input, through the first layer's weights (centre_z) */
   float *row_mean; /* each row's mean pixel, (cap) */
-  float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (sizes[1]) */
+  float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (layer[0].units) */
   float mean_next; /* x_next's mean pixel */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step for both, not
@@ -54,9 +71,21 @@ struct nn_net {
 
 static inline int nn_finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
 
+/* layers.c, for nn_create: the layers' geometry from a checked config;
+ * and the scratch a row needs beyond activations and deltas (patches,
+ * pooling's indices), in bytes. */
+void net_layers_of(const nn_config *cfg, net_layer *layer);
+uint64_t net_layer_scratch_bytes(const net_layer *layer, int n_layers);
+
+/* layer_conv.c and layer_pool.c: rows b0..b1 of a batch of B */
+void conv_forward(nn_net *net, int l, int b0, int b1);        /* act[l] -> act[l+1] (z) */
+void conv_backward_input(nn_net *net, int l, int b0, int b1); /* dz[l] -> dz[l-1] (da) */
+void pool_forward(nn_net *net, int l, int b0, int b1);
+void pool_backward(nn_net *net, int l, int b0, int b1);
+
 /* nn_pass.c: the forward and backward passes over the rows in the scratch */
 void net_activate_backward(nn_activation f, float *delta, const float *a, size_t n);
-void net_centre_z(float *z, const float *mean, const float *sums, int rows, int n_out);
+void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out);
 void net_centring_sums(nn_net *net);
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed);
 void net_forward(nn_net *net, int B, const uint8_t *labels);
@@ -64,6 +93,8 @@ void net_output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz);
 float net_lr_now(const nn_net *net);
 void net_centre_gradient(nn_net *net, int B, int o0, int o1);
 int net_backward(nn_net *net, int B, int sgd);
+void net_delta_back(nn_net *net, int l, int b0, int b1);
+int net_layer_gradient(nn_net *net, int l, int B, int o0, int o1, int sgd, float lr);
 float net_sum_loss(const float *loss, int B);
 
 /* nn_rows.c: samples into the scratch */

@@ -55,17 +55,27 @@ static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, in
 /* Centred input is centred through the first layer's weights: its z =
  * W (x - m) + b, m the row's mean pixel, is computed as (W x + b) - m *
  * rowsum(W) on the pixels as stored, whose runs of zeros the kernels skip
- * (centring them first would leave none). z (rows, n_out) -= mean (rows)
- * times sums (n_out); centring_sums fills net->w0_sums for the weights as
- * they are now. */
-void net_centre_z(float *z, const float *mean, const float *sums, int rows, int n_out) {
+ * (centring them first would leave none); a convolution's patches are
+ * pixels of the same image, so the same holds at each of its positions.
+ * z (rows, positions, n_out) -= mean (rows) times sums (n_out);
+ * centring_sums fills net->w0_sums for the weights as they are now. */
+void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out) {
   for (int b = 0; b < rows; b++)
-    for (int o = 0; o < n_out; o++) z[(size_t)b * n_out + o] -= mean[b] * sums[o];
+    for (size_t i = (size_t)b * positions; i < (size_t)(b + 1) * positions; i++)
+      for (int o = 0; o < n_out; o++) z[i * n_out + o] -= mean[b] * sums[o];
 }
 
 void net_centring_sums(nn_net *net) {
   if (net->cfg.input == NN_INPUT_CENTRED)
-    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->cfg.sizes[0], net->cfg.sizes[1]);
+    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->layer[0].fan_in, net->layer[0].units);
+}
+
+/* The matrix a layer's weights multiply: a dense layer's input rows, a
+ * convolution's patches (positions rows a sample), from row b0. */
+static const float *weights_input(const nn_net *net, int l, int b0) {
+  const net_layer *y = &net->layer[l];
+  if (y->kind == NN_LAYER_CONV) return y->cols + (size_t)b0 * y->positions * y->fan_in;
+  return net->act[l] + (size_t)b0 * net->cfg.sizes[l];
 }
 
 /* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
@@ -75,12 +85,21 @@ void net_centring_sums(nn_net *net) {
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
   const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
   for (int l = 0; l < net->n_layers; l++) {
+    const net_layer *y = &net->layer[l];
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
-    float *y = net->act[l + 1] + (size_t)b0 * s[l + 1];
-    if (l > 0 || !primed) kern_forward(y, net->act[l] + (size_t)b0 * s[l], W, bias, n, s[l], s[l + 1]);
+    float *z = net->act[l + 1] + (size_t)b0 * s[l + 1];
+    if (l == 0 && primed) {
+      /* z is there */
+    } else if (y->kind == NN_LAYER_DENSE) {
+      kern_forward(z, net->act[l] + (size_t)b0 * s[l], W, bias, n, y->fan_in, y->units);
+    } else if (y->kind == NN_LAYER_CONV) {
+      conv_forward(net, l, b0, b1);
+    } else {
+      pool_forward(net, l, b0, b1);
+    }
     if (l == 0 && !primed && net->cfg.input == NN_INPUT_CENTRED)
-      net_centre_z(y, net->row_mean + b0, net->w0_sums, n, s[1]);
-    if (l + 1 < net->n_layers) activate(net->cfg.activation, y, (size_t)n * s[l + 1]);
+      net_centre_z(z, net->row_mean + b0, net->w0_sums, n, y->positions, y->units);
+    if (y->activated) activate(net->cfg.activation, z, (size_t)n * s[l + 1]);
   }
   softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL, labels ? net->loss + b0 : NULL, n,
                k);
@@ -106,6 +125,21 @@ void net_output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz) {
   }
 }
 
+/* Rows b0..b1 of layer l's delta back to its input: dz[l - 1] = the
+ * gradient of its input, then through layer l - 1's activation, if any. */
+void net_delta_back(nn_net *net, int l, int b0, int b1) {
+  const net_layer *y = &net->layer[l];
+  const int *s = net->cfg.sizes;
+  float *da = net->dz[l - 1] + (size_t)b0 * s[l];
+  /* with W as forward saw it */
+  if (y->kind == NN_LAYER_DENSE)
+    kern_backward(da, net->dz[l] + (size_t)b0 * s[l + 1], net->params + net->w_off[l], b1 - b0, y->fan_in, y->units);
+  else if (y->kind == NN_LAYER_CONV) conv_backward_input(net, l, b0, b1);
+  else pool_backward(net, l, b0, b1);
+  if (net->layer[l - 1].activated)
+    net_activate_backward(net->cfg.activation, da, net->act[l] + (size_t)b0 * s[l], (size_t)(b1 - b0) * s[l]);
+}
+
 /* The learning rate of the next step: the configured one times the schedule's factor. */
 float net_lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr_factor; }
 
@@ -120,48 +154,61 @@ float net_lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr_fa
  * difference; momentum would not, but its update is dense anyway. */
 void net_centre_gradient(nn_net *net, int B, int o0, int o1) {
   if (net->cfg.input != NN_INPUT_CENTRED) return;
-  const int n_in = net->cfg.sizes[0], n_out = net->cfg.sizes[1];
+  const net_layer *y = &net->layer[0];
+  const int n_in = y->fan_in, n_out = y->units, P = y->positions;
   const float *dz = net->dz[0];
   for (int o = o0; o < o1; o++) {
     float c = 0.0f;
-    for (int b = 0; b < B; b++) c += dz[(size_t)b * n_out + o] * net->row_mean[b];
+    for (int b = 0; b < B; b++)
+      for (size_t i = (size_t)b * P; i < (size_t)(b + 1) * P; i++) c += dz[i * n_out + o] * net->row_mean[b];
     float *g = net->grads + net->w_off[0] + (size_t)o * n_in;
     for (int i = 0; i < n_in; i++) g[i] -= c;
   }
 }
 
+/* Outputs o0..o1 of layer l's gradient over the B rows (kern_gradient's
+ * rows: B * positions), or with sgd its update (kern_gradient_sgd: no
+ * gradient stored, the same bits as gradient + optim_update); returns 1 if
+ * a weight came out non-finite. Pooling has none. */
+int net_layer_gradient(nn_net *net, int l, int B, int o0, int o1, int sgd, float lr) {
+  const net_layer *y = &net->layer[l];
+  if (y->units == 0) return 0;
+  float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
+  float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
+  const float *x = weights_input(net, l, 0);
+  const int rows = B * y->positions;
+  if (sgd && o0 == 0 && o1 == y->units) /* one thread: with kern_gradient_sgd's path for one row */
+    return kern_gradient_sgd(W, bias, gb, net->dz[l], x, rows, y->fan_in, y->units, lr);
+  if (sgd) return kern_gradient_sgd_part(W, bias, gb, net->dz[l], x, rows, y->fan_in, y->units, o0, o1, lr);
+  kern_gradient_part(gW, gb, net->dz[l], x, rows, y->fan_in, y->units, o0, o1);
+  if (l == 0) net_centre_gradient(net, B, o0, o1);
+  return 0;
+}
+
 /* grads = d(mean loss)/d(params) for the B rows that forward just ran. With
  * sgd set, each layer's weights are updated as soon as the layer's delta
- * has gone through them (kern_gradient_sgd: no gradient stored, the same
- * bits as backward + optim_update); returns 1 if a weight came out
- * non-finite. */
+ * has gone through them; returns 1 if a weight came out non-finite. */
 int net_backward(nn_net *net, int B, int sgd) {
   const int *s = net->cfg.sizes;
   const int L = net->n_layers;
   int bad = 0;
   net_output_delta_rows(net, B, 0, B, net->dz[L - 1]);
   for (int l = L - 1; l >= 0; l--) {
-    float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
-    float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
-    const float *dz = net->dz[l];
-    float *da = l > 0 ? net->dz[l - 1] : NULL;
-    /* da (B, s[l]) = dz W, with W as forward saw it */
-    if (l > 0) kern_backward(da, dz, W, B, s[l], s[l + 1]);
+    const net_layer *y = &net->layer[l];
+    if (l > 0) net_delta_back(net, l, 0, B);
     if (sgd && l == 0 && B == 1 && net->lookahead) {
-      /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W */
-      bad |=
-        kern_sgd_forward_one(W, bias, gb, dz, net->act[0], net->lookahead, net->act[1], s[0], s[1], net_lr_now(net));
+      /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W (dense only) */
+      float *W = net->params + net->w_off[0], *bias = net->params + net->b_off[0], *gb = net->grads + net->b_off[0];
+      bad |= kern_sgd_forward_one(W, bias, gb, net->dz[0], net->act[0], net->lookahead, net->act[1], s[0], s[1],
+                                  net_lr_now(net));
       if (net->cfg.input == NN_INPUT_CENTRED) {
         net_centring_sums(net);
-        net_centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, s[1]);
+        net_centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, 1, s[1]);
       }
       net->primed = 1;
-    } else if (sgd) bad |= kern_gradient_sgd(W, bias, gb, dz, net->act[l], B, s[l], s[l + 1], net_lr_now(net));
-    else kern_gradient(gW, gb, dz, net->act[l], B, s[l], s[l + 1]);
-    if (!sgd && l == 0) net_centre_gradient(net, B, 0, s[1]);
-    if (l == 0) break;
-    /* through the activation to the next dz */
-    net_activate_backward(net->cfg.activation, da, net->act[l], (size_t)B * s[l]);
+    } else {
+      bad |= net_layer_gradient(net, l, B, 0, y->units, sgd, net_lr_now(net));
+    }
   }
   return bad;
 }

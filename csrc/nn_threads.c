@@ -44,39 +44,32 @@ typedef struct {
 static void step_part(void *ctx, int t, int n) {
   split_step *job = ctx;
   nn_net *net = job->net;
-  const int *s = net->cfg.sizes, L = net->n_layers, B = job->B;
+  const int L = net->n_layers, B = job->B;
   int b0, b1;
   share(B, t, n, &b0, &b1);
   net_gather_rows(net, job->data, job->order, job->at, b0, b1, t);
   net_forward_rows(net, b0, b1, net->labels, 0);
   net_output_delta_rows(net, B, b0, b1, net->dz[L - 1]);
-  for (int l = L - 1; l > 0; l--) {
-    const float *W = net->params + net->w_off[l];
-    float *da = net->dz[l - 1] + (size_t)b0 * s[l];
-    kern_backward(da, net->dz[l] + (size_t)b0 * s[l + 1], W, b1 - b0, s[l], s[l + 1]);
-    net_activate_backward(net->cfg.activation, da, net->act[l] + (size_t)b0 * s[l], (size_t)(b1 - b0) * s[l]);
-  }
+  for (int l = L - 1; l > 0; l--) net_delta_back(net, l, b0, b1);
   pool_sync(net->pool);
   int bad = 0;
   const int sgd = net->cfg.optimizer == NN_SGD;
   for (int l = 0; l < L; l++) {
+    const int units = net->layer[l].units, fan_in = net->layer[l].fan_in;
     int o0, o1;
-    share(s[l + 1], t, n, &o0, &o1);
+    share(units, t, n, &o0, &o1);
     if (o0 == o1) continue;
-    float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
-    float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
-    if (sgd) {
-      bad |= kern_gradient_sgd_part(W, bias, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1, job->lr);
-    } else {
-      kern_gradient_part(gW, gb, net->dz[l], net->act[l], B, s[l], s[l + 1], o0, o1);
-      if (l == 0) net_centre_gradient(net, B, o0, o1);
+    bad |= net_layer_gradient(net, l, B, o0, o1, sgd, job->lr);
+    if (!sgd) {
       const size_t w = net->w_off[l], b = net->b_off[l];
-      bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, w + (size_t)o0 * s[l],
-                                w + (size_t)o1 * s[l]);
+      bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, w + (size_t)o0 * fan_in,
+                                w + (size_t)o1 * fan_in);
       bad |= optim_update_range(&net->cfg, job->lr, &net->opt, net->params, net->grads, b + o0, b + o1);
     }
-    if (job->keep != 1.0f)
-      for (size_t i = (size_t)o0 * s[l]; i < (size_t)o1 * s[l]; i++) W[i] *= job->keep;
+    if (job->keep != 1.0f) {
+      float *W = net->params + net->w_off[l];
+      for (size_t i = (size_t)o0 * fan_in; i < (size_t)o1 * fan_in; i++) W[i] *= job->keep;
+    }
   }
   job->bad[t] = bad;
 }

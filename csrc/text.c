@@ -17,6 +17,7 @@ void text_put(nn_text *t, const char *fmt, ...) {
   const size_t room = t->at < t->cap ? t->cap - t->at : 0;
   va_list ap;
   va_start(ap, fmt);
+  /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started just above (an analyser false positive) */
   const int n = vsnprintf(dst, room, fmt, ap);
   va_end(ap);
   if (n > 0) t->at += (size_t)n;

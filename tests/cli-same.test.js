@@ -249,7 +249,7 @@ const table = [
     () => ['evaluate', '--data', T('small'), '--load', T('future.bin')],
     1,
     () =>
-      `${T('future.bin')}: the model file is format version 99; this mnist-wasm reads versions 1 to 3 (a newer mnist-wasm wrote it)`,
+      `${T('future.bin')}: the model file is format version 99; this mnist-wasm reads versions 1 to 4 (a newer mnist-wasm wrote it)`,
   ],
   [
     'a model of other layers than --layers',

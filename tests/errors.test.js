@@ -536,7 +536,7 @@ const table = [
     'loadNetwork: a newer format version',
     () => loadNetwork(patchModel(good, (v, at) => v.setUint32(at.version, 99, true))),
     Error,
-    'loadNetwork: the model file is format version 99; this mnist-wasm reads versions 1 to 3 (a newer mnist-wasm wrote it)',
+    'loadNetwork: the model file is format version 99; this mnist-wasm reads versions 1 to 4 (a newer mnist-wasm wrote it)',
     'NN_ERR_VERSION',
   ],
   [

@@ -59,7 +59,7 @@ test('a file from a newer format version is refused, naming both versions', asyn
     (e) => {
       assert.is(e.code, 'NN_ERR_VERSION');
       assert.match(e.message, /version 9/);
-      assert.match(e.message, /reads versions 1 to 3/);
+      assert.match(e.message, /reads versions 1 to 4/);
     },
   );
 });

@@ -94,6 +94,13 @@ static nn_config small_config(void) {
   return c;
 }
 
+/* 8x8 -> conv3x4 (6x6x4) -> pool2 (3x3x4) -> 5 classes */
+static nn_config small_conv_config(void) {
+  nn_config c = small_config();
+  CHECK_EQ(nn_layers_parse("8x8,conv3x4,pool2,5", &c, NULL, 0), NN_OK);
+  return c;
+}
+
 /* Saves net into a fresh buffer; *len gets its size. */
 static uint8_t *save(const nn_net *net, size_t *len) {
   *len = model_size(net);
@@ -150,6 +157,10 @@ static int config_equal(const nn_config *x, const nn_config *y) {
   int eq = x->n_sizes == y->n_sizes && x->activation == y->activation && x->optimizer == y->optimizer &&
            x->batch_size == y->batch_size && x->seed == y->seed;
   for (int i = 0; eq && i < x->n_sizes; i++) eq = x->sizes[i] == y->sizes[i];
+  eq = eq && x->in_rows == y->in_rows && x->in_cols == y->in_cols && x->in_channels == y->in_channels;
+  for (int i = 0; eq && i + 1 < x->n_sizes; i++)
+    eq = x->layers[i].kind == y->layers[i].kind && x->layers[i].units == y->layers[i].units &&
+         x->layers[i].kernel == y->layers[i].kernel;
   const float fx[5] = {x->learning_rate, x->momentum, x->beta1, x->beta2, x->epsilon};
   const float fy[5] = {y->learning_rate, y->momentum, y->beta1, y->beta2, y->epsilon};
   return eq && memcmp(fx, fy, sizeof fx) == 0;
@@ -219,6 +230,12 @@ static void test_round_trips(void) {
   c.optimizer = NN_ADAM;
   c.activation = NN_RELU;
   round_trip(c, "default adam relu");
+  c = small_conv_config();
+  round_trip(c, "convnet momentum tanh");
+  c.optimizer = NN_SGD;
+  round_trip(c, "convnet sgd");
+  CHECK_EQ(nn_layers_parse("6x6x2,conv3x3,pool2,conv2x2,4", &c, NULL, 0), NN_OK);
+  round_trip(c, "convnet of two channels in");
 }
 
 static nn_status load_status(const uint8_t *b, size_t len) {
@@ -227,6 +244,50 @@ static nn_status load_status(const uint8_t *b, size_t len) {
   if (st) CHECK(net == NULL, "*out NULL on failure");
   nn_free(st ? NULL : net);
   return st;
+}
+
+/* A convnet is written as version 4 with its stack; every field of the
+ * stack is checked, and a stack that does not fit its sizes is refused. */
+static void test_stack_file(void) {
+  nn_config c = small_conv_config();
+  nn_net *net = trained_net(&c, 20);
+  size_t len;
+  uint8_t *good = save(net, &len), *b = malloc(len);
+  CHECK_EQ(get32at(good, OFF_VERSION), 4);
+  const size_t n_sizes = 4, stack_at = OFF_INPUT + 4 + 4 * (n_sizes - 3); /* past the two extra sizes */
+  CHECK_EQ(get32at(good, stack_at), 8);                                   /* in_rows */
+  CHECK_EQ(get32at(good, stack_at + 12), NN_LAYER_CONV);
+  CHECK_EQ(get32at(good, stack_at + 16), 4); /* filters */
+  CHECK_EQ(get32at(good, stack_at + 20), 3); /* kernel */
+  struct {
+    size_t off;
+    uint32_t v;
+    nn_status want;
+    const char *what;
+  } cases[] = {
+    {stack_at, 9, NN_ERR_FORMAT, "input rows disagree with the sizes"},
+    {stack_at + 8, 0, NN_ERR_FORMAT, "no channels"},
+    {stack_at, NN_MAX_MAP + 1, NN_ERR_FORMAT, "input rows over the limit"},
+    {stack_at + 12, NN_LAYER_KIND_COUNT, NN_ERR_FORMAT, "a kind out of range"},
+    {stack_at + 12, NN_LAYER_DENSE, NN_ERR_FORMAT, "a convolution called dense"},
+    {stack_at + 16, 5, NN_ERR_FORMAT, "filters disagree with the sizes"},
+    {stack_at + 20, 4, NN_ERR_FORMAT, "a kernel that disagrees with the sizes"},
+    {stack_at + 20, 0xFFFFFFFFu, NN_ERR_FORMAT, "kernel 2^32-1"},
+    {stack_at + 24, NN_LAYER_CONV, NN_ERR_FORMAT, "pooling called a convolution"},
+    {stack_at + 36 + 8, 3, NN_ERR_FORMAT, "the dense layer given a kernel"},
+    {OFF_VERSION, 3, NN_ERR_FORMAT, "a convnet called version 3"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    memcpy(b, good, len);
+    put32at(b, cases[i].off, cases[i].v);
+    refix(b, len);
+    nn_status st = load_status(b, len);
+    CHECK(st == cases[i].want, "%s: got %s, want %s", cases[i].what, nn_strerror(st), nn_strerror(cases[i].want));
+  }
+  for (size_t cut = 0; cut < len; cut++) CHECK_EQ(load_status(good, cut), NN_ERR_TRUNCATED);
+  free(b);
+  free(good);
+  nn_free(net);
 }
 
 static void test_damage(void) {
@@ -286,7 +347,8 @@ static void test_damage(void) {
     nn_status want;
     const char *what;
   } cases[] = {
-    {OFF_VERSION, 4, NN_ERR_VERSION, "version 4"},
+    {OFF_VERSION, MODEL_VERSION + 1, NN_ERR_VERSION, "a version after the newest"},
+    {OFF_VERSION, 4, NN_ERR_FORMAT, "a dense file called version 4 (its length disagrees)"},
     {OFF_SCHEDULE, NN_SCHEDULE_COUNT, NN_ERR_FORMAT, "schedule out of range"},
     {OFF_INPUT, NN_INPUT_COUNT, NN_ERR_FORMAT, "input out of range"},
     {OFF_VERSION, 0xFFFFFFFFu, NN_ERR_VERSION, "version 2^32-1"},
@@ -400,8 +462,7 @@ static void test_huge_header(void) {
 /* Random field damage behind a valid CRC, so that the field checks (not
  * the CRC) must hold: any status, no crash under ASan/UBSan, and a net
  * that loads must save back to the same bytes. */
-static void test_fuzz(void) {
-  nn_config c = small_config();
+static void fuzz_fields(nn_config c) {
   nn_net *net = trained_net(&c, 20);
   size_t len;
   uint8_t *good = save(net, &len);
@@ -431,6 +492,11 @@ static void test_fuzz(void) {
   free(again);
   free(good);
   nn_free(net);
+}
+
+static void test_fuzz(void) {
+  fuzz_fields(small_config());
+  fuzz_fields(small_conv_config());
 }
 
 static void test_args(void) {
@@ -507,6 +573,7 @@ int main(void) {
   test_old_versions();
   test_layout();
   test_round_trips();
+  test_stack_file();
   test_damage();
   test_huge_header();
   test_fuzz();

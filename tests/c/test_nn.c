@@ -578,7 +578,7 @@ static void test_batch_one_rides_along(const digits *train) {
         a->row_mean[0] = a->mean_next;
         net_centring_sums(a);
         kern_forward(z, a->act[0], a->params + a->w_off[0], a->params + a->b_off[0], 1, 784, H);
-        if (a->cfg.input == NN_INPUT_CENTRED) net_centre_z(z, a->row_mean, a->w0_sums, 1, H);
+        if (a->cfg.input == NN_INPUT_CENTRED) net_centre_z(z, a->row_mean, a->w0_sums, 1, 1, H);
         CHECK(memcmp(primed, z, (size_t)H * sizeof *z) == 0, "%s: the primed z is not the forward's",
               nn_input_name((nn_input)input));
       }

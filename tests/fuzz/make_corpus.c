@@ -123,15 +123,14 @@ static void putf(uint8_t *b, size_t off, float f) {
 }
 static void fix_crc(uint8_t *b, size_t n) { put32(b, n - 4, model_crc32(b, n - 4)); }
 
-/* A network with these sizes and options, trained for a few steps on a
- * fixed random batch so that steps and RNG state are not the initial ones;
- * saved into buf (returns the length, 0 on failure). */
-static size_t model(uint8_t *buf, size_t cap, const int *sizes, int n_sizes, nn_activation act, nn_optimizer opt,
-                    int steps) {
+/* A network of this stack (the layers grammar) and options, trained for a
+ * few steps on a fixed random batch so that steps and RNG state are not the
+ * initial ones; saved into buf (returns the length, 0 on failure). */
+static size_t model(uint8_t *buf, size_t cap, const char *layers, nn_activation act, nn_optimizer opt, int steps) {
   nn_config cfg;
   nn_config_default(&cfg);
-  cfg.n_sizes = n_sizes;
-  memcpy(cfg.sizes, sizes, sizeof(int) * (size_t)n_sizes);
+  if (nn_layers_parse(layers, &cfg, NULL, 0) != NN_OK || cfg.sizes[0] > 64) return 0;
+  const int *sizes = cfg.sizes, n_sizes = cfg.n_sizes;
   cfg.activation = act;
   cfg.optimizer = opt;
   cfg.learning_rate = opt == NN_ADAM ? 0.01f : 0.1f;
@@ -155,19 +154,23 @@ static size_t model(uint8_t *buf, size_t cap, const int *sizes, int n_sizes, nn_
 
 static void model_seeds(void) {
   static uint8_t b[16384], c[16384];
-  static const int s342[] = {3, 4, 2}, s22[] = {2, 2}, s5432[] = {5, 4, 3, 2}, s16[] = {16, 8, 10};
   size_t n;
-  if (!(n = model(b, sizeof b, s342, 3, NN_SIGMOID, NN_SGD, 3))) goto fail;
+  if (!(n = model(b, sizeof b, "3,4,2", NN_SIGMOID, NN_SGD, 3))) goto fail;
   write_file("model", "3-4-2-sigmoid-sgd", b, n);
-  size_t n2 = model(c, sizeof c, s22, 2, NN_RELU, NN_MOMENTUM, 2);
+  size_t n2 = model(c, sizeof c, "2,2", NN_RELU, NN_MOMENTUM, 2);
   if (!n2) goto fail;
   write_file("model", "2-2-relu-momentum", c, n2);
-  if (!(n2 = model(c, sizeof c, s5432, 4, NN_TANH, NN_ADAM, 5))) goto fail;
+  if (!(n2 = model(c, sizeof c, "5,4,3,2", NN_TANH, NN_ADAM, 5))) goto fail;
   write_file("model", "5-4-3-2-tanh-adam", c, n2);
-  if (!(n2 = model(c, sizeof c, s16, 3, NN_SIGMOID, NN_ADAM, 1))) goto fail;
+  if (!(n2 = model(c, sizeof c, "16,8,10", NN_SIGMOID, NN_ADAM, 1))) goto fail;
   write_file("model", "16-8-10-sigmoid-adam", c, n2);
-  if (!(n2 = model(c, sizeof c, s342, 3, NN_SIGMOID, NN_SGD, 0))) goto fail;
+  if (!(n2 = model(c, sizeof c, "3,4,2", NN_SIGMOID, NN_SGD, 0))) goto fail;
   write_file("model", "3-4-2-untrained", c, n2);
+  /* stacks of format version 4 */
+  if (!(n2 = model(c, sizeof c, "6x6,conv3x2,pool2,3", NN_RELU, NN_SGD, 2))) goto fail;
+  write_file("model", "6x6-conv3x2-pool2-3-relu", c, n2);
+  if (!(n2 = model(c, sizeof c, "5x5x2,conv2x2,pool2,2", NN_TANH, NN_MOMENTUM, 2))) goto fail;
+  write_file("model", "5x5x2-conv2x2-pool2-2-tanh", c, n2);
 
   /* near-valid, from the 3-4-2 model: offsets as in model.h */
   enum {
