@@ -76,14 +76,14 @@ static nn_status walk(const nn_config *cfg, nn_shape *shapes, int *derived, nn_t
     if (y->kind == NN_LAYER_DENSE) {
       const int units = cfg->sizes[l + 1];
       if (units < 1 || units > NN_MAX_UNITS) {
-        text_put(t, "%s: a dense layer needs 1..%d units", name, NN_MAX_UNITS);
+        text_put(t, "'%s': a dense layer needs 1..%d units", name, NN_MAX_UNITS);
         return units < 1 ? NN_ERR_ARG : NN_ERR_LIMIT;
       }
       out = (nn_shape){1, 1, units};
       image = 0;
     } else {
       if (!image) {
-        text_put(t, "%s: %s needs an image, but its input is flat (", name,
+        text_put(t, "'%s': %s needs an image, but its input is flat (", name,
                  y->kind == NN_LAYER_CONV ? "a convolution" : "pooling");
         put_shape(t, s, 0);
         text_put(t, " values): start the stack with an image such as 28x28");
@@ -91,30 +91,30 @@ static nn_status walk(const nn_config *cfg, nn_shape *shapes, int *derived, nn_t
       }
       const int k = y->kernel;
       if (k < 1 || k > NN_MAX_KERNEL) {
-        text_put(t, "%s: the window's side must be 1..%d", name, NN_MAX_KERNEL);
+        text_put(t, "'%s': the window's side must be 1..%d", name, NN_MAX_KERNEL);
         return k < 1 ? NN_ERR_ARG : NN_ERR_LIMIT;
       }
       if (y->kind == NN_LAYER_CONV) {
         if (y->units < 1 || y->units > NN_MAX_UNITS) {
-          text_put(t, "%s: a convolution needs 1..%d filters", name, NN_MAX_UNITS);
+          text_put(t, "'%s': a convolution needs 1..%d filters", name, NN_MAX_UNITS);
           return y->units < 1 ? NN_ERR_ARG : NN_ERR_LIMIT;
         }
         if (k > s.rows || k > s.cols) {
-          text_put(t, "%s: the %dx%d kernel is larger than its input ", name, k, k);
+          text_put(t, "'%s': the %dx%d kernel is larger than its input ", name, k, k);
           put_shape(t, s, 1);
           return NN_ERR_ARG;
         }
         out = (nn_shape){s.rows - k + 1, s.cols - k + 1, y->units};
       } else {
         if (k > s.rows || k > s.cols) {
-          text_put(t, "%s: %dx%d pooling leaves nothing of its input ", name, k, k);
+          text_put(t, "'%s': %dx%d pooling leaves nothing of its input ", name, k, k);
           put_shape(t, s, 1);
           return NN_ERR_ARG;
         }
         out = (nn_shape){s.rows / k, s.cols / k, s.channels};
       }
       if (floats_of(out) > NN_MAX_MAP) {
-        text_put(t, "%s: its output ", name);
+        text_put(t, "'%s': its output ", name);
         put_shape(t, out, 1);
         text_put(t, " is over %d values", NN_MAX_MAP);
         return NN_ERR_LIMIT;
@@ -125,11 +125,11 @@ static nn_status walk(const nn_config *cfg, nn_shape *shapes, int *derived, nn_t
     s = out;
   }
   if (cfg->layers[n - 2].kind != NN_LAYER_DENSE) {
-    text_put(t, "the last layer must be dense, one unit a class (such as 10)");
+    text_put(t, "the last layer must be dense, one unit per class (such as 10)");
     return NN_ERR_ARG;
   }
   if (cfg->sizes[n - 1] < 2) {
-    text_put(t, "the last layer needs at least 2 units (one a class), got %d", cfg->sizes[n - 1]);
+    text_put(t, "the last layer needs at least 2 units (one per class)");
     return NN_ERR_ARG;
   }
   return NN_OK;
@@ -295,6 +295,11 @@ nn_status nn_layers_parse(const char *text, nn_config *cfg, char *msg, size_t ca
   nn_status st = walk(&c, shapes, derived, &t);
   if (st != NN_OK) return st;
   memcpy(c.sizes, derived, sizeof derived);
+  const uint64_t params = nn_param_count(&c);
+  if (params > NN_MAX_PARAMS) {
+    text_put(&t, "%llu weights and biases, over the limit of %u", (unsigned long long)params, (unsigned)NN_MAX_PARAMS);
+    return NN_ERR_LIMIT;
+  }
   *cfg = c;
   return NN_OK;
 }

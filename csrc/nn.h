@@ -105,8 +105,8 @@ typedef struct nn_shape {
 nn_status nn_stack_shapes(const nn_config *cfg, nn_shape *shapes, char *msg, size_t cap);
 /* A stack in the layers grammar (layers.c): "784,128,64,10",
  * "28x28,conv5x8,pool2,conv5x16,pool2,128,10". Sets n_sizes, sizes, the
- * input shape and layers of cfg (the rest untouched); on a bad stack cfg is
- * unchanged and msg says why. */
+ * input shape and layers of cfg (the rest untouched); on a bad stack (its
+ * shapes, or over NN_MAX_PARAMS) cfg is unchanged and msg says why. */
 nn_status nn_layers_parse(const char *text, nn_config *cfg, char *msg, size_t cap);
 /* cfg's stack in that grammar into buf (cap bytes); returns the length the
  * whole text needs (snprintf's rule). */

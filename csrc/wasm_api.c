@@ -11,12 +11,12 @@
  * command lines' parser and messages of cli/options.h): those functions
  * check their own arguments.
  *
- * Configuration crosses the boundary as a double[CFG_LEN] in the layout
- * below, not as an nn_config, so JavaScript never depends on C struct
- * layout; facts() tells JavaScript the layout, the limits, the status table
- * and the names. In create(), a NaN entry (or n_sizes 0) means "the default
- * from nn_config_default". Doubles carry every int and float32 exactly; the
- * seed travels as two 32-bit halves. */
+ * Configuration crosses the boundary as a double[CFG_LEN] in the layout of
+ * wasm_layout.h, not as an nn_config, so JavaScript never depends on C
+ * struct layout; facts() (wasm_layout.c) tells JavaScript the layout, the
+ * limits, the status table and the names. In create(), a NaN entry (or
+ * n_sizes 0) means "the default from nn_config_default". Doubles carry
+ * every int and float32 exactly; the seed travels as two 32-bit halves. */
 #include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
@@ -32,189 +32,7 @@
 #include "pool.h"
 #include "text.h"
 #include "train.h"
-
-enum {
-  CFG_ACTIVATION = 0,
-  CFG_OPTIMIZER,
-  CFG_LEARNING_RATE,
-  CFG_MOMENTUM,
-  CFG_BETA1,
-  CFG_BETA2,
-  CFG_EPSILON,
-  CFG_BATCH_SIZE,
-  CFG_SEED_LO,
-  CFG_SEED_HI,
-  CFG_N_SIZES,
-  CFG_SIZES, /* NN_MAX_LAYERS + 1 entries */
-  CFG_SCHEDULE = CFG_SIZES + NN_MAX_LAYERS + 1,
-  CFG_WEIGHT_DECAY,
-  CFG_AUGMENT, /* shift, rotate, scale, shear, elastic */
-  CFG_INPUT = CFG_AUGMENT + 5,
-  CFG_LEN /* 28 */
-};
-
-/* The layout of trainer_state()'s double[PROGRESS_LEN]. */
-enum {
-  PROGRESS_EPOCHS = 0,
-  PROGRESS_PASSES,
-  PROGRESS_SAMPLES,
-  PROGRESS_POSITION,
-  PROGRESS_PASS_ROWS,
-  PROGRESS_PASS_WHOLE,
-  PROGRESS_PASS_LOSS,
-  PROGRESS_LAST_LOSS,
-  PROGRESS_TOTAL_LOSS,
-  PROGRESS_LEN
-};
-
-/* An int in [lo, hi] from a double, or -1 (with *bad set) if it is not one. */
-static int to_int(double v, int lo, int hi, int *bad) {
-  if (!(v >= lo && v <= hi) || v != floor(v)) {
-    *bad = 1;
-    return -1;
-  }
-  return (int)v;
-}
-
-/* The training options of a config layout into cfg (NaN: keep cfg's). */
-static void read_training(const double *in, nn_config *cfg, int *bad) {
-  if (!isnan(in[CFG_SCHEDULE])) cfg->schedule = (nn_schedule)to_int(in[CFG_SCHEDULE], 0, NN_SCHEDULE_COUNT - 1, bad);
-  if (!isnan(in[CFG_WEIGHT_DECAY])) cfg->weight_decay = (float)in[CFG_WEIGHT_DECAY];
-  float *aug[5] = {&cfg->augment.shift, &cfg->augment.rotate, &cfg->augment.scale, &cfg->augment.shear,
-                   &cfg->augment.elastic};
-  for (int i = 0; i < 5; i++)
-    if (!isnan(in[CFG_AUGMENT + i])) *aug[i] = (float)in[CFG_AUGMENT + i];
-}
-
-static nn_status read_config(const double *in, nn_config *cfg) {
-  int bad = 0;
-  nn_config_default(cfg);
-  if (!isnan(in[CFG_ACTIVATION]))
-    cfg->activation = (nn_activation)to_int(in[CFG_ACTIVATION], 0, NN_ACTIVATION_COUNT - 1, &bad);
-  if (!isnan(in[CFG_OPTIMIZER]))
-    cfg->optimizer = (nn_optimizer)to_int(in[CFG_OPTIMIZER], 0, NN_OPTIMIZER_COUNT - 1, &bad);
-  if (!isnan(in[CFG_INPUT])) cfg->input = (nn_input)to_int(in[CFG_INPUT], 0, NN_INPUT_COUNT - 1, &bad);
-  if (!isnan(in[CFG_LEARNING_RATE])) cfg->learning_rate = (float)in[CFG_LEARNING_RATE];
-  if (!isnan(in[CFG_MOMENTUM])) cfg->momentum = (float)in[CFG_MOMENTUM];
-  if (!isnan(in[CFG_BETA1])) cfg->beta1 = (float)in[CFG_BETA1];
-  if (!isnan(in[CFG_BETA2])) cfg->beta2 = (float)in[CFG_BETA2];
-  if (!isnan(in[CFG_EPSILON])) cfg->epsilon = (float)in[CFG_EPSILON];
-  if (!isnan(in[CFG_BATCH_SIZE])) cfg->batch_size = to_int(in[CFG_BATCH_SIZE], 1, NN_MAX_BATCH, &bad);
-  if (!isnan(in[CFG_SEED_LO]) || !isnan(in[CFG_SEED_HI])) {
-    double lo = isnan(in[CFG_SEED_LO]) ? 0 : in[CFG_SEED_LO];
-    double hi = isnan(in[CFG_SEED_HI]) ? 0 : in[CFG_SEED_HI];
-    if (!(lo >= 0 && lo <= 4294967295.0 && lo == floor(lo)) || !(hi >= 0 && hi <= 4294967295.0 && hi == floor(hi)))
-      return NN_ERR_ARG;
-    cfg->seed = ((uint64_t)hi << 32) | (uint64_t)lo;
-  }
-  if (!isnan(in[CFG_N_SIZES]) && in[CFG_N_SIZES] != 0) {
-    cfg->n_sizes = to_int(in[CFG_N_SIZES], 2, NN_MAX_LAYERS + 1, &bad);
-    for (int i = 0; !bad && i < cfg->n_sizes; i++) cfg->sizes[i] = to_int(in[CFG_SIZES + i], 1, NN_MAX_UNITS, &bad);
-  }
-  read_training(in, cfg, &bad);
-  return bad ? NN_ERR_ARG : nn_config_check(cfg);
-}
-
-static void write_config(const nn_config *cfg, double *out) {
-  for (int i = 0; i < CFG_LEN; i++) out[i] = 0;
-  out[CFG_ACTIVATION] = cfg->activation;
-  out[CFG_OPTIMIZER] = cfg->optimizer;
-  out[CFG_INPUT] = cfg->input;
-  out[CFG_LEARNING_RATE] = cfg->learning_rate;
-  out[CFG_MOMENTUM] = cfg->momentum;
-  out[CFG_BETA1] = cfg->beta1;
-  out[CFG_BETA2] = cfg->beta2;
-  out[CFG_EPSILON] = cfg->epsilon;
-  out[CFG_BATCH_SIZE] = cfg->batch_size;
-  out[CFG_SEED_LO] = (double)(uint32_t)cfg->seed;
-  out[CFG_SEED_HI] = (double)(uint32_t)(cfg->seed >> 32);
-  out[CFG_N_SIZES] = cfg->n_sizes;
-  for (int i = 0; i < cfg->n_sizes && i <= NN_MAX_LAYERS; i++) out[CFG_SIZES + i] = cfg->sizes[i];
-  out[CFG_SCHEDULE] = cfg->schedule;
-  out[CFG_WEIGHT_DECAY] = cfg->weight_decay;
-  const float aug[5] = {cfg->augment.shift, cfg->augment.rotate, cfg->augment.scale, cfg->augment.shear,
-                        cfg->augment.elastic};
-  for (int i = 0; i < 5; i++) out[CFG_AUGMENT + i] = aug[i];
-}
-
-/* ---- facts ------------------------------------------------------------ */
-
-/* Everything JavaScript must agree with C on, as one JSON object: limits,
- * the status table, option names, defaults, the config and progress
- * layouts and the data file names. Built once. Messages hold no quotes or
- * backslashes (status.h), so they need no escaping. */
-const char *facts(void) {
-  static char buf[8192];
-  if (buf[0]) return buf;
-  /* a too small buffer shows as a cut string, which JSON.parse refuses loudly */
-  nn_text t = text_of(buf, sizeof buf);
-  nn_config d;
-  nn_config_default(&d);
-  text_put(&t,
-           "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
-           "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d,"
-           "\"splitMinRows\":%d},",
-           NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES, IDX_MAX_DIMS,
-           DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS, NN_SPLIT_MIN_ROWS);
-  /* %.9g: every float32 exactly */
-  text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
-           (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
-  text_put(&t, "\"defaults\":{\"layers\":[");
-  for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
-  text_put(&t,
-           "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
-           "\"seed\":%llu},",
-           nn_activation_name(d.activation), nn_input_name(d.input), nn_optimizer_name(d.optimizer),
-           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed);
-  text_put(&t, "\"statuses\":[");
-  for (int i = 0; i < NN_STATUS_COUNT; i++)
-    text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),
-             nn_strerror((nn_status)i));
-  text_put(&t, "],\"activations\":[");
-  for (int i = 0; i < NN_ACTIVATION_COUNT; i++)
-    text_put(&t, "%s\"%s\"", i ? "," : "", nn_activation_name((nn_activation)i));
-  text_put(&t, "],\"optimizers\":[");
-  for (int i = 0; i < NN_OPTIMIZER_COUNT; i++)
-    text_put(&t, "%s\"%s\"", i ? "," : "", nn_optimizer_name((nn_optimizer)i));
-  text_put(&t, "],\"inputs\":[");
-  for (int i = 0; i < NN_INPUT_COUNT; i++) text_put(&t, "%s\"%s\"", i ? "," : "", nn_input_name((nn_input)i));
-  text_put(&t,
-           "],\"config\":{\"activation\":%d,\"optimizer\":%d,\"learningRate\":%d,"
-           "\"momentum\":%d,\"beta1\":%d,\"beta2\":%d,\"epsilon\":%d,\"batchSize\":%d,\"seedLo\":%d,"
-           "\"seedHi\":%d,\"nSizes\":%d,\"sizes\":%d,\"schedule\":%d,\"weightDecay\":%d,\"augment\":%d,"
-           "\"input\":%d,\"length\":%d},",
-           CFG_ACTIVATION, CFG_OPTIMIZER, CFG_LEARNING_RATE, CFG_MOMENTUM, CFG_BETA1, CFG_BETA2, CFG_EPSILON,
-           CFG_BATCH_SIZE, CFG_SEED_LO, CFG_SEED_HI, CFG_N_SIZES, CFG_SIZES, CFG_SCHEDULE, CFG_WEIGHT_DECAY,
-           CFG_AUGMENT, CFG_INPUT, CFG_LEN);
-  nn_augment aug;
-  augment_default(&aug);
-  text_put(&t, "\"modelVersion\":%u,", (unsigned)MODEL_VERSION);
-  text_put(&t, "\"schedules\":[");
-  for (int i = 0; i < NN_SCHEDULE_COUNT; i++) text_put(&t, "%s\"%s\"", i ? "," : "", nn_schedule_name((nn_schedule)i));
-  text_put(&t,
-           "],\"augment\":{\"names\":[\"shift\",\"rotate\",\"scale\",\"shear\",\"elastic\"],"
-           "\"defaults\":[%.9g,%.9g,%.9g,%.9g,%.9g],\"max\":[%.9g,%.9g,%.9g,%.9g,%.9g]},\"maxWeightDecay\":%.9g,",
-           (double)aug.shift, (double)aug.rotate, (double)aug.scale, (double)aug.shear, (double)aug.elastic,
-           (double)AUGMENT_MAX_SHIFT, (double)AUGMENT_MAX_ROTATE, (double)AUGMENT_MAX_SCALE, (double)AUGMENT_MAX_SHEAR,
-           (double)AUGMENT_MAX_ELASTIC, (double)NN_MAX_WEIGHT_DECAY);
-  text_put(&t,
-           "\"progress\":{\"epochs\":%d,\"passes\":%d,\"samples\":%d,\"position\":%d,"
-           "\"passRows\":%d,\"passWhole\":%d,\"passLoss\":%d,\"lastLoss\":%d,\"totalLoss\":%d,\"length\":%d},",
-           PROGRESS_EPOCHS, PROGRESS_PASSES, PROGRESS_SAMPLES, PROGRESS_POSITION, PROGRESS_PASS_ROWS,
-           PROGRESS_PASS_WHOLE, PROGRESS_PASS_LOSS, PROGRESS_LAST_LOSS, PROGRESS_TOTAL_LOSS, PROGRESS_LEN);
-  text_put(&t, "\"files\":{\"train\":[\"%s\",\"%s\"],\"test\":[\"%s\",\"%s\"],\"suffixes\":[\"%s\",\"%s\"]}",
-           data_mnist_name(0, DATA_IMAGES), data_mnist_name(0, DATA_LABELS), data_mnist_name(1, DATA_IMAGES),
-           data_mnist_name(1, DATA_LABELS), data_file_suffix(0), data_file_suffix(1));
-  /* the command lines (cli/options.h), for bin/mnist-wasm.js */
-  text_put(
-    &t,
-    ",\"cli\":{\"argsSize\":%u,\"messageMax\":%d,\"exitUsage\":%d,\"exitFailure\":%d,"
-    "\"epochs\":%d,\"timeoutMs\":%d,\"node\":%d,\"problems\":{\"noSuchFile\":%d,\"cannotOpen\":%d,\"cannotCreate\":%d,"
-    "\"noFolder\":%d,\"notFolder\":%d,\"notWritable\":%d}}}",
-    (unsigned)sizeof(cli_args), CLI_MESSAGE_MAX, CLI_EXIT_USAGE, CLI_EXIT_FAILURE, CLI_DEFAULT_EPOCHS, CLI_TIMEOUT_MS,
-    CLI_NODE, CLI_NO_SUCH_FILE, CLI_CANNOT_OPEN, CLI_CANNOT_CREATE, CLI_NO_FOLDER, CLI_NOT_FOLDER, CLI_NOT_WRITABLE);
-  return buf;
-}
+#include "wasm_layout.h"
 
 /* Bytes of heap in use (malloc'd and not freed), for leak tests. */
 /* NOLINTNEXTLINE(concurrency-mt-unsafe): the tests read it between calls, not during one */
@@ -228,7 +46,7 @@ nn_status create(const double *in, nn_net **out) {
   if (!out) return NN_ERR_ARG;
   *out = NULL;
   if (!in) return NN_ERR_ARG;
-  nn_status s = read_config(in, &cfg);
+  nn_status s = wasm_read_config(in, &cfg);
   return s != NN_OK ? s : nn_create(&cfg, out);
 }
 
@@ -237,7 +55,7 @@ void destroy(nn_net *net) { nn_free(net); }
 /* The network's configuration into out (double[CFG_LEN]). */
 nn_status config(const nn_net *net, double *out) {
   if (!net || !out) return NN_ERR_ARG;
-  write_config(nn_get_config(net), out);
+  wasm_write_config(nn_get_config(net), out);
   return NN_OK;
 }
 
@@ -254,7 +72,7 @@ nn_status set_training(nn_net *net, const double *in) {
   if (!net || !in) return NN_ERR_ARG;
   nn_config cfg = *nn_get_config(net);
   int bad = 0;
-  read_training(in, &cfg, &bad);
+  wasm_read_training(in, &cfg, &bad);
   if (bad) return NN_ERR_ARG;
   return nn_set_training(net, cfg.schedule, cfg.weight_decay, &cfg.augment);
 }
@@ -472,46 +290,6 @@ const uint8_t *data_pixels(const nn_dataset *ds) {
 const uint8_t *data_labels(const nn_dataset *ds) {
   const idx_parser *p = data_parser(ds, DATA_LABELS);
   return p ? idx_data(p) : NULL;
-}
-
-/* ---- command lines ------------------------------------------------------ */
-
-/* cli_parse's cli_args as JSON for the Node command: the command, the
- * strings, the given options' names, and the network options in
- * createNetwork's shape (the seed as a decimal string: 64 bits). Writes at
- * most cap bytes (NUL included) and returns the length it needed. */
-size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
-  nn_text o = text_of(buf, cap);
-  if (!a) return 0;
-  const nn_config *c = &a->cfg;
-  text_put(&o, "{\"command\":\"%s\",\"help\":%s,\"given\":[", cli_command_name(a->command), a->help ? "true" : "false");
-  for (int i = 0, first = 1; i < CLI_OPTION_COUNT; i++)
-    if (a->given >> i & 1u) text_put(&o, "%s\"%s\"", first ? "" : ",", cli_option_name((cli_option)i)), first = 0;
-  text_put(&o, "],\"data\":");
-  text_json_string(&o, a->data);
-  text_put(&o, ",\"save\":");
-  text_json_string(&o, a->save);
-  text_put(&o, ",\"extra\":");
-  text_json_string(&o, a->extra);
-  text_put(&o, ",\"repeat\":%ld", a->repeat);
-  text_put(&o, ",\"load\":");
-  text_json_string(&o, a->load);
-  text_put(&o, ",\"image\":");
-  text_json_string(&o, a->image);
-  text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"json\":%s,\"options\":{\"layers\":[", a->epochs, a->index,
-           a->invert ? "true" : "false", a->json ? "true" : "false");
-  for (int i = 0; i < c->n_sizes; i++) text_put(&o, "%s%d", i ? "," : "", c->sizes[i]);
-  /* %.9g: the float32 exactly */
-  text_put(&o,
-           "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
-           "\"seed\":\"%llu\",\"schedule\":\"%s\",\"weightDecay\":%.9g,\"augment\":{\"shift\":%.9g,\"rotate\":%.9g,"
-           "\"scale\":%.9g,"
-           "\"shear\":%.9g,\"elastic\":%.9g},\"threads\":%ld}}",
-           nn_activation_name(c->activation), nn_input_name(c->input), nn_optimizer_name(c->optimizer),
-           (double)c->learning_rate, c->batch_size, (unsigned long long)c->seed, nn_schedule_name(c->schedule),
-           (double)c->weight_decay, (double)c->augment.shift, (double)c->augment.rotate, (double)c->augment.scale,
-           (double)c->augment.shear, (double)c->augment.elastic, a->threads);
-  return o.at;
 }
 
 /* ---- model file ------------------------------------------------------- */

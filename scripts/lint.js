@@ -78,7 +78,7 @@ function compileCommands() {
 
 // clang-tidy on one file: { code, out }, or { error } when it could not start.
 function tidy(file, dir) {
-  // wasm_api.c is only in the wasm build: it takes the core's flags and the CLI's headers
+  // wasm_api.c and wasm_layout.c are only in the wasm build: they take the core's flags and the CLI's headers
   const argv = ['-p', dir, '--quiet', `--extra-arg=-I${path.join(root, 'csrc/cli')}`, file];
   return new Promise((resolve) => {
     const child = spawn(CLANG_TIDY, argv, { cwd: root });

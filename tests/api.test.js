@@ -219,6 +219,33 @@ test('save / loadNetwork: a round trip keeps weights, options and counters', asy
   for (const n of [net, copy, fromBuffer]) n.dispose();
 });
 
+test('a convnet: layers as text or items, trains, reads its layers back, saves and loads the same', async () => {
+  const text = '28x28,conv5x4,pool2,conv3x8,pool2,10';
+  const net = await createNetwork({ layers: text, activation: 'relu', learningRate: 0.05, batchSize: 16 });
+  const items = await createNetwork({ layers: ['28x28', 'conv5x4', 'pool2', 'conv3x8', 'pool2', 10] });
+  assert.equal(net.options.layers, ['28x28', 'conv5x4', 'pool2', 'conv3x8', 'pool2', 10]);
+  assert.equal(items.options.layers, net.options.layers);
+  assert.is(net.inputs, 784);
+  assert.is(net.classes, 10);
+  net.train(first(3000).images, first(3000).labels);
+  const r = net.evaluate(data.testImages.subarray(0, 1000 * 784), data.testLabels.subarray(0, 1000));
+  assert.ok(r.accuracy > 0.8, `accuracy ${r.accuracy}`);
+  // the inside view: each layer's output, the maps flattened (rows x cols x channels)
+  const a = net.activations(data.testImages.subarray(0, 784));
+  assert.equal(
+    a.map((x) => x.length),
+    [24 * 24 * 4, 12 * 12 * 4, 10 * 10 * 8, 5 * 5 * 8, 10],
+  );
+  const bytes = net.save();
+  assert.equal([...bytes.subarray(4, 8)], [4, 0, 0, 0], 'format version 4');
+  const back = await loadNetwork(bytes);
+  assert.equal(back.options.layers, net.options.layers);
+  assert.ok(equalBytes(back.save(), bytes), 'saves back the same bytes');
+  const some = data.testImages.subarray(0, 50 * 784);
+  assert.equal(back.predict(some), net.predict(some));
+  for (const n of [net, items, back]) n.dispose();
+});
+
 test('setOptions: learning rate, batch size and optimizer', async () => {
   const net = await createNetwork({ seed: 4 });
   net.step(first(8).images, first(8).labels);

@@ -136,37 +136,67 @@ const table = [
     'an empty layer',
     () => ['--data', T('small'), '--layers', '784,,10'],
     2,
-    "--layers: expected sizes in 1..4096 separated by commas, got '784,,10'",
+    "--layers 784,,10: unknown item '' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'a signed layer',
     () => ['--data', T('small'), '--layers', '784,+16,10'],
     2,
-    "--layers: expected sizes in 1..4096 separated by commas, got '784,+16,10'",
+    "--layers 784,+16,10: unknown item '+16' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'one layer size',
     () => ['--data', T('small'), '--layers', '784'],
     2,
-    "--layers: need at least 2 sizes (input and output), got '784'",
+    '--layers 784: a stack needs an input and at least one layer',
   ],
   [
     'ten layer sizes',
     () => ['--data', T('small'), '--layers', '784,9,9,9,9,9,9,9,9,10'],
     2,
-    "--layers: at most 9 sizes, got '784,9,9,9,9,9,9,9,9,10'",
+    '--layers 784,9,9,9,9,9,9,9,9,10: at most 8 layers after the input',
   ],
   [
     'too many weights',
     () => ['--data', T('small'), '--layers', '4096,4096,4096,4096,4096,10'],
     2,
-    '--layers: 67166218 weights and biases, over the limit of 67108864',
+    '--layers 4096,4096,4096,4096,4096,10: 67166218 weights and biases, over the limit of 67108864',
   ],
   [
     'one output',
     () => ['--data', T('small'), '--layers', '784,1'],
     2,
-    '--layers: the last layer needs at least 2 units (one per class)',
+    '--layers 784,1: the last layer needs at least 2 units (one per class)',
+  ],
+  [
+    'a convolution after a flat input',
+    () => ['--data', T('small'), '--layers', '784,conv5x8,10'],
+    2,
+    "--layers 784,conv5x8,10: 'conv5x8': a convolution needs an image, but its input is flat (784 values): start the stack with an image such as 28x28",
+  ],
+  [
+    'a kernel larger than its input',
+    () => ['--data', T('small'), '--layers', '28x28,conv5x8,pool2,conv5x16,pool2,conv5x4,10'],
+    2,
+    "--layers 28x28,conv5x8,pool2,conv5x16,pool2,conv5x4,10: 'conv5x4': the 5x5 kernel is larger than its input 4x4x16",
+  ],
+  [
+    'pooling that leaves nothing',
+    () => ['--data', T('small'), '--layers', '28x28,pool29,10'],
+    2,
+    "--layers 28x28,pool29,10: 'pool29': 29x29 pooling leaves nothing of its input 28x28x1",
+  ],
+  [
+    'zero filters',
+    () => ['--data', T('small'), '--layers', '28x28,conv5x0,10'],
+    2,
+    "--layers 28x28,conv5x0,10: 'conv5x0': a convolution needs 1..4096 filters",
+  ],
+  [
+    'an unknown item',
+    () => ['--data', T('small'), '--layers', '28x28,maxpool2,10'],
+    2,
+    "--layers 28x28,maxpool2,10: unknown item 'maxpool2' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'an unknown activation',
@@ -524,6 +554,44 @@ test('--help: the same text, but for the program name', async () => {
 
 /** The lines without seconds and samples/s. */
 const strip = (out) => out.replace(/  [\d.]+ s  \d+ samples\/s$/gm, '');
+
+test('a convnet: the same lines and byte-identical models, on 1 and 2 threads', async () => {
+  const args = [
+    '--data',
+    dataDir,
+    '--epochs',
+    '1',
+    '--batch',
+    '32',
+    '--activation',
+    'relu',
+    '--lr',
+    '0.1',
+    '--layers',
+    '28x28,conv3x4,pool2,conv3x8,pool2,10',
+  ];
+  const [n, w, w2] = await Promise.all([
+    runOne(native, ['train', ...args, '--save', T('conv-native.bin')]),
+    runOne(process.execPath, [bin, ...args, '--save', T('conv-node.bin')]),
+    runOne(process.execPath, [bin, ...args, '--threads', '2', '--save', T('conv-node-2.bin')]),
+  ]);
+  for (const r of [n, w, w2]) assert.is(r.status, 0, r.stderr);
+  assert.match(n.stdout, /^epoch 1  loss \d\.\d{4}  test (8[5-9]|9\d)\.\d{2}%/, 'a convnet learns');
+  assert.is(strip(w.stdout), strip(n.stdout));
+  assert.is(strip(w2.stdout), strip(n.stdout));
+  assert.equal(readFileSync(T('conv-node.bin')), readFileSync(T('conv-native.bin')), 'identical model files');
+  assert.equal(readFileSync(T('conv-node-2.bin')), readFileSync(T('conv-native.bin')), 'and on 2 threads');
+  // the stack travels in the file: evaluate names no --layers, and a different one is refused
+  const e = await both(['evaluate', '--data', dataDir, '--load', T('conv-native.bin')]);
+  assert.is(e.native.status, 0, e.native.stderr);
+  assert.is(e.node.stdout, e.native.stdout);
+  const bad = await both(['--data', dataDir, '--load', T('conv-native.bin'), '--layers', '784,10']);
+  assert.is(
+    bad.native.stderr,
+    `mnist-train: --layers 784,10 does not match ${T('conv-native.bin')} (layers 28x28,conv3x4,pool2,conv3x8,pool2,10)\n`,
+  );
+  assert.is(bad.node.stderr.replace('mnist-wasm', 'mnist-train'), bad.native.stderr);
+});
 
 test('the same run: the same lines and byte-identical models, with or without the command word', async () => {
   const args = [

@@ -279,7 +279,7 @@ test('--help lists the options with the C defaults', () => {
     assert.ok(r.stdout.includes(o), o);
   assert.match(
     r.stdout,
-    /--layers A,B,\.\.\. +train: layer sizes, input first, output last\s+\(default 784,128,64,10\)/,
+    /--layers A,B,\.\.\. +train: the network, input first, output last\s+\(default 784,128,64,10\)/,
   );
   assert.match(r.stdout, /--batch N +train, evaluate: mini-batch size, 1\.\.4096 \(default 8\)/);
   assert.match(r.stdout, /--image FILE +predict: .*\s+.*\(mnist-wasm only\)/);

@@ -83,36 +83,46 @@ const table = [
     'learningRate must be in 1e-12..100, got 1000',
   ],
   [
-    'layers not an array',
-    () => createNetwork({ layers: '784,10' }),
+    'layers neither a string nor an array',
+    () => createNetwork({ layers: 784 }),
     TypeError,
-    'layers must be an array of layer sizes, got string "784,10"',
+    'layers must be a string such as "784,128,64,10" or an array of its items, got number 784',
   ],
-  ['layers: one size', () => createNetwork({ layers: [784] }), RangeError, 'layers must list 2..9 sizes, got 1'],
+  [
+    'layers: one size',
+    () => createNetwork({ layers: [784] }),
+    RangeError,
+    'layers: a stack needs an input and at least one layer',
+  ],
   [
     'layers: ten sizes',
     () => createNetwork({ layers: Array(10).fill(10) }),
     RangeError,
-    'layers must list 2..9 sizes, got 10',
+    'layers: at most 8 layers after the input',
   ],
-  ['a layer of 0', () => createNetwork({ layers: [784, 0, 10] }), RangeError, 'layers[1] must be in 1..4096, got 0'],
+  [
+    'a layer of 0',
+    () => createNetwork({ layers: [784, 0, 10] }),
+    RangeError,
+    "layers: '0': a dense layer needs 1..4096 units",
+  ],
   [
     'a negative layer',
     () => createNetwork({ layers: [784, -5, 10] }),
     RangeError,
-    'layers[1] must be in 1..4096, got -5',
+    "layers: unknown item '-5' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'a layer over the limit',
     () => createNetwork({ layers: [784, 5000, 10] }),
     RangeError,
-    'layers[1] must be in 1..4096, got 5000',
+    "layers: '5000': a dense layer needs 1..4096 units",
   ],
   [
     'a huge layer',
     () => createNetwork({ layers: [784, 2 ** 40, 10] }),
     RangeError,
-    'layers[1] must be in 1..4096, got 1099511627776',
+    "layers: unknown item '1099511627776' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'a fractional layer',
@@ -122,22 +132,58 @@ const table = [
   ],
   ['a NaN layer', () => createNetwork({ layers: [784, NaN, 10] }), RangeError, 'layers[1] must be an integer, got NaN'],
   [
-    'a layer given as a string',
-    () => createNetwork({ layers: [784, '128', 10] }),
+    'a layer given as a boolean',
+    () => createNetwork({ layers: [784, true, 10] }),
     TypeError,
-    'layers[1] must be an integer, got string "128"',
+    'layers[1] must be a number of units or an item such as "conv5x8", got boolean true',
   ],
   [
     'one output class',
     () => createNetwork({ layers: [784, 1] }),
     RangeError,
-    'layers: the output layer needs at least 2 units (classes), got 1',
+    'layers: the last layer needs at least 2 units (one per class)',
   ],
   [
     'too many parameters',
     () => createNetwork({ layers: [4096, 4096, 4096, 4096, 4096, 10] }),
     RangeError,
-    'layers: 67166218 weights and biases is over the limit of 67108864',
+    'layers: 67166218 weights and biases, over the limit of 67108864',
+  ],
+  [
+    'a convolution after a flat input',
+    () => createNetwork({ layers: '784,conv5x8,10' }),
+    RangeError,
+    "layers: 'conv5x8': a convolution needs an image, but its input is flat (784 values): start the stack with an image such as 28x28",
+  ],
+  [
+    'a kernel larger than its input',
+    () => createNetwork({ layers: ['28x28', 'conv5x8', 'pool2', 'conv5x16', 'pool2', 'conv5x4', 10] }),
+    RangeError,
+    "layers: 'conv5x4': the 5x5 kernel is larger than its input 4x4x16",
+  ],
+  [
+    'pooling that leaves nothing',
+    () => createNetwork({ layers: '28x28,pool2,pool2,pool2,pool2,pool2,10' }),
+    RangeError,
+    "layers: 'pool2': 2x2 pooling leaves nothing of its input 1x1x1",
+  ],
+  [
+    'zero filters',
+    () => createNetwork({ layers: '28x28,conv5x0,10' }),
+    RangeError,
+    "layers: 'conv5x0': a convolution needs 1..4096 filters",
+  ],
+  [
+    'a stack that ends in pooling',
+    () => createNetwork({ layers: '28x28,conv5x8,pool2' }),
+    RangeError,
+    'layers: the last layer must be dense, one unit per class (such as 10)',
+  ],
+  [
+    'an unknown item',
+    () => createNetwork({ layers: '28x28,dropout,10' }),
+    RangeError,
+    "layers: unknown item 'dropout' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
   ],
   [
     'unknown activation',
@@ -765,7 +811,7 @@ const table = [
 ];
 
 test(`the bad-input table: ${table.length} cases, each rejected exactly, the network unchanged`, () => {
-  assert.is(table.length, 123, 'the count docs/testing.md states');
+  assert.is(table.length, 129, 'the count docs/testing.md states');
   assert.is(new Set(table.map((t) => t[0])).size, table.length, 'each case named once');
 });
 

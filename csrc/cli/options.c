@@ -65,8 +65,10 @@ static const option_row table[CLI_OPTION_COUNT] = {
                    "$R"},
   [CLI_OPTIMIZER] = {"optimizer", "NAME", K_OPTIMIZER, TRAIN, 0, 0, 0, "$R (default $D)"},
   [CLI_LAYERS] = {"layers", "A,B,...", K_LAYERS, TRAIN, 0, 1, NN_MAX_UNITS,
-                  "layer sizes, input first, output last (default $D): $R; the first must be "
-                  "the images' pixels, the last above the largest label"},
+                  "the network, input first, output last (default $D): $R. The input is the "
+                  "images' pixels, 784, or the image, 28x28; then N is a dense layer of N units, "
+                  "convKxF a KxK convolution of F filters, poolP PxP max pooling; the last layer "
+                  "needs a unit for each label. A convnet: 28x28,conv5x8,pool2,conv5x16,pool2,128,10"},
   [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0, "hidden units: $R (default $D)"},
   [CLI_INPUT] = {"input", "NAME", K_INPUT, TRAIN, 0, 0, 0,
                  "what the first layer sees: $R (default $D); centred takes each image's mean pixel "
@@ -144,7 +146,9 @@ static void put_augment(nn_text *t, const nn_augment *a) {
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
 
 static void put_layers(nn_text *t, const nn_config *c) {
-  for (int i = 0; i < c->n_sizes; i++) text_put(t, "%s%d", i ? "," : "", c->sizes[i]);
+  char buf[256];
+  nn_layers_format(c, buf, sizeof buf);
+  text_put(t, "%s", buf);
 }
 
 /* ---- the number grammar --------------------------------------------------- */
@@ -193,35 +197,10 @@ static int find_option(const char *name, size_t len) {
 /* A bad command line. */
 #define usage(msg, cap, ...) fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
 
+/* The layers grammar of nn_layers_parse (layers.c). */
 static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {
-  const option_row *o = &table[CLI_LAYERS];
-  int sizes[NN_MAX_LAYERS + 2], n = 0;
-  char part[32];
-  for (const char *p = s;;) {
-    size_t len = strcspn(p, ",");
-    long v = 0;
-    int ok = len < sizeof part;
-    if (ok) {
-      memcpy(part, p, len);
-      part[len] = '\0';
-      ok = part[0] >= '0' && part[0] <= '9' && parse_int(part, o->lo, o->hi, &v);
-    }
-    if (!ok)
-      return usage(msg, cap, "--layers: expected sizes in %ld..%ld separated by commas, got '%s'", o->lo, o->hi, s);
-    if (n < NN_MAX_LAYERS + 2) sizes[n] = (int)v;
-    n++;
-    if (!p[len]) break;
-    p += len + 1;
-  }
-  if (n > NN_MAX_LAYERS + 1) return usage(msg, cap, "--layers: at most %d sizes, got '%s'", NN_MAX_LAYERS + 1, s);
-  if (n < 2) return usage(msg, cap, "--layers: need at least 2 sizes (input and output), got '%s'", s);
-  cfg->n_sizes = n;
-  memcpy(cfg->sizes, sizes, (size_t)n * sizeof sizes[0]);
-  if (sizes[n - 1] < 2) return usage(msg, cap, "--layers: the last layer needs at least 2 units (one per class)");
-  uint64_t params = nn_param_count(cfg);
-  if (params > NN_MAX_PARAMS)
-    return usage(msg, cap, "--layers: %llu weights and biases, over the limit of %u", (unsigned long long)params,
-                 (unsigned)NN_MAX_PARAMS);
+  char why[256];
+  if (nn_layers_parse(s, cfg, why, sizeof why) != NN_OK) return usage(msg, cap, "--layers %s: %s", s, why);
   return 0;
 }
 
@@ -419,7 +398,9 @@ static void put_range(nn_text *t, cli_option id) {
     case K_INT: text_put(t, "%ld..%ld", o->lo, o->hi); break;
     case K_REAL: text_put(t, "%g..%g", (double)NN_LR_MIN, (double)NN_LR_MAX); break;
     case K_SEED: text_put(t, "0..2^64-1"); break;
-    case K_LAYERS: text_put(t, "2..%d sizes of %ld..%ld", NN_MAX_LAYERS + 1, o->lo, o->hi); break;
+    case K_LAYERS:
+      text_put(t, "up to %d layers after the input, dense ones of %ld..%ld units", NN_MAX_LAYERS, o->lo, o->hi);
+      break;
     case K_OPTIMIZER: put_choices(t, optimizer_at, NN_OPTIMIZER_COUNT); break;
     case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
     case K_INPUT: put_choices(t, input_at, NN_INPUT_COUNT); break;
@@ -640,7 +621,7 @@ size_t cli_predict_json(const char *image, long index, int label, const float *p
 int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap) {
   if (!a || !model) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no model to check");
   const nn_config *have = nn_get_config(model);
-  char want_s[128], have_s[128];
+  char want_s[256], have_s[256];
   nn_text w = text_of(want_s, sizeof want_s), h = text_of(have_s, sizeof have_s);
   put_layers(&w, &a->cfg);
   put_layers(&h, have);
@@ -665,6 +646,9 @@ int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train
     return fail(CLI_EXIT_FAILURE, msg, cap, "%s: training images are %dx%d but test images %dx%d", a->data,
                 data_rows(train), data_cols(train), rows, cols);
   const long pixels = (long)rows * cols;
+  if (c->in_rows && (c->in_rows != rows || c->in_cols != cols || c->in_channels != 1))
+    return fail(CLI_EXIT_FAILURE, msg, cap, "the network%s%s takes %dx%dx%d images but the images are %dx%d",
+                a->load ? " of " : "", a->load ? a->load : "", c->in_rows, c->in_cols, c->in_channels, rows, cols);
   if (n_in != pixels) {
     if (a->load)
       return fail(CLI_EXIT_FAILURE, msg, cap,

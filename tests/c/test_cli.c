@@ -217,10 +217,12 @@ static void test_parse(void) {
   BAD("--batch: expected an integer in 1..4096, got '1e3'", "--data", "d", "--batch", "1e3");
   BAD("--index: expected an integer in 0..2147483647, got '2147483648'", "predict", "--load", "m", "--index",
       "2147483648");
-  BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,10,'", "--data", "d", "--layers", "784,10,");
-  BAD("--layers: expected sizes in 1..4096 separated by commas, got '784,4097'", "--data", "d", "--layers", "784,4097");
-  BAD("--layers: at most 9 sizes, got '1,2,3,4,5,6,7,8,9,10'", "--data", "d", "--layers", "1,2,3,4,5,6,7,8,9,10");
-  BAD("--layers: need at least 2 sizes (input and output), got '10'", "--data", "d", "--layers", "10");
+  BAD("--layers 784,10,: unknown item '' (expected N (dense), convKxF (a KxK convolution of F filters) or poolP)",
+      "--data", "d", "--layers", "784,10,");
+  BAD("--layers 784,4097: '4097': a dense layer needs 1..4096 units", "--data", "d", "--layers", "784,4097");
+  BAD("--layers 1,2,3,4,5,6,7,8,9,10: at most 8 layers after the input", "--data", "d", "--layers",
+      "1,2,3,4,5,6,7,8,9,10");
+  BAD("--layers 10: a stack needs an input and at least one layer", "--data", "d", "--layers", "10");
   BAD("--activation: expected sigmoid, relu or tanh, got 'Sigmoid'", "--data", "d", "--activation", "Sigmoid");
   BAD("--optimizer: expected sgd, momentum or adam, got 'SGD'", "--data", "d", "--optimizer", "SGD");
   BAD("--seed: expected an unsigned integer, got '+1'", "--data", "d", "--seed", "+1");

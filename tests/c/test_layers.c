@@ -61,27 +61,32 @@ static void test_grammar(void) {
   check_refuses("", NN_ERR_ARG, "unknown item ''");
   check_refuses("784,12a,10", NN_ERR_ARG, "unknown item '12a'");
   check_refuses("784,dense5,10", NN_ERR_ARG, "expected N (dense), convKxF");
-  check_refuses("784,conv5x8,10", NN_ERR_ARG, "conv5x8: a convolution needs an image, but its input is flat (784");
-  check_refuses("28x28,128,pool2,10", NN_ERR_ARG, "pool2: pooling needs an image, but its input is flat (128");
+  check_refuses("784,conv5x8,10", NN_ERR_ARG, "'conv5x8': a convolution needs an image, but its input is flat (784");
+  check_refuses("28x28,128,pool2,10", NN_ERR_ARG, "'pool2': pooling needs an image, but its input is flat (128");
   check_refuses("28x28,conv5x8,pool2,conv5x16,pool2,conv5x4,10", NN_ERR_ARG,
-                "conv5x4: the 5x5 kernel is larger than its input 4x4x16");
-  check_refuses("3x3,pool4,10", NN_ERR_ARG, "pool4: 4x4 pooling leaves nothing of its input 3x3x1");
-  check_refuses("28x28,conv5x0,10", NN_ERR_ARG, "conv5x0: a convolution needs 1..4096 filters");
-  check_refuses("28x28,conv0x4,10", NN_ERR_ARG, "conv0x4: the window's side must be 1..32");
+                "'conv5x4': the 5x5 kernel is larger than its input 4x4x16");
+  check_refuses("3x3,pool4,10", NN_ERR_ARG, "'pool4': 4x4 pooling leaves nothing of its input 3x3x1");
+  check_refuses("28x28,conv5x0,10", NN_ERR_ARG, "'conv5x0': a convolution needs 1..4096 filters");
+  check_refuses("28x28,conv0x4,10", NN_ERR_ARG, "'conv0x4': the window's side must be 1..32");
   check_refuses("28x28,conv3x8", NN_ERR_ARG, "the last layer must be dense");
   check_refuses("784,128,1", NN_ERR_ARG, "the last layer needs at least 2 units");
-  check_refuses("784,5000,10", NN_ERR_LIMIT, "5000: a dense layer needs 1..4096 units");
+  check_refuses("784,5000,10", NN_ERR_LIMIT, "'5000': a dense layer needs 1..4096 units");
   check_refuses("784", NN_ERR_ARG, "a stack needs an input and at least one layer");
   check_refuses("784,1,2,3,4,5,6,7,8,9", NN_ERR_LIMIT, "at most 8 layers");
   check_refuses("300x300,10", NN_ERR_LIMIT, "the input 300x300x1 is over 65536 values");
-  check_refuses("28x28,conv3x200,10", NN_ERR_LIMIT, "conv3x200: its output 26x26x200 is over 65536 values");
+  check_refuses("28x28,conv3x200,10", NN_ERR_LIMIT, "'conv3x200': its output 26x26x200 is over 65536 values");
   check_refuses("99999999999,10", NN_ERR_ARG, "unknown item '99999999999'");
 
-  /* a stack over the parameter limit parses (its shapes fit) and is refused by the check */
+  /* a stack over the parameter limit is refused */
   nn_config big;
   nn_config_default(&big);
   CHECK_EQ(nn_layers_parse("128x128x4,conv1x4096,4096,10", &big, NULL, 0), NN_ERR_LIMIT); /* its map is too big */
-  CHECK_EQ(nn_layers_parse("4096,4096,4096,4096,4096,10", &big, NULL, 0), NN_OK);
+  check_refuses("4096,4096,4096,4096,4096,10", NN_ERR_LIMIT, "67166218 weights and biases, over the limit of 67108864");
+  big.n_sizes = 6; /* and the check refuses it where the sizes are set by hand */
+  for (int i = 0; i < 5; i++) big.sizes[i] = 4096;
+  big.sizes[5] = 10;
+  memset(big.layers, 0, sizeof big.layers);
+  big.in_rows = big.in_cols = big.in_channels = 0;
   CHECK_EQ(nn_config_check(&big), NN_ERR_LIMIT);
   /* the patches of a big batch are over the scratch limit: refused before anything is allocated */
   nn_config wide;

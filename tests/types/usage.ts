@@ -71,6 +71,11 @@ await init({ wasmPath: 'mnist.wasm' });
 const activation: Activation = 'relu';
 const input: Input = 'raw';
 const optimizer: Optimizer = 'adam';
+const convnet: NetworkOptions = { layers: '28x28,conv5x8,pool2,conv5x16,pool2,128,10' };
+const convItems: NetworkOptions = { layers: ['28x28', 'conv5x8', 'pool2', 128, 10] };
+// @ts-expect-error an item is a number or a string
+const badItem: NetworkOptions = { layers: [784, true, 10] };
+void [convnet, convItems, badItem];
 const options: NetworkOptions = {
   layers: [784, 128, 64, 10],
   activation,
@@ -104,7 +109,7 @@ const classes: number = net.classes;
 const steps: number = net.steps;
 const disposed: boolean = net.disposed;
 const resolved: ResolvedOptions = net.options;
-const layers: number[] = resolved.layers;
+const layers: Array<number | string> = resolved.layers;
 const usedActivation: Activation = resolved.activation;
 const usedInput: Input = resolved.input;
 const usedOptimizer: Optimizer = resolved.optimizer;

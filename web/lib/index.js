@@ -81,26 +81,45 @@ function choice(v, name, names) {
   return i;
 }
 
+/**
+ * layers as the grammar's text: a string ("28x28,conv5x8,pool2,128,10")
+ * or an array of its items, numbers (dense layers, a flat input) or
+ * strings ("28x28", "conv5x8", "pool2").
+ */
+function layersText(l) {
+  if (typeof l === 'string') return l;
+  if (!Array.isArray(l))
+    throw new TypeError(`layers must be a string such as "784,128,64,10" or an array of its items, got ${describe(l)}`);
+  return l
+    .map((v, i) => {
+      if (typeof v === 'string') return v;
+      if (typeof v !== 'number')
+        throw new TypeError(`layers[${i}] must be a number of units or an item such as "conv5x8", got ${describe(v)}`);
+      if (!Number.isInteger(v)) throw new RangeError(`layers[${i}] must be an integer, got ${v}`);
+      return String(v);
+    })
+    .join(',');
+}
+
 /** The config for create() in C's layout (facts.config): NaN where the C default applies. */
-function configFromOptions(options, fn, facts) {
+function configFromOptions(options, fn, w) {
+  const { facts } = w;
   const { limits, ranges, config: CFG, activations, inputs, optimizers } = facts;
-  const { maxLayers: MAX_LAYERS, maxUnits: MAX_UNITS, maxBatch: MAX_BATCH, maxParams: MAX_PARAMS } = limits;
+  const { maxBatch: MAX_BATCH } = limits;
   const o = optionsObject(options, fn, NETWORK_OPTIONS);
   const cfg = new Float64Array(CFG.length).fill(NaN);
   if (o.layers !== undefined) {
-    const l = o.layers;
-    if (!Array.isArray(l)) throw new TypeError(`layers must be an array of layer sizes, got ${describe(l)}`);
-    if (l.length < 2 || l.length > MAX_LAYERS + 1)
-      throw new RangeError(`layers must list 2..${MAX_LAYERS + 1} sizes, got ${l.length}`);
-    l.forEach((s, i) => integer(s, `layers[${i}]`, 1, MAX_UNITS));
-    if (l[l.length - 1] < 2)
-      throw new RangeError(`layers: the output layer needs at least 2 units (classes), got ${l[l.length - 1]}`);
-    let params = 0;
-    for (let i = 0; i + 1 < l.length; i++) params += l[i] * l[i + 1] + l[i + 1];
-    if (params > MAX_PARAMS)
-      throw new RangeError(`layers: ${params} weights and biases is over the limit of ${MAX_PARAMS}`);
-    cfg[CFG.nSizes] = l.length;
-    l.forEach((s, i) => (cfg[CFG.sizes + i] = s));
+    // the stack's shapes and limits are C's (layers.c), which words the refusal
+    const p = w.malloc(cfg.length * 8, 'the config');
+    try {
+      const [status, why] = w.callText(w.M._layers_config, [layersText(o.layers), p]);
+      if (status !== 0) throw new RangeError(`layers: ${why}`);
+      const stack = w.f64.slice(p >> 3, (p >> 3) + cfg.length);
+      for (let i = CFG.nSizes; i < CFG.sizes + limits.maxLayers + 1; i++) cfg[i] = stack[i];
+      for (let i = CFG.inShape; i < CFG.length; i++) cfg[i] = stack[i];
+    } finally {
+      w.free(p);
+    }
   }
   if (o.activation !== undefined) cfg[CFG.activation] = choice(o.activation, 'activation', activations);
   if (o.input !== undefined) cfg[CFG.input] = choice(o.input, 'input', inputs);
@@ -163,10 +182,13 @@ function shortFloat(v) {
   return v;
 }
 
-function optionsFromConfig(c, { config: CFG, activations, inputs, optimizers, schedules, augment: A }) {
+/** The stack as the grammar's items: numbers for dense layers and a flat input, else strings. */
+const layerItems = (text) => text.split(',').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+function optionsFromConfig(c, layers, { config: CFG, activations, inputs, optimizers, schedules, augment: A }) {
   const seed = (BigInt(c[CFG.seedHi]) << 32n) | BigInt(c[CFG.seedLo]);
   return {
-    layers: Array.from(c.subarray(CFG.sizes, CFG.sizes + c[CFG.nSizes])),
+    layers: layerItems(layers),
     activation: activations[c[CFG.activation]],
     input: inputs[c[CFG.input]],
     optimizer: optimizers[c[CFG.optimizer]],
@@ -401,7 +423,8 @@ export class Network {
   /** The network's options, defaults filled in; threads as they run (threadsReason: why fewer than asked). */
   get options() {
     this.#live('options');
-    const o = optionsFromConfig(this.#config(), this.#w.facts);
+    const [, layers] = this.#w.callText(this.#w.M._layers_text, [this.#ptr]);
+    const o = optionsFromConfig(this.#config(), layers, this.#w.facts);
     o.threads = this.#w.M._threads(this.#ptr);
     if (this.#threadsReason) o.threadsReason = this.#threadsReason;
     return o;
@@ -935,7 +958,7 @@ export async function createNetwork(options) {
   const w = await init();
   const { threads: asked, ...rest } = optionsObject(options, 'createNetwork', [...NETWORK_OPTIONS, 'threads']);
   const threads = threadsOption(asked, w);
-  const cfg = configFromOptions(options === undefined ? undefined : rest, 'createNetwork', w.facts);
+  const cfg = configFromOptions(options === undefined ? undefined : rest, 'createNetwork', w);
   const p = w.malloc(cfg.length * 8, 'the config');
   let ptr;
   try {
