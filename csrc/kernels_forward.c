@@ -22,6 +22,33 @@ INLINE vf fwd_x(const float *p) {
 #endif
 }
 
+/* The last n_in % 4 values at p, then zeros: a row's tail, which the
+ * documented order adds to lanes 0.. after the whole chunks (a product
+ * with a zero adds +0, which leaves a lane sum as it is). */
+INLINE v4 ld4_tail(const float *p, int n) {
+  v4 a = {0};
+  for (int j = 0; j < n; j++) a[j] = p[j];
+  return a;
+}
+
+INLINE vf fwd_x_tail(const float *p, int n) {
+#if G == 2
+  v4 a = ld4_tail(p, n);
+  return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3);
+#else
+  return ld4_tail(p, n);
+#endif
+}
+
+INLINE vf fwd_w_tail(const float *p, int n_in, int n) {
+#if G == 2
+  return __builtin_shufflevector(ld4_tail(p, n), ld4_tail(p + n_in, n), 0, 1, 2, 3, 4, 5, 6, 7);
+#else
+  (void)n_in;
+  return ld4_tail(p, n);
+#endif
+}
+
 /* W[o+g][i..i+3] in quarter g */
 INLINE vf fwd_w(const float *p, int n_in) {
 #if G == 2
@@ -32,8 +59,9 @@ INLINE vf fwd_w(const float *p, int n_in) {
 #endif
 }
 
-/* rb rows of x against ro*G rows of W, n_in a multiple of 4. idx lists the
- * 4-chunks to visit (an i each), or is NULL for all of them. */
+/* rb rows of x against ro*G rows of W. idx lists the whole 4-chunks to
+ * visit (an i each), or is NULL for all of them; the tail of n_in % 4 is
+ * always visited, last. */
 INLINE void fwd_block(float *y, const float *x, const float *W, const float *bias, int n_in, int n_out, int rb, int ro,
                       const int *idx, int n_idx) {
   vf acc[FWD_RB][FWD_MAXRO];
@@ -46,6 +74,15 @@ INLINE void fwd_block(float *y, const float *x, const float *W, const float *bia
     for (int r = 0; r < rb; r++) xv[r] = fwd_x(x + (size_t)r * n_in + i);
     for (int c = 0; c < ro; c++) {
       const vf w = fwd_w(W + (size_t)c * G * n_in + i, n_in);
+      for (int r = 0; r < rb; r++) acc[r][c] += xv[r] * w;
+    }
+  }
+  const int whole = n_in & ~3, tail = n_in & 3;
+  if (tail) {
+    vf xv[FWD_RB];
+    for (int r = 0; r < rb; r++) xv[r] = fwd_x_tail(x + (size_t)r * n_in + whole, tail);
+    for (int c = 0; c < ro; c++) {
+      const vf w = fwd_w_tail(W + (size_t)c * G * n_in + whole, n_in, tail);
       for (int r = 0; r < rb; r++) acc[r][c] += xv[r] * w;
     }
   }
@@ -65,7 +102,9 @@ NOINLINE void fwd_rest(float *y, const float *x, const float *W, const float *bi
     for (int o = o0; o < n_out; o++) {
       const float *xr = x + (size_t)r * n_in, *w = W + (size_t)o * n_in;
       v4 a = {0};
-      for (int i = 0; i < n_in; i += 4) a += ld4(xr + i) * ld4(w + i);
+      int i = 0;
+      for (; i + 4 <= n_in; i += 4) a += ld4(xr + i) * ld4(w + i);
+      if (i < n_in) a += ld4_tail(xr + i, n_in - i) * ld4_tail(w + i, n_in - i);
       y[(size_t)r * n_out + o] = bias[o] + ((a[0] + a[2]) + (a[1] + a[3]));
     }
 }
@@ -106,7 +145,7 @@ INLINE void fwd_group(float *y, const float *x, const float *W, const float *bia
 }
 
 void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out) {
-  if (n_in % 4 || n_in / 4 > LIST_MAX) {
+  if (n_in / 4 > LIST_MAX) {
     kern_forward_ref(y, x, W, bias, B, n_in, n_out);
     return;
   }

@@ -62,34 +62,68 @@ INLINE void grd_block(grd_sink *sink, float *out, const float *dz, const float *
   }
 }
 
-/* Rows o0..o1, columns i0..i1 of the gradient, a row and a vector at a time. */
+/* One vector (or, n < VW, the first n lanes) of the gradient into dst:
+ * stored, or under sgd applied as W -= lr * g, noting non-finite results. */
+INLINE void grd_put(grd_sink *sink, float *dst, vf acc, int n, vi *bad) {
+  if (n == VW) {
+    if (sink->sgd) {
+      const vf p = ldv(dst) - acc * sink->lr;
+      *bad |= (vi)(p - p != (vf){0});
+      stv(dst, p);
+    } else {
+      stv(dst, acc);
+    }
+    return;
+  }
+  for (int j = 0; j < n; j++) {
+    if (sink->sgd) {
+      dst[j] -= sink->lr * acc[j];
+      *bad |= (vi){0} - (dst[j] - dst[j] != 0.0f);
+    } else {
+      dst[j] = acc[j];
+    }
+  }
+}
+
+/* Rows o0..o1, columns i0..i1 of the gradient, four rows of gW (four
+ * independent sums in flight) and a vector (or the last few columns,
+ * zero-padded) at a time: what the tiles leave over, such as all of a
+ * convolution's few columns over its many rows. Each entry is summed over
+ * b in order, as everywhere. */
 NOINLINE void grd_rest(grd_sink *sink, const float *dz, const float *x, int B, int n_in, int n_out, int o0, int o1,
                        int i0, int i1) {
   vi bad = {0};
-  for (int o = o0; o < o1; o++) {
-    int i = i0;
-    for (; i + VW <= i1; i += VW) {
-      vf acc = {0};
-      for (int b = 0; b < B; b++) acc += splat(dz[(size_t)b * n_out + o]) * ldv(x + (size_t)b * n_in + i);
-      float *dst = sink->out + (size_t)o * n_in + i;
-      if (sink->sgd) {
-        const vf p = ldv(dst) - acc * sink->lr;
-        bad |= (vi)(p - p != (vf){0});
-        stv(dst, p);
-      } else {
-        stv(dst, acc);
+  for (int i = i0; i < i1; i += VW) {
+    const int n = i1 - i < VW ? i1 - i : VW;
+    int o = o0;
+    for (; o + 4 <= o1; o += 4) {
+      vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+      for (int b = 0; b < B; b++) {
+        vf xv = {0};
+        if (n == VW) xv = ldv(x + (size_t)b * n_in + i);
+        else
+          for (int j = 0; j < n; j++) xv[j] = x[(size_t)b * n_in + i + j];
+        const float *d = dz + (size_t)b * n_out + o;
+        a0 += splat(d[0]) * xv;
+        a1 += splat(d[1]) * xv;
+        a2 += splat(d[2]) * xv;
+        a3 += splat(d[3]) * xv;
       }
+      grd_put(sink, sink->out + (size_t)o * n_in + i, a0, n, &bad);
+      grd_put(sink, sink->out + (size_t)(o + 1) * n_in + i, a1, n, &bad);
+      grd_put(sink, sink->out + (size_t)(o + 2) * n_in + i, a2, n, &bad);
+      grd_put(sink, sink->out + (size_t)(o + 3) * n_in + i, a3, n, &bad);
     }
-    for (; i < i1; i++) {
-      float s = 0.0f;
-      for (int b = 0; b < B; b++) s += dz[(size_t)b * n_out + o] * x[(size_t)b * n_in + i];
-      float *dst = sink->out + (size_t)o * n_in + i;
-      if (sink->sgd) {
-        *dst -= sink->lr * s;
-        bad |= (vi){0} - (*dst - *dst != 0.0f);
-      } else {
-        *dst = s;
+    for (; o < o1; o++) {
+      vf acc = {0};
+      for (int b = 0; b < B; b++) {
+        vf xv = {0};
+        if (n == VW) xv = ldv(x + (size_t)b * n_in + i);
+        else
+          for (int j = 0; j < n; j++) xv[j] = x[(size_t)b * n_in + i + j];
+        acc += splat(dz[(size_t)b * n_out + o]) * xv;
       }
+      grd_put(sink, sink->out + (size_t)o * n_in + i, acc, n, &bad);
     }
   }
   sink->bad |= bad;
