@@ -3,6 +3,7 @@
 // training (worker.js).
 
 import * as ui from './ui.js';
+import * as inside from './inside.js';
 import { Pad } from './pad.js';
 import {
   saveLastModel,
@@ -228,7 +229,7 @@ const accChart = new ui.LineChart(els.accuracyChart, {
   empty: 'Test accuracy appears here',
 });
 
-const forward = new ui.ForwardView(els.forward, els.readout);
+const forward = new inside.ForwardView(els.forward, els.readout);
 const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, {
   empty: 'Update sizes appear here while training',
 });
@@ -372,8 +373,8 @@ const events = {
 
   snapshot(m) {
     const L = m.layers;
-    ui.setWeights(m.weights, L[1], L[0], m.steps);
-    ui.setSnapshotCost(m.ms, m.every);
+    inside.setWeights(m.weights, L[1], L[0], m.steps);
+    inside.setSnapshotCost(m.ms, m.every);
     if (m.updates) updateChart.push(m.steps, m.updates);
   },
 
