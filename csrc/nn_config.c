@@ -64,6 +64,26 @@ void nn_config_default(nn_config *cfg) {
   cfg->weight_decay = 0.0f;
 }
 
+int nn_has_convolution(const nn_config *cfg) {
+  for (int l = 0; l + 1 < cfg->n_sizes && l < NN_MAX_LAYERS; l++)
+    if (cfg->layers[l].kind == NN_LAYER_CONV) return 1;
+  return 0;
+}
+
+/* The learning rate that trains, by optimizer, for dense stacks (sigmoid)
+ * and for stacks with a convolution (relu): momentum's velocity is about
+ * 1 / (1 - 0.9) steps, so a tenth of SGD's; Adam's steps are about the
+ * rate itself. */
+static const float default_rates[2][NN_OPTIMIZER_COUNT] = {{0.5f, 0.05f, 0.001f}, {0.1f, 0.01f, 0.001f}};
+
+void nn_config_fit_defaults(nn_config *cfg, unsigned given) {
+  const int conv = nn_has_convolution(cfg);
+  if (!(given & NN_GIVEN_ACTIVATION)) cfg->activation = conv ? NN_RELU : NN_SIGMOID;
+  if (!(given & NN_GIVEN_BATCH)) cfg->batch_size = conv ? 32 : 8;
+  if (!(given & NN_GIVEN_LEARNING_RATE) && (unsigned)cfg->optimizer < NN_OPTIMIZER_COUNT)
+    cfg->learning_rate = default_rates[conv][cfg->optimizer];
+}
+
 nn_status nn_config_check(const nn_config *cfg) {
   if (!cfg) return NN_ERR_ARG;
   nn_shape shapes[NN_MAX_LAYERS + 1];

@@ -68,6 +68,10 @@ nn_status wasm_read_config(const double *in, nn_config *cfg) {
     }
   }
   wasm_read_training(in, cfg, &bad);
+  /* the stack's and the optimizer's defaults, for what is not given */
+  nn_config_fit_defaults(cfg, (isnan(in[CFG_ACTIVATION]) ? 0u : NN_GIVEN_ACTIVATION) |
+                                (isnan(in[CFG_LEARNING_RATE]) ? 0u : NN_GIVEN_LEARNING_RATE) |
+                                (isnan(in[CFG_BATCH_SIZE]) ? 0u : NN_GIVEN_BATCH));
   return bad ? NN_ERR_ARG : nn_config_check(cfg);
 }
 
@@ -132,9 +136,31 @@ const char *facts(void) {
   for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
   text_put(&t,
            "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
-           "\"seed\":%llu},",
+           "\"seed\":%llu,",
            nn_activation_name(d.activation), nn_input_name(d.input), nn_optimizer_name(d.optimizer),
            (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed);
+  /* the convnet the page offers, with the defaults a stack with a convolution gets */
+  nn_config conv;
+  nn_config_default(&conv);
+  nn_layers_parse(NN_CONVNET, &conv, NULL, 0);
+  nn_config_fit_defaults(&conv, 0);
+  text_put(&t, "\"convnet\":{\"layers\":\"%s\",\"activation\":\"%s\",\"learningRate\":", NN_CONVNET,
+           nn_activation_name(conv.activation));
+  text_json_float(&t, conv.learning_rate);
+  text_put(&t, ",\"batchSize\":%d},", conv.batch_size);
+  text_put(&t, "\"learningRates\":{");
+  for (int c = 0; c < 2; c++) { /* by optimizer: for a dense stack, and for one with a convolution */
+    nn_config x = c ? conv : d;
+    text_put(&t, "%s\"%s\":{", c ? "," : "", c ? "convnet" : "dense");
+    for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
+      x.optimizer = (nn_optimizer)o;
+      nn_config_fit_defaults(&x, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH);
+      text_put(&t, "%s\"%s\":", o ? "," : "", nn_optimizer_name((nn_optimizer)o));
+      text_json_float(&t, x.learning_rate);
+    }
+    text_put(&t, "}");
+  }
+  text_put(&t, "}},");
   text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
     text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),

@@ -246,6 +246,18 @@ test('a convnet: layers as text or items, trains, reads its layers back, saves a
   for (const n of [net, items, back]) n.dispose();
 });
 
+test('defaults follow the stack and the optimizer where they are not given', async () => {
+  const conv = await createNetwork({ layers: '28x28,conv5x8,pool2,conv5x16,pool2,128,10' });
+  assert.equal([conv.options.activation, conv.options.learningRate, conv.options.batchSize], ['relu', 0.1, 32]);
+  const given = await createNetwork({ layers: '28x28,conv5x8,pool2,10', activation: 'tanh', batchSize: 4 });
+  assert.equal([given.options.activation, given.options.learningRate, given.options.batchSize], ['tanh', 0.1, 4]);
+  const adam = await createNetwork({ optimizer: 'adam' });
+  assert.equal([adam.options.activation, adam.options.learningRate, adam.options.batchSize], ['sigmoid', 0.001, 8]);
+  const momentum = await createNetwork({ optimizer: 'momentum', learningRate: 0.2 });
+  assert.is(momentum.options.learningRate, 0.2);
+  for (const n of [conv, given, adam, momentum]) n.dispose();
+});
+
 test('setOptions: learning rate, batch size and optimizer', async () => {
   const net = await createNetwork({ seed: 4 });
   net.step(first(8).images, first(8).labels);

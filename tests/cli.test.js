@@ -281,7 +281,10 @@ test('--help lists the options with the C defaults', () => {
     r.stdout,
     /--layers A,B,\.\.\. +train: the network, input first, output last\s+\(default 784,128,64,10\)/,
   );
-  assert.match(r.stdout, /--batch N +train, evaluate: mini-batch size, 1\.\.4096 \(default 8\)/);
+  assert.match(
+    r.stdout,
+    /--batch N +train, evaluate: mini-batch size, 1\.\.4096 \(default 8; 32\s+with a convolution in --layers\)/,
+  );
   assert.match(r.stdout, /--image FILE +predict: .*\s+.*\(mnist-wasm only\)/);
 });
 

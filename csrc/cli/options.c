@@ -51,8 +51,11 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_DATA] = {"data", "DIR", K_TEXT, ALL_COMMANDS, 0, 0, 0, "folder (mnist-wasm: or base URL) holding $F"},
   [CLI_EPOCHS] = {"epochs", "N", K_INT, TRAIN, 0, 0, CLI_MAX_EPOCHS,
                   "passes over the training set, $R (default $D); 0 with --load only evaluates"},
-  [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH, "mini-batch size, $R (default $D)"},
-  [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0, "learning rate, $R (default $D)"},
+  [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH,
+                 "mini-batch size, $R (default $D; 32 with a convolution in --layers)"},
+  [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0,
+              "learning rate, $R (default $D with sgd, 0.05 with momentum, 0.001 with adam; with a "
+              "convolution in --layers 0.1, 0.01 and 0.001)"},
   [CLI_SCHEDULE] = {"schedule", "NAME", K_SCHEDULE, TRAIN, 0, 0, 0,
                     "the learning rate over the epochs: $R (default $D); cosine falls from --lr "
                     "towards 0 along half a cosine, step divides it by 10 at half and again at "
@@ -69,7 +72,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
                   "images' pixels, 784, or the image, 28x28; then N is a dense layer of N units, "
                   "convKxF a KxK convolution of F filters, poolP PxP max pooling; the last layer "
                   "needs a unit for each label. A convnet: 28x28,conv5x8,pool2,conv5x16,pool2,128,10"},
-  [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0, "hidden units: $R (default $D)"},
+  [CLI_ACTIVATION] = {"activation", "NAME", K_ACTIVATION, TRAIN, 0, 0, 0,
+                      "hidden units: $R (default $D; relu with a convolution in --layers)"},
   [CLI_INPUT] = {"input", "NAME", K_INPUT, TRAIN, 0, 0, 0,
                  "what the first layer sees: $R (default $D); centred takes each image's mean pixel "
                  "from its pixels, raw gives them as they are (0..1)"},
@@ -383,6 +387,10 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     int st = parse_value((cli_option)id, val, a, msg, cap);
     if (st) return st;
   }
+  if (!a->load) /* the stack's and the optimizer's defaults, for what is not given */
+    nn_config_fit_defaults(&a->cfg, (GIVEN(a, CLI_ACTIVATION) ? NN_GIVEN_ACTIVATION : 0u) |
+                                      (GIVEN(a, CLI_LR) ? NN_GIVEN_LEARNING_RATE : 0u) |
+                                      (GIVEN(a, CLI_BATCH) ? NN_GIVEN_BATCH : 0u));
   return check_needs(a, msg, cap);
 }
 

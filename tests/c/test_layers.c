@@ -108,6 +108,31 @@ static void test_grammar(void) {
   CHECK_EQ(nn_config_check(&odd), NN_ERR_ARG);
 }
 
+/* The defaults that follow the stack and the optimizer, for what is not given. */
+static void test_fit_defaults(void) {
+  nn_config c, d;
+  nn_config_default(&d);
+  c = d;
+  nn_config_fit_defaults(&c, 0);
+  CHECK(memcmp(&c, &d, sizeof c) == 0, "the seed's dense stack with sgd keeps nn_config_default's");
+  CHECK_EQ(nn_layers_parse(NN_CONVNET, &c, NULL, 0), NN_OK);
+  nn_config_fit_defaults(&c, 0);
+  CHECK(c.activation == NN_RELU && c.batch_size == 32 && c.learning_rate == 0.1f, "a convnet: relu, 32, 0.1");
+  c.optimizer = NN_ADAM;
+  c.activation = NN_TANH;
+  c.batch_size = 5;
+  nn_config_fit_defaults(&c, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH);
+  CHECK(c.activation == NN_TANH && c.batch_size == 5 && c.learning_rate == 0.001f, "given ones kept; adam's rate");
+  c.learning_rate = 0.3f;
+  nn_config_fit_defaults(&c, NN_GIVEN_LEARNING_RATE);
+  CHECK(c.learning_rate == 0.3f && c.activation == NN_RELU, "a given rate kept");
+  nn_config_default(&d);
+  d.optimizer = NN_MOMENTUM;
+  nn_config_fit_defaults(&d, 0);
+  CHECK(d.learning_rate == 0.05f && d.activation == NN_SIGMOID && d.batch_size == 8,
+        "momentum on the dense stack: 0.05");
+}
+
 /* ---- gradients ----------------------------------------------------------- */
 
 static double batch_loss(nn_net *net, int B) {
@@ -304,6 +329,7 @@ static void test_threads_and_learning(const digits *train, const digits *test) {
 
 int main(void) {
   test_grammar();
+  test_fit_defaults();
   test_gradients();
   test_pool_ties();
   digits train = {0}, test = {0};
