@@ -15,14 +15,12 @@
 /* Patch of output pixel (oy, ox) of one sample: dst[(c * k + ky) * k + kx]
  * = in[oy + ky][ox + kx][c], the order of a filter's weights. */
 static void patch(float *dst, const float *in, nn_shape s, int k, int oy, int ox) {
-  if (s.channels == 1) {
-    for (int ky = 0; ky < k; ky++) memcpy(dst + ky * k, in + (size_t)(oy + ky) * s.cols + ox, (size_t)k * sizeof *dst);
-    return;
-  }
-  for (int ky = 0; ky < k; ky++)
-    for (int kx = 0; kx < k; kx++) {
-      const float *px = in + ((size_t)(oy + ky) * s.cols + ox + kx) * s.channels;
-      for (int c = 0; c < s.channels; c++) dst[(c * k + ky) * k + kx] = px[c];
+  const int C = s.channels;
+  for (int c = 0; c < C; c++)
+    for (int ky = 0; ky < k; ky++) {
+      const float *px = in + ((size_t)(oy + ky) * s.cols + ox) * C + c;
+      float *d = dst + (c * k + ky) * k;
+      for (int kx = 0; kx < k; kx++) d[kx] = px[(size_t)kx * C];
     }
 }
 

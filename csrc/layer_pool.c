@@ -9,24 +9,37 @@
 
 void pool_forward(nn_net *net, int l, int b0, int b1) {
   const net_layer *y = &net->layer[l];
-  const int *s = net->cfg.sizes, p = y->k, C = y->in.channels;
+  const int *s = net->cfg.sizes, p = y->k, C = y->in.channels, ow = y->out.cols;
+  const size_t row = (size_t)y->in.cols * C; /* floats of an input row */
   for (int b = b0; b < b1; b++) {
     const float *in = net->act[l] + (size_t)b * s[l];
-    float *out = net->act[l + 1] + (size_t)b * s[l + 1];
-    int32_t *arg = y->argmax + (size_t)b * s[l + 1];
-    for (int oy = 0; oy < y->out.rows; oy++)
-      for (int ox = 0; ox < y->out.cols; ox++)
-        for (int c = 0; c < C; c++) {
-          int32_t best = (int32_t)(((size_t)oy * p * y->in.cols + (size_t)ox * p) * C + c);
-          for (int ky = 0; ky < p; ky++)
-            for (int kx = 0; kx < p; kx++) {
-              const int32_t at = (int32_t)((((size_t)oy * p + ky) * y->in.cols + (size_t)ox * p + kx) * C + c);
-              if (in[at] > in[best]) best = at;
+    for (int oy = 0; oy < y->out.rows; oy++) {
+      float *out = net->act[l + 1] + (size_t)b * s[l + 1] + (size_t)oy * ow * C;
+      int32_t *arg = y->argmax + (size_t)b * s[l + 1] + (size_t)oy * ow * C;
+      /* each window's first pixel, then the others in row-major order: a
+       * later one takes over only if it is larger, so the first of equal
+       * maxima wins; the channels, contiguous, go side by side */
+      for (int ky = 0; ky < p; ky++)
+        for (int kx = 0; kx < p; kx++)
+          for (int ox = 0; ox < ow; ox++) {
+            const size_t at = (size_t)(oy * p + ky) * row + (size_t)(ox * p + kx) * C;
+            const float *px = in + at;
+            float *o = out + (size_t)ox * C;
+            int32_t *a = arg + (size_t)ox * C;
+            if (ky == 0 && kx == 0) {
+              for (int c = 0; c < C; c++) {
+                o[c] = px[c];
+                a[c] = (int32_t)(at + (size_t)c);
+              }
+            } else {
+              for (int c = 0; c < C; c++)
+                if (px[c] > o[c]) {
+                  o[c] = px[c];
+                  a[c] = (int32_t)(at + (size_t)c);
+                }
             }
-          const size_t o = ((size_t)oy * y->out.cols + ox) * C + c;
-          out[o] = in[best];
-          arg[o] = best;
-        }
+          }
+    }
   }
 }
 

@@ -22,7 +22,7 @@
 // Every engine warms up before it is timed (V8 compiles hot wasm functions
 // with its optimising tier after a first run in its baseline tier), and
 // TensorFlow.js, some 20x slower, trains on a part of the set to keep the
-// whole run to a minute or two.
+// whole run to a minute or two. Then the convnet (scripts/bench-convnet.js).
 //   node scripts/bench.js [--quick]    (--quick: smaller runs, for a smoke test)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -575,3 +575,9 @@ for (const [b, want] of Object.entries(THREAD_TARGETS)) {
   );
 }
 console.log(`\n(${fmt(now() - t0, 0)} s in all)`);
+
+// the convnet's part: its own script, so that each stays one table's worth
+spawnSync(process.execPath, [path.join(root, 'scripts/bench-convnet.js'), ...(quick ? ['--quick'] : [])], {
+  cwd: root,
+  stdio: 'inherit',
+});
