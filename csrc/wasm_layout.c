@@ -71,7 +71,8 @@ nn_status wasm_read_config(const double *in, nn_config *cfg) {
   /* the stack's and the optimizer's defaults, for what is not given */
   nn_config_fit_defaults(cfg, (isnan(in[CFG_ACTIVATION]) ? 0u : NN_GIVEN_ACTIVATION) |
                                 (isnan(in[CFG_LEARNING_RATE]) ? 0u : NN_GIVEN_LEARNING_RATE) |
-                                (isnan(in[CFG_BATCH_SIZE]) ? 0u : NN_GIVEN_BATCH));
+                                (isnan(in[CFG_BATCH_SIZE]) ? 0u : NN_GIVEN_BATCH) |
+                                (isnan(in[CFG_WEIGHT_DECAY]) ? 0u : NN_GIVEN_WEIGHT_DECAY));
   return bad ? NN_ERR_ARG : nn_config_check(cfg);
 }
 
@@ -147,7 +148,9 @@ const char *facts(void) {
   text_put(&t, "\"convnet\":{\"layers\":\"%s\",\"activation\":\"%s\",\"learningRate\":", NN_CONVNET,
            nn_activation_name(conv.activation));
   text_json_float(&t, conv.learning_rate);
-  text_put(&t, ",\"batchSize\":%d},", conv.batch_size);
+  text_put(&t, ",\"batchSize\":%d,\"weightDecay\":", conv.batch_size);
+  text_json_float(&t, conv.weight_decay);
+  text_put(&t, "},");
   text_put(&t, "\"learningRates\":{");
   for (int c = 0; c < 2; c++) { /* by optimizer: for a dense stack, and for one with a convolution */
     nn_config x = c ? conv : d;

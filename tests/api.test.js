@@ -248,7 +248,10 @@ test('a convnet: layers as text or items, trains, reads its layers back, saves a
 
 test('defaults follow the stack and the optimizer where they are not given', async () => {
   const conv = await createNetwork({ layers: '28x28,conv5x8,pool2,conv5x16,pool2,128,10' });
-  assert.equal([conv.options.activation, conv.options.learningRate, conv.options.batchSize], ['relu', 0.1, 32]);
+  assert.equal(
+    [conv.options.activation, conv.options.learningRate, conv.options.batchSize, conv.options.weightDecay],
+    ['relu', 0.1, 32, 0.0005],
+  );
   const given = await createNetwork({ layers: '28x28,conv5x8,pool2,10', activation: 'tanh', batchSize: 4 });
   assert.equal([given.options.activation, given.options.learningRate, given.options.batchSize], ['tanh', 0.1, 4]);
   const adam = await createNetwork({ optimizer: 'adam' });

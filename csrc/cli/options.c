@@ -61,7 +61,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
                     "towards 0 along half a cosine, step divides it by 10 at half and again at "
                     "three quarters of the run"},
   [CLI_WEIGHT_DECAY] = {"weight-decay", "X", K_DECAY, TRAIN, 0, 0, 0,
-                        "each step shrinks the weights by lr * X of themselves, $R (default $D)"},
+                        "each step shrinks the weights by lr * X of themselves, $R (default $D; "
+                        "0.0005 with a convolution in --layers)"},
   [CLI_AUGMENT] = {"augment", "[=LIST]", K_AUGMENT, TRAIN, 0, 0, 0,
                    "distort each training image afresh each epoch (default off): alone, with "
                    "$D; or with a list such as --augment=shift=2,rotate=10 (the others 0), each in "
@@ -390,7 +391,8 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   if (!a->load) /* the stack's and the optimizer's defaults, for what is not given */
     nn_config_fit_defaults(&a->cfg, (GIVEN(a, CLI_ACTIVATION) ? NN_GIVEN_ACTIVATION : 0u) |
                                       (GIVEN(a, CLI_LR) ? NN_GIVEN_LEARNING_RATE : 0u) |
-                                      (GIVEN(a, CLI_BATCH) ? NN_GIVEN_BATCH : 0u));
+                                      (GIVEN(a, CLI_BATCH) ? NN_GIVEN_BATCH : 0u) |
+                                      (GIVEN(a, CLI_WEIGHT_DECAY) ? NN_GIVEN_WEIGHT_DECAY : 0u));
   return check_needs(a, msg, cap);
 }
 

@@ -117,7 +117,8 @@ static void test_fit_defaults(void) {
   CHECK(memcmp(&c, &d, sizeof c) == 0, "the seed's dense stack with sgd keeps nn_config_default's");
   CHECK_EQ(nn_layers_parse(NN_CONVNET, &c, NULL, 0), NN_OK);
   nn_config_fit_defaults(&c, 0);
-  CHECK(c.activation == NN_RELU && c.batch_size == 32 && c.learning_rate == 0.1f, "a convnet: relu, 32, 0.1");
+  CHECK(c.activation == NN_RELU && c.batch_size == 32 && c.learning_rate == 0.1f && c.weight_decay == 0.0005f,
+        "a convnet: relu, 32, 0.1, weight decay 0.0005");
   c.optimizer = NN_ADAM;
   c.activation = NN_TANH;
   c.batch_size = 5;
