@@ -50,6 +50,7 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->row_mean = p;
   p += cap;
   net->w0_sums = p;
+  net->sums_fresh = 0;
   p += net->layer[0].units;
   for (int l = 0; l < net->n_layers; l++) {
     net_layer *y = &net->layer[l];
@@ -180,6 +181,7 @@ nn_status nn_set_batch_size(nn_net *net, int batch_size) {
 
 float *nn_params(nn_net *net, size_t *count) {
   if (count) *count = net ? net->count : 0;
+  if (net) net->sums_fresh = 0; /* the caller may change the weights */
   return net ? net->params : NULL;
 }
 const float *nn_params_const(const nn_net *net, size_t *count) {
@@ -208,6 +210,7 @@ static void decay_weights(nn_net *net) {
 /* Forward, backward, update on the B rows already in the scratch. */
 nn_status net_step_loaded(nn_net *net, int B, float *loss_sum) {
   net_forward(net, B, net->labels);
+  net->sums_fresh = 0; /* whatever follows changes the weights */
   float s = net_sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
   if (net->cfg.optimizer == NN_SGD) {
@@ -241,6 +244,7 @@ static void save_state(nn_net *net) {
 }
 static void restore_state(nn_net *net, uint64_t steps) {
   memcpy(net->params, net->backup, net->count * sizeof *net->params);
+  net->sums_fresh = 0;
   optim_copy(&net->opt, &net->opt_backup, net->count);
   net->rng = net->rng_backup;
   net->steps = steps;

@@ -57,6 +57,7 @@ struct nn_net {
   /* centred input, through the first layer's weights (centre_z) */
   float *row_mean; /* each row's mean pixel, (cap) */
   float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (layer[0].units) */
+  int sums_fresh;  /* w0_sums are those of the weights as they are: a change of the weights clears it */
   float mean_next; /* x_next's mean pixel */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step for both, not

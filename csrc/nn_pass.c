@@ -65,9 +65,12 @@ void net_centre_z(float *z, const float *mean, const float *sums, int rows, int 
       for (int o = 0; o < n_out; o++) z[i * n_out + o] -= mean[b] * sums[o];
 }
 
+/* Derived once per change of the weights: predictions between two steps
+ * reuse them (a one-image predict took 1.8x raw input's time without). */
 void net_centring_sums(nn_net *net) {
-  if (net->cfg.input == NN_INPUT_CENTRED)
-    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->layer[0].fan_in, net->layer[0].units);
+  if (net->cfg.input != NN_INPUT_CENTRED || net->sums_fresh) return;
+  kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->layer[0].fan_in, net->layer[0].units);
+  net->sums_fresh = 1;
 }
 
 /* The matrix a layer's weights multiply: a dense layer's input rows, a
@@ -201,6 +204,7 @@ int net_backward(nn_net *net, int B, int sgd) {
       float *W = net->params + net->w_off[0], *bias = net->params + net->b_off[0], *gb = net->grads + net->b_off[0];
       bad |= kern_sgd_forward_one(W, bias, gb, net->dz[0], net->act[0], net->lookahead, net->act[1], s[0], s[1],
                                   net_lr_now(net));
+      net->sums_fresh = 0;
       if (net->cfg.input == NN_INPUT_CENTRED) {
         net_centring_sums(net);
         net_centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, 1, s[1]);

@@ -84,6 +84,7 @@ nn_status net_step_split(nn_net *net, const nn_data *data, const int32_t *order,
   optim_advance(&net->cfg, &net->opt);
   net_centring_sums(net);
   pool_run(net->pool, step_part, &job);
+  net->sums_fresh = 0; /* the weights changed */
   net_gather_done(net, B);
   int bad = 0;
   for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];

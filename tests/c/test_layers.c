@@ -137,6 +137,7 @@ static void test_fit_defaults(void) {
 /* ---- gradients ----------------------------------------------------------- */
 
 static double batch_loss(nn_net *net, int B) {
+  net->sums_fresh = 0; /* the probes change the weights behind the API's back */
   net_forward(net, B, net->labels);
   double s = 0;
   for (int b = 0; b < B; b++) s += net->loss[b];

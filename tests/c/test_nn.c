@@ -240,6 +240,7 @@ static void test_exp_log(void) {
 
 /* Mean loss of the batch already in act[0] / labels, in float as training sees it. */
 static double batch_loss(nn_net *net, int B) {
+  net->sums_fresh = 0; /* the probes change the weights behind the API's back */
   net_forward(net, B, net->labels);
   double s = 0;
   for (int b = 0; b < B; b++) s += net->loss[b];
@@ -317,6 +318,43 @@ static double most_apart(const float *a, const float *b, int n) {
   double most = 0;
   for (int i = 0; i < n; i++) most = fmax(most, fabs((double)a[i] - b[i]));
   return most;
+}
+
+/* Centred input derives its row sums once per change of the weights:
+ * predictions in a row reuse them, and a change through nn_params, a step
+ * or a rollback is seen by the next forward (the same outputs as a network
+ * built with those weights). */
+static void test_centring_sums_follow_the_weights(void) {
+  nn_config cfg;
+  nn_config_default(&cfg);
+  nn_net *a = NULL, *b = NULL;
+  CHECK_EQ(nn_create(&cfg, &a), NN_OK);
+  CHECK_EQ(nn_create(&cfg, &b), NN_OK);
+  if (!a || !b) return;
+  float x[784], p1[10], p2[10], pb[10];
+  rng_t r;
+  rng_seed(&r, 4);
+  for (int i = 0; i < 784; i++) x[i] = rng_uniform(&r) < 0.3f ? rng_uniform(&r) : 0.0f;
+  nn_data d = {NULL, x, NULL, 1, 0, 0, NULL};
+  CHECK_EQ(nn_predict(a, &d, p1), NN_OK);
+  CHECK(a->sums_fresh == 1, "a predict leaves the sums derived");
+  size_t n;
+  float *w = nn_params(a, &n);
+  for (size_t i = 0; i < 784 * 128; i += 7) w[i] += 0.05f;
+  CHECK_EQ(nn_predict(a, &d, p2), NN_OK);
+  memcpy(nn_params(b, NULL), w, n * sizeof *w);
+  CHECK_EQ(nn_predict(b, &d, pb), NN_OK);
+  CHECK(memcmp(p1, p2, sizeof p1) != 0, "the change of the weights changed the outputs");
+  CHECK(memcmp(p2, pb, sizeof p2) == 0, "and they are a fresh network's with those weights");
+  uint8_t y = 3;
+  nn_data one = {NULL, x, &y, 1, 0, 0, NULL};
+  CHECK_EQ(nn_step(a, &one, NULL), NN_OK); /* a step: the next predict sees its weights */
+  CHECK_EQ(nn_predict(a, &d, p2), NN_OK);
+  memcpy(nn_params(b, NULL), nn_params_const(a, NULL), n * sizeof *w);
+  CHECK_EQ(nn_predict(b, &d, pb), NN_OK);
+  CHECK(memcmp(p2, pb, sizeof p2) == 0, "after a step, a fresh network's outputs");
+  nn_free(a);
+  nn_free(b);
 }
 
 static void test_input_centring(void) {
@@ -752,6 +790,7 @@ int main(void) {
   test_exp_log();
   test_gradients();
   test_input_centring();
+  test_centring_sums_follow_the_weights();
   test_optimizers();
   test_config_checks();
   digits train = {0}, test = {0};
