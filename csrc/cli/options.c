@@ -1,10 +1,11 @@
-/* options.c: the option table, parser, help text, output lines and messages
- * of options.h. The table is the one place that says which options exist,
+/* options.c: the option table, parser and help text of options.h (the
+ * output lines and messages are lines.c's). The table is the one place that says which options exist,
  * what values they take, which commands they apply to and what --help says
  * about them; the defaults and ranges come from nn.h. It is compiled into
  * the native CLI and into the wasm module; it does not print, read files
  * or exit. */
 #include "options.h"
+#include "options_shared.h"
 
 #include "explain.h"
 
@@ -115,9 +116,7 @@ const char *cli_option_name(cli_option o) { return (unsigned)o < CLI_OPTION_COUN
 
 /* ---- text buffers ------------------------------------------------------- */
 
-/* A message into msg; returns code. */
-static int fail(int code, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int code, char *msg, size_t cap, const char *fmt, ...) {
+int cli_fail(int code, char *msg, size_t cap, const char *fmt, ...) {
   if (msg && cap) {
     va_list ap;
     va_start(ap, fmt);
@@ -150,7 +149,7 @@ static void put_augment(nn_text *t, const nn_augment *a) {
 }
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
 
-static void put_layers(nn_text *t, const nn_config *c) {
+void cli_put_layers(nn_text *t, const nn_config *c) {
   char buf[256];
   nn_layers_format(c, buf, sizeof buf);
   text_put(t, "%s", buf);
@@ -200,7 +199,7 @@ static int find_option(const char *name, size_t len) {
 }
 
 /* A bad command line. */
-#define usage(msg, cap, ...) fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
+#define usage(msg, cap, ...) cli_fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
 
 /* The layers grammar of nn_layers_parse (layers.c). */
 static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {
@@ -312,8 +311,6 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     default: return 0;
   }
 }
-
-#define GIVEN(a, o) (((a)->given >> (o)) & 1u)
 
 /* What each command needs once the whole line is read. */
 static int check_needs(const cli_args *a, char *msg, size_t cap) {
@@ -434,7 +431,7 @@ static void put_default(nn_text *t, cli_option id, const nn_config *d) {
     case CLI_ACTIVATION: text_put(t, "%s", nn_activation_name(d->activation)); break;
     case CLI_INPUT: text_put(t, "%s", nn_input_name(d->input)); break;
     case CLI_SEED: text_put(t, "%llu", (unsigned long long)d->seed); break;
-    case CLI_LAYERS: put_layers(t, d); break;
+    case CLI_LAYERS: cli_put_layers(t, d); break;
     case CLI_SCHEDULE: text_put(t, "%s", nn_schedule_name(d->schedule)); break;
     case CLI_WEIGHT_DECAY: text_put(t, "%g", (double)d->weight_decay); break;
     case CLI_AUGMENT: {
@@ -541,185 +538,4 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
   put_wrapped(&t, tail, 0, 0);
   text_put(&t, "\n");
   return t.at;
-}
-
-/* ---- output lines ------------------------------------------------------------ */
-
-size_t cli_epoch_line(long epoch, double loss, double accuracy, double seconds, double samples, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  text_put(&t, "epoch %ld  loss %.4f  test %.2f%%  %.2f s  %.0f samples/s", epoch, loss, 100.0 * accuracy, seconds,
-           seconds > 0 ? samples / seconds : 0.0);
-  return t.at;
-}
-
-size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  text_put(&t, "evaluate  loss %.4f  test %.2f%%  %.0f samples", loss, 100.0 * accuracy, samples);
-  return t.at;
-}
-
-/* The digit read: the first of the largest probabilities. */
-static int argmax(const float *probs, int n) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (probs[i] > probs[best]) best = i;
-  return best;
-}
-
-size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  if (!probs || n < 1) return t.at;
-  const int best = argmax(probs, n);
-  if (image) text_put(&t, "%s  ", image);
-  else text_put(&t, "index %ld  ", index);
-  if (label >= 0) text_put(&t, "label %d  ", label);
-  text_put(&t, "predicted %d  p %.4f\n", best, (double)probs[best]);
-  for (int i = 0; i < n; i++) text_put(&t, "%s%d:%.4f", i ? " " : "", i, (double)probs[i]);
-  return t.at;
-}
-
-size_t cli_epoch_json(long epoch, double loss, double accuracy, double seconds, double samples, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  text_put(&t, "{\"type\":\"epoch\",\"epoch\":%ld,\"loss\":", epoch);
-  text_json_number(&t, loss);
-  text_put(&t, ",\"accuracy\":");
-  text_json_number(&t, accuracy);
-  text_put(&t, ",\"samples\":");
-  text_json_number(&t, samples);
-  text_put(&t, ",\"seconds\":");
-  text_json_number(&t, seconds);
-  text_put(&t, ",\"samplesPerSecond\":");
-  text_json_number(&t, seconds > 0 ? samples / seconds : 0.0);
-  text_put(&t, "}");
-  return t.at;
-}
-
-size_t cli_evaluate_json(double loss, double accuracy, double samples, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  text_put(&t, "{\"type\":\"evaluate\",\"loss\":");
-  text_json_number(&t, loss);
-  text_put(&t, ",\"accuracy\":");
-  text_json_number(&t, accuracy);
-  text_put(&t, ",\"samples\":");
-  text_json_number(&t, samples);
-  text_put(&t, "}");
-  return t.at;
-}
-
-size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  if (!probs || n < 1) return t.at;
-  text_put(&t, "{\"type\":\"predict\",");
-  if (image) {
-    text_put(&t, "\"image\":");
-    text_json_string(&t, image);
-  } else {
-    text_put(&t, "\"index\":%ld", index);
-  }
-  if (label >= 0) text_put(&t, ",\"label\":%d", label);
-  text_put(&t, ",\"predicted\":%d,\"probabilities\":[", argmax(probs, n));
-  for (int i = 0; i < n; i++) {
-    if (i) text_put(&t, ",");
-    text_json_float(&t, probs[i]);
-  }
-  text_put(&t, "]}");
-  return t.at;
-}
-
-/* ---- messages after loading ------------------------------------------------ */
-
-int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap) {
-  if (!a || !model) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no model to check");
-  const nn_config *have = nn_get_config(model);
-  char want_s[256], have_s[256];
-  nn_text w = text_of(want_s, sizeof want_s), h = text_of(have_s, sizeof have_s);
-  put_layers(&w, &a->cfg);
-  put_layers(&h, have);
-  if (GIVEN(a, CLI_LAYERS) && strcmp(want_s, have_s) != 0)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "--layers %s does not match %s (layers %s)", want_s, a->load, have_s);
-  if (GIVEN(a, CLI_ACTIVATION) && a->cfg.activation != have->activation)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "--activation %s does not match %s (activation %s)",
-                nn_activation_name(a->cfg.activation), a->load, nn_activation_name(have->activation));
-  if (GIVEN(a, CLI_INPUT) && a->cfg.input != have->input)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "--input %s does not match %s (input %s)", nn_input_name(a->cfg.input),
-                a->load, nn_input_name(have->input));
-  return 0;
-}
-
-int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train, const nn_dataset *test, char *msg,
-                   size_t cap) {
-  if (!a || !net || !test) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no data to check");
-  const nn_config *c = nn_get_config(net);
-  const int n_in = c->sizes[0], n_out = c->sizes[c->n_sizes - 1];
-  const int rows = data_rows(test), cols = data_cols(test);
-  if (train && (data_rows(train) != rows || data_cols(train) != cols))
-    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: training images are %dx%d but test images %dx%d", a->data,
-                data_rows(train), data_cols(train), rows, cols);
-  const long pixels = (long)rows * cols;
-  if (c->in_rows && (c->in_rows != rows || c->in_cols != cols || c->in_channels != 1))
-    return fail(CLI_EXIT_FAILURE, msg, cap, "the network%s%s takes %dx%dx%d images but the images are %dx%d",
-                a->load ? " of " : "", a->load ? a->load : "", c->in_rows, c->in_cols, c->in_channels, rows, cols);
-  if (n_in != pixels) {
-    if (a->load)
-      return fail(CLI_EXIT_FAILURE, msg, cap,
-                  "the first layer of %s has %d inputs but the images are %dx%d = %ld pixels", a->load, n_in, rows,
-                  cols, pixels);
-    return fail(CLI_EXIT_FAILURE, msg, cap,
-                "the first layer has %d inputs but the images are %dx%d = %ld pixels (set --layers %ld,...)", n_in,
-                rows, cols, pixels, pixels);
-  }
-  if (a->command != CLI_PREDICT) {
-    int top = data_max_label(test);
-    if (train && data_max_label(train) > top) top = data_max_label(train);
-    if (n_out < top + 1)
-      return fail(CLI_EXIT_FAILURE, msg, cap,
-                  "the last layer%s%s has %d outputs but the labels go up to %d (it needs at least %d)",
-                  a->load ? " of " : "", a->load ? a->load : "", n_out, top, top + 1);
-  }
-  if (a->command == CLI_PREDICT && a->index >= 0 && (uint32_t)a->index >= data_ready(test)) {
-    const uint32_t n = data_ready(test);
-    return fail(CLI_EXIT_FAILURE, msg, cap, "--index %ld: the test set has %u images (0..%ld)", a->index, n,
-                (long)n - 1);
-  }
-  return 0;
-}
-
-int cli_train_error(const nn_net *net, long epoch, nn_status st, char *msg, size_t cap) {
-  if (st != NN_ERR_DIVERGED || !net) return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s", epoch, nn_strerror(st));
-  char why[256];
-  diverged_explain(net, 0, why, sizeof why);
-  return fail(CLI_EXIT_FAILURE, msg, cap, "epoch %ld: %s (--lr is %g)", epoch, why,
-              (double)nn_get_config(net)->learning_rate);
-}
-
-static const char *set_name(int set) { return set == 0 ? "training set" : "test set"; }
-
-int cli_not_found(const char *data, int set, data_file file, char *msg, size_t cap) {
-  const char *name = data_mnist_name(set, file);
-  if (!name) return fail(CLI_EXIT_FAILURE, msg, cap, "internal error: no such data file");
-  return fail(CLI_EXIT_FAILURE, msg, cap, "cannot find %s%s or %s%s in %s", name, data_file_suffix(0), name,
-              data_file_suffix(1), data);
-}
-
-int cli_data_error(const char *data, int set, const nn_dataset *ds, nn_status st, data_file which, const char *file,
-                   char *msg, size_t cap) {
-  char why[512];
-  data_explain(ds, st, which, NULL, why, sizeof why);
-  if (st == NN_ERR_COUNT || st == NN_ERR_DIMS || !file)
-    return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s: %s", data, set_name(set), why);
-  return fail(CLI_EXIT_FAILURE, msg, cap, "%s: %s", file, why);
-}
-
-int cli_file_error(cli_file_problem p, const char *file, const char *detail, char *msg, size_t cap) {
-  const char *d = detail ? detail : "";
-  switch (p) {
-    case CLI_NO_SUCH_FILE: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: no such file", file);
-    case CLI_CANNOT_OPEN: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot open %s: %s", file, d);
-    case CLI_NO_FOLDER:
-      return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s does not exist", file, d);
-    case CLI_NOT_FOLDER: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s is not a folder", file, d);
-    case CLI_NOT_WRITABLE:
-      return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: the folder %s is not writable", file, d);
-    default: return fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s", file, d);
-  }
 }
