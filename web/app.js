@@ -18,6 +18,7 @@ import { resolveBase, unreadableMessage } from './data.js';
 import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
 import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
+import { architectureChanges, stackName } from './network.js';
 
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
@@ -181,6 +182,7 @@ function receive(m) {
     if (m.type === 'error') {
       const err = new Error(m.error.message);
       err.name = m.error.name;
+      if (m.error.field) err.field = m.error.field; // 'layers': C refused the stack
       p.reject(err);
     } else {
       p.resolve(m.result);
@@ -190,9 +192,17 @@ function receive(m) {
   events[m.type]?.(m);
 }
 
-/** Shows message for e, unless e is the worker's death, which was said once already. */
+/** Shows message for e, unless e is the worker's death, which was said once already;
+ *  a stack that C refused goes under the Hidden layers field. */
 function report(e, message = e.message) {
   if (e instanceof WorkerStopped) return;
+  if (e.field === 'layers') {
+    ui.setStackError(e.message);
+    ui.setStatus(
+      'Nothing trained, the network there kept: C makes no network of these hidden layers (see under the field).',
+    );
+    return;
+  }
   ui.showError(message);
 }
 
@@ -243,17 +253,18 @@ function refreshControls() {
   });
 }
 
-/* The inside view's shape follows the network's. */
+/* The inside view's shape follows the network's: its layers' shapes
+ * (worker.js configOf), an update-size series per layer with weights. */
 function buildInside(config) {
   if (!config?.layers) return;
-  forward.build(config.layers, config.activation);
-  const L = config.layers;
-  updateChart.setSeries(L.slice(1).map((n, l) => `${L[l]}→${n}`));
+  forward.build(config.shapes, config.activation);
+  const named = (y, l) => `layer ${l} (${y.kind === 'dense' ? `${y.inputs}→${y.channels}` : y.item})`;
+  updateChart.setSeries((config.shapes ?? []).map(named).filter((_, l) => config.shapes[l].weights > 0));
 }
 
 function describe(c) {
   if (!c) return '';
-  return `${c.layers?.join('-') ?? '?'} · ${c.activation ?? '?'} · ${c.optimizer ?? '?'}`;
+  return `${c.layers ? stackName(c.layers) : '?'} · ${c.activation ?? '?'} · ${c.optimizer ?? '?'}`;
 }
 
 function showModelInfo(extra) {
@@ -308,6 +319,7 @@ const events = {
     // the form starts at C's defaults (the first worker only: a new one after
     // a crash keeps what the person set)
     if (m.defaults && !formFilled) ui.writeSettings(m.defaults);
+    if (m.defaults?.networks) ui.setNetworks(m.defaults.networks);
     formFilled = true;
     workerStarted = true;
     if (m.lock && navigator.locks) watchLife(worker, workerName);
@@ -372,8 +384,7 @@ const events = {
   },
 
   snapshot(m) {
-    const L = m.layers;
-    inside.setWeights(m.weights, L[1], L[0], m.steps);
+    inside.setWeights(m.weights, m.layer, m.steps);
     inside.setSnapshotCost(m.ms, m.every);
     if (m.updates) updateChart.push(m.steps, m.updates);
   },
@@ -497,25 +508,30 @@ async function train() {
   const digits = app.personal.length ? toIdx(app.personal) : null;
   try {
     const r = await call('train', { url, options, digits }, digits ? [digits.images.buffer, digits.labels.buffer] : []);
+    ui.setStackError('');
+    if (r.config) renewed(r.config); // a new network of these settings: its views
     if (!r.resumed) app.mixed = digits ? app.personal.length : 0;
   } catch (e) {
     report(e);
   }
 }
 
+/* The worker made a new network of the page's settings at Train (one that
+ * had not trained yet and whose settings changed). */
+function renewed(config) {
+  setConfig(config);
+  buildInside(config);
+  ui.setSettingsNote('');
+  repredictSoon(0);
+}
+
 function noteArchitecture(options) {
   const c = app.config;
-  const differs =
-    c &&
-    app.seen > 0 &&
-    (JSON.stringify(c.layers) !== JSON.stringify(options.layers) ||
-      c.activation !== options.activation ||
-      c.optimizer !== options.optimizer ||
-      c.seed !== options.seed ||
-      c.threadsAsked !== options.threads);
+  const changes = c && app.seen > 0 ? architectureChanges(c, options) : [];
+  const list = changes.length > 1 ? `${changes.slice(0, -1).join(', ')} and ${changes.at(-1)}` : changes[0];
   ui.setSettingsNote(
-    differs
-      ? 'The network keeps its layers, activation, optimizer, seed and threads while it trains on; press Reset to start a new one with these settings.'
+    changes.length
+      ? `The network keeps its ${list} while it trains on; press Reset to start a new one with these settings.`
       : '',
   );
 }
@@ -565,6 +581,7 @@ els.reset.addEventListener('click', async () => {
     clearViews();
     buildInside(config);
     ui.setSettingsNote('');
+    ui.setStackError('');
     await settleRemembering();
     await stored(() => forgetLastModel()).catch(() => {});
     app.keptAt = null;
@@ -623,6 +640,31 @@ for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
     if (s.options) noteArchitecture(s.options);
   });
 }
+
+/* The Hidden layers field: C's word on the stack as soon as it is left
+ * (Train and Reset ask again), and the Network choice that it makes. */
+async function checkStack() {
+  const layers = ui.readSettings().options?.layers;
+  if (!layers) return;
+  try {
+    await call('check-stack', { layers });
+    if (JSON.stringify(ui.readSettings().options?.layers) === JSON.stringify(layers)) ui.setStackError('');
+  } catch (e) {
+    if (e.field === 'layers') ui.setStackError(e.message);
+    else report(e);
+  }
+}
+els.hidden.addEventListener('change', checkStack);
+els.hidden.addEventListener('input', () => ui.showNetwork());
+els.network.addEventListener('change', () => {
+  if (!ui.chooseNetwork(els.network.value)) {
+    els.hidden.focus(); // your own: type them
+    return;
+  }
+  const s = ui.readSettings();
+  if (s.options) noteArchitecture(s.options);
+  checkStack();
+});
 
 els.saveModel.addEventListener('click', async () => {
   try {
@@ -691,6 +733,7 @@ function adoptModel({ config, steps }, { keepSettings = false } = {}) {
   buildInside(config);
   if (!keepSettings) ui.writeSettings(config);
   ui.setSettingsNote('');
+  ui.setStackError('');
   app.infoExtra = steps ? `${ui.fmtCount(steps)} steps trained` : '';
   repredictSoon(0);
   if (app.download?.complete) call('evaluate').catch(() => {});
@@ -1002,6 +1045,7 @@ async function bringUp({ again = false } = {}) {
     );
   } catch (e) {
     if (e instanceof WorkerStopped) return; // said by workerDied
+    if (e.field === 'layers') ui.setStackError(e.message); // then Reset makes one
     ui.showError(`The network could not be created: ${e.message}`);
     ui.setStatus('Not ready: the network could not be created.');
   } finally {

@@ -2,6 +2,8 @@
 // network, no storage. app.js decides what to show; these functions show it.
 // The inside view (the forward pass, the first layer's weights) is inside.js.
 
+import { stackOf, hiddenOf, stackText, stackName, FOLLOW } from './network.js';
+
 const $ = (id) => document.getElementById(id);
 const CLASSES = 10;
 const PIXELS = 784;
@@ -24,6 +26,8 @@ export const els = {
   epochs: $('epochs'),
   optimizer: $('optimizer'),
   hidden: $('hidden'),
+  hiddenError: $('hidden-error'),
+  network: $('network'),
   activation: $('activation'),
   input: $('input'),
   seed: $('seed'),
@@ -208,16 +212,9 @@ export function readSettings() {
     return v;
   };
   try {
-    const hidden = els.hidden.value
-      .split(/[\s,]+/)
-      .filter(Boolean)
-      .map(Number);
-    if (!hidden.length || hidden.length > 7 || hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) {
-      throw new RangeError('Hidden layers must be 1 to 7 whole numbers from 1 to 4096, comma separated (e.g. 128,64).');
-    }
     return {
       options: {
-        layers: [784, ...hidden, 10],
+        layers: stackOf(els.hidden.value), // C checks the stack (worker.js checkStack)
         activation: els.activation.value,
         input: els.input.value,
         optimizer: els.optimizer.value,
@@ -238,7 +235,7 @@ export function readSettings() {
 
 export function writeSettings(c) {
   if (Number.isInteger(c.epochs)) els.epochs.value = String(c.epochs);
-  if (c.layers) els.hidden.value = c.layers.slice(1, -1).join(',');
+  if (c.layers) els.hidden.value = hiddenOf(c.layers);
   if (c.activation) els.activation.value = c.activation;
   if (c.input) els.input.value = c.input;
   if (c.optimizer) els.optimizer.value = c.optimizer;
@@ -248,6 +245,66 @@ export function writeSettings(c) {
   if (c.schedule) els.schedule.value = c.schedule;
   if (Number.isFinite(c.weightDecay)) els.weightDecay.value = String(+c.weightDecay.toPrecision(6));
   if (typeof c.augment === 'boolean') els.augment.checked = c.augment;
+  showNetwork();
+}
+
+/* ---------- the network choice ---------- */
+
+let networks = null; // the networks the page offers (network.js networkChoices), once the worker is ready
+
+/** The networks the page offers: named in the Network choice, which then follows the Hidden layers field. */
+export function setNetworks(choices) {
+  networks = choices;
+  for (const option of els.network.options) {
+    const c = choices[option.value];
+    if (option.value !== 'own') option.hidden = !c; // a module without the convnet offers the article's only
+    if (c)
+      option.textContent =
+        option.value === 'article' ? `${stackName(c.layers)} (the article's)` : `convnet ${stackText(c.layers)}`;
+  }
+  showNetwork();
+}
+
+/** Shows in the Network choice the network that the Hidden layers field makes, or 'own'. */
+export function showNetwork() {
+  const stack = stackText(stackOf(els.hidden.value));
+  const found = networks && Object.keys(networks).find((k) => stackText(networks[k].layers) === stack);
+  els.network.value = found ?? 'own';
+}
+
+/**
+ * Takes one of the networks offered ('article' or 'convnet'): its hidden
+ * layers into the Hidden layers field, and the settings it comes with
+ * (activation, learning rate, batch size, weight decay: network.js FOLLOW)
+ * into theirs where they hold one of the networks' own values: a value the
+ * person typed stays. false for 'own' (nothing to fill).
+ */
+export function chooseNetwork(name) {
+  const c = networks?.[name];
+  if (!c) return false;
+  const offered = Object.values(networks);
+  els.hidden.value = hiddenOf(c.layers);
+  const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
+  const fields = {
+    activation: els.activation,
+    learningRate: els.lr,
+    batchSize: els.batch,
+    weightDecay: els.weightDecay,
+  };
+  for (const key of FOLLOW) {
+    const el = fields[key];
+    if (c[key] !== undefined && offered.some((o) => o[key] !== undefined && same(el, o[key])))
+      el.value = String(c[key]);
+  }
+  return true;
+}
+
+/** C's refusal of the stack, shown under the Hidden layers field; '' clears it. */
+export function setStackError(message) {
+  els.hiddenError.textContent = message || '';
+  els.hiddenError.hidden = !message;
+  if (message) els.hidden.setAttribute('aria-invalid', 'true');
+  else els.hidden.removeAttribute('aria-invalid');
 }
 
 /* ---------- charts ---------- */
@@ -556,7 +613,7 @@ export class LogChart {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  /** Series names (e.g. "784→128"): a new set clears the chart. */
+  /** Series names (e.g. "layer 1 (784→128)"): a new set clears the chart. */
   setSeries(names) {
     if (names.join() !== this.names.join()) {
       this.names = names;
@@ -566,7 +623,7 @@ export class LogChart {
         const s = document.createElement('span');
         s.className = 'legend-item';
         s.style.setProperty('--c', SERIES[i % SERIES.length]);
-        s.textContent = `layer ${i + 1} (${n})`;
+        s.textContent = n;
         this.legend.appendChild(s);
       });
     }

@@ -3,13 +3,15 @@
 // talks to the page with coarse messages (STYLE.md's worker protocol):
 //
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
-//                   | 'abort' | 'configure' | 'inspect' | 'evaluate' | 'memory'
-//                   | 'watch' | 'learn' | 'read-idx', ...args }
-// worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message } }
+//                   | 'abort' | 'configure' | 'check-stack' | 'inspect' | 'evaluate'
+//                   | 'memory' | 'watch' | 'learn' | 'read-idx', ...args }
+// worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message, field? } }
+//                                                      field 'layers': C refused the stack
 //                 { type: 'ready', lock, defaults }    once, when the module has loaded; lock: this
 //                                                      worker holds the Web Lock named by its name
 //                                                      for its whole life (the page's sign that it died);
-//                                                      defaults: C's, for the page's form
+//                                                      defaults: C's, for the page's form, and the
+//                                                      networks the page offers (defaults.networks)
 //                 { type: 'state', state, reason }     idle | downloading | training | paused | learning
 //                 { type: 'download', ... }            bytes and samples received
 //                 { type: 'progress', ... }            loss, speed, epochs while training
@@ -37,6 +39,7 @@ import {
   threadsUnavailable,
 } from './lib/index.js';
 import { streamDataset } from './data.js';
+import { networkOptions, settingsOf, architectureChanges, layerShapes, networkChoices, LIVE } from './network.js';
 
 const SLICE_MS = 20; // training time between yields
 const PROGRESS_MS = 200; // at most five progress messages a second
@@ -61,7 +64,7 @@ const LEARN = { repeat: 40, rate: 0.1, passes: 1, extraShare: 1 / 15 };
 
 let net = null;
 let trainer = null; // C's loop for net: its pass order, position and counters
-let config = null; // { layers, activation, input, optimizer, learningRate, batchSize, seed }
+let config = null; // the network's settings (network.js settingsOf), threads and layer shapes (configOf)
 let ds = null; // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0; // bumped to stop the running loop
@@ -79,6 +82,7 @@ const errorOf = (e) => ({
   message: e?.message || String(e),
   ...(typeof e?.code === 'string' && { code: e.code }),
   ...(typeof e?.url === 'string' && { url: e.url }),
+  ...(typeof e?.field === 'string' && { field: e.field }),
 });
 
 // A yield that is not clamped like nested setTimeout: the next slice runs
@@ -120,8 +124,8 @@ function use(fresh) {
 
 const handlers = {
   async reset({ options }) {
+    const fresh = await made(options);
     stopLoop();
-    const fresh = await createNetwork(libOptions(options));
     threadsAsked = options.threads ?? 1;
     use(fresh);
     epochs = options.epochs ?? epochs;
@@ -193,14 +197,21 @@ const handlers = {
     return {};
   },
 
+  /** Whether C makes a network of this stack (the Hidden layers field): its error, field 'layers', if not. */
+  async 'check-stack'({ layers }) {
+    await checkStack(layers);
+    return {};
+  },
+
   /* digits: the person's set as { images, labels } IDX bytes, or null; a
    * new run mixes it into every pass (a resumed one keeps what it had). */
   async train({ url, options, digits = null }) {
     needNet();
-    await applyTrainOptions(options);
+    const remade = await applyTrainOptions(options); // a stack C refuses stops here: nothing trains
+    const renewed = remade ? { config: remade } : {}; // the page builds its views for the new network
     const newData = !ds || ds.error || ds.base !== url;
     if (newData) startDownload(url);
-    if (!newData && (state === 'training' || state === 'downloading')) return { running: true };
+    if (!newData && (state === 'training' || state === 'downloading')) return { running: true, ...renewed };
     const resume = !newData && state === 'paused' && (target === null || trainer.progress.epochs < target);
     if (!resume) {
       target = null;
@@ -211,7 +222,7 @@ const handlers = {
     }
     const mine = ++token; // also stops a loop still running on older data
     loop(mine).catch((e) => fault(e, 'training'));
-    return { running: true, resumed: resume };
+    return { running: true, resumed: resume, ...renewed };
   },
 
   pause() {
@@ -265,54 +276,57 @@ self.onmessage = async (e) => {
 
 /* ---------- options ---------- */
 
-function libOptions(o) {
-  return {
-    layers: o.layers,
-    activation: o.activation,
-    input: o.input,
-    optimizer: o.optimizer,
-    learningRate: o.learningRate,
-    batchSize: o.batchSize,
-    seed: o.seed,
-    schedule: o.schedule,
-    weightDecay: o.weightDecay,
-    augment: o.augment,
-    threads: o.threads,
-  };
+/* A network of the page's settings (network.js). A stack that C refuses
+ * throws C's error with field 'layers', which the page shows under the
+ * Hidden layers field. */
+async function made(options) {
+  try {
+    return await createNetwork(networkOptions(options));
+  } catch (e) {
+    await checkStack(options.layers);
+    throw e;
+  }
 }
 
-const ARCH = ['layers', 'activation', 'input', 'optimizer', 'seed', 'threads'];
-// threads as asked for, not as run (a page without isolation runs 1 whatever it asks)
-const archValue = (o, k) => (k === 'threads' ? (o.threadsAsked ?? o.threads) : o[k]);
-const sameArch = (a, b) => ARCH.every((k) => JSON.stringify(archValue(a, k)) === JSON.stringify(archValue(b, k)));
+/* Throws C's error, with field 'layers', if C makes no network of this
+ * stack: createNetwork of the stack alone (its other options C's
+ * defaults), so that whatever it refuses is the stack. */
+async function checkStack(layers) {
+  let probe;
+  try {
+    probe = await createNetwork({ layers });
+  } catch (e) {
+    e.field = 'layers';
+    throw e;
+  }
+  probe.dispose();
+}
 
 /* Before a run: a network that has not trained yet is made anew when any
- * setting differs (so the seed gives the same start as the command line); a
- * trained or paused one takes the live settings only. */
+ * setting differs (so the seed gives the same start as the command line);
+ * returns its config then. A trained or paused one takes the live settings
+ * only, and keeps its stack, but a stack that C refuses stops the run
+ * before anything trains. */
 async function applyTrainOptions(options) {
-  if (!options) return;
+  if (!options) return null;
   const fresh = trainer.progress.samples === 0 && state !== 'paused';
+  const changes = architectureChanges(config, options);
   if (
     fresh &&
-    (!sameArch(config, options) ||
-      options.learningRate !== config.learningRate ||
-      options.batchSize !== config.batchSize)
+    (changes.length || options.learningRate !== config.learningRate || options.batchSize !== config.batchSize)
   ) {
-    await handlers.reset({ options });
-    return;
+    return (await handlers.reset({ options })).config;
   }
+  if (changes.includes('layers')) await checkStack(options.layers);
   applyLive(options);
+  return null;
 }
 
 /* Learning rate, batch size, schedule, weight decay, augmentation and
  * epochs on the running network (every one of them applies at once). */
 function applyLive(options) {
   const change = {};
-  if (options.learningRate !== undefined && options.learningRate !== config.learningRate)
-    change.learningRate = options.learningRate;
-  if (options.batchSize !== undefined && options.batchSize !== config.batchSize) change.batchSize = options.batchSize;
-  for (const k of ['schedule', 'weightDecay', 'augment'])
-    if (options[k] !== undefined && options[k] !== config[k]) change[k] = options[k];
+  for (const k of LIVE) if (options[k] !== undefined && options[k] !== config[k]) change[k] = options[k];
   if (Object.keys(change).length) {
     net.setOptions(change); // checks its arguments before changing anything
     Object.assign(config, change);
@@ -335,25 +349,28 @@ function copyOut(bytes) {
   return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8 : u8.slice();
 }
 
-/* The settings of a network, as the page's controls show them. */
+/* The settings of a network, as the page's controls show them, the
+ * threads it runs and why, and its layers' shapes for the inside view. */
 function configOf(n, asked = threadsAsked) {
   const c = n.options;
   return {
-    layers: Array.from(c.layers),
-    activation: c.activation,
-    input: c.input,
-    optimizer: c.optimizer,
-    learningRate: +Number(c.learningRate).toPrecision(6), // C keeps a float32
-    batchSize: c.batchSize,
-    seed: Number(c.seed),
-    schedule: c.schedule,
-    weightDecay: +Number(c.weightDecay).toPrecision(6),
-    augment: Object.values(c.augment).some((v) => v !== 0),
-    threads: c.threads,
+    ...settingsOf(c),
     // why fewer threads run than asked, or why this page can run only one
     threadsReason: c.threadsReason ?? threadsUnavailable(),
     threadsAsked: asked,
+    shapes: shapesOf(n),
   };
+}
+
+/* The shapes of n's layers (network.js layerShapes), held to the sizes of
+ * C's forward pass (one pass over a blank image); null where they differ,
+ * and the inside view then shows each layer's values as one grid. */
+function shapesOf(n) {
+  const shapes = layerShapes(n.options.layers);
+  if (!shapes || shapes[0].size !== n.inputs) return null;
+  const sizes = n.activations(new Float32Array(n.inputs)).map((a) => a.length);
+  const same = sizes.length === shapes.length - 1 && sizes.every((k, l) => k === shapes[l + 1].size);
+  return same ? shapes : null;
 }
 
 /* The threads a training step of config c runs on, and why fewer than the
@@ -610,38 +627,51 @@ function centreRows(w, n) {
   }
 }
 
-/* The first layer's weights (hidden x 784, row-major: one 28x28 image per
- * hidden unit) and, per layer, the update size since the last snapshot:
- * mean |W - W_last| / mean |W| / steps between them (weights only, not
- * biases); with centred input both of the first layer's rows less their
- * means. fresh: start the measure again (the view was just opened). */
+/* The first layer with weights, its weights for the page to draw as
+ * images (a dense layer: a row of its inputs per unit; a convolution: a KxK
+ * window per filter and input channel, [filter][channel][row][col]) and,
+ * per layer with weights, the update size since the last snapshot: mean
+ * |W - W_last| / mean |W| / steps between them (weights only, not
+ * biases). With centred input a dense first layer's rows less their means.
+ * fresh: start the measure again (the view was just opened). */
 function snapshot(fresh = false) {
   const t0 = now();
   lastSnapshot = t0;
   if (fresh) last = null;
+  const shapes = config.shapes;
+  if (!shapes) return; // not expected: shapesOf holds them to C's sizes
   const params = net.parameters(); // a copy
   const steps = net.steps;
-  const L = config.layers;
-  if (config.input === 'centred') centreRows(params.subarray(0, L[0] * L[1]), L[0]);
+  const weighted = shapes.filter((y) => y.weights > 0);
+  const first = weighted[0];
+  const end = shapes.at(-1).at + shapes.at(-1).weights + shapes.at(-1).biases;
+  if (!first || end !== params.length) return;
+  if (config.input === 'centred' && first === shapes[1] && first.kind === 'dense')
+    centreRows(params.subarray(first.at, first.at + first.weights), first.inputs);
   const updates = [];
-  let at = 0;
-  for (let l = 0; l + 1 < L.length; l++) {
-    const nW = L[l] * L[l + 1];
-    if (last && steps > last.steps) {
+  if (last && steps > last.steps) {
+    for (const y of weighted) {
       let d = 0,
         m = 0;
-      for (let i = at; i < at + nW; i++) {
+      for (let i = y.at; i < y.at + y.weights; i++) {
         d += Math.abs(params[i] - last.params[i]);
         m += Math.abs(params[i]);
       }
       updates.push(m > 0 ? d / m / (steps - last.steps) : 0);
     }
-    at += nW + L[l + 1]; // W (out x in), then the biases
   }
-  const weights = params.slice(0, L[0] * L[1]);
+  const weights = params.slice(first.at, first.at + first.weights);
   const ms = now() - t0; // what this snapshot took from training: the copies and the sums
   post(
-    { type: 'snapshot', steps, layers: L, weights, updates: updates.length ? updates : null, ms, every: SNAPSHOT_MS },
+    {
+      type: 'snapshot',
+      steps,
+      layer: first,
+      weights,
+      updates: updates.length ? updates : null,
+      ms,
+      every: SNAPSHOT_MS,
+    },
     [weights.buffer],
   );
   if (!last || steps !== last.steps) last = { params, steps };
@@ -754,13 +784,14 @@ self.addEventListener('unhandledrejection', (e) => {
 
 /* C's defaults for the page's form: a new network's options and the
  * command lines' epochs, so the form starts where mnist-train does and no
- * default is written twice. null if the module does not load (said later). */
+ * default is written twice, and the networks the page offers (network.js
+ * networkChoices). null if the module does not load (said later). */
 async function defaults() {
   const { facts } = await init();
   splitMinRows = facts.limits.splitMinRows;
   const fresh = await createNetwork();
   try {
-    return { ...fresh.options, epochs: facts.cli.epochs };
+    return { ...fresh.options, epochs: facts.cli.epochs, networks: networkChoices(fresh.options, facts) };
   } finally {
     fresh.dispose();
   }
