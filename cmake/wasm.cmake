@@ -40,7 +40,7 @@ target_compile_options(${NN_WASM_NAME} PRIVATE ${NN_WASM_COPTS} -Wall -Wextra -W
 # JavaScript (tests/exports.test.js); the status table travels in facts().
 set(NN_WASM_EXPORTS
   facts heap_used
-  create destroy config layers_config layers_text steps set_learning_rate set_batch_size set_training with_optimizer params
+  create destroy config layers_config layers_text layer_info steps set_learning_rate set_batch_size set_training with_optimizer params
   set_threads threads thread_jobs threads_alive
   step predict activations save_size save load
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed

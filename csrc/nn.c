@@ -179,6 +179,13 @@ nn_status nn_set_batch_size(nn_net *net, int batch_size) {
   return st;
 }
 
+nn_status nn_get_layer(const nn_net *net, int l, nn_layer_info *out) {
+  if (!net || !out || l < 0 || l >= net->n_layers) return NN_ERR_ARG;
+  const net_layer *y = &net->layer[l];
+  *out = (nn_layer_info){y->kind, y->in, y->out, y->k, y->units, y->fan_in, net->w_off[l], net->b_off[l]};
+  return NN_OK;
+}
+
 float *nn_params(nn_net *net, size_t *count) {
   if (count) *count = net ? net->count : 0;
   if (net) net->sums_fresh = 0; /* the caller may change the weights */

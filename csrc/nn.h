@@ -161,6 +161,18 @@ long nn_thread_jobs(const nn_net *net);
 /* Moves from's threads to net (whose own stop); from is left with 1. */
 void nn_move_threads(nn_net *net, nn_net *from);
 
+/* Layer l of a network (0-based, after the input): its kind, the shapes of
+ * its input and output, its window, and where its weights (units x fan_in:
+ * dense [unit][input], convolution [filter][channel][row][col]) and biases
+ * (units) sit in nn_params' buffer; pooling has none (units 0). */
+typedef struct nn_layer_info {
+  nn_layer_kind kind;
+  nn_shape in, out;
+  int kernel, units, fan_in;
+  size_t weights, biases; /* offsets into the parameter buffer */
+} nn_layer_info;
+nn_status nn_get_layer(const nn_net *net, int l, nn_layer_info *out); /* NN_ERR_ARG for no such layer */
+
 float *nn_params(nn_net *net, size_t *count); /* the one flat buffer */
 const float *nn_params_const(const nn_net *net, size_t *count);
 uint64_t nn_steps(const nn_net *net);     /* updates made so far */

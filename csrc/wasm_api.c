@@ -117,6 +117,20 @@ long thread_jobs(const nn_net *net) { return nn_thread_jobs(net); }
 int threads_alive(void) { return pool_threads_alive(); }
 
 /* The flat parameter buffer and its length in floats (*count), or NULL. */
+/* Layer l's nn_layer_info into out (double[12]): kind, input rows, cols,
+ * channels, output rows, cols, channels, kernel, units, fan_in, and the
+ * offsets of its weights and biases in the parameter buffer. */
+nn_status layer_info(const nn_net *net, int l, double *out) {
+  nn_layer_info y;
+  if (!out) return NN_ERR_ARG;
+  nn_status st = nn_get_layer(net, l, &y);
+  if (st != NN_OK) return st;
+  const double v[12] = {y.kind,         y.in.rows, y.in.cols, y.in.channels, y.out.rows,        y.out.cols,
+                        y.out.channels, y.kernel,  y.units,   y.fan_in,      (double)y.weights, (double)y.biases};
+  memcpy(out, v, sizeof v);
+  return NN_OK;
+}
+
 float *params(nn_net *net, size_t *count) {
   if (!net || !count) return NULL;
   return nn_params(net, count);

@@ -236,6 +236,25 @@ test('a convnet: layers as text or items, trains, reads its layers back, saves a
     a.map((x) => x.length),
     [24 * 24 * 4, 12 * 12 * 4, 10 * 10 * 8, 5 * 5 * 8, 10],
   );
+  // the layers as C lays them out: shapes that match the activations, parameters that tile the buffer
+  const layers = net.layers;
+  assert.equal(
+    layers.map((l) => l.type),
+    ['conv', 'pool', 'conv', 'pool', 'dense'],
+  );
+  assert.equal(
+    layers.map((l) => l.output.rows * l.output.cols * l.output.channels),
+    a.map((x) => x.length),
+  );
+  assert.equal(layers[2].input, { rows: 12, cols: 12, channels: 4 });
+  assert.equal([layers[2].kernel, layers[2].units, layers[2].fanIn], [3, 8, 4 * 3 * 3]);
+  assert.is(layers[1].weights, null);
+  let at = 0;
+  for (const l of layers.filter((l) => l.units)) {
+    assert.equal([l.weights.offset, l.biases.offset], [at, at + l.weights.length]);
+    at += l.weights.length + l.biases.length;
+  }
+  assert.is(at, net.parameters().length);
   const bytes = net.save();
   assert.equal([...bytes.subarray(4, 8)], [4, 0, 0, 0], 'format version 4');
   const back = await loadNetwork(bytes);

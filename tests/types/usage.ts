@@ -31,6 +31,9 @@ import type {
   Optimizer,
   NetworkOptions,
   ResolvedOptions,
+  LayerInfo,
+  ParameterRange,
+  Shape,
   Images,
   Labels,
   TrainProgress,
@@ -109,6 +112,23 @@ const classes: number = net.classes;
 const steps: number = net.steps;
 const disposed: boolean = net.disposed;
 const resolved: ResolvedOptions = net.options;
+const layerInfo: LayerInfo[] = net.layers;
+const firstOut: Shape = layerInfo[0].output;
+const firstWeights: ParameterRange | null = layerInfo[0].weights;
+const kinds: Array<'dense' | 'conv' | 'pool'> = layerInfo.map((l) => l.type);
+const mapFloats: number = firstOut.rows * firstOut.cols * firstOut.channels;
+const weightSpan: number = firstWeights ? firstWeights.offset + firstWeights.length : 0;
+void [mapFloats, weightSpan];
+void [
+  firstOut,
+  firstWeights,
+  kinds,
+  layerInfo[0].input,
+  layerInfo[0].kernel,
+  layerInfo[0].units,
+  layerInfo[0].fanIn,
+  layerInfo[0].biases,
+];
 const layers: Array<number | string> = resolved.layers;
 const usedActivation: Activation = resolved.activation;
 const usedInput: Input = resolved.input;

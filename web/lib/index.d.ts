@@ -73,6 +73,35 @@ export interface Augment {
   elastic?: number;
 }
 
+/** A shape: rows x cols x channels, flattened with the channel fastest; a flat one is 1 x 1 x n. */
+export interface Shape {
+  rows: number;
+  cols: number;
+  channels: number;
+}
+
+/** Where a layer's weights or biases sit in parameters(). */
+export interface ParameterRange {
+  offset: number;
+  length: number;
+}
+
+/** A layer after the input (net.layers). */
+export interface LayerInfo {
+  type: 'dense' | 'conv' | 'pool';
+  input: Shape;
+  output: Shape;
+  /** A convolution's or pooling window's side; 0 for a dense layer. */
+  kernel: number;
+  /** Units or filters; 0 for pooling. */
+  units: number;
+  /** The inputs a unit weighs: a dense layer's inputs, a convolution's channels x kernel x kernel. */
+  fanIn: number;
+  /** units x fanIn: dense [unit][input], convolution [filter][channel][row][col]; null for pooling. */
+  weights: ParameterRange | null;
+  biases: ParameterRange | null;
+}
+
 /** The options a network has, defaults filled in (floats as float32 keeps them). */
 export interface ResolvedOptions {
   /** The stack's items: numbers for dense layers and a flat input ([784, 128, 64, 10]), else strings. */
@@ -180,6 +209,8 @@ export class Network {
    * evaluation was really split over its threads.
    */
   readonly threadJobs: number;
+  /** The layers after the input, as C lays them out (shapes, and where their parameters sit). */
+  readonly layers: LayerInfo[];
   readonly disposed: boolean;
   readonly options: ResolvedOptions;
 

@@ -752,7 +752,41 @@ export class Network {
     }
   }
 
-  /** A copy of the flat parameter buffer (per layer: W[out][in], then biases). */
+  /**
+   * The layers after the input, as C lays them out: { type: 'dense' |
+   * 'conv' | 'pool', input and output shapes { rows, cols, channels } (an
+   * output is flattened rows x cols x channels, the channel fastest, as
+   * activations() gives it), kernel (a convolution's or pooling window's
+   * side, else 0), units (units or filters; 0 for pooling), fanIn (inputs
+   * a unit weighs), and where its weights (units x fanIn) and biases sit in
+   * parameters(): { offset, length } each, or null for pooling }.
+   */
+  get layers() {
+    const w = this.#live('layers');
+    const CFG = w.facts.config;
+    const n = this.#config()[CFG.nSizes] - 1;
+    const p = w.malloc(12 * 8, 'the layer');
+    try {
+      return Array.from({ length: n }, (_, l) => {
+        w.check(w.M._layer_info(this.#ptr, l, p), 'layers');
+        const [kind, ir, ic, ich, or, oc, och, kernel, units, fanIn, wo, bo] = w.f64.slice(p >> 3, (p >> 3) + 12);
+        return {
+          type: ['dense', 'conv', 'pool'][kind],
+          input: { rows: ir, cols: ic, channels: ich },
+          output: { rows: or, cols: oc, channels: och },
+          kernel,
+          units,
+          fanIn,
+          weights: units ? { offset: wo, length: units * fanIn } : null,
+          biases: units ? { offset: bo, length: units } : null,
+        };
+      });
+    } finally {
+      w.free(p);
+    }
+  }
+
+  /** A copy of the flat parameter buffer (per layer: W[out][in], then biases; see layers). */
   parameters() {
     const w = this.#live('parameters');
     const p = w.M._params(this.#ptr, w.slots);
