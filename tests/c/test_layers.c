@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "digits.h"
 #include "kernels.h"
 #include "nn_internal.h"
 #include "test.h"
@@ -248,42 +249,6 @@ static void test_pool_ties(void) {
 }
 
 /* ---- real digits ----------------------------------------------------------- */
-
-typedef struct {
-  uint8_t *x, *y;
-  int n;
-} digits;
-
-static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", NN_DATA_DIR, name);
-  gzFile f = gzopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t head[16];
-  const int hlen = 4 + 4 * ndims;
-  uint8_t *body = NULL;
-  if (gzread(f, head, (unsigned)hlen) == hlen) {
-    *count = (int)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7]);
-    const size_t bytes = (size_t)*count * item;
-    body = malloc(bytes);
-    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) {
-      free(body);
-      body = NULL;
-    }
-  }
-  gzclose(f);
-  return body;
-}
-
-static int load_digits(const char *prefix, digits *d) {
-  char name[64];
-  int n_labels = 0;
-  snprintf(name, sizeof name, "%s-images-idx3-ubyte.gz", prefix);
-  d->x = read_idx_gz(name, 3, &d->n, 784);
-  snprintf(name, sizeof name, "%s-labels-idx1-ubyte.gz", prefix);
-  d->y = read_idx_gz(name, 1, &n_labels, 1);
-  return d->x && d->y && n_labels == d->n;
-}
 
 /* A convnet's model bits with 1, 2 and 3 threads, each run splitting its
  * steps (jobs on the pool's threads); and it learns. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "digits.h"
 #include "nn.h"
 #include "pool.h"
 #include "test.h"
@@ -18,28 +19,6 @@
 static int quick(void) {
   const char *q = getenv("NN_TEST_QUICK");
   return q && *q && *q != '0';
-}
-
-/* The body of a gzipped IDX file of the small split (header skipped). */
-static uint8_t *read_idx_gz(const char *name, int ndims, int *count, size_t item) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", NN_DATA_DIR, name);
-  gzFile f = gzopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t head[16];
-  const int hlen = 4 + 4 * ndims;
-  uint8_t *body = NULL;
-  if (gzread(f, head, (unsigned)hlen) == hlen) {
-    *count = (int)((uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7]);
-    const size_t bytes = (size_t)*count * item;
-    body = malloc(bytes);
-    if (body && gzread(f, body, (unsigned)bytes) != (int)bytes) {
-      free(body);
-      body = NULL;
-    }
-  }
-  gzclose(f);
-  return body;
 }
 
 /* Trains a fresh network of cfg with `threads` on the first n digits for
