@@ -253,13 +253,15 @@ function refreshControls() {
   });
 }
 
-/* The inside view's shape follows the network's: its layers' shapes
- * (worker.js configOf), an update-size series per layer with weights. */
+/* The inside view's shape follows the network's: C's layers (net.layers,
+ * sent with its config by worker.js configOf), an update-size series per
+ * layer with weights. */
 function buildInside(config) {
   if (!config?.layers) return;
-  forward.build(config.shapes, config.activation);
-  const named = (y, l) => `layer ${l} (${y.kind === 'dense' ? `${y.inputs}→${y.channels}` : y.item})`;
-  updateChart.setSeries((config.shapes ?? []).map(named).filter((_, l) => config.shapes[l].weights > 0));
+  const layers = config.layerInfo ?? null;
+  forward.build(layers, config.activation);
+  const named = (y, l) => `layer ${l + 1} (${y.type === 'dense' ? `${y.fanIn}→${y.units}` : inside.layerName(y)})`;
+  updateChart.setSeries((layers ?? []).map(named).filter((_, l) => layers[l].weights));
 }
 
 function describe(c) {
@@ -319,7 +321,7 @@ const events = {
     // the form starts at C's defaults (the first worker only: a new one after
     // a crash keeps what the person set)
     if (m.defaults && !formFilled) ui.writeSettings(m.defaults);
-    if (m.defaults?.networks) ui.setNetworks(m.defaults.networks);
+    if (m.defaults?.networks) ui.setNetworks(m.defaults.networks, m.defaults.learningRates);
     formFilled = true;
     workerStarted = true;
     if (m.lock && navigator.locks) watchLife(worker, workerName);
@@ -634,6 +636,8 @@ for (const el of [els.lr, els.batch, els.epochs]) {
     }
   });
 }
+// the learning rate follows the optimizer, unless the person typed their own
+els.optimizer.addEventListener('change', () => ui.followOptimizer());
 for (const el of [els.hidden, els.activation, els.optimizer, els.seed]) {
   el.addEventListener('change', () => {
     const s = ui.readSettings();

@@ -190,7 +190,22 @@ class Maps {
   }
 }
 
-/* What the view shows of a layer, from its shape (network.js layerShapes): kind input, hidden (a dense
+/** A layer's name in the layers grammar, from C's LayerInfo: conv5x8, pool2, or a dense layer's units. */
+export function layerName(y) {
+  if (y.type === 'conv') return `conv${y.kernel}x${y.units}`;
+  if (y.type === 'pool') return `pool${y.kernel}`;
+  return String(y.units);
+}
+
+/* The view's layers from C's (net.layers: LayerInfo, each layer after the
+ * input): the input, then each layer, as { kind: 'input' | 'dense' |
+ * 'conv' | 'pool', rows, cols, channels, size, item (its name) }. */
+function viewLayers(layers) {
+  const entry = (kind, s, item) => ({ kind, ...s, size: s.rows * s.cols * s.channels, item });
+  return [entry('input', layers[0].input, 'input'), ...layers.map((y) => entry(y.type, y.output, layerName(y)))];
+}
+
+/* What the view shows of a layer (viewLayers): kind input, hidden (a dense
  * layer), maps (a convolution or pooling) or output, and the grid its cells take. */
 function viewOf(y, l, last) {
   if (l === 0) {
@@ -237,24 +252,27 @@ export class ForwardView {
     root.addEventListener('keydown', (e) => this.#key(e));
     // phone width draws it smaller: build again when the width crosses over
     window.matchMedia?.('(max-width: 520px)').addEventListener?.('change', () => {
-      if (!this.shapes) return;
+      if (!this.info) return;
       const values = this.values;
       this.key = null;
-      this.build(this.shapes, this.activation);
+      this.build(this.info, this.activation);
       if (values) this.set(values);
     });
   }
 
   /**
-   * Builds the view for a network's layers (network.js layerShapes: the
-   * input, then each layer) and its hidden activation. null: shapes not
-   * known; the first values set then show each layer as a grid of cells.
+   * Builds the view for a network's layers (C's net.layers: LayerInfo for
+   * each layer after the input, shapes as C works them out) and its hidden
+   * activation. null: layers not known; the first values set then show
+   * each layer as a grid of cells.
    */
-  build(shapes, activation) {
-    const key = `${JSON.stringify(shapes)}|${activation}`;
+  build(layers, activation) {
+    const key = `${JSON.stringify(layers)}|${activation}`;
     if (key === this.key) return;
     this.key = key;
-    this.shapes = shapes;
+    this.info = layers?.length ? layers : null;
+    this.shapes = this.info ? viewLayers(this.info) : null;
+    const shapes = this.shapes;
     this.activation = activation;
     this.height = window.matchMedia?.('(max-width: 520px)').matches ? 112 : 128;
     this.root.textContent = '';
@@ -572,11 +590,11 @@ export function setSnapshotCost(ms, every) {
   els.snapshotCost.textContent = ` (the last took ${ms < 1 ? ms.toFixed(2) : ms.toFixed(1)} ms of its time: ${fmtPercent(ms / every, 3)} of training)`;
 }
 
-/* The images of layer y's weights: { units, per (images a unit), side, caption }, or null if they are not images. */
+/* The images of layer y's weights (y: C's LayerInfo): { units, per (images a unit), side, caption }, or null if they are not images. */
 function tilesOf(y) {
-  if (y.kind === 'conv') {
-    const { channels: F, kernel: K } = y;
-    const C = y.from.channels;
+  if (y.type === 'conv') {
+    const { units: F, kernel: K } = y;
+    const C = y.input.channels;
     const more = C > 1 ? `, one square per input channel (${C}) side by side` : '';
     return {
       units: F,
@@ -586,20 +604,20 @@ function tilesOf(y) {
       caption: `Each square is one filter of the first convolution (${F} filters of ${K}×${K}${more}): the weight it gives each pixel of its window, blue for positive and red for negative, each filter at its own scale.`,
     };
   }
-  const side = Math.round(Math.sqrt(y.inputs));
-  if (y.kind !== 'dense' || side * side !== y.inputs) return null;
-  const hidden = y.channels,
+  const side = Math.round(Math.sqrt(y.fanIn));
+  if (y.type !== 'dense' || side * side !== y.fanIn) return null;
+  const hidden = y.units,
     shown = Math.min(hidden, MAX_TILES);
   return {
     units: hidden,
     per: 1,
     side,
     label: `The first layer's weights, one ${side} by ${side} image per hidden unit`,
-    caption: `Each square is one unit of the first hidden layer${shown < hidden ? ` (the first ${shown} of ${hidden})` : ` (${hidden} units)`}: the weight it gives each of the ${y.inputs} input pixels, blue for positive and red for negative, each unit at its own scale.`,
+    caption: `Each square is one unit of the first hidden layer${shown < hidden ? ` (the first ${shown} of ${hidden})` : ` (${hidden} units)`}: the weight it gives each of the ${y.fanIn} input pixels, blue for positive and red for negative, each unit at its own scale.`,
   };
 }
 
-/** weights: the first weighted layer's (layer: its shape, network.js layerShapes), after `steps` steps. */
+/** weights: the first weighted layer's (layer: its LayerInfo, C's net.layers), after `steps` steps. */
 let weightsImage = null; // the canvas's ImageData, kept: its tile borders are drawn once
 export function setWeights(weights, layer, steps) {
   const tiles = tilesOf(layer);
@@ -636,7 +654,7 @@ export function setWeights(weights, layer, steps) {
     }
   }
   // a convolution's windows are few and small: drawn large, not across the panel
-  canvas.style.maxWidth = layer.kind === 'conv' ? `${W * FILTER_PX}px` : '';
+  canvas.style.maxWidth = layer.type === 'conv' ? `${W * FILTER_PX}px` : '';
   if (els.weightsCaption.textContent !== tiles.caption) {
     els.weightsCaption.textContent = tiles.caption;
     canvas.setAttribute('aria-label', tiles.label);

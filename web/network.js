@@ -2,8 +2,9 @@
 // app.js) and its worker: which settings make a new network and which apply
 // at once, createNetwork's options from the form's settings and the form's
 // settings from a network's options, the Hidden layers field as a stack of
-// the layers grammar, the two networks the page offers, and the shape of
-// each layer of a stack for the inside view. No DOM and no network here.
+// the layers grammar, and the two networks the page offers. No DOM and no
+// network here, and no layer shapes: those are C's (net.layers, which the
+// worker sends with a network's config).
 
 /** Settings that make a new network: they apply on Reset, or on Train before its first step. */
 export const ARCHITECTURE = ['layers', 'activation', 'input', 'optimizer', 'seed', 'threads'];
@@ -109,51 +110,22 @@ export function networkChoices(defaults, facts) {
   return convnet ? { article: pick(defaults), convnet: pick(convnet) } : { article: pick(defaults) };
 }
 
-/* ---------- layer shapes ---------- */
+/* ---------- the learning rate C gives a stack and optimizer ---------- */
+
+/** Whether a stack holds a convolution, which C gives the convnet's defaults (nn_config_fit_defaults). */
+export const hasConvolution = (layers) => stackItems(layers).some((v) => typeof v === 'string' && /^conv/.test(v));
 
 /**
- * Each layer of a stack with the shape of its output, as csrc/layers.c
- * works it out (a KxK convolution: side - K + 1; PxP pooling: side / P
- * rounded down; a dense layer 1 x 1 x units), and its part of the
- * parameter buffer (net.parameters(): layer after layer, its weights then
- * its biases; a convolution's weights [filter][channel][row][col], a dense
- * layer's [unit][input]): [{ kind: 'input' | 'dense' | 'conv' | 'pool',
- * item, rows, cols, channels, size, image, kernel, inputs (its input's
- * size), from (its input's shape), weights, biases, at }]. An output is rows x cols x channels with the channel fastest
- * (net.activations). null for a stack it cannot read. The worker holds the
- * sizes to those of C's forward pass.
+ * The learning rate C gives a new network of this stack and optimizer:
+ * rates is the module's facts.defaults.learningRates ({ dense, convnet },
+ * each by optimizer: sgd 0.5, momentum 0.05, adam 0.001 for a dense stack;
+ * 0.1, 0.01, 0.001 for one with a convolution). undefined without them.
  */
-export function layerShapes(layers) {
-  const items = stackItems(layers);
-  const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(String(items[0]));
-  let s = m ? { rows: +m[1], cols: +m[2], channels: +(m[3] ?? 1) } : { rows: 1, cols: 1, channels: Number(items[0]) };
-  if (!(s.rows * s.cols * s.channels > 0)) return null;
-  const base = { kernel: 0, inputs: 0, weights: 0, biases: 0 };
-  const out = [
-    { kind: 'input', item: String(items[0]), ...s, size: s.rows * s.cols * s.channels, image: !!m, ...base, at: 0 },
-  ];
-  let at = 0;
-  for (const item of items.slice(1)) {
-    const inputs = s.rows * s.cols * s.channels;
-    let y;
-    let k;
-    if (typeof item === 'number') {
-      y = { kind: 'dense', rows: 1, cols: 1, channels: item, kernel: 0, weights: inputs * item, biases: item };
-    } else if ((k = /^conv(\d+)x(\d+)$/.exec(item))) {
-      const [K, F] = [+k[1], +k[2]];
-      y = { kind: 'conv', rows: s.rows - K + 1, cols: s.cols - K + 1, channels: F, kernel: K };
-      Object.assign(y, { weights: F * s.channels * K * K, biases: F });
-    } else if ((k = /^pool(\d+)$/.exec(item))) {
-      const P = +k[1];
-      y = { kind: 'pool', rows: Math.floor(s.rows / P), cols: Math.floor(s.cols / P), channels: s.channels, kernel: P };
-      Object.assign(y, { weights: 0, biases: 0 });
-    } else return null;
-    if (!(y.rows > 0 && y.cols > 0 && y.channels > 0)) return null;
-    const size = y.rows * y.cols * y.channels;
-    const from = { rows: s.rows, cols: s.cols, channels: s.channels };
-    out.push({ ...y, item: String(item), size, image: y.kind !== 'dense', inputs, from, at });
-    at += y.weights + y.biases;
-    s = y;
-  }
-  return out;
+export function defaultRate(rates, layers, optimizer) {
+  const r = rates?.[hasConvolution(layers) ? 'convnet' : 'dense']?.[optimizer];
+  return typeof r === 'number' ? +r.toPrecision(6) : undefined;
 }
+
+/** Every learning rate C gives some stack and optimizer: a Learning rate field holding one has not been typed. */
+export const defaultRates = (rates) =>
+  Object.values(rates ?? {}).flatMap((byOptimizer) => Object.values(byOptimizer).map((r) => +r.toPrecision(6)));

@@ -2,7 +2,7 @@
 // network, no storage. app.js decides what to show; these functions show it.
 // The inside view (the forward pass, the first layer's weights) is inside.js.
 
-import { stackOf, hiddenOf, stackText, stackName, FOLLOW } from './network.js';
+import { stackOf, hiddenOf, stackText, stackName, FOLLOW, defaultRate, defaultRates } from './network.js';
 
 const $ = (id) => document.getElementById(id);
 const CLASSES = 10;
@@ -251,10 +251,16 @@ export function writeSettings(c) {
 /* ---------- the network choice ---------- */
 
 let networks = null; // the networks the page offers (network.js networkChoices), once the worker is ready
+let rates = null; // C's learning rate for each stack and optimizer (facts.defaults.learningRates)
 
-/** The networks the page offers: named in the Network choice, which then follows the Hidden layers field. */
-export function setNetworks(choices) {
+/**
+ * The networks the page offers: named in the Network choice, which then
+ * follows the Hidden layers field; learningRates: C's rate for each stack
+ * and optimizer, which the Learning rate field follows (followOptimizer).
+ */
+export function setNetworks(choices, learningRates = null) {
   networks = choices;
+  rates = learningRates;
   for (const option of els.network.options) {
     const c = choices[option.value];
     if (option.value !== 'own') option.hidden = !c; // a module without the convnet offers the article's only
@@ -284,7 +290,6 @@ export function chooseNetwork(name) {
   if (!c) return false;
   const offered = Object.values(networks);
   els.hidden.value = hiddenOf(c.layers);
-  const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
   const fields = {
     activation: els.activation,
     learningRate: els.lr,
@@ -293,10 +298,28 @@ export function chooseNetwork(name) {
   };
   for (const key of FOLLOW) {
     const el = fields[key];
-    if (c[key] !== undefined && offered.some((o) => o[key] !== undefined && same(el, o[key])))
-      el.value = String(c[key]);
+    // the learning rate C gives this network with the optimizer chosen, where C's rates are known
+    const v = key === 'learningRate' ? (defaultRate(rates, c.layers, els.optimizer.value) ?? c[key]) : c[key];
+    const own = [...offered.map((o) => o[key]), ...(key === 'learningRate' ? defaultRates(rates) : [])];
+    if (v !== undefined && own.some((o) => o !== undefined && same(el, o))) el.value = String(v);
   }
   return true;
+}
+
+/* Whether field el holds v (a number as the field reads it). */
+const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
+
+/**
+ * The Learning rate field follows the Optimizer control: C's rate for the
+ * stack of the Hidden layers field and the optimizer chosen (dense: sgd
+ * 0.5, momentum 0.05, adam 0.001; with a convolution 0.1, 0.01, 0.001),
+ * where the field holds one of C's rates or of the networks offered: a
+ * rate the person typed stays.
+ */
+export function followOptimizer() {
+  const v = defaultRate(rates, stackOf(els.hidden.value), els.optimizer.value);
+  const own = [...defaultRates(rates), ...Object.values(networks ?? {}).map((o) => o.learningRate)];
+  if (v !== undefined && own.some((o) => o !== undefined && same(els.lr, o))) els.lr.value = String(v);
 }
 
 /** C's refusal of the stack, shown under the Hidden layers field; '' clears it. */

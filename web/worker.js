@@ -39,7 +39,7 @@ import {
   threadsUnavailable,
 } from './lib/index.js';
 import { streamDataset } from './data.js';
-import { networkOptions, settingsOf, architectureChanges, layerShapes, networkChoices, LIVE } from './network.js';
+import { networkOptions, settingsOf, architectureChanges, networkChoices, LIVE } from './network.js';
 
 const SLICE_MS = 20; // training time between yields
 const PROGRESS_MS = 200; // at most five progress messages a second
@@ -64,7 +64,7 @@ const LEARN = { repeat: 40, rate: 0.1, passes: 1, extraShare: 1 / 15 };
 
 let net = null;
 let trainer = null; // C's loop for net: its pass order, position and counters
-let config = null; // the network's settings (network.js settingsOf), threads and layer shapes (configOf)
+let config = null; // the network's settings (network.js settingsOf), threads and C's layers (configOf)
 let ds = null; // the PageData streaming or streamed (data.js)
 let state = 'idle';
 let token = 0; // bumped to stop the running loop
@@ -350,7 +350,9 @@ function copyOut(bytes) {
 }
 
 /* The settings of a network, as the page's controls show them, the
- * threads it runs and why, and its layers' shapes for the inside view. */
+ * threads it runs and why, and its layers after the input as C lays them
+ * out (net.layers: LayerInfo, shapes and parameter ranges) for the inside
+ * view, which so never works a shape out itself. */
 function configOf(n, asked = threadsAsked) {
   const c = n.options;
   return {
@@ -358,19 +360,8 @@ function configOf(n, asked = threadsAsked) {
     // why fewer threads run than asked, or why this page can run only one
     threadsReason: c.threadsReason ?? threadsUnavailable(),
     threadsAsked: asked,
-    shapes: shapesOf(n),
+    layerInfo: n.layers,
   };
-}
-
-/* The shapes of n's layers (network.js layerShapes), held to the sizes of
- * C's forward pass (one pass over a blank image); null where they differ,
- * and the inside view then shows each layer's values as one grid. */
-function shapesOf(n) {
-  const shapes = layerShapes(n.options.layers);
-  if (!shapes || shapes[0].size !== n.inputs) return null;
-  const sizes = n.activations(new Float32Array(n.inputs)).map((a) => a.length);
-  const same = sizes.length === shapes.length - 1 && sizes.every((k, l) => k === shapes[l + 1].size);
-  return same ? shapes : null;
 }
 
 /* The threads a training step of config c runs on, and why fewer than the
@@ -638,29 +629,28 @@ function snapshot(fresh = false) {
   const t0 = now();
   lastSnapshot = t0;
   if (fresh) last = null;
-  const shapes = config.shapes;
-  if (!shapes) return; // not expected: shapesOf holds them to C's sizes
+  const layers = config.layerInfo; // C's (net.layers)
   const params = net.parameters(); // a copy
   const steps = net.steps;
-  const weighted = shapes.filter((y) => y.weights > 0);
+  const weighted = layers.filter((y) => y.weights);
   const first = weighted[0];
-  const end = shapes.at(-1).at + shapes.at(-1).weights + shapes.at(-1).biases;
-  if (!first || end !== params.length) return;
-  if (config.input === 'centred' && first === shapes[1] && first.kind === 'dense')
-    centreRows(params.subarray(first.at, first.at + first.weights), first.inputs);
+  if (!first) return;
+  const { offset, length } = first.weights;
+  if (config.input === 'centred' && first === layers[0] && first.type === 'dense')
+    centreRows(params.subarray(offset, offset + length), first.fanIn);
   const updates = [];
   if (last && steps > last.steps) {
-    for (const y of weighted) {
+    for (const { weights: y } of weighted) {
       let d = 0,
         m = 0;
-      for (let i = y.at; i < y.at + y.weights; i++) {
+      for (let i = y.offset; i < y.offset + y.length; i++) {
         d += Math.abs(params[i] - last.params[i]);
         m += Math.abs(params[i]);
       }
       updates.push(m > 0 ? d / m / (steps - last.steps) : 0);
     }
   }
-  const weights = params.slice(first.at, first.at + first.weights);
+  const weights = params.slice(offset, offset + length);
   const ms = now() - t0; // what this snapshot took from training: the copies and the sums
   post(
     {
@@ -784,14 +774,17 @@ self.addEventListener('unhandledrejection', (e) => {
 
 /* C's defaults for the page's form: a new network's options and the
  * command lines' epochs, so the form starts where mnist-train does and no
- * default is written twice, and the networks the page offers (network.js
- * networkChoices). null if the module does not load (said later). */
+ * default is written twice, the networks the page offers (network.js
+ * networkChoices) and the learning rate C gives each stack and optimizer
+ * (facts.defaults.learningRates). null if the module does not load (said
+ * later). */
 async function defaults() {
   const { facts } = await init();
   splitMinRows = facts.limits.splitMinRows;
   const fresh = await createNetwork();
   try {
-    return { ...fresh.options, epochs: facts.cli.epochs, networks: networkChoices(fresh.options, facts) };
+    const networks = networkChoices(fresh.options, facts);
+    return { ...fresh.options, epochs: facts.cli.epochs, networks, learningRates: facts.defaults.learningRates };
   } finally {
     fresh.dispose();
   }

@@ -12,7 +12,7 @@
 // the Hidden layers field, nothing trains, and once corrected Train trains.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createNetwork, loadNetwork, loadMnist } from 'mnist-wasm';
 import {
@@ -147,6 +147,50 @@ test('the Network choice: the convnet fills the hidden layers, activation, learn
   assert.is(await stackError(page), '');
 });
 
+test("the learning rate follows the optimizer: C's rate for the stack (dense or with a convolution) unless typed", async () => {
+  const { page } = await ready();
+  const rate = async (optimizer) => {
+    await page.locator('#optimizer').selectOption(optimizer);
+    return value(page, 'lr');
+  };
+  await page.locator('#network').selectOption('article');
+  assert.is(await value(page, 'lr'), '0.5');
+  assert.is(await rate('adam'), '0.001', "the article's network with Adam");
+  assert.is(await rate('momentum'), '0.05', "the article's network with momentum");
+  assert.is(await rate('sgd'), '0.5');
+  await page.locator('#network').selectOption('convnet');
+  assert.is(await value(page, 'lr'), '0.1');
+  assert.is(await rate('momentum'), '0.01', 'the convnet with momentum');
+  assert.is(await rate('adam'), '0.001', 'the convnet with Adam');
+  // a network chosen takes C's rate for it with the optimizer chosen
+  await page.locator('#network').selectOption('article');
+  assert.is(await value(page, 'lr'), '0.001', "the article's network chosen with Adam");
+  await page.locator('#optimizer').selectOption('momentum');
+  await page.locator('#network').selectOption('convnet');
+  assert.is(await value(page, 'lr'), '0.01', 'the convnet chosen with momentum');
+
+  // a rate of one's own stays through the optimizer and the network
+  await type(page, 'lr', '0.02');
+  assert.is(await rate('sgd'), '0.02', 'a typed rate stays');
+  assert.is(await rate('adam'), '0.02', 'a typed rate stays');
+  await page.locator('#network').selectOption('article');
+  assert.is(await value(page, 'lr'), '0.02', 'a typed rate stays through the network choice');
+
+  // as the next tests expect: the convnet, SGD, its rate
+  await page.locator('#optimizer').selectOption('sgd');
+  await type(page, 'lr', '0.1');
+  await page.locator('#network').selectOption('convnet');
+  assert.equal(await fields(page), { network: 'convnet', hidden: HIDDEN, activation: 'relu', lr: '0.1', batch: '32' });
+});
+
+test("the page works out no layer's shape: it takes C's (net.layers)", () => {
+  const web = new URL('../../web/', import.meta.url);
+  for (const f of readdirSync(web).filter((n) => n.endsWith('.js'))) {
+    const src = readFileSync(new URL(f, web), 'utf8');
+    assert.not.match(src, /layerShapes|conv\(\\d\+\)x|pool\(\\d\+\)/, `web/${f} parses conv or pool items`);
+  }
+});
+
 test(`Train on the small split, two threads: the model Node makes, byte for byte, ${(FLOOR * 100).toFixed(2)}%+ test accuracy, the test-set views`, async () => {
   const { page, browser } = await ready();
   await type(page, 'threads', '2');
@@ -227,6 +271,15 @@ test('the inside view: each convolution and pooling as its maps with the values 
     'a canvas per map: conv5x8 24x24x8, pool2 12x12x8, conv5x16 8x8x16, pool2 4x4x16',
   );
   assert.ok(maps.every((m) => new Set(m).size === 1));
+  // the same as C lays them out: net.layers of the page's model in Node
+  const model = await loadNetwork(await savedModel(page));
+  const layers = model.layers;
+  model.dispose();
+  assert.equal(
+    maps.map((m) => `${m.length} of ${m[0]}`),
+    layers.filter((y) => y.type !== 'dense').map((y) => `${y.output.channels} of ${y.output.cols}x${y.output.rows}`),
+    "the maps' shapes are C's (net.layers)",
+  );
   assert.equal(
     await page.locator('#forward .fw-mapgrid').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label'))),
     [
