@@ -106,7 +106,14 @@ test(`${EPOCHS} epochs on ${DATA_URL} with the inside view open: memory from epo
     });
     return performance.now();
   });
+  const before = await shown(page);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
+  // the status changes when the worker answers the press, not at the click itself
+  await page.waitForFunction(
+    (before) => document.querySelector('[role=status]').textContent !== before,
+    before.status,
+    { timeout: 30_000 },
+  );
 
   // one row when each epoch ends (the status moves to the next) and at Done
   const rows = [];
