@@ -14,7 +14,11 @@ import { createNetwork } from 'mnist-wasm';
 import { bin, dataDir, loopbackServer } from './helpers/common.js';
 
 const ERASE = '\r\x1b[K';
-let tmp, model, server, url;
+let tmp, model, server, base, url;
+
+// The terminal of the command running now: how many times a line was drawn
+// (or erased) on it so far, and a callback for each change.
+const terminal = { draws: 0, changed: null };
 
 const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
@@ -28,13 +32,33 @@ function onTerminal(shell) {
     const child = spawn('script', ['-qfec', shell, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '',
       err = '';
-    child.stdout.on('data', (d) => (out += d));
+    terminal.draws = 0;
+    child.stdout.on('data', (d) => {
+      out += d;
+      terminal.draws = out.split(ERASE).length - 1;
+      terminal.changed?.();
+    });
     child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new Error(`script(1) from util-linux is needed: ${e.message}`)));
     child.on('close', (status) => resolve({ status, screen: out, err }));
   });
 }
 const command = (...args) => [process.execPath, bin, ...args].map(quote).join(' ');
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Resolves once the terminal shows more than n draws, or after ms. */
+function drawnPast(n, ms) {
+  return new Promise((ok) => {
+    const done = () => {
+      clearTimeout(timer);
+      terminal.changed = null;
+      ok();
+    };
+    const timer = setTimeout(done, ms);
+    terminal.changed = () => terminal.draws > n && done();
+    terminal.changed();
+  });
+}
 
 test.before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mnist-wasm-terminal-'));
@@ -42,8 +66,16 @@ test.before(async () => {
   const net = await createNetwork({ layers: [784, 16, 10], seed: 3 });
   writeFileSync(model, net.save());
   net.dispose();
-  // the small split, sent slowly (16 KB every 20 ms) with Content-Length
-  ({ server, base: url } = await loopbackServer((req, res) => {
+  // the small split with Content-Length, sent slowly: 16 KB every 20 ms; or,
+  // under /paced/, 64 KB at a time, each once the terminal shows the piece
+  // before drawn and 150 ms more have passed, so that every piece reaches
+  // the command over 100 ms after its last draw and is drawn too, however
+  // the machine's load delays the command (at a fixed pace, a command held
+  // up for a few hundred ms reads several pieces at once, in one draw).
+  // After 1 s without a draw the next piece goes anyway: the draw due may
+  // have gone to the labels file (the command draws at most every 100 ms).
+  ({ server, base } = await loopbackServer((req, res) => {
+    const paced = req.url.startsWith('/paced/');
     let body;
     try {
       body = readFileSync(path.join(dataDir, path.basename(req.url)));
@@ -53,17 +85,21 @@ test.before(async () => {
       return;
     }
     res.writeHead(200, { 'content-length': body.length });
-    let at = 0;
-    const send = () => {
-      if (res.destroyed) return;
-      res.write(body.subarray(at, at + 16384));
-      at += 16384;
-      if (at < body.length) setTimeout(send, 20);
-      else res.end();
-    };
-    send();
+    const piece = paced ? 65536 : 16384;
+    (async () => {
+      for (let at = 0; !res.destroyed;) {
+        const drawn = terminal.draws;
+        res.write(body.subarray(at, at + piece));
+        at += piece;
+        if (at >= body.length) return res.end();
+        if (paced) {
+          await drawnPast(drawn, 1000);
+          await sleep(150);
+        } else await sleep(20);
+      }
+    })();
   }));
-  url += '/small';
+  url = `${base}/small`;
 });
 
 test.after(async () => {
@@ -76,7 +112,8 @@ const EVALUATE = /^evaluate  loss \d+\.\d{4}  test \d+\.\d{2}%  2000 samples$/;
 const DRAW = /^reading (\S+)  (\d+\.\d)( of (\d+\.\d) MB \((\d+)%\))?( MB)?(  (\d+\.\d) MB\/s)?$/;
 
 test('a download on a terminal: one line redrawn with bytes, total and rate, then erased', async () => {
-  const r = await onTerminal(command('evaluate', '--data', url, '--load', model));
+  const paced = `${base}/paced/small`;
+  const r = await onTerminal(command('evaluate', '--data', paced, '--load', model));
   assert.is(r.status, 0, r.screen);
   const screen = r.screen.replaceAll('\r\n', '\n'); // the terminal's newlines
   const parts = screen.split(ERASE);
@@ -86,7 +123,7 @@ test('a download on a terminal: one line redrawn with bytes, total and rate, the
   for (const d of draws) {
     const m = DRAW.exec(d);
     assert.ok(m, `a progress line, got ${JSON.stringify(d)}`);
-    assert.is(m[1], url, 'names --data');
+    assert.is(m[1], paced, 'names --data');
   }
   const full = draws.map((d) => DRAW.exec(d)).filter((m) => m[4] && m[8]);
   assert.ok(full.length >= 2, `at least two draws with total and rate: ${JSON.stringify(draws)}`);
