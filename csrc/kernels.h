@@ -60,6 +60,35 @@ void kern_forward_ref(float *y, const float *x, const float *W, const float *bia
 void kern_backward_ref(float *dx, const float *dz, const float *W, int B, int n_in, int n_out);
 void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int B, int n_in, int n_out);
 
+/* A convolution's products on one sample's maps, stored (rows, cols,
+ * channels) with the channel fastest; K x K filters, stride 1, no
+ * padding; weights W (F, C, K, K). A patch's value j = (ky * K + kx) * C + c
+ * is the order in which the map holds it. The orders:
+ *   forward  z[p][f] = bias[f] + sum over j = 0.. of x_p[j] * W[f][j], from +0;
+ *   backward dx[i] = sum over output pixels p = 0.., then f = 0.., of
+ *            dz[p][f] * W[f][j] for the j at which p's patch holds i, from +0;
+ *   gradient gW[f][j] = sum over samples, then p = 0.., of dz[p][f] * x_p[j],
+ *            from +0; gb[f] = sum of dz[p][f] in the same order.
+ * The kernels take the weights in two orders made by kern_conv_orders: wt
+ * (K*K*C, KERN_CONV_PAD(F)) transposed for the forward, wp (F, K*K*C) in
+ * patch order for the backward. */
+typedef struct {
+  int rows, cols, channels; /* the input map */
+  int k, filters;
+} kern_conv;
+#define KERN_CONV_PAD(f) (((f) + 7) / 8 * 8)
+void kern_conv_orders(float *wt, float *wp, const float *W, kern_conv g);
+void kern_conv_forward(float *z, const float *x, const float *wt, const float *bias, kern_conv g);
+void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g);
+/* filters f0..f1 of gW (in W's order) and gb, over `samples` maps x and
+ * deltas dz one after the other; gp is room for F*K*K*C floats */
+void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const float *x, int samples, kern_conv g,
+                        int f0, int f1);
+/* the same in the documented order, element by element, on W as stored: for tests */
+void kern_conv_forward_ref(float *z, const float *x, const float *W, const float *bias, kern_conv g);
+void kern_conv_backward_ref(float *dx, const float *dz, const float *W, kern_conv g);
+void kern_conv_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int samples, kern_conv g);
+
 /* dst (n) = src (n) * (1/255): pixels 0..255 as floats 0..1. */
 void kern_bytes_to_unit(float *dst, const unsigned char *src, size_t n);
 

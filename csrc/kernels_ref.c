@@ -55,6 +55,57 @@ void kern_gradient_ref(float *gW, float *gb, const float *dz, const float *x, in
   }
 }
 
+/* A convolution, element by element on W as stored (F, C, K, K), in
+ * kernels.h's orders: j runs over ky, then kx, then c. */
+static inline size_t conv_w(kern_conv g, int f, int j) {
+  const int K = g.k, C = g.channels, c = j % C, kx = j / C % K, ky = j / C / K;
+  return (((size_t)f * C + c) * K + ky) * K + kx;
+}
+static inline size_t conv_x(kern_conv g, int oy, int ox, int j) {
+  const int K = g.k, C = g.channels, c = j % C, kx = j / C % K, ky = j / C / K;
+  return ((size_t)(oy + ky) * g.cols + ox + kx) * C + c;
+}
+
+void kern_conv_forward_ref(float *z, const float *x, const float *W, const float *bias, kern_conv g) {
+  const int orows = g.rows - g.k + 1, ocols = g.cols - g.k + 1, KKC = g.k * g.k * g.channels;
+  for (int oy = 0; oy < orows; oy++)
+    for (int ox = 0; ox < ocols; ox++)
+      for (int f = 0; f < g.filters; f++) {
+        float acc = 0.0f;
+        for (int j = 0; j < KKC; j++) acc += x[conv_x(g, oy, ox, j)] * W[conv_w(g, f, j)];
+        z[((size_t)oy * ocols + ox) * g.filters + f] = bias[f] + acc;
+      }
+}
+
+void kern_conv_backward_ref(float *dx, const float *dz, const float *W, kern_conv g) {
+  const int orows = g.rows - g.k + 1, ocols = g.cols - g.k + 1, KKC = g.k * g.k * g.channels;
+  for (size_t i = 0; i < (size_t)g.rows * g.cols * g.channels; i++) dx[i] = 0.0f;
+  for (int oy = 0; oy < orows; oy++)
+    for (int ox = 0; ox < ocols; ox++)
+      for (int f = 0; f < g.filters; f++)
+        for (int j = 0; j < KKC; j++)
+          dx[conv_x(g, oy, ox, j)] += dz[((size_t)oy * ocols + ox) * g.filters + f] * W[conv_w(g, f, j)];
+}
+
+void kern_conv_gradient_ref(float *gW, float *gb, const float *dz, const float *x, int samples, kern_conv g) {
+  const int orows = g.rows - g.k + 1, ocols = g.cols - g.k + 1, KKC = g.k * g.k * g.channels;
+  const size_t in = (size_t)g.rows * g.cols * g.channels, out = (size_t)orows * ocols * g.filters;
+  for (int f = 0; f < g.filters; f++) {
+    float b = 0.0f;
+    for (int s = 0; s < samples; s++)
+      for (size_t p = 0; p < (size_t)orows * ocols; p++) b += dz[s * out + p * g.filters + f];
+    gb[f] = b;
+    for (int j = 0; j < KKC; j++) {
+      float acc = 0.0f;
+      for (int s = 0; s < samples; s++)
+        for (int oy = 0; oy < orows; oy++)
+          for (int ox = 0; ox < ocols; ox++)
+            acc += dz[s * out + ((size_t)oy * ocols + ox) * g.filters + f] * x[s * in + conv_x(g, oy, ox, j)];
+      gW[conv_w(g, f, j)] = acc;
+    }
+  }
+}
+
 #if !KERN_SIMD /* no vector extensions: the reference loops are the kernels */
 
 void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out) {

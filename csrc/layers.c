@@ -204,12 +204,11 @@ void net_layers_of(const nn_config *cfg, net_layer *layer) {
   }
 }
 
-uint64_t net_layer_scratch_bytes(const net_layer *layer, int n_layers) {
-  uint64_t bytes = 0;
+uint64_t net_row_bytes(const net_layer *layer, int n_layers) {
+  uint64_t bytes = sizeof(float) * (uint64_t)floats_of(layer[0].in);
   for (int l = 0; l < n_layers; l++) {
     const net_layer *y = &layer[l];
-    if (y->kind == NN_LAYER_CONV) /* patches, and their deltas past the first layer */
-      bytes += (l > 0 ? 2u : 1u) * sizeof(float) * (uint64_t)y->positions * (uint64_t)y->fan_in;
+    bytes += 2 * sizeof(float) * (uint64_t)floats_of(y->out); /* activation and delta */
     if (y->kind == NN_LAYER_POOL) bytes += sizeof(int32_t) * (uint64_t)floats_of(y->out);
   }
   return bytes;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "nn_internal.h"
 
 /* One allocation of a parameter-shaped buffer: params, grads, backup and the
@@ -15,18 +16,28 @@
 /* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI): count > 0, as above */
 static float *alloc_param_buffer(size_t count) { return calloc(count, sizeof(float)); }
 
+/* Floats of a convolution's weights in the kernels' orders and its
+ * gradient in patch order (wt, wp, gp); 0 for other layers. */
+static size_t derived_floats(const net_layer *y) {
+  if (y->kind != NN_LAYER_CONV) return 0;
+  return (size_t)y->fan_in * (KERN_CONV_PAD(y->units) + 2 * (size_t)y->units);
+}
+
 /* (Re)allocates the scratch for cap rows: activations, deltas, loss,
- * labels, and the layers' own (patches, pooling's indices). */
+ * labels, what the passes derive from the weights, pooling's indices. */
 static nn_status alloc_scratch(nn_net *net, int cap) {
   const int *s = net->cfg.sizes;
-  if (net_layer_scratch_bytes(net->layer, net->n_layers) * (uint64_t)cap > NN_MAX_SCRATCH) return NN_ERR_LIMIT;
-  size_t floats = 0;
+  if (net_row_bytes(net->layer, net->n_layers) * (uint64_t)cap > NN_MAX_SCRATCH) return NN_ERR_LIMIT;
+  size_t floats = 0, indices = 0;
   for (int l = 0; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l];
   for (int l = 1; l < net->cfg.n_sizes; l++) floats += (size_t)cap * s[l]; /* dz of each layer */
   floats += (size_t)cap + (1 + POOL_MAX_THREADS) * (size_t)s[0];           /* loss, x_next, x_aug */
   floats += (size_t)cap + (size_t)net->layer[0].units;                     /* row_mean, w0_sums */
-  size_t bytes = floats * sizeof(float) + net_layer_scratch_bytes(net->layer, net->n_layers) * (size_t)cap +
-                 (size_t)cap; /* + the layers' own, labels */
+  for (int l = 0; l < net->n_layers; l++) {
+    floats += derived_floats(&net->layer[l]);
+    if (net->layer[l].kind == NN_LAYER_POOL) indices += (size_t)cap * s[l + 1];
+  }
+  size_t bytes = floats * sizeof(float) + indices * sizeof(int32_t) + (size_t)cap; /* + labels */
   float *block = malloc(bytes);
   if (!block) return NN_ERR_NOMEM;
   free(net->scratch);
@@ -50,20 +61,17 @@ static nn_status alloc_scratch(nn_net *net, int cap) {
   net->row_mean = p;
   p += cap;
   net->w0_sums = p;
-  net->sums_fresh = 0;
+  net->derived_fresh = 0;
   p += net->layer[0].units;
   for (int l = 0; l < net->n_layers; l++) {
     net_layer *y = &net->layer[l];
-    const size_t patches = (size_t)cap * y->positions * y->fan_in;
-    y->cols = y->dcols = NULL;
+    y->wt = y->wp = y->gp = NULL;
     y->argmax = NULL;
     if (y->kind == NN_LAYER_CONV) {
-      y->cols = p;
-      p += patches;
-      if (l > 0) {
-        y->dcols = p;
-        p += patches;
-      }
+      y->wt = p;
+      y->wp = y->wt + (size_t)y->fan_in * KERN_CONV_PAD(y->units);
+      y->gp = y->wp + (size_t)y->fan_in * y->units;
+      p += derived_floats(y);
     }
   }
   for (int l = 0; l < net->n_layers; l++) {
@@ -188,7 +196,7 @@ nn_status nn_get_layer(const nn_net *net, int l, nn_layer_info *out) {
 
 float *nn_params(nn_net *net, size_t *count) {
   if (count) *count = net ? net->count : 0;
-  if (net) net->sums_fresh = 0; /* the caller may change the weights */
+  if (net) net->derived_fresh = 0; /* the caller may change the weights */
   return net ? net->params : NULL;
 }
 const float *nn_params_const(const nn_net *net, size_t *count) {
@@ -217,7 +225,7 @@ static void decay_weights(nn_net *net) {
 /* Forward, backward, update on the B rows already in the scratch. */
 nn_status net_step_loaded(nn_net *net, int B, float *loss_sum) {
   net_forward(net, B, net->labels);
-  net->sums_fresh = 0; /* whatever follows changes the weights */
+  net->derived_fresh = 0; /* whatever follows changes the weights */
   float s = net_sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
   if (net->cfg.optimizer == NN_SGD) {
@@ -251,7 +259,7 @@ static void save_state(nn_net *net) {
 }
 static void restore_state(nn_net *net, uint64_t steps) {
   memcpy(net->params, net->backup, net->count * sizeof *net->params);
-  net->sums_fresh = 0;
+  net->derived_fresh = 0;
   optim_copy(&net->opt, &net->opt_backup, net->count);
   net->rng = net->rng_backup;
   net->steps = steps;

@@ -20,7 +20,7 @@
 #define NN_MAX_UNITS 4096                  /* largest dense layer; also the most filters */
 #define NN_MAX_MAP (1 << 16)               /* floats of one sample's output of a layer (a convolution's maps) */
 #define NN_MAX_KERNEL 32                   /* side of a convolution's kernel or a pooling window */
-#define NN_MAX_SCRATCH ((uint64_t)1 << 28) /* bytes of a batch's activations, deltas and patches */
+#define NN_MAX_SCRATCH ((uint64_t)1 << 28) /* bytes of a batch's activations and deltas */
 #define NN_MAX_BATCH 4096                  /* largest mini-batch */
 #define NN_MAX_THREADS 64                  /* nn_set_threads (1 where built without threads) */
 #define NN_SPLIT_MIN_ROWS 8      /* a step or a block of predictions splits over n threads from n * this many rows */

@@ -106,7 +106,6 @@ nn_status nn_config_check(const nn_config *cfg) {
   if (nn_param_count(cfg) > NN_MAX_PARAMS) return NN_ERR_LIMIT;
   net_layer layer[NN_MAX_LAYERS];
   net_layers_of(cfg, layer);
-  if (net_layer_scratch_bytes(layer, cfg->n_sizes - 1) * (uint64_t)cfg->batch_size > NN_MAX_SCRATCH)
-    return NN_ERR_LIMIT;
+  if (net_row_bytes(layer, cfg->n_sizes - 1) * (uint64_t)cfg->batch_size > NN_MAX_SCRATCH) return NN_ERR_LIMIT;
   return NN_OK;
 }

@@ -15,8 +15,8 @@
 /* A layer as the passes see it (nn_create fills it from the config's
  * shapes). Its weights are a matrix (units, fan_in): a dense layer's
  * (units, inputs), a convolution's (filters, channels * k * k), applied to
- * `positions` rows a sample: 1 for a dense layer, a convolution's patches
- * (one an output pixel, im2col) otherwise. */
+ * `positions` patches a sample: 1 for a dense layer, one an output pixel
+ * for a convolution. */
 typedef struct net_layer {
   nn_layer_kind kind;
   nn_shape in, out;
@@ -24,7 +24,7 @@ typedef struct net_layer {
   int units, fan_in;   /* the weight matrix; 0 for pooling */
   int positions;       /* rows of the products a sample */
   int activated;       /* an activation follows (not pooling, not the output) */
-  float *cols, *dcols; /* convolution: patches and their deltas, (cap * positions, fan_in) */
+  float *wt, *wp, *gp; /* convolution: W in the kernels' two orders, and the gradient in patch order (kernels.h) */
   int32_t *argmax;     /* pooling: each output's input index in its sample, (cap, out floats) */
 } net_layer;
 
@@ -55,10 +55,11 @@ struct nn_net {
   float *loss;              /* per-sample loss, (cap) */
   uint8_t *labels;          /* (cap) */
   /* centred input, through the first layer's weights (centre_z) */
-  float *row_mean; /* each row's mean pixel, (cap) */
-  float *w0_sums;  /* the row sums of layer 0's W as the next forward uses it, (layer[0].units) */
-  int sums_fresh;  /* w0_sums are those of the weights as they are: a change of the weights clears it */
-  float mean_next; /* x_next's mean pixel */
+  float *row_mean;   /* each row's mean pixel, (cap) */
+  float *w0_sums;    /* the row sums of layer 0's W as the next forward uses it, (layer[0].units) */
+  int derived_fresh; /* w0_sums and the convolutions' wt, wp are those of the weights as they are (net_derive):
+                        a change of the weights clears it */
+  float mean_next;   /* x_next's mean pixel */
   /* batch 1 under sgd (nn_train): the next sample rides along with the
    * last layer-0 update, so that W0 is read once per step for both, not
    * twice (centred input adds a pass for its row sums) */
@@ -73,21 +74,23 @@ struct nn_net {
 static inline int nn_finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
 
 /* layers.c, for nn_create: the layers' geometry from a checked config;
- * and the scratch a row needs beyond activations and deltas (patches,
- * pooling's indices), in bytes. */
+ * and the bytes a row of a batch takes in the scratch (its activations and
+ * deltas, pooling's indices), which NN_MAX_SCRATCH bounds. */
 void net_layers_of(const nn_config *cfg, net_layer *layer);
-uint64_t net_layer_scratch_bytes(const net_layer *layer, int n_layers);
+uint64_t net_row_bytes(const net_layer *layer, int n_layers);
 
 /* layer_conv.c and layer_pool.c: rows b0..b1 of a batch of B */
-void conv_forward(nn_net *net, int l, int b0, int b1);        /* act[l] -> act[l+1] (z) */
-void conv_backward_input(nn_net *net, int l, int b0, int b1); /* dz[l] -> dz[l-1] (da) */
+void conv_orders(nn_net *net, int l);                          /* wt, wp from W */
+void conv_forward(nn_net *net, int l, int b0, int b1);         /* act[l] -> act[l+1] (z) */
+void conv_backward_input(nn_net *net, int l, int b0, int b1);  /* dz[l] -> dz[l-1] (da) */
+void conv_gradient(nn_net *net, int l, int B, int o0, int o1); /* filters o0..o1 of grads */
 void pool_forward(nn_net *net, int l, int b0, int b1);
 void pool_backward(nn_net *net, int l, int b0, int b1);
 
 /* nn_pass.c: the forward and backward passes over the rows in the scratch */
 void net_activate_backward(nn_activation f, float *delta, const float *a, size_t n);
 void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out);
-void net_centring_sums(nn_net *net);
+void net_derive(nn_net *net);
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed);
 void net_forward(nn_net *net, int B, const uint8_t *labels);
 void net_output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz);

@@ -58,33 +58,30 @@ static void softmax_loss(float *z, const uint8_t *labels, float *loss, int B, in
  * (centring them first would leave none); a convolution's patches are
  * pixels of the same image, so the same holds at each of its positions.
  * z (rows, positions, n_out) -= mean (rows) times sums (n_out);
- * centring_sums fills net->w0_sums for the weights as they are now. */
+ * net_derive fills net->w0_sums for the weights as they are now. */
 void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out) {
   for (int b = 0; b < rows; b++)
     for (size_t i = (size_t)b * positions; i < (size_t)(b + 1) * positions; i++)
       for (int o = 0; o < n_out; o++) z[i * n_out + o] -= mean[b] * sums[o];
 }
 
-/* Derived once per change of the weights: predictions between two steps
- * reuse them (a one-image predict took 1.8x raw input's time without). */
-void net_centring_sums(nn_net *net) {
-  if (net->cfg.input != NN_INPUT_CENTRED || net->sums_fresh) return;
-  kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->layer[0].fan_in, net->layer[0].units);
-  net->sums_fresh = 1;
-}
-
-/* The matrix a layer's weights multiply: a dense layer's input rows, a
- * convolution's patches (positions rows a sample), from row b0. */
-static const float *weights_input(const nn_net *net, int l, int b0) {
-  const net_layer *y = &net->layer[l];
-  if (y->kind == NN_LAYER_CONV) return y->cols + (size_t)b0 * y->positions * y->fan_in;
-  return net->act[l] + (size_t)b0 * net->cfg.sizes[l];
+/* What the passes derive from the weights (the first layer's row sums for
+ * centred input, the convolutions' weight orders), once per change of
+ * them: predictions between two steps reuse it (a one-image predict took
+ * 1.8x raw input's time without). */
+void net_derive(nn_net *net) {
+  if (net->derived_fresh) return;
+  if (net->cfg.input == NN_INPUT_CENTRED)
+    kern_row_sums(net->w0_sums, net->params + net->w_off[0], net->layer[0].fan_in, net->layer[0].units);
+  for (int l = 0; l < net->n_layers; l++)
+    if (net->layer[l].kind == NN_LAYER_CONV) conv_orders(net, l);
+  net->derived_fresh = 1;
 }
 
 /* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
  * and of loss (B) if labels; primed: act[1] already holds layer 0's z.
  * Every row is independent of the others; with centred input, w0_sums
- * must be those of the weights (centring_sums). */
+ * must be those of the weights (net_derive). */
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
   const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
   for (int l = 0; l < net->n_layers; l++) {
@@ -112,7 +109,7 @@ void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int pr
 void net_forward(nn_net *net, int B, const uint8_t *labels) {
   const int primed = net->primed; /* layer 0 done by the last step's update */
   net->primed = 0;
-  if (!primed) net_centring_sums(net);
+  if (!primed) net_derive(net);
   net_forward_rows(net, 0, B, labels, primed);
 }
 
@@ -169,21 +166,30 @@ void net_centre_gradient(nn_net *net, int B, int o0, int o1) {
   }
 }
 
-/* Outputs o0..o1 of layer l's gradient over the B rows (kern_gradient's
- * rows: B * positions), or with sgd its update (kern_gradient_sgd: no
- * gradient stored, the same bits as gradient + optim_update); returns 1 if
- * a weight came out non-finite. Pooling has none. */
+/* Outputs o0..o1 of layer l's gradient over the B rows, or with sgd its
+ * update (a dense layer's through kern_gradient_sgd: no gradient stored,
+ * the same bits as gradient + optim_update); returns 1 if a weight came
+ * out non-finite. Pooling has none. */
 int net_layer_gradient(nn_net *net, int l, int B, int o0, int o1, int sgd, float lr) {
   const net_layer *y = &net->layer[l];
   if (y->units == 0) return 0;
   float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
   float *gW = net->grads + net->w_off[l], *gb = net->grads + net->b_off[l];
-  const float *x = weights_input(net, l, 0);
-  const int rows = B * y->positions;
-  if (sgd && o0 == 0 && o1 == y->units) /* one thread: with kern_gradient_sgd's path for one row */
-    return kern_gradient_sgd(W, bias, gb, net->dz[l], x, rows, y->fan_in, y->units, lr);
-  if (sgd) return kern_gradient_sgd_part(W, bias, gb, net->dz[l], x, rows, y->fan_in, y->units, o0, o1, lr);
-  kern_gradient_part(gW, gb, net->dz[l], x, rows, y->fan_in, y->units, o0, o1);
+  if (y->kind == NN_LAYER_CONV) {
+    conv_gradient(net, l, B, o0, o1);
+    if (sgd) {
+      const size_t w = net->w_off[l], b = net->b_off[l];
+      return optim_update_range(&net->cfg, lr, &net->opt, net->params, net->grads, w + (size_t)o0 * y->fan_in,
+                                w + (size_t)o1 * y->fan_in) |
+             optim_update_range(&net->cfg, lr, &net->opt, net->params, net->grads, b + o0, b + o1);
+    }
+  } else {
+    const float *x = net->act[l];
+    if (sgd && o0 == 0 && o1 == y->units) /* one thread: with kern_gradient_sgd's path for one row */
+      return kern_gradient_sgd(W, bias, gb, net->dz[l], x, B, y->fan_in, y->units, lr);
+    if (sgd) return kern_gradient_sgd_part(W, bias, gb, net->dz[l], x, B, y->fan_in, y->units, o0, o1, lr);
+    kern_gradient_part(gW, gb, net->dz[l], x, B, y->fan_in, y->units, o0, o1);
+  }
   if (l == 0) net_centre_gradient(net, B, o0, o1);
   return 0;
 }
@@ -204,9 +210,9 @@ int net_backward(nn_net *net, int B, int sgd) {
       float *W = net->params + net->w_off[0], *bias = net->params + net->b_off[0], *gb = net->grads + net->b_off[0];
       bad |= kern_sgd_forward_one(W, bias, gb, net->dz[0], net->act[0], net->lookahead, net->act[1], s[0], s[1],
                                   net_lr_now(net));
-      net->sums_fresh = 0;
+      net->derived_fresh = 0;
       if (net->cfg.input == NN_INPUT_CENTRED) {
-        net_centring_sums(net);
+        net_derive(net);
         net_centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, 1, s[1]);
       }
       net->primed = 1;

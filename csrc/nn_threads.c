@@ -82,9 +82,9 @@ nn_status net_step_split(nn_net *net, const nn_data *data, const int32_t *order,
   if (net->cfg.weight_decay > 0.0f) job.keep = 1.0f - job.lr * net->cfg.weight_decay;
   net->primed = 0;
   optim_advance(&net->cfg, &net->opt);
-  net_centring_sums(net);
+  net_derive(net);
   pool_run(net->pool, step_part, &job);
-  net->sums_fresh = 0; /* the weights changed */
+  net->derived_fresh = 0; /* the weights changed */
   net_gather_done(net, B);
   int bad = 0;
   for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];
@@ -116,7 +116,7 @@ void net_forward_any(nn_net *net, int rows, const uint8_t *labels) {
   }
   split_forward job = {net, rows, labels};
   net->primed = 0;
-  net_centring_sums(net);
+  net_derive(net);
   pool_run(net->pool, forward_part, &job);
 }
 

@@ -89,11 +89,11 @@ static void test_grammar(void) {
   memset(big.layers, 0, sizeof big.layers);
   big.in_rows = big.in_cols = big.in_channels = 0;
   CHECK_EQ(nn_config_check(&big), NN_ERR_LIMIT);
-  /* the patches of a big batch are over the scratch limit: refused before anything is allocated */
+  /* the maps of a big batch are over the scratch limit: refused before anything is allocated */
   nn_config wide;
   nn_config_default(&wide);
-  CHECK_EQ(nn_layers_parse("28x28,conv9x4,10", &wide, NULL, 0), NN_OK); /* 400 patches of 81 a digit */
-  wide.batch_size = 4096;
+  CHECK_EQ(nn_layers_parse("28x28,conv3x64,10", &wide, NULL, 0), NN_OK); /* 43,264 floats of maps a digit */
+  wide.batch_size = 1024;
   CHECK_EQ(nn_config_check(&wide), NN_ERR_LIMIT);
   nn_net *net = (nn_net *)&wide;
   CHECK_EQ(nn_create(&wide, &net), NN_ERR_LIMIT);
@@ -138,7 +138,7 @@ static void test_fit_defaults(void) {
 /* ---- gradients ----------------------------------------------------------- */
 
 static double batch_loss(nn_net *net, int B) {
-  net->sums_fresh = 0; /* the probes change the weights behind the API's back */
+  net->derived_fresh = 0; /* the probes change the weights behind the API's back */
   net_forward(net, B, net->labels);
   double s = 0;
   for (int b = 0; b < B; b++) s += net->loss[b];
@@ -216,6 +216,54 @@ static void test_gradients(void) {
         for (int B = 1; B <= 3; B += 2)
           if (!quick() || (int)(s + (size_t)B) % NN_ACTIVATION_COUNT == a)
             check_gradients(stacks[s], (nn_activation)a, (nn_input)in, B);
+}
+
+/* The convolution kernels against their reference loops, bit for bit, on
+ * maps and deltas with zeros in them (which the kernels skip), for odd
+ * shapes, filter counts off the vector width, and the filters' gradient
+ * in two ranges as two threads would take it. */
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
+
+static void test_conv_kernels(void) {
+  static const kern_conv shapes[] = {
+    {28, 28, 1, 5, 8}, {12, 12, 8, 5, 16}, {7, 5, 3, 3, 5}, {6, 9, 2, 1, 20}, {5, 5, 1, 5, 3}, {9, 8, 4, 2, 9},
+  };
+  rng_t r;
+  rng_seed(&r, 11);
+  for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+    const kern_conv g = shapes[k];
+    const int S = 3, KKC = g.k * g.k * g.channels, F = g.filters;
+    const size_t in = (size_t)g.rows * g.cols * g.channels, out = (size_t)(g.rows - g.k + 1) * (g.cols - g.k + 1) * F;
+    float *x = malloc(S * in * sizeof *x), *dz = malloc(S * out * sizeof *dz), *W = malloc((size_t)F * KKC * sizeof *W);
+    float *bias = malloc(F * sizeof *bias), *wt = malloc((size_t)KERN_CONV_PAD(F) * KKC * sizeof *wt);
+    float *wp = malloc((size_t)F * KKC * sizeof *wp), *gp = malloc((size_t)F * KKC * sizeof *gp);
+    float *z = malloc(out * sizeof *z), *z_ref = malloc(out * sizeof *z);
+    float *dx = malloc(in * sizeof *dx), *dx_ref = malloc(in * sizeof *dx);
+    float *gW = malloc((size_t)F * KKC * sizeof *gW), *gW_ref = malloc((size_t)F * KKC * sizeof *gW);
+    float *gb = malloc(F * sizeof *gb), *gb_ref = malloc(F * sizeof *gb);
+    for (size_t i = 0; i < S * in; i++) x[i] = rng_uniform(&r) < 0.5f ? 0.0f : urand(&r, -1, 1);
+    for (size_t i = 0; i < S * out; i++) dz[i] = rng_uniform(&r) < 0.7f ? 0.0f : urand(&r, -1, 1);
+    for (int i = 0; i < F * KKC; i++) W[i] = urand(&r, -1, 1);
+    for (int f = 0; f < F; f++) bias[f] = urand(&r, -1, 1);
+    kern_conv_orders(wt, wp, W, g);
+    int ok = 1;
+    for (int s = 0; s < S; s++) {
+      kern_conv_forward(z, x + s * in, wt, bias, g);
+      kern_conv_forward_ref(z_ref, x + s * in, W, bias, g);
+      ok &= same_bits(z, z_ref, out);
+      kern_conv_backward(dx, dz + s * out, wp, g);
+      kern_conv_backward_ref(dx_ref, dz + s * out, W, g);
+      ok &= same_bits(dx, dx_ref, in);
+    }
+    CHECK(ok, "shape %zu: forward and backward have the reference's bits", k);
+    kern_conv_gradient(gW, gb, gp, dz, x, S, g, 0, F / 2);
+    kern_conv_gradient(gW, gb, gp, dz, x, S, g, F / 2, F);
+    kern_conv_gradient_ref(gW_ref, gb_ref, dz, x, S, g);
+    CHECK(same_bits(gW, gW_ref, (size_t)F * KKC) && same_bits(gb, gb_ref, F),
+          "shape %zu: the filters' gradient has the reference's bits", k);
+    free(x), free(dz), free(W), free(bias), free(wt), free(wp), free(gp), free(z), free(z_ref);
+    free(dx), free(dx_ref), free(gW), free(gW_ref), free(gb), free(gb_ref);
+  }
 }
 
 /* Equal maxima: the first in the window takes the output and its delta. */
@@ -298,6 +346,7 @@ int main(void) {
   test_grammar();
   test_fit_defaults();
   test_gradients();
+  test_conv_kernels();
   test_pool_ties();
   digits train = {0}, test = {0};
   CHECK(load_digits("train", &train) && load_digits("t10k", &test), "the small split in %s", NN_DATA_DIR);

@@ -201,7 +201,7 @@ static void test_exp_log(void) {
 
 /* Mean loss of the batch already in act[0] / labels, in float as training sees it. */
 static double batch_loss(nn_net *net, int B) {
-  net->sums_fresh = 0; /* the probes change the weights behind the API's back */
+  net->derived_fresh = 0; /* the probes change the weights behind the API's back */
   net_forward(net, B, net->labels);
   double s = 0;
   for (int b = 0; b < B; b++) s += net->loss[b];
@@ -298,7 +298,7 @@ static void test_centring_sums_follow_the_weights(void) {
   for (int i = 0; i < 784; i++) x[i] = rng_uniform(&r) < 0.3f ? rng_uniform(&r) : 0.0f;
   nn_data d = {NULL, x, NULL, 1, 0, 0, NULL};
   CHECK_EQ(nn_predict(a, &d, p1), NN_OK);
-  CHECK(a->sums_fresh == 1, "a predict leaves the sums derived");
+  CHECK(a->derived_fresh == 1, "a predict leaves the sums derived");
   size_t n;
   float *w = nn_params(a, &n);
   for (size_t i = 0; i < 784 * 128; i += 7) w[i] += 0.05f;
@@ -575,7 +575,7 @@ static void test_batch_one_rides_along(const digits *train) {
         a->primed = 0;
         memcpy(a->act[0], a->x_next, 784 * sizeof(float));
         a->row_mean[0] = a->mean_next;
-        net_centring_sums(a);
+        net_derive(a);
         kern_forward(z, a->act[0], a->params + a->w_off[0], a->params + a->b_off[0], 1, 784, H);
         if (a->cfg.input == NN_INPUT_CENTRED) net_centre_z(z, a->row_mean, a->w0_sums, 1, 1, H);
         CHECK(memcmp(primed, z, (size_t)H * sizeof *z) == 0, "%s: the primed z is not the forward's",

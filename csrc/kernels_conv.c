@@ -1,0 +1,182 @@
+/* kernels_conv.c: a convolution's three products computed directly on the
+ * maps (no patch matrix), in the orders kernels.h gives. Each vector holds
+ * outputs of their own (filters in the forward, a patch row's values in the
+ * gradients), so any vector width gives the same bits, and so does the
+ * plain-C build. A product with an exact zero adds nothing to a sum that
+ * starts at +0 (kernels_simd.h), so zero pixels (most of a digit) and zero
+ * deltas (max pooling passes one in four back, relu about half of those)
+ * are skipped with the very same bits, given finite weights. */
+#include "kernels.h"
+
+#include "kernels_simd.h"
+
+#if !KERN_SIMD
+#define VW 1
+typedef float vf;
+static inline vf ldv(const float *p) { return *p; }
+static inline void stv(float *p, vf v) { *p = v; }
+static inline vf splat(float s) { return s; }
+#define INLINE static inline
+#define NOINLINE static __attribute__((noinline))
+#endif
+
+#define CONV_FV 4 /* forward: vectors of filters summed at once (16 registers in wasm) */
+#define CONV_PX 8 /* forward: output pixels summed at once, at most */
+
+void kern_conv_orders(float *wt, float *wp, const float *W, kern_conv g) {
+  const int K = g.k, C = g.channels, F = g.filters, KKC = K * K * C, FP = KERN_CONV_PAD(F);
+  for (int j = 0; j < KKC; j++)
+    for (int f = F; f < FP; f++) wt[(size_t)j * FP + f] = 0.0f;
+  for (int f = 0; f < F; f++)
+    for (int c = 0; c < C; c++)
+      for (int ky = 0; ky < K; ky++)
+        for (int kx = 0; kx < K; kx++) {
+          const int j = (ky * K + kx) * C + c;
+          const float v = W[(((size_t)f * C + c) * K + ky) * K + kx];
+          wp[(size_t)f * KKC + j] = v;
+          wt[(size_t)j * FP + f] = v;
+        }
+}
+
+/* Output pixels (oy, ox .. ox + PX), filters f0 .. f0 + NV*VW: PX x NV
+ * vectors of sums in registers, each weight vector loaded once for the PX
+ * pixels; a tap that is zero in all of them is skipped. The patch rows are
+ * K*C values, contiguous in x. */
+INLINE void fwd_block(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int oy, int ox, int f0,
+                      int PX, int NV, int SKIP) {
+  const int K = g.k, C = g.channels, KC = K * C, F = g.filters, FP = KERN_CONV_PAD(F);
+  vf acc[CONV_PX][CONV_FV];
+  for (int i = 0; i < PX; i++)
+    for (int q = 0; q < NV; q++) acc[i][q] = splat(0.0f);
+  for (int ky = 0; ky < K; ky++) {
+    const float *row = x + ((size_t)(oy + ky) * g.cols + ox) * C;
+    const float *w = wt + (size_t)ky * KC * FP + f0;
+    for (int t = 0; t < KC; t++, w += FP) {
+      float v[CONV_PX];
+      int any = 0;
+      for (int i = 0; i < PX; i++) {
+        v[i] = row[i * C + t];
+        any |= v[i] != 0.0f;
+      }
+      if (SKIP && !any) continue;
+      vf s[CONV_PX];
+      for (int i = 0; i < PX; i++) s[i] = splat(v[i]);
+      for (int q = 0; q < NV; q++) {
+        const vf wq = ldv(w + q * VW);
+        for (int i = 0; i < PX; i++) acc[i][q] += s[i] * wq;
+      }
+    }
+  }
+  for (int i = 0; i < PX; i++) {
+    float *out = z + ((size_t)oy * (g.cols - K + 1) + ox + i) * F + f0;
+    for (int q = 0; q < NV; q++) {
+      const int f = f0 + q * VW;
+      if (f + VW <= F) {
+        stv(out + q * VW, ldv(bias + f) + acc[i][q]);
+      } else {
+        float lanes[VW];
+        stv(lanes, acc[i][q]);
+        for (int j = 0; f + j < F; j++) out[q * VW + j] = bias[f + j] + lanes[j];
+      }
+    }
+  }
+}
+
+/* An output row's pixels PX at a time, with constant counts, so that the
+ * sums stay in registers: PX * NV <= 8 vectors of them. */
+INLINE void fwd_row(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int oy, int f0, int NV,
+                    int SKIP) {
+  const int ocols = g.cols - g.k + 1, PX = NV > 2 ? 2 : NV > 1 ? 4 : CONV_PX;
+  int ox = 0;
+  for (; ox + PX <= ocols; ox += PX) fwd_block(z, x, wt, bias, g, oy, ox, f0, PX, NV, SKIP);
+  for (; ox < ocols; ox++) fwd_block(z, x, wt, bias, g, oy, ox, f0, 1, NV, SKIP);
+}
+
+/* One function for each count of filter vectors, zeros skipped or not:
+ * small functions, which wasm engines compile in little memory. */
+typedef void fwd_rows_fn(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int f0);
+#define FWD_ROWS(NV, SKIP)                                                                                       \
+  NOINLINE void fwd_rows_##NV##_##SKIP(float *z, const float *x, const float *wt, const float *bias, kern_conv g, \
+                                       int f0) {                                                                 \
+    for (int oy = 0; oy < g.rows - g.k + 1; oy++) fwd_row(z, x, wt, bias, g, oy, f0, NV, SKIP);                  \
+  }
+FWD_ROWS(1, 0)
+FWD_ROWS(1, 1)
+FWD_ROWS(2, 0)
+FWD_ROWS(2, 1)
+FWD_ROWS(3, 0)
+FWD_ROWS(3, 1)
+FWD_ROWS(4, 0)
+FWD_ROWS(4, 1)
+static fwd_rows_fn *const fwd_rows[CONV_FV][2] = {
+  {fwd_rows_1_0, fwd_rows_1_1}, {fwd_rows_2_0, fwd_rows_2_1}, {fwd_rows_3_0, fwd_rows_3_1}, {fwd_rows_4_0, fwd_rows_4_1}};
+
+/* Taps that are zero in all of a block's pixels are skipped where the map
+ * is mostly zeros (a digit's pixels); elsewhere the test costs more than
+ * it saves. Either way the bits are the same. */
+void kern_conv_forward(float *z, const float *x, const float *wt, const float *bias, kern_conv g) {
+  const size_t n = (size_t)g.rows * g.cols * g.channels;
+  size_t zeros = 0;
+  for (size_t i = 0; i < n; i++) zeros += x[i] == 0.0f;
+  const int sparse = zeros * 2 > n, vectors = KERN_CONV_PAD(g.filters) / VW;
+  for (int v0 = 0; v0 < vectors; v0 += CONV_FV) {
+    const int nv = vectors - v0 < CONV_FV ? vectors - v0 : CONV_FV;
+    fwd_rows[nv - 1][sparse](z, x, wt, bias, g, v0 * VW);
+  }
+}
+
+/* dst (n) += d * src (n), a vector at a time: every lane its own sum. */
+INLINE void add_scaled(float *dst, const float *src, float d, int n) {
+  const vf s = splat(d);
+  int t = 0;
+  for (; t + VW <= n; t += VW) stv(dst + t, ldv(dst + t) + s * ldv(src + t));
+  for (; t < n; t++) dst[t] += d * src[t];
+}
+
+void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g) {
+  const int K = g.k, C = g.channels, KC = K * C, F = g.filters;
+  const int orows = g.rows - K + 1, ocols = g.cols - K + 1;
+  for (size_t i = 0; i < (size_t)g.rows * g.cols * C; i++) dx[i] = 0.0f;
+  for (int oy = 0; oy < orows; oy++)
+    for (int ox = 0; ox < ocols; ox++) {
+      const float *d = dz + ((size_t)oy * ocols + ox) * F;
+      for (int f = 0; f < F; f++) {
+        if (d[f] == 0.0f) continue;
+        for (int ky = 0; ky < K; ky++)
+          add_scaled(dx + ((size_t)(oy + ky) * g.cols + ox) * C, wp + ((size_t)f * K + ky) * KC, d[f], KC);
+      }
+    }
+}
+
+/* The filters' gradient: for each non-zero dz[p][f], gp[f] (patch order)
+ * += dz * p's patch, a vector along each of its K rows of K*C values;
+ * then gp into W's order. Each entry sums over the samples' output pixels
+ * in order. Most deltas are zero (max pooling passes one in four back,
+ * relu about half of those): 85-88% in the convnet's two convolutions. */
+void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const float *x, int samples, kern_conv g,
+                        int f0, int f1) {
+  const int K = g.k, C = g.channels, KC = K * C, KKC = K * KC, F = g.filters;
+  const int orows = g.rows - K + 1, ocols = g.cols - K + 1;
+  const size_t in = (size_t)g.rows * g.cols * C, out = (size_t)orows * ocols * F;
+  for (int f = f0; f < f1; f++) {
+    gb[f] = 0.0f;
+    for (int j = 0; j < KKC; j++) gp[(size_t)f * KKC + j] = 0.0f;
+  }
+  for (int s = 0; s < samples; s++)
+    for (int oy = 0; oy < orows; oy++)
+      for (int ox = 0; ox < ocols; ox++) {
+        const float *d = dz + s * out + ((size_t)oy * ocols + ox) * F;
+        const float *patch = x + s * in + ((size_t)oy * g.cols + ox) * C;
+        for (int f = f0; f < f1; f++) {
+          if (d[f] == 0.0f) continue;
+          gb[f] += d[f];
+          for (int ky = 0; ky < K; ky++)
+            add_scaled(gp + (size_t)f * KKC + ky * KC, patch + (size_t)ky * g.cols * C, d[f], KC);
+        }
+      }
+  for (int f = f0; f < f1; f++)
+    for (int c = 0; c < C; c++)
+      for (int ky = 0; ky < K; ky++)
+        for (int kx = 0; kx < K; kx++)
+          gW[(((size_t)f * C + c) * K + ky) * K + kx] = gp[(size_t)f * KKC + (ky * K + kx) * C + c];
+}
