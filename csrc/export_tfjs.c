@@ -75,7 +75,7 @@ static void model_json(const nn_net *net, ex_bytes *b) {
   int first_weight = 1;
   for (int i = 0; i < n; i++) {
     const tf_layer *y = &plan_[i];
-    const nn_layer *e = y->l >= 0 ? &cfg->layers[y->l] : NULL;
+    const nn_layer *e = &cfg->layers[y->l >= 0 ? y->l : 0]; /* (unused by the layers of no engine layer) */
     char name[24];
     static const char *const cls[] = {"Dense", "Flatten", "Reshape", "Dense", "Conv2D", "MaxPooling2D"};
     snprintf(name, sizeof name, "%s_%d",
