@@ -361,11 +361,12 @@ nn_status npy_network(const npz_entry *e, int n, nn_net **out, char *msg, size_t
     if ((st = dense_stack(W, &cfg, msg, cap))) return st;
     nn_layers_format(&cfg, layers, sizeof layers);
   }
-  cfg.activation = has_activation ? (nn_activation)nn_activation_parse(activation) : NN_SIGMOID;
-  cfg.input = has_input ? (nn_input)nn_input_parse(input) : NN_INPUT_RAW;
-  if ((int)cfg.activation < 0)
-    return fail(NN_ERR_FORMAT, msg, cap, "activation.npy: '%s': expected sigmoid, relu or tanh", activation);
-  if ((int)cfg.input < 0) return fail(NN_ERR_FORMAT, msg, cap, "input.npy: '%s': expected raw or centred", input);
+  const int act = has_activation ? nn_activation_parse(activation) : NN_SIGMOID;
+  const int in = has_input ? nn_input_parse(input) : NN_INPUT_RAW;
+  if (act < 0) return fail(NN_ERR_FORMAT, msg, cap, "activation.npy: '%s': expected sigmoid, relu or tanh", activation);
+  if (in < 0) return fail(NN_ERR_FORMAT, msg, cap, "input.npy: '%s': expected raw or centred", input);
+  cfg.activation = (nn_activation)act;
+  cfg.input = (nn_input)in;
   nn_config_fit_defaults(&cfg, NN_GIVEN_ACTIVATION); /* the stack's training defaults */
   if ((st = nn_stack_shapes(&cfg, (nn_shape[NN_MAX_LAYERS + 1]){{0}}, why, sizeof why)))
     return fail(st, msg, cap, "the stack %s: %s", layers, why);

@@ -22,7 +22,7 @@ fixed=${FUZZ_FIXED:-0}
 targets=(idx model data npz)
 # FUZZ_FIXED=1: inputs per target (about 10 s each here; fuzz_data runs a
 # training step per input, so it takes far fewer per second)
-declare -A fixed_runs=([idx]=300000 [model]=300000 [data]=8000 [npz]=100000)
+declare -A fixed_runs=([idx]=300000 [model]=300000 [data]=8000 [npz]=300000)
 build=build/fuzz
 logs=$build/logs
 

@@ -3,7 +3,8 @@
 // NumPy convolution and max pooling), onnxruntime-web and python3-onnx's
 // checker, and TensorFlow.js's loadLayersModel. The seed's network and the
 // convnet, each trained briefly on MNIST, must give the package's arg-max
-// on all 10,000 test digits and its probabilities within 1e-5 in each; both
+// on all 10,000 test digits and its probabilities within 1e-5 in each (and
+// so do a dense tanh network and a convnet on raw input); both
 // command lines must write the same bytes as the package; and a network
 // trained by the article's NumPy code, saved with np.savez, must load and
 // predict what NumPy predicts.
@@ -25,6 +26,8 @@ const idxFile = (name) => path.join(fullDataDir, `${name}.gz`);
 
 let test10k, labels10k, pixels10k;
 const nets = {};
+/** The networks of the tests, made in test.before: their input, a flat one or an image. */
+const NETS = { seed: 'dense', convnet: 'image', 'tanh-raw': 'dense', 'convnet-raw': 'image' };
 
 /** The consumers' packages by name, resolved as require does (NODE_PATH included), loaded as modules. */
 const require = createRequire(import.meta.url);
@@ -63,13 +66,16 @@ test.before(async () => {
   const train = (await parseIdx(readFileSync(idxFile('train-images-idx3-ubyte')))).data;
   const trainLabels = (await parseIdx(readFileSync(idxFile('train-labels-idx1-ubyte')))).data;
   // a few hundred steps each: enough for weights that mean something
-  const brief = async (layers, samples) => {
-    const net = await createNetwork({ layers, seed: 7 });
+  const brief = async (layers, samples, options = {}) => {
+    const net = await createNetwork({ layers, seed: 7, ...options });
     net.train(train.subarray(0, samples * 784), trainLabels.subarray(0, samples), { epochs: 1 });
     return net;
   };
   nets.seed = await brief('784,128,64,10', 3200);
   nets.convnet = await brief('28x28,conv5x8,pool2,conv5x16,pool2,128,10', 6400);
+  // the other paths of each format: raw input (no centring nodes or weights), tanh, relu before a dense layer
+  nets['tanh-raw'] = await brief('784,64,10', 3200, { activation: 'tanh', input: 'raw' });
+  nets['convnet-raw'] = await brief('28x28,conv3x4,pool2,32,10', 3200, { input: 'raw' });
   for (const net of Object.values(nets)) {
     const probs = net.predict(test10k);
     let right = 0;
@@ -86,7 +92,7 @@ test.after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-for (const name of ['seed', 'convnet']) {
+for (const name of Object.keys(NETS)) {
   test(`${name}: NumPy's forward pass over the .npz gives the package's predictions`, () => {
     const net = nets[name];
     writeFileSync(file(`${name}.npz`), net.export('npz'));
@@ -108,7 +114,7 @@ for (const name of ['seed', 'convnet']) {
     ort.env.wasm.numThreads = 1;
     ort.env.logLevel = 'error';
     const session = await ort.InferenceSession.create(onnx);
-    const dims = name === 'seed' ? [10000, 784] : [10000, 1, 28, 28];
+    const dims = NETS[name] === 'dense' ? [10000, 784] : [10000, 1, 28, 28];
     const out = await session.run({ image: new ort.Tensor('float32', pixels10k, dims) });
     assert.equal(out.probabilities.dims, [10000, 10]);
     agrees(out.probabilities.data, net.probs, 'onnxruntime-web');
@@ -134,7 +140,7 @@ for (const name of ['seed', 'convnet']) {
         }),
     };
     const model = await tf.loadLayersModel(handler);
-    const shape = name === 'seed' ? [10000, 784] : [10000, 28, 28, 1];
+    const shape = NETS[name] === 'dense' ? [10000, 784] : [10000, 28, 28, 1];
     const x = tf.tensor(pixels10k, shape);
     const y = model.predict(x);
     agrees(await y.data(), net.probs, 'TensorFlow.js');
