@@ -9,6 +9,7 @@
 //                      [--layers A,B,...] [--activation NAME] [--input NAME] [--seed N] [--save FILE] [--load FILE]
 //   mnist-wasm evaluate --data DIR_OR_URL --load FILE
 //   mnist-wasm predict  --load FILE (--data DIR_OR_URL --index N | --image FILE [--invert])
+//   mnist-wasm export   --load FILE --format npz|onnx|tfjs --out PATH
 //   any of them with --json: one JSON object per line (cli_*_json) instead of text
 //
 // What is its own: reading --data through the package (openMnist: a folder
@@ -17,7 +18,7 @@
 // epoch's samples) when stdout is a terminal and the output is text, the
 // idle timeout of downloads (MNIST_WASM_TIMEOUT), and decoding image files
 // for predict.
-import { readFile, writeFile, stat, access } from 'node:fs/promises';
+import { readFile, writeFile, stat, access, mkdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -439,6 +440,30 @@ async function train(a, net, sets) {
   if (a.save) await save(net, a.save);
 }
 
+/** export: the model in --format at --out (tfjs: its files in the folder --out, made if missing), as mnist-train writes them. */
+async function exportModel(a) {
+  if (a.format !== 'tfjs') await checkSavable(a.out);
+  const net = await readModel(a.load, 1);
+  try {
+    const made = net.export(a.format);
+    const files = a.format === 'tfjs' ? Object.entries(made).map(([n, b]) => [join(a.out, n), b]) : [[a.out, made]];
+    if (a.format === 'tfjs')
+      await mkdir(a.out).catch((e) => {
+        if (e.code !== 'EEXIST') check(M._cli_file_error, P.cannotCreate, a.out, e.message.replace(/^\w+: /, ''));
+      });
+    for (const [file, bytes] of files) {
+      try {
+        await writeFile(file, bytes);
+      } catch (e) {
+        check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
+      }
+      print(line(M._cli_export_line, file, bytes.length));
+    }
+  } finally {
+    net.dispose();
+  }
+}
+
 async function predict(a, net, sets) {
   let pixels,
     label = -1;
@@ -486,6 +511,7 @@ async function main(argv) {
   live = !!process.stdout.isTTY && !a.json;
   // cheap checks first, as mnist-train: the save folder and the model before a slow load
   if (a.save) await checkSavable(a.save);
+  if (a.command === 'export') return exportModel(a);
   const net = await makeNetwork(a);
   const needData = a.command !== 'predict' || a.index >= 0;
   const sets = needData ? await readData(a) : {};

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "export.h"
 #include "model.h"
 #include "nn.h"
 #include "options.h"
@@ -317,9 +318,21 @@ nn_status save(const nn_net *net, uint8_t *buf, size_t cap, size_t *written) {
   return model_save(net, buf, cap, written);
 }
 
-nn_status load(const uint8_t *buf, size_t len, nn_net **out) {
+/* A model file or an .npz (model_open): *out the network, or NULL and msg
+ * (cap bytes) the reason, naming the array or the byte offset. */
+nn_status load(const uint8_t *buf, size_t len, nn_net **out, char *msg, size_t cap) {
+  if (msg && cap) msg[0] = '\0';
   if (!out) return NN_ERR_ARG;
   *out = NULL;
   if (!buf && len) return NN_ERR_ARG;
-  return model_load(buf, len, out);
+  return model_open(buf, len, out, msg, cap);
+}
+
+/* ---- other formats (export.h) ------------------------------------------ */
+
+/* File i of format f for net into buf (cap bytes), written when cap is
+ * enough; returns the bytes it needs, 0 for a bad argument. */
+double export_bytes(const nn_net *net, int f, int i, uint8_t *buf, size_t cap) {
+  if (!net || f < 0 || f >= EXPORT_FORMAT_COUNT) return 0; /* buf NULL: count only */
+  return (double)export_write(net, (export_format)f, i, buf, cap);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "export.h"
 #include "model.h"
 #include "nn.h"
 #include "options.h"
@@ -256,6 +257,10 @@ size_t cli_args_json(const cli_args *a, char *buf, size_t cap) {
   text_json_string(&o, a->load);
   text_put(&o, ",\"image\":");
   text_json_string(&o, a->image);
+  text_put(&o, ",\"out\":");
+  text_json_string(&o, a->out);
+  text_put(&o, ",\"format\":");
+  text_json_string(&o, export_format_name((export_format)a->format));
   text_put(&o, ",\"epochs\":%ld,\"index\":%ld,\"invert\":%s,\"json\":%s,\"options\":{\"layers\":", a->epochs, a->index,
            a->invert ? "true" : "false", a->json ? "true" : "false");
   char layers[256];

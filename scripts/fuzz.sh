@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh (`npm run fuzz`): builds the `fuzz` preset (clang, libFuzzer, ASan,
-# UBSan) and, for each target in tests/fuzz (fuzz_idx, fuzz_model, fuzz_data):
+# UBSan) and, for each target in tests/fuzz (fuzz_idx, fuzz_model, fuzz_data, fuzz_npz):
 #   1. replays its seed corpus and tests/fuzz/regressions/<target>/ once each;
 #   2. fuzzes, starting from a copy of those files in a temp dir, so the
 #      corpus in the repo stays as committed: for FUZZ_SECONDS (default 60)
@@ -12,17 +12,17 @@
 # or `fuzz <target>: FAILED: ...` naming the crashing input's path, and
 # exits 1 if any target failed. Found crashes stay in build/fuzz/crashes/;
 # logs in build/fuzz/logs/. To keep a crash as a regression test, copy it to
-# tests/fuzz/regressions/<idx|model|data>/ under a name that says what it is.
+# tests/fuzz/regressions/<idx|model|data|npz>/ under a name that says what it is.
 # A missing clang or libFuzzer runtime is a failure, not a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
 fixed=${FUZZ_FIXED:-0}
-targets=(idx model data)
+targets=(idx model data npz)
 # FUZZ_FIXED=1: inputs per target (about 10 s each here; fuzz_data runs a
 # training step per input, so it takes far fewer per second)
-declare -A fixed_runs=([idx]=300000 [model]=300000 [data]=8000)
+declare -A fixed_runs=([idx]=300000 [model]=300000 [data]=8000 [npz]=300000)
 build=build/fuzz
 logs=$build/logs
 

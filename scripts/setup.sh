@@ -3,8 +3,9 @@
 # Ubuntu: C toolchain, cmake, zlib headers, Debian's emscripten (with the
 # node-acorn its JS optimizer needs), Chromium, Firefox ESR and WebKitGTK
 # (with Xvfb) for the browser tests,
-# clang-format and clang-tidy 14 for npm run format / lint, and the
-# Fashion-MNIST data set. Checks first and does nothing when all is present,
+# clang-format and clang-tidy 14 for npm run format / lint, the
+# Fashion-MNIST data set, and NumPy and ONNX for Debian's python3 (the
+# export tests read the exported files with them). Checks first and does nothing when all is present,
 # so it is fast to run again. As root it runs apt-get; otherwise it prints
 # the one command to run and exits 1. Node 20+ and npm are checked, not
 # installed (Debian 12's nodejs is 18). With --check it only reports: exit 0
@@ -44,6 +45,8 @@ need valgrind has valgrind
 need clang-format-14 has clang-format-14                # npm run format / lint: this version exactly
 need clang-tidy-14 has clang-tidy-14                    # npm run lint
 need dataset-fashion-mnist test -d /usr/share/datasets/fashion-mnist
+need python3-numpy /usr/bin/python3 -c 'import numpy'   # tests/export.test.js: NumPy's forward pass
+need python3-onnx /usr/bin/python3 -c 'import onnx'     # tests/export.test.js: onnx's checker
 
 node_ok=1
 if ! has node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then

@@ -672,6 +672,15 @@ els.network.addEventListener('change', () => {
 
 els.saveModel.addEventListener('click', async () => {
   try {
+    if (els.saveFormat.value !== 'model') {
+      // another program's format (docs/export.md): its files, one download each
+      const files = await call('export', { format: els.saveFormat.value });
+      for (const [name, bytes] of Object.entries(files)) {
+        ui.downloadFile(bytes, name);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      return;
+    }
     const bytes = await call('save');
     ui.downloadFile(bytes, MODEL_FILE);
     await stored(() => saveLastModel(bytes, 'trained')).catch(() => {});

@@ -53,6 +53,7 @@ export const els = {
   probabilities: $('probabilities'),
   modelInfo: $('model-info'),
   saveModel: $('save-model'),
+  saveFormat: $('save-format'),
   openModel: $('open-model'),
   forgetModel: $('forget-model'),
   storageNote: $('storage-note'),
@@ -162,6 +163,7 @@ export function setControls(state, { hasNet = true, busy = false, downloading = 
   els.reset.disabled = busy;
   els.cancel.hidden = !downloading;
   els.saveModel.disabled = busy || !hasNet;
+  els.saveFormat.disabled = busy || !hasNet;
   els.learn.disabled = busy || !hasNet || learning || personal === 0;
   els.personalExport.disabled = personal === 0;
 }

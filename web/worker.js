@@ -2,7 +2,7 @@
 // network (through the package API in lib/) and the streamed data set, and
 // talks to the page with coarse messages (STYLE.md's worker protocol):
 //
-// page -> worker  { id, type: 'reset' | 'load' | 'save' | 'train' | 'pause'
+// page -> worker  { id, type: 'reset' | 'load' | 'save' | 'export' | 'train' | 'pause'
 //                   | 'abort' | 'configure' | 'check-stack' | 'inspect' | 'evaluate'
 //                   | 'memory' | 'watch' | 'learn' | 'read-idx', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message, field? } }
@@ -149,6 +149,15 @@ const handlers = {
     needNet();
     const bytes = copyOut(net.save());
     return [bytes, [bytes.buffer]];
+  },
+
+  /** The network in another program's format (npz, onnx, tfjs): its files by name. */
+  export({ format }) {
+    needNet();
+    const out = net.export(format);
+    const files = out instanceof Uint8Array ? { [`mnist-model.${format}`]: out } : out;
+    for (const name of Object.keys(files)) files[name] = copyOut(files[name]);
+    return [files, Object.values(files).map((b) => b.buffer)];
   },
 
   /** Every layer's outputs for one image (hidden activations, then the ten

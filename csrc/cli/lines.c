@@ -192,3 +192,9 @@ int cli_file_error(cli_file_problem p, const char *file, const char *detail, cha
     default: return cli_fail(CLI_EXIT_FAILURE, msg, cap, "cannot create %s: %s", file, d);
   }
 }
+
+size_t cli_export_line(const char *file, double bytes, char *buf, size_t cap) {
+  nn_text t = text_of(buf, cap);
+  text_put(&t, "wrote %s (%.0f bytes)", file, bytes);
+  return t.at;
+}

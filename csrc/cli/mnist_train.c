@@ -19,6 +19,7 @@
 
 #include "data.h"
 #include "explain.h"
+#include "export.h"
 #include "model.h"
 #include "nn.h"
 #include "options.h"
@@ -192,11 +193,19 @@ static void load_model(const char *path) {
     cli_file_error(CLI_CANNOT_OPEN, path, strerror(errno), msg, sizeof msg);
     dieMsg(CLI_EXIT_FAILURE);
   }
-  nn_status st = model_load(g.model, len, &g.net);
-  if (st != NN_OK) {
-    char why[512];
-    model_explain(g.model, len, st, why, sizeof why);
-    die(CLI_EXIT_FAILURE, "%s: %s", path, why);
+  char why[512];
+  if (model_open(g.model, len, &g.net, why, sizeof why) != NN_OK) die(CLI_EXIT_FAILURE, "%s: %s", path, why);
+  free(g.model);
+  g.model = NULL;
+}
+
+static void write_bytes(const char *path, size_t written) {
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(g.model, 1, written, f) == written;
+  if (f && fclose(f) != 0) ok = 0;
+  if (!ok) {
+    cli_file_error(CLI_CANNOT_CREATE, path, strerror(errno), msg, sizeof msg);
+    dieMsg(CLI_EXIT_FAILURE);
   }
   free(g.model);
   g.model = NULL;
@@ -206,12 +215,25 @@ static void save_model(const char *path) {
   size_t size = model_size(g.net), written = 0;
   g.model = mallocCheck(size);
   nnCheck(model_save(g.net, g.model, size, &written), path);
-  FILE *f = fopen(path, "wb");
-  int ok = f && fwrite(g.model, 1, written, f) == written;
-  if (f && fclose(f) != 0) ok = 0;
-  if (!ok) {
-    cli_file_error(CLI_CANNOT_CREATE, path, strerror(errno), msg, sizeof msg);
+  write_bytes(path, written);
+}
+
+/* export: the model in --format, at --out (tfjs: its files in the folder --out, made if missing). */
+static void export_model(const cli_args *a) {
+  const export_format f = (export_format)a->format;
+  if (f == EXPORT_TFJS && mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+    cli_file_error(CLI_CANNOT_CREATE, a->out, strerror(errno), msg, sizeof msg);
     dieMsg(CLI_EXIT_FAILURE);
+  }
+  for (int i = 0; i < export_file_count(f); i++) {
+    const size_t size = export_write(g.net, f, i, NULL, 0);
+    g.model = mallocCheck(size);
+    export_write(g.net, f, i, g.model, size);
+    free(g.path);
+    g.path = f == EXPORT_TFJS ? join(a->out, export_file_name(f, i)) : join("", a->out);
+    write_bytes(g.path, size);
+    cli_export_line(g.path, (double)size, msg, sizeof msg);
+    print_line(msg);
   }
 }
 
@@ -339,6 +361,13 @@ int main(int argc, char **argv) {
   }
   /* cheap checks first: the save folder and the model before a slow load */
   if (a.save) check_savable(a.save);
+  if (a.command == CLI_EXPORT) {
+    if (a.format != EXPORT_TFJS) check_savable(a.out);
+    load_model(a.load);
+    export_model(&a);
+    free_all();
+    return 0;
+  }
   make_net(&a);
   if (a.command == CLI_TRAIN) read_set(a.data, 0, 0);
   read_set(a.data, 1, 1);

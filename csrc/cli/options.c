@@ -8,6 +8,7 @@
 #include "options_shared.h"
 
 #include "explain.h"
+#include "export.h"
 
 #include "text.h"
 
@@ -22,6 +23,8 @@
 #define TRAIN (1u << CLI_TRAIN)
 #define EVALUATE (1u << CLI_EVALUATE)
 #define PREDICT (1u << CLI_PREDICT)
+#define EXPORT (1u << CLI_EXPORT)
+#define READ_DATA (TRAIN | EVALUATE | PREDICT)
 
 typedef enum {
   K_TEXT,
@@ -35,6 +38,7 @@ typedef enum {
   K_SCHEDULE,
   K_DECAY,
   K_FLAG,
+  K_FORMAT,
   K_AUGMENT /* a flag that may take =LIST, never the next word */
 } value_kind;
 
@@ -49,7 +53,7 @@ typedef struct {
 } option_row;
 
 static const option_row table[CLI_OPTION_COUNT] = {
-  [CLI_DATA] = {"data", "DIR", K_TEXT, ALL_COMMANDS, 0, 0, 0, "folder (mnist-wasm: or base URL) holding $F"},
+  [CLI_DATA] = {"data", "DIR", K_TEXT, READ_DATA, 0, 0, 0, "folder (mnist-wasm: or base URL) holding $F"},
   [CLI_EPOCHS] = {"epochs", "N", K_INT, TRAIN, 0, 0, CLI_MAX_EPOCHS,
                   "passes over the training set, $R (default $D); 0 with --load only evaluates"},
   [CLI_BATCH] = {"batch", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_BATCH,
@@ -87,14 +91,15 @@ static const option_row table[CLI_OPTION_COUNT] = {
                   "times each --extra digit is in a pass, $R (default $D)"},
   [CLI_SAVE] = {"save", "FILE", K_TEXT, TRAIN, 0, 0, 0, "write the trained model to FILE at the end"},
   [CLI_LOAD] = {"load", "FILE", K_TEXT, ALL_COMMANDS, 0, 0, 0,
-                "a saved model to train on, evaluate or predict with; its layers, activation and input "
+                "a saved model (or a NumPy .npz of W1..Wn, b1..bn, layers, activation and input) to train on, "
+                "evaluate, predict with or export; its layers, activation and input "
                 "are kept (--layers, --activation and --input must match if given), --lr, --batch, "
                 "--optimizer, --schedule, --weight-decay and --augment override the saved ones"},
   [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX, "the test image of --data to read, from 0"},
   [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
                  "an image to read: PNG, PGM or 784 raw bytes, white ink on black as in MNIST"},
   [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0, "the image has dark ink on a light background"},
-  [CLI_JSON] = {"json", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0,
+  [CLI_JSON] = {"json", NULL, K_FLAG, READ_DATA, 0, 0, 0,
                 "print one JSON object per line instead of text, for scripts: train one per epoch "
                 "(type \"epoch\": epoch, loss, accuracy, samples, seconds, samplesPerSecond), evaluate "
                 "its result (type \"evaluate\": loss, accuracy, samples), predict its digit (type "
@@ -103,10 +108,14 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_THREADS] = {"threads", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_THREADS,
                    "threads to train and evaluate with, $R (default $D): the same model bits with any "
                    "number; more than the machine's cores only slows it down"},
+  [CLI_FORMAT] = {"format", "NAME", K_FORMAT, EXPORT, 0, 0, 0,
+                  "the format to export: $R (npz: NumPy arrays W1..Wn, b1..bn; onnx: opset 13; tfjs: a "
+                  "TensorFlow.js layers model, model.json and " EXPORT_TFJS_WEIGHTS ")"},
+  [CLI_OUT] = {"out", "PATH", K_TEXT, EXPORT, 0, 0, 0, "the file to write (tfjs: the folder)"},
   [CLI_HELP] = {"help", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0, "show this help and exit"},
 };
 
-static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate", "predict"};
+static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate", "predict", "export"};
 
 const char *cli_program(cli_shell shell) { return shell == CLI_NODE ? "mnist-wasm" : "mnist-train"; }
 
@@ -148,6 +157,7 @@ static void put_augment(nn_text *t, const nn_augment *a) {
     text_put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
 }
 static const char *optimizer_at(int i) { return nn_optimizer_name((nn_optimizer)i); }
+static const char *format_at(int i) { return export_format_name((export_format)i); }
 
 void cli_put_layers(nn_text *t, const nn_config *c) {
   char buf[256];
@@ -252,6 +262,7 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     case CLI_EXTRA: a->extra = val; return 0;
     case CLI_LOAD: a->load = val; return 0;
     case CLI_IMAGE: a->image = val; return 0;
+    case CLI_OUT: a->out = val; return 0;
     case CLI_EPOCHS:
     case CLI_BATCH:
     case CLI_INDEX:
@@ -278,8 +289,10 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
     case CLI_OPTIMIZER:
     case CLI_ACTIVATION:
     case CLI_INPUT:
+    case CLI_FORMAT:
     case CLI_SCHEDULE: {
-      const int k = id == CLI_OPTIMIZER    ? nn_optimizer_parse(val)
+      const int k = id == CLI_FORMAT       ? export_format_parse(val)
+                    : id == CLI_OPTIMIZER  ? nn_optimizer_parse(val)
                     : id == CLI_ACTIVATION ? nn_activation_parse(val)
                     : id == CLI_INPUT      ? nn_input_parse(val)
                                            : nn_schedule_parse(val);
@@ -289,7 +302,8 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
         put_range(&t, id);
         return usage(msg, cap, "--%s: expected %s, got '%s'", o->name, names, val);
       }
-      if (id == CLI_OPTIMIZER) a->cfg.optimizer = (nn_optimizer)k;
+      if (id == CLI_FORMAT) a->format = k;
+      else if (id == CLI_OPTIMIZER) a->cfg.optimizer = (nn_optimizer)k;
       else if (id == CLI_ACTIVATION) a->cfg.activation = (nn_activation)k;
       else if (id == CLI_INPUT) a->cfg.input = (nn_input)k;
       else a->cfg.schedule = (nn_schedule)k;
@@ -315,7 +329,10 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
 /* What each command needs once the whole line is read. */
 static int check_needs(const cli_args *a, char *msg, size_t cap) {
   const char *data = table[CLI_DATA].meta, *file = table[CLI_LOAD].meta;
-  if (a->command != CLI_PREDICT && !a->data) return usage(msg, cap, "--data %s is required (try --help)", data);
+  if (a->command == CLI_EXPORT && (!a->load || !a->out || a->format < 0))
+    return usage(msg, cap, "export needs --load %s, --format NAME and --out PATH (try --help)", file);
+  if (a->command != CLI_PREDICT && a->command != CLI_EXPORT && !a->data)
+    return usage(msg, cap, "--data %s is required (try --help)", data);
   if (a->command != CLI_TRAIN && !a->load) return usage(msg, cap, "--load %s is required (try --help)", file);
   if (GIVEN(a, CLI_REPEAT) && !a->extra) return usage(msg, cap, "--repeat applies to --extra only");
   if (a->command == CLI_TRAIN && a->load && GIVEN(a, CLI_SEED))
@@ -342,6 +359,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   a->repeat = CLI_DEFAULT_REPEAT;
   a->threads = 1;
   a->index = -1;
+  a->format = -1;
   if (argc < 1 || !argv) return check_needs(a, msg, cap);
   int i = 1;
   if (i < argc && argv[i][0] != '-') { /* the command word */
@@ -349,7 +367,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     for (int k = 0; k < CLI_COMMAND_COUNT; k++)
       if (!strcmp(argv[i], command_names[k])) c = k;
     if (c < 0)
-      return usage(msg, cap, "unknown command '%s': expected train, evaluate or predict (try --help)", argv[i]);
+      return usage(msg, cap, "unknown command '%s': expected train, evaluate, predict or export (try --help)", argv[i]);
     a->command = (cli_command)c;
     i++;
   }
@@ -412,6 +430,7 @@ static void put_range(nn_text *t, cli_option id) {
     case K_ACTIVATION: put_choices(t, activation_at, NN_ACTIVATION_COUNT); break;
     case K_INPUT: put_choices(t, input_at, NN_INPUT_COUNT); break;
     case K_SCHEDULE: put_choices(t, schedule_at, NN_SCHEDULE_COUNT); break;
+    case K_FORMAT: put_choices(t, format_at, EXPORT_FORMAT_COUNT); break;
     case K_DECAY: text_put(t, "0..%g", (double)NN_MAX_WEIGHT_DECAY); break;
     case K_AUGMENT:
       for (int i = 0; i < 5; i++) text_put(t, "%s0..%g", i == 0 ? "" : i == 4 ? " and " : ", ", (double)augment_max[i]);
@@ -516,14 +535,16 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
            "       %s evaluate --data DIR --load FILE\n"
            "       %s predict --load FILE --data DIR --index N\n"
            "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
+           "       %s export --load FILE --format npz|onnx|tfjs --out PATH\n"
            "\n",
-           p, p, p, p);
+           p, p, p, p, p);
   put_wrapped(&t,
               "train (the command when none is named) trains a fully connected network on "
               "MNIST-format data and prints one line per epoch: epoch, mean training loss, test "
               "accuracy, seconds, samples/s. evaluate prints a saved model's loss and accuracy on the "
               "test set. predict prints the digit that a saved model reads in an image, and the ten "
-              "probabilities. mnist-train (native) and npx mnist-wasm (Node) take the same options "
+              "probabilities. export writes a saved model as NumPy arrays (.npz), ONNX or a "
+              "TensorFlow.js layers model. mnist-train (native) and npx mnist-wasm (Node) take the same options "
               "and print the same lines.",
               0, 0);
   text_put(&t, "\n\n");

@@ -28,7 +28,7 @@
 #define CLI_TIMEOUT_MS 60000 /* mnist-wasm: a download idle this long fails (MNIST_WASM_TIMEOUT) */
 #define CLI_MESSAGE_MAX 4096 /* a buffer this big holds every message and line but the help */
 
-typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_COMMAND_COUNT } cli_command;
+typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_EXPORT, CLI_COMMAND_COUNT } cli_command;
 
 /* The options in the order of the table (and of the help). */
 typedef enum {
@@ -53,6 +53,8 @@ typedef enum {
   CLI_INVERT,
   CLI_JSON,
   CLI_THREADS,
+  CLI_FORMAT,
+  CLI_OUT,
   CLI_HELP,
   CLI_OPTION_COUNT
 } cli_option;
@@ -66,6 +68,8 @@ typedef struct cli_args {
   int help;                               /* --help or -h: print cli_help, exit 0 */
   unsigned given;                         /* bit (1u << cli_option) for each option on the line */
   const char *data, *save, *load, *image; /* NULL unless given */
+  const char *out;                        /* export --out PATH (a folder for tfjs); NULL unless given */
+  int format;                             /* export --format: export.h's export_format; -1 unless given */
   const char *extra; /* --extra DIR: a person's own digits, mixed into training; NULL unless given */
   long repeat;       /* CLI_DEFAULT_REPEAT unless given */
   long epochs;       /* CLI_DEFAULT_EPOCHS unless given */
@@ -145,5 +149,8 @@ typedef enum {
   CLI_NOT_WRITABLE      /* "cannot create FILE: the folder DETAIL is not writable" */
 } cli_file_problem;
 int cli_file_error(cli_file_problem p, const char *file, const char *detail, char *msg, size_t cap);
+
+/* export: "wrote FILE (N bytes)", one line a file written. */
+size_t cli_export_line(const char *file, double bytes, char *buf, size_t cap);
 
 #endif

@@ -201,7 +201,7 @@ static void test_parse(void) {
 
   /* the command line's messages, exact */
   BAD("--data DIR is required (try --help)", "train");
-  BAD("unknown command 'fit': expected train, evaluate or predict (try --help)", "fit");
+  BAD("unknown command 'fit': expected train, evaluate, predict or export (try --help)", "fit");
   BAD("unknown option '--learning-rate' (try --help)", "--learning-rate=1", "--data", "d");
   BAD("unexpected argument 'fast' (try --help)", "--data", "d", "fast");
   BAD("--epochs needs a value (try --help)", "--data", "d", "--epochs");

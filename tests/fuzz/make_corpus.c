@@ -8,7 +8,9 @@
  * Every file is deterministic (fixed seeds, no clock). Each IDX seed is one
  * file or an image file followed by its label file, which fuzz_idx reads as
  * a pair. Each near-valid model has its CRC fixed up so that the field it
- * breaks, not the checksum, is what the loader sees. */
+ * breaks, not the checksum, is what the loader sees. The .npz seeds in
+ * DIR/npz are exports of such models; the ones NumPy wrote are committed
+ * beside them. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "export.h"
 #include "idx.h"
 #include "model.h"
 #include "nn.h"
@@ -224,11 +227,34 @@ fail:
   failed = 1;
 }
 
+/* The .npz export of the model file of a few stacks. */
+static void npz_seeds(void) {
+  static uint8_t b[16384], z[32768];
+  static const struct {
+    const char *layers, *name;
+    nn_activation act;
+  } nets[] = {{"3,4,2", "3-4-2-sigmoid", NN_SIGMOID},
+              {"6x6,conv3x2,pool2,3", "6x6-conv3x2-pool2-3-relu", NN_RELU},
+              {"5x5x2,conv2x2,pool2,2", "5x5x2-conv2x2-pool2-2-tanh", NN_TANH}};
+  for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+    nn_net *net = NULL;
+    const size_t n = model(b, sizeof b, nets[i].layers, nets[i].act, NN_SGD, 2);
+    const size_t len = n && model_load(b, n, &net) == NN_OK ? export_write(net, EXPORT_NPZ, 0, z, sizeof z) : 0;
+    nn_free(net);
+    if (!len || len > sizeof z) {
+      fprintf(stderr, "make_corpus: the npz of %s failed\n", nets[i].layers);
+      failed = 1;
+      continue;
+    }
+    write_file("npz", nets[i].name, z, len);
+  }
+}
+
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
   char path[1024];
-  static const char *const subs[] = {"", "/idx", "/model"};
-  for (int i = 0; i < 3; i++) {
+  static const char *const subs[] = {"", "/idx", "/model", "/npz"};
+  for (int i = 0; i < 4; i++) {
     snprintf(path, sizeof path, "%s%s", dir, subs[i]);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
       fprintf(stderr, "make_corpus: %s: %s\n", path, strerror(errno));
@@ -237,5 +263,6 @@ int main(int argc, char **argv) {
   }
   idx_seeds();
   model_seeds();
+  npz_seeds();
   return failed;
 }

@@ -199,6 +199,16 @@ const copy: Network = await loadNetwork(bytes);
 const fromBuffer: Network = await loadNetwork(new ArrayBuffer(bytes.byteLength));
 // @ts-expect-error model bytes, not a file name
 await loadNetwork('model.bin');
+const npz: Uint8Array = net.export('npz');
+const onnx: Uint8Array = net.export('onnx');
+const tfjs: { 'model.json': Uint8Array; 'model.weights.bin': Uint8Array } = net.export('tfjs');
+const fromNpz: Network = await loadNetwork(npz);
+fromNpz.dispose();
+void [onnx, tfjs];
+// @ts-expect-error the formats are npz, onnx and tfjs
+net.export('keras');
+// @ts-expect-error tfjs gives two files by name, not bytes
+const oneFile: Uint8Array = net.export('tfjs');
 for (const m of [net, bigSeed, defaults, copy, fromBuffer]) m.dispose();
 
 // ---- IDX files: parse, fetch, stream --------------------------------------

@@ -250,6 +250,15 @@ export class Network {
   /** The model file: magic "MNWM", options, weights, counters, CRC-32. */
   save(): Uint8Array;
   /**
+   * The network in another program's format (docs/export.md): 'npz', NumPy
+   * arrays W1..Wn (dense (out, in), convolution (filters, channels, rows,
+   * cols)), b1..bn, layers, activation and input; 'onnx', an opset 13 model
+   * (input `image`, output `probabilities`). A RangeError for another name.
+   */
+  export(format: 'npz' | 'onnx'): Uint8Array;
+  /** 'tfjs': a TensorFlow.js layers model, its two files by name. */
+  export(format: 'tfjs'): { 'model.json': Uint8Array; 'model.weights.bin': Uint8Array };
+  /**
    * Learning rate, batch size and/or optimizer for later training. A new
    * optimizer starts from fresh state (as after loadNetwork); weights stay.
    */
@@ -323,9 +332,13 @@ export function memoryBytes(): Promise<number>;
 export function createNetwork(options?: NetworkOptions): Promise<Network>;
 
 /**
- * A network from save() bytes or `mnist-train --save`. Corrupt or foreign
- * bytes reject with an Error whose code is NN_ERR_MAGIC, NN_ERR_CHECKSUM,
- * NN_ERR_TRUNCATED, NN_ERR_VERSION, NN_ERR_FORMAT or NN_ERR_LIMIT.
+ * A network from save() bytes or `mnist-train --save`, or from a NumPy
+ * .npz (export('npz'), or np.savez of W1..Wn: a sigmoid network on raw
+ * input with zero biases), told apart by their first bytes. Corrupt or
+ * foreign bytes reject with an Error whose code is NN_ERR_MAGIC,
+ * NN_ERR_CHECKSUM, NN_ERR_TRUNCATED, NN_ERR_VERSION, NN_ERR_FORMAT,
+ * NN_ERR_SHAPE or NN_ERR_LIMIT, and whose message names the array or the
+ * byte offset of an .npz's problem.
  */
 export function loadNetwork(bytes: Uint8Array | ArrayBuffer, options?: { threads?: number }): Promise<Network>;
 

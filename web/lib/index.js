@@ -753,6 +753,41 @@ export class Network {
   }
 
   /**
+   * The network in another program's format (csrc/export.h): 'npz' (NumPy:
+   * W1..Wn, b1..bn, layers, activation, input) and 'onnx' give the file's
+   * bytes; 'tfjs' the TensorFlow.js layers model's two files by name,
+   * { 'model.json': bytes, 'model.weights.bin': bytes }.
+   */
+  export(format) {
+    const w = this.#live('export');
+    const M = w.M;
+    let f = -1;
+    if (typeof format === 'string') {
+      const name = w.cstringIn(format);
+      f = M._export_format_parse(name);
+      w.free(name);
+    }
+    if (f < 0) {
+      const names = [0, 1, 2].map((i) => `'${w.cstring(M._export_format_name(i))}'`);
+      throw new RangeError(`export: format must be ${names.join(', ')}, got ${describe(format)}`);
+    }
+    const files = {};
+    for (let i = 0; i < M._export_file_count(f); i++) {
+      const size = M._export_bytes(this.#ptr, f, i, 0, 0);
+      if (!size) throw w.error(w.status.NN_ERR_ARG, 'export');
+      const buf = w.malloc(size, `the ${format} file`);
+      try {
+        M._export_bytes(this.#ptr, f, i, buf, size);
+        files[w.cstring(M._export_file_name(f, i))] = w.u8.slice(buf, buf + size);
+      } finally {
+        w.free(buf);
+      }
+    }
+    const all = Object.values(files);
+    return all.length === 1 ? all[0] : files;
+  }
+
+  /**
    * The layers after the input, as C lays them out: { type: 'dense' |
    * 'conv' | 'pool', input and output shapes { rows, cols, channels } (an
    * output is flattened rows x cols x channels, the channel fastest, as
@@ -1006,7 +1041,10 @@ export async function createNetwork(options) {
   return new Network(token, w, ptr, reason);
 }
 
-/** A network from a model file written by save() or by mnist-train --save. */
+/**
+ * A network from a model file (save(), mnist-train --save) or a NumPy .npz
+ * (export('npz'), or np.savez of W1..Wn): told apart by their first bytes.
+ */
 export async function loadNetwork(bytes, options) {
   const { threads: asked } = optionsObject(options, 'loadNetwork', ['threads']);
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
@@ -1018,10 +1056,10 @@ export async function loadNetwork(bytes, options) {
   const buf = w.copyIn(bytes, 'the model file');
   let ptr;
   try {
-    const status = w.M._load(buf, bytes.length, w.slots);
+    const [status, why] = w.callText(w.M._load, [buf, bytes.length, w.slots]);
     if (status) {
       const e = w.error(status, 'loadNetwork');
-      e.message = `loadNetwork: ${w.callText(w.M._model_explain, [buf, bytes.length, status])[1]}`;
+      e.message = `loadNetwork: ${why}`;
       throw e;
     }
     ptr = w.u32[w.slots >> 2];
