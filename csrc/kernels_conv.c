@@ -95,10 +95,10 @@ INLINE void fwd_row(float *z, const float *x, const float *wt, const float *bias
 /* One function for each count of filter vectors, zeros skipped or not:
  * small functions, which wasm engines compile in little memory. */
 typedef void fwd_rows_fn(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int f0);
-#define FWD_ROWS(NV, SKIP)                                                                                       \
+#define FWD_ROWS(NV, SKIP)                                                                                        \
   NOINLINE void fwd_rows_##NV##_##SKIP(float *z, const float *x, const float *wt, const float *bias, kern_conv g, \
-                                       int f0) {                                                                 \
-    for (int oy = 0; oy < g.rows - g.k + 1; oy++) fwd_row(z, x, wt, bias, g, oy, f0, NV, SKIP);                  \
+                                       int f0) {                                                                  \
+    for (int oy = 0; oy < g.rows - g.k + 1; oy++) fwd_row(z, x, wt, bias, g, oy, f0, NV, SKIP);                   \
   }
 FWD_ROWS(1, 0)
 FWD_ROWS(1, 1)
@@ -108,8 +108,10 @@ FWD_ROWS(3, 0)
 FWD_ROWS(3, 1)
 FWD_ROWS(4, 0)
 FWD_ROWS(4, 1)
-static fwd_rows_fn *const fwd_rows[CONV_FV][2] = {
-  {fwd_rows_1_0, fwd_rows_1_1}, {fwd_rows_2_0, fwd_rows_2_1}, {fwd_rows_3_0, fwd_rows_3_1}, {fwd_rows_4_0, fwd_rows_4_1}};
+static fwd_rows_fn *const fwd_rows[CONV_FV][2] = {{fwd_rows_1_0, fwd_rows_1_1},
+                                                  {fwd_rows_2_0, fwd_rows_2_1},
+                                                  {fwd_rows_3_0, fwd_rows_3_1},
+                                                  {fwd_rows_4_0, fwd_rows_4_1}};
 
 /* Taps that are zero in all of a block's pixels are skipped where the map
  * is mostly zeros (a digit's pixels); elsewhere the test costs more than
