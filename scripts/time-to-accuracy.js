@@ -4,16 +4,26 @@
 // it streams in), and time, from the click, when the test accuracy shown
 // first reaches the target and when the run is Done. In one headless
 // Chromium (Debian's, through playwright-core), like bench-page.js.
-//   node scripts/time-to-accuracy.js [--target 0.98]
+// With --network convnet, the page's Network choice is the convnet first
+// (with the settings the page gives it), as a person picks it.
+//   node scripts/time-to-accuracy.js [--target 0.98] [--network article|convnet]
 import { openServedPage } from './served-page.js';
 
 const args = process.argv.slice(2);
-const at = args.indexOf('--target');
-const TARGET = at >= 0 ? Number(args[at + 1]) : 0.98;
+const option = (name, otherwise) => (args.includes(name) ? args[args.indexOf(name) + 1] : otherwise);
+const TARGET = Number(option('--target', 0.98));
+const NETWORK = option('--network', 'article');
 const GIVE_UP_MS = 300_000;
 
 const { page, close } = await openServedPage();
 try {
+  if (NETWORK !== 'article') await page.locator('#network').selectOption(NETWORK);
+  const settings = await page.evaluate(() =>
+    ['hidden', 'batch', 'lr', 'threads', 'epochs']
+      .map((id) => `${id} ${document.getElementById(id)?.value}`)
+      .join(', '),
+  );
+  console.log(`${NETWORK}: ${settings}`);
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);

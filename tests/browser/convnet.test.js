@@ -147,6 +147,24 @@ test('the Network choice: the convnet fills the hidden layers, activation, learn
   assert.is(await stackError(page), '');
 });
 
+test('the Threads default follows the network: every core (up to 4) for the convnet, the cores but one for a dense network; a typed count stays', async () => {
+  const { page } = await ready();
+  const cores = await page.evaluate(() => (globalThis.crossOriginIsolated ? navigator.hardwareConcurrency : 1));
+  const dense = String(Math.max(1, Math.min(cores - 1, 4)));
+  const conv = String(Math.max(1, Math.min(cores, 4)));
+  await page.locator('#network').selectOption('article');
+  assert.is(await value(page, 'threads'), dense, "the article's network");
+  await page.locator('#network').selectOption('convnet');
+  assert.is(await value(page, 'threads'), conv, `the convnet on ${cores} cores`);
+  await page.locator('#network').selectOption('article');
+  assert.is(await value(page, 'threads'), dense, "back to the article's");
+  await type(page, 'threads', '3');
+  await page.locator('#network').selectOption('convnet');
+  assert.is(await value(page, 'threads'), '3', 'a typed count stays');
+  await type(page, 'threads', dense);
+  await page.locator('#network').selectOption('article');
+});
+
 test("the learning rate follows the optimizer: C's rate for the stack (dense or with a convolution) unless typed", async () => {
   const { page } = await ready();
   const rate = async (optimizer) => {
