@@ -21,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-areas=(${VALGRIND_AREAS:-nn idx model cli data train augment layers})
+areas=(${VALGRIND_AREAS:-nn idx model cli data train augment layers gradients})
 build=build/valgrind
 logs=$build/logs
 
