@@ -42,7 +42,7 @@ set(NN_WASM_EXPORTS
   facts heap_used
   create destroy config layers_config layers_text layer_info steps set_learning_rate set_batch_size set_training with_optimizer params
   set_threads threads thread_jobs threads_alive
-  step predict activations save_size save load
+  step predict activations gradients gradient_check save_size save load
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
   data_create data_free data_push data_finish data_error data_complete data_count data_ready

@@ -142,29 +142,31 @@ static void check_layer(checker *c, int l, int count, const float *grads, nn_che
   }
 }
 
-static void free_checker(checker *c) {
-  free(c->theta);
-  for (int l = 0; l <= NN_MAX_LAYERS; l++) {
-    free(c->base[l]);
-    free(c->probe[l]);
-  }
-  for (int v = 0; v < 3; v++)
-    for (int l = 0; l < NN_MAX_LAYERS; l++) free(c->kinks[v][l]);
-}
-
+/* One block for all of it: theta, then each layer's base and probe
+ * outputs (doubles), then the three kink patterns (int32). */
 static nn_status make_checker(const nn_net *net, checker *c) {
   memset(c, 0, sizeof *c);
   c->net = net;
-  const int *s = net->cfg.sizes;
-  int ok = (c->theta = malloc(net->count * sizeof *c->theta)) != NULL;
-  for (int l = 0; ok && l <= net->n_layers; l++)
-    ok = (c->base[l] = malloc((size_t)s[l] * sizeof(double))) && (c->probe[l] = malloc((size_t)s[l] * sizeof(double)));
-  for (int v = 0; ok && v < 3; v++)
-    for (int l = 0; ok && l < net->n_layers; l++)
-      ok = (c->kinks[v][l] = calloc((size_t)s[l + 1], sizeof(int32_t))) != NULL;
-  if (ok) return NN_OK;
-  free_checker(c);
-  return NN_ERR_NOMEM;
+  const int *s = net->cfg.sizes, L = net->n_layers;
+  size_t values = 0;
+  for (int l = 0; l <= L; l++) values += (size_t)s[l];
+  const size_t bytes = (net->count + 2 * values) * sizeof(double) + 3 * values * sizeof(int32_t);
+  double *block = malloc(bytes); /* bytes > 0: count > 0 */
+  if (!block) return NN_ERR_NOMEM;
+  c->theta = block;
+  double *d = block + net->count;
+  for (int l = 0; l <= L; l++) {
+    c->base[l] = d;
+    c->probe[l] = d + s[l];
+    d += 2 * (size_t)s[l];
+  }
+  int32_t *k = (int32_t *)d;
+  for (int v = 0; v < 3; v++)
+    for (int l = 0; l < L; l++) {
+      c->kinks[v][l] = k;
+      k += s[l + 1];
+    }
+  return NN_OK;
 }
 
 nn_status nn_gradient_check(nn_net *net, const nn_data *sample, int count, nn_check_layer *layers,
@@ -173,16 +175,15 @@ nn_status nn_gradient_check(nn_net *net, const nn_data *sample, int count, nn_ch
   if (count > NN_CHECK_MAX_COUNT) return NN_ERR_LIMIT;
   size_t total = 0;
   for (int l = 1; l < net->cfg.n_sizes; l++) total += (size_t)net->cfg.sizes[l];
-  float *grads = malloc(net->count * sizeof *grads), *outs = malloc(3 * total * sizeof *outs);
+  /* count > 0: every network has a dense output layer */
+  /* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI) */
+  float *grads = malloc((net->count + 3 * total) * sizeof *grads), *outs = grads + net->count;
+  if (!grads) return NN_ERR_NOMEM;
+  nn_status st = nn_gradients(net, sample, outs, outs + total, outs + 2 * total, grads, NULL);
   checker c;
-  nn_status st = grads && outs ? make_checker(net, &c) : NN_ERR_NOMEM;
-  if (st == NN_OK) {
-    st = nn_gradients(net, sample, outs, outs + total, outs + 2 * total, grads, NULL);
-    if (st != NN_OK) free_checker(&c);
-  }
+  if (st == NN_OK) st = make_checker(net, &c);
   if (st != NN_OK) {
     free(grads);
-    free(outs);
     return st;
   }
   /* Layer l's probes start from the input the float forward gave it (the
@@ -206,8 +207,7 @@ nn_status nn_gradient_check(nn_net *net, const nn_data *sample, int count, nn_ch
     act += net->cfg.sizes[l + 1];
   }
   if (max_relative_error) *max_relative_error = worst;
-  free_checker(&c);
+  free(c.theta);
   free(grads);
-  free(outs);
   return NN_OK;
 }
