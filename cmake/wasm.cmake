@@ -51,7 +51,7 @@ set(NN_WASM_EXPORTS
   idx_sample_size idx_ready idx_data
   idx_explain data_explain model_explain diverged_explain
   cli_parse cli_args_json cli_help cli_epoch_line cli_evaluate_line cli_predict_lines
-  cli_epoch_json cli_evaluate_json cli_predict_json
+  cli_epoch_json cli_evaluate_json cli_predict_json cli_explain
   cli_check_model cli_check_data cli_train_error cli_not_found cli_data_error cli_file_error
   malloc free)
 list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")

@@ -26,11 +26,41 @@ typedef struct {
   int label;
 } checker;
 
+/* exp and log of its own, of + and * alone (and frexp/ldexp, which are
+ * exact), so that the check gives the same bits natively and in wasm,
+ * whose C libraries' exp, log and tanh may round differently. About 1e-16
+ * relative: the differences of the loss need far less. */
+static double exp_d(double x) {
+  if (x < -700) return 0;
+  if (x > 700) x = 700;
+  const double ln2 = 0.6931471805599453;
+  const int k = (int)floor(x / ln2 + 0.5);
+  const double r = x - k * ln2; /* |r| <= ln2 / 2: Taylor to r^17 */
+  double sum = 1, term = 1;
+  for (int n = 1; n <= 17; n++) {
+    term *= r / n;
+    sum += term;
+  }
+  return ldexp(sum, k);
+}
+
+static double log_d(double x) { /* x > 0 */
+  int k;
+  const double m = frexp(x, &k) * 2;              /* x = m 2^(k-1), m in [1, 2) */
+  const double t = (m - 1) / (m + 1), t2 = t * t; /* log m = 2 atanh t, t <= 1/3 */
+  double sum = 0, power = t;
+  for (int n = 1; n <= 41; n += 2) {
+    sum += power / n;
+    power *= t2;
+  }
+  return 2 * sum + (k - 1) * 0.6931471805599453;
+}
+
 static double activate(nn_activation f, double z) {
   switch (f) {
     case NN_RELU: return z > 0 ? z : 0;
-    case NN_TANH: return tanh(z);
-    default: return 1 / (1 + exp(-z));
+    case NN_TANH: return 1 - 2 / (exp_d(2 * z) + 1);
+    default: return 1 / (1 + exp_d(-z));
   }
 }
 
@@ -92,8 +122,8 @@ static double loss_from(checker *c, int from, double **out, int32_t **kinks) {
   }
   double max = in[0], sum = 0;
   for (int j = 1; j < n; j++) max = in[j] > max ? in[j] : max;
-  for (int j = 0; j < n; j++) sum += exp(in[j] - max);
-  return log(sum) - (in[c->label] - max);
+  for (int j = 0; j < n; j++) sum += exp_d(in[j] - max);
+  return log_d(sum) - (in[c->label] - max);
 }
 
 static int same_kinks(const checker *c, int from, int a, int b) {

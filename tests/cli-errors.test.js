@@ -52,7 +52,12 @@ const TRAIN = 'train-images-idx3-ubyte';
 const table = [
   // the command line (exit 2)
   ['no command (train) and no --data', () => [], 2, '--data DIR is required (try --help)'],
-  ['an unknown command', () => ['fit'], 2, "unknown command 'fit': expected train, evaluate or predict (try --help)"],
+  [
+    'an unknown command',
+    () => ['fit'],
+    2,
+    "unknown command 'fit': expected train, evaluate, predict or explain (try --help)",
+  ],
   [
     'an unknown option',
     () => ['train', '--data', T('small'), '--learning-rate', '1'],
