@@ -4,6 +4,7 @@
 
 import * as ui from './ui.js';
 import * as inside from './inside.js';
+import { BackpropPanel } from './backprop.js';
 import { Pad } from './pad.js';
 import {
   saveLastModel,
@@ -240,6 +241,15 @@ const accChart = new ui.LineChart(els.accuracyChart, {
 });
 
 const forward = new inside.ForwardView(els.forward, els.readout);
+// the backpropagation panel: Apply makes its step the network, as opening a model does
+const backprop = new BackpropPanel({
+  call,
+  onApplied: (r) => {
+    adoptModel(r, { keepSettings: true });
+    ui.setStatus('Applied one step of learning on that digit. Draw a digit, or press Train to train on.');
+  },
+  onError: (e) => report(e, `Could not compute the step of learning: ${e.message}`),
+});
 const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, {
   empty: 'Update sizes appear here while training',
 });
@@ -257,6 +267,7 @@ function refreshControls() {
  * sent with its config by worker.js configOf), an update-size series per
  * layer with weights. */
 function buildInside(config) {
+  backprop.networkChanged();
   if (!config?.layers) return;
   const layers = config.layerInfo ?? null;
   forward.build(layers, config.activation);
@@ -377,6 +388,7 @@ const events = {
     accChart.push(m.position, m.accuracy);
     ui.setConfusion(m.confusion);
     ui.setMistakes(m.mistakes);
+    backprop.setGallery(m.mistakes);
   },
 
   learning(m) {
@@ -758,6 +770,7 @@ async function predictNow() {
   }
   const input = pad.read();
   ui.setInputView(input);
+  backprop.setDrawing(input);
   const seq = ++predictSeq;
   if (!input || !app.hasNet) {
     ui.setPrediction(null);
