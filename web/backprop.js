@@ -344,7 +344,8 @@ export class BackpropPanel {
     try {
       const r = await this.call('backpropApply');
       if (!r.applied) {
-        this.readout.textContent = 'The network changed since this step was computed: computing it again.';
+        this.readout.textContent =
+          'Training moved the weights on since this step was computed: it is computed again; Pause training to apply it.';
         this.refresh();
         return;
       }
@@ -400,7 +401,7 @@ function weightImages(y, dW) {
         ? { rows: y.input.rows, cols: y.input.cols, channels: 1 }
         : gridAsImage(per);
   const shown = norms.slice(0, 16);
-  head.textContent = `∂loss/∂W of this layer, one image per ${y.type === 'conv' ? 'filter' : 'unit'}${y.input.channels > 1 ? ' (its first input channel)' : ''}, the largest gradient first, each at its own scale (blue above 0, red below):`;
+  head.textContent = `∂loss/∂W of this layer, one image per ${y.type === 'conv' ? 'filter' : 'unit'}${y.type === 'conv' && y.input.channels > 1 ? ' (its first input channel)' : ''}, the largest gradient first, each at its own scale (blue above 0, red below):`;
   wrap.append(head);
   const grid = document.createElement('div');
   grid.className = 'bp-dw-grid';
