@@ -5,6 +5,7 @@
 import * as ui from './ui.js';
 import * as inside from './inside.js';
 import { BackpropPanel } from './backprop.js';
+import { HistorySlider } from './history.js';
 import { Pad } from './pad.js';
 import {
   saveLastModel,
@@ -241,6 +242,10 @@ const accChart = new ui.LineChart(els.accuracyChart, {
 });
 
 const forward = new inside.ForwardView(els.forward, els.readout);
+// watch it learn: the run's snapshots, bounded, under a slider (history.js)
+const watch = new HistorySlider(document.getElementById('history'), document.getElementById('history-text'), (s) =>
+  inside.setWeights(s.weights, s.layer, s.steps),
+);
 // the backpropagation panel: Apply makes its step the network, as opening a model does
 const backprop = new BackpropPanel({
   call,
@@ -268,6 +273,7 @@ function refreshControls() {
  * layer with weights. */
 function buildInside(config) {
   backprop.networkChanged();
+  watch.clear();
   if (!config?.layers) return;
   const layers = config.layerInfo ?? null;
   forward.build(layers, config.activation);
@@ -398,7 +404,7 @@ const events = {
   },
 
   snapshot(m) {
-    inside.setWeights(m.weights, m.layer, m.steps);
+    watch.add({ weights: m.weights, layer: m.layer, steps: m.steps, updates: m.updates, accuracy: app.accuracy });
     inside.setSnapshotCost(m.ms, m.every);
     if (m.updates) updateChart.push(m.steps, m.updates);
   },
