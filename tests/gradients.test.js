@@ -5,7 +5,7 @@
 // as it was by all three.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createNetwork, init } from 'mnist-wasm';
+import { createNetwork, init, heapUsed } from 'mnist-wasm';
 import { defaultData } from './helpers/common.js';
 
 const CONVNET = '28x28,conv5x8,pool2,conv5x16,pool2,128,10';
@@ -262,6 +262,24 @@ test('layerParameters: each parameterised layer, copied from parameters() in lay
     p.weights[0] += 1; // a copy
   });
   assert.equal(Array.from(net.parameters()), Array.from(all));
+  net.dispose();
+});
+
+test('no heap kept: many calls leave the heap as one call does', async () => {
+  const net = await createNetwork({ layers: CONVNET, seed: 1 });
+  const once = () => {
+    net.gradients(image(0), 1);
+    net.gradientCheck(image(0), 1, { count: 2 });
+    try {
+      net.gradients(image(0), 11);
+    } catch {
+      // refused before anything is allocated
+    }
+  };
+  once();
+  const before = await heapUsed();
+  for (let k = 0; k < 30; k++) once();
+  assert.is(await heapUsed(), before);
   net.dispose();
 });
 
