@@ -7,6 +7,7 @@
 // worker's (backprop-worker.js, the API's net.gradients and friends).
 
 import { gridShape } from './inside.js';
+import { unitFormula, fmt } from './backprop-formula.js';
 
 const $ = (id) => document.getElementById(id);
 const POS = [36, 87, 214];
@@ -14,7 +15,6 @@ const NEG = [199, 58, 43];
 const INK = [20, 44, 110];
 const PAPER = [248, 249, 252];
 const CELL = 6; // CSS pixels of a value in the grids, at most
-const fmt = (v) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toFixed(3) : v.toExponential(2));
 const maxAbs = (v) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 
 /* t in [-1, 1] to a diverging colour (blue above zero, red below), or in [0, 1] to ink. */
@@ -29,7 +29,7 @@ function colour(t, signed, out, k) {
 function figure(values, shape, { signed, caption, scale, cell = null, legend = true }) {
   const fig = document.createElement('figure');
   fig.className = 'bp-figure';
-  const s = scale ?? (signed ? maxAbs(values) : 1) ?? 1;
+  const s = scale ?? (signed ? maxAbs(values) : 1);
   fig.dataset.scale = String(s);
   const flat = shape.rows === 1 && shape.cols === 1;
   const { rows, cols } = flat ? gridShape(shape.channels) : shape;
@@ -95,6 +95,7 @@ export class BackpropPanel {
     this.labels = $('bp-labels');
     this.drawing = null;
     this.gallery = null;
+    this.picked = null; // { pixels, label, text }: the gallery digit chosen, copied
     this.label = null;
     this.data = null;
     this.stage = 0;
@@ -113,8 +114,19 @@ export class BackpropPanel {
       if (d !== undefined) this.setLabel(Number(d));
     });
     this.source.addEventListener('change', () => {
-      const k = this.source.value;
-      this.label = k === 'pad' ? null : this.gallery.labels[Number(k)];
+      const v = this.source.value;
+      if (v === 'pad') this.picked = null;
+      else if (v !== 'picked') {
+        // a copy: the gallery changes with each evaluation while training runs
+        const k = Number(v);
+        const text = this.source.selectedOptions[0].textContent;
+        this.picked = {
+          pixels: this.gallery.images.slice(k * 784, k * 784 + 784),
+          label: this.gallery.labels[k],
+          text,
+        };
+      }
+      this.label = this.picked ? this.picked.label : null;
       this.refresh();
     });
     $('bp-next').addEventListener('click', () => this.go(this.stage + 1));
@@ -134,17 +146,18 @@ export class BackpropPanel {
   /** The pad's input (Float32Array of 784, or null when empty). */
   setDrawing(input) {
     this.drawing = input ? input.slice() : null;
-    if (this.source.value === 'pad') this.refreshSoon();
+    if (!this.picked) this.refreshSoon();
   }
 
-  /** The gallery of misclassified test digits (ui.setMistakes' message). */
+  /** The gallery of misclassified test digits (ui.setMistakes' message); the digit picked stays. */
   setGallery(m) {
-    const keep = this.source.value;
     this.gallery = m && m.count ? m : null;
-    this.source.replaceChildren(new Option('your drawing', 'pad'));
+    const options = [new Option('your drawing', 'pad')];
+    if (this.picked) options.push(new Option(this.picked.text, 'picked'));
     for (let k = 0; k < (this.gallery?.count ?? 0); k++)
-      this.source.append(new Option(`test digit: a ${m.labels[k]} read as ${m.preds[k]}`, String(k)));
-    this.source.value = [...this.source.options].some((o) => o.value === keep) ? keep : 'pad';
+      options.push(new Option(`test digit: a ${m.labels[k]} read as ${m.preds[k]}`, String(k)));
+    this.source.replaceChildren(...options);
+    this.source.value = this.picked ? 'picked' : 'pad';
   }
 
   setLabel(d) {
@@ -163,10 +176,8 @@ export class BackpropPanel {
   }
 
   image() {
-    const k = this.source.value;
-    if (k === 'pad') return this.drawing;
-    const px = this.gallery.images.subarray(Number(k) * 784, Number(k) * 784 + 784);
-    return Float32Array.from(px, (v) => v / 255);
+    if (!this.picked) return this.drawing;
+    return Float32Array.from(this.picked.pixels, (v) => v / 255);
   }
 
   async refresh() {
@@ -241,9 +252,10 @@ export class BackpropPanel {
       box.append(
         figure(gl.z, y.output, { signed: true, caption: 'z = W a + b, before the activation' }),
         figure(gl.activations, y.output, {
-          signed: false,
-          scale: y.type === 'dense' && st.l < L - 1 ? null : maxAbs(gl.activations) || 1,
-          caption: st.l === L - 1 ? 'softmax: the ten probabilities' : 'activations a = f(z)',
+          // probabilities and sigmoid in 0..1, tanh in -1..1, relu up to its largest
+          signed: st.l < L - 1 && d.activation === 'tanh',
+          scale: st.l === L - 1 || d.activation !== 'relu' ? 1 : maxAbs(gl.activations) || 1,
+          caption: st.l === L - 1 ? 'softmax: the ten probabilities' : `activations a = ${d.activation}(z)`,
         }),
       );
     } else if (st.kind === 'loss') {
@@ -424,85 +436,4 @@ function weightImages(y, dW) {
 function gridAsImage(n) {
   const side = Math.round(Math.sqrt(n));
   return side * side === n ? { rows: side, cols: side } : { rows: 1, cols: n };
-}
-
-/* The activation's derivative from its output a (and z for relu). */
-function derivative(activation, a, z) {
-  if (activation === 'relu') return z > 0 ? 1 : 0;
-  if (activation === 'tanh') return 1 - a * a;
-  return a * (1 - a);
-}
-
-/** The largest terms of a sum, as "(w × a) + …". */
-function terms(list, keep = 3) {
-  const sorted = list.slice().sort((p, q) => Math.abs(q[0] * q[1]) - Math.abs(p[0] * p[1]));
-  const shown = sorted.slice(0, keep).map(([w, a]) => `(${fmt(w)} × ${fmt(a)})`);
-  return `${shown.join(' + ')}${sorted.length > keep ? ` + … ${sorted.length - keep} more` : ''}`;
-}
-
-/** The layer's input as layer l sees it (the first layer: the image, less its mean pixel if centred). */
-function inputOf(d, l) {
-  if (l > 0) return d.gradients.layers[l - 1].activations;
-  const x = d.image;
-  if (d.input !== 'centred' || !d.layers[0].weights) return x;
-  let m = 0;
-  for (const v of x) m += v;
-  m /= x.length;
-  return Float32Array.from(x, (v) => v - m);
-}
-
-/* The index of a layer's parameters among the parameterised layers. */
-const paramsOf = (d, l) => d.parameters[d.layers.slice(0, l).filter((y) => y.weights).length];
-
-function unitFormula(d, st, j) {
-  const y = d.layers[st.l],
-    gl = d.gradients.layers[st.l],
-    L = d.layers.length;
-  const where =
-    y.type === 'dense'
-      ? `unit ${j + 1}`
-      : `map ${(j % y.output.channels) + 1} at row ${Math.floor(j / y.output.channels / y.output.cols) + 1}, column ${(Math.floor(j / y.output.channels) % y.output.cols) + 1}`;
-  if (st.kind === 'forward') {
-    if (y.type === 'pool') return `${where}: the largest of its ${y.kernel}×${y.kernel} window = ${fmt(gl.z[j])}`;
-    const { weights: W, biases: b } = paramsOf(d, st.l);
-    const a = inputOf(d, st.l);
-    const list = [];
-    let f = j;
-    if (y.type === 'dense') for (let i = 0; i < y.fanIn; i++) list.push([W[j * y.fanIn + i], a[i]]);
-    else {
-      const C = y.input.channels,
-        k = y.kernel,
-        p = Math.floor(j / y.units),
-        oy = Math.floor(p / y.output.cols),
-        ox = p % y.output.cols;
-      f = j % y.units;
-      for (let c = 0; c < C; c++)
-        for (let ky = 0; ky < k; ky++)
-          for (let kx = 0; kx < k; kx++)
-            list.push([W[f * y.fanIn + (c * k + ky) * k + kx], a[((oy + ky) * y.input.cols + ox + kx) * C + c]]);
-    }
-    const out = st.l === L - 1 ? `p = softmax(z) = ${fmt(gl.activations[j])}` : `a = f(z) = ${fmt(gl.activations[j])}`;
-    return `${where}: z = Σ w·a + b = ${terms(list)} + b (${fmt(b[f])}) = ${fmt(gl.z[j])}; ${out}`;
-  }
-  if (st.l === L - 1) {
-    const p = gl.activations[j],
-      t = j === d.label ? 1 : 0;
-    return `${where}: δ = p − y = ${fmt(p)} − ${t} = ${fmt(gl.delta[j])}`;
-  }
-  const next = d.layers[st.l + 1];
-  const activated = y.type !== 'pool';
-  const fp = activated ? derivative(d.activation, gl.activations[j], gl.z[j]) : 1;
-  if (next.type === 'dense') {
-    const { weights: W } = paramsOf(d, st.l + 1);
-    const dn = d.gradients.layers[st.l + 1].delta;
-    const list = [];
-    for (let k = 0; k < next.units; k++) list.push([W[k * next.fanIn + j], dn[k]]);
-    return activated
-      ? `${where}: δ = f′(z) Σ w·δ′ = ${fmt(fp)} × [${terms(list)}] = ${fmt(gl.delta[j])}`
-      : `${where}: δ = Σ w·δ′ = ${terms(list)} = ${fmt(gl.delta[j])}`;
-  }
-  const back = fp ? gl.delta[j] / fp : 0;
-  return activated
-    ? `${where}: δ = f′(z) × ∂loss/∂a = ${fmt(fp)} × ${fmt(back)} = ${fmt(gl.delta[j])} (∂loss/∂a from the ${next.type === 'conv' ? 'convolution' : 'pooling'} above)`
-    : `${where}: δ = ∂loss/∂(its output), from the layer above = ${fmt(gl.delta[j])}`;
 }
