@@ -26,12 +26,14 @@ export async function stepOfLearning(net, image, label) {
   const parameters = net.layerParameters();
   const check = net.gradientCheck(image, label, { count: CHECK_COUNT });
   const { learningRate, input, activation } = net.options;
+  const bytes = net.save(); // with the numbers above, before anything awaits: training cannot step between
+  const steps = net.steps;
   dropCopy();
-  const copy = await loadNetwork(net.save());
+  const copy = await loadNetwork(bytes);
   copy.setOptions({ optimizer: 'sgd', batchSize: 1, schedule: 'constant', weightDecay: 0, augment: false });
   copy.step(image, new Uint8Array([label]));
   const after = copy.predict(image);
-  pending = { copy, steps: net.steps };
+  pending = { copy, steps };
   const result = {
     gradients: g,
     parameters,
@@ -40,7 +42,7 @@ export async function stepOfLearning(net, image, label) {
     learningRate,
     input,
     activation,
-    steps: net.steps,
+    steps,
     after,
     lossAfter: -Math.log(after[label]),
     ms: performance.now() - t0,
