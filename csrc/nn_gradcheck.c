@@ -31,6 +31,7 @@ typedef struct {
  * whose C libraries' exp, log and tanh may round differently. About 1e-16
  * relative: the differences of the loss need far less. */
 static double exp_d(double x) {
+  if (x != x) return x; /* NaN */
   if (x < -700) return 0;
   if (x > 700) x = 700;
   const double ln2 = 0.6931471805599453;
