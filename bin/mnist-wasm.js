@@ -10,6 +10,7 @@
 //   mnist-wasm evaluate --data DIR_OR_URL --load FILE
 //   mnist-wasm predict  --load FILE (--data DIR_OR_URL --index N | --image FILE [--invert])
 //   mnist-wasm export   --load FILE --format npz|onnx|tfjs --out PATH
+//   mnist-wasm explain  --load FILE --data DIR_OR_URL --index N
 //   any of them with --json: one JSON object per line (cli_*_json) instead of text
 //
 // What is its own: reading --data through the package (openMnist: a folder
@@ -500,6 +501,18 @@ async function predict(a, net, sets) {
   }
 }
 
+/** explain --index N: C's lines for the test image's backpropagation (options.h, cli_explain). */
+function explain(a, net, test) {
+  const image = w.copyIn(test.image(a.index), 'the image');
+  try {
+    const [status, text] = withText(M._cli_explain, [net.pointer, image, test.label(a.index), a.index, a.json ? 1 : 0]);
+    if (status) throw new Exit(status, text);
+    print(text);
+  } finally {
+    w.free(image);
+  }
+}
+
 async function main(argv) {
   const a = parse(argv);
   if (a.help) {
@@ -524,6 +537,7 @@ async function main(argv) {
     }
     if (a.command === 'train') await train(a, net, sets);
     else if (a.command === 'evaluate') evaluateLine(a, net, sets.test);
+    else if (a.command === 'explain') explain(a, net, sets.test);
     else await predict(a, net, sets);
   } finally {
     for (const ds of Object.values(sets)) ds.dispose();

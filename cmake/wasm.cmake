@@ -42,7 +42,7 @@ set(NN_WASM_EXPORTS
   facts heap_used
   create destroy config layers_config layers_text layer_info steps set_learning_rate set_batch_size set_training with_optimizer params
   set_threads threads thread_jobs threads_alive
-  step predict activations save_size save load
+  step predict activations gradients gradient_check save_size save load
   export_bytes export_format_parse export_format_name export_file_count export_file_name
   trainer_new trainer_free trainer_restart trainer_plan_epochs trainer_state train train_dataset train_mixed
   evaluation_new evaluation_free evaluation_results evaluate evaluate_dataset
@@ -52,7 +52,7 @@ set(NN_WASM_EXPORTS
   idx_sample_size idx_ready idx_data
   idx_explain data_explain diverged_explain
   cli_parse cli_args_json cli_help cli_epoch_line cli_evaluate_line cli_predict_lines
-  cli_epoch_json cli_evaluate_json cli_predict_json
+  cli_epoch_json cli_evaluate_json cli_predict_json cli_explain
   cli_check_model cli_check_data cli_train_error cli_not_found cli_data_error cli_file_error cli_export_line
   malloc free)
 list(TRANSFORM NN_WASM_EXPORTS PREPEND "_")

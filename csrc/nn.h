@@ -219,6 +219,38 @@ typedef struct nn_eval {
  * in order and then the probabilities. */
 nn_status nn_activations(nn_net *net, const nn_data *data, float *out);
 
+/* One sample's backpropagation, seen from inside (nn_gradients.c). For
+ * the first row of sample and its label: z, act and delta (each sizes[1] +
+ * ... + sizes[n_sizes-1] floats, layer after layer, a layer's output in its
+ * nn_get_layer out shape, rows x cols x channels, the channel fastest) get
+ * each layer's pre-activation z, its output (the probabilities last; a
+ * pooling layer's z is its output) and dloss/dz; grads (the count of
+ * nn_params) dloss/dW and dloss/db in the parameters' layout; *loss the
+ * cross-entropy -ln p[label]. With centred input the first layer's dloss/dW
+ * is that of the centred pixels, dz (x - mean); plain SGD steps on dz x
+ * (nn_pass.c, net_centre_gradient). The network is not changed: weights,
+ * optimizer state, steps, generator and cached row sums are as before.
+ * NN_ERR_DIVERGED if the outputs are not finite. */
+nn_status nn_gradients(nn_net *net, const nn_data *sample, float *z, float *act, float *delta, float *grads,
+                       float *loss);
+/* A copy of layer l's weights (units x fan_in) and biases (units). */
+nn_status nn_layer_parameters(const nn_net *net, int l, float *weights, float *biases);
+
+/* nn_gradients' dloss/dW and dloss/db against central finite differences
+ * of the loss, computed in double (nn_gradcheck.c), on `count` parameters
+ * of each layer spread evenly over its weights and biases. A parameter
+ * whose +-h crosses a kink (a relu's z changes sign, or a pooling window
+ * picks another input) is not compared: the next one is tried in its
+ * place, and at_kinks counts those passed over. The relative error of one
+ * parameter is |g - fd| / max(|g|, |fd|, 1e-6). */
+#define NN_CHECK_MAX_COUNT 1000 /* parameters a layer */
+typedef struct nn_check_layer {
+  double max_relative_error;
+  int checked, at_kinks;
+} nn_check_layer;
+nn_status nn_gradient_check(nn_net *net, const nn_data *sample, int count, nn_check_layer *layers,
+                            double *max_relative_error);
+
 /* Forward only over samples [start, start+count), added into *acc.
  * NN_ERR_DIVERGED if an output or a loss is not finite (acc then partial). */
 nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int count, nn_eval *acc);

@@ -1,6 +1,7 @@
 /* nn_internal.h: the network's state and the functions its files share
- * (nn.c, nn_config.c, nn_pass.c, nn_rows.c, nn_threads.c, nn_eval.c). Not
- * an API: the tests include it to reach the scratch and the gradients. */
+ * (nn.c, nn_config.c, nn_pass.c, nn_rows.c, nn_threads.c, nn_eval.c,
+ * nn_gradients.c, nn_gradcheck.c). Not an API: the tests include it to
+ * reach the scratch and the gradients. */
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
@@ -67,6 +68,7 @@ struct nn_net {
   float *x_aug;           /* a sample before augmentation, one a thread: (POOL_MAX_THREADS, sizes[0]) */
   const float *lookahead; /* x_next while a step may use it, else NULL */
   int primed;             /* act[1] already holds layer 0's z for act[0] */
+  float *keep_z;          /* not NULL: net_forward_rows copies one row's z of each layer there, before its activation */
   /* threads (nn_set_threads): a step splits its rows, then its outputs */
   nn_pool *pool; /* NULL: one thread */
 };

@@ -3,6 +3,8 @@
  * layer's weights). The matrix products live in kernels_*.c; plain SGD is
  * fused into the gradient kernel, with the same bits as backward +
  * optim_update. */
+#include <string.h>
+
 #include "kernels.h"
 #include "nn_internal.h"
 
@@ -84,6 +86,7 @@ void net_derive(nn_net *net) {
  * must be those of the weights (net_derive). */
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
   const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
+  float *keep = net->keep_z; /* nn_gradients.c, one row */
   for (int l = 0; l < net->n_layers; l++) {
     const net_layer *y = &net->layer[l];
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
@@ -99,6 +102,7 @@ void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int pr
     }
     if (l == 0 && !primed && net->cfg.input == NN_INPUT_CENTRED)
       net_centre_z(z, net->row_mean + b0, net->w0_sums, n, y->positions, y->units);
+    if (keep) keep = (float *)memcpy(keep, z, (size_t)s[l + 1] * sizeof *z) + s[l + 1];
     if (y->activated) activate(net->cfg.activation, z, (size_t)n * s[l + 1]);
   }
   softmax_loss(net->act[net->n_layers] + (size_t)b0 * k, labels ? labels + b0 : NULL, labels ? net->loss + b0 : NULL, n,

@@ -235,6 +235,36 @@ nn_status activations(nn_net *net, const uint8_t *u8, const float *f32, float *o
   return s != NN_OK ? s : nn_activations(net, &d, out);
 }
 
+/* One image's backpropagation with its label (nn_gradients): z, act and
+ * delta hold sizes[1] + ... + sizes[n_sizes-1] floats each, grads the
+ * parameters' count; *loss its cross-entropy. */
+nn_status gradients(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *label, float *z, float *act,
+                    float *delta, float *grads, float *loss) {
+  nn_data d;
+  if (!net) return NN_ERR_ARG;
+  nn_status s = make_data(u8, f32, label, 1, 1, &d);
+  return s != NN_OK ? s : nn_gradients(net, &d, z, act, delta, grads, loss);
+}
+
+/* nn_gradient_check on count parameters a layer: out (double[1 + 3 *
+ * layers]) gets the largest relative error, then each layer's largest,
+ * parameters checked and parameters passed over at kinks. */
+nn_status gradient_check(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *label, int count,
+                         double *out) {
+  nn_data d;
+  nn_check_layer layers[NN_MAX_LAYERS];
+  if (!net || !out) return NN_ERR_ARG;
+  nn_status s = make_data(u8, f32, label, 1, 1, &d);
+  if (s == NN_OK) s = nn_gradient_check(net, &d, count, layers, out);
+  if (s != NN_OK) return s;
+  for (int l = 0; l < nn_get_config(net)->n_sizes - 1; l++) {
+    out[1 + 3 * l] = layers[l].max_relative_error;
+    out[2 + 3 * l] = layers[l].checked;
+    out[3 + 3 * l] = layers[l].at_kinks;
+  }
+  return NN_OK;
+}
+
 /* probs is (n, n_out). */
 nn_status predict(nn_net *net, const uint8_t *u8, const float *f32, int n, float *probs) {
   nn_data d;

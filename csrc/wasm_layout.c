@@ -128,9 +128,10 @@ const char *facts(void) {
   text_put(&t,
            "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
            "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d,"
-           "\"splitMinRows\":%d,\"maxMap\":%d,\"maxKernel\":%d},",
+           "\"splitMinRows\":%d,\"maxMap\":%d,\"maxKernel\":%d,\"maxCheckCount\":%d},",
            NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES, IDX_MAX_DIMS,
-           DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS, NN_SPLIT_MIN_ROWS, NN_MAX_MAP, NN_MAX_KERNEL);
+           DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS, NN_SPLIT_MIN_ROWS, NN_MAX_MAP, NN_MAX_KERNEL,
+           NN_CHECK_MAX_COUNT);
   /* %.9g: every float32 exactly */
   text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
            (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);

@@ -16,6 +16,11 @@
 //            worker's own time per snapshot (target <= 1% of the 1.5 s
 //            interval) and the training rate with the view open against
 //            closed in alternating 1.5 s windows of one run (target >= 0.85)
+//   backprop what the backpropagation panel costs training: the worker's time
+//            per step of learning (the panel shows it) and the training rate
+//            in alternating 1.5 s windows of one run, the panel open on a
+//            drawing with a new label pressed every 300 ms against open and
+//            untouched: each press costs training the worker's time for it
 //   alerts   from a training worker's death to the page's role=alert: an
 //            uncaught error, an unhandled rejection, a worker closed, and a
 //            thread killed (from when the worker stops answering); target < 2 s,
@@ -23,11 +28,12 @@
 //   train    Train with the defaults on full MNIST once the data are in: the
 //            time to Done and the longest main-thread task (every part
 //            prints its longest too); target <= 200 ms
-//   node scripts/bench-page.js [--only rate,strokes,inside,alerts,train] [--batch N] [--epochs N] [--rounds N]
+//   node scripts/bench-page.js [--only rate,strokes,inside,backprop,alerts,train] [--batch N] [--epochs N] [--rounds N]
 import { startServer, launch, openPage, waitForAlert, longTasks } from '../tests/browser/helpers.js';
 import { SEVEN } from '../tests/helpers/strokes.js';
+import { pen } from '../tests/browser/draw.js';
 
-const PARTS = ['rate', 'strokes', 'inside', 'alerts', 'train'];
+const PARTS = ['rate', 'strokes', 'inside', 'backprop', 'alerts', 'train'];
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
   const i = args.indexOf(name);
@@ -235,6 +241,73 @@ async function strokes(server) {
   }
 }
 
+/* ---------- backprop: the backpropagation panel's cost to training ---------- */
+
+async function backprop(server) {
+  for (const network of ['article', 'convnet']) {
+    const { page, close } = await fresh(server);
+    try {
+      await page.locator('#network').selectOption(network);
+      await page.getByLabel('Data URL').fill('data/small/');
+      await page.locator('#epochs').fill('500');
+      await page.evaluate(() => {
+        window.__seen = [];
+        const info = document.getElementById('model-info');
+        new MutationObserver(() => {
+          const m = /trained on ([\d,]+) samples/.exec(info.textContent);
+          if (m) window.__seen.push([performance.now(), Number(m[1].replace(/,/g, ''))]);
+        }).observe(info, { childList: true, characterData: true, subtree: true });
+      });
+      await button(page, 'Train').click();
+      await statusIs(page, /^Training/);
+      await (await pen(page)).draw(SEVEN);
+      const opened = await page.evaluate(() => performance.now());
+      await page.locator('#backprop summary').click();
+      await page.waitForTimeout(1000);
+      const windows = [],
+        costs = [];
+      let label = 0;
+      for (let k = 0; k < 20; k++) {
+        const pressing = k % 2 === 1;
+        const t = await page.evaluate(() => performance.now());
+        while ((await page.evaluate(() => performance.now())) < t + 1500) {
+          if (pressing) {
+            label = (label + 1) % 10;
+            await page.locator(`#bp-labels button[data-digit="${label}"]`).click();
+          }
+          await page.waitForTimeout(300);
+          const m = /in (\d+) ms/.exec(await page.locator('#bp-step').textContent());
+          if (pressing && m) costs.push(Number(m[1]));
+        }
+        windows.push({ pressing, from: t, to: t + 1500 });
+      }
+      await button(page, 'Pause').click();
+      await statusIs(page, /^Paused/);
+      const seen = await page.evaluate(() => window.__seen);
+      const rateIn = ({ from, to }) => {
+        const s = seen.filter(([t]) => t >= from && t <= to);
+        return s.length < 2 ? NaN : ((s[s.length - 1][1] - s[0][1]) * 1000) / (s[s.length - 1][0] - s[0][0]);
+      };
+      for (const w of windows) w.rate = rateIn(w);
+      const pairs = windows
+        .map((w, k) =>
+          w.pressing && windows[k + 1] ? w.rate / ((windows[k - 1].rate + windows[k + 1].rate) / 2) : null,
+        )
+        .filter((x) => x !== null && Number.isFinite(x));
+      console.log(`backprop (${network}): a label pressed every 300 ms against the panel open and untouched`);
+      console.log(`  the worker's time per step of learning ${spread(costs)}`);
+      console.log(
+        `  pressing / untouched, each window against its neighbours ${pairs.map((x) => x.toFixed(2)).join(' ')}, median ${median(pairs).toFixed(3)}`,
+      );
+      console.log(
+        `  longest main-thread task with the panel open ${ms(await longestSince(page, opened))} (target <= 200 ms)`,
+      );
+    } finally {
+      await close();
+    }
+  }
+}
+
 /* ---------- inside: the weight snapshots' cost to training ---------- */
 
 async function inside(server) {
@@ -417,7 +490,7 @@ async function train(server) {
 const server = await startServer();
 try {
   for (const part of PARTS.filter((p) => only.includes(p))) {
-    await { rate, strokes, inside, alerts, train }[part](server);
+    await { rate, strokes, inside, backprop, alerts, train }[part](server);
     console.log('');
   }
 } finally {

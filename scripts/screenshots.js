@@ -8,7 +8,10 @@
 //   docs/personal-set.png  the pad reading a mirrored 3 (ε) after ten were
 //                          taught and Learn my handwriting, with the set
 //                          and the figures before and after
-//   node scripts/screenshots.js [--only screenshot,inside-view,personal-set] [--out DIR (docs/)]
+//   docs/backprop.png      the backpropagation panel on a drawn 3 labelled 3,
+//                          at the first layer's delta and gradient images,
+//                          after 3 epochs of the small split
+//   node scripts/screenshots.js [--only screenshot,inside-view,personal-set,backprop] [--out DIR (docs/)]
 /* global document, window -- the functions handed to the page run in the page */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +28,7 @@ import { pen } from '../tests/browser/draw.js';
 import { STYLES, VARIANTS, place, mirrored, jittered } from '../tests/helpers/strokes.js';
 import { referenceModel } from '../tests/helpers/reference.js';
 
-const IMAGES = ['screenshot', 'inside-view', 'personal-set'];
+const IMAGES = ['screenshot', 'inside-view', 'personal-set', 'backprop'];
 const args = process.argv.slice(2);
 const arg = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const only = arg('--only')?.split(',') ?? IMAGES;
@@ -104,6 +107,23 @@ const shots = {
         fullPage: true,
       }),
     );
+  },
+
+  async backprop(page) {
+    await page.getByLabel('Data URL').fill('data/small/');
+    await page.locator('#epochs').fill('3');
+    await button(page, 'Train').click();
+    await statusIs(page, /^Done/);
+    await (await pen(page)).draw(place(STYLES[9], VARIANTS[0]));
+    await settledPrediction(page);
+    await page.locator('#backprop summary').click();
+    await page.locator('#bp-labels button[data-digit="3"]').click();
+    await page.waitForFunction(() => /computed/.test(document.getElementById('bp-step').textContent));
+    await page.locator('#bp-stage').focus();
+    const stages = Number(await page.locator('#backprop').getAttribute('data-stages'));
+    for (let k = 0; k < stages - 2; k++) await page.keyboard.press('PageDown'); // the first layer, backward
+    for (let k = 0; k < 20; k++) await page.keyboard.press('ArrowRight');
+    write('backprop', await page.locator('#backprop-panel').screenshot());
   },
 
   async 'personal-set'(page) {

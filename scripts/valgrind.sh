@@ -21,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-areas=(${VALGRIND_AREAS:-nn idx model cli data train augment layers export})
+areas=(${VALGRIND_AREAS:-nn idx model cli data train augment layers export gradients})
 build=build/valgrind
 logs=$build/logs
 

@@ -494,6 +494,31 @@ async function sequence(seed) {
       });
     },
 
+    /** One image's backprop, its gradient check or the per-layer parameters: read-only, good or bad arguments. */
+    async backprop() {
+      const net = target('nets');
+      if (!net) return actions.create();
+      const what = r.pick(['gradients', 'gradientCheck', 'layerParameters']);
+      const { x, y } = samples(r, net, 1);
+      const bad = what !== 'layerParameters' && r.chance(0.3);
+      const kind = bad ? r.int(0, what === 'gradients' ? 1 : 2) : -1; // bad image, label, or options
+      const image = kind === 0 ? badImages(r, x, 1, net.inputs) : x;
+      const label = kind === 1 ? r.pick([net.classes, -1, 0.5, '1', null]) : y[0];
+      const options = kind === 2 ? { count: r.pick([0, 1001, 2.5, 'many']) } : { count: r.int(1, 4) };
+      const fn = {
+        gradients: () => net.gradients(image, label),
+        gradientCheck: () => net.gradientCheck(image, label, options),
+        layerParameters: () => net.layerParameters(),
+      }[what];
+      const { result } = await call(what, bad ? 'bad' : '', fn, {
+        nets: [net],
+        expect: bad || net.disposed ? 'reject' : 'ok',
+        mutates: false,
+      });
+      if (result && what === 'gradients' && !(result.loss >= 0 && result.layers.length === net.layers.length))
+        fail(`gradients: loss ${result.loss}, ${result.layers.length} layers`);
+    },
+
     async step() {
       const net = target('nets');
       if (!net) return actions.create();
@@ -961,6 +986,7 @@ async function sequence(seed) {
     [5, 'load'],
     [5, 'save'],
     [3, 'inspect'],
+    [3, 'backprop'],
     [14, 'step'],
     [7, 'train'],
     [10, 'predict'],

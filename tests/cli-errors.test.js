@@ -56,7 +56,7 @@ const table = [
     'an unknown command',
     () => ['fit'],
     2,
-    "unknown command 'fit': expected train, evaluate, predict or export (try --help)",
+    "unknown command 'fit': expected train, evaluate, predict, export or explain (try --help)",
   ],
   [
     'an unknown option',

@@ -64,7 +64,7 @@ const table = [
     'an unknown command',
     () => ['fit', '--data', T('small')],
     2,
-    "unknown command 'fit': expected train, evaluate, predict or export (try --help)",
+    "unknown command 'fit': expected train, evaluate, predict, export or explain (try --help)",
   ],
   ['no --data', () => [], 2, '--data DIR is required (try --help)'],
   ['an option without its value', () => ['--data', T('small'), '--epochs'], 2, '--epochs needs a value (try --help)'],

@@ -4,6 +4,8 @@
 
 import * as ui from './ui.js';
 import * as inside from './inside.js';
+import { BackpropPanel } from './backprop.js';
+import { HistorySlider } from './history.js';
 import { Pad } from './pad.js';
 import {
   saveLastModel,
@@ -240,6 +242,19 @@ const accChart = new ui.LineChart(els.accuracyChart, {
 });
 
 const forward = new inside.ForwardView(els.forward, els.readout);
+// watch it learn: the run's snapshots, bounded, under a slider (history.js)
+const watch = new HistorySlider(document.getElementById('history'), document.getElementById('history-text'), (s) =>
+  inside.setWeights(s.weights, s.layer, s.steps),
+);
+// the backpropagation panel: Apply makes its step the network, as opening a model does
+const backprop = new BackpropPanel({
+  call,
+  onApplied: (r) => {
+    adoptModel(r, { keepSettings: true });
+    ui.setStatus('Applied one step of learning on that digit. Draw a digit, or press Train to train on.');
+  },
+  onError: (e) => report(e, `Could not compute the step of learning: ${e.message}`),
+});
 const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, {
   empty: 'Update sizes appear here while training',
 });
@@ -257,6 +272,8 @@ function refreshControls() {
  * sent with its config by worker.js configOf), an update-size series per
  * layer with weights. */
 function buildInside(config) {
+  backprop.networkChanged();
+  watch.clear();
   if (!config?.layers) return;
   const layers = config.layerInfo ?? null;
   forward.build(layers, config.activation);
@@ -377,6 +394,7 @@ const events = {
     accChart.push(m.position, m.accuracy);
     ui.setConfusion(m.confusion);
     ui.setMistakes(m.mistakes);
+    backprop.setGallery(m.mistakes);
   },
 
   learning(m) {
@@ -386,7 +404,7 @@ const events = {
   },
 
   snapshot(m) {
-    inside.setWeights(m.weights, m.layer, m.steps);
+    watch.add({ weights: m.weights, layer: m.layer, steps: m.steps, updates: m.updates, accuracy: app.accuracy });
     inside.setSnapshotCost(m.ms, m.every);
     if (m.updates) updateChart.push(m.steps, m.updates);
   },
@@ -767,6 +785,7 @@ async function predictNow() {
   }
   const input = pad.read();
   ui.setInputView(input);
+  backprop.setDrawing(input);
   const seq = ++predictSeq;
   if (!input || !app.hasNet) {
     ui.setPrediction(null);

@@ -39,6 +39,7 @@ import {
   threadsUnavailable,
 } from './lib/index.js';
 import { streamDataset } from './data.js';
+import { stepOfLearning, appliedStep, forgetStep } from './backprop-worker.js';
 import { networkOptions, settingsOf, architectureChanges, networkChoices, LIVE } from './network.js';
 
 const SLICE_MS = 20; // training time between yields
@@ -166,6 +167,26 @@ const handlers = {
     needNet();
     const layers = net.activations(image);
     return [{ layers }, [layers[0].buffer]];
+  },
+
+  /** The backpropagation panel (backprop-worker.js): one step of learning on a copy; Apply; closed. */
+  async backprop({ image, label }) {
+    needNet();
+    return stepOfLearning(net, image, label);
+  },
+  async backpropApply() {
+    needNet();
+    const applied = await appliedStep(net, threadsAsked);
+    if (!applied) return { applied: false };
+    stopLoop();
+    use(applied);
+    config = { ...configOf(applied), epochs };
+    setState('idle', 'applied');
+    return { applied: true, config: { ...config, step: stepThreads(config) }, steps: applied.steps };
+  },
+  backpropClosed() {
+    forgetStep();
+    return {};
   },
 
   /** weights: whether the page shows the weights view (snapshots while training). */

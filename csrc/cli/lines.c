@@ -26,8 +26,7 @@ size_t cli_evaluate_line(double loss, double accuracy, double samples, char *buf
   return t.at;
 }
 
-/* The digit read: the first of the largest probabilities. */
-static int argmax(const float *probs, int n) {
+int cli_argmax(const float *probs, int n) {
   int best = 0;
   for (int i = 1; i < n; i++)
     if (probs[i] > probs[best]) best = i;
@@ -37,7 +36,7 @@ static int argmax(const float *probs, int n) {
 size_t cli_predict_lines(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap) {
   nn_text t = text_of(buf, cap);
   if (!probs || n < 1) return t.at;
-  const int best = argmax(probs, n);
+  const int best = cli_argmax(probs, n);
   if (image) text_put(&t, "%s  ", image);
   else text_put(&t, "index %ld  ", index);
   if (label >= 0) text_put(&t, "label %d  ", label);
@@ -85,7 +84,7 @@ size_t cli_predict_json(const char *image, long index, int label, const float *p
     text_put(&t, "\"index\":%ld", index);
   }
   if (label >= 0) text_put(&t, ",\"label\":%d", label);
-  text_put(&t, ",\"predicted\":%d,\"probabilities\":[", argmax(probs, n));
+  text_put(&t, ",\"predicted\":%d,\"probabilities\":[", cli_argmax(probs, n));
   for (int i = 0; i < n; i++) {
     if (i) text_put(&t, ",");
     text_json_float(&t, probs[i]);
@@ -144,7 +143,8 @@ int cli_check_data(const cli_args *a, const nn_net *net, const nn_dataset *train
                       "the last layer%s%s has %d outputs but the labels go up to %d (it needs at least %d)",
                       a->load ? " of " : "", a->load ? a->load : "", n_out, top, top + 1);
   }
-  if (a->command == CLI_PREDICT && a->index >= 0 && (uint32_t)a->index >= data_ready(test)) {
+  if ((a->command == CLI_PREDICT || a->command == CLI_EXPLAIN) && a->index >= 0 &&
+      (uint32_t)a->index >= data_ready(test)) {
     const uint32_t n = data_ready(test);
     return cli_fail(CLI_EXIT_FAILURE, msg, cap, "--index %ld: the test set has %u images (0..%ld)", a->index, n,
                     (long)n - 1);

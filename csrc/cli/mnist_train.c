@@ -347,6 +347,13 @@ static void predict(const cli_args *a) {
   print_line(msg);
 }
 
+static void explain(const cli_args *a) {
+  const uint32_t i = (uint32_t)a->index;
+  if (cli_explain(g.net, data_image(g.set[1], i), data_label(g.set[1], i), a->index, a->json, msg, sizeof msg))
+    dieMsg(CLI_EXIT_FAILURE);
+  print_line(msg);
+}
+
 int main(int argc, char **argv) {
   cli_args a;
   int st = cli_parse(argc, (const char *const *)argv, CLI_NATIVE, &a, msg, sizeof msg);
@@ -379,6 +386,7 @@ int main(int argc, char **argv) {
 
   if (a.command == CLI_TRAIN) train(&a);
   else if (a.command == CLI_EVALUATE) print_evaluation(&a);
+  else if (a.command == CLI_EXPLAIN) explain(&a);
   else predict(&a);
   if (a.save) save_model(a.save);
   free_all();

@@ -24,7 +24,8 @@
 #define EVALUATE (1u << CLI_EVALUATE)
 #define PREDICT (1u << CLI_PREDICT)
 #define EXPORT (1u << CLI_EXPORT)
-#define READ_DATA (TRAIN | EVALUATE | PREDICT)
+#define EXPLAIN (1u << CLI_EXPLAIN)
+#define READ_DATA (TRAIN | EVALUATE | PREDICT | EXPLAIN)
 
 typedef enum {
   K_TEXT,
@@ -95,7 +96,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
                 "evaluate, predict with or export; its layers, activation and input "
                 "are kept (--layers, --activation and --input must match if given), --lr, --batch, "
                 "--optimizer, --schedule, --weight-decay and --augment override the saved ones"},
-  [CLI_INDEX] = {"index", "N", K_INT, PREDICT, 0, 0, CLI_MAX_INDEX, "the test image of --data to read, from 0"},
+  [CLI_INDEX] = {"index", "N", K_INT, PREDICT | EXPLAIN, 0, 0, CLI_MAX_INDEX,
+                 "the test image of --data to read or explain, from 0"},
   [CLI_IMAGE] = {"image", "FILE", K_TEXT, PREDICT, 1, 0, 0,
                  "an image to read: PNG, PGM or 784 raw bytes, white ink on black as in MNIST"},
   [CLI_INVERT] = {"invert", NULL, K_FLAG, PREDICT, 1, 0, 0, "the image has dark ink on a light background"},
@@ -103,7 +105,8 @@ static const option_row table[CLI_OPTION_COUNT] = {
                 "print one JSON object per line instead of text, for scripts: train one per epoch "
                 "(type \"epoch\": epoch, loss, accuracy, samples, seconds, samplesPerSecond), evaluate "
                 "its result (type \"evaluate\": loss, accuracy, samples), predict its digit (type "
-                "\"predict\": index and label or image, predicted, probabilities); errors stay one "
+                "\"predict\": index and label or image, predicted, probabilities), explain its "
+                "backpropagation (type \"explain\", csrc/cli/options.h); errors stay one "
                 "line of text on stderr"},
   [CLI_THREADS] = {"threads", "N", K_INT, TRAIN | EVALUATE, 0, 1, NN_MAX_THREADS,
                    "threads to train and evaluate with, $R (default $D): the same model bits with any "
@@ -115,7 +118,7 @@ static const option_row table[CLI_OPTION_COUNT] = {
   [CLI_HELP] = {"help", NULL, K_FLAG, ALL_COMMANDS, 0, 0, 0, "show this help and exit"},
 };
 
-static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate", "predict", "export"};
+static const char *const command_names[CLI_COMMAND_COUNT] = {"train", "evaluate", "predict", "export", "explain"};
 
 const char *cli_program(cli_shell shell) { return shell == CLI_NODE ? "mnist-wasm" : "mnist-train"; }
 
@@ -344,6 +347,7 @@ static int check_needs(const cli_args *a, char *msg, size_t cap) {
     if (GIVEN(a, CLI_INDEX) && !a->data) return usage(msg, cap, "--index needs --data %s (try --help)", data);
     if (a->invert && !a->image) return usage(msg, cap, "--invert applies to --image only");
   }
+  if (a->command == CLI_EXPLAIN && !GIVEN(a, CLI_INDEX)) return usage(msg, cap, "explain needs --index N (try --help)");
   if (!a->load && nn_config_check(&a->cfg) != NN_OK)
     return usage(msg, cap, "the options: %s", nn_strerror(nn_config_check(&a->cfg)));
   return 0;
@@ -367,7 +371,8 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     for (int k = 0; k < CLI_COMMAND_COUNT; k++)
       if (!strcmp(argv[i], command_names[k])) c = k;
     if (c < 0)
-      return usage(msg, cap, "unknown command '%s': expected train, evaluate, predict or export (try --help)", argv[i]);
+      return usage(msg, cap, "unknown command '%s': expected train, evaluate, predict, export or explain (try --help)",
+                   argv[i]);
     a->command = (cli_command)c;
     i++;
   }
@@ -536,15 +541,18 @@ size_t cli_help(cli_shell shell, char *buf, size_t cap) {
            "       %s predict --load FILE --data DIR --index N\n"
            "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
            "       %s export --load FILE --format npz|onnx|tfjs --out PATH\n"
+           "       %s explain --load FILE --data DIR --index N\n"
            "\n",
-           p, p, p, p, p);
+           p, p, p, p, p, p);
   put_wrapped(&t,
               "train (the command when none is named) trains a fully connected network on "
               "MNIST-format data and prints one line per epoch: epoch, mean training loss, test "
               "accuracy, seconds, samples/s. evaluate prints a saved model's loss and accuracy on the "
               "test set. predict prints the digit that a saved model reads in an image, and the ten "
               "probabilities. export writes a saved model as NumPy arrays (.npz), ONNX or a "
-              "TensorFlow.js layers model. mnist-train (native) and npx mnist-wasm (Node) take the same options "
+              "TensorFlow.js layers model. explain shows how a saved model would learn from one test "
+              "image: each layer's delta and gradient (their L2 norms) and backprop checked against "
+              "finite differences. mnist-train (native) and npx mnist-wasm (Node) take the same options "
               "and print the same lines.",
               0, 0);
   text_put(&t, "\n\n");

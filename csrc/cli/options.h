@@ -27,8 +27,9 @@
 #define CLI_MAX_INDEX 2147483647L
 #define CLI_TIMEOUT_MS 60000 /* mnist-wasm: a download idle this long fails (MNIST_WASM_TIMEOUT) */
 #define CLI_MESSAGE_MAX 4096 /* a buffer this big holds every message and line but the help */
+#define CLI_CHECK_COUNT 10   /* explain: parameters of each layer the gradient check probes */
 
-typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_EXPORT, CLI_COMMAND_COUNT } cli_command;
+typedef enum { CLI_TRAIN = 0, CLI_EVALUATE, CLI_PREDICT, CLI_EXPORT, CLI_EXPLAIN, CLI_COMMAND_COUNT } cli_command;
 
 /* The options in the order of the table (and of the help). */
 typedef enum {
@@ -111,6 +112,19 @@ size_t cli_evaluate_json(double loss, double accuracy, double samples, char *buf
 /* {"type":"predict","index":7,"label":1,"predicted":1,"probabilities":[0.25,0.5,0.25]}, or with
  * "image":"FILE" in place of index and label (image not NULL; label omitted when < 0). */
 size_t cli_predict_json(const char *image, long index, int label, const float *probs, int n, char *buf, size_t cap);
+
+/* explain --index N: the test image's backpropagation with its label
+ * (nn_gradients, nn_gradient_check on CLI_CHECK_COUNT parameters a
+ * layer) as lines into buf: text,
+ *   explain  index 7  label 2  predicted 2  p 0.9876  loss 0.0125  (-ln p[2] = -ln 0.9876)
+ *   layer 1  conv  24x24x8  |delta| 1.234e-02  |dW| 3.456e-02  |db| 1.234e-02  check 3.1e-07 (10 checked)
+ *   ...
+ *   gradient check: largest relative error 3.1e-07 (backprop in float against finite differences in double)
+ * or one JSON object (json): {"type":"explain","index","label","predicted","loss","probabilities",
+ * "layers":[{"type","shape","deltaNorm","weightsNorm","biasesNorm","maxRelativeError","checked","atKinks"}],
+ * "maxRelativeError"} (pooling without the norms of parameters and the error). 0, or
+ * CLI_EXIT_FAILURE with the message in buf. The network is not changed. */
+int cli_explain(nn_net *net, const uint8_t *image, int label, long index, int json, char *buf, size_t cap);
 
 /* train --load: --layers and --activation, where given, must be the model's. */
 int cli_check_model(const cli_args *a, const nn_net *model, char *msg, size_t cap);

@@ -196,12 +196,18 @@ static void test_parse(void) {
   CHECK_EQ(PARSE(&a, msg, "predict", "--load", "m", "--data", "d", "--index", "0", "--json"), 0);
   CHECK(a.json, "predict --json");
   BAD("--json takes no value", "--data", "d", "--json=1");
+  CHECK_EQ(PARSE(&a, msg, "explain", "--load", "m", "--data", "d", "--index", "3", "--json"), 0);
+  CHECK(a.command == CLI_EXPLAIN && a.index == 3 && a.json, "explain --index 3 --json");
+  BAD("explain needs --index N (try --help)", "explain", "--load", "m", "--data", "d");
+  BAD("--data DIR is required (try --help)", "explain", "--load", "m", "--index", "3");
+  BAD("--lr does not apply to explain (try --help)", "explain", "--load", "m", "--data", "d", "--index", "3", "--lr",
+      "1");
   BAD("--image: only mnist-wasm reads image files (npx mnist-wasm predict --image FILE)", "predict", "--load", "m",
       "--image", "x");
 
   /* the command line's messages, exact */
   BAD("--data DIR is required (try --help)", "train");
-  BAD("unknown command 'fit': expected train, evaluate, predict or export (try --help)", "fit");
+  BAD("unknown command 'fit': expected train, evaluate, predict, export or explain (try --help)", "fit");
   BAD("unknown option '--learning-rate' (try --help)", "--learning-rate=1", "--data", "d");
   BAD("unexpected argument 'fast' (try --help)", "--data", "d", "fast");
   BAD("--epochs needs a value (try --help)", "--data", "d", "--epochs");

@@ -7,8 +7,10 @@
  * image (as floats and as bytes) must predict finite probabilities that sum
  * to 1, and evaluate to the same argmax and a finite loss; one training
  * step must either succeed with finite weights or report NN_ERR_DIVERGED
- * with the weights untouched; and the model saved after that step must load
- * and save identically too.
+ * with the weights untouched; one zero image's backpropagation and gradient
+ * check must give a finite loss or NN_ERR_DIVERGED and leave the model's
+ * bytes as they were; and the model saved after that step must load and
+ * save identically too.
  *
  * Byte mutations almost always break the CRC, which would hide every later
  * check from the fuzzer, so an input rejected for its checksum is loaded a
@@ -127,6 +129,33 @@ static void check_step(nn_net *net, uint8_t label) {
   free(x);
 }
 
+/* One zero image's backpropagation and its gradient check: NN_OK (a
+ * finite loss) or NN_ERR_DIVERGED, and the model's bytes as they were. */
+static void check_gradients(nn_net *net, uint8_t label) {
+  const nn_config *cfg = nn_get_config(net);
+  const int n_in = cfg->sizes[0], k = cfg->sizes[cfg->n_sizes - 1];
+  size_t outs = 0, count = 0, before_len = 0, after_len = 0;
+  for (int l = 1; l < cfg->n_sizes; l++) outs += (size_t)cfg->sizes[l];
+  (void)nn_params_const(net, &count);
+  float *x = calloc((size_t)n_in, sizeof *x), *buf = malloc((3 * outs + count) * sizeof *buf), loss = -1.0f;
+  REQUIRE(x && buf, "out of memory");
+  uint8_t *before = save(net, &before_len), y = (uint8_t)(label % k);
+  nn_data d = {.f32 = x, .labels = &y, .n = 1};
+  nn_status st = nn_gradients(net, &d, buf, buf + outs, buf + 2 * outs, buf + 3 * outs, &loss);
+  REQUIRE(st == NN_OK || st == NN_ERR_DIVERGED, "nn_gradients gave %d", st);
+  if (st == NN_OK) REQUIRE(isfinite(loss) && loss >= 0.0f, "gradients: loss %g", loss);
+  nn_check_layer layers[NN_MAX_LAYERS];
+  double worst = -1;
+  nn_status sc = nn_gradient_check(net, &d, 2, layers, &worst);
+  REQUIRE(sc == st, "nn_gradient_check gave %d where nn_gradients gave %d", sc, st);
+  uint8_t *after = save(net, &after_len);
+  REQUIRE(after_len == before_len && memcmp(before, after, before_len) == 0, "gradients changed the model");
+  free(before);
+  free(after);
+  free(x);
+  free(buf);
+}
+
 /* Loads buf; returns the status after checking every invariant. When
  * deep, a loaded network is also trained a step and round-tripped again. */
 static nn_status check_load(const uint8_t *buf, size_t len, int deep) {
@@ -162,6 +191,7 @@ static nn_status check_load(const uint8_t *buf, size_t len, int deep) {
   free(again);
   check_predict(net);
   if (deep) {
+    check_gradients(net, buf[len / 3]);
     check_step(net, buf[len / 2]);
     uint8_t *after = save(net, &n);
     REQUIRE(check_load(after, n, 0) == NN_OK, "a model saved after a step does not load");

@@ -32,6 +32,9 @@ import type {
   NetworkOptions,
   ResolvedOptions,
   LayerInfo,
+  Gradients,
+  GradientCheck,
+  LayerGradients,
   ParameterRange,
   Shape,
   Images,
@@ -319,6 +322,18 @@ trainer.plan(10);
 trainer.mix(mnist.test, 20);
 trainer.mix(null);
 const inside: Float32Array[] = defaults.activations(firstImage);
+const backprop: Gradients = defaults.gradients(firstImage, 3);
+const firstLayer: LayerGradients = backprop.layers[0];
+const firstDelta: Float32Array = firstLayer.delta;
+const firstZ: Float32Array = firstLayer.z;
+const tenProbabilities: Float32Array = backprop.probabilities;
+const firstDW: Float32Array | undefined = firstLayer.weights;
+const checked: GradientCheck = defaults.gradientCheck(firstImage, 3, { count: 5 });
+const worstError: number = checked.layers[0].maxRelativeError + checked.maxRelativeError;
+const passedOver: number = checked.layers[0].atKinks;
+const perLayer: Float32Array = defaults.layerParameters()[0].weights;
+// @ts-expect-error the label is a number
+defaults.gradients(firstImage, '3');
 trainer.restart();
 const schedule: Schedule = 'cosine';
 const distortions: Augment = { shift: 2, rotate: 10, scale: 0.1, shear: 0.15, elastic: 1.5 };

@@ -102,6 +102,47 @@ export interface LayerInfo {
   biases: ParameterRange | null;
 }
 
+/**
+ * One layer of net.gradients(): its output in net.layers[l].output's shape
+ * (rows x cols x channels flattened, the channel fastest).
+ */
+export interface LayerGradients {
+  type: 'dense' | 'conv' | 'pool';
+  /** Pre-activation (a pooling layer's output; the output layer's logits). */
+  z: Float32Array;
+  /** Output after the activation (the probabilities for the output layer). */
+  activations: Float32Array;
+  /** dloss/dz. */
+  delta: Float32Array;
+  /** dloss/dW in the weights' layout: dense [unit][input], convolution [filter][channel][row][col]; absent for pooling. */
+  weights?: Float32Array;
+  /** dloss/db; absent for pooling. */
+  biases?: Float32Array;
+}
+
+/** net.gradients(image, label). */
+export interface Gradients {
+  /** Cross-entropy of the one sample, -ln p[label]. */
+  loss: number;
+  probabilities: Float32Array;
+  /** One per layer after the input. */
+  layers: LayerGradients[];
+}
+
+/** net.gradientCheck(image, label, options). */
+export interface GradientCheck {
+  /** The largest over the layers. */
+  maxRelativeError: number;
+  /** One per layer after the input (pooling: nothing checked). */
+  layers: Array<{
+    /** Largest |g - fd| / max(|g|, |fd|, 1e-6) of the parameters checked. */
+    maxRelativeError: number;
+    checked: number;
+    /** Parameters passed over because their +-h crossed a kink (relu's 0, a pooling window's choice). */
+    atKinks: number;
+  }>;
+}
+
 /** The options a network has, defaults filled in (floats as float32 keeps them). */
 export interface ResolvedOptions {
   /** The stack's items: numbers for dense layers and a flat input ([784, 128, 64, 10]), else strings. */
@@ -239,6 +280,10 @@ export class Network {
   predict(images: Images): Float32Array;
   /** Every layer's outputs for one image: one array per layer after the input, the probabilities last. */
   activations(image: Images): Float32Array[];
+  /** One image's backpropagation with its label, seen from inside; the network is not changed. */
+  gradients(image: Images, label: number): Gradients;
+  /** gradients() against central finite differences in double on `count` (default 10, at most 1000) parameters a layer. */
+  gradientCheck(image: Images, label: number, options?: { count?: number }): GradientCheck;
   evaluate(images: Images, labels: Labels, options?: EvaluateOptions): Evaluation;
   /** The samples of a Dataset that have arrived so far. */
   evaluate(dataset: Dataset, options?: EvaluateOptions): Evaluation;
@@ -272,6 +317,8 @@ export class Network {
   }): void;
   /** A copy of all weights and biases, per layer W[out][in] then b[out]. */
   parameters(): Float32Array;
+  /** A copy of each parameterised layer's weights and biases, in layer order. */
+  layerParameters(): Array<{ weights: Float32Array; biases: Float32Array }>;
   /** Frees the network's wasm memory; safe to call twice. */
   dispose(): void;
 }

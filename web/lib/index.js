@@ -15,6 +15,7 @@
 
 import { init, loadedWasm, describe, tag } from './wasm.js';
 import { Dataset } from './dataset.js';
+import { checkLabel, checkCount, sampleGradients, checkGradients, layerParameters } from './gradients.js';
 
 export { init, defaultWasmUrl, threadsUnavailable } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
@@ -582,6 +583,41 @@ export class Network {
     } finally {
       w.free(block);
     }
+  }
+
+  /**
+   * One image's backpropagation with its label, seen from inside, the
+   * network unchanged: { loss (-ln p[label]), probabilities, layers: one
+   * per layer after the input, { type, z, activations, delta (dloss/dz),
+   * and with parameters weights and biases: dloss/dW, dloss/db in their
+   * layout } } (gradients.js).
+   */
+  gradients(image, label) {
+    const w = this.#live('gradients');
+    const { float } = checkImages(image, this.#inputs, 'gradients', 1);
+    checkLabel(label, this.#classes, 'gradients');
+    const layers = this.layers;
+    const params = layers.reduce((n, y) => n + (y.weights ? y.weights.length + y.biases.length : 0), 0);
+    return sampleGradients(w, this.#ptr, layers, params, image, float, label);
+  }
+
+  /**
+   * gradients() against central finite differences in double on `count`
+   * parameters a layer: { maxRelativeError, layers: [{ maxRelativeError,
+   * checked, atKinks }] }; the network unchanged.
+   */
+  gradientCheck(image, label, options) {
+    const w = this.#live('gradientCheck');
+    const { float } = checkImages(image, this.#inputs, 'gradientCheck', 1);
+    checkLabel(label, this.#classes, 'gradientCheck');
+    const count = checkCount(options, w.facts.limits.maxCheckCount, 'gradientCheck');
+    return checkGradients(w, this.#ptr, this.layers.length, image, float, label, count);
+  }
+
+  /** A copy of each parameterised layer's { weights, biases }, in layer order (parameters() cut by layers). */
+  layerParameters() {
+    this.#live('layerParameters');
+    return layerParameters(this.parameters(), this.layers);
   }
 
   /**
