@@ -2,16 +2,19 @@
 // npm run bench (its second part): the convnet the page offers,
 // 28x28,conv5x8,pool2,conv5x16,pool2,128,10 with its defaults (relu, rate
 // 0.1), trained at batch 32 on real MNIST (web/data) by this package's
-// wasm through its public API, on 1 and 2 threads, and by the native CLI
-// on 1 and 2 threads; samples/s of the faster of two timed runs each, after
-// a warm-up, the runs interleaved so that a busy spell of the machine falls
-// on all of them; then the target.
+// wasm through its public API, on 1 and 2 threads, by the native CLI on 1
+// and 2 threads, and by its peers, other libraries that train in a page, on
+// one thread each (scripts/convnet-peers.js); samples/s of the faster of two
+// timed runs each, after a warm-up, the runs interleaved so that a busy spell
+// of the machine falls on all of them; then the targets.
 //   node scripts/bench-convnet.js [--quick]   (--quick: smaller runs, for a smoke test)
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { PEERS } from './convnet-peers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -25,6 +28,10 @@ const LAYERS = '28x28,conv5x8,pool2,conv5x16,pool2,128,10';
 const BATCH = 32;
 const SAMPLES = quick ? 2048 : 16384; // a timed run
 const TARGET = 10000; // samples/s on one wasm thread at batch 32
+const PEER_TARGET = 20; // times the fastest peer, on one wasm thread
+// a peer's warm-up and timed run: whole batches until this many seconds have passed
+const PEER_WARMUP = quick ? 0.2 : 1;
+const PEER_SECONDS = quick ? 0.5 : 3;
 const now = () => performance.now() / 1000;
 const fmt = (v) => Math.round(v).toLocaleString('en-US');
 
@@ -62,13 +69,44 @@ function nativeRate(threads) {
   return best;
 }
 
+// Whole batches for at least `seconds` (and at least one): samples/s.
+async function peerRate(trainer, seconds) {
+  const t0 = now();
+  let batches = 0;
+  do {
+    await trainer.train(1);
+    batches++;
+  } while (now() - t0 < seconds);
+  return (batches * BATCH) / (now() - t0);
+}
+
+// Each peer opened (its first batch in there) and warmed up, or the reason it is left out.
+const peers = [];
+for (const { name, open } of PEERS) {
+  try {
+    const trainer = await open({ images: x, labels: y });
+    await peerRate(trainer, PEER_WARMUP);
+    peers.push({ name, trainer, rate: 0, before: await trainer.probe() });
+  } catch (e) {
+    peers.push({ name, missing: e.message });
+  }
+}
+
+const loadBefore = os.loadavg()[0];
 const rates = { wasm1: 0, wasm2: 0, native1: 0, native2: 0 };
 for (let round = 0; round < 2; round++) {
   rates.wasm1 = Math.max(rates.wasm1, await wasmRate(1));
   rates.native1 = Math.max(rates.native1, nativeRate(1));
   rates.wasm2 = Math.max(rates.wasm2, await wasmRate(2));
   rates.native2 = Math.max(rates.native2, nativeRate(2));
+  for (const p of peers) if (p.trainer) p.rate = Math.max(p.rate, await peerRate(p.trainer, PEER_SECONDS));
 }
+for (const p of peers)
+  if (p.trainer) {
+    p.after = await p.trainer.probe();
+    p.trainer.dispose();
+  }
+const loadAfter = os.loadavg()[0];
 console.log(`\nthe convnet ${LAYERS}, batch ${BATCH}, samples/s (faster of the runs)`);
 console.log(`                 1 thread   2 threads   2 / 1`);
 for (const [name, a, b] of [
@@ -78,3 +116,28 @@ for (const [name, a, b] of [
   console.log(`${name.padEnd(15)} ${fmt(a).padStart(10)} ${fmt(b).padStart(11)} ${(b / a).toFixed(2).padStart(7)}`);
 const ok = rates.wasm1 >= TARGET;
 console.log(`target: ${fmt(TARGET)} samples/s on one wasm thread: ${ok ? 'met' : 'not met'} (${fmt(rates.wasm1)})`);
+
+// A peer learns if its loss on a batch it never trains on fell over the timed
+// runs; one that does not is broken, and its rate counts for nothing.
+const times = (v) => `${v.toFixed(v < 100 ? 1 : 0)}x`;
+console.log(`\npeers: the same convnet and batch, one thread each; ours: wasm on 1 thread (${fmt(rates.wasm1)})`);
+console.log(`${''.padEnd(26)} samples/s   ours/peer   loss on an unseen batch, before -> after the timed runs`);
+for (const p of peers) {
+  if (p.missing) {
+    console.log(`${p.name.padEnd(26)} left out: ${p.missing}`);
+    continue;
+  }
+  p.learns = p.after < p.before;
+  const loss = `${p.before.toFixed(4)} -> ${p.after.toFixed(4)}${p.learns ? '' : ': did not fall, left out of the target'}`;
+  console.log(`${p.name.padEnd(26)} ${fmt(p.rate).padStart(9)} ${times(rates.wasm1 / p.rate).padStart(11)}   ${loss}`);
+}
+const counted = peers.filter((p) => p.learns).sort((a, b) => b.rate - a.rate);
+const fastest = counted[0];
+if (fastest) {
+  const r = rates.wasm1 / fastest.rate;
+  const of = counted.length < peers.length ? `, ${counted.length} of ${peers.length} peers measured` : '';
+  console.log(
+    `target: at least ${PEER_TARGET}x the fastest peer (${fastest.name}${of}): ${r >= PEER_TARGET ? 'met' : 'not met'} (${times(r)})`,
+  );
+} else console.log(`target: at least ${PEER_TARGET}x the fastest peer: not measured (no peer trained)`);
+console.log(`load average ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after`);
