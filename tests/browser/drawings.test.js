@@ -11,6 +11,8 @@
 // every group 30/30 but slant right 29/30 (a "1 flag" read as 7); before the
 // pad drew from the pen's path it was 151/180 on the small split. The floor,
 // 178/180, leaves one drawing of room; DRAWINGS_FLOOR overrides.
+// DRAWINGS_NETWORK=convnet reads the set with the convnet's reference
+// model instead (the convnet the page offers, its defaults).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clearPad, settledPrediction, servedPage, openModel } from './helpers.js';
@@ -19,13 +21,14 @@ import { drawings, VARIANTS } from '../helpers/strokes.js';
 import { referenceModel } from '../helpers/reference.js';
 
 const FLOOR = Number(process.env.DRAWINGS_FLOOR ?? 178);
+const NETWORK = process.env.DRAWINGS_NETWORK ?? 'default';
 
 const { ready, close } = servedPage();
 test.after(close);
 
 test(`the page's model trained with its defaults reads at least ${FLOOR} of the 180 drawings of the stroke set`, async () => {
   const { page, browser } = await ready();
-  const reference = referenceModel();
+  const reference = referenceModel(NETWORK);
   await openModel(page, reference.bytes, 'reference.mnwm');
 
   const hand = await pen(page);

@@ -3,14 +3,18 @@
 // (about 5 s; tests/browser/engine.test.js proves that the page and the CLI
 // make the same bytes) and kept in build/reference/ while the CLI and the
 // data are unchanged. Tests that need a trained network open this file in
-// the page instead of training again.
+// the page instead of training again. referenceModel('convnet') is the same
+// for the convnet the page offers, with its defaults (2 threads: the same
+// bits as one).
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fullDataDir, nativeTrain, requireNative, root, run } from './common.js';
 
 const DIR = path.join(root, 'build/reference');
-export const REFERENCE_MODEL = path.join(DIR, 'default.mnwm');
-const LOG = path.join(DIR, 'default.log');
+const NETWORKS = {
+  default: [],
+  convnet: ['--layers', '28x28,conv5x8,pool2,conv5x16,pool2,128,10', '--threads', '2'],
+};
 
 /** The newest modification time of the CLI and the default data set. */
 function inputsTime() {
@@ -25,20 +29,23 @@ function inputsTime() {
  * The reference model's path and the test accuracy the CLI printed for it
  * (0..1), training it first when it is missing or older than its inputs.
  */
-export function referenceModel() {
+export function referenceModel(network = 'default') {
   requireNative();
-  if (!existsSync(REFERENCE_MODEL) || !existsSync(LOG) || statSync(REFERENCE_MODEL).mtimeMs < inputsTime()) {
+  if (!NETWORKS[network]) throw new Error(`no reference network ${network}: ${Object.keys(NETWORKS).join(', ')}`);
+  const model = path.join(DIR, `${network}.mnwm`);
+  const log = path.join(DIR, `${network}.log`);
+  if (!existsSync(model) || !existsSync(log) || statSync(model).mtimeMs < inputsTime()) {
     mkdirSync(DIR, { recursive: true });
     // written under names of this process, then renamed: suites may run side by side
-    const tmp = `${REFERENCE_MODEL}.${process.pid}`;
-    const r = run(nativeTrain, ['--data', fullDataDir, '--save', tmp]);
+    const tmp = `${model}.${process.pid}`;
+    const r = run(nativeTrain, ['--data', fullDataDir, ...NETWORKS[network], '--save', tmp]);
     if (r.status !== 0) throw new Error(`mnist-train could not train the reference model: ${r.stderr.trim()}`);
-    writeFileSync(`${LOG}.${process.pid}`, r.stdout);
-    renameSync(`${LOG}.${process.pid}`, LOG);
-    renameSync(tmp, REFERENCE_MODEL);
+    writeFileSync(`${log}.${process.pid}`, r.stdout);
+    renameSync(`${log}.${process.pid}`, log);
+    renameSync(tmp, model);
   }
-  const lines = readFileSync(LOG, 'utf8').trim().split('\n');
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
   const m = lines.at(-1).match(/test (\d+\.\d+)%/);
   if (!m) throw new Error(`the reference model's log ends without a test accuracy: ${lines.at(-1)}`);
-  return { file: REFERENCE_MODEL, bytes: readFileSync(REFERENCE_MODEL), accuracy: Number(m[1]) / 100 };
+  return { file: model, bytes: readFileSync(model), accuracy: Number(m[1]) / 100 };
 }
