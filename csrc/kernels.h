@@ -22,6 +22,7 @@
 #define KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* y (B, n_out) = x (B, n_in) . W^T + bias;  W is (n_out, n_in) */
 void kern_forward(float *y, const float *x, const float *W, const float *bias, int B, int n_in, int n_out);
@@ -84,6 +85,11 @@ void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g
  * deltas dz one after the other; gp is room for F*K*K*C floats */
 void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const float *x, int samples, kern_conv g,
                         int f0, int f1);
+/* Max pooling of one map (rows, cols, channels), p x p windows, stride p:
+ * out (rows / p, cols / p, channels) the windows' maxima, arg the index in
+ * `in` each was taken from, the first of equal maxima in row-major window
+ * order (NaN never); rows and columns past the last whole window unread. */
+void kern_max_pool(float *out, int32_t *arg, const float *in, int rows, int cols, int channels, int p);
 /* the same in the documented order, element by element, on W as stored: for tests */
 void kern_conv_forward_ref(float *z, const float *x, const float *W, const float *bias, kern_conv g);
 void kern_conv_backward_ref(float *dx, const float *dz, const float *W, kern_conv g);

@@ -1,5 +1,5 @@
 /* kernels_conv.c: a convolution's three products computed directly on the
- * maps (no patch matrix), in the orders kernels.h gives. Each vector holds
+ * maps (no patch matrix), in the orders kernels.h gives, and max pooling. Each vector holds
  * outputs of their own (filters in the forward, a patch row's values in the
  * gradients), so any vector width gives the same bits, and so does the
  * plain-C build. A product with an exact zero adds nothing to a sum that
@@ -7,6 +7,9 @@
  * deltas (max pooling passes one in four back, relu about half of those)
  * are skipped with the very same bits, given finite weights. */
 #include "kernels.h"
+
+#include <stdint.h>
+#include <string.h>
 
 #include "kernels_simd.h"
 
@@ -181,4 +184,58 @@ void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const 
       for (int ky = 0; ky < K; ky++)
         for (int kx = 0; kx < K; kx++)
           gW[(((size_t)f * C + c) * K + ky) * K + kx] = gp[(size_t)f * KKC + (ky * K + kx) * C + c];
+}
+
+/* Max pooling, a vector of channels at a time where they fill vectors:
+ * compare and select, not branches (which of two values wins is data, not
+ * a pattern a branch predictor learns: a branch cost an eighth of a step).
+ * The first of equal maxima keeps its place, and NaN never takes one, as
+ * in the plain loop that takes the channels left over. */
+void kern_max_pool(float *out, int32_t *arg, const float *in, int rows, int cols, int channels, int p) {
+  const int C = channels, orows = rows / p, ocols = cols / p;
+  const size_t row = (size_t)cols * C;
+#if KERN_SIMD
+  const int vectors = C % VW ? 0 : C / VW;
+  vi iota;
+  for (int c = 0; c < VW; c++) iota[c] = c;
+#else
+  const int vectors = 0;
+#endif
+  for (int oy = 0; oy < orows; oy++)
+    for (int ox = 0; ox < ocols; ox++) {
+      float *o = out + ((size_t)oy * ocols + ox) * C;
+      int32_t *a = arg + ((size_t)oy * ocols + ox) * C;
+      const size_t first = (size_t)oy * p * row + (size_t)ox * p * C;
+#if KERN_SIMD
+      for (int q = 0; q < vectors; q++) {
+        const size_t at0 = first + (size_t)q * VW;
+        vf best = ldv(in + at0);
+        vi at = iota + (int32_t)at0;
+        for (int ky = 0; ky < p; ky++)
+          for (int kx = 0; kx < p; kx++) {
+            const size_t i = at0 + (size_t)ky * row + (size_t)kx * C;
+            const vf v = ldv(in + i);
+            const vi wins = (vi)(v > best);
+            best = (vf)(((vi)v & wins) | ((vi)best & ~wins));
+            at = ((iota + (int32_t)i) & wins) | (at & ~wins);
+          }
+        stv(o + q * VW, best);
+        memcpy(a + q * VW, &at, sizeof at);
+      }
+#endif
+      for (int c = vectors * VW; c < C; c++) {
+        float m = in[first + (size_t)c];
+        int32_t w = (int32_t)(first + (size_t)c);
+        for (int ky = 0; ky < p; ky++)
+          for (int kx = 0; kx < p; kx++) {
+            const size_t i = first + (size_t)ky * row + (size_t)kx * C + (size_t)c;
+            if (in[i] > m) {
+              m = in[i];
+              w = (int32_t)i;
+            }
+          }
+        o[c] = m;
+        a[c] = w;
+      }
+    }
 }

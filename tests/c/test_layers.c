@@ -266,6 +266,39 @@ static void test_conv_kernels(void) {
   }
 }
 
+/* kern_max_pool against the plain loop, values and indices, on maps full of
+ * ties (values from a few levels, zeros as relu leaves them, a NaN), with
+ * channel counts that fill vectors (8, 16) and that do not (3), odd sizes. */
+static void test_max_pool_kernel(void) {
+  static const int shapes[][4] = {{24, 24, 8, 2}, {8, 8, 16, 2}, {7, 9, 3, 2}, {9, 9, 8, 3}};
+  rng_t r;
+  rng_seed(&r, 5);
+  for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+    const int R = shapes[k][0], Cc = shapes[k][1], C = shapes[k][2], P = shapes[k][3];
+    const size_t n_in = (size_t)R * Cc * C, n_out = (size_t)(R / P) * (Cc / P) * C;
+    float *in = malloc(n_in * sizeof *in), *out = malloc(n_out * sizeof *out);
+    int32_t *arg = malloc(n_out * sizeof *arg);
+    for (size_t i = 0; i < n_in; i++) in[i] = (float)rng_below(&r, 3); /* 0, 1, 2: ties everywhere */
+    in[n_in / 2] = NAN;
+    kern_max_pool(out, arg, in, R, Cc, C, P);
+    int ok = 1;
+    for (int oy = 0; oy < R / P; oy++)
+      for (int ox = 0; ox < Cc / P; ox++)
+        for (int c = 0; c < C; c++) {
+          size_t best = ((size_t)oy * P * Cc + (size_t)ox * P) * C + c;
+          for (int ky = 0; ky < P; ky++)
+            for (int kx = 0; kx < P; kx++) {
+              const size_t i = ((size_t)(oy * P + ky) * Cc + (size_t)(ox * P + kx)) * C + c;
+              if (in[i] > in[best]) best = i;
+            }
+          const size_t o = ((size_t)oy * (Cc / P) + ox) * C + c;
+          ok &= arg[o] == (int32_t)best && memcmp(&out[o], &in[best], sizeof *out) == 0;
+        }
+    CHECK(ok, "max pool shape %zu: the plain loop's maxima and indices", k);
+    free(in), free(out), free(arg);
+  }
+}
+
 /* Equal maxima: the first in the window takes the output and its delta. */
 static void test_pool_ties(void) {
   nn_config cfg;
@@ -347,6 +380,7 @@ int main(void) {
   test_fit_defaults();
   test_gradients();
   test_conv_kernels();
+  test_max_pool_kernel();
   test_pool_ties();
   digits train = {0}, test = {0};
   CHECK(load_digits("train", &train) && load_digits("t10k", &test), "the small split in %s", NN_DATA_DIR);
