@@ -87,12 +87,27 @@ INLINE void fwd_block(float *z, const float *x, const float *wt, const float *bi
 
 /* An output row's pixels PX at a time, with constant counts, so that the
  * sums stay in registers: PX * NV <= 8 vectors of them. */
-INLINE void fwd_row(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int oy, int f0, int NV,
-                    int SKIP) {
+INLINE void fwd_row_of(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int oy, int f0,
+                       int NV, int SKIP) {
   const int ocols = g.cols - g.k + 1, PX = NV > 2 ? 2 : NV > 1 ? 4 : CONV_PX;
   int ox = 0;
   for (; ox + PX <= ocols; ox += PX) fwd_block(z, x, wt, bias, g, oy, ox, f0, PX, NV, SKIP);
   for (; ox < ocols; ox++) fwd_block(z, x, wt, bias, g, oy, ox, f0, 1, NV, SKIP);
+}
+
+/* The same, with the loops over a 5x5 one-channel patch unrolled where the
+ * map is sparse: a digit's first convolution (its taps cost more in loop
+ * overhead than in products). */
+INLINE void fwd_row(float *z, const float *x, const float *wt, const float *bias, kern_conv g, int oy, int f0, int NV,
+                    int SKIP) {
+  if (SKIP && g.k == 5 && g.channels == 1) {
+    kern_conv c = g;
+    c.k = 5;
+    c.channels = 1;
+    fwd_row_of(z, x, wt, bias, c, oy, f0, NV, SKIP);
+  } else {
+    fwd_row_of(z, x, wt, bias, g, oy, f0, NV, SKIP);
+  }
 }
 
 /* One function for each count of filter vectors, zeros skipped or not:
@@ -138,6 +153,11 @@ INLINE void add_scaled(float *dst, const float *src, float d, int n) {
   for (; t < n; t++) dst[t] += d * src[t];
 }
 
+/* K rows of n values: dst row ky (stride ds) += d * src row ky (stride ss). */
+INLINE void patch_add(float *dst, size_t ds, const float *src, size_t ss, float d, int K, int n) {
+  for (int ky = 0; ky < K; ky++) add_scaled(dst + ky * ds, src + ky * ss, d, n);
+}
+
 void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g) {
   const int K = g.k, C = g.channels, KC = K * C, F = g.filters;
   const int orows = g.rows - K + 1, ocols = g.cols - K + 1;
@@ -147,8 +167,7 @@ void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g
       const float *d = dz + ((size_t)oy * ocols + ox) * F;
       for (int f = 0; f < F; f++) {
         if (d[f] == 0.0f) continue;
-        for (int ky = 0; ky < K; ky++)
-          add_scaled(dx + ((size_t)(oy + ky) * g.cols + ox) * C, wp + ((size_t)f * K + ky) * KC, d[f], KC);
+        patch_add(dx + ((size_t)oy * g.cols + ox) * C, (size_t)g.cols * C, wp + (size_t)f * K * KC, KC, d[f], K, KC);
       }
     }
 }
@@ -175,8 +194,9 @@ void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const 
         for (int f = f0; f < f1; f++) {
           if (d[f] == 0.0f) continue;
           gb[f] += d[f];
-          for (int ky = 0; ky < K; ky++)
-            add_scaled(gp + (size_t)f * KKC + ky * KC, patch + (size_t)ky * g.cols * C, d[f], KC);
+          if (K == 5 && KC == 5) /* one channel, 5x5: unrolled, the most common first convolution */
+            patch_add(gp + (size_t)f * KKC, 5, patch, (size_t)g.cols, d[f], 5, 5);
+          else patch_add(gp + (size_t)f * KKC, KC, patch, (size_t)g.cols * C, d[f], K, KC);
         }
       }
   for (int f = f0; f < f1; f++)
