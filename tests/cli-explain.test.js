@@ -4,31 +4,16 @@
 // the same way in both.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadNetwork, init } from 'mnist-wasm';
-import { bin, dataDir, defaultData, requireNative } from './helpers/common.js';
+import { dataDir, defaultData, requireNative, bothCommands, runAsync } from './helpers/common.js';
 
 let tmp, native, data;
 const T = (...p) => path.join(tmp, ...p);
 
-function runOne(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args);
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-const both = async (args) => {
-  const [n, w] = await Promise.all([runOne(native, args), runOne(process.execPath, [bin, ...args])]);
-  return { native: n, node: w };
-};
+const both = bothCommands;
 
 const MODELS = {
   dense: ['--layers', '784,32,10', '--activation', 'tanh'],
@@ -42,7 +27,7 @@ test.before(async () => {
   data = await defaultData();
   await Promise.all(
     Object.entries(MODELS).map(async ([name, args]) => {
-      const r = await runOne(native, ['--data', dataDir, '--epochs', '1', ...args, '--save', T(`${name}.bin`)]);
+      const r = await runAsync(native, ['--data', dataDir, '--epochs', '1', ...args, '--save', T(`${name}.bin`)]);
       assert.is(r.status, 0, r.stderr);
     }),
   );

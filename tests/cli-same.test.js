@@ -6,34 +6,18 @@
 // the same lines and saves the same bytes; both look for NAME.gz first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { createNetwork } from 'mnist-wasm';
-import { bin, dataDir, defaultData, idx, requireNative } from './helpers/common.js';
+import { bin, dataDir, defaultData, idx, requireNative, bothCommands, runAsync } from './helpers/common.js';
 
 let tmp, native;
 const T = (...p) => path.join(tmp, ...p);
 const TRAIN = 'train-images-idx3-ubyte';
 
-function runOne(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args);
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-/** The same arguments through both commands: { native, node }. */
-const both = async (args) => {
-  const [n, w] = await Promise.all([runOne(native, args), runOne(process.execPath, [bin, ...args])]);
-  return { native: n, node: w };
-};
+const both = bothCommands;
 
 function dataFolder(name, d, change = {}, remove = []) {
   const dir = T(name);
@@ -571,9 +555,9 @@ test('a convnet: the same lines and byte-identical models, on 1 and 2 threads', 
     '28x28,conv3x4,pool2,conv3x8,pool2,10',
   ];
   const [n, w, w2] = await Promise.all([
-    runOne(native, ['train', ...args, '--save', T('conv-native.bin')]),
-    runOne(process.execPath, [bin, ...args, '--save', T('conv-node.bin')]),
-    runOne(process.execPath, [bin, ...args, '--threads', '2', '--save', T('conv-node-2.bin')]),
+    runAsync(native, ['train', ...args, '--save', T('conv-native.bin')]),
+    runAsync(process.execPath, [bin, ...args, '--save', T('conv-node.bin')]),
+    runAsync(process.execPath, [bin, ...args, '--threads', '2', '--save', T('conv-node-2.bin')]),
   ]);
   for (const r of [n, w, w2]) assert.is(r.status, 0, r.stderr);
   assert.match(n.stdout, /^epoch 1  loss \d\.\d{4}  test (8[5-9]|9\d)\.\d{2}%/, 'a convnet learns');
@@ -611,8 +595,8 @@ test('the same run: the same lines and byte-identical models, with or without th
     '784,32,10',
   ];
   const [n, w] = await Promise.all([
-    runOne(native, ['train', ...args, '--save', T('same-native.bin')]),
-    runOne(process.execPath, [bin, ...args, '--save', T('same-node.bin')]),
+    runAsync(native, ['train', ...args, '--save', T('same-native.bin')]),
+    runAsync(process.execPath, [bin, ...args, '--save', T('same-node.bin')]),
   ]);
   assert.is(n.status, 0, n.stderr);
   assert.is(w.status, 0, w.stderr);
@@ -657,14 +641,14 @@ test("--extra: a person's digits mixed in, the same model from both, and another
   const extra = dataFolder('extra', d); // its training files: 50 digits
   const args = ['--data', dataDir, '--epochs', '1', '--layers', '784,16,10', '--extra', extra, '--repeat', '3'];
   const [n, w] = await Promise.all([
-    runOne(native, [...args, '--save', T('extra-native.bin')]),
-    runOne(process.execPath, [bin, ...args, '--save', T('extra-node.bin')]),
+    runAsync(native, [...args, '--save', T('extra-native.bin')]),
+    runAsync(process.execPath, [bin, ...args, '--save', T('extra-node.bin')]),
   ]);
   assert.is(n.status, 0, n.stderr);
   assert.is(w.status, 0, w.stderr);
   assert.is(strip(w.stdout), strip(n.stdout));
   assert.equal(readFileSync(T('extra-node.bin')), readFileSync(T('extra-native.bin')), 'identical model files');
-  const plain = await runOne(native, [
+  const plain = await runAsync(native, [
     '--data',
     dataDir,
     '--epochs',

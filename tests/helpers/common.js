@@ -1,7 +1,7 @@
 // Shared by the uvu tests: paths, the default data set, the native build,
 // and an assertion for "this call fails with that error".
 import { readFileSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
@@ -162,4 +162,23 @@ export async function loopbackServer(handler) {
         server.close(() => ok());
       }),
   };
+}
+
+/** A command run without blocking the event loop: { status, stdout, stderr }. */
+export function runAsync(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args);
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The same arguments through both command lines, side by side: { native, node }. */
+export async function bothCommands(args) {
+  const [n, w] = await Promise.all([runAsync(requireNative().train, args), runAsync(process.execPath, [bin, ...args])]);
+  return { native: n, node: w };
 }
