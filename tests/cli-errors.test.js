@@ -11,24 +11,13 @@ import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { createNetwork } from 'mnist-wasm';
-import { bin, dataDir, defaultData, idx, loopbackServer } from './helpers/common.js';
+import { bin, dataDir, defaultData, idx, loopbackServer, runAsync } from './helpers/common.js';
 
 let tmp, srv;
 const T = (...p) => path.join(tmp, ...p);
 const results = new Map();
 
-/** Runs the command without blocking the event loop (the test's server must answer). */
-function cli(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (args, env = {}) => runAsync(process.execPath, [bin, ...args], env);
 
 /** Writes the four MNIST files of a data folder; `change` replaces some of them. */
 function dataFolder(name, d, change = {}) {

@@ -7,9 +7,8 @@
 // closing the panel leaves the network as it was, Apply makes it the copy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { loadNetwork } from 'mnist-wasm';
-import { startServer, launch, openPage, once, readIdxPair, drawDigit } from './helpers.js';
+import { startServer, launch, openPage, once, readIdxPair, drawDigit, statusIs, savedModel } from './helpers.js';
 
 const ctx = {};
 const ready = once(async () => {
@@ -23,19 +22,6 @@ test.after(async () => {
   await ctx.browser?.close();
   await ctx.server?.close();
 });
-
-const statusIs = (page, re, timeout = 90_000) =>
-  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
-    timeout,
-  });
-
-async function savedModel(page) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Save model' }).click(),
-  ]);
-  return readFileSync(await download.path());
-}
 
 /** Waits until the panel shows the step for the image and label now chosen. */
 async function computed(page, label) {

@@ -27,6 +27,8 @@ import {
   settledPrediction,
   openModel,
   trainsOn,
+  statusIs,
+  savedModel,
 } from './helpers.js';
 import { pen } from './draw.js';
 import { STYLES, VARIANTS, place } from '../helpers/strokes.js';
@@ -64,10 +66,6 @@ test.after(async () => {
   await ctx.server?.close();
 });
 
-const statusIs = (page, re, timeout = 60_000) =>
-  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
-    timeout,
-  });
 const value = (page, id) => page.locator(`#${id}`).inputValue();
 const fields = async (page) => ({
   network: await value(page, 'network'),
@@ -82,15 +80,6 @@ async function type(page, id, text) {
   await page.locator(`#${id}`).dispatchEvent('change');
 }
 const stackError = (page) => page.locator('#hidden-error').evaluate((e) => (e.hidden ? '' : e.textContent.trim()));
-
-/** The model the page's worker has now, through Save model (a download). */
-async function savedModel(page) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Save model' }).click(),
-  ]);
-  return readFileSync(await download.path());
-}
 
 /** The network Node makes of a model's settings and trains for an epoch of the small split, on one thread. */
 async function trainedInNode(bytes) {

@@ -302,3 +302,18 @@ export function servedPage(routes = {}, launchOptions) {
 
 /** Long tasks recorded since the page loaded: [{ start, duration }]. */
 export const longTasks = (page) => page.evaluate(() => window.__longTasks);
+
+/** Waits until the page's status matches re. */
+export const statusIs = (page, re, timeout = 90_000) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
+    timeout,
+  });
+
+/** The model the page's worker has now, through Save model (a download). */
+export async function savedModel(page) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Save model' }).click(),
+  ]);
+  return readFileSync(await download.path());
+}

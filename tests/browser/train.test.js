@@ -19,6 +19,8 @@ import {
   clearPad,
   settledPrediction,
   servedPage,
+  statusIs,
+  savedModel,
 } from './helpers.js';
 import { referenceModel } from '../helpers/reference.js';
 import { SEVEN } from '../helpers/strokes.js';
@@ -30,20 +32,6 @@ const firstOfEach = [...Array(10).keys()].map((d) => testSet.labels.indexOf(d));
 
 const { ctx, ready, close } = servedPage();
 test.after(close);
-
-const statusIs = (page, re, timeout = 60_000) =>
-  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[role=status]').textContent), re.source, {
-    timeout,
-  });
-
-/** The model the page's worker has now, through Save model (a download). */
-async function savedModel(page) {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Save model' }).click(),
-  ]);
-  return readFileSync(await download.path());
-}
 
 test("Train with the defaults on full MNIST makes the reference model: >= 97.9% test accuracy, the CLI's bytes", async () => {
   const { page, browser } = await ready();

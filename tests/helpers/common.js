@@ -164,10 +164,10 @@ export async function loopbackServer(handler) {
   };
 }
 
-/** A command run without blocking the event loop: { status, stdout, stderr }. */
-export function runAsync(cmd, args) {
+/** A command run without blocking the event loop (a test's server must answer): { status, stdout, stderr }. */
+export function runAsync(cmd, args, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args);
+    const child = spawn(cmd, args, { env: { ...process.env, ...env } });
     let stdout = '',
       stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
