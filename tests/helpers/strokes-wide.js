@@ -116,10 +116,7 @@ export const WIDE_STYLES = [
   {
     label: 4,
     name: 'slanted open',
-    strokes: [
-      path(line([0.22, 0], [0.0, 0.55], 8), line([0.0, 0.55], [0.58, 0.55])),
-      line([0.42, 0.1], [0.38, 1], 8),
-    ],
+    strokes: [path(line([0.22, 0], [0.0, 0.55], 8), line([0.0, 0.55], [0.58, 0.55])), line([0.42, 0.1], [0.38, 1], 8)],
   },
   // 4: a U and a stem down its right side
   {
