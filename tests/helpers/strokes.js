@@ -8,12 +8,12 @@
 // about 0.6 wide, the order the pen goes. drawings() places each style on
 // the pad: points in 0..1 of the pad's width and height.
 
-/* ---------- building paths ---------- */
+/* ---------- building paths (shared with strokes-wide.js) ---------- */
 
 const rad = (deg) => (deg * Math.PI) / 180;
 
 /** Points along an elliptic arc from a0 to a1 degrees (0 = right, 90 = down). */
-function arc(cx, cy, rx, ry, a0, a1, n = Math.max(6, Math.ceil(Math.abs(a1 - a0) / 12))) {
+export function arc(cx, cy, rx, ry, a0, a1, n = Math.max(6, Math.ceil(Math.abs(a1 - a0) / 12))) {
   const pts = [];
   for (let i = 0; i <= n; i++) {
     const a = rad(a0 + ((a1 - a0) * i) / n);
@@ -23,14 +23,14 @@ function arc(cx, cy, rx, ry, a0, a1, n = Math.max(6, Math.ceil(Math.abs(a1 - a0)
 }
 
 /** Points along a straight line. */
-function line(a, b, n = 6) {
+export function line(a, b, n = 6) {
   const pts = [];
   for (let i = 0; i <= n; i++) pts.push([a[0] + ((b[0] - a[0]) * i) / n, a[1] + ((b[1] - a[1]) * i) / n]);
   return pts;
 }
 
 /** Points along a cubic Bezier curve p0 (c1, c2) p3. */
-function bez(p0, c1, c2, p3, n = 14) {
+export function bez(p0, c1, c2, p3, n = 14) {
   const pts = [];
   for (let i = 0; i <= n; i++) {
     const t = i / n,
@@ -42,7 +42,7 @@ function bez(p0, c1, c2, p3, n = 14) {
 }
 
 /** One stroke from pieces that follow each other (a piece's first point repeats the last). */
-function path(...pieces) {
+export function path(...pieces) {
   const out = [];
   for (const p of pieces) out.push(...(out.length ? p.slice(1) : p));
   return out;
@@ -388,12 +388,13 @@ export function place(style, v, k = 0) {
 }
 
 /**
- * Every drawing of the set: { label, style, group, input: 'mouse' | 'touch',
- * strokes } with strokes in pad fractions. 30 styles x 6 variants = 180.
+ * Every drawing of a set of styles (ours unless given): { label, style,
+ * group, input: 'mouse' | 'touch', strokes } with strokes in pad fractions.
+ * 30 styles x 6 variants = 180.
  */
-export function drawings() {
+export function drawings(styles = STYLES) {
   const out = [];
-  STYLES.forEach((style, i) => {
+  styles.forEach((style, i) => {
     VARIANTS.forEach((v, j) => {
       out.push({
         label: style.label,
