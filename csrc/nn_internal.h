@@ -90,7 +90,7 @@ void pool_forward(nn_net *net, int l, int b0, int b1);
 void pool_backward(nn_net *net, int l, int b0, int b1);
 
 /* nn_pass.c: the forward and backward passes over the rows in the scratch */
-void net_activate_backward(nn_activation f, float *delta, const float *a, size_t n);
+void net_activate_backward(nn_activation f, float *restrict delta, const float *restrict a, size_t n);
 void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out);
 void net_derive(nn_net *net);
 void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed);

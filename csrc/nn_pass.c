@@ -19,10 +19,14 @@ static void activate(nn_activation f, float *a, size_t n) {
 }
 
 /* delta (n) *= f'(z), written in terms of the activation a = f(z) (n). */
-void net_activate_backward(nn_activation f, float *delta, const float *a, size_t n) {
+void net_activate_backward(nn_activation f, float *restrict delta, const float *restrict a, size_t n) {
   switch (f) {
     case NN_RELU:
-      for (size_t i = 0; i < n; i++) delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
+      for (size_t i = 0; i < n; i++) { /* both read first: a select, which vectorises, not a branch */
+        const float d = delta[i];
+        const int keep = a[i] > 0.0f;
+        delta[i] = keep ? d : 0.0f;
+      }
       break;
     case NN_TANH:
       for (size_t i = 0; i < n; i++) delta[i] *= 1.0f - a[i] * a[i];
