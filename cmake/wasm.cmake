@@ -24,7 +24,7 @@ else()
   target_compile_definitions(nn_core PUBLIC NN_NO_THREADS)
 endif()
 target_compile_options(nn_core PRIVATE ${NN_WASM_COPTS})
-# The command lines' parser and messages (csrc/cli/options.c, lines.c) are not hot: -Oz
+# The command lines' parser, help and messages (csrc/cli/options.c, help.c, lines.c) are not hot: -Oz
 # keeps what they add to the page's download small.
 target_compile_options(nn_cli PRIVATE -Oz)
 

@@ -1,7 +1,8 @@
-/* options.c: the option table, parser and help text of options.h (the
- * output lines and messages are lines.c's). The table is the one place that says which options exist,
- * what values they take, which commands they apply to and what --help says
- * about them; the defaults and ranges come from nn.h. It is compiled into
+/* options.c: the option table and the parser of options.h (--help is
+ * help.c's, the output lines and messages lines.c's). The table is the one
+ * place that says which options exist, what values they take, which
+ * commands they apply to and what --help says about them; the defaults
+ * and ranges come from nn.h. It is compiled into
  * the native CLI and into the wasm module; it does not print, read files
  * or exit. */
 #include "options.h"
@@ -19,41 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALL_COMMANDS ((1u << CLI_COMMAND_COUNT) - 1)
 #define TRAIN (1u << CLI_TRAIN)
 #define EVALUATE (1u << CLI_EVALUATE)
 #define PREDICT (1u << CLI_PREDICT)
 #define EXPORT (1u << CLI_EXPORT)
 #define EXPLAIN (1u << CLI_EXPLAIN)
 #define READ_DATA (TRAIN | EVALUATE | PREDICT | EXPLAIN)
+#define ALL_COMMANDS CLI_ALL_COMMANDS
 
-typedef enum {
-  K_TEXT,
-  K_INT,
-  K_REAL,
-  K_SEED,
-  K_LAYERS,
-  K_ACTIVATION,
-  K_INPUT,
-  K_OPTIMIZER,
-  K_SCHEDULE,
-  K_DECAY,
-  K_FLAG,
-  K_FORMAT,
-  K_AUGMENT /* a flag that may take =LIST, never the next word */
-} value_kind;
-
-/* One row per option. help may hold $R (the range) and $D (the default). */
-typedef struct {
-  const char *name, *meta; /* --name META */
-  value_kind kind;
-  unsigned commands; /* bits of cli_command it applies to */
-  int node_only;     /* only the Node command has it (mnist-wasm decodes images) */
-  long lo, hi;       /* K_INT range */
-  const char *help;
-} option_row;
-
-static const option_row table[CLI_OPTION_COUNT] = {
+const option_row cli_table[CLI_OPTION_COUNT] = {
   [CLI_DATA] = {"data", "DIR", K_TEXT, READ_DATA, 0, 0, 0, "folder (mnist-wasm: or base URL) holding $F"},
   [CLI_EPOCHS] = {"epochs", "N", K_INT, TRAIN, 0, 0, CLI_MAX_EPOCHS,
                   "passes over the training set, $R (default $D); 0 with --load only evaluates"},
@@ -124,7 +99,7 @@ const char *cli_program(cli_shell shell) { return shell == CLI_NODE ? "mnist-was
 
 const char *cli_command_name(cli_command c) { return (unsigned)c < CLI_COMMAND_COUNT ? command_names[c] : NULL; }
 
-const char *cli_option_name(cli_option o) { return (unsigned)o < CLI_OPTION_COUNT ? table[o].name : NULL; }
+const char *cli_option_name(cli_option o) { return (unsigned)o < CLI_OPTION_COUNT ? cli_table[o].name : NULL; }
 
 /* ---- text buffers ------------------------------------------------------- */
 
@@ -145,7 +120,6 @@ static void put_choices(nn_text *t, const char *(*name)(int), int count) {
 static const char *activation_at(int i) { return nn_activation_name((nn_activation)i); }
 static const char *schedule_at(int i) { return nn_schedule_name((nn_schedule)i); }
 static const char *input_at(int i) { return nn_input_name((nn_input)i); }
-static void put_range(nn_text *t, cli_option id);
 static const char *const augment_names[5] = {"shift", "rotate", "scale", "shear", "elastic"};
 static float *augment_field(nn_augment *a, int i) {
   float *f[5] = {&a->shift, &a->rotate, &a->scale, &a->shear, &a->elastic};
@@ -155,7 +129,7 @@ static const float augment_max[5] = {AUGMENT_MAX_SHIFT, AUGMENT_MAX_ROTATE, AUGM
                                      AUGMENT_MAX_ELASTIC};
 
 /* "shift=2,rotate=10,scale=0.1,shear=0.15,elastic=1.5" */
-static void put_augment(nn_text *t, const nn_augment *a) {
+void cli_put_augment(nn_text *t, const nn_augment *a) {
   for (int i = 0; i < 5; i++)
     text_put(t, "%s%s=%g", i ? "," : "", augment_names[i], (double)*augment_field((nn_augment *)a, i));
 }
@@ -207,7 +181,7 @@ static int parse_real(const char *s, double *out) {
 
 static int find_option(const char *name, size_t len) {
   for (int i = 0; i < CLI_OPTION_COUNT; i++)
-    if (strlen(table[i].name) == len && strncmp(table[i].name, name, len) == 0) return i;
+    if (strlen(cli_table[i].name) == len && strncmp(cli_table[i].name, name, len) == 0) return i;
   return -1;
 }
 
@@ -257,7 +231,7 @@ static int parse_augment(const char *s, nn_augment *out, char *msg, size_t cap) 
 
 /* Reads one option's value into a. */
 static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, size_t cap) {
-  const option_row *o = &table[id];
+  const option_row *o = &cli_table[id];
   long v;
   switch (id) {
     case CLI_DATA: a->data = val; return 0;
@@ -302,7 +276,7 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
       if (k < 0) {
         char names[128];
         nn_text t = text_of(names, sizeof names);
-        put_range(&t, id);
+        cli_put_range(&t, id);
         return usage(msg, cap, "--%s: expected %s, got '%s'", o->name, names, val);
       }
       if (id == CLI_FORMAT) a->format = k;
@@ -331,7 +305,7 @@ static int parse_value(cli_option id, const char *val, cli_args *a, char *msg, s
 
 /* What each command needs once the whole line is read. */
 static int check_needs(const cli_args *a, char *msg, size_t cap) {
-  const char *data = table[CLI_DATA].meta, *file = table[CLI_LOAD].meta;
+  const char *data = cli_table[CLI_DATA].meta, *file = cli_table[CLI_LOAD].meta;
   if (a->command == CLI_EXPORT && (!a->load || !a->out || a->format < 0))
     return usage(msg, cap, "export needs --load %s, --format NAME and --out PATH (try --help)", file);
   if (a->command != CLI_PREDICT && a->command != CLI_EXPORT && !a->data)
@@ -343,7 +317,7 @@ static int check_needs(const cli_args *a, char *msg, size_t cap) {
   if (a->command == CLI_PREDICT) {
     if (GIVEN(a, CLI_IMAGE) == GIVEN(a, CLI_INDEX))
       return usage(msg, cap, "predict needs exactly one of --image %s or --index N (try --help)",
-                   table[CLI_IMAGE].meta);
+                   cli_table[CLI_IMAGE].meta);
     if (GIVEN(a, CLI_INDEX) && !a->data) return usage(msg, cap, "--index needs --data %s (try --help)", data);
     if (a->invert && !a->image) return usage(msg, cap, "--invert applies to --image only");
   }
@@ -387,7 +361,7 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     int id = find_option(arg + 2, len - 2);
     if (id < 0) return usage(msg, cap, "unknown option '%.*s' (try --help)", (int)len, arg);
-    const option_row *o = &table[id];
+    const option_row *o = &cli_table[id];
     if (!(o->commands & (1u << a->command)))
       return usage(msg, cap, "--%s does not apply to %s (try --help)", o->name, command_names[a->command]);
     if (o->node_only && shell != CLI_NODE)
@@ -416,14 +390,9 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
   return check_needs(a, msg, cap);
 }
 
-/* ---- help ------------------------------------------------------------------ */
-
-enum { HELP_WIDTH = 80, HELP_INDENT = 22 };
-#define NBSP '\x01' /* a space the help never breaks a line at */
-
-/* An option's range ($R) and default ($D) as help shows them. */
-static void put_range(nn_text *t, cli_option id) {
-  const option_row *o = &table[id];
+/* An option's range ($R), as help and the messages show it. */
+void cli_put_range(nn_text *t, cli_option id) {
+  const option_row *o = &cli_table[id];
   switch (o->kind) {
     case K_INT: text_put(t, "%ld..%ld", o->lo, o->hi); break;
     case K_REAL: text_put(t, "%g..%g", (double)NN_LR_MIN, (double)NN_LR_MAX); break;
@@ -442,129 +411,4 @@ static void put_range(nn_text *t, cli_option id) {
       break;
     default: break;
   }
-}
-
-static void put_default(nn_text *t, cli_option id, const nn_config *d) {
-  switch (id) {
-    case CLI_EPOCHS: text_put(t, "%d", CLI_DEFAULT_EPOCHS); break;
-    case CLI_REPEAT: text_put(t, "%d", CLI_DEFAULT_REPEAT); break;
-    case CLI_THREADS: text_put(t, "1"); break;
-    case CLI_BATCH: text_put(t, "%d", d->batch_size); break;
-    case CLI_LR: text_put(t, "%g", (double)d->learning_rate); break;
-    case CLI_OPTIMIZER: text_put(t, "%s", nn_optimizer_name(d->optimizer)); break;
-    case CLI_ACTIVATION: text_put(t, "%s", nn_activation_name(d->activation)); break;
-    case CLI_INPUT: text_put(t, "%s", nn_input_name(d->input)); break;
-    case CLI_SEED: text_put(t, "%llu", (unsigned long long)d->seed); break;
-    case CLI_LAYERS: cli_put_layers(t, d); break;
-    case CLI_SCHEDULE: text_put(t, "%s", nn_schedule_name(d->schedule)); break;
-    case CLI_WEIGHT_DECAY: text_put(t, "%g", (double)d->weight_decay); break;
-    case CLI_AUGMENT: {
-      nn_augment aug;
-      augment_default(&aug);
-      put_augment(t, &aug);
-      break;
-    }
-    default: break;
-  }
-}
-
-/* "train-images-idx3-ubyte, ... and t10k-labels-idx1-ubyte, each NAME.gz or else NAME" */
-static void put_files(nn_text *t) {
-  for (int k = 0; k < 4; k++)
-    text_put(t, "%s%s", k == 0 ? "" : k == 3 ? " and " : ", ", data_mnist_name(k / 2, (data_file)(k % 2)));
-  text_put(t, ", each NAME%s or else NAME%s", data_file_suffix(0), data_file_suffix(1));
-}
-
-/* The words of s wrapped at HELP_WIDTH, continuation lines indented; the
- * first word goes at column col of the current line. */
-static void put_wrapped(nn_text *t, const char *s, int col, int indent) {
-  while (*s) {
-    size_t word = strcspn(s, " ");
-    if (col > indent && col + 1 + (int)word > HELP_WIDTH) {
-      if (indent) text_put(t, "\n%*s", indent, "");
-      else text_put(t, "\n");
-      col = indent;
-    } else if (col > indent) {
-      text_put(t, " ");
-      col++;
-    }
-    for (size_t k = 0; k < word; k++) text_put(t, "%c", s[k] == NBSP ? ' ' : s[k]);
-    col += (int)word;
-    s += word;
-    while (*s == ' ') s++;
-  }
-}
-
-static void put_option_help(nn_text *t, cli_option id, const nn_config *d) {
-  const option_row *o = &table[id];
-  char desc[640], head[64];
-  nn_text dt = text_of(desc, sizeof desc);
-  if (o->commands != ALL_COMMANDS) {
-    int first = 1;
-    for (int c = 0; c < CLI_COMMAND_COUNT; c++)
-      if (o->commands & (1u << c)) {
-        text_put(&dt, "%s%s", first ? "" : ", ", command_names[c]);
-        first = 0;
-      }
-    text_put(&dt, ": ");
-  }
-  for (const char *p = o->help; *p; p++) {
-    if (p[0] == ' ' && p[1] == '$' && p[2] == 'D' && p - o->help >= 8 && !strncmp(p - 8, "(default", 8))
-      text_put(&dt, "%c", NBSP); /* "(default 10)" stays on one line */
-    else if (p[0] == '$' && p[1] == 'R') put_range(&dt, id), p++;
-    else if (p[0] == '$' && p[1] == 'D') put_default(&dt, id, d), p++;
-    else if (p[0] == '$' && p[1] == 'F') put_files(&dt), p++;
-    else text_put(&dt, "%c", *p);
-  }
-  if (o->node_only) text_put(&dt, " (mnist-wasm only)");
-  snprintf(head, sizeof head, "  --%s%s%s", o->name, o->meta && o->kind != K_AUGMENT ? " " : "",
-           o->meta ? o->meta : "");
-  int col = (int)strlen(head);
-  text_put(t, "%s", head);
-  if (col >= HELP_INDENT - 1) {
-    text_put(t, "\n");
-    col = 0;
-  }
-  text_put(t, "%*s", HELP_INDENT - col, "");
-  put_wrapped(t, desc, HELP_INDENT, HELP_INDENT);
-  text_put(t, "\n");
-}
-
-size_t cli_help(cli_shell shell, char *buf, size_t cap) {
-  nn_text t = text_of(buf, cap);
-  const char *p = cli_program(shell);
-  nn_config d;
-  nn_config_default(&d);
-  text_put(&t,
-           "usage: %s [train] --data DIR [options]\n"
-           "       %s evaluate --data DIR --load FILE\n"
-           "       %s predict --load FILE --data DIR --index N\n"
-           "       %s predict --load FILE --image FILE [--invert]  (mnist-wasm)\n"
-           "       %s export --load FILE --format npz|onnx|tfjs --out PATH\n"
-           "       %s explain --load FILE --data DIR --index N\n"
-           "\n",
-           p, p, p, p, p, p);
-  put_wrapped(&t,
-              "train (the command when none is named) trains a fully connected network on "
-              "MNIST-format data and prints one line per epoch: epoch, mean training loss, test "
-              "accuracy, seconds, samples/s. evaluate prints a saved model's loss and accuracy on the "
-              "test set. predict prints the digit that a saved model reads in an image, and the ten "
-              "probabilities. export writes a saved model as NumPy arrays (.npz), ONNX or a "
-              "TensorFlow.js layers model. explain shows how a saved model would learn from one test "
-              "image: each layer's delta and gradient (their L2 norms) and backprop checked against "
-              "finite differences. mnist-train (native) and npx mnist-wasm (Node) take the same options "
-              "and print the same lines.",
-              0, 0);
-  text_put(&t, "\n\n");
-  for (int i = 0; i < CLI_OPTION_COUNT; i++) put_option_help(&t, (cli_option)i, &d);
-  text_put(&t, "\n");
-  char tail[512];
-  snprintf(tail, sizeof tail,
-           "Options also take the form --name=value. mnist-wasm: a download that sends nothing for "
-           "%d s fails (MNIST_WASM_TIMEOUT=ms changes that). Exit status: 0 on success, %d for a bad "
-           "command line, %d for any other error (one line on stderr).",
-           CLI_TIMEOUT_MS / 1000, CLI_EXIT_USAGE, CLI_EXIT_FAILURE);
-  put_wrapped(&t, tail, 0, 0);
-  text_put(&t, "\n");
-  return t.at;
 }
