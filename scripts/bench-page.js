@@ -241,6 +241,23 @@ async function strokes(server) {
   }
 }
 
+/* A long run on the small split (500 epochs), started: window.__seen
+ * collects [time, samples trained] at each change of the model line. */
+async function trainLong(page) {
+  await page.getByLabel('Data URL').fill('data/small/');
+  await page.locator('#epochs').fill('500');
+  await page.evaluate(() => {
+    window.__seen = [];
+    const info = document.getElementById('model-info');
+    new MutationObserver(() => {
+      const m = /trained on ([\d,]+) samples/.exec(info.textContent);
+      if (m) window.__seen.push([performance.now(), Number(m[1].replace(/,/g, ''))]);
+    }).observe(info, { childList: true, characterData: true, subtree: true });
+  });
+  await button(page, 'Train').click();
+  await statusIs(page, /^Training/);
+}
+
 /* ---------- backprop: the backpropagation panel's cost to training ---------- */
 
 async function backprop(server) {
@@ -248,18 +265,7 @@ async function backprop(server) {
     const { page, close } = await fresh(server);
     try {
       await page.locator('#network').selectOption(network);
-      await page.getByLabel('Data URL').fill('data/small/');
-      await page.locator('#epochs').fill('500');
-      await page.evaluate(() => {
-        window.__seen = [];
-        const info = document.getElementById('model-info');
-        new MutationObserver(() => {
-          const m = /trained on ([\d,]+) samples/.exec(info.textContent);
-          if (m) window.__seen.push([performance.now(), Number(m[1].replace(/,/g, ''))]);
-        }).observe(info, { childList: true, characterData: true, subtree: true });
-      });
-      await button(page, 'Train').click();
-      await statusIs(page, /^Training/);
+      await trainLong(page);
       await (await pen(page)).draw(SEVEN);
       const opened = await page.evaluate(() => performance.now());
       await page.locator('#backprop summary').click();
@@ -319,18 +325,7 @@ async function inside(server) {
     // alternating windows see the same drift): samples trained per second in
     // each window, from the samples count the page shows at each progress
     // message (5 a second) and when it came.
-    await page.getByLabel('Data URL').fill('data/small/');
-    await page.locator('#epochs').fill('500');
-    await page.evaluate(() => {
-      window.__seen = [];
-      const info = document.getElementById('model-info');
-      new MutationObserver(() => {
-        const m = /trained on ([\d,]+) samples/.exec(info.textContent);
-        if (m) window.__seen.push([performance.now(), Number(m[1].replace(/,/g, ''))]);
-      }).observe(info, { childList: true, characterData: true, subtree: true });
-    });
-    await button(page, 'Train').click();
-    await statusIs(page, /^Training/);
+    await trainLong(page);
     await page.waitForTimeout(1000);
     const summary = page.locator('#learned summary');
     const windows = [];

@@ -120,11 +120,10 @@ export function setModelInfo(text) {
  * 28x28 maps), and 2 threads train it 1.5x as fast on 2 cores. */
 const MAX_DEFAULT_THREADS = 4;
 let threadCores = 1; // the cores threads may use (1 where the browser gives no threads)
-const defaultThreads = (layers) =>
-  Math.max(1, Math.min(threadCores - (hasConvolution(layers) ? 0 : 1), MAX_DEFAULT_THREADS));
+const defaultThreads = (convolution) => Math.max(1, Math.min(threadCores - (convolution ? 0 : 1), MAX_DEFAULT_THREADS));
 export function setDefaultThreads(cores) {
   threadCores = cores || 1;
-  els.threads.value = String(defaultThreads(stackOf(els.hidden.value)));
+  els.threads.value = String(defaultThreads(hasConvolution(stackOf(els.hidden.value))));
 }
 
 /* The threads the network uses (on #speed as data-threads), and why fewer than asked. */
@@ -315,8 +314,8 @@ export function chooseNetwork(name) {
     weightDecay: els.weightDecay,
   };
   // threads too, where the field holds a default (of either kind of stack)
-  if ([defaultThreads([784, 10]), defaultThreads(['conv'])].some((t) => same(els.threads, t)))
-    els.threads.value = String(defaultThreads(c.layers));
+  if ([defaultThreads(false), defaultThreads(true)].some((t) => same(els.threads, t)))
+    els.threads.value = String(defaultThreads(hasConvolution(c.layers)));
   for (const key of FOLLOW) {
     const el = fields[key];
     // the learning rate C gives this network with the optimizer chosen, where C's rates are known
