@@ -846,4 +846,28 @@ test('after all of them the network still works and equals its state before the 
   copy.dispose();
 });
 
+test('errors from C are data: code, status, where and reason, and the message is "where: reason"', async () => {
+  const w = await init();
+  const cases = [
+    () => loadNetwork(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])),
+    () => parseIdx(new Uint8Array([0, 0, 9, 9, 0, 0, 0, 1])),
+    () => parseIdx(gzipSync(idx([1, 1], [7])).subarray(0, 12)),
+  ];
+  for (const call of cases) {
+    const e = await Promise.resolve()
+      .then(call)
+      .then(
+        () => null,
+        (err) => err,
+      );
+    assert.ok(e, 'rejected');
+    assert.ok(/^NN_ERR_/.test(e.code), `code ${e.code}`);
+    assert.equal(w.facts.statuses[e.status].name, e.code);
+    assert.type(e.where, 'string');
+    assert.type(e.reason, 'string');
+    assert.ok(e.reason.length > 10, e.reason);
+    assert.ok(e.message.startsWith(`${e.where}: ${e.reason}`), e.message);
+  }
+});
+
 test.run();

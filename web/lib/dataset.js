@@ -125,8 +125,7 @@ export class Dataset {
   /** The error of a push, in C's words (csrc/explain.h) that name what is wrong with which sample. */
   #explain(status, file, where, type) {
     const w = this.#w;
-    const e = w.error(status, where);
-    e.message = `${where}: ${w.callText(w.M._data_explain, [this.#ptr, status, file, type ?? null])[1]}`;
+    const e = w.error(status, where, w.callText(w.M._data_explain, [this.#ptr, status, file, type ?? null])[1]);
     e.file = status === w.status.NN_ERR_LABEL ? 1 : file;
     return e;
   }

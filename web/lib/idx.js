@@ -92,10 +92,10 @@ class Watch {
 
 /** NN_ERR_GZIP with the decompressor's reason: "<where>: corrupt or truncated gzip data (<reason>)". */
 function gzipError(where, cause) {
-  const e = loadedWasm().error(loadedWasm().status.NN_ERR_GZIP, where);
+  const w = loadedWasm();
+  const e = w.error(w.status.NN_ERR_GZIP, where);
   e.message += ` (${cause?.message ?? cause})`;
-  e.cause = cause;
-  return e;
+  return Object.assign(e, { cause, detail: String(cause?.message ?? cause) });
 }
 
 /**
@@ -104,9 +104,7 @@ function gzipError(where, cause) {
  * Content-Type if a server sent one.
  */
 function parserError(w, p, status, where, type) {
-  const e = w.error(status, where);
-  e.message = `${where}: ${w.callText(w.M._idx_explain, [p, status, type ?? null])[1]}`;
-  return e;
+  return w.error(status, where, w.callText(w.M._idx_explain, [p, status, type ?? null])[1]);
 }
 
 /**

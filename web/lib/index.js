@@ -885,8 +885,7 @@ export class Network {
  */
 function divergedError(fn, net, epoch) {
   const w = loadedWasm();
-  const e = w.error(w.DIVERGED, fn);
-  e.message = `${fn}: ${w.callText(w.M._diverged_explain, [net, epoch ?? 0])[1]}`;
+  const e = w.error(w.DIVERGED, fn, w.callText(w.M._diverged_explain, [net, epoch ?? 0])[1]);
   e.step = Number(w.M._steps(net)) + 1;
   if (epoch) e.epoch = epoch;
   return e;
@@ -1094,9 +1093,7 @@ export async function loadNetwork(bytes, options) {
   try {
     const [status, why] = w.callText(w.M._load, [buf, bytes.length, w.slots]);
     if (status) {
-      const e = w.error(status, 'loadNetwork');
-      e.message = `loadNetwork: ${why}`;
-      throw e;
+      throw w.error(status, 'loadNetwork', why);
     }
     ptr = w.u32[w.slots >> 2];
   } finally {

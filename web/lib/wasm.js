@@ -50,8 +50,7 @@ export async function readUrl(url, { signal } = {}) {
 
 export function httpError(res, url) {
   const e = new Error(`HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}: ${url}`);
-  e.status = res.status;
-  return e;
+  return Object.assign(e, { status: res.status, statusText: res.statusText, url: String(url) });
 }
 
 /** The type tag of a value, for error messages: "Uint8Array(10)", "number 3", "null". */
@@ -166,13 +165,17 @@ class Wasm {
     return this.u32[this.slots >> 2];
   }
 
-  /** The Error for a C status: C's message after a context, and code / status. */
-  error(status, context) {
+  /**
+   * The Error for a C status, as data: code (the status's name), status,
+   * where (the call or file it concerns) and reason (C's sentence, the
+   * status's own words unless given). The message is "where: reason";
+   * an edge that words it otherwise builds its sentence from the fields.
+   */
+  error(status, where, reason) {
     const s = this.facts.statuses[status];
-    const e = new Error(`${context}: ${s ? s.message : `unknown error ${status}`}`);
-    e.code = s ? s.name : 'NN_ERR_UNKNOWN';
-    e.status = status;
-    return e;
+    reason ??= s ? s.message : `unknown error ${status}`;
+    const e = new Error(`${where}: ${reason}`);
+    return Object.assign(e, { code: s ? s.name : 'NN_ERR_UNKNOWN', status, where, reason });
   }
 
   /** Throws the status as an Error unless it is NN_OK (0). */
