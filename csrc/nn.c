@@ -134,7 +134,6 @@ nn_status nn_create(const nn_config *cfg, nn_net **out) {
     return NN_ERR_NOMEM;
   }
   optim_reset(&net->opt, net->count);
-  net->lr_factor = 1.0f;
   rng_seed(&net->rng, cfg->seed);
   init_params(net);
   *out = net;
@@ -173,12 +172,6 @@ nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const 
   return NN_OK;
 }
 
-nn_status nn_set_lr_factor(nn_net *net, float factor) {
-  if (!net || !(factor > 0.0f && factor <= 1.0f)) return NN_ERR_ARG;
-  net->lr_factor = factor;
-  return NN_OK;
-}
-
 nn_status nn_set_batch_size(nn_net *net, int batch_size) {
   if (!net || batch_size < 1) return NN_ERR_ARG;
   if (batch_size > NN_MAX_BATCH) return NN_ERR_LIMIT;
@@ -213,8 +206,8 @@ void nn_restore_counters(nn_net *net, uint64_t steps, uint64_t rng_state) {
 
 /* Decoupled weight decay after an update: W *= 1 - lr * weight_decay, for
  * the weights of every layer but not the biases. */
-static void decay_weights(nn_net *net) {
-  const float keep = 1.0f - net_lr_now(net) * net->cfg.weight_decay;
+static void decay_weights(nn_net *net, float lr) {
+  const float keep = 1.0f - lr * net->cfg.weight_decay;
   for (int l = 0; l < net->n_layers; l++) {
     float *W = net->params + net->w_off[l];
     const size_t n = (size_t)net->layer[l].units * net->layer[l].fan_in;
@@ -223,31 +216,64 @@ static void decay_weights(nn_net *net) {
 }
 
 /* Forward, backward, update on the B rows already in the scratch. */
-nn_status net_step_loaded(nn_net *net, int B, float *loss_sum) {
+nn_status net_step_loaded(nn_net *net, const net_call *call, int B, float *loss_sum) {
   net_forward(net, B, net->labels);
   net->derived_fresh = 0; /* whatever follows changes the weights */
   float s = net_sum_loss(net->loss, B);
   if (!isfinite(s)) return NN_ERR_DIVERGED;
   if (net->cfg.optimizer == NN_SGD) {
-    if (net_backward(net, B, 1)) return NN_ERR_DIVERGED;
+    if (net_backward(net, B, 1, call->lr)) return NN_ERR_DIVERGED;
   } else {
-    net_backward(net, B, 0);
-    if (optim_update(&net->cfg, net_lr_now(net), &net->opt, net->params, net->grads, net->count))
-      return NN_ERR_DIVERGED;
+    net_backward(net, B, 0, call->lr);
+    if (optim_update(&net->cfg, call->lr, &net->opt, net->params, net->grads, net->count)) return NN_ERR_DIVERGED;
   }
-  if (net->cfg.weight_decay > 0.0f) decay_weights(net); /* finite stays finite: keep is in (0, 1] */
+  if (net->cfg.weight_decay > 0.0f) decay_weights(net, call->lr); /* finite stays finite: keep is in (0, 1] */
   net->steps++;
   if (loss_sum) *loss_sum = s;
+  return NN_OK;
+}
+
+/* A step on the one row in the scratch under plain SGD, with the next row
+ * riding along: its layer-0 z comes out of the first layer's update
+ * (kern_sgd_forward_one), so W0 is read once a step for both rows, not
+ * twice (centred input adds a pass for its row sums). primed: act[1]
+ * already holds this row's z, made by the last step; next: the next row
+ * (sizes[0]) or NULL, whose z this step leaves in act[1] (its mean pixel
+ * next_mean makes it the centred input's). The same bits as
+ * net_step_loaded row by row, for a dense first layer and no weight
+ * decay, which would change W0 after the update. */
+nn_status net_step_ahead(nn_net *net, const net_call *call, int primed, const float *next, float *next_mean,
+                         float *loss) {
+  const int *s = net->cfg.sizes;
+  if (!primed) net_derive(net);
+  net_forward_rows(net, 0, 1, net->labels, primed, NULL);
+  net->derived_fresh = 0; /* whatever follows changes the weights */
+  if (!isfinite(net->loss[0])) return NN_ERR_DIVERGED;
+  int bad = net_backward_above(net, 1, 1, call->lr);
+  if (next) {
+    float *W = net->params + net->w_off[0], *bias = net->params + net->b_off[0], *gb = net->grads + net->b_off[0];
+    bad |= kern_sgd_forward_one(W, bias, gb, net->dz[0], net->act[0], next, net->act[1], s[0], s[1], call->lr);
+    if (net->cfg.input == NN_INPUT_CENTRED) {
+      net_derive(net);
+      net_centre_z(net->act[1], next_mean, net->w0_sums, 1, 1, s[1]);
+    }
+  } else {
+    bad |= net_layer_gradient(net, 0, 1, 0, net->layer[0].units, 1, call->lr);
+  }
+  if (bad) return NN_ERR_DIVERGED;
+  net->steps++;
+  if (loss) *loss = net->loss[0];
   return NN_OK;
 }
 
 /* Gathers rows order[at .. at+B) of data (NULL order: rows at .. at+B),
  * then forward, backward, update: over the pool where the batch is big
  * enough to split. */
-static nn_status step_rows(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum) {
-  if (net_split_over(net, B)) return net_step_split(net, data, order, at, B, loss_sum);
-  net_gather(net, data, order, at, B);
-  return net_step_loaded(net, B, loss_sum);
+static nn_status step_rows(nn_net *net, const net_call *call, const nn_data *data, const int32_t *order, int at, int B,
+                           float *loss_sum) {
+  if (net_split_over(net, B)) return net_step_split(net, call, data, order, at, B, loss_sum);
+  net_gather(net, call, data, order, at, B);
+  return net_step_loaded(net, call, B, loss_sum);
 }
 
 /* The state an update can break (weights, optimizer state, step count) is
@@ -273,8 +299,9 @@ nn_status nn_step(nn_net *net, const nn_data *batch, float *mean_loss) {
   if ((st = net_check_rows(net, batch, NULL, 0, batch->n)) != NN_OK) return st;
   if ((st = net_reserve_rows(net, batch->n)) != NN_OK) return st;
   save_state(net);
+  const net_call call = {net->cfg.learning_rate, 0, 0, 0}; /* at the configured rate, rows as given */
   float s = 0.0f;
-  st = step_rows(net, batch, NULL, 0, batch->n, &s);
+  st = step_rows(net, &call, batch, NULL, 0, batch->n, &s);
   if (st == NN_ERR_DIVERGED) {
     restore_state(net, net->steps);
     return st;
@@ -295,78 +322,86 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n) {
   return NN_OK;
 }
 
-/* Mini-batches over order[start .. start+count); stops at the first step
- * that diverges (its update possibly half applied). *done gets the samples
- * of the steps that completed, *total their summed loss. */
-static nn_status train_rows(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *total,
-                            int *done) {
-  const int B = net->cfg.batch_size;
-  /* not with weight decay, which changes W after the update that primes the next z */
-  const int ahead =
-    B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f && net->layer[0].kind == NN_LAYER_DENSE;
-  nn_status st = NN_OK;
-  *total = 0.0;
-  *done = 0;
-  net->primed = 0;
-  for (int at = start; at < start + count; at += B) {
-    const int rows = start + count - at < B ? start + count - at : B;
-    float s = 0.0f;
-    size_t next = 0;
-    if (ahead) { /* the next row rides along with this step's layer-0 update (x_next) */
-      if (!net->primed) net_gather(net, data, order, at, rows);
-      net->lookahead = NULL;
-      if (at + 1 < start + count) {
-        next = (size_t)(order ? order[at + 1] : at + 1);
-        net_load_row(net, data, next, net->x_next, &net->mean_next, &net->rng, net->x_aug);
-        net->lookahead = net->x_next;
-      }
-      st = net_step_loaded(net, rows, &s);
-    } else {
-      st = step_rows(net, data, order, at, rows, &s);
-    }
-    if (st != NN_OK) break;
-    if (net->primed) { /* the next step starts from x_next and its layer-0 z */
+/* Batch 1 under plain SGD with a dense first layer and no weight decay:
+ * each row rides along with the last one's update (net_step_ahead). The
+ * next row is loaded (and augmented) before the step, as step_rows would
+ * load it after, from the same draws. */
+static nn_status train_rows_ahead(nn_net *net, const net_call *call, const nn_data *data, const int32_t *order,
+                                  int start, int count, double *total, int *done) {
+  const int end = start + count;
+  int primed = 0; /* act[1] holds act[0]'s layer-0 z, from the last update */
+  for (int at = start; at < end; at++) {
+    if (!primed) net_gather(net, call, data, order, at, 1);
+    const size_t next = at + 1 < end ? (size_t)(order ? order[at + 1] : at + 1) : 0;
+    float next_mean = 0.0f, s = 0.0f;
+    if (at + 1 < end) net_load_row(net, call, data, next, net->x_next, &next_mean, &net->rng, net->x_aug);
+    nn_status st = net_step_ahead(net, call, primed, at + 1 < end ? net->x_next : NULL, &next_mean, &s);
+    if (st != NN_OK) return st;
+    primed = at + 1 < end;
+    if (primed) { /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
+      net->row_mean[0] = next_mean;
       net->labels[0] = net_label_of(data, next);
     }
     *total += s;
-    *done += rows;
+    *done += 1;
   }
-  net->lookahead = NULL;
-  net->primed = 0;
-  return st;
+  return NN_OK;
 }
 
-nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *loss_sum,
-                   int *trained) {
+/* Mini-batches over order[start .. start+count); stops at the first step
+ * that diverges (its update possibly half applied). *done gets the samples
+ * of the steps that completed, *total their summed loss. */
+static nn_status train_rows(nn_net *net, const net_call *call, const nn_data *data, const int32_t *order, int start,
+                            int count, double *total, int *done) {
+  const int B = net->cfg.batch_size;
+  *total = 0.0;
+  *done = 0;
+  if (B == 1 && net->cfg.optimizer == NN_SGD && net->cfg.weight_decay == 0.0f && net->layer[0].kind == NN_LAYER_DENSE)
+    return train_rows_ahead(net, call, data, order, start, count, total, done);
+  for (int at = start; at < start + count; at += B) {
+    const int rows = start + count - at < B ? start + count - at : B;
+    float s = 0.0f;
+    nn_status st = step_rows(net, call, data, order, at, rows, &s);
+    if (st != NN_OK) return st;
+    *total += s;
+    *done += rows;
+  }
+  return NN_OK;
+}
+
+nn_status nn_train_scaled(nn_net *net, float lr_factor, const nn_data *data, const int32_t *order, int start, int count,
+                          double *loss_sum, int *trained) {
   nn_status st = net_check_data(net, data, 1);
   if (st != NN_OK) return st;
+  if (!(lr_factor > 0.0f && lr_factor <= 1.0f)) return NN_ERR_ARG;
   /* with an order, its entries are checked row by row; without, rows are the data's and its extra ones */
   const int64_t rows = (int64_t)data->n + (data->extra ? data->extra->n : 0);
   if (start < 0 || count < 0 || (!order && (int64_t)start + count > rows)) return NN_ERR_ARG;
   if ((st = net_check_rows(net, data, order, start, count)) != NN_OK) return st;
-  net->augmenting = augment_enabled(&net->cfg.augment);
-  if (net->augmenting && !net_image_shape(net, data, &net->aug_rows, &net->aug_cols)) {
-    net->augmenting = 0;
-    return NN_ERR_SHAPE;
-  }
+  net_call call = {net->cfg.learning_rate * lr_factor, augment_enabled(&net->cfg.augment), 0, 0};
+  if (call.augment && !net_image_shape(net, data, &call.aug_rows, &call.aug_cols)) return NN_ERR_SHAPE;
   save_state(net);
   const uint64_t steps_before = net->steps;
   double total = 0.0;
   int done = 0;
-  st = train_rows(net, data, order, start, count, &total, &done);
+  st = train_rows(net, &call, data, order, start, count, &total, &done);
   if (st == NN_ERR_DIVERGED) {
     /* Undo the broken step alone: back to the call's start, then the steps
      * before it again, which give the same bits as the first time. */
     restore_state(net, steps_before);
-    if (done > 0 && train_rows(net, data, order, start, done, &total, &done) != NN_OK) {
+    if (done > 0 && train_rows(net, &call, data, order, start, done, &total, &done) != NN_OK) {
       restore_state(net, steps_before); /* cannot happen: the same steps were finite */
       total = 0.0;
       done = 0;
     }
   }
-  net->augmenting = 0;
   if (loss_sum) *loss_sum = total;
   if (trained) *trained = done;
   return st;
+}
+
+nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *loss_sum,
+                   int *trained) {
+  return nn_train_scaled(net, 1.0f, data, order, start, count, loss_sum, trained);
 }

@@ -144,9 +144,6 @@ const nn_config *nn_get_config(const nn_net *net);
 nn_status nn_set_learning_rate(nn_net *net, float lr);    /* finite, > 0 */
 nn_status nn_set_batch_size(nn_net *net, int batch_size); /* may grow scratch once */
 nn_status nn_set_training(nn_net *net, nn_schedule s, float weight_decay, const nn_augment *augment);
-/* The factor on the learning rate of later steps (the schedule's, set by
- * the trainer): finite, in (0, 1]; nn_create sets 1. */
-nn_status nn_set_lr_factor(nn_net *net, float factor);
 
 /* Threads for later steps, predictions and evaluations, 1..NN_MAX_THREADS
  * (1 where built without threads; else NN_ERR_ARG); a pool started here and kept
@@ -197,6 +194,10 @@ nn_status nn_shuffle(nn_net *net, int32_t *order, int n);
  * after the last finite step, which *trained counts up to. */
 nn_status nn_train(nn_net *net, const nn_data *data, const int32_t *order, int start, int count, double *loss_sum,
                    int *trained);
+/* nn_train at the learning rate times lr_factor, in (0, 1]: the schedule's
+ * for this part of a run (train.h). Nothing of it stays for later calls. */
+nn_status nn_train_scaled(nn_net *net, float lr_factor, const nn_data *data, const int32_t *order, int start, int count,
+                          double *loss_sum, int *trained);
 
 /* Class probabilities of n samples: probs is (n, n_out). NN_ERR_DIVERGED if
  * the weights overflow the outputs (contents of probs then unspecified). */

@@ -23,7 +23,7 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs) {
   wide_rows(net, in.n);
   for (int at = 0; at < in.n; at += net->cap) {
     const int rows = in.n - at < net->cap ? in.n - at : net->cap;
-    net_gather(net, &in, NULL, at, rows);
+    net_gather(net, NULL, &in, NULL, at, rows);
     net_forward_any(net, rows, NULL);
     /* finite weights can still overflow the logits: say so, never return NaN */
     if (!net_all_finite(net->act[net->n_layers], (size_t)rows * k)) return NN_ERR_DIVERGED;
@@ -54,7 +54,7 @@ nn_status nn_evaluate_rows(nn_net *net, const nn_data *data, int start, int coun
   wide_rows(net, count);
   for (int at = start; at < start + count; at += net->cap) {
     const int rows = start + count - at < net->cap ? start + count - at : net->cap;
-    net_gather(net, data, NULL, at, rows);
+    net_gather(net, NULL, data, NULL, at, rows);
     net_forward_any(net, rows, net->labels);
     if (!net_all_finite(net->act[net->n_layers], (size_t)rows * k) || !net_all_finite(net->loss, (size_t)rows))
       return NN_ERR_DIVERGED;
@@ -81,7 +81,7 @@ nn_status nn_activations(nn_net *net, const nn_data *data, float *out) {
   one.labels = NULL;
   one.extra = NULL;
   if ((st = net_check_rows(net, &one, NULL, 0, 1)) != NN_OK) return st;
-  net_gather(net, &one, NULL, 0, 1);
+  net_gather(net, NULL, &one, NULL, 0, 1);
   net_forward(net, 1, NULL);
   for (int l = 1; l <= net->n_layers; l++) {
     memcpy(out, net->act[l], (size_t)net->cfg.sizes[l] * sizeof *out);

@@ -27,16 +27,14 @@ nn_status nn_gradients(nn_net *net, const nn_data *sample, float *z, float *act,
   if (!z || !act || !delta || !grads) return NN_ERR_ARG;
   const int L = net->n_layers, *s = net->cfg.sizes;
 
-  net_gather(net, &one, NULL, 0, 1); /* not augmenting outside nn_train: the generator is not drawn */
+  net_gather(net, NULL, &one, NULL, 0, 1); /* as stored: the generator is not drawn */
   net_derive(net);
-  net->keep_z = z;
-  net_forward_rows(net, 0, 1, net->labels, 0);
-  net->keep_z = NULL;
+  net_forward_rows(net, 0, 1, net->labels, 0, z);
   st = net_all_finite(net->act[L], (size_t)s[L]) && net_all_finite(net->loss, 1) ? NN_OK : NN_ERR_DIVERGED;
   if (st == NN_OK) {
     float *own = net->grads;
     net->grads = grads; /* backward without sgd changes no weight */
-    net_backward(net, 1, 0);
+    net_backward(net, 1, 0, 0.0f);
     net->grads = own;
     for (int l = 0; l < L; l++) {
       memcpy(act, net->act[l + 1], (size_t)s[l + 1] * sizeof *act);

@@ -42,11 +42,8 @@ struct nn_net {
   optim_state opt;
   optim_state opt_backup; /* opt at the same moment (m, v: count floats each) */
   uint64_t steps;
-  rng_t rng;              /* weight init, shuffle, augmentation */
-  rng_t rng_backup;       /* rng at the same moment */
-  float lr_factor;        /* the schedule's, on cfg.learning_rate */
-  int augmenting;         /* nn_train with augmentation: rows are distorted as they load */
-  int aug_rows, aug_cols; /* the image shape for it */
+  rng_t rng;        /* weight init, shuffle, augmentation */
+  rng_t rng_backup; /* rng at the same moment */
   /* scratch, sized for cap rows */
   int cap;
   float *scratch; /* one block holding everything below */
@@ -60,18 +57,20 @@ struct nn_net {
   float *w0_sums;    /* the row sums of layer 0's W as the next forward uses it, (layer[0].units) */
   int derived_fresh; /* w0_sums and the convolutions' wt, wp are those of the weights as they are (net_derive):
                         a change of the weights clears it */
-  float mean_next;   /* x_next's mean pixel */
-  /* batch 1 under sgd (nn_train): the next sample rides along with the
-   * last layer-0 update, so that W0 is read once per step for both, not
-   * twice (centred input adds a pass for its row sums) */
-  float *x_next;          /* the next sample's input, (sizes[0]) */
-  float *x_aug;           /* a sample before augmentation, one a thread: (POOL_MAX_THREADS, sizes[0]) */
-  const float *lookahead; /* x_next while a step may use it, else NULL */
-  int primed;             /* act[1] already holds layer 0's z for act[0] */
-  float *keep_z;          /* not NULL: net_forward_rows copies one row's z of each layer there, before its activation */
+  float *x_next;     /* batch 1 under sgd: the next sample, which rides along with an update (nn.c), (sizes[0]) */
+  float *x_aug;      /* a sample before augmentation, one a thread: (POOL_MAX_THREADS, sizes[0]) */
   /* threads (nn_set_threads): a step splits its rows, then its outputs */
   nn_pool *pool; /* NULL: one thread */
 };
+
+/* One call's settings (nn_step, nn_train): they travel down the call and
+ * nothing of them stays in the net, which keeps only the model, the
+ * optimizer's state and scratch between calls. */
+typedef struct net_call {
+  float lr;               /* the learning rate of the call's steps: cfg's times the schedule's factor */
+  int augment;            /* rows are distorted as they load (nn_train with cfg.augment) */
+  int aug_rows, aug_cols; /* the image shape to distort */
+} net_call;
 
 static inline int nn_finite_in(float x, float lo, float hi) { return x >= lo && x <= hi; } /* false for NaN */
 
@@ -93,12 +92,12 @@ void pool_backward(nn_net *net, int l, int b0, int b1);
 void net_activate_backward(nn_activation f, float *restrict delta, const float *restrict a, size_t n);
 void net_centre_z(float *z, const float *mean, const float *sums, int rows, int positions, int n_out);
 void net_derive(nn_net *net);
-void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed);
+void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed, float *keep_z);
 void net_forward(nn_net *net, int B, const uint8_t *labels);
 void net_output_delta_rows(nn_net *net, int B, int b0, int b1, float *dz);
-float net_lr_now(const nn_net *net);
 void net_centre_gradient(nn_net *net, int B, int o0, int o1);
-int net_backward(nn_net *net, int B, int sgd);
+int net_backward_above(nn_net *net, int B, int sgd, float lr);
+int net_backward(nn_net *net, int B, int sgd, float lr);
 void net_delta_back(nn_net *net, int l, int b0, int b1);
 int net_layer_gradient(nn_net *net, int l, int B, int o0, int o1, int sgd, float lr);
 float net_sum_loss(const float *loss, int B);
@@ -112,21 +111,25 @@ static inline nn_status net_check_data(const nn_net *net, const nn_data *d, int 
 }
 int net_all_finite(const float *x, size_t n);
 nn_status net_check_rows(const nn_net *net, const nn_data *d, const int32_t *order, int start, int count);
-void net_load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, float *mean, rng_t *rng,
-                  float *scratch);
+void net_load_row(const nn_net *net, const net_call *call, const nn_data *data, size_t row, float *dst, float *mean,
+                  rng_t *rng, float *scratch);
 int net_image_shape(const nn_net *net, const nn_data *d, int *rows, int *cols);
 uint8_t net_label_of(const nn_data *d, size_t r);
-void net_gather_rows(nn_net *net, const nn_data *d, const int32_t *order, int start, int j0, int j1, int t);
-void net_gather_done(nn_net *net, int B);
-void net_gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B);
+void net_gather_rows(nn_net *net, const net_call *call, const nn_data *d, const int32_t *order, int start, int j0,
+                     int j1, int t);
+void net_gather_done(nn_net *net, const net_call *call, int B);
+void net_gather(nn_net *net, const net_call *call, const nn_data *d, const int32_t *order, int start, int B);
 
 /* nn_threads.c: a step, or a block of forwards, split over the pool */
 int net_split_over(const nn_net *net, int rows);
-nn_status net_step_split(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum);
+nn_status net_step_split(nn_net *net, const net_call *call, const nn_data *data, const int32_t *order, int at, int B,
+                         float *loss_sum);
 void net_forward_any(nn_net *net, int rows, const uint8_t *labels);
 
 /* nn.c */
-nn_status net_reserve_rows(nn_net *net, int rows);              /* the scratch for at least rows rows */
-nn_status net_step_loaded(nn_net *net, int B, float *loss_sum); /* a step on the rows in the scratch */
+nn_status net_reserve_rows(nn_net *net, int rows); /* the scratch for at least rows rows */
+nn_status net_step_loaded(nn_net *net, const net_call *call, int B, float *loss_sum); /* a step on the scratch's rows */
+nn_status net_step_ahead(nn_net *net, const net_call *call, int primed, const float *next, float *next_mean,
+                         float *loss); /* batch 1 under sgd, next riding along (nn.c) */
 
 #endif

@@ -85,12 +85,13 @@ void net_derive(nn_net *net) {
 }
 
 /* Rows b0..b1 of act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities,
- * and of loss (B) if labels; primed: act[1] already holds layer 0's z.
- * Every row is independent of the others; with centred input, w0_sums
- * must be those of the weights (net_derive). */
-void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed) {
+ * and of loss (B) if labels; primed: act[1] already holds layer 0's z;
+ * keep_z not NULL: one row's z of each layer, before its activation, is
+ * copied there (nn_gradients.c). Every row is independent of the others;
+ * with centred input, w0_sums must be those of the weights (net_derive). */
+void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int primed, float *keep_z) {
   const int *s = net->cfg.sizes, n = b1 - b0, k = s[net->n_layers];
-  float *keep = net->keep_z; /* nn_gradients.c, one row */
+  float *keep = keep_z;
   for (int l = 0; l < net->n_layers; l++) {
     const net_layer *y = &net->layer[l];
     const float *W = net->params + net->w_off[l], *bias = net->params + net->b_off[l];
@@ -115,10 +116,8 @@ void net_forward_rows(nn_net *net, int b0, int b1, const uint8_t *labels, int pr
 
 /* act[0] (B, sizes[0]) -> act[L] (B, n_out) probabilities; loss (B) if labels. */
 void net_forward(nn_net *net, int B, const uint8_t *labels) {
-  const int primed = net->primed; /* layer 0 done by the last step's update */
-  net->primed = 0;
-  if (!primed) net_derive(net);
-  net_forward_rows(net, 0, B, labels, primed);
+  net_derive(net);
+  net_forward_rows(net, 0, B, labels, 0, NULL);
 }
 
 /* softmax + cross-entropy: dz (B, k) = (p - onehot(label)) / B, written as
@@ -147,9 +146,6 @@ void net_delta_back(nn_net *net, int l, int b0, int b1) {
   if (net->layer[l - 1].activated)
     net_activate_backward(net->cfg.activation, da, net->act[l] + (size_t)b0 * s[l], (size_t)(b1 - b0) * s[l]);
 }
-
-/* The learning rate of the next step: the configured one times the schedule's factor. */
-float net_lr_now(const nn_net *net) { return net->cfg.learning_rate * net->lr_factor; }
 
 /* Layer 0's gradient for the optimizers that keep one (momentum, adam),
  * rows o0..o1, made the centred input's: dz^T (x - m) = dz^T x - (dz^T m)
@@ -202,33 +198,26 @@ int net_layer_gradient(nn_net *net, int l, int B, int o0, int o1, int sgd, float
   return 0;
 }
 
-/* grads = d(mean loss)/d(params) for the B rows that forward just ran. With
- * sgd set, each layer's weights are updated as soon as the layer's delta
- * has gone through them; returns 1 if a weight came out non-finite. */
-int net_backward(nn_net *net, int B, int sgd) {
-  const int *s = net->cfg.sizes;
+/* grads = d(mean loss)/d(params) for the B rows that forward just ran,
+ * for every layer above the first, and dz[0]: the first layer's delta.
+ * With sgd set, each layer's weights are updated at rate lr as soon as the
+ * layer's delta has gone through them; returns 1 if a weight came out
+ * non-finite. */
+int net_backward_above(nn_net *net, int B, int sgd, float lr) {
   const int L = net->n_layers;
   int bad = 0;
   net_output_delta_rows(net, B, 0, B, net->dz[L - 1]);
-  for (int l = L - 1; l >= 0; l--) {
-    const net_layer *y = &net->layer[l];
-    if (l > 0) net_delta_back(net, l, 0, B);
-    if (sgd && l == 0 && B == 1 && net->lookahead) {
-      /* and act[1] (1, s[1]) = the next sample's layer-0 z, with the new W (dense only) */
-      float *W = net->params + net->w_off[0], *bias = net->params + net->b_off[0], *gb = net->grads + net->b_off[0];
-      bad |= kern_sgd_forward_one(W, bias, gb, net->dz[0], net->act[0], net->lookahead, net->act[1], s[0], s[1],
-                                  net_lr_now(net));
-      net->derived_fresh = 0;
-      if (net->cfg.input == NN_INPUT_CENTRED) {
-        net_derive(net);
-        net_centre_z(net->act[1], &net->mean_next, net->w0_sums, 1, 1, s[1]);
-      }
-      net->primed = 1;
-    } else {
-      bad |= net_layer_gradient(net, l, B, 0, y->units, sgd, net_lr_now(net));
-    }
+  for (int l = L - 1; l > 0; l--) {
+    net_delta_back(net, l, 0, B); /* with W as forward saw it */
+    bad |= net_layer_gradient(net, l, B, 0, net->layer[l].units, sgd, lr);
   }
   return bad;
+}
+
+/* The same for every layer. */
+int net_backward(nn_net *net, int B, int sgd, float lr) {
+  const int bad = net_backward_above(net, B, sgd, lr); /* first: the layers above read the first layer's dz */
+  return bad | net_layer_gradient(net, 0, B, 0, net->layer[0].units, sgd, lr);
 }
 
 float net_sum_loss(const float *loss, int B) {

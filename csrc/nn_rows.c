@@ -1,6 +1,7 @@
 /* nn_rows.c: samples into the scratch. Rows are checked before a call
  * changes anything, then loaded as floats (augmented while nn_train
- * augments, with their mean pixel for centred input) with their labels. */
+ * augments, with their mean pixel for centred input) with their labels.
+ * A NULL call loads rows as stored. */
 #include <string.h>
 
 #include "kernels.h"
@@ -39,19 +40,20 @@ nn_status net_check_rows(const nn_net *net, const nn_data *d, const int32_t *ord
 }
 
 /* Row r of the data as floats into dst (sizes[0]), and with centred input
- * its mean pixel into *mean (centre_z); while nn_train augments,
+ * its mean pixel into *mean (centre_z); where the call augments,
  * distorted by the next draws of rng (the image is distorted, then its
  * mean taken), with scratch (sizes[0]) holding the row as stored. */
-void net_load_row(const nn_net *net, const nn_data *data, size_t row, float *dst, float *mean, rng_t *rng,
-                  float *scratch) {
+void net_load_row(const nn_net *net, const net_call *call, const nn_data *data, size_t row, float *dst, float *mean,
+                  rng_t *rng, float *scratch) {
   const int n_in = net->cfg.sizes[0];
   int64_t at = (int64_t)row;
   const nn_data *d = row_source(data, &at); /* checked by check_rows */
   const size_t r = (size_t)at;
-  float *to = net->augmenting ? scratch : dst;
+  const int augment = call && call->augment;
+  float *to = augment ? scratch : dst;
   if (d->u8) kern_bytes_to_unit(to, d->u8 + r * n_in, (size_t)n_in);
   else memcpy(to, d->f32 + r * n_in, (size_t)n_in * sizeof *to);
-  if (net->augmenting) augment_image(&net->cfg.augment, rng, to, net->aug_rows, net->aug_cols, dst);
+  if (augment) augment_image(&net->cfg.augment, rng, to, call->aug_rows, call->aug_cols, dst);
   if (net->cfg.input == NN_INPUT_CENTRED) *mean = kern_mean(dst, (size_t)n_in);
 }
 
@@ -78,26 +80,28 @@ uint8_t net_label_of(const nn_data *d, size_t r) {
 }
 
 /* Rows j0..j1 of the batch order[start .. start+B) into act[0] (as
- * floats) and labels, with thread t's scratch. While augmenting, row j
+ * floats) and labels, with thread t's scratch. Where the call augments, row j
  * draws from the net's generator as it stands after j rows (AUGMENT_DRAWS
  * numbers a row), so that any split of a batch over threads gives the bits
  * of one thread; gather then moves the generator past the batch. */
-void net_gather_rows(nn_net *net, const nn_data *d, const int32_t *order, int start, int j0, int j1, int t) {
+void net_gather_rows(nn_net *net, const net_call *call, const nn_data *d, const int32_t *order, int start, int j0,
+                     int j1, int t) {
   const int n_in = net->cfg.sizes[0];
   rng_t rng = net->rng;
   rng_skip(&rng, (uint64_t)j0 * AUGMENT_DRAWS);
   for (int j = j0; j < j1; j++) {
     const size_t r = (size_t)(order ? order[start + j] : start + j);
-    net_load_row(net, d, r, net->act[0] + (size_t)j * n_in, net->row_mean + j, &rng, net->x_aug + (size_t)t * n_in);
+    net_load_row(net, call, d, r, net->act[0] + (size_t)j * n_in, net->row_mean + j, &rng,
+                 net->x_aug + (size_t)t * n_in);
     if (d->labels) net->labels[j] = net_label_of(d, r);
   }
 }
 
-void net_gather_done(nn_net *net, int B) {
-  if (net->augmenting) rng_skip(&net->rng, (uint64_t)B * AUGMENT_DRAWS);
+void net_gather_done(nn_net *net, const net_call *call, int B) {
+  if (call && call->augment) rng_skip(&net->rng, (uint64_t)B * AUGMENT_DRAWS);
 }
 
-void net_gather(nn_net *net, const nn_data *d, const int32_t *order, int start, int B) {
-  net_gather_rows(net, d, order, start, 0, B, 0);
-  net_gather_done(net, B);
+void net_gather(nn_net *net, const net_call *call, const nn_data *d, const int32_t *order, int start, int B) {
+  net_gather_rows(net, call, d, order, start, 0, B, 0);
+  net_gather_done(net, call, B);
 }

@@ -34,6 +34,7 @@ int net_split_over(const nn_net *net, int rows) {
  * the same. */
 typedef struct {
   nn_net *net;
+  const net_call *call;
   const nn_data *data; /* the rows: order[at .. at+B) of data */
   const int32_t *order;
   int at, B;
@@ -47,8 +48,8 @@ static void step_part(void *ctx, int t, int n) {
   const int L = net->n_layers, B = job->B;
   int b0, b1;
   share(B, t, n, &b0, &b1);
-  net_gather_rows(net, job->data, job->order, job->at, b0, b1, t);
-  net_forward_rows(net, b0, b1, net->labels, 0);
+  net_gather_rows(net, job->call, job->data, job->order, job->at, b0, b1, t);
+  net_forward_rows(net, b0, b1, net->labels, 0, NULL);
   net_output_delta_rows(net, B, b0, b1, net->dz[L - 1]);
   for (int l = L - 1; l > 0; l--) net_delta_back(net, l, b0, b1);
   pool_sync(net->pool);
@@ -77,15 +78,15 @@ static void step_part(void *ctx, int t, int n) {
 /* gather and step_loaded over the pool; the loss is checked after the
  * update here, and a non-finite one is NN_ERR_DIVERGED as there (whose
  * callers put the state back). */
-nn_status net_step_split(nn_net *net, const nn_data *data, const int32_t *order, int at, int B, float *loss_sum) {
-  split_step job = {net, data, order, at, B, net_lr_now(net), 1.0f, {0}};
+nn_status net_step_split(nn_net *net, const net_call *call, const nn_data *data, const int32_t *order, int at, int B,
+                         float *loss_sum) {
+  split_step job = {net, call, data, order, at, B, call->lr, 1.0f, {0}};
   if (net->cfg.weight_decay > 0.0f) job.keep = 1.0f - job.lr * net->cfg.weight_decay;
-  net->primed = 0;
   optim_advance(&net->cfg, &net->opt);
   net_derive(net);
   pool_run(net->pool, step_part, &job);
   net->derived_fresh = 0; /* the weights changed */
-  net_gather_done(net, B);
+  net_gather_done(net, call, B);
   int bad = 0;
   for (int t = 0; t < pool_size(net->pool); t++) bad |= job.bad[t];
   const float sum = net_sum_loss(net->loss, B);
@@ -105,7 +106,7 @@ static void forward_part(void *ctx, int t, int n) {
   split_forward *job = ctx;
   int b0, b1;
   share(job->rows, t, n, &b0, &b1);
-  net_forward_rows(job->net, b0, b1, job->labels, 0);
+  net_forward_rows(job->net, b0, b1, job->labels, 0, NULL);
 }
 
 /* forward, split by rows where there are enough of them. */
@@ -115,7 +116,6 @@ void net_forward_any(nn_net *net, int rows, const uint8_t *labels) {
     return;
   }
   split_forward job = {net, rows, labels};
-  net->primed = 0;
   net_derive(net);
   pool_run(net->pool, forward_part, &job);
 }

@@ -116,9 +116,8 @@ nn_status trainer_run(nn_trainer *t, nn_net *net, const nn_data *data, int whole
   const int count = want < left ? (int)want : left;
   double loss = 0.0;
   int done = 0;
-  nn_set_lr_factor(net, t->lr_factor);
-  nn_status st = nn_train(net, data, t->pass_ordered ? t->order : NULL, t->p.position, count, &loss, &done);
-  nn_set_lr_factor(net, 1.0f); /* nn_step and other callers train at the configured rate */
+  nn_status st =
+    nn_train_scaled(net, t->lr_factor, data, t->pass_ordered ? t->order : NULL, t->p.position, count, &loss, &done);
   t->p.position += done;
   t->p.pass_loss += loss;
   t->p.total_loss += loss;

@@ -168,7 +168,7 @@ static void check_gradients(const char *stack, nn_activation act, nn_input input
   for (int b = 0; b < B; b++) net->row_mean[b] = kern_mean(net->act[0] + (size_t)b * n_in, (size_t)n_in);
   for (int b = 0; b < B; b++) net->labels[b] = (uint8_t)rng_below(&r, (uint32_t)k);
   batch_loss(net, B);
-  net_backward(net, B, 0);
+  net_backward(net, B, 0, 0.0f);
   const float h = 1e-3f;
   double err2 = 0, norm2 = 0;
   double layer_max[NN_MAX_LAYERS] = {0};

@@ -228,7 +228,7 @@ static void check_gradients(nn_activation act, nn_input input, const int *sizes,
   for (int b = 0; b < B; b++) net->labels[b] = (uint8_t)rng_below(&r, (uint32_t)sizes[n_sizes - 1]);
   /* act[0] is overwritten by nothing in forward, so keep a copy for the probes */
   batch_loss(net, B);
-  net_backward(net, B, 0);
+  net_backward(net, B, 0, 0.0f);
   /* relu: a small step, so that few probes straddle a kink */
   const float h = act == NN_RELU ? 1e-3f : 1e-2f;
   double err2 = 0, norm2 = 0, max_abs = 0;
@@ -536,6 +536,37 @@ static void test_determinism(const digits *train) {
   nn_free(c);
 }
 
+/* A call's rate factor (nn_train_scaled) is that call's alone: it trains
+ * as a net configured at the scaled rate does, and the next call is back
+ * at the configured rate; on the batch-1 path and the batched one. A
+ * factor outside (0, 1] is refused before anything changes. */
+static void test_rate_factor_is_per_call(const digits *train) {
+  enum { N = 96, M = 64 };
+  nn_data first = {train->x, NULL, train->y, N}, then = {train->x + (size_t)N * 784, NULL, train->y + N, M};
+  for (int batch = 1; batch <= 8; batch += 7) {
+    nn_net *a = make_net(NN_SGD, 3, batch), *b = make_net(NN_SGD, 3, batch), *c = make_net(NN_SGD, 3, batch);
+    if (!a || !b || !c) return;
+    b->cfg.learning_rate = a->cfg.learning_rate * 0.5f; /* 0.25, exact */
+    CHECK_EQ(nn_train_scaled(a, 0.5f, &first, NULL, 0, N, NULL, NULL), NN_OK);
+    CHECK_EQ(nn_train(b, &first, NULL, 0, N, NULL, NULL), NN_OK);
+    size_t n;
+    float *pa = nn_params(a, &n), *pb = nn_params(b, NULL), *pc = nn_params(c, NULL);
+    CHECK(memcmp(pa, pb, n * sizeof *pa) == 0, "batch %d: a factor of 0.5 is not half the rate", batch);
+    memcpy(pc, pb, n * sizeof *pc); /* c: b's weights at a's configured rate */
+    CHECK_EQ(nn_train(a, &then, NULL, 0, M, NULL, NULL), NN_OK);
+    CHECK_EQ(nn_train(c, &then, NULL, 0, M, NULL, NULL), NN_OK);
+    CHECK(memcmp(nn_params(a, NULL), nn_params(c, NULL), n * sizeof *pa) == 0,
+          "batch %d: the factor stayed for the next call", batch);
+    const float bad[] = {0.0f, -0.5f, 1.5f, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+      CHECK_EQ(nn_train_scaled(a, bad[i], &then, NULL, 0, M, NULL, NULL), NN_ERR_ARG);
+    CHECK(memcmp(nn_params(a, NULL), nn_params(c, NULL), n * sizeof *pa) == 0, "a refused factor changed the net");
+    nn_free(a);
+    nn_free(b);
+    nn_free(c);
+  }
+}
+
 /* nn_train at batch 1 under SGD takes the next row's first-layer output
  * from each update (kern_sgd_forward_one): the same bits as nn_step row by
  * row, on either input, with weight decay (which changes W after that
@@ -564,17 +595,15 @@ static void test_batch_one_rides_along(const digits *train) {
       if (!decay) { /* the ride itself: a step with a row ahead leaves that row's z, as a forward computes it */
         const int H = a->cfg.sizes[1];
         nn_data one = {train->x, NULL, train->y, 1};
-        net_gather(a, &one, NULL, 0, 1);
-        net_load_row(a, &all, 1, a->x_next, &a->mean_next, &a->rng, a->x_aug);
-        a->lookahead = a->x_next;
-        CHECK_EQ(net_step_loaded(a, 1, NULL), NN_OK);
-        a->lookahead = NULL;
-        CHECK(a->primed == 1, "%s: a step with a row ahead did not prime the next", nn_input_name((nn_input)input));
+        const net_call call = {a->cfg.learning_rate, 0, 0, 0};
+        float next_mean = 0.0f;
+        net_gather(a, NULL, &one, NULL, 0, 1);
+        net_load_row(a, NULL, &all, 1, a->x_next, &next_mean, &a->rng, a->x_aug);
+        CHECK_EQ(net_step_ahead(a, &call, 0, a->x_next, &next_mean, NULL), NN_OK);
         float primed[NN_MAX_UNITS], z[NN_MAX_UNITS];
         memcpy(primed, a->act[1], (size_t)H * sizeof *primed);
-        a->primed = 0;
         memcpy(a->act[0], a->x_next, 784 * sizeof(float));
-        a->row_mean[0] = a->mean_next;
+        a->row_mean[0] = next_mean;
         net_derive(a);
         kern_forward(z, a->act[0], a->params + a->w_off[0], a->params + a->b_off[0], 1, 784, H);
         if (a->cfg.input == NN_INPUT_CENTRED) net_centre_z(z, a->row_mean, a->w0_sums, 1, 1, H);
@@ -761,6 +790,7 @@ int main(void) {
     test_bad_input_changes_nothing(&train);
     test_determinism(&train);
     test_batch_one_rides_along(&train);
+    test_rate_factor_is_per_call(&train);
     test_divergence(&train);
     test_learns_real_digits(&train, &test);
   }
