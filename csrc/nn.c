@@ -35,10 +35,10 @@ static float *alloc_param_buffer(size_t count) { return alloc_floats(count); }
 static size_t lay_out_scratch(nn_net *net, int cap, float *carve) {
   const int *s = net->cfg.sizes;
   size_t at = 0;
-#define PIECE(ptr, type, n)                \
-  do {                                     \
-    if (carve) ptr = (type *)(carve + at); \
-    at += aligned_floats(n);               \
+#define PIECE(ptr, type, n)                  \
+  do {                                       \
+    if (carve) (ptr) = (type *)(carve + at); \
+    at += aligned_floats(n);                 \
   } while (0)
   for (int l = 0; l < net->cfg.n_sizes; l++) PIECE(net->act[l], float, ((size_t)cap * s[l]));
   for (int l = 0; l < net->n_layers; l++) PIECE(net->dz[l], float, ((size_t)cap * s[l + 1]));
