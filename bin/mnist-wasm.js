@@ -18,16 +18,18 @@
 // one updating progress line (download: bytes, total, rate; training: the
 // epoch's samples) when stdout is a terminal and the output is text, the
 // idle timeout of downloads (MNIST_WASM_TIMEOUT), and decoding image files
-// for predict.
+// for predict (bin/image.js). Errors are worded once, here, from their
+// fields (the package's code, reason, url; fs errors' code), never by
+// rewriting another message.
 import { readFile, writeFile, stat, access, mkdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { inflateSync } from 'node:zlib';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createNetwork, loadNetwork, openMnist, Trainer } from '../web/lib/node.js';
 import { init } from '../web/lib/wasm.js';
+import { decodeImage } from './image.js';
 
 const w = await init();
 const CLI = w.facts.cli;
@@ -132,25 +134,13 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
   const names = ['train', 'test'];
   const url = isUrl(data);
   const base = url ? (data.endsWith('/') ? data : `${data}/`) : pathToFileURL(path.resolve(data) + '/');
-  // the package names a local file by its URL's path; the message names it as --data does
+  // an error names a local file by its file: URL; the command names it as --data does
   const shown = new Map();
   if (!url)
     for (const set of names)
       for (const name of files[set])
-        for (const suffix of files.suffixes)
-          shown.set(new URL(name + suffix, base).pathname, join(data, name + suffix));
-  const reword = (e) => {
-    let m = String(e?.message ?? e)
-      .split('\n')[0]
-      .replace(/^(openDataset|loadMnist): /, '')
-      .replace('(the timeout option)', '(MNIST_WASM_TIMEOUT)');
-    for (const [where, as] of shown)
-      if (m.includes(where)) {
-        m = m.replace(where, as);
-        break;
-      }
-    return new Exit(CLI.exitFailure, m);
-  };
+        for (const suffix of files.suffixes) shown.set(new URL(name + suffix, base).href, join(data, name + suffix));
+  const failure = (e) => dataFailure(e, (u) => shown.get(u) ?? u);
   const timeout = idleTimeout();
   const open = new Set();
   const started = performance.now();
@@ -174,7 +164,7 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
     sets = await openMnist(base, { sets: which, classes: w.facts.limits.maxClasses, timeout, onProgress });
   } catch (e) {
     clearProgress();
-    if (e.code !== 'NOT_FOUND') throw reword(e);
+    if (e.code !== 'NOT_FOUND') throw failure(e);
     const set = names.find((s) => files[s].includes(e.file));
     check(M._cli_not_found, data, names.indexOf(set), files[set].indexOf(e.file));
   }
@@ -191,7 +181,7 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
               CLI.exitFailure,
               withText(M._cli_data_error, [data, names.indexOf(set), sets[set].pointer, e.status, e.file ?? 0, 0])[1],
             )
-          : reword(e);
+          : failure(e);
       for (const ds of Object.values(sets)) ds.dispose();
       throw err;
     }
@@ -201,21 +191,74 @@ async function readData(a, data = a.data, which = a.command === 'train' ? ['trai
   return sets;
 }
 
-// ---- models ---------------------------------------------------------------------
+/**
+ * A data error in the command's words, built from its fields: the file as
+ * --data names it (name(url)), C's reason (and the decompressor's detail),
+ * MNIST_WASM_TIMEOUT for the package's timeout option; a file that cannot
+ * be read in C's words (cli_file_error).
+ */
+function dataFailure(e, name) {
+  const where = name(e?.url);
+  if (e?.cause?.syscall) {
+    // a local file that cannot be opened, or read (a folder in its place): mnist-train's words
+    if (e.code !== 'NETWORK') fileFailure(P.cannotOpen, where, e.cause);
+    return new Exit(CLI.exitFailure, `${where}: ${fsReason(e.cause)}`);
+  }
+  if (e?.code === 'TIMEOUT') return new Exit(CLI.exitFailure, `${where}: ${e.reason} (MNIST_WASM_TIMEOUT); gave up`);
+  // no answer at all; a download that broke off later names its file and bytes
+  if (e?.code === 'NETWORK' && e.received === undefined)
+    return new Exit(CLI.exitFailure, `cannot fetch ${where}: ${e.reason}`);
+  if (e?.reason === undefined) return new Exit(CLI.exitFailure, String(e?.message ?? e));
+  return new Exit(CLI.exitFailure, `${where}: ${e.reason}${e.detail === undefined ? '' : ` (${e.detail})`}`);
+}
+
+// ---- files ----------------------------------------------------------------------
+
+// C's words (glibc's strerror) for the codes of Node's fs errors, so that a
+// file that cannot be read or written fails as in mnist-train; Node's own
+// messages are libuv's ("illegal operation on a directory, read").
+const STRERROR = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EEXIST: 'File exists',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EROFS: 'Read-only file system',
+  EFBIG: 'File too large',
+  EIO: 'Input/output error',
+  EPIPE: 'Broken pipe',
+  EBUSY: 'Device or resource busy',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+  ENAMETOOLONG: 'File name too long',
+  ELOOP: 'Too many levels of symbolic links',
+  ENOMEM: 'Cannot allocate memory',
+};
+const fsReason = (e) => STRERROR[e?.code] ?? e?.code ?? String(e);
 
 const P = CLI.problems;
+
+/** Fails with C's line (cli_file_error) for the fs error e on file. */
+const fileFailure = (problem, file, e) => check(M._cli_file_error, problem, file, fsReason(e));
+/** A file that cannot be read: missing, or another reason. */
+const readFailure = (file, e) => fileFailure(e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, file, e);
+
+// ---- models ---------------------------------------------------------------------
 
 async function readModel(file, threads) {
   let bytes;
   try {
     bytes = await readFile(file);
   } catch (e) {
-    check(M._cli_file_error, e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen, file, e.message.replace(/^\w+: /, ''));
+    readFailure(file, e);
   }
   try {
     return await loadNetwork(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { threads });
   } catch (e) {
-    throw new Exit(CLI.exitFailure, `${file}: ${e.message.replace(/^loadNetwork: /, '')}`);
+    throw new Exit(CLI.exitFailure, `${file}: ${e.reason ?? e.message}`);
   }
 }
 
@@ -251,7 +294,7 @@ async function checkSavable(file) {
       EPERM: P.notWritable,
       EROFS: P.notWritable,
     }[e.code];
-    if (problem === undefined) check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
+    if (problem === undefined) fileFailure(P.cannotCreate, file, e);
   }
   if (problem) check(M._cli_file_error, problem, file, dir);
 }
@@ -260,125 +303,8 @@ async function save(net, file) {
   try {
     await writeFile(file, net.save());
   } catch (e) {
-    check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
+    fileFailure(P.cannotCreate, file, e);
   }
-}
-
-// ---- images for predict --image --------------------------------------------------
-
-/** 28x28 grey pixels from a PNG (8-bit, non-interlaced), a PGM (P2/P5) or 784 raw bytes. */
-function decodeImage(bytes, file, invert) {
-  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47) return decodePng(bytes, file, invert);
-  if (bytes[0] === 0x50 && (bytes[1] === 0x35 || bytes[1] === 0x32)) return decodePgm(bytes, file);
-  if (bytes.length === 784) return { width: 28, height: 28, grey: new Uint8Array(bytes) };
-  throw new Error(`${file}: not a PNG, a PGM or 784 raw bytes`);
-}
-
-function decodePgm(bytes, file) {
-  const text = bytes.toString('latin1');
-  const re = /\s*(?:#[^\n]*\n\s*)*(\S+)/y;
-  re.lastIndex = 2;
-  const field = () => {
-    const m = re.exec(text);
-    if (!m) throw new Error(`${file}: malformed PGM header`);
-    return Number(m[1]);
-  };
-  const width = field(),
-    height = field(),
-    max = field();
-  if (!(width > 0 && height > 0 && max > 0 && max < 256)) throw new Error(`${file}: only 8-bit PGM is supported`);
-  const grey = new Uint8Array(width * height);
-  if (bytes[1] === 0x35) {
-    const at = re.lastIndex + 1;
-    if (bytes.length < at + grey.length) throw new Error(`${file}: PGM data ended early`);
-    grey.set(bytes.subarray(at, at + grey.length));
-  } else {
-    for (let i = 0; i < grey.length; i++) grey[i] = field();
-  }
-  if (max !== 255) for (let i = 0; i < grey.length; i++) grey[i] = Math.round((grey[i] * 255) / max);
-  return { width, height, grey };
-}
-
-function decodePng(bytes, file, invert) {
-  let at = 8,
-    width = 0,
-    height = 0,
-    depth = 0,
-    color = 0,
-    interlace = 0;
-  const idat = [];
-  while (at + 8 <= bytes.length) {
-    const len = bytes.readUInt32BE(at);
-    const type = bytes.toString('latin1', at + 4, at + 8);
-    const body = bytes.subarray(at + 8, at + 8 + len);
-    if (type === 'IHDR') {
-      width = body.readUInt32BE(0);
-      height = body.readUInt32BE(4);
-      depth = body[8];
-      color = body[9];
-      interlace = body[12];
-    } else if (type === 'IDAT') idat.push(body);
-    else if (type === 'IEND') break;
-    at += 12 + len;
-  }
-  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[color];
-  if (depth !== 8 || !channels || interlace)
-    throw new Error(`${file}: only 8-bit, non-interlaced grey, grey+alpha, RGB or RGBA PNG is supported`);
-  let raw;
-  try {
-    raw = inflateSync(Buffer.concat(idat));
-  } catch (e) {
-    throw new Error(`${file}: corrupt PNG data (${e.message})`);
-  }
-  const stride = width * channels;
-  if (raw.length < height * (stride + 1)) throw new Error(`${file}: PNG data ended early`);
-  const px = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const row = px.subarray(y * stride, (y + 1) * stride);
-    const up = y ? px.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
-    for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? row[x - channels] : 0,
-        b = up[x],
-        c = x >= channels ? up[x - channels] : 0;
-      let p;
-      switch (filter) {
-        case 0:
-          p = 0;
-          break;
-        case 1:
-          p = a;
-          break;
-        case 2:
-          p = b;
-          break;
-        case 3:
-          p = (a + b) >> 1;
-          break;
-        case 4: {
-          const pa = Math.abs(b - c),
-            pb = Math.abs(a - c),
-            pc = Math.abs(a + b - 2 * c);
-          p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-          break;
-        }
-        default:
-          throw new Error(`${file}: bad PNG filter ${filter}`);
-      }
-      row[x] = (src[x] + p) & 255;
-    }
-  }
-  const alpha = channels === 2 || channels === 4;
-  const background = invert ? 255 : 0; // transparent pixels are paper: black, or white under --invert
-  const grey = new Uint8Array(width * height);
-  for (let i = 0; i < grey.length; i++) {
-    const q = px.subarray(i * channels, i * channels + channels);
-    const v = channels >= 3 ? 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2] : q[0];
-    const a = alpha ? q[channels - 1] / 255 : 1;
-    grey[i] = Math.round(v * a + background * (1 - a));
-  }
-  return { width, height, grey };
 }
 
 // ---- commands -------------------------------------------------------------------
@@ -428,7 +354,7 @@ async function train(a, net, sets) {
         clearProgress();
         // the weights are the last finite ones, but a diverged run is not saved
         if (err.status !== undefined) check(M._cli_train_error, net.pointer, e, err.status);
-        throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message.replace(/^train: /, '')}`);
+        throw new Exit(CLI.exitFailure, `epoch ${e}: ${err.message}`);
       }
       const seconds = (performance.now() - t0) / 1000;
       clearProgress();
@@ -450,13 +376,13 @@ async function exportModel(a) {
     const files = a.format === 'tfjs' ? Object.entries(made).map(([n, b]) => [join(a.out, n), b]) : [[a.out, made]];
     if (a.format === 'tfjs')
       await mkdir(a.out).catch((e) => {
-        if (e.code !== 'EEXIST') check(M._cli_file_error, P.cannotCreate, a.out, e.message.replace(/^\w+: /, ''));
+        if (e.code !== 'EEXIST') fileFailure(P.cannotCreate, a.out, e);
       });
     for (const [file, bytes] of files) {
       try {
         await writeFile(file, bytes);
       } catch (e) {
-        check(M._cli_file_error, P.cannotCreate, file, e.message.replace(/^\w+: /, ''));
+        fileFailure(P.cannotCreate, file, e);
       }
       print(line(M._cli_export_line, file, bytes.length));
     }
@@ -473,12 +399,7 @@ async function predict(a, net, sets) {
     try {
       bytes = await readFile(a.image);
     } catch (e) {
-      check(
-        M._cli_file_error,
-        e.code === 'ENOENT' ? P.noSuchFile : P.cannotOpen,
-        a.image,
-        e.message.replace(/^\w+: /, ''),
-      );
+      readFailure(a.image, e);
     }
     const img = decodeImage(bytes, a.image, a.invert);
     if (img.width * img.height !== net.inputs)
@@ -547,7 +468,7 @@ async function main(argv) {
 
 // Output that cannot be written (a full disk) fails with one line, as in mnist-train.
 process.stdout.on('error', (e) => {
-  process.stderr.write(`mnist-wasm: cannot write the output: ${e.message}\n`);
+  process.stderr.write(`mnist-wasm: cannot write the output: ${fsReason(e)}\n`);
   process.exit(CLI.exitFailure);
 });
 

@@ -307,6 +307,19 @@ const table = [
     1,
     () => `cannot create ${T('model.bin', 'm.bin')}: ${T('model.bin')} is not a folder`,
   ],
+  // a folder where a file should be: C's words (strerror) in both, not Node's
+  [
+    'a folder as the model',
+    () => ['evaluate', '--data', T('small'), '--load', T('folder')],
+    1,
+    () => `cannot open ${T('folder')}: Is a directory`,
+  ],
+  [
+    'export onto a folder',
+    () => ['export', '--load', T('model.bin'), '--format', 'npz', '--out', T('folder')],
+    1,
+    () => `cannot create ${T('folder')}: Is a directory`,
+  ],
   [
     '--index past the test set',
     () => ['predict', '--load', T('model.bin'), '--data', T('small'), '--index', '20'],
@@ -413,6 +426,12 @@ const table = [
     1,
     () => `${T('gzfirst', TRAIN)}.gz: corrupt or truncated gzip data (unexpected end of file)`,
   ],
+  [
+    'a folder in place of a data file',
+    () => ['--data', T('gzfolder')],
+    1,
+    () => `${T('gzfolder', TRAIN)}.gz: Is a directory`,
+  ],
 
   // training that diverges: the same step in both (real digits, a learning rate far too large)
   [
@@ -458,6 +477,8 @@ test.before(async () => {
   await save('other100.bin', { layers: [100, 16, 10] });
   await save('out5.bin', { layers: [784, 16, 5] });
   dataFolder('small', d);
+  mkdirSync(T('folder'));
+  mkdirSync(path.join(dataFolder('gzfolder', d), `${TRAIN}.gz`));
   dataFolder('notest', d, {}, ['t10k-labels-idx1-ubyte']);
   const labels12 = d.trainLabels.slice(0, 50);
   labels12[7] = 12;

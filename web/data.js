@@ -247,16 +247,16 @@ function explain(e, opened, split, signal) {
       return new DataError(
         `${url} is not an IDX file${/html/i.test(type) ? ' (the server sent an HTML page)' : /^text\//i.test(type) ? ' (the server sent text)' : ''}.`,
       );
-    case 'NN_ERR_COUNT':
-      return new DataError(`The ${what} ${e.message.replace(/^.*?: the /, '')}.`);
+    case 'NN_ERR_COUNT': // C's reason: "the images and labels disagree in count: ..."
+      return new DataError(`The ${what} ${e.reason.slice('the '.length)}.`);
     case 'NN_ERR_LABEL':
-      return new DataError(`${opened[1].url}: ${e.message.replace(/^.*?: label/, 'label')}.`);
-    case 'NN_ERR_GZIP':
-      return new DataError(`${url}: ${e.message.replace(/^.*?: (corrupt)/, '$1').replace(/ \(.*\)$/, '')}.`);
+      return new DataError(`${opened[1].url}: ${e.reason}.`);
+    case 'NN_ERR_GZIP': // without the decompressor's detail, which means nothing to the person
+      return new DataError(`${url}: ${e.reason}.`);
     case 'NN_ERR_TRUNCATED':
-      return new DataError(`${url} is truncated: ${e.message.replace(/^.*?: /, '')}.`);
+      return new DataError(`${url} is truncated: ${e.reason}.`);
     default:
-      return new DataError(`${url}: ${String(e?.message ?? e).replace(/^openDataset: (response: )?/, '')}`);
+      return new DataError(`${url}: ${e.reason ?? e.message}`);
   }
 }
 

@@ -122,11 +122,15 @@ export class Dataset {
     this.#wake();
   }
 
-  /** The error of a push, in C's words (csrc/explain.h) that name what is wrong with which sample. */
-  #explain(status, file, where, type) {
+  /**
+   * The error of a push, in C's words (csrc/explain.h) that name what is
+   * wrong with which sample; url is the source's, where it has one.
+   */
+  #explain(status, file, where, type, url) {
     const w = this.#w;
     const e = w.error(status, where, w.callText(w.M._data_explain, [this.#ptr, status, file, type ?? null])[1]);
     e.file = status === w.status.NN_ERR_LABEL ? 1 : file;
+    if (url !== undefined) e.url = url;
     return e;
   }
 
@@ -159,13 +163,13 @@ export class Dataset {
           const part = chunk.subarray(at, at + CHUNK);
           w.u8.set(part, buf);
           const status = w.M._data_push(this.#ptr, file, buf, part.length);
-          if (status) throw this.#explain(status, file, where(), meta.type);
+          if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
         }
         this.#wake();
       }
       if (!this.#ptr) throw this.#controller.signal.reason;
       const status = w.M._data_finish(this.#ptr, file);
-      if (status) throw this.#explain(status, file, where(), meta.type);
+      if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
       if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
       if (e && typeof e === 'object' && e.file === undefined) e.file = file; // which source failed
@@ -365,10 +369,12 @@ async function findFile(base, name, suffixes, signal, timeout) {
     const ctl = new AbortController();
     if (signal?.aborted) ctl.abort(signal.reason);
     else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
-    const late = Object.assign(
-      new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`),
-      { name: 'TimeoutError', code: 'TIMEOUT' },
-    );
+    const waited = `no response within ${timeout} ms`;
+    const late = Object.assign(new Error(`loadMnist: ${url}: ${waited} (the timeout option); gave up`), {
+      name: 'TimeoutError',
+      code: 'TIMEOUT',
+      reason: waited,
+    });
     const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
     let res;
     try {
@@ -376,10 +382,12 @@ async function findFile(base, name, suffixes, signal, timeout) {
     } catch (e) {
       if (ctl.signal.reason === late) throw Object.assign(late, { tried, url: String(url) });
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), {
+      const reason = netMessage(e);
+      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${reason}`, { cause: e }), {
         code: 'NETWORK',
         tried,
         url: String(url),
+        reason,
       });
     } finally {
       clearTimeout(timer);
@@ -390,8 +398,9 @@ async function findFile(base, name, suffixes, signal, timeout) {
     if (res.status !== 404 && res.status !== 410) {
       // only "not found" tries the other name
       const e = httpError(res, url);
-      e.message = `loadMnist: ${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
-      throw Object.assign(e, { tried, url: String(url) });
+      const reason = `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
+      e.message = `loadMnist: ${url}: ${reason}`;
+      throw Object.assign(e, { tried, url: String(url), reason });
     }
   }
   const list = tried.map(

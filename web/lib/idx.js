@@ -65,15 +65,17 @@ class Watch {
     if (user?.aborted) this.onAbort();
     else user?.addEventListener('abort', this.onAbort, { once: true });
   }
-  /** Starts the idle timer; message(ms) says what did not come when it fires. */
-  arm(message) {
+  /**
+   * Starts the idle timer for the source at url (label starts the message);
+   * reason(ms) says what did not come when it fires.
+   */
+  arm(label, url, reason) {
     if (this.timeout === undefined) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      const e = new Error(`${this.fn}: ${message(this.timeout)} (the timeout option); gave up`);
-      e.name = 'TimeoutError';
-      e.code = 'TIMEOUT';
-      this.ctl.abort(e);
+      const why = reason(this.timeout);
+      const e = new Error(`${label}: ${why} (the timeout option); gave up`);
+      this.ctl.abort(Object.assign(e, { name: 'TimeoutError', code: 'TIMEOUT', url, reason: why }));
     }, this.timeout);
   }
   disarm() {
@@ -90,12 +92,12 @@ class Watch {
   }
 }
 
-/** NN_ERR_GZIP with the decompressor's reason: "<where>: corrupt or truncated gzip data (<reason>)". */
-function gzipError(where, cause) {
+/** NN_ERR_GZIP of the source at url with the decompressor's reason: "<where>: corrupt or truncated gzip data (<detail>)". */
+function gzipError(where, url, cause) {
   const w = loadedWasm();
   const e = w.error(w.status.NN_ERR_GZIP, where);
   e.message += ` (${cause?.message ?? cause})`;
-  return Object.assign(e, { cause, detail: String(cause?.message ?? cause) });
+  return Object.assign(e, { cause, detail: String(cause?.message ?? cause), url });
 }
 
 /**
@@ -179,20 +181,27 @@ async function open(source, watch, fn) {
         file = await io.openFile(url, { signal });
       } catch (e) {
         watch.check();
-        throw new Error(`${fn}: cannot read ${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, {
-          cause: e,
+        const reason = e.code === 'ENOENT' ? 'no such file' : e.message;
+        throw Object.assign(new Error(`${fn}: cannot read ${url.pathname}: ${reason}`, { cause: e }), {
+          url: url.href,
+          reason,
         });
       }
-      return { stream: file.stream, total: file.size, where: url.pathname };
+      return { stream: file.stream, total: file.size, where: url.pathname, url: url.href };
     }
     let res;
-    watch.arm((ms) => `${url}: no response within ${ms} ms`);
+    watch.arm(`${fn}: ${url}`, url.href, (ms) => `no response within ${ms} ms`);
     try {
       res = await fetch(url, { signal });
     } catch (e) {
       watch.check();
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`${fn}: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), { code: 'NETWORK' });
+      const reason = netMessage(e);
+      throw Object.assign(new Error(`${fn}: cannot fetch ${url}: ${reason}`, { cause: e }), {
+        code: 'NETWORK',
+        url: url.href,
+        reason,
+      });
     } finally {
       watch.disarm();
     }
@@ -223,6 +232,7 @@ export function netMessage(e) {
 }
 
 function fromResponse(res, where) {
+  const url = res.url || undefined;
   if (!res.body) throw new Error(`${where}: the response has no body`);
   // Content-Length counts the bytes on the wire; only meaningful for progress
   // when no transport encoding sits between it and the body we read.
@@ -232,6 +242,7 @@ function fromResponse(res, where) {
     stream: res.body,
     total: Number.isFinite(total) ? total : null,
     where,
+    url,
     type: res.headers.get('content-type'),
   };
 }
@@ -239,9 +250,10 @@ function fromResponse(res, where) {
 /**
  * The decoded bytes of a stream, chunk by chunk: counts the raw bytes for
  * onProgress, looks at the first two for the gzip magic and, if present,
- * pipes them through io.gunzip.
+ * pipes them through io.gunzip. Errors start with label and carry the
+ * source's url.
  */
-async function* decoded(stream, total, watch, onProgress, where) {
+async function* decoded(stream, total, watch, onProgress, label, url) {
   const raw = stream.getReader();
   let received = 0;
   // An abort ends a pending read at once, whatever the source (a
@@ -251,23 +263,21 @@ async function* decoded(stream, total, watch, onProgress, where) {
   const readRaw = async () => {
     watch.check();
     let r;
-    watch.arm((ms) => `${where.replace(/^\w+: /, '')}: no data for ${ms} ms after ${received} bytes`);
+    watch.arm(label, url, (ms) => `no data for ${ms} ms after ${received} bytes`);
     try {
       r = await raw.read();
     } catch (e) {
       watch.check();
       if (e?.name === 'AbortError') throw e;
-      throw Object.assign(
-        new Error(`${where}: the download failed after ${received} bytes: ${netMessage(e)}`, { cause: e }),
-        { code: 'NETWORK' },
-      );
+      const reason = `the download failed after ${received} bytes: ${netMessage(e)}`;
+      throw Object.assign(new Error(`${label}: ${reason}`, { cause: e }), { code: 'NETWORK', url, reason, received });
     } finally {
       watch.disarm();
     }
     watch.check();
     if (!r.done) {
       if (!(r.value instanceof Uint8Array))
-        throw new TypeError(`${where}: the stream gave ${describe(r.value)}, not bytes`);
+        throw new TypeError(`${label}: the stream gave ${describe(r.value)}, not bytes`);
       received += r.value.length;
       onProgress?.({ received, total });
     }
@@ -298,7 +308,7 @@ async function* decoded(stream, total, watch, onProgress, where) {
       }
       return;
     }
-    yield* gunzip(first, ended, readRaw, watch, where);
+    yield* gunzip(first, ended, readRaw, watch, label, url);
   } finally {
     watch.signal.removeEventListener('abort', cancel);
     raw.cancel().catch(() => {});
@@ -311,7 +321,7 @@ async function* decoded(stream, total, watch, onProgress, where) {
  * input chunk. A failed read throws its own error; corrupt gzip data
  * throws NN_ERR_GZIP.
  */
-async function* gunzip(first, ended, readRaw, watch, where) {
+async function* gunzip(first, ended, readRaw, watch, label, url) {
   let rawError = null;
   async function* raws() {
     try {
@@ -335,7 +345,7 @@ async function* gunzip(first, ended, readRaw, watch, where) {
     watch.check();
     if (rawError) throw rawError;
     if (e?.name === 'AbortError' || e?.code === 'NETWORK') throw e;
-    throw gzipError(where, e);
+    throw gzipError(label, url, e);
   }
 }
 
@@ -352,16 +362,16 @@ function concat(parts, len) {
 /**
  * The decoded bytes of a source (URL, Response or ReadableStream), chunk by
  * chunk, under one Watch (the caller's signal and the idle timeout). meta
- * gets { label, type, total } once the source is open: label starts every
- * message about it.
+ * gets { label, url, type, total } once the source is open: label starts
+ * every message about it, url (where the source has one) is in its errors.
  */
 export async function* sourceChunks(source, { signal, onProgress, timeout } = {}, fn, meta = {}, named = true) {
   if (signal?.aborted) throw abortError(signal);
   const watch = new Watch(signal, timeout, fn);
   try {
-    const { stream, total, where, type } = await open(source, watch, fn);
-    Object.assign(meta, { label: named ? `${fn}: ${where}` : fn, type, total });
-    yield* decoded(stream, total, watch, onProgress, meta.label);
+    const { stream, total, where, url, type } = await open(source, watch, fn);
+    Object.assign(meta, { label: named ? `${fn}: ${where}` : fn, url, type, total });
+    yield* decoded(stream, total, watch, onProgress, meta.label, url);
     watch.check();
   } finally {
     watch.close();
