@@ -32,7 +32,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, fmt, report, writeBlock } from './bench-output.js';
@@ -403,6 +403,13 @@ rows.push([
 ]);
 out.table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native/wasm']);
 out.lines(...[native.missing && `native: ${native.missing}`, tfjs.missing && `tfjs: ${tfjs.missing}`].filter(Boolean));
+
+// what a page downloads: the one-thread module and its loader
+const sizes = ['mnist.wasm', 'mnist.js'].map((f) => {
+  const bytes = readFileSync(path.join(root, 'web/build', f));
+  return `web/build/${f} ${fmt(bytes.length)} bytes (${fmt(gzipSync(bytes, { level: 9 }).length)} gzipped)`;
+});
+out.lines(`sizes: ${sizes.join(', ')}`);
 
 const costOf = (fast, slow) => (fast > 0 && slow > 0 ? 1 - slow / fast : NaN);
 const cost = (a) => costOf(a.plain, a.augmented); // of augmentation
