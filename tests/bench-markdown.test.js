@@ -1,10 +1,12 @@
 // npm run bench -- --markdown: the tables as Markdown under a header that
 // names the date, the machine and the command (scripts/bench-output.js, fed
-// made-up rows here: no benchmark runs), and the generated block of a
-// document that `npm run bench -- --markdown --write` replaces.
+// made-up rows here: no benchmark runs), and docs/speed.md holding exactly
+// one generated block, written by `npm run bench -- --markdown --write`,
+// whose header says when, on what and by which command it was measured.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './helpers/common.js';
 import { BEGIN, END, commandLine, generatedBlocks, replaceBlock, report, table } from '../scripts/bench-output.js';
@@ -100,6 +102,21 @@ test('--write refuses a document without exactly one well-formed block', () => {
   assert.throws(() => replaceBlock(one + one, 'x'), /exactly one .* found 2/);
   assert.throws(() => replaceBlock(`${END}\nx\n${BEGIN}\n`, 'x'), /do not pair up/);
   assert.throws(() => replaceBlock(`${BEGIN}\nx\n`, 'x'), /do not pair up/);
+});
+
+test('docs/speed.md has exactly one generated block, headed by a date, a machine and the command', () => {
+  const doc = readFileSync(path.join(root, 'docs/speed.md'), 'utf8');
+  const blocks = generatedBlocks(doc);
+  assert.is(blocks.length, 1);
+  const [block] = blocks;
+  assert.match(block, DATE);
+  assert.match(block, MACHINE);
+  assert.match(block, /^- command: `npm run bench -- --markdown --write`$/m);
+  assert.match(block, /^sizes: web\/build\/mnist\.wasm [\d,]+ bytes \([\d,]+ gzipped\)/m);
+  // the tables of the dense network, the threads and the convnet
+  assert.ok(tableRows(block).length >= 20, `${tableRows(block).length} table rows`);
+  for (const row of ['| train, batch 64 (samples/s) |', '| train, batch 64 augmented |', '| wasm (Node) |'])
+    assert.ok(block.includes(row), row);
 });
 
 test('bench.js refuses an unknown argument, and --write without --markdown or with --quick, before measuring', () => {
