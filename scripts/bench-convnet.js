@@ -7,22 +7,30 @@
 // one thread each (scripts/convnet-peers.js); samples/s of the faster of two
 // timed runs each, after a warm-up, the runs interleaved so that a busy spell
 // of the machine falls on all of them; then the targets.
-//   node scripts/bench-convnet.js [--quick]   (--quick: smaller runs, for a smoke test)
+//   node scripts/bench-convnet.js [--quick] [--markdown [--no-header]]
+//     --quick      smaller runs, for a smoke test
+//     --markdown   the tables as Markdown, headed by the date, the machine and the command
+//     --no-header  without that header (npm run bench -- --markdown puts these tables under its own)
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { commandLine, fmt, report } from './bench-output.js';
 import { PEERS } from './convnet-peers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
-for (const a of process.argv.slice(2))
-  if (a !== '--quick') {
-    console.error(`bench-convnet: unknown argument ${a} (usage: node scripts/bench-convnet.js [--quick])`);
+const args = process.argv.slice(2);
+for (const a of args)
+  if (!['--quick', '--markdown', '--no-header'].includes(a)) {
+    console.error(
+      `bench-convnet: unknown argument ${a} (usage: node scripts/bench-convnet.js [--quick] [--markdown [--no-header]])`,
+    );
     process.exit(2);
   }
+const quick = args.includes('--quick');
+const markdown = args.includes('--markdown');
 
 const LAYERS = '28x28,conv5x8,pool2,conv5x16,pool2,128,10';
 const BATCH = 32;
@@ -33,7 +41,6 @@ const PEER_TARGET = 20; // times the fastest peer, on one wasm thread
 const PEER_WARMUP = quick ? 0.2 : 1;
 const PEER_SECONDS = quick ? 0.5 : 3;
 const now = () => performance.now() / 1000;
-const fmt = (v) => Math.round(v).toLocaleString('en-US');
 
 const { createNetwork, parseIdx } = await import('mnist-wasm');
 const read = async (f) => (await parseIdx(gunzipSync(await readFile(path.join(root, 'web/data', `${f}.gz`))))).data;
@@ -107,37 +114,44 @@ for (const p of peers)
     p.trainer.dispose();
   }
 const loadAfter = os.loadavg()[0];
-console.log(`\nthe convnet ${LAYERS}, batch ${BATCH}, samples/s (faster of the runs)`);
-console.log(`                 1 thread   2 threads   2 / 1`);
-for (const [name, a, b] of [
-  ['wasm (Node)', rates.wasm1, rates.wasm2],
-  ['native CLI', rates.native1, rates.native2],
-])
-  console.log(`${name.padEnd(15)} ${fmt(a).padStart(10)} ${fmt(b).padStart(11)} ${(b / a).toFixed(2).padStart(7)}`);
+const out = report({ markdown });
+if (markdown && !args.includes('--no-header'))
+  out.header(`mnist-wasm convnet bench`, commandLine('scripts/bench-convnet.js', args), [['data', 'MNIST (web/data)']]);
+out.lines(`the convnet ${LAYERS}, batch ${BATCH}, samples/s (faster of the runs)`);
+out.table(
+  [
+    ['wasm (Node)', rates.wasm1, rates.wasm2],
+    ['native CLI', rates.native1, rates.native2],
+  ].map(([name, a, b]) => [name, fmt(a), fmt(b), fmt(b / a, 2)]),
+  ['', '1 thread', '2 threads', '2 / 1'],
+);
 const ok = rates.wasm1 >= TARGET;
-console.log(`target: ${fmt(TARGET)} samples/s on one wasm thread: ${ok ? 'met' : 'not met'} (${fmt(rates.wasm1)})`);
+out.lines(`target: ${fmt(TARGET)} samples/s on one wasm thread: ${ok ? 'met' : 'not met'} (${fmt(rates.wasm1)})`);
 
 // A peer learns if its loss on a batch it never trains on fell over the timed
 // runs; one that does not is broken, and its rate counts for nothing.
 const times = (v) => `${v.toFixed(v < 100 ? 1 : 0)}x`;
-console.log(`\npeers: the same convnet and batch, one thread each; ours: wasm on 1 thread (${fmt(rates.wasm1)})`);
-console.log(`${''.padEnd(26)} samples/s   ours/peer   loss on an unseen batch, before -> after the timed runs`);
-for (const p of peers) {
-  if (p.missing) {
-    console.log(`${p.name.padEnd(26)} left out: ${p.missing}`);
-    continue;
-  }
-  p.learns = p.after < p.before;
-  const loss = `${p.before.toFixed(4)} -> ${p.after.toFixed(4)}${p.learns ? '' : ': did not fall, left out of the target'}`;
-  console.log(`${p.name.padEnd(26)} ${fmt(p.rate).padStart(9)} ${times(rates.wasm1 / p.rate).padStart(11)}   ${loss}`);
-}
-const counted = peers.filter((p) => p.learns).sort((a, b) => b.rate - a.rate);
+out.lines(`peers: the same convnet and batch, one thread each; ours: wasm on 1 thread (${fmt(rates.wasm1)})`);
+const measured = peers.filter((p) => !p.missing);
+for (const p of measured) p.learns = p.after < p.before;
+out.table(
+  measured.map((p) => [
+    p.name,
+    fmt(p.rate),
+    times(rates.wasm1 / p.rate),
+    `${p.before.toFixed(4)} -> ${p.after.toFixed(4)}${p.learns ? '' : ': did not fall, left out of the target'}`,
+  ]),
+  ['', 'samples/s', 'ours/peer', 'loss on an unseen batch, before -> after the timed runs'],
+);
+out.lines(...peers.filter((p) => p.missing).map((p) => `${p.name}: left out: ${p.missing}`));
+const counted = measured.filter((p) => p.learns).sort((a, b) => b.rate - a.rate);
 const fastest = counted[0];
 if (fastest) {
   const r = rates.wasm1 / fastest.rate;
   const of = counted.length < peers.length ? `, ${counted.length} of ${peers.length} peers measured` : '';
-  console.log(
+  out.lines(
     `target: at least ${PEER_TARGET}x the fastest peer (${fastest.name}${of}): ${r >= PEER_TARGET ? 'met' : 'not met'} (${times(r)})`,
   );
-} else console.log(`target: at least ${PEER_TARGET}x the fastest peer: not measured (no peer trained)`);
-console.log(`load average ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after`);
+} else out.lines(`target: at least ${PEER_TARGET}x the fastest peer: not measured (no peer trained)`);
+out.lines(`load average ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after`);
+console.log(`\n${out}`);

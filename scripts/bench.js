@@ -22,24 +22,38 @@
 // Every engine warms up before it is timed (V8 compiles hot wasm functions
 // with its optimising tier after a first run in its baseline tier), and
 // TensorFlow.js, some 20x slower, trains on a part of the set to keep the
-// whole run to a minute or two. Then the convnet (scripts/bench-convnet.js).
-//   node scripts/bench.js [--quick]    (--quick: smaller runs, for a smoke test)
+// whole run to a minute or two (scripts/bench-tfjs.js). Then the convnet
+// (scripts/bench-convnet.js). Tables and the Markdown: scripts/bench-output.js.
+//   node scripts/bench.js [--quick] [--markdown [--write]]
+//     --quick     smaller runs, for a smoke test
+//     --markdown  the tables as Markdown, headed by the date, the machine and the command
+//     --write     also put that Markdown in docs/speed.md's generated block (a full run only)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLine, fmt, report, writeBlock } from './bench-output.js';
+import { benchTf } from './bench-tfjs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
-for (const a of process.argv.slice(2)) {
-  if (a !== '--quick') {
-    console.error(`bench: unknown argument ${a} (usage: node scripts/bench.js [--quick])`);
+const args = process.argv.slice(2);
+const USAGE = 'usage: node scripts/bench.js [--quick] [--markdown [--write]]';
+for (const a of args)
+  if (!['--quick', '--markdown', '--write'].includes(a)) {
+    console.error(`bench: unknown argument ${a} (${USAGE})`);
     process.exit(2);
   }
+const quick = args.includes('--quick');
+const markdown = args.includes('--markdown');
+const write = args.includes('--write');
+if (write && (!markdown || quick)) {
+  console.error(`bench: --write takes --markdown and a full run, not --quick (${USAGE})`);
+  process.exit(2);
 }
+const SPEED_DOC = path.join(root, 'docs/speed.md');
 
 const LAYERS = [784, 128, 64, 10];
 const LR = 0.1;
@@ -319,102 +333,9 @@ function benchNativeThreads(d) {
 
 const equal = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-// ---- TensorFlow.js, wasm backend -------------------------------------------
+// ---- the report ----------------------------------------------------------------
 
-async function benchTf(d) {
-  let tf, wasmBackend;
-  try {
-    tf = await import('@tensorflow/tfjs');
-    wasmBackend = await import('@tensorflow/tfjs-backend-wasm');
-  } catch (e) {
-    return { missing: `@tensorflow/tfjs(-backend-wasm) not installed (npm install): ${e.message}` };
-  }
-  wasmBackend.setThreadsCount(1);
-  await tf.setBackend('wasm');
-  await tf.ready();
-  const model = () => {
-    const m = tf.sequential({
-      layers: [
-        tf.layers.dense({ inputShape: [LAYERS[0]], units: LAYERS[1], activation: 'sigmoid' }),
-        tf.layers.dense({ units: LAYERS[2], activation: 'sigmoid' }),
-        tf.layers.dense({ units: LAYERS[3], activation: 'softmax' }),
-      ],
-    });
-    m.compile({ optimizer: tf.train.sgd(LR), loss: 'categoricalCrossentropy' });
-    return m;
-  };
-  const floats = (bytes) => Float32Array.from(bytes, (v) => v / 255);
-  const most = Math.max(...Object.values(TF_SAMPLES));
-  const xs = tf.tensor2d(floats(d.x.subarray(0, most * 784)), [most, 784]);
-  const ys = tf.oneHot(tf.tensor1d(d.y.subarray(0, most), 'int32'), 10);
-  const out = { train: {}, threads: wasmBackend.getThreadsCount() };
-  let keep = null;
-  for (const b of BATCHES) {
-    const m = model();
-    const n = TF_SAMPLES[b];
-    const x = xs.slice(0, n),
-      y = ys.slice(0, n);
-    await m.fit(x.slice(0, Math.min(n, 16 * b)), y.slice(0, Math.min(n, 16 * b)), {
-      batchSize: b,
-      epochs: 1,
-      verbose: 0,
-    });
-    const t0 = now();
-    await m.fit(x, y, { batchSize: b, epochs: 1, shuffle: true, verbose: 0 });
-    out.train[b] = n / (now() - t0);
-    log(`  tfjs     batch ${b}: ${fmt(out.train[b])} samples/s (${n} samples)`);
-    x.dispose();
-    y.dispose();
-    if (b === 64) keep = m;
-    else m.dispose();
-  }
-  const img = (i) => floats(d.tx.subarray((i % d.nt) * 784, ((i % d.nt) + 1) * 784));
-  const predict = (i) => tf.tidy(() => keep.predict(tf.tensor2d(img(i), [1, 784])).dataSync());
-  for (let i = 0; i < 200; i++) predict(i);
-  const lat = new Float64Array(PREDICT_CALLS);
-  for (let i = 0; i < PREDICT_CALLS; i++) {
-    const t0 = performance.now();
-    predict(i);
-    lat[i] = performance.now() - t0;
-  }
-  out.predictUs = median(lat) * 1000;
-  // evaluate: class probabilities for the whole test set, then accuracy
-  const tx = tf.tensor2d(floats(d.tx), [d.nt, 784]);
-  let best = Infinity,
-    acc = 0;
-  for (let k = 0; k < 2; k++) {
-    const t0 = now();
-    const guess = tf.tidy(() => keep.predict(tx, { batchSize: 1024 }).argMax(1).dataSync());
-    let hits = 0;
-    for (let i = 0; i < d.nt; i++) hits += guess[i] === d.ty[i];
-    best = Math.min(best, now() - t0);
-    acc = hits / d.nt;
-  }
-  out.evaluate = d.nt / best;
-  out.accuracy64 = acc;
-  log(`  tfjs     predict ${out.predictUs.toFixed(1)} us, evaluate ${fmt(out.evaluate)} images/s`);
-  tx.dispose();
-  xs.dispose();
-  ys.dispose();
-  keep.dispose();
-  return out;
-}
-
-// ---- the table ---------------------------------------------------------------
-
-function fmt(v, digits = 0) {
-  if (v === undefined || Number.isNaN(v)) return '-';
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
 const ratio = (a, b) => (a > 0 && b > 0 ? `${fmt(a / b, a / b < 10 ? 2 : 1)}x` : '-');
-
-function table(rows, head) {
-  const cells = [head, ...rows];
-  const width = head.map((_, c) => Math.max(...cells.map((r) => String(r[c]).length)));
-  const line = (r) =>
-    r.map((v, c) => (c === 0 ? String(v).padEnd(width[c]) : String(v).padStart(width[c]))).join('   ');
-  return [line(head), width.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
-}
 
 const t0 = now();
 const loadBefore = os.loadavg()[0];
@@ -425,27 +346,33 @@ const wasm = await benchWasm(data);
 const native = benchNative(data);
 const defaultsWasm = await benchVariantsWasm(data);
 const defaultsNative = benchVariantsNative(data);
-const tfjs = await benchTf(data);
+const tfjs = await benchTf(data, {
+  layers: LAYERS,
+  learningRate: LR,
+  batches: BATCHES,
+  samples: TF_SAMPLES,
+  predictCalls: PREDICT_CALLS,
+});
 const threads = await benchThreads(data);
 const nativeThreads = benchNativeThreads(data);
 
-const cpu = os.cpus();
-console.log(
-  `\nmnist-wasm bench: ${LAYERS.join('-')} sigmoid, softmax, cross-entropy, SGD (learning rate ${LR}), one thread each`,
-);
-console.log(`data: ${data.name} (${fmt(data.n)} training, ${fmt(data.nt)} test images)`);
-console.log(
-  `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
-    `${os.platform()} ${os.release()}; Node ${process.versions.node} (V8 ${process.versions.v8})`,
-);
+const out = report({ markdown });
+const cores = os.cpus().length;
 const load = Math.max(loadBefore, os.loadavg()[0]);
-if (load > 1.5)
-  console.log(
-    `note: load average ${load.toFixed(1)} on ${cpu.length} cores: other work shared the CPU, so the rates below are low and noisy`,
-  );
-console.log(
+out.header(
+  `mnist-wasm bench: ${LAYERS.join('-')} sigmoid, softmax, cross-entropy, SGD (learning rate ${LR}), one thread each`,
+  commandLine('scripts/bench.js', args),
+  [
+    ['data', `${data.name} (${fmt(data.n)} training, ${fmt(data.nt)} test images)`],
+    [
+      'load average',
+      `${load.toFixed(1)} on ${cores} cores${load > 1.5 ? ': other work shared the CPU, so the rates below are low and noisy' : ''}`,
+    ],
+  ],
+);
+out.lines(
   `columns: this package's wasm (web/build/${wasm.module} via the 'mnist-wasm' API), the native CLI ` +
-    `(build/native/mnist-train), TensorFlow.js ${tfjs.missing ? '' : `wasm backend, ${tfjs.threads} thread`}; ratios: times faster\n`,
+    `(build/native/mnist-train), TensorFlow.js ${tfjs.missing ? '' : `wasm backend, ${tfjs.threads} thread`}; ratios: times faster`,
 );
 const rows = [];
 for (const b of BATCHES) {
@@ -474,17 +401,23 @@ rows.push([
   ratio(wasm.evaluate, tfjs.evaluate),
   '-',
 ]);
-console.log(table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native/wasm']));
-if (native.missing) console.log(`native: ${native.missing}`);
-if (tfjs.missing) console.log(`tfjs: ${tfjs.missing}`);
+out.table(rows, ['', 'wasm', 'native', 'tfjs-wasm', 'wasm/tfjs', 'native/wasm']);
+out.lines(...[native.missing && `native: ${native.missing}`, tfjs.missing && `tfjs: ${tfjs.missing}`].filter(Boolean));
+
+// what a page downloads: the one-thread module and its loader
+const sizes = ['mnist.wasm', 'mnist.js'].map((f) => {
+  const bytes = readFileSync(path.join(root, 'web/build', f));
+  return `web/build/${f} ${fmt(bytes.length)} bytes (${fmt(gzipSync(bytes, { level: 9 }).length)} gzipped)`;
+});
+out.lines(`sizes: ${sizes.join(', ')}`);
 
 const costOf = (fast, slow) => (fast > 0 && slow > 0 ? 1 - slow / fast : NaN);
 const cost = (a) => costOf(a.plain, a.augmented); // of augmentation
 const centringCost = (a) => costOf(a.raw, a.plain); // of centred input (the default) against raw
 const pctOf = (v) => (Number.isNaN(v) ? '-' : `${fmt(100 * v, 1)}%`);
-console.log(
-  `\ntraining with the defaults (batch ${defaultsWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
-    `the whole set natively), plain, with --augment and with --input raw, run in turns:\n`,
+out.lines(
+  `training with the defaults (batch ${defaultsWasm.batch}, ${fmt(Math.min(data.n, AUGMENT_SAMPLES))} samples a run in wasm, ` +
+    `the whole set natively), plain, with --augment and with --input raw, run in turns:`,
 );
 const variantsRow = (name, a) => [
   name,
@@ -495,51 +428,43 @@ const variantsRow = (name, a) => [
   fmt(a.raw),
   pctOf(centringCost(a)),
 ];
-console.log(
-  table(
-    [variantsRow('wasm (samples/s)', defaultsWasm), variantsRow('native (samples/s)', defaultsNative)],
-    ['', 'plain', 'augmented', 'augmented/plain', 'augmentation costs', 'raw input', 'centred input costs'],
-  ),
+out.table(
+  [variantsRow('wasm (samples/s)', defaultsWasm), variantsRow('native (samples/s)', defaultsNative)],
+  ['', 'plain', 'augmented', 'augmented/plain', 'augmentation costs', 'raw input', 'centred input costs'],
 );
-if (defaultsNative.missing) console.log(`native: ${defaultsNative.missing}`);
+if (defaultsNative.missing) out.lines(`native: ${defaultsNative.missing}`);
 
 const acc = (a) => (a === undefined ? '-' : `${(100 * a).toFixed(2)}%`);
-console.log(
-  `\ntest accuracy after one epoch at batch 64: wasm ${acc(wasm.accuracy[64])}, native ${acc(native.accuracy?.[64])}` +
+out.lines(
+  `test accuracy after one epoch at batch 64: wasm ${acc(wasm.accuracy[64])}, native ${acc(native.accuracy?.[64])}` +
     (native.accuracy && acc(native.accuracy[64]) === acc(wasm.accuracy[64])
       ? ' (the same run: same seed, same bits)'
       : '') +
     (tfjs.accuracy64 !== undefined ? `; tfjs ${acc(tfjs.accuracy64)} after ${fmt(TF_SAMPLES[64])} samples` : ''),
+  ...(tfjs.missing
+    ? []
+    : [
+        `tfjs trains on the first ${BATCHES.map((b) => `${fmt(TF_SAMPLES[b])} (batch ${b})`).join(', ')} samples; the others on all ${fmt(data.n)}`,
+      ]),
 );
-if (!tfjs.missing)
-  console.log(
-    `tfjs trains on the first ${BATCHES.map((b) => `${fmt(TF_SAMPLES[b])} (batch ${b})`).join(', ')} samples; the others on all ${fmt(data.n)}`,
-  );
 
 const verdict = (ok) => (ok ? 'met' : 'NOT met');
-console.log('\ntargets (wasm, one thread):');
-console.log(
-  `  train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.train[64])}, ${verdict(wasm.train[64] >= TARGETS.train64)}`,
-);
-console.log(
-  `  train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`,
-);
-console.log(
-  `  predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`,
-);
-console.log(
-  `  evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`,
-);
-console.log(
-  `  augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(defaultsWasm))}, ${verdict(cost(defaultsWasm) <= TARGETS.augmentCost)}`,
-);
-if (!tfjs.missing)
-  console.log(
-    `  batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`,
-  );
-console.log(
-  `\nthreads: samples/s of one epoch (${fmt(threads.n)} samples), the fastest of ${THREAD_ROUNDS} interleaved runs; ` +
-    `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads\n`,
+out.list('targets (wasm, one thread):', [
+  `train batch 64 >= ${fmt(TARGETS.train64)} samples/s: ${fmt(wasm.train[64])}, ${verdict(wasm.train[64] >= TARGETS.train64)}`,
+  `train batch 1  >= ${fmt(TARGETS.train1)} samples/s: ${fmt(wasm.train[1])}, ${verdict(wasm.train[1] >= TARGETS.train1)}`,
+  `predict        <= ${TARGETS.predictUs} us: ${fmt(wasm.predictUs, 1)} us, ${verdict(wasm.predictUs <= TARGETS.predictUs)}`,
+  `evaluate       >= ${fmt(TARGETS.evaluate)} images/s: ${fmt(wasm.evaluate)}, ${verdict(wasm.evaluate >= TARGETS.evaluate)}`,
+  `augmentation costs <= ${pctOf(TARGETS.augmentCost)} of the training rate: ${pctOf(cost(defaultsWasm))}, ${verdict(cost(defaultsWasm) <= TARGETS.augmentCost)}`,
+  ...(tfjs.missing
+    ? []
+    : [
+        `batch 64 vs tfjs-wasm > 15x: ${ratio(wasm.train[64], tfjs.train[64])}, ${verdict(wasm.train[64] > 15 * tfjs.train[64])}`,
+      ]),
+]);
+
+out.lines(
+  `threads: samples/s of one epoch (${fmt(threads.n)} samples), the fastest of ${THREAD_ROUNDS} interleaved runs; ` +
+    `this package through the 'mnist-wasm' API (web/build/${wasm.module}), the native CLI with --threads`,
 );
 const threadRows = [];
 for (const { key: b } of THREAD_CASES) {
@@ -555,29 +480,47 @@ for (const { key: b } of THREAD_CASES) {
     nativeThreads.same ? (nativeThreads.same[b] ? 'yes' : 'NO') : '-',
   ]);
 }
-console.log(
-  table(threadRows, [
-    '',
-    ...THREAD_COUNTS.map((t) => `wasm ${t}`),
-    ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
-    'same bytes',
-    ...THREAD_COUNTS.map((t) => `native ${t}`),
-    ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
-    'same bytes',
-  ]),
+out.table(threadRows, [
+  '',
+  ...THREAD_COUNTS.map((t) => `wasm ${t}`),
+  ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
+  'same bytes',
+  ...THREAD_COUNTS.map((t) => `native ${t}`),
+  ...THREAD_COUNTS.slice(1).map((t) => `${t}/1`),
+  'same bytes',
+]);
+if (nativeThreads.missing) out.lines(`native: ${nativeThreads.missing}`);
+out.list(
+  'targets (wasm, 2 threads over 1, identical bytes):',
+  Object.entries(THREAD_TARGETS).map(([b, want]) => {
+    const r = threads.train[b][2] / threads.train[b][1];
+    return `batch ${b} >= ${want}x: ${ratio(threads.train[b][2], threads.train[b][1])}, ${verdict(r >= want && threads.same[b])}`;
+  }),
 );
-if (nativeThreads.missing) console.log(`native: ${nativeThreads.missing}`);
-console.log('\ntargets (wasm, 2 threads over 1, identical bytes):');
-for (const [b, want] of Object.entries(THREAD_TARGETS)) {
-  const r = threads.train[b][2] / threads.train[b][1];
-  console.log(
-    `  batch ${b} >= ${want}x: ${ratio(threads.train[b][2], threads.train[b][1])}, ${verdict(r >= want && threads.same[b])}`,
-  );
-}
-console.log(`\n(${fmt(now() - t0, 0)} s in all)`);
+out.lines(`(${fmt(now() - t0, 0)} s in all)`);
+console.log(`\n${out}`);
 
-// the convnet's part: its own script, so that each stays one table's worth
-spawnSync(process.execPath, [path.join(root, 'scripts/bench-convnet.js'), ...(quick ? ['--quick'] : [])], {
-  cwd: root,
-  stdio: 'inherit',
-});
+// the convnet's part: its own script, so that each stays one table's worth;
+// in Markdown its tables follow these, under the one header
+const convnet = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'scripts/bench-convnet.js'),
+    ...(quick ? ['--quick'] : []),
+    ...(markdown ? ['--markdown', '--no-header'] : []),
+  ],
+  { cwd: root, stdio: ['ignore', markdown ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8' },
+);
+if (markdown) process.stdout.write(convnet.stdout ?? '');
+if (convnet.status !== 0) {
+  console.error(`bench: scripts/bench-convnet.js failed (${convnet.error?.message ?? `exit ${convnet.status}`})`);
+  process.exitCode = 1;
+} else if (write) {
+  try {
+    writeBlock(SPEED_DOC, `${out}\n\n${convnet.stdout.trim()}`);
+    log(`bench: wrote the tables into ${path.relative(root, SPEED_DOC)}`);
+  } catch (e) {
+    console.error(`bench: ${path.relative(root, SPEED_DOC)}: ${e.message}`);
+    process.exitCode = 1;
+  }
+}
