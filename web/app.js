@@ -3,7 +3,8 @@
 // training (worker.js).
 
 import * as ui from './ui.js';
-import * as inside from './inside.js';
+import * as forwardView from './inside-forward.js';
+import * as weightsView from './inside-weights.js';
 import { BackpropPanel } from './backprop.js';
 import { HistorySlider } from './history.js';
 import { Pad } from './pad.js';
@@ -22,6 +23,8 @@ import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
 import { architectureChanges, stackName } from './network.js';
 
+// The inside view by the name the code below calls it: inside.setWeights.
+const inside = { ...forwardView, ...weightsView };
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
 const MAX_MODEL_BYTES = 300 * 1024 * 1024;

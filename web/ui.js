@@ -1,6 +1,6 @@
 // ui.js: everything that touches the DOM, and nothing else: no worker, no
 // network, no storage. app.js decides what to show; these functions show it.
-// The inside view (the forward pass, the first layer's weights) is inside.js.
+// The inside view (the forward pass, the first layer's weights) is inside-*.js.
 
 import {
   stackOf,
