@@ -2,7 +2,13 @@
 // pad, the store and the DOM views. No DOM building here (ui.js) and no
 // training (worker.js).
 
-import * as ui from './ui.js';
+import * as shared from './ui.js';
+import * as statusView from './view-status.js';
+import * as settingsView from './view-settings.js';
+import * as chartsView from './view-charts.js';
+import * as testSetView from './view-test-set.js';
+import * as predictionView from './view-prediction.js';
+import * as personalView from './view-personal.js';
 import * as forwardView from './inside-forward.js';
 import * as weightsView from './inside-weights.js';
 import { BackpropPanel } from './backprop.js';
@@ -23,7 +29,16 @@ import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
 import { architectureChanges, stackName } from './network.js';
 
-// The inside view by the name the code below calls it: inside.setWeights.
+// The views by the names the code below calls them: ui.setStatus, inside.setWeights.
+const ui = {
+  ...shared,
+  ...statusView,
+  ...settingsView,
+  ...chartsView,
+  ...testSetView,
+  ...predictionView,
+  ...personalView,
+};
 const inside = { ...forwardView, ...weightsView };
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
