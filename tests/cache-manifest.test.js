@@ -1,7 +1,8 @@
 // scripts/cache-manifest.js, the one list of what the service worker keeps
 // offline: the page, its scripts and style, the package's browser modules,
 // every built module (a second, threaded one too) and the default data, with
-// sizes and SHA-256 that match the files; nothing else (not the service
+// sizes and SHA-256 that match the files; every module the page loads
+// (however many files its views take); nothing else (not the service
 // worker, the Node entry, the small split); a version hash that changes
 // with any file and a file that is rewritten only when it does.
 import { test } from 'uvu';
@@ -70,6 +71,26 @@ test('the real web/ as npm run build leaves it: the full MNIST files and the was
     'data/train-images-idx3-ubyte.gz',
     'data/train-labels-idx1-ubyte.gz',
   ]);
+});
+
+test("every module the page loads is kept: index.html's scripts, their workers and what each imports", () => {
+  const kept = new Set(cacheManifest(tmp).files.map((f) => f.path));
+  const html = readFileSync(path.join(tmp, 'index.html'), 'utf8');
+  const todo = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(todo.length, 'index.html loads a script');
+  const seen = new Set();
+  while (todo.length) {
+    const file = path.posix.normalize(todo.pop());
+    if (seen.has(file) || file === 'sw.js') continue; // the service worker is the browser's to keep
+    seen.add(file);
+    assert.ok(kept.has(file), `${file} is kept (the page loads it)`);
+    const src = readFileSync(path.join(tmp, file), 'utf8');
+    // static imports and re-exports, dynamic imports and workers, each a relative path
+    const refs = /(?:\bfrom\s*|\bimport\s*\(?\s*|new URL\(\s*)'(\.{1,2}\/[^']+\.js)'/g;
+    for (const m of src.matchAll(refs)) todo.push(path.posix.join(path.posix.dirname(file), m[1]));
+  }
+  for (const f of ['app.js', 'ui.js', 'worker.js', 'lib/index.js', 'build/mnist.js'])
+    assert.ok(seen.has(f), `${f} reached`);
 });
 
 test('a second built module (a threaded build) is kept too, with no change here', () => {

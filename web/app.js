@@ -2,8 +2,15 @@
 // pad, the store and the DOM views. No DOM building here (ui.js) and no
 // training (worker.js).
 
-import * as ui from './ui.js';
-import * as inside from './inside.js';
+import * as shared from './ui.js';
+import * as statusView from './view-status.js';
+import * as settingsView from './view-settings.js';
+import * as chartsView from './view-charts.js';
+import * as testSetView from './view-test-set.js';
+import * as predictionView from './view-prediction.js';
+import * as personalView from './view-personal.js';
+import * as forwardView from './inside-forward.js';
+import * as weightsView from './inside-weights.js';
 import { BackpropPanel } from './backprop.js';
 import { HistorySlider } from './history.js';
 import { Pad } from './pad.js';
@@ -22,6 +29,17 @@ import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
 import { architectureChanges, stackName } from './network.js';
 
+// The views by the names the code below calls them: ui.setStatus, inside.setWeights.
+const ui = {
+  ...shared,
+  ...statusView,
+  ...settingsView,
+  ...chartsView,
+  ...testSetView,
+  ...predictionView,
+  ...personalView,
+};
+const inside = { ...forwardView, ...weightsView };
 const { els } = ui;
 const MODEL_FILE = 'mnist-model.mnwm';
 const MAX_MODEL_BYTES = 300 * 1024 * 1024;

@@ -6,7 +6,7 @@
 // formula of a focused unit and the gradient check. The numbers are the
 // worker's (backprop-worker.js, the API's net.gradients and friends).
 
-import { gridShape } from './inside.js';
+import { gridShape } from './inside-paint.js';
 import { unitFormula, fmt } from './backprop-formula.js';
 
 const $ = (id) => document.getElementById(id);

@@ -1,10 +1,10 @@
-// network.js: the page's network settings in one place, for the page (ui.js,
-// app.js) and its worker: which settings make a new network and which apply
-// at once, createNetwork's options from the form's settings and the form's
-// settings from a network's options, the Hidden layers field as a stack of
-// the layers grammar, and the two networks the page offers. No DOM and no
-// network here, and no layer shapes: those are C's (net.layers, which the
-// worker sends with a network's config).
+// network.js: the page's network settings in one place, for the page
+// (view-settings.js, app.js) and its worker: which settings make a new
+// network and which apply at once, createNetwork's options from the form's
+// settings and the form's settings from a network's options, the Hidden
+// layers field as a stack of the layers grammar, and the two networks the
+// page offers. No DOM and no network here, and no layer shapes: those are
+// C's (net.layers, which the worker sends with a network's config).
 
 /** Settings that make a new network: they apply on Reset, or on Train before its first step. */
 export const ARCHITECTURE = ['layers', 'activation', 'input', 'optimizer', 'seed', 'threads'];
