@@ -9,6 +9,18 @@ import { INK, mix, paint } from './inside-paint.js';
 const MAP_PX = 40;
 const MAP_GAP = 2;
 const MAPS_WIDE = 320;
+// The keys the maps take: the coordinate each moves and by how much
+// (-Infinity, Infinity: to the first or the last).
+const KEY_MOVES = {
+  ArrowRight: ['col', 1],
+  ArrowLeft: ['col', -1],
+  ArrowDown: ['row', 1],
+  ArrowUp: ['row', -1],
+  PageDown: ['map', 1],
+  PageUp: ['map', -1],
+  Home: ['map', -Infinity],
+  End: ['map', Infinity],
+};
 
 /**
  * A convolution's or pooling's output as small images, one per channel
@@ -112,36 +124,13 @@ export class Maps {
 
   /** The value a key moves to from the active one, or null for a key it does not take. */
   step(key) {
+    const move = KEY_MOVES[key];
+    if (!move) return null;
+    const [axis, by] = move;
     const { rows, cols, channels } = this.shape;
-    let { map, row, col } = this.where(this.active);
-    switch (key) {
-      case 'ArrowRight':
-        col = Math.min(cols - 1, col + 1);
-        break;
-      case 'ArrowLeft':
-        col = Math.max(0, col - 1);
-        break;
-      case 'ArrowDown':
-        row = Math.min(rows - 1, row + 1);
-        break;
-      case 'ArrowUp':
-        row = Math.max(0, row - 1);
-        break;
-      case 'PageDown':
-        map = Math.min(channels - 1, map + 1);
-        break;
-      case 'PageUp':
-        map = Math.max(0, map - 1);
-        break;
-      case 'Home':
-        map = 0;
-        break;
-      case 'End':
-        map = channels - 1;
-        break;
-      default:
-        return null;
-    }
-    return this.index(map, row, col);
+    const last = { map: channels - 1, row: rows - 1, col: cols - 1 }[axis];
+    const at = { ...this.where(this.active) };
+    at[axis] = Math.min(last, Math.max(0, at[axis] + by));
+    return this.index(at.map, at.row, at.col);
   }
 }

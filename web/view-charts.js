@@ -2,16 +2,6 @@
 // curves by epoch (LineChart) and each layer's update size by step on a log
 // axis (LogChart). They draw what they are given; app.js feeds them.
 
-/* Draws chart at the next frame, once however many times it is asked. */
-function scheduleDraw(chart) {
-  if (chart.queued) return;
-  chart.queued = true;
-  requestAnimationFrame(() => {
-    chart.queued = false;
-    chart.draw();
-  });
-}
-
 /* A chart's canvas sized to its box at the screen's pixel ratio, cleared,
  * with the charts' font and ink: its context and size in CSS pixels. */
 function clearCanvas(c) {
@@ -39,13 +29,13 @@ function niceStep(v) {
   return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= v);
 }
 
-/** A small line chart on a canvas: x is epochs (the figure's caption says so), y one series. */
-export class LineChart {
-  constructor(canvas, { color = '#2457d6', yFormat = (v) => v.toFixed(2), yRange = 'auto', empty = '' } = {}) {
+/**
+ * What both charts share: the canvas, redrawn on resize and at most once a
+ * frame (schedule), the points, and the text shown while there are none.
+ */
+class CanvasChart {
+  constructor(canvas, empty) {
     this.canvas = canvas;
-    this.color = color;
-    this.yFormat = yFormat;
-    this.yRange = yRange;
     this.empty = empty;
     this.points = [];
     this.queued = false;
@@ -55,6 +45,35 @@ export class LineChart {
   reset() {
     this.points = [];
     this.schedule();
+  }
+
+  /** Draws at the next frame, once however many times it is asked. */
+  schedule() {
+    if (this.queued) return;
+    this.queued = true;
+    requestAnimationFrame(() => {
+      this.queued = false;
+      this.draw();
+    });
+  }
+
+  /** The cleared canvas to draw on ({ ctx, W, H }), or null with the empty text drawn if there is nothing to plot. */
+  begin(nothing) {
+    const { ctx, W, H } = clearCanvas(this.canvas);
+    if (!nothing) return { ctx, W, H };
+    ctx.textAlign = 'center';
+    ctx.fillText(this.empty, W / 2, H / 2);
+    return null;
+  }
+}
+
+/** A small line chart on a canvas: x is epochs (the figure's caption says so), y one series. */
+export class LineChart extends CanvasChart {
+  constructor(canvas, { color = '#2457d6', yFormat = (v) => v.toFixed(2), yRange = 'auto', empty = '' } = {}) {
+    super(canvas, empty);
+    this.color = color;
+    this.yFormat = yFormat;
+    this.yRange = yRange;
   }
 
   push(x, y) {
@@ -71,18 +90,11 @@ export class LineChart {
     this.schedule();
   }
 
-  schedule() {
-    scheduleDraw(this);
-  }
-
   draw() {
-    const { ctx, W, H } = clearCanvas(this.canvas);
     const pts = this.points;
-    if (!pts.length) {
-      ctx.textAlign = 'center';
-      ctx.fillText(this.empty, W / 2, H / 2);
-      return;
-    }
+    const canvas = this.begin(!pts.length);
+    if (!canvas) return;
+    const { ctx, W, H } = canvas;
     const left = 44,
       right = 10,
       top = 10,
@@ -144,15 +156,11 @@ const SERIES = ['#2457d6', '#1f8a4c', '#c73a2b', '#8a5a00', '#6b3fa0', '#0f7c8c'
  * A chart of several series on a log y axis, x the training step: each
  * layer's update size. push(x, ys) adds one point to each series.
  */
-export class LogChart {
+export class LogChart extends CanvasChart {
   constructor(canvas, legend, { empty = '' } = {}) {
-    this.canvas = canvas;
+    super(canvas, empty); // points: [x, [y per series]]
     this.legend = legend;
-    this.empty = empty;
     this.names = [];
-    this.points = []; // [x, [y per series]]
-    this.queued = false;
-    new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
   /** Series names (e.g. "layer 1 (784→128)"): a new set clears the chart. */
@@ -172,11 +180,6 @@ export class LogChart {
     this.schedule();
   }
 
-  reset() {
-    this.points = [];
-    this.schedule();
-  }
-
   push(x, ys) {
     if (!Number.isFinite(x) || ys.length !== this.names.length) return;
     const last = this.points[this.points.length - 1];
@@ -188,19 +191,12 @@ export class LogChart {
     this.schedule();
   }
 
-  schedule() {
-    scheduleDraw(this);
-  }
-
   draw() {
-    const { ctx, W, H } = clearCanvas(this.canvas);
     const pts = this.points;
     const ys = pts.flatMap((p) => p[1]).filter(Number.isFinite);
-    if (!ys.length) {
-      ctx.textAlign = 'center';
-      ctx.fillText(this.empty, W / 2, H / 2);
-      return;
-    }
+    const canvas = this.begin(!ys.length);
+    if (!canvas) return;
+    const { ctx, W, H } = canvas;
     const left = 48,
       right = 10,
       top = 10,
