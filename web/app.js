@@ -86,8 +86,8 @@ function startWorker() {
     const detail = e.message ? ` (${e.message})` : '';
     workerDied(
       workerStarted
-        ? `The training worker stopped after an uncaught error${detail}.`
-        : `The training worker could not start: its script or the WebAssembly module did not load${detail}.`,
+        ? `The training worker stopped after an uncaught error${detail}`
+        : `The training worker could not start: its script or the WebAssembly module did not load${detail}`,
     );
   };
   w.onmessageerror = () => {
@@ -99,7 +99,7 @@ function startWorker() {
 function watchLife(w, name) {
   navigator.locks
     .request(name, () => {
-      if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed).');
+      if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed)');
     })
     .catch(() => {});
 }
@@ -141,15 +141,16 @@ function watchHang(w) {
     } else if ((waited += gap) > HANG_MS) {
       clearInterval(timer);
       workerDied(
-        `The training worker stopped answering for ${HANG_MS / 1000} s: it or one of its threads hung or crashed.`,
+        `The training worker stopped answering for ${HANG_MS / 1000} s: it or one of its threads hung or crashed`,
       );
     }
   }, PING_MS);
 }
 
-function workerDied(message) {
+/* why: what happened, one sentence without its full stop. */
+function workerDied(why) {
   if (stopped) return;
-  stopped = new WorkerStopped(`${message.replace(/\.$/, '')}; press Reset to start a new one`);
+  stopped = new WorkerStopped(`${why}; press Reset to start a new one`);
   worker.terminate();
   readyReject(stopped);
   for (const p of pending.values())
@@ -161,7 +162,7 @@ function workerDied(message) {
   app.downloading = false;
   refreshControls();
   ui.showError(
-    `${message} Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`,
+    `${why}. Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`,
   );
   ui.setStatus('Stopped: the training worker died. Press Reset.');
 }
@@ -181,18 +182,21 @@ function receive(m) {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
-    if (m.type === 'error') {
-      const err = new Error(m.error.message);
-      err.name = m.error.name;
-      if (m.error.field) err.field = m.error.field; // 'layers': C refused the stack
-      p.reject(err);
-    } else {
+    if (m.type === 'error') p.reject(errorFrom(m.error));
+    else {
       p.resolve(m.result);
     }
     return;
   }
   events[m.type]?.(m);
 }
+
+/** The worker's error (worker.js errorOf) as an Error with its fields: name,
+ *  code, status, where, reason, url, field ('layers': C refused the stack). */
+const errorFrom = (data) => Object.assign(new Error(data.message), data);
+
+/** A reason as the end of a sentence: with one full stop. */
+const sentence = (reason) => (reason.endsWith('.') ? reason : `${reason}.`);
 
 /** Shows message for e, unless e is the worker's death, which was said once already;
  *  a stack that C refused goes under the Hidden layers field. */
@@ -713,6 +717,11 @@ els.openModel.addEventListener('change', async () => {
   if (!file) return;
   app.touched = true;
   ui.clearError();
+  const refused = (reason) => `${file.name} was refused, the model in use is unchanged: ${sentence(reason)}`;
+  if (!file.size) {
+    ui.showError(refused('the file is empty'));
+    return;
+  }
   if (file.size > MAX_MODEL_BYTES) {
     ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
     return;
@@ -736,8 +745,7 @@ els.openModel.addEventListener('change', async () => {
     }
     ui.setStatus(`Opened ${file.name}. Draw a digit, or press Train to train it on.`);
   } catch (e) {
-    const reason = e.message.replace(/^loadNetwork: /, '').replace(/\.$/, '');
-    report(e, `${file.name} was refused, the model in use is unchanged: ${reason}.`);
+    report(e, refused(e.reason ?? e.message)); // C's reason, without the call it concerns
   } finally {
     app.busy = false;
     refreshControls();
@@ -1001,9 +1009,10 @@ els.personalImport.addEventListener('change', async () => {
       try {
         r = await call('read-idx', { images, labels }, [images.buffer, labels.buffer]);
       } catch (e) {
-        throw new Error(
-          `${p.images.name} and ${p.labels.name} were refused: ${e.message.replace(/^loadDataset: /, '')}`,
-        );
+        // C's reason, after the file it concerns (images or labels) when it is one
+        const part = ['images', 'labels'][e.file];
+        const reason = e.reason === undefined ? e.message : part ? `${part}: ${e.reason}` : e.reason;
+        throw new Error(`${p.images.name} and ${p.labels.name} were refused: ${reason}`);
       }
       for (let i = 0; i < r.labels.length; i++) {
         if (r.labels[i] > 9) throw new Error(`${p.labels.name} holds the label ${r.labels[i]}: digits are 0 to 9`);

@@ -5,8 +5,9 @@
 // page -> worker  { id, type: 'reset' | 'load' | 'save' | 'export' | 'train' | 'pause'
 //                   | 'abort' | 'configure' | 'check-stack' | 'inspect' | 'evaluate'
 //                   | 'memory' | 'watch' | 'learn' | 'read-idx', ...args }
-// worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message, field? } }
-//                                                      field 'layers': C refused the stack
+// worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message, ...fields } }
+//                                                      an error's own fields (errorOf); field
+//                                                      'layers': C refused the stack
 //                 { type: 'ready', lock, defaults }    once, when the module has loaded; lock: this
 //                                                      worker holds the Web Lock named by its name
 //                                                      for its whole life (the page's sign that it died);
@@ -77,14 +78,17 @@ let epochs = 10;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const now = () => performance.now();
-// name and message, and the code and url a DataError has (the page words some again)
-const errorOf = (e) => ({
-  name: e?.name || 'Error',
-  message: e?.message || String(e),
-  ...(typeof e?.code === 'string' && { code: e.code }),
-  ...(typeof e?.url === 'string' && { url: e.url }),
-  ...(typeof e?.field === 'string' && { field: e.field }),
-});
+// An error as data for the page: its name, message and every plain field
+// it carries (a package error's code, status, where and reason, an HTTP
+// error's status, statusText and url, a DataError's code and url, the field
+// 'layers' of a stack C refused), so that the page words its sentence from
+// the fields.
+function errorOf(e) {
+  const out = { name: e?.name || 'Error', message: e?.message || String(e) };
+  if (e && typeof e === 'object')
+    for (const [k, v] of Object.entries(e)) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  return out;
+}
 
 // A yield that is not clamped like nested setTimeout: the next slice runs
 // after the messages (e.g. 'predict') that are already queued.
