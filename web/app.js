@@ -1,30 +1,28 @@
-// app.js: wires the page together: the worker (training, predictions), the
-// pad, the store and the DOM views. No DOM building here (ui.js) and no
-// training (worker.js).
+// app.js: wires the page together: the worker's messages rendered in the
+// DOM views, the buttons that ask it for things, the pad's reading, and
+// bringing a worker up. No DOM building here (ui.js), no training
+// (worker.js), and the worker's line (worker-link.js), the page's state
+// (page-state.js), the kept model (keeping.js) and the personal set
+// (personal-set.js) have files of their own.
 
 import * as ui from './ui.js';
 import * as inside from './inside.js';
 import { BackpropPanel } from './backprop.js';
 import { HistorySlider } from './history.js';
-import { Pad } from './pad.js';
-import {
-  saveLastModel,
-  loadLastModel,
-  forgetLastModel,
-  addPersonal,
-  listPersonal,
-  removePersonal,
-  StorageRefused,
-} from './store.js';
+import { loadLastModel, forgetLastModel } from './store.js';
 import { resolveBase, unreadableMessage } from './data.js';
-import { toIdx, exportFiles, pairsOf, keyOf, toBytes } from './personal.js';
+import { toIdx } from './personal.js';
 import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
-import { architectureChanges, stackName } from './network.js';
+import { architectureChanges } from './network.js';
+import { startWorker, call, workerReady, workerStopped, WorkerStopped } from './worker-link.js';
+import { app, refreshControls, report, showModelInfo, idleStatus, trainingStatus } from './page-state.js';
+import { stored, remember, settleRemembering, dropRemembering } from './keeping.js';
+import { loadPersonal, setUpPersonal } from './personal-set.js';
+import { readPad } from './reading.js';
+import { setUpModelFiles } from './model-files.js';
 
 const { els } = ui;
-const MODEL_FILE = 'mnist-model.mnwm';
-const MAX_MODEL_BYTES = 300 * 1024 * 1024;
 
 /* ---------- errors are shown, never swallowed ---------- */
 
@@ -34,204 +32,7 @@ window.addEventListener('unhandledrejection', (e) =>
 );
 els.alertDismiss.addEventListener('click', () => ui.clearError());
 
-/* ---------- the worker ---------- */
-
-// The training worker, and what happens when it dies: an uncaught error in
-// it (its error event), or it stops altogether (closed, crashed, killed),
-// which the page learns when it is granted the Web Lock the worker holds for
-// its whole life, or it hangs (watchHang). Then the page says so in
-// role=alert at once, every request in flight rejects with a WorkerStopped
-// error (said once, not per request), later requests reject at once, and
-// Reset starts a new worker that restores the last model kept in this
-// browser. The page's settings, data URL and drawing are the DOM's and stay
-// as they were.
-
-let worker = null;
-let workerName = '';
-let workerStarted = false; // it said 'ready'
-let formFilled = false; // the settings form holds C's defaults or the person's choices
-let stopped = null; // the WorkerStopped error once the current worker has died
-const pending = new Map(); // id -> { resolve, reject, type }
-let nextId = 1;
-let ready = null; // resolves on the current worker's 'ready'; rejects if it dies first
-let readyResolve, readyReject;
-
-class WorkerStopped extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'WorkerStopped';
-  }
-}
-
-/** Starts a new training worker (the old one, if any, has died and been terminated). */
-function startWorker() {
-  const id = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
-  const name = `mnist-wasm-worker-${id}`; // also the name of its life lock
-  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name });
-  worker = w;
-  workerName = name;
-  workerStarted = false;
-  stopped = null;
-  ready = new Promise((resolve, reject) => {
-    readyResolve = resolve;
-    readyReject = reject;
-  });
-  ready.catch(() => {});
-  w.onmessage = (e) => {
-    if (w === worker) receive(e.data);
-  };
-  w.onerror = (e) => {
-    e.preventDefault?.();
-    if (w !== worker) return;
-    const detail = e.message ? ` (${e.message})` : '';
-    workerDied(
-      workerStarted
-        ? `The training worker stopped after an uncaught error${detail}`
-        : `The training worker could not start: its script or the WebAssembly module did not load${detail}`,
-    );
-  };
-  w.onmessageerror = () => {
-    if (w === worker) ui.showError('A message from the training worker could not be read.');
-  };
-}
-
-/** The worker's life lock was granted to the page: the worker is gone. */
-function watchLife(w, name) {
-  navigator.locks
-    .request(name, () => {
-      if (w === worker) workerDied('The training worker stopped unexpectedly (it crashed or was closed)');
-    })
-    .catch(() => {});
-}
-
-// A worker that hangs says nothing at all: when a thread of it crashes or is
-// killed, the worker waits for that thread inside WebAssembly for ever. So
-// the page asks it every PING_MS and takes an answer that is HANG_MS late,
-// counted in the page's own punctual ticks, for a death. A late tick (a tab
-// frozen or throttled, a computer asleep, a long task of the page's own)
-// starts the count again, since the worker may not be the one held up. No
-// slice of the worker's work takes near HANG_MS: training yields every
-// 20 ms and evaluation every 2,000 digits. HANG_MS leaves room for a busy
-// machine: at 1 s, WebKit's one-thread worker, starved while another
-// browser trained on both cores, was once taken for dead.
-const PING_MS = 200;
-const HANG_MS = 5000;
-
-function watchHang(w) {
-  let asked = false; // a ping is unanswered
-  let waited = 0; // punctual ms since it went
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const t = performance.now();
-    const gap = t - last;
-    last = t;
-    if (w !== worker || stopped) {
-      clearInterval(timer);
-      return;
-    }
-    if (!asked) {
-      asked = true;
-      waited = 0;
-      call('ping').then(
-        () => (asked = false),
-        () => {},
-      );
-    } else if (gap > 4 * PING_MS) {
-      waited = 0;
-    } else if ((waited += gap) > HANG_MS) {
-      clearInterval(timer);
-      workerDied(
-        `The training worker stopped answering for ${HANG_MS / 1000} s: it or one of its threads hung or crashed`,
-      );
-    }
-  }, PING_MS);
-}
-
-/* why: what happened, one sentence without its full stop. */
-function workerDied(why) {
-  if (stopped) return;
-  stopped = new WorkerStopped(`${why}; press Reset to start a new one`);
-  worker.terminate();
-  readyReject(stopped);
-  for (const p of pending.values())
-    p.reject(new WorkerStopped(`The training worker stopped before it answered (${p.type}).`));
-  pending.clear();
-  app.state = 'idle';
-  app.hasNet = false;
-  app.busy = false;
-  app.downloading = false;
-  refreshControls();
-  ui.showError(
-    `${why}. Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`,
-  );
-  ui.setStatus('Stopped: the training worker died. Press Reset.');
-}
-
-/** One request to the worker; resolves with its result or rejects with its error. */
-function call(type, args = {}, transfer = []) {
-  if (stopped) return Promise.reject(stopped);
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject, type });
-    worker.postMessage({ id, type, ...args }, transfer);
-  });
-}
-
-function receive(m) {
-  if (m.id !== undefined) {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.type === 'error') p.reject(errorFrom(m.error));
-    else {
-      p.resolve(m.result);
-    }
-    return;
-  }
-  events[m.type]?.(m);
-}
-
-/** The worker's error (worker.js errorOf) as an Error with its fields: name,
- *  code, status, where, reason, url, field ('layers': C refused the stack). */
-const errorFrom = (data) => Object.assign(new Error(data.message), data);
-
-/** A reason as the end of a sentence: with one full stop. */
-const sentence = (reason) => (reason.endsWith('.') ? reason : `${reason}.`);
-
-/** Shows message for e, unless e is the worker's death, which was said once already;
- *  a stack that C refused goes under the Hidden layers field. */
-function report(e, message = e.message) {
-  if (e instanceof WorkerStopped) return;
-  if (e.field === 'layers') {
-    ui.setStackError(e.message);
-    ui.setStatus(
-      'Nothing trained, the network there kept: C makes no network of these hidden layers (see under the field).',
-    );
-    return;
-  }
-  ui.showError(message);
-}
-
-/* ---------- page state ---------- */
-
-const app = {
-  state: 'idle',
-  hasNet: false,
-  busy: true, // a request that changes the network is in flight
-  downloading: false,
-  download: null, // last download message
-  config: null, // the network's settings
-  seen: 0, // samples trained since create or load
-  accuracy: null,
-  keptAt: null, // app.seen when the model was last kept in IndexedDB
-  keptTime: 0, // and when
-  infoExtra: '', // where the model came from
-  epochShown: 0,
-  mixed: 0, // how many of the person's digits the running Train mixes in
-  personal: [], // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
-  touched: false, // the person has trained, drawn or opened a model: a reload would lose it
-  trainWhenReady: false, // Enter in the data field while the network loads: train once it is ready
-};
+/* ---------- the views ---------- */
 
 const lossChart = new ui.LineChart(els.lossChart, {
   color: '#2457d6',
@@ -263,15 +64,6 @@ const updateChart = new ui.LogChart(els.updateChart, els.updateLegend, {
   empty: 'Update sizes appear here while training',
 });
 
-function refreshControls() {
-  ui.setControls(app.state, {
-    hasNet: app.hasNet,
-    busy: app.busy,
-    downloading: app.downloading,
-    personal: app.personal.length,
-  });
-}
-
 /* The inside view's shape follows the network's: C's layers (net.layers,
  * sent with its config by worker.js configOf), an update-size series per
  * layer with weights. */
@@ -285,20 +77,6 @@ function buildInside(config) {
   updateChart.setSeries((layers ?? []).map(named).filter((_, l) => layers[l].weights));
 }
 
-function describe(c) {
-  if (!c) return '';
-  return `${c.layers ? stackName(c.layers) : '?'} · ${c.activation ?? '?'} · ${c.optimizer ?? '?'}`;
-}
-
-function showModelInfo(extra) {
-  if (extra !== undefined) app.infoExtra = extra;
-  const parts = [describe(app.config)];
-  if (app.seen) parts.push(`trained on ${ui.fmtCount(app.seen)} samples here`);
-  if (app.infoExtra) parts.push(app.infoExtra);
-  if (app.keptAt !== null && app.keptAt === app.seen) parts.push('kept in this browser');
-  ui.setModelInfo(parts.join(' · '));
-}
-
 function clearViews() {
   lossChart.reset();
   accChart.reset();
@@ -307,35 +85,33 @@ function clearViews() {
   ui.setConfusion(null);
   ui.setMistakes(null);
   updateChart.reset();
-  app.seen = 0;
   app.accuracy = null;
   app.epochShown = 0;
   app.keptAt = null;
 }
 
-function idleStatus(reason) {
-  const d = app.download;
-  switch (reason) {
-    case 'done':
-      return `Done: ${app.config?.epochs ?? ''} epoch${app.config?.epochs === 1 ? '' : 's'}, test accuracy ${app.accuracy === null ? '–' : ui.fmtPercent(app.accuracy)}. Draw a digit, or press Train for more epochs.`;
-    case 'error':
-      return 'Stopped by the error shown above. Fix it and press Train to try again.';
-    case 'download stopped':
-      return 'Download stopped. Press Train to start again.';
-    case 'loaded':
-      return 'Model loaded. Draw a digit, or press Train to train it on.';
-    case 'reset':
-      return d?.complete
-        ? 'New network ready. Press Train.'
-        : 'Ready. Press Train to download the data and start training.';
-    default:
-      return d?.complete
-        ? `Ready: ${ui.fmtCount(d.train.count)} training and ${ui.fmtCount(d.test.count)} test digits loaded. Press Train.`
-        : 'Ready. Press Train to download the data and start training.';
-  }
-}
+/* ---------- the worker's messages ---------- */
 
-/* ---------- events from the worker ---------- */
+let formFilled = false; // the settings form holds C's defaults or the person's choices
+
+// The worker died: the page says so in role=alert at once, and Reset starts
+// a new worker that restores the last model kept in this browser. The
+// page's settings, data URL and drawing are the DOM's and stay as they were.
+const workerListeners = {
+  onEvent: (m) => events[m.type]?.(m),
+  onDied(why) {
+    app.state = 'idle';
+    app.hasNet = false;
+    app.busy = false;
+    app.downloading = false;
+    refreshControls();
+    ui.showError(
+      `${why}. Press Reset to start a new one${app.keptAt !== null ? ': it restores the model kept in this browser' : ''}. Settings and the drawing stay.`,
+    );
+    ui.setStatus('Stopped: the training worker died. Press Reset.');
+  },
+  onUnreadable: () => ui.showError('A message from the training worker could not be read.'),
+};
 
 const events = {
   ready(m) {
@@ -344,15 +120,17 @@ const events = {
     if (m.defaults && !formFilled) ui.writeSettings(m.defaults);
     if (m.defaults?.networks) ui.setNetworks(m.defaults.networks, m.defaults.learningRates);
     formFilled = true;
-    workerStarted = true;
-    if (m.lock && navigator.locks) watchLife(worker, workerName);
-    watchHang(worker);
-    readyResolve();
   },
 
+  // the worker's state, its network's config and the samples it trained: the page shows what it says
   state(m) {
     const was = app.state;
     app.state = m.state;
+    app.seen = m.seen;
+    if (m.config) {
+      app.config = m.config;
+      ui.setThreads(m.config.step.threads, m.config.step.reason);
+    }
     refreshControls();
     if (m.state === 'learning')
       ui.setStatus('Learning your handwriting: a pass over the training digits with yours mixed in…');
@@ -364,7 +142,7 @@ const events = {
       ui.setStatus(`Paused after ${ui.fmtCount(app.seen)} samples. Press Pause again, or Train, to resume.`);
     else if (m.reason) ui.setStatus(idleStatus(m.reason));
     else if (was !== 'idle') ui.setStatus(idleStatus(''));
-    if ((m.state === 'paused' || m.reason === 'done') && app.seen) remember('trained');
+    if (((m.state === 'paused' && was !== 'paused') || m.reason === 'done') && app.seen) remember('trained');
   },
 
   download(m) {
@@ -377,7 +155,6 @@ const events = {
 
   progress(m) {
     app.seen = m.seen;
-    app.config = { ...app.config, epochs: m.epochs };
     ui.setThreads(m.step.threads, m.step.reason);
     if (app.infoExtra === 'new, untrained') app.infoExtra = '';
     if (Number.isFinite(m.loss)) lossChart.push(m.position, m.loss);
@@ -426,81 +203,6 @@ const events = {
   },
 };
 
-let lastProgress = null;
-function trainingStatus(m = lastProgress) {
-  lastProgress = m || lastProgress;
-  const d = app.download;
-  const parts = ['Training'];
-  if (m?.epoch) parts[0] += `: epoch ${m.epoch} of ${m.epochs}`;
-  if (d && !d.complete && d.train?.count)
-    parts.push(`on the ${ui.fmtCount(d.train.ready)} of ${ui.fmtCount(d.train.count)} digits downloaded so far`);
-  if (app.mixed) parts.push(`with your ${app.mixed === 1 ? 'one digit' : `${ui.fmtCount(app.mixed)} digits`} mixed in`);
-  return parts.join(', ') + '.';
-}
-
-/* ---------- remembering the model ---------- */
-
-// Storage that refuses (no IndexedDB, blocked, full) is said once, in a
-// note beside the model, not as an alert; the page then stops trying, and
-// the model on the page is unaffected (Save model still writes a file).
-let storageRefused = null;
-function refusedStorage(e) {
-  if (storageRefused) return;
-  storageRefused = e;
-  ui.setStorageNote(
-    `Models and your digits will not be kept in this browser: ${e.message}. What is on the page stays until you reload; Save model and Export keep it in files.`,
-  );
-  els.forgetModel.disabled = true;
-}
-
-/** A store call: StorageRefused is noted once and gives undefined; other errors throw. */
-async function stored(fn) {
-  if (storageRefused) return undefined;
-  try {
-    return await fn();
-  } catch (e) {
-    if (!(e instanceof StorageRefused)) throw e;
-    refusedStorage(e);
-    return undefined;
-  }
-}
-
-let remembering = null; // the save in flight
-let rememberAgain = null; // a source to save again once it ends (the model moved on meanwhile)
-function remember(source) {
-  if (storageRefused) return Promise.resolve();
-  if (remembering) {
-    rememberAgain = source;
-    return remembering;
-  }
-  remembering = (async () => {
-    try {
-      const seen = app.seen;
-      const bytes = await call('save');
-      if (await stored(() => saveLastModel(bytes, source).then(() => true))) {
-        app.keptAt = seen;
-        app.keptTime = Date.now();
-        showModelInfo();
-      }
-    } catch (e) {
-      report(e, `Could not remember the model in this browser: ${e.message}`);
-    } finally {
-      remembering = null;
-      const again = rememberAgain;
-      rememberAgain = null;
-      if (again) remember(again);
-    }
-  })();
-  return remembering;
-}
-
-/* Waits for a save in flight (and drops a queued one), so that what is
- * kept next is not overwritten by an older model. */
-async function settleRemembering() {
-  rememberAgain = null;
-  await remembering?.catch(() => {});
-}
-
 /* ---------- buttons ---------- */
 
 function currentSettings() {
@@ -543,7 +245,6 @@ async function train() {
 /* The worker made a new network of the page's settings at Train (one that
  * had not trained yet and whose settings changed). */
 function renewed(config) {
-  setConfig(config);
   buildInside(config);
   ui.setSettingsNote('');
   repredictSoon(0);
@@ -562,12 +263,6 @@ function noteArchitecture(options) {
 
 /* The threads control's count (1 while it holds no valid count). */
 const threadsSetting = () => ui.readSettings().options?.threads ?? 1;
-
-/* The worker's network settings, and the threads they run on. */
-function setConfig(config) {
-  app.config = config;
-  ui.setThreads(config.step.threads, config.step.reason);
-}
 
 els.train.addEventListener('click', train);
 els.dataForm.addEventListener('submit', (e) => {
@@ -589,7 +284,7 @@ els.pause.addEventListener('click', async () => {
 });
 
 els.reset.addEventListener('click', async () => {
-  if (stopped) {
+  if (workerStopped()) {
     restartWorker();
     return;
   }
@@ -600,7 +295,6 @@ els.reset.addEventListener('click', async () => {
   refreshControls();
   try {
     const { config } = await call('reset', { options });
-    setConfig(config);
     app.hasNet = true;
     clearViews();
     buildInside(config);
@@ -625,11 +319,10 @@ els.reset.addEventListener('click', async () => {
  * sends the data URL, as always. */
 async function restartWorker() {
   ui.clearError();
-  rememberAgain = null;
-  remembering = null; // its request was rejected with the worker
+  dropRemembering(); // its request was rejected with the worker
   app.download = null;
   ui.setDownload({ received: 0 });
-  startWorker();
+  startWorker(workerListeners);
   await bringUp({ again: true });
 }
 
@@ -692,81 +385,8 @@ els.network.addEventListener('change', () => {
   checkStack();
 });
 
-els.saveModel.addEventListener('click', async () => {
-  try {
-    if (els.saveFormat.value !== 'model') {
-      // another program's format (docs/export.md): its files, one download each
-      const files = await call('export', { format: els.saveFormat.value });
-      for (const [name, bytes] of Object.entries(files)) {
-        ui.downloadFile(bytes, name);
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      return;
-    }
-    const bytes = await call('save');
-    ui.downloadFile(bytes, MODEL_FILE);
-    await stored(() => saveLastModel(bytes, 'trained')).catch(() => {});
-  } catch (e) {
-    report(e, `Could not save the model: ${e.message}`);
-  }
-});
-
-els.openModel.addEventListener('change', async () => {
-  const file = els.openModel.files?.[0];
-  els.openModel.value = ''; // the same file can be chosen again
-  if (!file) return;
-  app.touched = true;
-  ui.clearError();
-  const refused = (reason) => `${file.name} was refused, the model in use is unchanged: ${sentence(reason)}`;
-  if (!file.size) {
-    ui.showError(refused('the file is empty'));
-    return;
-  }
-  if (file.size > MAX_MODEL_BYTES) {
-    ui.showError(`${file.name} is ${ui.fmtBytes(file.size)}: too large to be a model file.`);
-    return;
-  }
-  app.busy = true;
-  refreshControls();
-  try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const result = await call('load', { bytes: bytes.slice(), threads: threadsSetting() });
-    adoptModel(result);
-    app.keptAt = null;
-    showModelInfo(`opened ${file.name}`);
-    try {
-      await settleRemembering();
-      if (await stored(() => saveLastModel(bytes, 'file').then(() => true))) {
-        app.keptAt = 0;
-        showModelInfo();
-      }
-    } catch (e) {
-      ui.showError(`Could not remember the model in this browser: ${e.message}`);
-    }
-    ui.setStatus(`Opened ${file.name}. Draw a digit, or press Train to train it on.`);
-  } catch (e) {
-    report(e, refused(e.reason ?? e.message)); // C's reason, without the call it concerns
-  } finally {
-    app.busy = false;
-    refreshControls();
-  }
-});
-
-els.forgetModel.addEventListener('click', async () => {
-  try {
-    await settleRemembering();
-    if (await stored(() => forgetLastModel().then(() => true))) {
-      app.keptAt = null;
-      showModelInfo();
-      ui.setStatus('This browser no longer keeps a model; the one on the page stays until you reload.');
-    }
-  } catch (e) {
-    ui.showError(`Could not forget the model: ${e.message}`);
-  }
-});
-
+/* The worker's answer to 'load' (or an applied step) as the page's network: its views anew. */
 function adoptModel({ config, steps }, { keepSettings = false } = {}) {
-  setConfig(config);
   app.hasNet = true;
   clearViews();
   buildInside(config);
@@ -778,255 +398,15 @@ function adoptModel({ config, steps }, { keepSettings = false } = {}) {
   if (app.download?.complete) call('evaluate').catch(() => {});
 }
 
-/* ---------- the pad ---------- */
+/* ---------- the pad (reading.js) ---------- */
 
-let predictSeq = 0; // bumps on every new request; stale answers are dropped
-let inFlight = false;
-let again = false;
-
-/* Reads the drawing: one forward pass in the worker whose layers feed both
- * the prediction (the last layer) and the inside view. */
-async function predictNow() {
-  if (inFlight) {
-    again = true;
-    return;
-  }
-  const input = pad.read();
-  ui.setInputView(input);
-  backprop.setDrawing(input);
-  const seq = ++predictSeq;
-  if (!input || !app.hasNet) {
-    ui.setPrediction(null);
-    forward.set(null);
-    return;
-  }
-  inFlight = true;
-  const shown = input.slice();
-  try {
-    const { layers } = await call('inspect', { image: input }, [input.buffer]);
-    if (seq === predictSeq) {
-      const probs = layers[layers.length - 1];
-      ui.setPrediction(probs);
-      forward.set([shown, ...layers]);
-      ui.setTeach({ enabled: !pad.isEmpty(), predicted: probs.indexOf(Math.max(...probs)) });
-    }
-  } catch (e) {
-    report(e, `Could not read the drawing: ${e.message}`);
-  } finally {
-    inFlight = false;
-    if (again) {
-      again = false;
-      predictNow();
-    }
-  }
-}
-
-let moveTimer = 0;
-let repredictTimer = 0;
-function repredictSoon(delay = 400) {
-  if (pad.isEmpty() || repredictTimer) return;
-  repredictTimer = setTimeout(() => {
-    repredictTimer = 0;
-    predictNow();
-  }, delay);
-}
-
-const pad = new Pad(els.pad, {
-  onInput(kind) {
-    if (kind !== 'clear') app.touched = true;
-    if (kind === 'clear') {
-      predictSeq++;
-      again = false;
-      ui.setPrediction(null);
-      ui.setInputView(null);
-      forward.set(null);
-      ui.setTeach({ enabled: false });
-    } else if (kind === 'end') {
-      clearTimeout(moveTimer);
-      moveTimer = 0;
-      predictNow();
-    } else if (!moveTimer) {
-      // live reading while drawing, every 60 ms
-      moveTimer = setTimeout(() => {
-        moveTimer = 0;
-        predictNow();
-      }, 60);
-    }
-  },
-});
-els.clear.addEventListener('click', () => pad.clear());
+const { pad, repredictSoon } = readPad({ forward, backprop });
 
 /* ---------- what the first layer learned ---------- */
 
 // Snapshots only while the view is open: closed, training pays nothing for it.
 els.learned.addEventListener('toggle', () => {
   call('watch', { weights: els.learned.open }).catch((e) => ui.showError(e.message));
-});
-
-/* ---------- your handwriting: the personal set ---------- */
-
-function showPersonal() {
-  ui.setPersonal(app.personal, removeKept);
-  refreshControls();
-}
-
-async function loadPersonal() {
-  try {
-    const kept = await stored(() => listPersonal());
-    if (kept) {
-      app.personal = kept.digits;
-      if (kept.corrupt.length) {
-        await Promise.all(kept.corrupt.map((key) => stored(() => removePersonal(key)).catch(() => {})));
-        const n = kept.corrupt.length;
-        ui.showError(
-          `${n === 1 ? 'One digit' : `${ui.fmtCount(n)} digits`} kept in this browser ${n === 1 ? 'was' : 'were'} not a 28x28 drawing with a label 0 to 9 and ${n === 1 ? 'was' : 'were'} removed.`,
-        );
-      }
-    }
-  } catch (e) {
-    ui.showError(`Could not read your digits kept in this browser: ${e.message}`);
-  }
-  showPersonal();
-}
-
-let pageOnlyKeys = 0;
-
-/* Keeps digits in IndexedDB, leaving out those the set already holds; returns how many were new. */
-async function keep(items) {
-  const have = new Set(app.personal.map((it) => keyOf(it.label, it.input)));
-  const fresh = [];
-  for (const it of items) {
-    const k = keyOf(it.label, it.input);
-    if (have.has(k)) continue;
-    have.add(k);
-    fresh.push(it);
-  }
-  if (!fresh.length) return 0;
-  // storage that refuses: the digits stay on the page under keys of its own
-  const keys = (await stored(() => addPersonal(fresh))) ?? fresh.map(() => `page-${++pageOnlyKeys}`);
-  fresh.forEach((it, i) => app.personal.push({ ...it, key: keys[i] }));
-  showPersonal();
-  return fresh.length;
-}
-
-async function removeKept(key) {
-  const i = app.personal.findIndex((it) => it.key === key);
-  if (i < 0) return;
-  const focusNext = document.activeElement?.closest?.('.kept');
-  try {
-    if (!String(key).startsWith('page-')) await stored(() => removePersonal(key));
-  } catch (e) {
-    ui.showError(`Could not remove the digit: ${e.message}`);
-    return;
-  }
-  app.personal.splice(i, 1);
-  showPersonal();
-  // keyboard: focus stays in the list (the next Remove, or the previous one)
-  if (focusNext) {
-    const buttons = els.personalList.querySelectorAll('.remove');
-    (buttons[Math.min(i, buttons.length - 1)] ?? els.learn).focus();
-  }
-}
-
-els.teach.addEventListener('click', async (e) => {
-  const b = e.target.closest('button[data-digit]');
-  if (!b || b.disabled || pad.isEmpty()) return;
-  const label = Number(b.dataset.digit);
-  const input = pad.read();
-  const strokes = pad.strokes.map((s) => s.map((p) => [Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10]));
-  try {
-    const added = await keep([{ label, input: toBytes(input), strokes }]);
-    ui.setTeachHint(
-      added
-        ? `Kept as a ${label}: ${ui.fmtCount(app.personal.length)} in your set. Draw the next one.`
-        : `Your set already holds this drawing as a ${label}.`,
-    );
-    pad.clear();
-  } catch (err) {
-    ui.showError(`Could not keep the drawing: ${err.message}`);
-  }
-});
-
-els.learn.addEventListener('click', async () => {
-  if (!app.personal.length) return;
-  const url = currentUrl();
-  if (!url) return;
-  ui.clearError();
-  ui.setLearnResult(null);
-  app.busy = true;
-  refreshControls();
-  try {
-    const { images, labels } = toIdx(app.personal);
-    const r = await call('learn', { url, images, labels }, [images.buffer, labels.buffer]);
-    ui.setLearnResult(r);
-    const pct = (v, d) => (v === null ? '–' : ui.fmtPercent(v, d));
-    ui.setStatus(
-      `Learned your handwriting: your ${r.count === 1 ? 'one digit' : `${ui.fmtCount(r.count)} digits`} read right ${pct(r.before.personal, 0)} before, ${pct(r.after.personal, 0)} after; MNIST test ${pct(r.before.mnist, 2)} → ${pct(r.after.mnist, 2)}. Draw a digit to see how it reads now.`,
-    );
-    remember('learned');
-    repredictSoon(0);
-  } catch (e) {
-    if (e.name === 'AbortError') ui.setStatus(`Learning stopped: ${e.message}`);
-    else ui.showError(`Could not learn your handwriting: ${e.message}`);
-  } finally {
-    app.busy = false;
-    refreshControls();
-  }
-});
-
-els.personalExport.addEventListener('click', async () => {
-  if (!app.personal.length) return;
-  // one download per file; browsers take them one at a time more willingly
-  for (const f of exportFiles(app.personal)) {
-    ui.downloadFile(f.bytes, f.name);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  ui.setPersonalNote(`Exported ${ui.fmtCount(app.personal.length)} digits as four IDX files.`);
-});
-
-const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
-els.personalImport.addEventListener('change', async () => {
-  const files = [...(els.personalImport.files ?? [])];
-  els.personalImport.value = '';
-  if (!files.length) return;
-  ui.clearError();
-  const { pairs, error } = pairsOf(files);
-  if (error) {
-    ui.showError(`Nothing imported: ${error}`);
-    return;
-  }
-  const big = files.find((f) => f.size > MAX_IMPORT_BYTES);
-  if (big) {
-    ui.showError(`Nothing imported: ${big.name} is ${ui.fmtBytes(big.size)}, too large for a personal set.`);
-    return;
-  }
-  try {
-    const items = [];
-    for (const p of pairs) {
-      const images = new Uint8Array(await p.images.arrayBuffer());
-      const labels = new Uint8Array(await p.labels.arrayBuffer());
-      let r;
-      try {
-        r = await call('read-idx', { images, labels }, [images.buffer, labels.buffer]);
-      } catch (e) {
-        // C's reason, after the file it concerns (images or labels) when it is one
-        const part = ['images', 'labels'][e.file];
-        const reason = e.reason === undefined ? e.message : part ? `${part}: ${e.reason}` : e.reason;
-        throw new Error(`${p.images.name} and ${p.labels.name} were refused: ${reason}`);
-      }
-      for (let i = 0; i < r.labels.length; i++) {
-        if (r.labels[i] > 9) throw new Error(`${p.labels.name} holds the label ${r.labels[i]}: digits are 0 to 9`);
-        items.push({ label: r.labels[i], input: r.images.slice(i * 784, (i + 1) * 784), strokes: null });
-      }
-    }
-    const added = await keep(items);
-    const same = items.length - added;
-    ui.setPersonalNote(
-      `Imported ${ui.fmtCount(added)} digit${added === 1 ? '' : 's'}${same ? ` (${ui.fmtCount(same)} already in your set)` : ''}.`,
-    );
-  } catch (e) {
-    ui.showError(`Nothing imported: ${e.message}`);
-  }
 });
 
 /* ---------- start ---------- */
@@ -1041,7 +421,7 @@ async function bringUp({ again = false } = {}) {
   ui.setStatus(again ? 'Starting a new training worker…' : 'Loading the network…');
   const late = setTimeout(() => ui.setStatus('Still loading the network (WebAssembly)…'), 5000);
   try {
-    await ready;
+    await workerReady();
     let restored = null;
     try {
       restored = await stored(() => loadLastModel());
@@ -1073,7 +453,6 @@ async function bringUp({ again = false } = {}) {
     }
     const options = currentSettings();
     const { config } = await call('reset', { options: options ?? {} });
-    setConfig(config);
     app.hasNet = true;
     if (again) clearViews();
     buildInside(config);
@@ -1085,7 +464,7 @@ async function bringUp({ again = false } = {}) {
         : idleStatus(''),
     );
   } catch (e) {
-    if (e instanceof WorkerStopped) return; // said by workerDied
+    if (e instanceof WorkerStopped) return; // said by workerListeners.onDied
     if (e.field === 'layers') ui.setStackError(e.message); // then Reset makes one
     ui.showError(`The network could not be created: ${e.message}`);
     ui.setStatus('Not ready: the network could not be created.');
@@ -1111,7 +490,9 @@ ui.setMistakes(null);
 ui.setDownload({ received: 0 });
 // where threads cannot run (no SharedArrayBuffer), the control starts at the one that will
 ui.setDefaultThreads(threadsUnavailable() ? 1 : navigator.hardwareConcurrency);
-startWorker();
+setUpModelFiles({ adoptModel, threadsSetting });
+setUpPersonal({ pad, currentUrl, repredictSoon });
+startWorker(workerListeners);
 loadPersonal();
 bringUp();
 // Offline use and, on a static host, cross-origin isolation: a reload once,
