@@ -13,6 +13,7 @@
 import { Trainer } from './lib/index.js';
 import { FineTune, extraRepeat, weightSnapshot } from './lib/finetune.js';
 import { streamDataset } from './data.js';
+import { errorOf } from './worker-errors.js';
 
 const SLICE_MS = 20; // training time between yields
 const PROGRESS_MS = 200; // at most five progress messages a second
@@ -158,18 +159,6 @@ export function stopDownload() {
   stopLoop();
   setState('idle', had ? 'download stopped' : '');
   post({ type: 'download', received: 0, total: null, train: null, test: null, complete: false });
-}
-
-// An error as data for the page: its name, message and every plain field
-// it carries (a package error's code, status, where and reason, an HTTP
-// error's status, statusText and url, a DataError's code and url, the field
-// 'layers' of a stack C refused), so that the page words its sentence from
-// the fields.
-export function errorOf(e) {
-  const out = { name: e?.name || 'Error', message: e?.message || String(e) };
-  if (e && typeof e === 'object')
-    for (const [k, v] of Object.entries(e)) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
-  return out;
 }
 
 /** An error outside any request (download, divergence): the run stops, and the page is told. */

@@ -10,6 +10,8 @@
 // error (said once, by onDied, not per request), later requests reject at
 // once, and startWorker starts a new one.
 
+import { errorFrom } from './worker-errors.js';
+
 let worker = null;
 let workerName = '';
 let workerStarted = false; // it said 'ready'
@@ -163,7 +165,3 @@ function receive(m) {
   }
   listeners.onEvent(m);
 }
-
-/** The worker's error (training.js errorOf) as an Error with its fields: name,
- *  code, status, where, reason, url, file, field ('layers': C refused the stack). */
-const errorFrom = (data) => Object.assign(new Error(data.message), data);

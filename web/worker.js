@@ -9,7 +9,7 @@
 //                   | 'memory' | 'watch' | 'learn' | 'read-idx' | 'ping'
 //                   | 'backprop' | 'backpropApply' | 'backpropClosed', ...args }
 // worker -> page  { id, type: 'done', result } | { id, type: 'error', error: { name, message, ...fields } }
-//                                                      an error's own fields (training.js errorOf):
+//                                                      an error's own fields (worker-errors.js):
 //                                                      code, status, where, reason, url, file, and
 //                                                      field 'layers' when C refused the stack
 //                 { type: 'ready', lock, defaults }    once, when the module has loaded; lock: this
@@ -32,13 +32,13 @@
 
 import { createNetwork, loadNetwork, loadDataset, memoryBytes, init, threadsUnavailable } from './lib/index.js';
 import { digitsOf } from './lib/finetune.js';
+import { errorOf } from './worker-errors.js';
 import { stepOfLearning, appliedStep, forgetStep } from './backprop-worker.js';
 import { networkOptions, settingsOf, architectureChanges, networkChoices, LIVE } from './network.js';
 import {
   run,
   EPOCHS,
   post,
-  errorOf,
   setState,
   publish,
   stopLoop,
