@@ -127,11 +127,13 @@ const events = {
     const was = app.state;
     app.state = m.state;
     app.seen = m.seen;
+    app.mixed = m.mixed;
     if (m.config) {
       app.config = m.config;
       ui.setThreads(m.config.step.threads, m.config.step.reason);
     }
     refreshControls();
+    if (m.state === was && !m.reason) return; // only the config or the counts changed
     if (m.state === 'learning')
       ui.setStatus('Learning your handwriting: a pass over the training digits with yours mixed in…');
     else if (m.reason === 'learned') ui.setStatus('Learned your handwriting. Draw a digit to see how it reads now.');
@@ -236,7 +238,6 @@ async function train() {
     const r = await call('train', { url, options, digits }, digits ? [digits.images.buffer, digits.labels.buffer] : []);
     ui.setStackError('');
     if (r.config) renewed(r.config); // a new network of these settings: its views
-    if (!r.resumed) app.mixed = digits ? app.personal.length : 0;
   } catch (e) {
     report(e);
   }

@@ -21,7 +21,7 @@ export const app = {
   keptTime: 0, // and when
   infoExtra: '', // where the model came from
   epochShown: 0,
-  mixed: 0, // how many of the person's digits the running Train mixes in
+  mixed: 0, // how many of the person's digits the running Train mixes in, as the worker said
   personal: [], // the kept digits: [{ key, label, input: Uint8Array(784), strokes }]
   touched: false, // the person has trained, drawn or opened a model: a reload would lose it
   trainWhenReady: false, // Enter in the data field while the network loads: train once it is ready

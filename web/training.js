@@ -6,7 +6,7 @@
 // loop and the evaluation are C's (the package's Trainer and evaluator over
 // csrc/train.h, the ones the command lines use); this file only slices them
 // and says what they did: one 'state' message (state, reason, config,
-// samples seen) whenever any of it changes, and 'download', 'progress',
+// samples seen, the person's digits mixed in) whenever any of it changes, and 'download', 'progress',
 // 'evaluation', 'learning' and 'snapshot' messages as they go. Every
 // ArrayBuffer sent is transferred.
 
@@ -70,9 +70,11 @@ function stepThreads(c) {
 /** The network's config as the page shows it: with the threads a training step runs on (step). */
 export const configView = () => run.config && { ...run.config, step: stepThreads(run.config) };
 
-/** Tells the page the worker's state: { state, reason, config, seen } (seen: samples trained). */
+/** Tells the page the worker's state: { state, reason, config, seen, mixed } (seen: samples
+ *  trained; mixed: the person's digits a run mixes in). */
 export function publish(reason = '') {
-  post({ type: 'state', state: run.state, reason, config: configView(), seen: run.trainer?.progress.samples ?? 0 });
+  const seen = run.trainer?.progress.samples ?? 0;
+  post({ type: 'state', state: run.state, reason, config: configView(), seen, mixed: run.personal?.count ?? 0 });
 }
 
 export function setState(next, reason = '') {

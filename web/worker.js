@@ -18,9 +18,10 @@
 //                                                      defaults: C's, for the page's form, and the
 //                                                      networks the page offers (defaults.networks)
 //                 { type: 'state', state, reason,      the worker's state, whenever it changes: idle |
-//                   config, seen }                     downloading | training | paused | learning, the
+//                   config, seen, mixed }              downloading | training | paused | learning, the
 //                                                      network's config (with step: the threads a
-//                                                      training step runs on) and the samples it trained
+//                                                      training step runs on), the samples it trained
+//                                                      and the person's digits a run mixes in
 //                 { type: 'download', ... }            bytes and samples received
 //                 { type: 'progress', ... }            loss, speed, epochs while training
 //                 { type: 'evaluation', ... }          test accuracy, confusion, mistakes
