@@ -24,7 +24,7 @@
 //   alerts   from a training worker's death to the page's role=alert: an
 //            uncaught error, an unhandled rejection, a worker closed, and a
 //            thread killed (from when the worker stops answering); target < 2 s,
-//            a hang < 2 s past the page's 5 s of patience (web/app.js HANG_MS)
+//            a hang < 2 s past the page's 5 s of patience (web/worker-link.js HANG_MS)
 //   train    Train with the defaults on full MNIST once the data are in: the
 //            time to Done and the longest main-thread task (every part
 //            prints its longest too); target <= 200 ms

@@ -119,4 +119,28 @@ test('any change of a file is a new version; the file is rewritten only then', a
   assert.equal(readCacheManifest(tmp), b);
 });
 
+/** The modules a module names by relative path (imports, and new URL(...) of a worker), under web/. */
+function modulesNamed(file) {
+  const text = readFileSync(path.join(tmp, file), 'utf8');
+  return Array.from(text.matchAll(/['"](\.{1,2}\/[\w./-]+\.js)['"]/g), (m) =>
+    path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1])),
+  );
+}
+
+test('every module the page and its worker load, however deep, is kept', () => {
+  const kept = new Set(cacheManifest(tmp).files.map((f) => f.path));
+  const seen = new Set();
+  const queue = ['app.js'];
+  while (queue.length) {
+    const file = queue.shift();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    assert.ok(kept.has(file), `${file} is kept`);
+    // the built modules are the build's; sw.js, the service worker, is the browser's to keep
+    queue.push(...modulesNamed(file).filter((f) => !f.startsWith('build/') && f !== 'sw.js'));
+  }
+  for (const f of ['worker.js', 'worker-link.js', 'training.js', 'lib/finetune.js', 'lib/index.js'])
+    assert.ok(seen.has(f), `${f} is reached from app.js`);
+});
+
 test.run();

@@ -10,13 +10,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './helpers/common.js';
 
-// Files that still reword messages: each leaves this list once it words
-// its errors from their fields (the last test fails while a clean file is
-// still listed).
-const ALLOWED = [
-  'web/app.js', // its worker's, model and drawn-data errors (lines 152, 739, 1005)
-];
-
 const FOLDERS = ['web', 'web/lib', 'bin']; // their own .js files: web/build is not among them
 
 /** The lines of src that rewrite a message or reason: "file:line: text". */
@@ -59,15 +52,8 @@ test('the check finds a message rewritten, over several lines or by a regular ex
 
 test('no source of web/, web/lib/ or bin/ rewrites an error message with a regular expression', () => {
   assert.ok(sources.includes('bin/mnist-wasm.js') && sources.includes('web/data.js'), sources.join(' '));
-  const found = sources
-    .filter((f) => !ALLOWED.includes(f))
-    .flatMap((f) => rewrites(readFileSync(path.join(root, f), 'utf8'), f));
+  const found = sources.flatMap((f) => rewrites(readFileSync(path.join(root, f), 'utf8'), f));
   assert.equal(found, [], `word these from the error's fields:\n${found.join('\n')}`);
-});
-
-test('each file still allowed to reword messages does so (else it leaves the list)', () => {
-  for (const f of ALLOWED)
-    assert.ok(rewrites(readFileSync(path.join(root, f), 'utf8'), f).length > 0, `${f}: remove it from ALLOWED`);
 });
 
 test.run();
