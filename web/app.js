@@ -1,7 +1,7 @@
 // app.js: wires the page together: the worker's messages rendered in the
 // DOM views, the buttons that ask it for things, the pad's reading, and
-// bringing a worker up. No DOM building here (js), no training
-// (worker.js), and the worker's line (worker-link.js), the page's state
+// bringing a worker up. No DOM building here (the view-*.js and inside-*.js
+// files), no training (worker.js), and the worker's line (worker-link.js), the page's state
 // (page-state.js), the kept model (keeping.js) and the personal set
 // (personal-set.js) have files of their own.
 
@@ -46,8 +46,6 @@ import { stored, remember, settleRemembering, dropRemembering } from './keeping.
 import { loadPersonal, setUpPersonal } from './personal-set.js';
 import { readPad } from './reading.js';
 import { setUpModelFiles } from './model-files.js';
-
-// The views by the names the code below calls them: setStatus, setWeights.
 
 /* ---------- errors are shown, never swallowed ---------- */
 
