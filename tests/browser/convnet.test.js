@@ -501,6 +501,12 @@ test('a stack that C refuses: its message under the Hidden layers field, nothing
   await trainsOn(page);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await statusIs(page, /^Paused/);
+  // the model's line catches up with the pause once the model is kept: wait for the count the status says
+  const paused = /Paused after ([\d,]+) samples/.exec(await page.locator('#status').textContent())[1];
+  await page.waitForFunction(
+    (n) => document.getElementById('model-info').textContent.includes(`trained on ${n} samples`),
+    paused,
+  );
   const before = await samples();
   const bad = 'conv5x8,pool2,conv5x16,pool2,conv5x4,128';
   const message = "layers: 'conv5x4': the 5x5 kernel is larger than its input 4x4x16";
