@@ -1,6 +1,6 @@
 // dataset.js: data sets that live once, in the wasm heap (csrc/data.h). The
 // bytes of an images file and a labels file stream in (gunzipped on the fly
-// by idx.js's sourceChunks) and C's IDX parsers store them in place; a
+// by download.js's one pipeline) and C's IDX parsers store them in place; a
 // network trains on the rows that have arrived while the rest comes. No copy
 // is kept in JavaScript: image(i) copies out one image, for display.
 //
@@ -8,11 +8,11 @@
 //   await ds.done;                                             // or: await loadDataset(...)
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
-import { init, describe, tag, httpError } from './wasm.js';
-import { sourceChunks, netMessage } from './idx.js';
+import { init, describe, httpError } from './wasm.js';
+import { optionsObject } from './checks.js';
+import { CHUNK, abortError, decodedChunks, isBytes, netMessage } from './download.js';
 import { io } from './io.js';
 
-const CHUNK = 1 << 16; // bytes copied into the heap per push
 const FILES = ['images', 'labels']; // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
 const OPEN_OPTIONS = ['classes', 'signal', 'onProgress', 'timeout'];
 
@@ -147,11 +147,10 @@ export class Dataset {
       this.#total[file] = total;
       options.onProgress?.(this);
     };
-    const chunks = isBytes(source)
-      ? bytesOnce(source)
-      : sourceChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta);
+    const labelOf = (where) => `${fn}: ${where ?? FILES[file]}`;
+    const chunks = decodedChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta, labelOf);
     const buf = w.malloc(CHUNK, 'a data chunk');
-    const where = () => meta.label ?? `${fn}: ${FILES[file]}`;
+    const where = () => meta.label ?? labelOf(null);
     try {
       for await (const chunk of chunks) {
         if (!this.#ptr) throw this.#controller.signal.reason;
@@ -166,7 +165,6 @@ export class Dataset {
       if (!this.#ptr) throw this.#controller.signal.reason;
       const status = w.M._data_finish(this.#ptr, file);
       if (status) throw this.#explain(status, file, where(), meta.type);
-      if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
       if (e && typeof e === 'object' && e.file === undefined) e.file = file; // which source failed
       this.#controller.abort(e); // the other file stops too
@@ -176,33 +174,6 @@ export class Dataset {
       this.#wake();
     }
   }
-}
-
-const isBytes = (v) => v instanceof ArrayBuffer || tag(v) === 'Uint8Array';
-async function* bytesOnce(b) {
-  const u8 = b instanceof ArrayBuffer ? new Uint8Array(b) : b;
-  if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
-    yield* sourceChunks(
-      new ReadableStream({
-        start(c) {
-          c.enqueue(u8.slice());
-          c.close();
-        },
-      }),
-      {},
-      'dataset',
-      {},
-      false,
-    );
-  } else {
-    yield u8;
-  }
-}
-
-function abortError(message) {
-  const e = new Error(message);
-  e.name = 'AbortError';
-  return e;
 }
 
 function checkSources(sources, fn) {
@@ -226,18 +197,11 @@ function checkSources(sources, fn) {
 }
 
 function checkOptions(options, fn, maxClasses) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options))
-    if (!OPEN_OPTIONS.includes(k))
-      throw new TypeError(`${fn}: unknown option "${k}" (known: ${OPEN_OPTIONS.join(', ')})`);
-  const c = options.classes;
+  const o = optionsObject(options, fn, OPEN_OPTIONS);
+  const c = o.classes;
   if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > maxClasses))
     throw new RangeError(`${fn}: classes must be an integer in 2..${maxClasses}, got ${describe(c)}`);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
-    throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
-  return options;
+  return o;
 }
 
 /**

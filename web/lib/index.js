@@ -31,6 +31,7 @@ import { Network, networkToken } from './network.js';
 
 export { init, defaultWasmUrl, threadsUnavailable } from './wasm.js';
 export { parseIdx, fetchIdx, streamIdx } from './idx.js';
+export { abortError } from './download.js';
 export { Dataset, openDataset, loadDataset, openMnist, loadMnist, findMnistFile } from './dataset.js';
 export { Network } from './network.js';
 export { Trainer } from './trainer.js';
