@@ -10,7 +10,7 @@
 
 import { init, describe, httpError } from './wasm.js';
 import { optionsObject } from './checks.js';
-import { CHUNK, abortError, decodedChunks, isBytes, netMessage } from './download.js';
+import { CHUNK, Watch, abortError, decodedChunks, fetchResponse, isBytes } from './download.js';
 import { io } from './io.js';
 
 const FILES = ['images', 'labels']; // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
@@ -216,7 +216,7 @@ export async function openDataset(sources, options) {
   checkSources(sources, fn);
   const w = await init();
   const o = checkOptions(options, fn, w.facts.limits.maxClasses);
-  w.check(w.M._data_create(o.classes ?? 10, w.slots), fn);
+  w.check(w.M._data_create(o.classes ?? w.facts.defaults.layers.at(-1), w.slots), fn); // the default network's classes
   const ds = new Dataset(token, w, w.outPointer);
   ds.follow(o.signal);
   // done settles once both files have stopped (the other one is aborted
@@ -301,7 +301,6 @@ export async function loadMnist(base, options) {
   }
 }
 
-/** The Response (or file URL) of the first of NAME+suffix that exists under base. */
 /**
  * The Response (or, in Node, the file: URL) of the first of NAME + suffix
  * under base that exists, in C's one lookup order (facts.files.suffixes):
@@ -326,27 +325,15 @@ async function findFile(base, name, suffixes, signal, timeout) {
       continue;
     }
     // the caller's signal and the timeout (until the response starts; the body's own is openDataset's)
-    const ctl = new AbortController();
-    if (signal?.aborted) ctl.abort(signal.reason);
-    else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
-    const late = Object.assign(
-      new Error(`loadMnist: ${url}: no response within ${timeout} ms (the timeout option); gave up`),
-      { name: 'TimeoutError', code: 'TIMEOUT' },
-    );
-    const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
+    const watch = new Watch(signal, timeout, 'loadMnist');
     let res;
     try {
-      res = await fetch(url, { signal: ctl.signal, credentials: 'same-origin' });
+      res = await fetchResponse(url, watch, 'loadMnist');
     } catch (e) {
-      if (ctl.signal.reason === late) throw Object.assign(late, { tried, url: String(url) });
-      if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), {
-        code: 'NETWORK',
-        tried,
-        url: String(url),
-      });
+      if (e?.code === 'TIMEOUT' || e?.code === 'NETWORK') Object.assign(e, { tried, url: String(url) });
+      throw e;
     } finally {
-      clearTimeout(timer);
+      watch.close();
     }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});

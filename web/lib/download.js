@@ -40,12 +40,12 @@ export const isBytes = (v) => v instanceof ArrayBuffer || tag(v) === 'Uint8Array
  * pending, never while the caller holds a chunk or an update, so a slow
  * consumer is not mistaken for a stalled server.
  */
-class Watch {
+export class Watch {
   constructor(user, timeout, fn) {
     this.ctl = new AbortController();
     this.signal = this.ctl.signal;
     this.fn = fn;
-    this.timeout = timeout === Infinity ? undefined : timeout;
+    this.timeout = timeout > 0 && timeout !== Infinity ? timeout : undefined;
     this.timer = null;
     this.user = user;
     this.onAbort = () => this.ctl.abort(abortError(user.reason));
@@ -127,26 +127,34 @@ async function openSource(source, watch, fn) {
       }
       return { stream: file.stream, total: file.size, where: url.pathname, type: null };
     }
-    let res;
-    watch.arm((ms) => `${url}: no response within ${ms} ms`);
-    try {
-      res = await fetch(url, { signal: watch.signal });
-    } catch (e) {
-      watch.check();
-      if (e?.name === 'AbortError') throw e;
-      throw Object.assign(new Error(`${fn}: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), {
-        code: 'NETWORK',
-        url: String(url),
-      });
-    } finally {
-      watch.disarm();
-    }
+    const res = await fetchResponse(url, watch, fn);
     return fromResponse(res, String(url), fn);
   }
   if (typeof Response !== 'undefined' && source instanceof Response)
     return fromResponse(source, source.url || 'response', fn);
   if (source && typeof source.getReader === 'function') return { stream: source, total: null, where: 'stream' };
   throw new TypeError(`${fn}: source must be a URL string, URL, Response or ReadableStream, got ${describe(source)}`);
+}
+
+/**
+ * fetch(url) under the watch, whose idle timer runs until the response
+ * starts: the Response, whatever its status; else the watch's reason (the
+ * caller's abort, a TIMEOUT) or an Error with code NETWORK and url.
+ */
+export async function fetchResponse(url, watch, fn) {
+  watch.arm((ms) => `${url}: no response within ${ms} ms`);
+  try {
+    return await fetch(url, { signal: watch.signal });
+  } catch (e) {
+    watch.check();
+    if (e?.name === 'AbortError') throw e;
+    throw Object.assign(new Error(`${fn}: cannot fetch ${url}: ${netMessage(e)}`, { cause: e }), {
+      code: 'NETWORK',
+      url: String(url),
+    });
+  } finally {
+    watch.disarm();
+  }
 }
 
 function fromResponse(res, where, fn) {
