@@ -10,7 +10,7 @@
 
 import { init, describe, httpError } from './wasm.js';
 import { optionsObject } from './checks.js';
-import { CHUNK, Watch, abortError, decodedChunks, fetchResponse, isBytes } from './download.js';
+import { CHUNK, Watch, abortError, decodedChunks, fetchResponse, intoHeap, isBytes } from './download.js';
 import { io } from './io.js';
 
 const FILES = ['images', 'labels']; // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
@@ -154,12 +154,8 @@ export class Dataset {
     try {
       for await (const chunk of chunks) {
         if (!this.#ptr) throw this.#controller.signal.reason;
-        for (let at = 0; at < chunk.length; at += CHUNK) {
-          const part = chunk.subarray(at, at + CHUNK);
-          w.u8.set(part, buf);
-          const status = w.M._data_push(this.#ptr, file, buf, part.length);
-          if (status) throw this.#explain(status, file, where(), meta.type);
-        }
+        const status = intoHeap(w, buf, chunk, (n) => w.M._data_push(this.#ptr, file, buf, n));
+        if (status) throw this.#explain(status, file, where(), meta.type);
         this.#wake();
       }
       if (!this.#ptr) throw this.#controller.signal.reason;

@@ -14,6 +14,21 @@ import { io } from './io.js';
 export const CHUNK = 1 << 16;
 
 /**
+ * The last step of the pipeline: bytes into the heap through block (CHUNK
+ * bytes, the caller's), piece by piece, push(length) handing each to C.
+ * Returns the first status push returns that is not NN_OK, else 0.
+ */
+export function intoHeap(w, block, bytes, push) {
+  for (let at = 0; at < bytes.length; at += CHUNK) {
+    const part = bytes.subarray(at, at + CHUNK);
+    w.u8.set(part, block);
+    const status = push(part.length);
+    if (status) return status;
+  }
+  return 0;
+}
+
+/**
  * The one abort error: an abort's reason where it is an Error (the
  * caller's own, a timeout, a DOMException AbortError), else an Error named
  * AbortError with the reason's words (a string) or a default sentence.

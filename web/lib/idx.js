@@ -7,7 +7,7 @@
 
 import { init, describe } from './wasm.js';
 import { optionsObject, bytesArg } from './checks.js';
-import { CHUNK, decodedChunks, isBytes } from './download.js';
+import { CHUNK, decodedChunks, intoHeap, isBytes } from './download.js';
 
 /**
  * The C parser's error status in words (csrc/explain.h: what the first
@@ -33,13 +33,9 @@ class Parser {
   }
   push(bytes) {
     const { w } = this;
-    for (let at = 0; at < bytes.length; at += CHUNK) {
-      const part = bytes.subarray(at, at + CHUNK);
-      if (!this.buf) this.buf = w.malloc(CHUNK, 'an IDX chunk');
-      w.u8.set(part, this.buf);
-      const status = w.M._idx_push(this.p, this.buf, part.length);
-      if (status) throw parserError(w, this.p, status, this.where, this.type);
-    }
+    if (!this.buf) this.buf = w.malloc(CHUNK, 'an IDX chunk');
+    const status = intoHeap(w, this.buf, bytes, (n) => w.M._idx_push(this.p, this.buf, n));
+    if (status) throw parserError(w, this.p, status, this.where, this.type);
   }
   finish() {
     const status = this.w.M._idx_finish(this.p);

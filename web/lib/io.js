@@ -7,7 +7,7 @@
 // DecompressionStream).
 
 /**
- * The I/O in use. Node's entry replaces the members with useNodeIo's;
+ * The I/O in use. Node's entry replaces the members with its own (installIo);
  * nothing else writes them.
  *   files                  true where file: URLs can be read (Node)
  *   readFile(url, opts)    -> Promise<Uint8Array>, the whole file; opts.signal
