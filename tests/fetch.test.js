@@ -11,7 +11,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { fetchIdx, streamIdx, parseIdx, heapUsed, abortError } from 'mnist-wasm';
+import { fetchIdx, streamIdx, parseIdx, heapUsed, abortError, openDataset } from 'mnist-wasm';
 import { dataFile, dataDir, rejects, equalBytes } from './helpers/common.js';
 
 const gz = dataFile('t10k-images-idx3-ubyte'); // 2000 x 28 x 28
@@ -250,6 +250,17 @@ test('a refused connection and a body cut mid-way reject clearly', async () => {
     assert.is(e.url, `${base}/${file}`);
     assert.is(e.received, Number(/after (\d+) bytes/.exec(e.message)[1]));
     assert.ok(e.received > 0 && e.received < e.total, `${e.received} of ${e.total} bytes`);
+  }
+  // a data set's file: the same fields, and which file it was
+  const ds = await openDataset({ images: `${base}/reset`, labels: `${base}/gz/t10k-labels-idx1-ubyte.gz` });
+  try {
+    const e = await rejects(() => ds.done, Error, /the download failed after \d+ bytes/);
+    assert.is(e.code, 'NETWORK');
+    assert.is(e.file, 0, 'the images file');
+    assert.is(e.url, `${base}/reset`);
+    assert.ok(e.received > 0 && e.received < e.total, `${e.received} of ${e.total} bytes`);
+  } finally {
+    ds.dispose();
   }
 });
 
