@@ -141,9 +141,9 @@ const char *facts(void) {
   for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
   text_put(&t,
            "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
-           "\"seed\":%llu,",
+           "\"seed\":%llu,\"checkCount\":%d,",
            nn_activation_name(d.activation), nn_input_name(d.input), nn_optimizer_name(d.optimizer),
-           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed);
+           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed, CLI_CHECK_COUNT);
   /* the convnet the page offers, with the defaults a stack with a convolution gets */
   nn_config conv;
   nn_config_default(&conv);

@@ -3,8 +3,6 @@
 // kind, out of range) whose message names the argument, before anything is
 // copied into the heap, so a refused call changes nothing.
 
-import { describe, tag } from './wasm.js';
-
 /**
  * The one options check: undefined is {}, anything but a plain object is
  * refused, and so is a key not in `known`; the download options among
@@ -31,6 +29,20 @@ export function optionsObject(options, fn, known) {
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's limit
+
+/** The type tag of a value, for error messages: "Uint8Array(10)", "number 3", "null". */
+export function describe(v) {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return `${tag(v)}(${v.length ?? v.byteLength})`;
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'object') return tag(v);
+  return typeof v;
+}
+
+/** The [Symbol.toStringTag] of v ("Uint8Array", ...): works across realms. */
+export const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
 
 /** A number in lo..hi, compared as float32 (the precision C keeps). */
 export function number(v, name, lo, hi) {

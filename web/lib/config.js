@@ -2,8 +2,7 @@
 // csrc/wasm_layout.c): one Float64Array, NaN where C's default applies. The
 // layer grammar and its limits are C's (layers.c), which words a refusal.
 
-import { describe } from './wasm.js';
-import { optionsObject, number, integer, choice, shortFloat } from './checks.js';
+import { optionsObject, number, integer, choice, shortFloat, describe } from './checks.js';
 
 /** The options that training reads, which setOptions may change. */
 export const TRAINING_OPTIONS = ['schedule', 'weightDecay', 'augment'];

@@ -8,8 +8,8 @@
 //   await ds.done;                                             // or: await loadDataset(...)
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
-import { init, describe, httpError } from './wasm.js';
-import { optionsObject } from './checks.js';
+import { init, httpError } from './wasm.js';
+import { optionsObject, describe } from './checks.js';
 import { CHUNK, Watch, abortError, decodedChunks, fetchResponse, intoHeap, isBytes } from './download.js';
 import { io } from './io.js';
 

@@ -7,7 +7,8 @@
 // Node). Its chunks go into the heap: idx.js's parser, dataset.js's data
 // set. The caller's signal and the idle timeout are one Watch.
 
-import { loadedWasm, httpError, describe, tag } from './wasm.js';
+import { loadedWasm, httpError } from './wasm.js';
+import { describe, tag } from './checks.js';
 import { io } from './io.js';
 
 /** Bytes copied into the heap per push, and gunzip's output chunk. */

@@ -5,8 +5,8 @@
 // points are async because the parser lives in the wasm module, which
 // loads asynchronously, and the pipeline is a stream.
 
-import { init, describe } from './wasm.js';
-import { optionsObject, bytesArg } from './checks.js';
+import { init } from './wasm.js';
+import { optionsObject, bytesArg, describe } from './checks.js';
 import { CHUNK, decodedChunks, intoHeap, isBytes } from './download.js';
 
 /**

@@ -24,8 +24,8 @@
 //   scratch block; per-call buffers are freed in finally.
 // - Heap views are fetched fresh after every call that can allocate.
 
-import { init, tag, describe } from './wasm.js';
-import { optionsObject, integer } from './checks.js';
+import { init } from './wasm.js';
+import { optionsObject, integer, tag, describe } from './checks.js';
 import { NETWORK_OPTIONS, configFromOptions } from './config.js';
 import { Network, networkToken } from './network.js';
 

@@ -5,9 +5,8 @@
 // registry. Training is trainer.js's, evaluation evaluation.js's, the
 // gradients gradients.js's; createNetwork and loadNetwork (index.js) make one.
 
-import { describe } from './wasm.js';
 import { Dataset } from './dataset.js';
-import { optionsObject, number, integer, choice, checkImages, checkLabels } from './checks.js';
+import { optionsObject, number, integer, choice, checkImages, checkLabels, describe } from './checks.js';
 import { SET_OPTIONS, TRAINING_OPTIONS, trainingInto, optionsFromConfig } from './config.js';
 import { trainerAccess, HeapRows, trainOptions, trainEpochs, divergedError } from './trainer.js';
 import { evaluateOptions, evaluation, evaluator, overflowError } from './evaluation.js';
@@ -296,7 +295,7 @@ export class Network {
     const w = this.#live('gradientCheck');
     const { float } = checkImages(image, this.#inputs, 'gradientCheck', 1);
     checkLabel(label, this.#classes, 'gradientCheck');
-    const count = checkCount(options, w.facts.limits.maxCheckCount, 'gradientCheck');
+    const count = checkCount(options, w.facts, 'gradientCheck');
     return checkGradients(w, this.#ptr, this.layers.length, image, float, label, count);
   }
 

@@ -3,8 +3,8 @@
 // it (trainEpochs). Networks reach it through the trainerAccess door, so
 // a Trainer takes nothing that merely looks like a network.
 
-import { loadedWasm, describe } from './wasm.js';
-import { optionsObject, integer, boolean } from './checks.js';
+import { loadedWasm } from './wasm.js';
+import { optionsObject, integer, boolean, describe } from './checks.js';
 import { Dataset } from './dataset.js';
 
 /** Network's door for Trainer only: net[trainerAccess](fn, dataset) -> its C pointer, checked live. */
