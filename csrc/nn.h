@@ -206,7 +206,9 @@ nn_status nn_predict(nn_net *net, const nn_data *data, float *probs);
 /* An evaluation summed over calls (zero it, point its arrays, then call
  * nn_evaluate_rows on ranges): counts, loss, confusion[label * n_out +
  * predicted] (NULL: not kept) and the first misclassified samples, at most
- * wrong_per_label (0: any number) of each true label, wrong_cap in all. */
+ * wrong_per_label (0: any number) of each true label, wrong_cap in all
+ * (at most NN_EVAL_MAX_WRONG). */
+#define NN_EVAL_MAX_WRONG (1 << 20)
 typedef struct nn_eval {
   uint64_t samples, correct;
   double loss_sum;

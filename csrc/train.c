@@ -49,7 +49,7 @@ void trainer_restart(nn_trainer *t) {
 const nn_progress *trainer_progress(const nn_trainer *t) { return t ? &t->p : NULL; }
 
 nn_status trainer_set_repeat(nn_trainer *t, int repeat) {
-  if (!t || repeat < 1 || repeat > 10000) return NN_ERR_ARG;
+  if (!t || repeat < 1 || repeat > TRAIN_MAX_REPEAT) return NN_ERR_ARG;
   t->repeat = repeat;
   return NN_OK;
 }

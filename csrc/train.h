@@ -35,11 +35,13 @@ void trainer_restart(nn_trainer *t);                  /* drop the current pass; 
 /* Plans a run of `epochs` epochs from the next whole pass on, for the
  * network's learning-rate schedule (nn_schedule_factor): epoch e of the run
  * trains at that factor. 0: no plan (factor 1). Passes over part of a data
- * set train at factor 1. */
+ * set train at factor 1. A plan spans at most TRAIN_MAX_PLAN epochs. */
+#define TRAIN_MAX_PLAN 1000000000
 void trainer_plan(nn_trainer *t, uint64_t epochs);
 /* Mixed passes: where the data have extra samples (nn_data.extra, a
  * person's own digits), each pass holds every extra sample `repeat` times
- * (1..10000, default 1) among the data's own, shuffled together. */
+ * (1..TRAIN_MAX_REPEAT, default 1) among the data's own, shuffled together. */
+#define TRAIN_MAX_REPEAT 10000
 nn_status trainer_set_repeat(nn_trainer *t, int repeat);
 const nn_progress *trainer_progress(const nn_trainer *t);
 

@@ -163,7 +163,7 @@ nn_status step(nn_net *net, const uint8_t *u8, const float *f32, const uint8_t *
 
 /* A run of `epochs` from the trainer's next whole pass, for the schedule. */
 void trainer_plan_epochs(nn_trainer *t, double epochs) {
-  trainer_plan(t, epochs >= 1 && epochs <= 1e9 ? (uint64_t)epochs : 0);
+  trainer_plan(t, epochs >= 1 && epochs <= TRAIN_MAX_PLAN ? (uint64_t)epochs : 0);
 }
 
 nn_trainer *trainer_new(int shuffle) {
@@ -279,7 +279,8 @@ nn_status predict(nn_net *net, const uint8_t *u8, const float *f32, int n, float
  * allocation: confusion (n_out * n_out), then wrong and wrong_pred
  * (wrong_cap each). evaluation_results() reads it out. */
 nn_eval *evaluation_new(int n_out, int wrong_cap, int wrong_per_label) {
-  if (n_out < 2 || n_out > NN_MAX_UNITS || wrong_cap < 0 || wrong_cap > (1 << 20) || wrong_per_label < 0) return NULL;
+  if (n_out < 2 || n_out > NN_MAX_UNITS || wrong_cap < 0 || wrong_cap > NN_EVAL_MAX_WRONG || wrong_per_label < 0)
+    return NULL;
   size_t k2 = (size_t)n_out * (size_t)n_out;
   nn_eval *e = calloc(1, sizeof *e + k2 * sizeof(uint32_t) + 2 * (size_t)wrong_cap * sizeof(int32_t));
   if (!e) return NULL;

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "pool.h"
 #include "text.h"
+#include "train.h"
 #include "wasm_layout.h"
 
 /* An int in [lo, hi] from a double, or -1 (with *bad set) if it is not one. */
@@ -128,10 +129,11 @@ const char *facts(void) {
   text_put(&t,
            "{\"limits\":{\"maxLayers\":%d,\"maxUnits\":%d,\"maxBatch\":%d,\"maxParams\":%u,"
            "\"idxMaxBytes\":%u,\"idxMaxDims\":%d,\"maxClasses\":%d,\"maxThreads\":%d,\"buildThreads\":%d,"
-           "\"splitMinRows\":%d,\"maxMap\":%d,\"maxKernel\":%d,\"maxCheckCount\":%d},",
+           "\"splitMinRows\":%d,\"maxMap\":%d,\"maxKernel\":%d,\"maxCheckCount\":%d,\"maxEpochs\":%d,"
+           "\"maxPlanEpochs\":%d,\"maxRepeat\":%d,\"maxWrong\":%d},",
            NN_MAX_LAYERS, NN_MAX_UNITS, NN_MAX_BATCH, (unsigned)NN_MAX_PARAMS, (unsigned)IDX_MAX_BYTES, IDX_MAX_DIMS,
            DATA_MAX_CLASSES, NN_MAX_THREADS, POOL_MAX_THREADS, NN_SPLIT_MIN_ROWS, NN_MAX_MAP, NN_MAX_KERNEL,
-           NN_CHECK_MAX_COUNT);
+           NN_CHECK_MAX_COUNT, CLI_MAX_EPOCHS, TRAIN_MAX_PLAN, TRAIN_MAX_REPEAT, NN_EVAL_MAX_WRONG);
   /* %.9g: every float32 exactly */
   text_put(&t, "\"ranges\":{\"learningRate\":[%.9g,%.9g],\"decay\":[0,%.9g],\"epsilon\":[%.9g,%.9g]},",
            (double)NN_LR_MIN, (double)NN_LR_MAX, (double)NN_DECAY_MAX, (double)NN_EPSILON_MIN, (double)NN_EPSILON_MAX);
@@ -139,9 +141,9 @@ const char *facts(void) {
   for (int i = 0; i < d.n_sizes; i++) text_put(&t, "%s%d", i ? "," : "", d.sizes[i]);
   text_put(&t,
            "],\"activation\":\"%s\",\"input\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":%.9g,\"batchSize\":%d,"
-           "\"seed\":%llu,",
+           "\"seed\":%llu,\"checkCount\":%d,",
            nn_activation_name(d.activation), nn_input_name(d.input), nn_optimizer_name(d.optimizer),
-           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed);
+           (double)d.learning_rate, d.batch_size, (unsigned long long)d.seed, CLI_CHECK_COUNT);
   /* the convnet the page offers, with the defaults a stack with a convolution gets */
   nn_config conv;
   nn_config_default(&conv);

@@ -11,7 +11,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { fetchIdx, streamIdx, parseIdx, heapUsed } from 'mnist-wasm';
+import { fetchIdx, streamIdx, parseIdx, heapUsed, abortError, openDataset } from 'mnist-wasm';
 import { dataFile, dataDir, rejects, equalBytes } from './helpers/common.js';
 
 const gz = dataFile('t10k-images-idx3-ubyte'); // 2000 x 28 x 28
@@ -246,7 +246,35 @@ test('a refused connection and a body cut mid-way reject clearly', async () => {
       new RegExp(`/${file.replace('.', '\\.')}: the download failed after \\d+ bytes`),
     );
     assert.is(e.code, 'NETWORK', 'not mistaken for bad data');
+    // the fields a page words its own sentence from: where, how far, of how much
+    assert.is(e.url, `${base}/${file}`);
+    assert.is(e.received, Number(/after (\d+) bytes/.exec(e.message)[1]));
+    assert.ok(e.received > 0 && e.received < e.total, `${e.received} of ${e.total} bytes`);
   }
+  // a data set's file: the same fields, and which file it was
+  const ds = await openDataset({ images: `${base}/reset`, labels: `${base}/gz/t10k-labels-idx1-ubyte.gz` });
+  try {
+    const e = await rejects(() => ds.done, Error, /the download failed after \d+ bytes/);
+    assert.is(e.code, 'NETWORK');
+    assert.is(e.file, 0, 'the images file');
+    assert.is(e.url, `${base}/reset`);
+    assert.ok(e.received > 0 && e.received < e.total, `${e.received} of ${e.total} bytes`);
+  } finally {
+    ds.dispose();
+  }
+});
+
+test('abortError: the one abort error, whatever the reason', () => {
+  const own = new Error('user pressed stop');
+  assert.is(abortError(own), own, 'an Error reason comes through as it is');
+  const dom = new DOMException('The operation was aborted.', 'AbortError');
+  assert.is(abortError(dom), dom);
+  const said = abortError('the dataset was disposed');
+  assert.ok(said instanceof Error);
+  assert.is(said.name, 'AbortError');
+  assert.is(said.message, 'the dataset was disposed');
+  assert.is(abortError().name, 'AbortError');
+  assert.is(abortError({ message: 'gone' }).message, 'gone');
 });
 
 test('truncated gzip rejects', async () => {

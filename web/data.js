@@ -7,7 +7,7 @@
 // page's own demand (28x28 digits, 10 classes), and every error worded for
 // the person who typed the URL (DataError). It does not train.
 
-import { openDataset, findMnistFile, init } from './lib/index.js';
+import { openDataset, findMnistFile, init, abortError } from './lib/index.js';
 
 export const CLASSES = 10;
 export const ROWS = 28;
@@ -147,7 +147,7 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
     const { files } = (await init()).facts;
     const names = files[split];
     const opened = await Promise.all(names.map((name) => open(base, name, signal)));
-    const [images, labels] = opened.map(({ res, wire }) => watchWire(res, wire));
+    const [images, labels] = opened.map(({ res }) => res);
     const d = await openDataset(
       { images, labels },
       {
@@ -180,7 +180,7 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
       onProgress(pd);
     })
     .catch((err) => {
-      const e = signal.aborted && !(err instanceof DataError) ? abortError(signal.reason) : err;
+      const e = signal.aborted && !(err instanceof DataError) ? stopped(signal.reason) : err;
       pd.error = e;
       pd.abort(e);
       throw e;
@@ -190,56 +190,23 @@ export function streamDataset(base, { onProgress = () => {} } = {}) {
   return pd;
 }
 
-function abortError(reason) {
-  if (reason instanceof Error && (reason.name === 'AbortError' || reason instanceof DataError)) return reason;
-  const e = new Error(typeof reason === 'string' ? reason : reason?.message || 'The download was stopped.');
-  e.name = 'AbortError';
-  return e;
-}
-
-/* The body of res as a Response whose stream notes a broken connection in
- * wire.error, so that it is told apart from data that is bad (the package
- * sees both as a failed stream). */
-function watchWire(res, wire) {
-  const reader = res.body.getReader();
-  const body = new ReadableStream(
-    {
-      async pull(c) {
-        let r;
-        try {
-          r = await reader.read();
-        } catch (e) {
-          wire.error = e;
-          c.error(e);
-          return;
-        }
-        if (r.done) c.close();
-        else {
-          wire.bytes = (wire.bytes ?? 0) + r.value.length;
-          c.enqueue(r.value);
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return new Response(body, { status: res.status, headers: res.headers });
+/* Why the downloads stopped: the page's own DataError as it is, else the package's one abort error. */
+function stopped(reason) {
+  return reason instanceof DataError ? reason : abortError(reason ?? 'The download was stopped.');
 }
 
 /* A package error in words about the file it came from. */
 function explain(e, opened, split, signal) {
   if (e instanceof DataError) return e;
-  if (signal.aborted) return signal.reason instanceof DataError ? signal.reason : abortError(signal.reason ?? e);
-  const broken = opened.find((o) => o.wire.error);
-  if (broken) {
-    const len = Number(broken.res.headers.get('content-length')) || null;
+  if (signal.aborted) return signal.reason instanceof DataError ? signal.reason : stopped(signal.reason ?? e);
+  const { res, url } = opened[e.file ?? 0];
+  if (e?.code === 'NETWORK' && e.received !== undefined) {
+    // a connection that broke off, told apart from bad data by the package's byte counter
+    const len = e.total ?? (Number(res.headers.get('content-length')) || null);
     return new DataError(
-      `The download of ${broken.url} failed after ${fmtBytes(broken.wire.bytes ?? 0)}${len ? ` of ${fmtBytes(len)}` : ''}: the connection closed early.`,
+      `The download of ${url} failed after ${fmtBytes(e.received)}${len ? ` of ${fmtBytes(len)}` : ''}: the connection closed early.`,
     );
   }
-  const { res, url } = opened[e.file ?? 0];
   const what = split === 'train' ? 'training' : 'test';
   const type = res.headers.get('content-type') || '';
   switch (e?.code) {
@@ -281,7 +248,7 @@ async function open(base, name, signal) {
     if (e.status) throw new DataError(`Download failed: ${list}.`);
     throw e;
   }
-  return { res, url: res.url, wire: {} };
+  return { res, url: res.url };
 }
 
 export function fmtBytes(n) {

@@ -10,7 +10,7 @@
 // 'evaluation', 'learning' and 'snapshot' messages as they go. Every
 // ArrayBuffer sent is transferred.
 
-import { Trainer } from './lib/index.js';
+import { Trainer, abortError } from './lib/index.js';
 import { FineTune, extraRepeat, weightSnapshot } from './lib/finetune.js';
 import { streamDataset } from './data.js';
 import { errorOf } from './worker-errors.js';
@@ -100,12 +100,6 @@ export function use(fresh, config) {
 }
 
 /* ---------- data ---------- */
-
-function abortError(message) {
-  const e = new Error(message);
-  e.name = 'AbortError';
-  return e;
-}
 
 // At most one download message per 100 ms, and always a last one: a burst
 // that ends in a stall must still show the bytes that did arrive.

@@ -24,6 +24,7 @@ import {
   Trainer,
   memoryBytes,
   findMnistFile,
+  abortError,
 } from 'mnist-wasm';
 import type {
   Activation,
@@ -143,6 +144,7 @@ const threadsUsed: number = resolved.threads;
 const splitJobs: number = net.threadJobs;
 const threadsReason: string | undefined = resolved.threadsReason;
 const whyNoThreads: string = threadsUnavailable();
+const stopped: Error = abortError('stopped');
 const threadedCopy: Network = await loadNetwork(net.save(), { threads: 4 });
 // @ts-expect-error threads is a number
 await createNetwork({ threads: '2' });

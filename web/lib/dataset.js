@@ -1,6 +1,6 @@
 // dataset.js: data sets that live once, in the wasm heap (csrc/data.h). The
 // bytes of an images file and a labels file stream in (gunzipped on the fly
-// by idx.js's sourceChunks) and C's IDX parsers store them in place; a
+// by download.js's one pipeline) and C's IDX parsers store them in place; a
 // network trains on the rows that have arrived while the rest comes. No copy
 // is kept in JavaScript: image(i) copies out one image, for display.
 //
@@ -8,11 +8,11 @@
 //   await ds.done;                                             // or: await loadDataset(...)
 //   const { train, test } = await loadMnist(base);             // the four standard files
 
-import { init, describe, tag, httpError } from './wasm.js';
-import { sourceChunks, netMessage } from './idx.js';
+import { init, httpError } from './wasm.js';
+import { optionsObject, describe } from './checks.js';
+import { CHUNK, Watch, abortError, decodedChunks, fetchResponse, intoHeap, isBytes } from './download.js';
 import { io } from './io.js';
 
-const CHUNK = 1 << 16; // bytes copied into the heap per push
 const FILES = ['images', 'labels']; // data_file: DATA_IMAGES = 0, DATA_LABELS = 1
 const OPEN_OPTIONS = ['classes', 'signal', 'onProgress', 'timeout'];
 
@@ -151,26 +151,20 @@ export class Dataset {
       this.#total[file] = total;
       options.onProgress?.(this);
     };
-    const chunks = isBytes(source)
-      ? bytesOnce(source)
-      : sourceChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta);
+    const labelOf = (where) => `${fn}: ${where ?? FILES[file]}`;
+    const chunks = decodedChunks(source, { signal, onProgress, timeout: options.timeout }, fn, meta, labelOf);
     const buf = w.malloc(CHUNK, 'a data chunk');
-    const where = () => meta.label ?? `${fn}: ${FILES[file]}`;
+    const where = () => meta.label ?? labelOf(null);
     try {
       for await (const chunk of chunks) {
         if (!this.#ptr) throw this.#controller.signal.reason;
-        for (let at = 0; at < chunk.length; at += CHUNK) {
-          const part = chunk.subarray(at, at + CHUNK);
-          w.u8.set(part, buf);
-          const status = w.M._data_push(this.#ptr, file, buf, part.length);
-          if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
-        }
+        const status = intoHeap(w, buf, chunk, (n) => w.M._data_push(this.#ptr, file, buf, n));
+        if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
         this.#wake();
       }
       if (!this.#ptr) throw this.#controller.signal.reason;
       const status = w.M._data_finish(this.#ptr, file);
       if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
-      if (isBytes(source)) onProgress({ received: source.byteLength, total: source.byteLength });
     } catch (e) {
       if (e && typeof e === 'object' && e.file === undefined) e.file = file; // which source failed
       this.#controller.abort(e); // the other file stops too
@@ -180,33 +174,6 @@ export class Dataset {
       this.#wake();
     }
   }
-}
-
-const isBytes = (v) => v instanceof ArrayBuffer || tag(v) === 'Uint8Array';
-async function* bytesOnce(b) {
-  const u8 = b instanceof ArrayBuffer ? new Uint8Array(b) : b;
-  if (u8.length >= 2 && u8[0] === 0x1f && u8[1] === 0x8b) {
-    yield* sourceChunks(
-      new ReadableStream({
-        start(c) {
-          c.enqueue(u8.slice());
-          c.close();
-        },
-      }),
-      {},
-      'dataset',
-      {},
-      false,
-    );
-  } else {
-    yield u8;
-  }
-}
-
-function abortError(message) {
-  const e = new Error(message);
-  e.name = 'AbortError';
-  return e;
 }
 
 function checkSources(sources, fn) {
@@ -230,18 +197,11 @@ function checkSources(sources, fn) {
 }
 
 function checkOptions(options, fn, maxClasses) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options))
-    if (!OPEN_OPTIONS.includes(k))
-      throw new TypeError(`${fn}: unknown option "${k}" (known: ${OPEN_OPTIONS.join(', ')})`);
-  const c = options.classes;
+  const o = optionsObject(options, fn, OPEN_OPTIONS);
+  const c = o.classes;
   if (c !== undefined && (!Number.isInteger(c) || c < 2 || c > maxClasses))
     throw new RangeError(`${fn}: classes must be an integer in 2..${maxClasses}, got ${describe(c)}`);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
-    throw new TypeError(`${fn}: onProgress must be a function, got ${describe(options.onProgress)}`);
-  return options;
+  return o;
 }
 
 /**
@@ -256,7 +216,7 @@ export async function openDataset(sources, options) {
   checkSources(sources, fn);
   const w = await init();
   const o = checkOptions(options, fn, w.facts.limits.maxClasses);
-  w.check(w.M._data_create(o.classes ?? 10, w.slots), fn);
+  w.check(w.M._data_create(o.classes ?? w.facts.defaults.layers.at(-1), w.slots), fn); // the default network's classes
   const ds = new Dataset(token, w, w.outPointer);
   ds.follow(o.signal);
   // done settles once both files have stopped (the other one is aborted
@@ -341,7 +301,6 @@ export async function loadMnist(base, options) {
   }
 }
 
-/** The Response (or file URL) of the first of NAME+suffix that exists under base. */
 /**
  * The Response (or, in Node, the file: URL) of the first of NAME + suffix
  * under base that exists, in C's one lookup order (facts.files.suffixes):
@@ -366,31 +325,15 @@ async function findFile(base, name, suffixes, signal, timeout) {
       continue;
     }
     // the caller's signal and the timeout (until the response starts; the body's own is openDataset's)
-    const ctl = new AbortController();
-    if (signal?.aborted) ctl.abort(signal.reason);
-    else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
-    const waited = `no response within ${timeout} ms`;
-    const late = Object.assign(new Error(`loadMnist: ${url}: ${waited} (the timeout option); gave up`), {
-      name: 'TimeoutError',
-      code: 'TIMEOUT',
-      reason: waited,
-    });
-    const timer = timeout > 0 && timeout !== Infinity ? setTimeout(() => ctl.abort(late), timeout) : null;
+    const watch = new Watch(signal, timeout, 'loadMnist');
     let res;
     try {
-      res = await fetch(url, { signal: ctl.signal, credentials: 'same-origin' });
+      res = await fetchResponse(url, watch, 'loadMnist');
     } catch (e) {
-      if (ctl.signal.reason === late) throw Object.assign(late, { tried, url: String(url) });
-      if (e?.name === 'AbortError') throw e;
-      const reason = netMessage(e);
-      throw Object.assign(new Error(`loadMnist: cannot fetch ${url}: ${reason}`, { cause: e }), {
-        code: 'NETWORK',
-        tried,
-        url: String(url),
-        reason,
-      });
+      if (e?.code === 'TIMEOUT' || e?.code === 'NETWORK') Object.assign(e, { tried, url: String(url) });
+      throw e;
     } finally {
-      clearTimeout(timer);
+      watch.close();
     }
     if (res.ok) return res;
     res.body?.cancel().catch(() => {});

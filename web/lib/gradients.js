@@ -1,5 +1,5 @@
 // gradients.js: one image's backpropagation seen from inside, for
-// Network.gradients, gradientCheck and layerParameters (index.js checks
+// Network.gradients, gradientCheck and layerParameters (network.js checks
 // the arguments and calls these). C computes everything
 // (csrc/nn_gradients.c, nn_gradcheck.c); this file moves the numbers in
 // and out of the heap and cuts them into layers, each as net.layers
@@ -7,17 +7,18 @@
 // (rows x cols x channels, the channel fastest), its weights dense
 // [unit][input] or convolution [filter][channel][row][col].
 
+import { optionsObject } from './checks.js';
+
 /** The label as C takes it, or a RangeError naming fn. */
 export function checkLabel(label, classes, fn) {
   if (!Number.isInteger(label) || label < 0 || label >= classes)
     throw new RangeError(`${fn}: label must be an integer 0..${classes - 1}, got ${label}`);
 }
 
-/** The gradient-check options: { count } (1..max, default 10). */
-export function checkCount(options, max, fn) {
-  if (options !== undefined && (options === null || typeof options !== 'object'))
-    throw new TypeError(`${fn}: options must be an object such as { count: 10 }, got ${options}`);
-  const count = options?.count ?? 10;
+/** The gradient-check options: { count } (1..maxCheckCount, default C's checkCount: mnist-train explain's). */
+export function checkCount(options, { limits, defaults }, fn) {
+  const max = limits.maxCheckCount;
+  const count = optionsObject(options, fn, ['count']).count ?? defaults.checkCount;
   if (!Number.isInteger(count) || count < 1 || count > max)
     throw new RangeError(`${fn}: count must be an integer 1..${max} (parameters checked a layer), got ${count}`);
   return count;

@@ -528,8 +528,8 @@ export function parseIdx(bytes: Uint8Array | ArrayBuffer, options?: { signal?: A
 /**
  * Streams an IDX file, gunzipping on the fly, through the C parser chunk by
  * chunk; resolves once it is complete and valid. Rejects on an HTTP error
- * (Error with `status`), a failed or dropped connection (code "NETWORK"),
- * an abort (the signal's reason, an AbortError by default), the idle
+ * (Error with `status`), a failed or dropped connection (code "NETWORK",
+ * with `url`, `received` bytes and `total` where known), an abort (the signal's reason, an AbortError by default), the idle
  * timeout (code "TIMEOUT"), corrupt or truncated gzip (code "NN_ERR_GZIP") or IDX
  * (code NN_ERR_...; a web page or other text says "not an IDX file (got
  * text/html: ...)", code NN_ERR_MAGIC). Nothing is kept after a failure:
@@ -550,6 +550,14 @@ export function fetchIdx(source: IdxSource, options?: FetchIdxOptions): Promise<
  *   }
  */
 export function streamIdx(source: IdxSource, options?: FetchIdxOptions): AsyncGenerator<IdxUpdate, void, void>;
+
+/**
+ * The one abort error of the package: an abort's reason where it is an
+ * Error (the caller's own, a timeout, a DOMException AbortError), else an
+ * Error named "AbortError" whose message is the reason (a string) or a
+ * default sentence. Every abort in the package throws what this returns.
+ */
+export function abortError(reason?: unknown): Error;
 
 export interface InitOptions {
   /** Where to fetch the .wasm from (default: defaultWasmUrl()). */

@@ -1,5 +1,5 @@
 // io.js: the little I/O that differs between Node and everything else: file:
-// URLs and gunzip. The defaults here are the browser's and the worker's (no
+// URLs, gunzip and workers. The defaults here are the browser's and the worker's (no
 // files; gunzip through DecompressionStream) and import nothing, so that a
 // bundle for the web has no reference to Node's modules. web/lib/node.js, the
 // package's entry under the "node" export condition, installs Node's: fs for
@@ -7,14 +7,14 @@
 // DecompressionStream).
 
 /**
- * The I/O in use. Node's entry replaces the members with useNodeIo's;
+ * The I/O in use. Node's entry replaces the members with its own (installIo);
  * nothing else writes them.
  *   files                  true where file: URLs can be read (Node)
  *   readFile(url, opts)    -> Promise<Uint8Array>, the whole file; opts.signal
  *   openFile(url, opts)    -> Promise<{ stream: ReadableStream, size }>; rejects like fs.stat
  *   fileExists(url)        -> Promise<boolean>
- *   gunzip(chunks, size)   -> AsyncIterable<Uint8Array>, the decoded bytes of an
- *                             AsyncIterable of gzip bytes, in chunks of about size
+ *   gunzip(size)           -> a new { writable, readable } pair (a TransformStream)
+ *                             that gunzips, in chunks of about size bytes
  *   Worker                 the class that starts the threaded module's threads:
  *                             the platform's Worker, or Node's over worker_threads
  */
@@ -36,33 +36,7 @@ async function noFiles(url) {
   throw new Error(`cannot read ${url}: file: URLs are read only in Node (serve the files over HTTP here)`);
 }
 
-/**
- * Gunzip through DecompressionStream('gzip'), pulling one input chunk at a
- * time. Errors of the input or of the gzip data come out of the iteration.
- */
-async function* gunzipWeb(chunks) {
-  const input = chunks[Symbol.asyncIterator]();
-  const src = new ReadableStream(
-    {
-      async pull(c) {
-        const r = await input.next();
-        if (r.done) c.close();
-        else c.enqueue(r.value);
-      },
-      cancel() {
-        Promise.resolve(input.return?.()).catch(() => {});
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  const out = src.pipeThrough(new DecompressionStream('gzip')).getReader();
-  try {
-    for (;;) {
-      const r = await out.read();
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    out.cancel().catch(() => {});
-  }
+/** Gunzip as the web has it: DecompressionStream('gzip'). */
+function gunzipWeb() {
+  return new DecompressionStream('gzip');
 }

@@ -6,27 +6,48 @@
 import { readFile } from 'node:fs/promises';
 import { createReadStream, readFileSync, promises as fsp } from 'node:fs';
 import { Worker as NodeWorker } from 'node:worker_threads';
-import { Readable, pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { installIo } from './io.js';
 
 /**
- * Gunzip through node:zlib, fed one input chunk at a time. Node's
- * DecompressionStream reads ahead of its reader and holds tens of MB of
- * output (about 40 MB over the four Fashion-MNIST files, measured), which
- * the Node command's memory budget cannot afford; node:zlib keeps to a
- * chunk or two.
+ * Gunzip through node:zlib as a TransformStream, fed one input chunk at a
+ * time: each write resolves once zlib has given out all it made of that
+ * chunk. Node's DecompressionStream reads ahead of its reader and holds
+ * tens of MB of output (about 40 MB over the four Fashion-MNIST files,
+ * measured), which the Node command's memory budget cannot afford;
+ * node:zlib keeps to a chunk's worth.
  */
-async function* gunzip(chunks, chunkSize) {
-  const src = Readable.from(chunks, { highWaterMark: 1 });
+function gunzip(chunkSize) {
   const z = createGunzip({ chunkSize });
-  pipeline(src, z, () => {});
-  try {
-    for await (const chunk of z) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-  } finally {
-    z.destroy();
-    src.destroy();
-  }
+  let failed = null;
+  z.on('error', (e) => (failed ??= e));
+  let out;
+  z.on('data', (b) => {
+    try {
+      out.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.length));
+    } catch {
+      z.destroy(); // the reader went away (a cancel, an abort)
+    }
+  });
+  const settle = (ok, fail) => (e) => (e || failed ? fail(e ?? failed) : ok());
+  return new TransformStream(
+    {
+      start(c) {
+        out = c;
+      },
+      transform: (chunk) => new Promise((ok, fail) => z.write(chunk, settle(ok, fail))),
+      flush: () =>
+        new Promise((ok, fail) => {
+          if (failed) return fail(failed);
+          z.once('end', ok);
+          z.once('error', fail);
+          z.end();
+        }),
+    },
+    { highWaterMark: 1 },
+    { highWaterMark: 0 },
+  );
 }
 
 // The threaded module's threads start in Web Workers (cmake/wasm.cmake); in

@@ -13,6 +13,7 @@
 // wasmBinary (those name one .wasm, which must match its glue).
 
 import { io } from './io.js';
+import { optionsObject, describe, tag } from './checks.js';
 
 /** Where the module's .wasm lives by default: web/build/mnist.wasm. */
 export function defaultWasmUrl() {
@@ -52,20 +53,6 @@ export function httpError(res, url) {
   const e = new Error(`HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}: ${url}`);
   return Object.assign(e, { status: res.status, statusText: res.statusText, url: String(url) });
 }
-
-/** The type tag of a value, for error messages: "Uint8Array(10)", "number 3", "null". */
-export function describe(v) {
-  if (v === null) return 'null';
-  if (ArrayBuffer.isView(v)) return `${tag(v)}(${v.length ?? v.byteLength})`;
-  if (Array.isArray(v)) return `Array(${v.length})`;
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
-  if (typeof v === 'object') return tag(v);
-  return typeof v;
-}
-
-/** The [Symbol.toStringTag] of v ("Uint8Array", ...): works across realms. */
-export const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
 
 const SLOTS = 64; // bytes of out-parameters (pointers, sizes, losses)
 
@@ -237,17 +224,12 @@ const IDLE_WORKER_MS = 300;
 let pending = null;
 let loaded = null;
 
-const INIT_KEYS = new Set(['wasmUrl', 'wasmBinary']);
-
 /**
  * Loads the module once; later calls return the same promise. A failure
  * clears the memo, so a retry (e.g. with another wasmUrl) works.
  */
 export function init(options = {}) {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError(`init options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options))
-    if (!INIT_KEYS.has(k)) throw new TypeError(`init: unknown option "${k}" (known: ${[...INIT_KEYS].join(', ')})`);
+  optionsObject(options, 'init', ['wasmUrl', 'wasmBinary']);
   const { wasmUrl, wasmBinary } = options;
   if (wasmUrl !== undefined && typeof wasmUrl !== 'string' && !(wasmUrl instanceof URL))
     throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(wasmUrl)}`);
