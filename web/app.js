@@ -8,7 +8,7 @@
 import { ForwardView, layerName } from './inside-forward.js';
 import { setSnapshotCost, setWeights } from './inside-weights.js';
 import { els, fmtCount } from './ui.js';
-import { LineChart, LogChart } from './view-charts.js';
+import { lossChart, accChart, updateChart, clearCharts } from './view-charts.js';
 import { setPrediction } from './view-prediction.js';
 import {
   chooseNetwork,
@@ -55,18 +55,6 @@ els.alertDismiss.addEventListener('click', () => clearError());
 
 /* ---------- the views ---------- */
 
-const lossChart = new LineChart(els.lossChart, {
-  color: '#2457d6',
-  yFormat: (v) => v.toFixed(2),
-  empty: 'Loss appears here while training',
-});
-const accChart = new LineChart(els.accuracyChart, {
-  color: '#1f8a4c',
-  yRange: 'accuracy',
-  yFormat: (v) => `${Math.round(v * 100)}%`,
-  empty: 'Test accuracy appears here',
-});
-
 const forward = new ForwardView(els.forward, els.readout);
 // watch it learn: the run's snapshots, bounded, under a slider (history.js)
 const watch = new HistorySlider(document.getElementById('history'), document.getElementById('history-text'), (s) =>
@@ -80,9 +68,6 @@ const backprop = new BackpropPanel({
     setStatus('Applied one step of learning on that digit. Draw a digit, or press Train to train on.');
   },
   onError: (e) => report(e, `Could not compute the step of learning: ${e.message}`),
-});
-const updateChart = new LogChart(els.updateChart, els.updateLegend, {
-  empty: 'Update sizes appear here while training',
 });
 
 /* The inside view's shape follows the network's: C's layers (net.layers,
@@ -99,13 +84,11 @@ function buildInside(config) {
 }
 
 function clearViews() {
-  lossChart.reset();
-  accChart.reset();
+  clearCharts();
   setAccuracy(NaN);
   setMetrics({ epoch: 0, epochs: 0, loss: NaN, speed: NaN, timeLeft: null });
   setConfusion(null);
   setMistakes(null);
-  updateChart.reset();
   app.accuracy = null;
   app.epochShown = 0;
   app.keptAt = null;

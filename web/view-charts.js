@@ -1,6 +1,9 @@
 // view-charts.js: the page's charts on canvases: the loss and accuracy
 // curves by epoch (LineChart) and each layer's update size by step on a log
-// axis (LogChart). They draw what they are given; app.js feeds them.
+// axis (LogChart), and the page's three, made for their canvases. They draw
+// what they are given; app.js feeds them.
+
+import { els } from './ui.js';
 
 /* A chart's canvas sized to its box at the screen's pixel ratio, cleared,
  * with the charts' font and ink: its context and size in CSS pixels. */
@@ -21,6 +24,9 @@ function clearCanvas(c) {
   ctx.fillStyle = '#5b6474';
   return { ctx, W, H };
 }
+
+// The plot's margins inside the canvas, in CSS pixels (the left one is each chart's).
+const MARGIN = { right: 10, top: 10, bottom: 22 };
 
 /* 1, 2, 5, 10, 20, 50, ... at least v. */
 function niceStep(v) {
@@ -95,10 +101,8 @@ export class LineChart extends CanvasChart {
     const canvas = this.begin(!pts.length);
     if (!canvas) return;
     const { ctx, W, H } = canvas;
-    const left = 44,
-      right = 10,
-      top = 10,
-      bottom = 22;
+    const { right, top, bottom } = MARGIN,
+      left = 44; // room for the y labels
     const xMax = Math.max(1, Math.ceil(pts[pts.length - 1][0]));
     let yMin, yMax;
     if (this.yRange === 'auto') {
@@ -197,10 +201,8 @@ export class LogChart extends CanvasChart {
     const canvas = this.begin(!ys.length);
     if (!canvas) return;
     const { ctx, W, H } = canvas;
-    const left = 48,
-      right = 10,
-      top = 10,
-      bottom = 22;
+    const { right, top, bottom } = MARGIN,
+      left = 48; // room for the y labels
     const lo = Math.floor(Math.log10(Math.min(...ys))),
       hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...ys))));
     const x0 = pts[0][0],
@@ -251,4 +253,28 @@ export class LogChart extends CanvasChart {
       }
     });
   }
+}
+
+/* ---------- the page's charts ---------- */
+
+export const lossChart = new LineChart(els.lossChart, {
+  color: '#2457d6',
+  yFormat: (v) => v.toFixed(2),
+  empty: 'Loss appears here while training',
+});
+export const accChart = new LineChart(els.accuracyChart, {
+  color: '#1f8a4c',
+  yRange: 'accuracy',
+  yFormat: (v) => `${Math.round(v * 100)}%`,
+  empty: 'Test accuracy appears here',
+});
+export const updateChart = new LogChart(els.updateChart, els.updateLegend, {
+  empty: 'Update sizes appear here while training',
+});
+
+/** Empties the three charts (a new network). */
+export function clearCharts() {
+  lossChart.reset();
+  accChart.reset();
+  updateChart.reset();
 }
