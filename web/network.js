@@ -6,6 +6,8 @@
 // page offers. No DOM and no network here, and no layer shapes: those are
 // C's (net.layers, which the worker sends with a network's config).
 
+import { CLASSES, ROWS, COLS } from './data.js';
+
 /** Settings that make a new network: they apply on Reset, or on Train before its first step. */
 export const ARCHITECTURE = ['layers', 'activation', 'input', 'optimizer', 'seed', 'threads'];
 /** Settings that apply at once to the network there (net.setOptions). */
@@ -50,10 +52,9 @@ export function architectureChanges(config, settings) {
 
 /* ---------- the stack ---------- */
 
-// The page reads MNIST-shaped data: 28x28 images, 10 classes.
-const FLAT_INPUT = 784;
-const IMAGE_INPUT = '28x28';
-const CLASSES = 10;
+// The page reads MNIST-shaped data (data.js): its images flat or as images.
+const FLAT_INPUT = ROWS * COLS;
+const IMAGE_INPUT = `${ROWS}x${COLS}`;
 
 /** A stack's items (numbers for dense layers and a flat input, else strings) from its text or an array of them. */
 export function stackItems(layers) {
