@@ -11,9 +11,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as api from 'mnist-wasm';
-import { root } from './helpers/common.js';
+import { root, readDeclarations } from './helpers/common.js';
 
-const dts = readFileSync(path.join(root, 'web/lib/index.d.ts'), 'utf8');
+const dts = readDeclarations(); // index.d.ts and the files it re-exports
 const usage = readFileSync(path.join(root, 'tests/types/usage.ts'), 'utf8');
 
 const withoutComments = (src) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');

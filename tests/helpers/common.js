@@ -22,6 +22,19 @@ const NAMES = {
 };
 
 /** The raw .gz bytes of one default data file; fails clearly if web/data is missing. */
+/**
+ * The package's declarations as one text: web/lib/index.d.ts with each file
+ * it re-exports (`export * from './data.js';`) in place of that line, so that
+ * the readers of tests/types.test.js and tests/docs.test.js see every
+ * declaration, one per line, wherever it is written.
+ */
+export function readDeclarations(file = 'web/lib/index.d.ts') {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  return text.replace(/^export \* from '\.\/([\w-]+)\.js';$/gm, (_, name) =>
+    readDeclarations(path.join(path.dirname(file), `${name}.d.ts`)),
+  );
+}
+
 export function dataFile(name) {
   const file = path.join(dataDir, `${name}.gz`);
   if (!existsSync(file)) assert.unreachable(`${file} is missing: run node scripts/make-dataset.js (or npm run build)`);
