@@ -487,6 +487,25 @@ test('abort: mid-download and before the start', async () => {
   assert.is(r, reason);
 });
 
+test('a body handed in under a signal already aborted is cancelled, not left open', async () => {
+  const done = new AbortController();
+  done.abort();
+  const cancelled = [];
+  const body = (name) =>
+    new ReadableStream({
+      pull() {}, // never answers: only a cancel ends it
+      cancel: () => cancelled.push(name),
+    });
+  await rejects(() => fetchIdx(new Response(body('response')), { signal: done.signal }), Error, /abort/i);
+  await rejects(() => fetchIdx(body('stream'), { signal: done.signal }), Error, /abort/i);
+  const d = await openDataset(
+    { images: new Response(body('images')), labels: new Response(body('labels')) },
+    { signal: done.signal },
+  ).catch((e) => e);
+  await (d.done ?? Promise.resolve()).catch(() => {});
+  assert.equal(cancelled.sort(), ['images', 'labels', 'response', 'stream']);
+});
+
 test('abort while streaming gzip', async () => {
   const ctl = new AbortController();
   const it = streamIdx(`${base}/slow/t10k-images-idx3-ubyte.gz`, { signal: ctl.signal });

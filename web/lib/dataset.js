@@ -166,7 +166,7 @@ export class Dataset {
       const status = w.M._data_finish(this.#ptr, file);
       if (status) throw this.#explain(status, file, where(), meta.type, meta.url);
     } catch (e) {
-      if (e && typeof e === 'object' && e.file === undefined) e.file = file; // which source failed
+      if (e && typeof e === 'object' && e.file === undefined && Object.isExtensible(e)) e.file = file; // which source failed
       this.#controller.abort(e); // the other file stops too
       throw e;
     } finally {
@@ -330,12 +330,15 @@ async function findFile(base, name, suffixes, signal, timeout) {
     try {
       res = await fetchResponse(url, watch, 'loadMnist');
     } catch (e) {
+      watch.close();
       if (e?.code === 'TIMEOUT' || e?.code === 'NETWORK') Object.assign(e, { tried, url: String(url) });
       throw e;
-    } finally {
-      watch.close();
     }
+    // the response's body still follows the caller's signal: an abort cancels
+    // a body that nobody reads yet (the watch's timer is done with)
+    watch.disarm();
     if (res.ok) return res;
+    watch.close();
     res.body?.cancel().catch(() => {});
     tried.push({ url: String(url), status: res.status, statusText: res.statusText });
     if (res.status !== 404 && res.status !== 410) {

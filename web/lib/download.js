@@ -184,7 +184,12 @@ function fromResponse(res, where, fn) {
     e.message = `${fn}: ${e.message}`;
     throw Object.assign(e, { reason: `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}` });
   }
-  if (!res.body) throw new Error(`${where}: the response has no body`);
+  if (!res.body)
+    throw Object.assign(new Error(`${where}: the response has no body`), {
+      where,
+      url: res.url || undefined,
+      reason: 'the response has no body',
+    });
   // Content-Length counts the bytes on the wire; only meaningful for progress
   // when no transport encoding sits between it and the body we read.
   const len = res.headers.get('content-length');
@@ -291,7 +296,11 @@ async function counted(stream, watch, onProgress, total, label, url) {
  * starts every message about it (where: see openSource).
  */
 export async function* decodedChunks(source, { signal, onProgress, timeout } = {}, fn, meta, labelOf) {
-  if (signal?.aborted) throw abortError(signal.reason);
+  if (signal?.aborted) {
+    // a body handed in is not read: cancel it, so that its connection closes now
+    (typeof Response !== 'undefined' && source instanceof Response ? source.body : source)?.cancel?.()?.catch(() => {});
+    throw abortError(signal.reason);
+  }
   const watch = new Watch(signal, timeout, fn);
   let reader = null;
   try {
