@@ -1,8 +1,6 @@
 /* export.c: the entry points of export.h (names, export_write,
  * model_open) and the pieces its writers share (export_internal.h): a
  * byte sink and the weight arrays in other programs' orders. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "explain.h"
@@ -132,14 +130,4 @@ void ex_put_weights(ex_bytes *b, const float *params, const nn_layer_info *L, ex
     return;
   }
   for (size_t i = 0; i < n; i++) ex_f32(b, params[L->weights + ex_weight_index(L, lay, i)]);
-}
-
-nn_status export_fail(nn_status st, char *msg, size_t cap, const char *fmt, ...) {
-  if (msg && cap) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, cap, fmt, ap);
-    va_end(ap);
-  }
-  return st;
 }

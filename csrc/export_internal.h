@@ -52,8 +52,6 @@ typedef struct npz_entry {
 /* export_npy.c: an .npy header (format 1.0, padded to 64 bytes) for an
  * array of dtype descr ("<f4", "<U7") and rank dims (0: a scalar). */
 void npy_put_header(ex_bytes *b, const char *descr, const int *dims, int rank);
-/* A failed read's message into msg (cap bytes); returns st. */
-nn_status export_fail(nn_status st, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The network of n arrays (npz_load's rules, export.h); msg on failure. */
 nn_status npy_network(const npz_entry *e, int n, nn_net **out, char *msg, size_t cap);

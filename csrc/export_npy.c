@@ -85,48 +85,48 @@ static nn_status parse_descr(const char *name, const char *d, npy_array *a, char
   cursor c = {d + (order ? 2 : 0), d + strlen(d)};
   const int sized = type && integer(&c, &size) && c.p == c.end && size > 0 && size < 100000;
   if (type == 'O')
-    return export_fail(NN_ERR_FORMAT, msg, cap,
-                       "%s.npy: dtype '%s' is pickled Python objects, which are never loaded; save float arrays", name,
-                       d);
+    return text_fail(NN_ERR_FORMAT, msg, cap,
+                     "%s.npy: dtype '%s' is pickled Python objects, which are never loaded; save float arrays", name,
+                     d);
   a->type = type;
   a->big = order == '>';
   a->item = (size_t)size * (type == 'U' ? 4u : 1u);
   if (sized && (order == '<' || order == '>') && type == 'f' && (size == 4 || size == 8)) return NN_OK;
   if (sized && (order == '<' || order == '>') && type == 'U') return NN_OK;
   if (sized && order == '|' && type == 'S') return NN_OK;
-  return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: dtype '%s': expected float32 or float64 ('<f4', '<f8') or text",
-                     name, d);
+  return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: dtype '%s': expected float32 or float64 ('<f4', '<f8') or text",
+                   name, d);
 }
 
 /* The header of entry e and where its data are, checked against its size. */
 static nn_status parse_array(const npz_entry *e, npy_array *a, char *msg, size_t cap) {
   memset(a, 0, sizeof *a);
   if (e->size < 10 || memcmp(e->data, "\x93NUMPY", 6) != 0)
-    return export_fail(e->size < 10 ? NN_ERR_TRUNCATED : NN_ERR_FORMAT, msg, cap,
-                       "%s.npy: not an .npy array (bad magic)", e->name);
+    return text_fail(e->size < 10 ? NN_ERR_TRUNCATED : NN_ERR_FORMAT, msg, cap, "%s.npy: not an .npy array (bad magic)",
+                     e->name);
   const int major = e->data[6];
   if (major < 1 || major > 3)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: .npy format version %d.%d", e->name, major, e->data[7]);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: .npy format version %d.%d", e->name, major, e->data[7]);
   const size_t head = major == 1 ? 10 : 12;
-  if (e->size < head) return export_fail(NN_ERR_TRUNCATED, msg, cap, "%s.npy: its header ends early", e->name);
+  if (e->size < head) return text_fail(NN_ERR_TRUNCATED, msg, cap, "%s.npy: its header ends early", e->name);
   const size_t hlen =
     major == 1 ? (size_t)(e->data[8] | e->data[9] << 8)
                : (size_t)e->data[8] | (size_t)e->data[9] << 8 | (size_t)e->data[10] << 16 | (size_t)e->data[11] << 24;
   if (hlen > e->size - head)
-    return export_fail(NN_ERR_TRUNCATED, msg, cap, "%s.npy: a header of %zu bytes in %zu", e->name, hlen, e->size);
+    return text_fail(NN_ERR_TRUNCATED, msg, cap, "%s.npy: a header of %zu bytes in %zu", e->name, hlen, e->size);
   cursor c = {(const char *)e->data + head, (const char *)e->data + head + hlen};
   int seen = 0, fortran = 0;
   char key[32], descr[32];
-  if (!eat(&c, '{')) return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: its header is not a dict", e->name);
+  if (!eat(&c, '{')) return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: its header is not a dict", e->name);
   while (!eat(&c, '}')) {
     if (!quoted(&c, key, sizeof key) || !eat(&c, ':'))
-      return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header at byte %zu", e->name,
-                         (size_t)(c.p - (const char *)e->data));
+      return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header at byte %zu", e->name,
+                       (size_t)(c.p - (const char *)e->data));
     int ok = 1;
     if (!strcmp(key, "descr")) {
       skip(&c);
       if (c.p < c.end && *c.p == '[')
-        return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a structured dtype; expected float arrays", e->name);
+        return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a structured dtype; expected float arrays", e->name);
       ok = quoted(&c, descr, sizeof descr);
       seen |= 1;
     } else if (!strcmp(key, "fortran_order")) {
@@ -137,8 +137,8 @@ static nn_status parse_array(const npz_entry *e, npy_array *a, char *msg, size_t
       ok = eat(&c, '(');
       while (ok && !eat(&c, ')')) {
         if (a->rank == NPY_MAX_RANK)
-          return export_fail(NN_ERR_SHAPE, msg, cap, "%s.npy: over %d dimensions; a weight array has at most %d",
-                             e->name, NPY_MAX_RANK, NPY_MAX_RANK);
+          return text_fail(NN_ERR_SHAPE, msg, cap, "%s.npy: over %d dimensions; a weight array has at most %d", e->name,
+                           NPY_MAX_RANK, NPY_MAX_RANK);
         ok = integer(&c, &a->dims[a->rank++]);
         if (ok && !eat(&c, ',')) { /* the last one needs no comma */
           ok = eat(&c, ')');
@@ -147,17 +147,17 @@ static nn_status parse_array(const npz_entry *e, npy_array *a, char *msg, size_t
       }
       seen |= 4;
     } else ok = 0;
-    if (!ok) return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header at '%s'", e->name, key);
+    if (!ok) return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header at '%s'", e->name, key);
     if (!eat(&c, ',') && !(skip(&c), c.p < c.end && *c.p == '}'))
-      return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header after '%s'", e->name, key);
+      return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: a malformed header after '%s'", e->name, key);
   }
   if (seen != 7)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: its header lacks descr, fortran_order or shape", e->name);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: its header lacks descr, fortran_order or shape", e->name);
   nn_status st = parse_descr(e->name, descr, a, msg, cap);
   if (st) return st;
   if (fortran)
-    return export_fail(NN_ERR_FORMAT, msg, cap,
-                       "%s.npy: fortran_order is True; save C-ordered arrays (np.ascontiguousarray)", e->name);
+    return text_fail(NN_ERR_FORMAT, msg, cap,
+                     "%s.npy: fortran_order is True; save C-ordered arrays (np.ascontiguousarray)", e->name);
   const size_t bytes = e->size - head - hlen, room = bytes / a->item;
   int zero = 0, more = 0;
   for (int i = 0; i < a->rank; i++) zero |= a->dims[i] == 0;
@@ -170,9 +170,9 @@ static nn_status parse_array(const npz_entry *e, npy_array *a, char *msg, size_t
     a->count *= (size_t)a->dims[i];
   }
   if (more || a->count * a->item != bytes)
-    return export_fail(more || a->count * a->item > bytes ? NN_ERR_TRUNCATED : NN_ERR_FORMAT, msg, cap,
-                       "%s.npy: its shape and dtype '%s' need %s than the %zu bytes of data it holds", e->name, descr,
-                       more || a->count * a->item > bytes ? "more" : "fewer", bytes);
+    return text_fail(more || a->count * a->item > bytes ? NN_ERR_TRUNCATED : NN_ERR_FORMAT, msg, cap,
+                     "%s.npy: its shape and dtype '%s' need %s than the %zu bytes of data it holds", e->name, descr,
+                     more || a->count * a->item > bytes ? "more" : "fewer", bytes);
   a->data = e->data + head + hlen;
   return NN_OK;
 }
@@ -231,21 +231,21 @@ static int layer_number(const char *name, char letter) {
 static nn_status dense_stack(const npy_array *const *W, nn_config *cfg, char *msg, size_t cap) {
   int n = 0;
   while (n < NN_MAX_LAYERS && W[n + 1]) n++;
-  if (n == 0) return export_fail(NN_ERR_FORMAT, msg, cap, "missing array W1 (an .npz of a network holds W1..Wn)");
+  if (n == 0) return text_fail(NN_ERR_FORMAT, msg, cap, "missing array W1 (an .npz of a network holds W1..Wn)");
   for (int k = 1; k <= n; k++) {
     const npy_array *w = W[k];
     char got[64];
     nn_text t = text_of(got, sizeof got);
     put_dims(&t, w->dims, w->rank);
     if (w->type != 'f' || w->rank != 2 || w->dims[0] < 1 || w->dims[1] < 1)
-      return export_fail(NN_ERR_SHAPE, msg, cap,
-                         "W%d.npy: shape %s; without `layers` each Wk is a float matrix (out, in)", k, got);
+      return text_fail(NN_ERR_SHAPE, msg, cap,
+                       "W%d.npy: shape %s; without `layers` each Wk is a float matrix (out, in)", k, got);
     if (w->dims[0] > NN_MAX_UNITS || w->dims[1] > NN_MAX_UNITS)
-      return export_fail(NN_ERR_LIMIT, msg, cap, "W%d.npy: shape %s; a dense layer has at most %d units", k, got,
-                         NN_MAX_UNITS);
+      return text_fail(NN_ERR_LIMIT, msg, cap, "W%d.npy: shape %s; a dense layer has at most %d units", k, got,
+                       NN_MAX_UNITS);
     if (k > 1 && w->dims[1] != cfg->sizes[k - 1])
-      return export_fail(NN_ERR_SHAPE, msg, cap, "W%d.npy: shape %s, but W%d has %d outputs: expected (%lld, %d)", k,
-                         got, k - 1, cfg->sizes[k - 1], (long long)w->dims[0], cfg->sizes[k - 1]);
+      return text_fail(NN_ERR_SHAPE, msg, cap, "W%d.npy: shape %s, but W%d has %d outputs: expected (%lld, %d)", k, got,
+                       k - 1, cfg->sizes[k - 1], (long long)w->dims[0], cfg->sizes[k - 1]);
     if (k == 1) cfg->sizes[0] = (int)w->dims[1];
     cfg->sizes[k] = (int)w->dims[0];
   }
@@ -265,11 +265,11 @@ static nn_status fill(nn_net *net, const npy_array *const *W, const npy_array *c
       const char letter = which ? 'b' : 'W';
       if (!a && (which || k > n)) continue; /* a missing bias is zero */
       if (!a)
-        return export_fail(NN_ERR_SHAPE, msg, cap, "missing array W%d (the stack %s has %d layers with weights)", k,
-                           layers, n);
+        return text_fail(NN_ERR_SHAPE, msg, cap, "missing array W%d (the stack %s has %d layers with weights)", k,
+                         layers, n);
       if (k > n)
-        return export_fail(NN_ERR_SHAPE, msg, cap, "%c%d.npy: the stack %s has only %d layers with weights", letter, k,
-                           layers, n);
+        return text_fail(NN_ERR_SHAPE, msg, cap, "%c%d.npy: the stack %s has only %d layers with weights", letter, k,
+                         layers, n);
       int dims[4];
       const int rank = which ? 1 : ex_weight_dims(&info[k - 1], EX_CHANNELS_FIRST, dims);
       if (which) dims[0] = info[k - 1].units;
@@ -282,8 +282,8 @@ static nn_status fill(nn_net *net, const npy_array *const *W, const npy_array *c
         for (int i = 0; i < rank; i++) d64[i] = dims[i];
         put_dims(&g, a->dims, a->rank);
         put_dims(&w, d64, rank);
-        return export_fail(NN_ERR_SHAPE, msg, cap, "%c%d.npy: shape %s%s, but the stack %s needs %s", letter, k, got,
-                           a->type == 'f' ? "" : " of text", layers, want);
+        return text_fail(NN_ERR_SHAPE, msg, cap, "%c%d.npy: shape %s%s, but the stack %s needs %s", letter, k, got,
+                         a->type == 'f' ? "" : " of text", layers, want);
       }
     }
   }
@@ -293,13 +293,13 @@ static nn_status fill(nn_net *net, const npy_array *const *W, const npy_array *c
     for (size_t i = 0; i < W[k]->count; i++) {
       const float f = element(W[k], i);
       if (f - f != 0.0f)
-        return export_fail(NN_ERR_FORMAT, msg, cap, "W%d.npy: element %zu is not a finite float32", k, i);
+        return text_fail(NN_ERR_FORMAT, msg, cap, "W%d.npy: element %zu is not a finite float32", k, i);
       params[L->weights + ex_weight_index(L, EX_CHANNELS_FIRST, i)] = f;
     }
     for (size_t i = 0; B[k] && i < B[k]->count; i++) {
       const float f = element(B[k], i);
       if (f - f != 0.0f)
-        return export_fail(NN_ERR_FORMAT, msg, cap, "b%d.npy: element %zu is not a finite float32", k, i);
+        return text_fail(NN_ERR_FORMAT, msg, cap, "b%d.npy: element %zu is not a finite float32", k, i);
       params[L->biases + i] = f;
     }
     if (!B[k]) memset(params + L->biases, 0, sizeof(float) * (size_t)L->units);
@@ -314,10 +314,10 @@ static nn_status text_named(const npz_entry *e, const npy_array *a, int n, const
   for (int i = 0; i < n; i++)
     if (!strcmp(e[i].name, name)) {
       if (!text_of_array(&a[i], text, size))
-        return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: expected a 0-d text array such as np.array('%s')", name,
-                           !strcmp(name, "layers")  ? "784,128,64,10"
-                           : !strcmp(name, "input") ? "raw"
-                                                    : "sigmoid");
+        return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: expected a 0-d text array such as np.array('%s')", name,
+                         !strcmp(name, "layers")  ? "784,128,64,10"
+                         : !strcmp(name, "input") ? "raw"
+                                                  : "sigmoid");
       *found = 1;
     }
   return NN_OK;
@@ -331,8 +331,8 @@ nn_status npy_network(const npz_entry *e, int n, nn_net **out, char *msg, size_t
     if ((st = parse_array(&e[i], &a[i], msg, cap))) return st;
     const int w = layer_number(e[i].name, 'W'), b = layer_number(e[i].name, 'b');
     if (w < 0 || b < 0)
-      return export_fail(NN_ERR_LIMIT, msg, cap, "%s.npy: a network has at most %d layers with weights", e[i].name,
-                         NN_MAX_LAYERS);
+      return text_fail(NN_ERR_LIMIT, msg, cap, "%s.npy: a network has at most %d layers with weights", e[i].name,
+                       NN_MAX_LAYERS);
     if (w) W[w] = &a[i];
     if (b) B[b] = &a[i];
   }
@@ -346,7 +346,7 @@ nn_status npy_network(const npz_entry *e, int n, nn_net **out, char *msg, size_t
       (st = text_named(e, a, n, "input", input, sizeof input, &has_input, msg, cap)))
     return st;
   if (has_layers && (st = nn_layers_parse(layers, &cfg, why, sizeof why)))
-    return export_fail(st == NN_ERR_LIMIT ? st : NN_ERR_SHAPE, msg, cap, "layers.npy: '%s': %s", layers, why);
+    return text_fail(st == NN_ERR_LIMIT ? st : NN_ERR_SHAPE, msg, cap, "layers.npy: '%s': %s", layers, why);
   if (!has_layers) {
     if ((st = dense_stack(W, &cfg, msg, cap))) return st;
     nn_layers_format(&cfg, layers, sizeof layers);
@@ -354,16 +354,16 @@ nn_status npy_network(const npz_entry *e, int n, nn_net **out, char *msg, size_t
   const int act = has_activation ? nn_activation_parse(activation) : NN_SIGMOID;
   const int in = has_input ? nn_input_parse(input) : NN_INPUT_RAW;
   if (act < 0)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "activation.npy: '%s': expected sigmoid, relu or tanh", activation);
-  if (in < 0) return export_fail(NN_ERR_FORMAT, msg, cap, "input.npy: '%s': expected raw or centred", input);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "activation.npy: '%s': expected sigmoid, relu or tanh", activation);
+  if (in < 0) return text_fail(NN_ERR_FORMAT, msg, cap, "input.npy: '%s': expected raw or centred", input);
   cfg.activation = (nn_activation)act;
   cfg.input = (nn_input)in;
   nn_config_fit_defaults(&cfg, NN_GIVEN_ACTIVATION); /* the stack's training defaults */
   if ((st = nn_stack_shapes(&cfg, (nn_shape[NN_MAX_LAYERS + 1]){{0}}, why, sizeof why)))
-    return export_fail(st, msg, cap, "the stack %s: %s", layers, why);
-  if ((st = nn_config_check(&cfg))) return export_fail(st, msg, cap, "the stack %s: %s", layers, nn_strerror(st));
+    return text_fail(st, msg, cap, "the stack %s: %s", layers, why);
+  if ((st = nn_config_check(&cfg))) return text_fail(st, msg, cap, "the stack %s: %s", layers, nn_strerror(st));
   nn_net *net = NULL;
-  if ((st = nn_create(&cfg, &net))) return export_fail(st, msg, cap, "the stack %s: %s", layers, nn_strerror(st));
+  if ((st = nn_create(&cfg, &net))) return text_fail(st, msg, cap, "the stack %s: %s", layers, nn_strerror(st));
   if ((st = fill(net, W, B, layers, msg, cap))) {
     nn_free(net);
     return st;

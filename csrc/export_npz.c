@@ -140,40 +140,39 @@ static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd
  * its zip64 twin. */
 static nn_status find_directory(const uint8_t *buf, size_t len, uint64_t *offset, uint64_t *entries, uint64_t *end,
                                 char *msg, size_t cap) {
-  if (len < 22) return export_fail(NN_ERR_TRUNCATED, msg, cap, "the zip ends early: %zu bytes, no end record", len);
+  if (len < 22) return text_fail(NN_ERR_TRUNCATED, msg, cap, "the zip ends early: %zu bytes, no end record", len);
   size_t at = len - 22;
   const size_t lowest = len - 22 > 65535 ? len - 22 - 65535 : 0;
   while (rd32(buf + at) != SIG_END || at + 22 + rd16(buf + at + 20) != len) {
     if (at == lowest)
-      return export_fail(NN_ERR_TRUNCATED, msg, cap,
-                         "the zip ends early or was altered: no end-of-directory record in its last bytes (%zu bytes)",
-                         len);
+      return text_fail(NN_ERR_TRUNCATED, msg, cap,
+                       "the zip ends early or was altered: no end-of-directory record in its last bytes (%zu bytes)",
+                       len);
     at--;
   }
   *end = at;
   *entries = rd16(buf + at + 10);
   *offset = rd32(buf + at + 16);
   if (rd16(buf + at + 4) != 0 || rd16(buf + at + 6) != 0 || rd16(buf + at + 8) != *entries)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip split over several disks", at);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip split over several disks", at);
   if (*entries == 0xFFFFu || *offset == 0xFFFFFFFFu) { /* zip64: the locator sits just before */
     if (at < 20 || rd32(buf + at - 20) != SIG_LOCATOR64)
-      return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip64 end record without its locator", at);
+      return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip64 end record without its locator", at);
     const uint64_t at64 = rd64(buf + at - 12);
     if (at64 > at - 20 || at - 20 - at64 < 56 || rd32(buf + at64) != SIG_END64)
-      return export_fail(NN_ERR_FORMAT, msg, cap,
-                         "byte %zu: the zip64 locator points to byte %llu, not to an end record", at - 20,
-                         (unsigned long long)at64);
+      return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: the zip64 locator points to byte %llu, not to an end record",
+                       at - 20, (unsigned long long)at64);
     *entries = rd64(buf + at64 + 32);
     *offset = rd64(buf + at64 + 48);
     *end = at64;
   }
   if (*offset > *end)
-    return export_fail(NN_ERR_TRUNCATED, msg, cap,
-                       "byte %zu: the zip's directory starts at byte %llu, past the end record", at,
-                       (unsigned long long)*offset);
+    return text_fail(NN_ERR_TRUNCATED, msg, cap,
+                     "byte %zu: the zip's directory starts at byte %llu, past the end record", at,
+                     (unsigned long long)*offset);
   if (*entries > NPZ_MAX_ENTRIES)
-    return export_fail(NN_ERR_LIMIT, msg, cap, "the zip holds %llu entries; a network has at most %d arrays",
-                       (unsigned long long)*entries, NPZ_MAX_ENTRIES);
+    return text_fail(NN_ERR_LIMIT, msg, cap, "the zip holds %llu entries; a network has at most %d arrays",
+                     (unsigned long long)*entries, NPZ_MAX_ENTRIES);
   return NN_OK;
 }
 
@@ -203,44 +202,43 @@ static int zip64_fields(const uint8_t *extra, size_t n, uint64_t *size, uint64_t
 static nn_status read_entry(const uint8_t *buf, uint64_t dir_end, size_t *at, npz_entry *e, char *msg, size_t cap) {
   const size_t p = *at;
   if (p + 46 > dir_end || rd32(buf + p) != SIG_CENTRAL)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: expected a zip directory entry", p);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: expected a zip directory entry", p);
   const uint32_t flags = rd16(buf + p + 8), method = rd16(buf + p + 10), crc = rd32(buf + p + 16);
   const uint32_t name_len = rd16(buf + p + 28), extra_len = rd16(buf + p + 30), comment = rd16(buf + p + 32);
   uint64_t packed = rd32(buf + p + 20), size = rd32(buf + p + 24), local = rd32(buf + p + 42);
   if (p + 46 + name_len + extra_len + comment > dir_end)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip directory entry runs past the directory", p);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: a zip directory entry runs past the directory", p);
   if (name_len == 0 || name_len >= NPZ_MAX_NAME)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: an entry name of %u bytes", p, name_len);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: an entry name of %u bytes", p, name_len);
   memcpy(e->name, buf + p + 46, name_len);
   e->name[name_len] = '\0';
   if (memchr(e->name, '\0', name_len))
-    return export_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: an entry name with a NUL byte", p + 46);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "byte %zu: an entry name with a NUL byte", p + 46);
   if (!zip64_fields(buf + p + 46 + name_len, extra_len, &size, &packed, &local))
-    return export_fail(NN_ERR_FORMAT, msg, cap, "%s: a malformed zip64 field at byte %zu", e->name, p + 46 + name_len);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "%s: a malformed zip64 field at byte %zu", e->name, p + 46 + name_len);
   *at = p + 46 + name_len + extra_len + comment;
-  if (flags & 1u) return export_fail(NN_ERR_FORMAT, msg, cap, "%s: encrypted", e->name);
+  if (flags & 1u) return text_fail(NN_ERR_FORMAT, msg, cap, "%s: encrypted", e->name);
   if (method != 0)
-    return export_fail(
-      NN_ERR_FORMAT, msg, cap,
-      "%s: compressed (zip method %u, as np.savez_compressed writes); save with np.savez, which stores", e->name,
-      method);
-  if (packed != size) return export_fail(NN_ERR_FORMAT, msg, cap, "%s: stored, but its two sizes differ", e->name);
+    return text_fail(NN_ERR_FORMAT, msg, cap,
+                     "%s: compressed (zip method %u, as np.savez_compressed writes); save with np.savez, which stores",
+                     e->name, method);
+  if (packed != size) return text_fail(NN_ERR_FORMAT, msg, cap, "%s: stored, but its two sizes differ", e->name);
   if (local > dir_end || dir_end - local < 30 || rd32(buf + local) != SIG_LOCAL)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "%s: no local header at byte %llu", e->name, (unsigned long long)local);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "%s: no local header at byte %llu", e->name, (unsigned long long)local);
   const uint32_t local_name = rd16(buf + local + 26), local_extra = rd16(buf + local + 28);
   const uint64_t start = local + 30 + local_name + local_extra;
   if (local_name != name_len || start > dir_end || memcmp(buf + local + 30, e->name, name_len) != 0)
-    return export_fail(NN_ERR_FORMAT, msg, cap, "%s: the local header at byte %llu names another entry", e->name,
-                       (unsigned long long)local);
+    return text_fail(NN_ERR_FORMAT, msg, cap, "%s: the local header at byte %llu names another entry", e->name,
+                     (unsigned long long)local);
   if (size > dir_end - start)
-    return export_fail(NN_ERR_TRUNCATED, msg, cap, "%s: its %llu bytes from byte %llu run past the zip's data", e->name,
-                       (unsigned long long)size, (unsigned long long)start);
+    return text_fail(NN_ERR_TRUNCATED, msg, cap, "%s: its %llu bytes from byte %llu run past the zip's data", e->name,
+                     (unsigned long long)size, (unsigned long long)start);
   e->data = buf + start;
   e->size = (size_t)size;
   const uint32_t got = model_crc32(e->data, e->size);
   if (got != crc)
-    return export_fail(NN_ERR_CHECKSUM, msg, cap, "%s: CRC-32 mismatch (the zip says %08x, its bytes give %08x)",
-                       e->name, crc, got);
+    return text_fail(NN_ERR_CHECKSUM, msg, cap, "%s: CRC-32 mismatch (the zip says %08x, its bytes give %08x)", e->name,
+                     crc, got);
   return NN_OK;
 }
 
@@ -258,11 +256,11 @@ nn_status npz_load(const uint8_t *buf, size_t len, nn_net **out, char *msg, size
     if ((st = read_entry(buf, end, &at, &e[i], msg, cap))) return st;
     const size_t n = strlen(e[i].name);
     if (n < 5 || strcmp(e[i].name + n - 4, ".npy") != 0)
-      return export_fail(NN_ERR_FORMAT, msg, cap, "%s: not an .npy array (an .npz holds NAME.npy files)", e[i].name);
+      return text_fail(NN_ERR_FORMAT, msg, cap, "%s: not an .npy array (an .npz holds NAME.npy files)", e[i].name);
     e[i].name[n - 4] = '\0';
     for (uint64_t j = 0; j < i; j++)
       if (!strcmp(e[j].name, e[i].name))
-        return export_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: twice in the zip", e[i].name);
+        return text_fail(NN_ERR_FORMAT, msg, cap, "%s.npy: twice in the zip", e[i].name);
   }
   return npy_network(e, (int)entries, out, msg, cap);
 }

@@ -23,6 +23,17 @@ void text_put(nn_text *t, const char *fmt, ...) {
   if (n > 0) t->at += (size_t)n;
 }
 
+int text_fail(int code, char *msg, size_t cap, const char *fmt, ...) {
+  if (msg && cap) {
+    va_list ap;
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started just above (an analyser false positive) */
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
 void text_json_string(nn_text *t, const char *s) {
   if (!s) {
     text_put(t, "null");

@@ -18,5 +18,7 @@ void text_put(nn_text *t, const char *fmt, ...) __attribute__((format(printf, 2,
 void text_json_string(nn_text *t, const char *s); /* s quoted and escaped for JSON; NULL: null */
 void text_json_number(nn_text *t, double v);      /* the fewest digits that read back as v; not finite: null */
 void text_json_float(nn_text *t, float v);        /* the same for a float32 */
+/* A failure's message into msg (cap bytes; msg NULL or cap 0: none); returns code, a status or an exit code. */
+int text_fail(int code, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

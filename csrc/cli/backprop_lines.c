@@ -78,14 +78,14 @@ static void put_json(nn_text *t, long index, int label, const float *probs, int 
 }
 
 int cli_explain(nn_net *net, const uint8_t *image, int label, long index, int json, char *buf, size_t cap) {
-  if (!net || !image) return cli_fail(CLI_EXIT_FAILURE, buf, cap, "internal error: no network or image to explain");
+  if (!net || !image) return text_fail(CLI_EXIT_FAILURE, buf, cap, "internal error: no network or image to explain");
   const nn_config *c = nn_get_config(net);
   const int L = c->n_sizes - 1, k = c->sizes[L];
   size_t total = 0, count = 0;
   for (int l = 1; l <= L; l++) total += (size_t)c->sizes[l];
   (void)nn_params_const(net, &count);
   float *block = malloc((3 * total + count) * sizeof *block), loss = 0;
-  if (!block) return cli_fail(CLI_EXIT_FAILURE, buf, cap, "explain: %s", nn_strerror(NN_ERR_NOMEM));
+  if (!block) return text_fail(CLI_EXIT_FAILURE, buf, cap, "explain: %s", nn_strerror(NN_ERR_NOMEM));
   float *z = block, *act = z + total, *delta = act + total, *grads = delta + total;
   const uint8_t y = (uint8_t)label;
   const nn_data one = {image, NULL, &y, 1, 0, 0, NULL};
@@ -95,7 +95,7 @@ int cli_explain(nn_net *net, const uint8_t *image, int label, long index, int js
   if (st == NN_OK) st = nn_gradient_check(net, &one, CLI_CHECK_COUNT, check, &worst);
   if (st != NN_OK) {
     free(block);
-    return cli_fail(CLI_EXIT_FAILURE, buf, cap, "explain: %s", nn_strerror(st));
+    return text_fail(CLI_EXIT_FAILURE, buf, cap, "explain: %s", nn_strerror(st));
   }
   layer_norms y_norms[NN_MAX_LAYERS];
   size_t at = 0;

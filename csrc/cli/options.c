@@ -15,8 +15,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,16 +101,6 @@ const char *cli_option_name(cli_option o) { return (unsigned)o < CLI_OPTION_COUN
 
 /* ---- text buffers ------------------------------------------------------- */
 
-int cli_fail(int code, char *msg, size_t cap, const char *fmt, ...) {
-  if (msg && cap) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, cap, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
 /* "sgd, momentum or adam" from a name function. */
 static void put_choices(nn_text *t, const char *(*name)(int), int count) {
   for (int i = 0; i < count; i++) text_put(t, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", name(i));
@@ -186,7 +174,7 @@ static int find_option(const char *name, size_t len) {
 }
 
 /* A bad command line. */
-#define usage(msg, cap, ...) cli_fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
+#define usage(msg, cap, ...) text_fail(CLI_EXIT_USAGE, msg, cap, __VA_ARGS__)
 
 /* The layers grammar of nn_layers_parse (layers.c). */
 static int parse_layers(const char *s, nn_config *cfg, char *msg, size_t cap) {

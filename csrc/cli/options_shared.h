@@ -8,8 +8,6 @@
 #include "options.h"
 #include "text.h"
 
-/* A message into msg (cap bytes); returns code. */
-int cli_fail(int code, char *msg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The stack in the layers grammar. */
 void cli_put_layers(nn_text *t, const nn_config *c);
 /* The digit read: the first of the largest probabilities. */
