@@ -324,12 +324,13 @@ static nn_status train_rows_ahead(nn_net *net, const net_call *call, const nn_da
   int primed = 0; /* act[1] holds act[0]'s layer-0 z, from the last update */
   for (int at = start; at < end; at++) {
     if (!primed) net_gather(net, call, data, order, at, 1);
-    const size_t next = at + 1 < end ? (size_t)(order ? order[at + 1] : at + 1) : 0;
+    const int ahead = at + 1 < end; /* a row rides along */
+    const size_t next = ahead ? (size_t)(order ? order[at + 1] : at + 1) : 0;
     float next_mean = 0.0f, s = 0.0f;
-    if (at + 1 < end) net_load_row(net, call, data, next, net->x_next, &next_mean, &net->rng, net->x_aug);
-    nn_status st = net_step_ahead(net, call, primed, at + 1 < end ? net->x_next : NULL, &next_mean, &s);
+    if (ahead) net_load_row(net, call, data, next, net->x_next, &next_mean, &net->rng, net->x_aug);
+    nn_status st = net_step_ahead(net, call, primed, ahead ? net->x_next : NULL, &next_mean, &s);
     if (st != NN_OK) return st;
-    primed = at + 1 < end;
+    primed = ahead;
     if (primed) { /* the next step starts from x_next and its layer-0 z */
       memcpy(net->act[0], net->x_next, (size_t)net->cfg.sizes[0] * sizeof *net->x_next);
       net->row_mean[0] = next_mean;
