@@ -258,6 +258,17 @@ async function trainLong(page) {
   await statusIs(page, /^Training/);
 }
 
+/* Each window ({ from, to }, page times) gets its rate: samples a second
+ * trained within it, from trainLong's window.__seen; NaN with fewer than
+ * two changes inside. */
+async function rateEach(page, windows) {
+  const seen = await page.evaluate(() => window.__seen);
+  for (const w of windows) {
+    const s = seen.filter(([t]) => t >= w.from && t <= w.to);
+    w.rate = s.length < 2 ? NaN : ((s[s.length - 1][1] - s[0][1]) * 1000) / (s[s.length - 1][0] - s[0][0]);
+  }
+}
+
 /* ---------- backprop: the backpropagation panel's cost to training ---------- */
 
 async function backprop(server) {
@@ -289,12 +300,7 @@ async function backprop(server) {
       }
       await button(page, 'Pause').click();
       await statusIs(page, /^Paused/);
-      const seen = await page.evaluate(() => window.__seen);
-      const rateIn = ({ from, to }) => {
-        const s = seen.filter(([t]) => t >= from && t <= to);
-        return s.length < 2 ? NaN : ((s[s.length - 1][1] - s[0][1]) * 1000) / (s[s.length - 1][0] - s[0][0]);
-      };
-      for (const w of windows) w.rate = rateIn(w);
+      await rateEach(page, windows);
       const pairs = windows
         .map((w, k) =>
           w.pressing && windows[k + 1] ? w.rate / ((windows[k - 1].rate + windows[k + 1].rate) / 2) : null,
@@ -339,12 +345,7 @@ async function inside(server) {
     const costs = Number(await page.locator('#snapshot-cost').getAttribute('data-ms'));
     await button(page, 'Pause').click();
     await statusIs(page, /^Paused/);
-    const seen = await page.evaluate(() => window.__seen);
-    const rateIn = ({ from, to }) => {
-      const s = seen.filter(([t]) => t >= from && t <= to);
-      return s.length < 2 ? NaN : ((s[s.length - 1][1] - s[0][1]) * 1000) / (s[s.length - 1][0] - s[0][0]);
-    };
-    for (const w of windows) w.rate = rateIn(w);
+    await rateEach(page, windows);
     const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
     const closedRates = windows.filter((w) => !w.open).map((w) => w.rate),
       openRates = windows.filter((w) => w.open).map((w) => w.rate);
