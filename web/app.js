@@ -13,6 +13,7 @@ import { setPrediction } from './view-prediction.js';
 import {
   chooseNetwork,
   followOptimizer,
+  noteKept,
   readSettings,
   setDefaultThreads,
   setNetworks,
@@ -39,7 +40,6 @@ import { resolveBase, unreadableMessage } from './data.js';
 import { toIdx } from './personal.js';
 import { startServiceWorker, serverAnswers } from './offline.js';
 import { threadsUnavailable } from './lib/wasm.js';
-import { architectureChanges } from './network.js';
 import { startWorker, call, workerReady, workerStopped, WorkerStopped } from './worker-link.js';
 import { app, refreshControls, report, showModelInfo, idleStatus, trainingStatus } from './page-state.js';
 import { stored, remember, settleRemembering, dropRemembering } from './keeping.js';
@@ -254,16 +254,8 @@ function renewed(config) {
   repredictSoon(0);
 }
 
-function noteArchitecture(options) {
-  const c = app.config;
-  const changes = c && app.seen > 0 ? architectureChanges(c, options) : [];
-  const list = changes.length > 1 ? `${changes.slice(0, -1).join(', ')} and ${changes.at(-1)}` : changes[0];
-  setSettingsNote(
-    changes.length
-      ? `The network keeps its ${list} while it trains on; press Reset to start a new one with these settings.`
-      : '',
-  );
-}
+/* Says which of these settings the network there keeps while it trains on. */
+const noteArchitecture = (options) => noteKept(app.seen > 0 ? app.config : null, options);
 
 /* The threads control's count (1 while it holds no valid count). */
 const threadsSetting = () => readSettings().options?.threads ?? 1;

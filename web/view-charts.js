@@ -74,7 +74,7 @@ class CanvasChart {
 }
 
 /** A small line chart on a canvas: x is epochs (the figure's caption says so), y one series. */
-export class LineChart extends CanvasChart {
+class LineChart extends CanvasChart {
   constructor(canvas, { color = '#2457d6', yFormat = (v) => v.toFixed(2), yRange = 'auto', empty = '' } = {}) {
     super(canvas, empty);
     this.color = color;
@@ -160,7 +160,7 @@ const SERIES = ['#2457d6', '#1f8a4c', '#c73a2b', '#8a5a00', '#6b3fa0', '#0f7c8c'
  * A chart of several series on a log y axis, x the training step: each
  * layer's update size. push(x, ys) adds one point to each series.
  */
-export class LogChart extends CanvasChart {
+class LogChart extends CanvasChart {
   constructor(canvas, legend, { empty = '' } = {}) {
     super(canvas, empty); // points: [x, [y per series]]
     this.legend = legend;

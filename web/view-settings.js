@@ -11,6 +11,7 @@ import {
   defaultRate,
   defaultRates,
   hasConvolution,
+  architectureChanges,
 } from './network.js';
 import { els } from './ui.js';
 
@@ -20,6 +21,20 @@ import { els } from './ui.js';
 export function setSettingsNote(text) {
   els.settingsNote.textContent = text || '';
   els.settingsNote.hidden = !text;
+}
+
+/**
+ * The note that names the settings a network that has trained (config;
+ * null: none) keeps while it trains on, where the form's options differ.
+ */
+export function noteKept(config, options) {
+  const changes = config ? architectureChanges(config, options) : [];
+  const list = changes.length > 1 ? `${changes.slice(0, -1).join(', ')} and ${changes.at(-1)}` : changes[0];
+  setSettingsNote(
+    changes.length
+      ? `The network keeps its ${list} while it trains on; press Reset to start a new one with these settings.`
+      : '',
+  );
 }
 
 /* The threads control's default for a stack, at most MAX_DEFAULT_THREADS

@@ -41,7 +41,7 @@ export function abortError(reason) {
 }
 
 /** "fetch failed (ECONNREFUSED)": Node's fetch hides the reason in cause. */
-export function netMessage(e) {
+function netMessage(e) {
   const why = e?.cause?.code ?? e?.cause?.message;
   return `${e?.message ?? e}${why ? ` (${why})` : ''}`;
 }
