@@ -78,11 +78,16 @@ typedef struct {
   int k, filters;
 } kern_conv;
 #define KERN_CONV_PAD(f) (((f) + 7) / 8 * 8)
+/* floats of the gradient's room for each filter: its K*K*C sums and its
+ * bias's, rounded up to a 64-byte line, so that two threads summing
+ * different filters never write the same line */
+#define KERN_CONV_GP_STRIDE(kkc) (((kkc) + 1 + 15) / 16 * 16)
 void kern_conv_orders(float *wt, float *wp, const float *W, kern_conv g);
 void kern_conv_forward(float *z, const float *x, const float *wt, const float *bias, kern_conv g);
 void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g);
 /* filters f0..f1 of gW (in W's order) and gb, over `samples` maps x and
- * deltas dz one after the other; gp is room for F*K*K*C floats */
+ * deltas dz one after the other; gp is room for F*KERN_CONV_GP_STRIDE(K*K*C)
+ * floats, on a 64-byte line */
 void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const float *x, int samples, kern_conv g,
                         int f0, int f1);
 /* Max pooling of one map (rows, cols, channels), p x p windows, stride p:

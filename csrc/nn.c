@@ -53,7 +53,7 @@ static size_t lay_out_scratch(nn_net *net, int cap, float *carve) {
     if (y->kind == NN_LAYER_CONV) {
       PIECE(y->wt, float, ((size_t)y->fan_in * KERN_CONV_PAD(y->units)));
       PIECE(y->wp, float, ((size_t)y->fan_in * y->units));
-      PIECE(y->gp, float, ((size_t)y->fan_in * y->units));
+      PIECE(y->gp, float, ((size_t)KERN_CONV_GP_STRIDE(y->fan_in) * y->units));
     }
     if (y->kind == NN_LAYER_POOL) PIECE(y->argmax, int32_t, ((size_t)cap * s[l + 1])); /* int32 is a float's size */
   }

@@ -236,7 +236,7 @@ static void test_conv_kernels(void) {
     const size_t in = (size_t)g.rows * g.cols * g.channels, out = (size_t)(g.rows - g.k + 1) * (g.cols - g.k + 1) * F;
     float *x = malloc(S * in * sizeof *x), *dz = malloc(S * out * sizeof *dz), *W = malloc((size_t)F * KKC * sizeof *W);
     float *bias = malloc(F * sizeof *bias), *wt = malloc((size_t)KERN_CONV_PAD(F) * KKC * sizeof *wt);
-    float *wp = malloc((size_t)F * KKC * sizeof *wp), *gp = malloc((size_t)F * KKC * sizeof *gp);
+    float *wp = malloc((size_t)F * KKC * sizeof *wp), *gp = malloc((size_t)F * KERN_CONV_GP_STRIDE(KKC) * sizeof *gp);
     float *z = malloc(out * sizeof *z), *z_ref = malloc(out * sizeof *z);
     float *dx = malloc(in * sizeof *dx), *dx_ref = malloc(in * sizeof *dx);
     float *gW = malloc((size_t)F * KKC * sizeof *gW), *gW_ref = malloc((size_t)F * KKC * sizeof *gW);
