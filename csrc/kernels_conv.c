@@ -172,34 +172,103 @@ void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g
     }
 }
 
-/* The filters' gradient: for each non-zero dz[p][f], gp[f] (patch order)
- * += dz * p's patch, a vector along each of its K rows of K*C values;
- * then gp into W's order. Each entry sums over the samples' output pixels
- * in order. Most deltas are zero (max pooling passes one in four back,
- * relu about half of those): 85-88% in the convnet's two convolutions.
- * The bias's sum waits in gp too, after its filter's: with gb's floats side
- * by side, two threads summing neighbouring filters shared a cache line. */
+/* The positions in ox0..ox1 of output row oy where one filter's delta is
+ * not zero, as offsets of their patches in x (from `base`), and the
+ * deltas: gathered without a branch per delta, since which are zero is data
+ * a branch predictor does not learn. */
+enum { GRAD_RUN = 256 };
+INLINE int nonzero_deltas(int *patch_at, float *delta, const float *d, kern_conv g, int base, int oy, int ox0, int ox1) {
+  const int ocols = g.cols - g.k + 1;
+  int n = 0;
+  for (int ox = ox0; ox < ox1; ox++) {
+    const float v = d[((size_t)oy * ocols + ox) * g.filters];
+    patch_at[n] = base + (oy * g.cols + ox) * g.channels;
+    delta[n] = v;
+    n += v != 0.0f;
+  }
+  return n;
+}
+
+/* sums (NV vectors) += each delta times the NV vectors at its patch_at in
+ * x: the sums stay in registers over the whole run. */
+INLINE void add_run(float *sums, const int *patch_at, const float *delta, int n, const float *x, int NV) {
+  vf acc[4];
+  for (int q = 0; q < NV; q++) acc[q] = ldv(sums + q * VW);
+  for (int i = 0; i < n; i++) {
+    const vf d = splat(delta[i]);
+    const float *p = x + patch_at[i];
+    for (int q = 0; q < NV; q++) acc[q] += d * ldv(p + q * VW);
+  }
+  for (int q = 0; q < NV; q++) stv(sums + q * VW, acc[q]);
+}
+
+/* sums (K*K*C in patch order, then the bias's) += each delta times its
+ * patch, a patch row at a time, in runs of a few vectors whose sums stay in
+ * registers. A 5x5 one-channel filter (a digit's first convolution) keeps
+ * all 26 in registers at once. Each sum takes the deltas in order. */
+INLINE void add_patches(float *sums, const int *patch_at, const float *delta, int n, const float *x, kern_conv g) {
+  const int K = g.k, KC = K * g.channels;
+  const size_t row = (size_t)g.cols * g.channels;
+  if (K == 5 && KC == 5) {
+    float acc[26];
+    for (int j = 0; j < 26; j++) acc[j] = sums[j];
+    for (int i = 0; i < n; i++) {
+      const float *p = x + patch_at[i], d = delta[i];
+      for (int ky = 0; ky < 5; ky++)
+        for (int kx = 0; kx < 5; kx++) acc[ky * 5 + kx] += d * p[ky * row + kx];
+      acc[25] += d;
+    }
+    for (int j = 0; j < 26; j++) sums[j] = acc[j];
+    return;
+  }
+  float bias = sums[K * KC];
+  for (int i = 0; i < n; i++) bias += delta[i];
+  sums[K * KC] = bias;
+  for (int ky = 0; ky < K; ky++) {
+    float *s = sums + (size_t)ky * KC;
+    const float *xr = x + ky * row;
+    int t = 0;
+    for (; t + 4 * VW <= KC; t += 4 * VW) add_run(s + t, patch_at, delta, n, xr + t, 4);
+    for (; t + VW <= KC; t += VW) add_run(s + t, patch_at, delta, n, xr + t, 1);
+    for (; t < KC; t++) {
+      float a = s[t];
+      for (int i = 0; i < n; i++) a += delta[i] * xr[patch_at[i] + t];
+      s[t] = a;
+    }
+  }
+}
+
+/* The filters' gradient: gp[f] (patch order) += each non-zero dz[p][f]
+ * times p's patch, the deltas gathered into runs first; then gp into W's
+ * order. Each entry sums over the samples' output pixels in order. Most
+ * deltas are zero (max pooling passes one in four back, relu about half of
+ * those): 85-88% in the convnet's two convolutions. The bias's sum waits in
+ * gp too, after its filter's: with gb's floats side by side, two threads
+ * summing neighbouring filters shared a cache line. */
 void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const float *x, int samples, kern_conv g,
                         int f0, int f1) {
-  const int K = g.k, C = g.channels, KC = K * C, KKC = K * KC, F = g.filters, GS = KERN_CONV_GP_STRIDE(KKC);
+  const int K = g.k, C = g.channels, KKC = K * K * C, GS = KERN_CONV_GP_STRIDE(KKC);
   const int orows = g.rows - K + 1, ocols = g.cols - K + 1;
-  const size_t in = (size_t)g.rows * g.cols * C, out = (size_t)orows * ocols * F;
-  for (int f = f0; f < f1; f++)
-    for (int j = 0; j <= KKC; j++) gp[(size_t)f * GS + j] = 0.0f;
-  for (int s = 0; s < samples; s++)
-    for (int oy = 0; oy < orows; oy++)
-      for (int ox = 0; ox < ocols; ox++) {
-        const float *d = dz + s * out + ((size_t)oy * ocols + ox) * F;
-        const float *patch = x + s * in + ((size_t)oy * g.cols + ox) * C;
-        for (int f = f0; f < f1; f++) {
-          if (d[f] == 0.0f) continue;
-          float *sums = gp + (size_t)f * GS;
-          sums[KKC] += d[f];
-          if (K == 5 && KC == 5) /* one channel, 5x5: unrolled, the most common first convolution */
-            patch_add(sums, 5, patch, (size_t)g.cols, d[f], 5, 5);
-          else patch_add(sums, KC, patch, (size_t)g.cols * C, d[f], K, KC);
+  const int in = g.rows * g.cols * C;
+  const size_t out = (size_t)orows * ocols * g.filters;
+  int patch_at[GRAD_RUN];
+  float delta[GRAD_RUN];
+  for (int f = f0; f < f1; f++) {
+    float *sums = gp + (size_t)f * GS;
+    for (int j = 0; j <= KKC; j++) sums[j] = 0.0f;
+    int n = 0;
+    for (int s = 0; s < samples; s++)
+      for (int oy = 0; oy < orows; oy++)
+        for (int ox = 0; ox < ocols; ox += GRAD_RUN) {
+          const int end = ox + GRAD_RUN < ocols ? ox + GRAD_RUN : ocols;
+          if (n + end - ox > GRAD_RUN) {
+            add_patches(sums, patch_at, delta, n, x, g);
+            n = 0;
+          }
+          n += nonzero_deltas(patch_at + n, delta + n, dz + s * out + f, g, s * in, oy, ox, end);
         }
-      }
+    add_patches(sums, patch_at, delta, n, x, g);
+  }
   for (int f = f0; f < f1; f++) {
     const float *sums = gp + (size_t)f * GS;
     gb[f] = sums[KKC];
