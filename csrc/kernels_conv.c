@@ -251,8 +251,8 @@ void kern_conv_gradient(float *gW, float *gb, float *gp, const float *dz, const 
   const int orows = g.rows - K + 1, ocols = g.cols - K + 1;
   const int in = g.rows * g.cols * C;
   const size_t out = (size_t)orows * ocols * g.filters;
-  int patch_at[GRAD_RUN];
-  float delta[GRAD_RUN];
+  int patch_at[GRAD_RUN] = {0}; /* (the analyzer cannot follow n) */
+  float delta[GRAD_RUN] = {0};
   for (int f = f0; f < f1; f++) {
     float *sums = gp + (size_t)f * GS;
     for (int j = 0; j <= KKC; j++) sums[j] = 0.0f;
