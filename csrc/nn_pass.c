@@ -158,15 +158,20 @@ void net_delta_back(nn_net *net, int l, int b0, int b1) {
  * difference; momentum would not, but its update is dense anyway. */
 void net_centre_gradient(nn_net *net, int B, int o0, int o1) {
   if (net->cfg.input != NN_INPUT_CENTRED) return;
+  enum { RUN = 64 }; /* outputs at a time: the sums run along dz's rows, which vectorises */
   const net_layer *y = &net->layer[0];
   const int n_in = y->fan_in, n_out = y->units, P = y->positions;
   const float *dz = net->dz[0];
-  for (int o = o0; o < o1; o++) {
-    float c = 0.0f;
+  for (int r0 = o0; r0 < o1; r0 += RUN) {
+    const int r1 = r0 + RUN < o1 ? r0 + RUN : o1;
+    float c[RUN] = {0};
     for (int b = 0; b < B; b++)
-      for (size_t i = (size_t)b * P; i < (size_t)(b + 1) * P; i++) c += dz[i * n_out + o] * net->row_mean[b];
-    float *g = net->grads + net->w_off[0] + (size_t)o * n_in;
-    for (int i = 0; i < n_in; i++) g[i] -= c;
+      for (size_t i = (size_t)b * P; i < (size_t)(b + 1) * P; i++)
+        for (int o = r0; o < r1; o++) c[o - r0] += dz[i * n_out + o] * net->row_mean[b];
+    for (int o = r0; o < r1; o++) {
+      float *g = net->grads + net->w_off[0] + (size_t)o * n_in;
+      for (int i = 0; i < n_in; i++) g[i] -= c[o - r0];
+    }
   }
 }
 
