@@ -177,7 +177,8 @@ void kern_conv_backward(float *dx, const float *dz, const float *wp, kern_conv g
  * deltas: gathered without a branch per delta, since which are zero is data
  * a branch predictor does not learn. */
 enum { GRAD_RUN = 256 };
-INLINE int nonzero_deltas(int *patch_at, float *delta, const float *d, kern_conv g, int base, int oy, int ox0, int ox1) {
+INLINE int nonzero_deltas(int *patch_at, float *delta, const float *d, kern_conv g, int base, int oy, int ox0,
+                          int ox1) {
   const int ocols = g.cols - g.k + 1;
   int n = 0;
   for (int ox = ox0; ox < ox1; ox++) {

@@ -116,11 +116,17 @@ int nn_is_dense_stack(const nn_config *cfg); /* flat input and dense layers only
 void nn_config_default(nn_config *cfg); /* 784-128-64-10 sigmoid centred sgd lr 0.5 batch 8 seed 1, cosine */
 /* The defaults that depend on the stack and the optimizer, for the options
  * a caller did not give (NN_GIVEN_* bits): a stack with a convolution
- * trains with relu, batch 32 and weight decay 0.0005; the learning rate is
- * the optimizer's for the stack (nn_config.c's table, measured in
- * docs/accuracy.md). For the seed's dense stack with plain SGD these are
+ * trains with momentum, relu and batch 32; the learning rate and weight
+ * decay are the optimizer's for the stack (nn_config.c's table, measured in
+ * docs/accuracy.md). For the seed's dense stack these are
  * nn_config_default's. */
-enum { NN_GIVEN_ACTIVATION = 1u, NN_GIVEN_LEARNING_RATE = 2u, NN_GIVEN_BATCH = 4u, NN_GIVEN_WEIGHT_DECAY = 8u };
+enum {
+  NN_GIVEN_ACTIVATION = 1u,
+  NN_GIVEN_LEARNING_RATE = 2u,
+  NN_GIVEN_BATCH = 4u,
+  NN_GIVEN_WEIGHT_DECAY = 8u,
+  NN_GIVEN_OPTIMIZER = 16u
+};
 #define NN_CONVNET "28x28,conv5x8,pool2,conv5x16,pool2,128,10" /* the convnet the page offers */
 void nn_config_fit_defaults(nn_config *cfg, unsigned given);
 int nn_has_convolution(const nn_config *cfg);

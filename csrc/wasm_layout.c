@@ -74,7 +74,8 @@ nn_status wasm_read_config(const double *in, nn_config *cfg) {
   nn_config_fit_defaults(cfg, (isnan(in[CFG_ACTIVATION]) ? 0u : NN_GIVEN_ACTIVATION) |
                                 (isnan(in[CFG_LEARNING_RATE]) ? 0u : NN_GIVEN_LEARNING_RATE) |
                                 (isnan(in[CFG_BATCH_SIZE]) ? 0u : NN_GIVEN_BATCH) |
-                                (isnan(in[CFG_WEIGHT_DECAY]) ? 0u : NN_GIVEN_WEIGHT_DECAY));
+                                (isnan(in[CFG_WEIGHT_DECAY]) ? 0u : NN_GIVEN_WEIGHT_DECAY) |
+                                (isnan(in[CFG_OPTIMIZER]) ? 0u : NN_GIVEN_OPTIMIZER));
   return bad ? NN_ERR_ARG : nn_config_check(cfg);
 }
 
@@ -149,25 +150,30 @@ const char *facts(void) {
   nn_config_default(&conv);
   nn_layers_parse(NN_CONVNET, &conv, NULL, 0);
   nn_config_fit_defaults(&conv, 0);
-  text_put(&t, "\"convnet\":{\"layers\":\"%s\",\"activation\":\"%s\",\"learningRate\":", NN_CONVNET,
-           nn_activation_name(conv.activation));
+  text_put(&t,
+           "\"convnet\":{\"layers\":\"%s\",\"activation\":\"%s\",\"optimizer\":\"%s\",\"learningRate\":", NN_CONVNET,
+           nn_activation_name(conv.activation), nn_optimizer_name(conv.optimizer));
   text_json_float(&t, conv.learning_rate);
   text_put(&t, ",\"batchSize\":%d,\"weightDecay\":", conv.batch_size);
   text_json_float(&t, conv.weight_decay);
   text_put(&t, "},");
-  text_put(&t, "\"learningRates\":{");
-  for (int c = 0; c < 2; c++) { /* by optimizer: for a dense stack, and for one with a convolution */
-    nn_config x = c ? conv : d;
-    text_put(&t, "%s\"%s\":{", c ? "," : "", c ? "convnet" : "dense");
-    for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
-      x.optimizer = (nn_optimizer)o;
-      nn_config_fit_defaults(&x, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH);
-      text_put(&t, "%s\"%s\":", o ? "," : "", nn_optimizer_name((nn_optimizer)o));
-      text_json_float(&t, x.learning_rate);
+  /* by optimizer, for a dense stack and for one with a convolution */
+  static const char *const what[2] = {"learningRates", "weightDecays"};
+  for (int w = 0; w < 2; w++) {
+    text_put(&t, "\"%s\":{", what[w]);
+    for (int c = 0; c < 2; c++) {
+      nn_config x = c ? conv : d;
+      text_put(&t, "%s\"%s\":{", c ? "," : "", c ? "convnet" : "dense");
+      for (int o = 0; o < NN_OPTIMIZER_COUNT; o++) {
+        x.optimizer = (nn_optimizer)o;
+        nn_config_fit_defaults(&x, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH | NN_GIVEN_OPTIMIZER);
+        text_put(&t, "%s\"%s\":", o ? "," : "", nn_optimizer_name((nn_optimizer)o));
+        text_json_float(&t, w ? x.weight_decay : x.learning_rate);
+      }
+      text_put(&t, "}");
     }
-    text_put(&t, "}");
+    text_put(&t, w ? "}}," : "},");
   }
-  text_put(&t, "}},");
   text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
     text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),

@@ -267,16 +267,20 @@ test('a convnet: layers as text or items, trains, reads its layers back, saves a
 
 test('defaults follow the stack and the optimizer where they are not given', async () => {
   const conv = await createNetwork({ layers: '28x28,conv5x8,pool2,conv5x16,pool2,128,10' });
-  assert.equal(
-    [conv.options.activation, conv.options.learningRate, conv.options.batchSize, conv.options.weightDecay],
-    ['relu', 0.1, 32, 0.0005],
-  );
+  const o = (n) => [n.options.optimizer, n.options.activation, n.options.learningRate, n.options.batchSize];
+  assert.equal([...o(conv), conv.options.weightDecay], ['momentum', 'relu', 0.03, 32, 0.005]);
   const given = await createNetwork({ layers: '28x28,conv5x8,pool2,10', activation: 'tanh', batchSize: 4 });
-  assert.equal([given.options.activation, given.options.learningRate, given.options.batchSize], ['tanh', 0.1, 4]);
+  assert.equal(o(given), ['momentum', 'tanh', 0.03, 4]);
+  const convAdam = await createNetwork({ layers: '28x28,conv5x8,pool2,10', optimizer: 'adam' });
+  assert.equal([...o(convAdam), convAdam.options.weightDecay], ['adam', 'relu', 0.003, 32, 0.03]);
+  const convSgd = await createNetwork({ layers: '28x28,conv5x8,pool2,10', optimizer: 'sgd', weightDecay: 0 });
+  assert.equal([...o(convSgd), convSgd.options.weightDecay], ['sgd', 'relu', 0.1, 32, 0]);
   const adam = await createNetwork({ optimizer: 'adam' });
-  assert.equal([adam.options.activation, adam.options.learningRate, adam.options.batchSize], ['sigmoid', 0.001, 8]);
+  assert.equal([...o(adam), adam.options.weightDecay], ['adam', 'sigmoid', 0.001, 8, 0]);
   const momentum = await createNetwork({ optimizer: 'momentum', learningRate: 0.2 });
   assert.is(momentum.options.learningRate, 0.2);
+  convAdam.dispose();
+  convSgd.dispose();
   for (const n of [conv, given, adam, momentum]) n.dispose();
 });
 

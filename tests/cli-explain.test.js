@@ -73,7 +73,10 @@ for (const name of Object.keys(MODELS))
       if (y.weights) {
         assert.ok(Math.abs(o.weightsNorm - norm(g.layers[l].weights)) <= 1e-12 * o.weightsNorm, `layer ${l} dW norm`);
         assert.is(o.maxRelativeError, c.layers[l].maxRelativeError);
-        assert.match(lines[l + 1], new RegExp(`^layer ${l + 1}  ${y.type} .* \\|dW\\| \\d\\.\\d{3}e-\\d\\d .* check `));
+        assert.match(
+          lines[l + 1],
+          new RegExp(`^layer ${l + 1}  ${y.type} .* \\|dW\\| \\d\\.\\d{3}e[-+]\\d\\d .* check `),
+        );
       } else assert.is(o.weightsNorm, undefined);
     });
     assert.is(out.maxRelativeError, c.maxRelativeError);

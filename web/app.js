@@ -122,7 +122,7 @@ const events = {
     // the form starts at C's defaults (the first worker only: a new one after
     // a crash keeps what the person set)
     if (m.defaults && !formFilled) writeSettings(m.defaults);
-    if (m.defaults?.networks) setNetworks(m.defaults.networks, m.defaults.learningRates);
+    if (m.defaults?.networks) setNetworks(m.defaults.networks, m.defaults.byOptimizer);
     formFilled = true;
   },
 

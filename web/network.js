@@ -89,17 +89,17 @@ export const hiddenOf = (layers) => stackItems(layers).slice(1, -1).join(',');
 
 // The settings a network the page offers comes with, which the form takes
 // when it is chosen (ui.chooseNetwork), as far as C gives them.
-export const FOLLOW = ['activation', 'learningRate', 'batchSize', 'weightDecay'];
+// The optimizer comes first: the rate and the decay are the optimizer's.
+export const FOLLOW = ['optimizer', 'activation', 'learningRate', 'batchSize', 'weightDecay'];
 
 /**
  * The networks the page offers: { article, convnet }, each { layers, and
  * those of FOLLOW it comes with }. defaults: a new network's options (C's
  * defaults: the seed's 784-128-64-10, the article's); facts: the module's
  * (web/lib/wasm.js w.facts), whose defaults.convnet is the convnet and the
- * settings C gives a stack with a convolution (relu, rate 0.1, batch 32:
- * one epoch of the small split reaches 94.6% test accuracy, where the
- * seed's sigmoid at 0.5 and batch 8 stays at 11%). Without it (a module
- * older than the convnet) only the article's.
+ * settings C gives a stack with a convolution (momentum, relu, rate
+ * 0.03, batch 32, weight decay 0.005: docs/accuracy.md). Without it (a
+ * module older than the convnet) only the article's.
  */
 export function networkChoices(defaults, facts) {
   const pick = (c) => {
@@ -111,22 +111,24 @@ export function networkChoices(defaults, facts) {
   return convnet ? { article: pick(defaults), convnet: pick(convnet) } : { article: pick(defaults) };
 }
 
-/* ---------- the learning rate C gives a stack and optimizer ---------- */
+/* ---------- the learning rate and weight decay C gives a stack and optimizer ---------- */
 
 /** Whether a stack holds a convolution, which C gives the convnet's defaults (nn_config_fit_defaults). */
 export const hasConvolution = (layers) => stackItems(layers).some((v) => typeof v === 'string' && /^conv/.test(v));
 
 /**
- * The learning rate C gives a new network of this stack and optimizer:
- * rates is the module's facts.defaults.learningRates ({ dense, convnet },
- * each by optimizer: sgd 0.5, momentum 0.05, adam 0.001 for a dense stack;
- * 0.1, 0.01, 0.001 for one with a convolution). undefined without them.
+ * The value C gives a new network of this stack and optimizer: table is
+ * one of the module's facts.defaults.learningRates and .weightDecays
+ * ({ dense, convnet }, each by optimizer: rates sgd 0.5, momentum 0.05,
+ * adam 0.001 and no decay for a dense stack; for one with a convolution
+ * rates 0.1, 0.03, 0.003 and decays 0.0005, 0.005, 0.03). undefined
+ * without it.
  */
-export function defaultRate(rates, layers, optimizer) {
-  const r = rates?.[hasConvolution(layers) ? 'convnet' : 'dense']?.[optimizer];
+export function stackDefault(table, layers, optimizer) {
+  const r = table?.[hasConvolution(layers) ? 'convnet' : 'dense']?.[optimizer];
   return typeof r === 'number' ? +r.toPrecision(6) : undefined;
 }
 
-/** Every learning rate C gives some stack and optimizer: a Learning rate field holding one has not been typed. */
-export const defaultRates = (rates) =>
-  Object.values(rates ?? {}).flatMap((byOptimizer) => Object.values(byOptimizer).map((r) => +r.toPrecision(6)));
+/** Every value of such a table: a field holding one has not been typed. */
+export const stackDefaults = (table) =>
+  Object.values(table ?? {}).flatMap((byOptimizer) => Object.values(byOptimizer).map((r) => +r.toPrecision(6)));

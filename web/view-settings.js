@@ -8,8 +8,8 @@ import {
   stackText,
   stackName,
   FOLLOW,
-  defaultRate,
-  defaultRates,
+  stackDefault,
+  stackDefaults,
   hasConvolution,
   architectureChanges,
 } from './network.js';
@@ -102,16 +102,17 @@ export function writeSettings(c) {
 /* ---------- the network choice ---------- */
 
 let networks = null; // the networks the page offers (network.js networkChoices), once the worker is ready
-let rates = null; // C's learning rate for each stack and optimizer (facts.defaults.learningRates)
+let byOptimizer = null; // C's { learningRate, weightDecay } tables for each stack and optimizer (facts.defaults)
 
 /**
  * The networks the page offers: named in the Network choice, which then
- * follows the Hidden layers field; learningRates: C's rate for each stack
- * and optimizer, which the Learning rate field follows (followOptimizer).
+ * follows the Hidden layers field; tables: C's learning rates and weight
+ * decays for each stack and optimizer ({ learningRate, weightDecay }),
+ * which those fields follow (followOptimizer).
  */
-export function setNetworks(choices, learningRates = null) {
+export function setNetworks(choices, tables = null) {
   networks = choices;
-  rates = learningRates;
+  byOptimizer = tables;
   for (const option of els.network.options) {
     const c = choices[option.value];
     if (option.value !== 'own') option.hidden = !c; // a module without the convnet offers the article's only
@@ -129,19 +130,33 @@ export function showNetwork() {
   els.network.value = found ?? 'own';
 }
 
+/* Whether field el holds v (a number as the field reads it). */
+const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
+
+/* The values of key the page itself puts in its field: the networks' own
+ * and, for the rate and the decay, every one C gives some stack and
+ * optimizer. A field holding one of them has not been typed in. */
+const ownValues = (key) => [...Object.values(networks ?? {}).map((o) => o[key]), ...stackDefaults(byOptimizer?.[key])];
+
+/* Sets field el to v where it holds one of the page's own values of key. */
+function follow(el, key, v) {
+  if (v !== undefined && ownValues(key).some((o) => o !== undefined && same(el, o))) el.value = String(v);
+}
+
 /**
  * Takes one of the networks offered ('article' or 'convnet'): its hidden
  * layers into the Hidden layers field, and the settings it comes with
- * (activation, learning rate, batch size, weight decay: network.js FOLLOW)
- * into theirs where they hold one of the networks' own values: a value the
- * person typed stays. false for 'own' (nothing to fill).
+ * (optimizer, activation, learning rate, batch size, weight decay:
+ * network.js FOLLOW) into theirs where they hold one of the page's own
+ * values: a value the person typed or chose stays. false for 'own'
+ * (nothing to fill).
  */
 export function chooseNetwork(name) {
   const c = networks?.[name];
   if (!c) return false;
-  const offered = Object.values(networks);
   els.hidden.value = hiddenOf(c.layers);
   const fields = {
+    optimizer: els.optimizer,
     activation: els.activation,
     learningRate: els.lr,
     batchSize: els.batch,
@@ -151,29 +166,25 @@ export function chooseNetwork(name) {
   if ([defaultThreads(false), defaultThreads(true)].some((t) => same(els.threads, t)))
     els.threads.value = String(defaultThreads(hasConvolution(c.layers)));
   for (const key of FOLLOW) {
-    const el = fields[key];
-    // the learning rate C gives this network with the optimizer chosen, where C's rates are known
-    const v = key === 'learningRate' ? (defaultRate(rates, c.layers, els.optimizer.value) ?? c[key]) : c[key];
-    const own = [...offered.map((o) => o[key]), ...(key === 'learningRate' ? defaultRates(rates) : [])];
-    if (v !== undefined && own.some((o) => o !== undefined && same(el, o))) el.value = String(v);
+    // the rate and the decay C gives this network with the optimizer now chosen, where C's tables are known
+    const v = stackDefault(byOptimizer?.[key], c.layers, els.optimizer.value) ?? c[key];
+    follow(fields[key], key, v);
   }
   return true;
 }
 
-/* Whether field el holds v (a number as the field reads it). */
-const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
-
 /**
- * The Learning rate field follows the Optimizer control: C's rate for the
- * stack of the Hidden layers field and the optimizer chosen (dense: sgd
- * 0.5, momentum 0.05, adam 0.001; with a convolution 0.1, 0.01, 0.001),
- * where the field holds one of C's rates or of the networks offered: a
- * rate the person typed stays.
+ * The Learning rate and Weight decay fields follow the Optimizer control:
+ * C's values for the stack of the Hidden layers field and the optimizer
+ * chosen (dense: rates sgd 0.5, momentum 0.05, adam 0.001, no decay; with
+ * a convolution rates 0.1, 0.03, 0.003 and decays 0.0005, 0.005, 0.03),
+ * where the field holds one of the page's own values: one the person typed
+ * stays.
  */
 export function followOptimizer() {
-  const v = defaultRate(rates, stackOf(els.hidden.value), els.optimizer.value);
-  const own = [...defaultRates(rates), ...Object.values(networks ?? {}).map((o) => o.learningRate)];
-  if (v !== undefined && own.some((o) => o !== undefined && same(els.lr, o))) els.lr.value = String(v);
+  const layers = stackOf(els.hidden.value);
+  follow(els.lr, 'learningRate', stackDefault(byOptimizer?.learningRate, layers, els.optimizer.value));
+  follow(els.weightDecay, 'weightDecay', stackDefault(byOptimizer?.weightDecay, layers, els.optimizer.value));
 }
 
 /** C's refusal of the stack, shown under the Hidden layers field; '' clears it. */

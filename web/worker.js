@@ -346,16 +346,17 @@ self.addEventListener('unhandledrejection', (e) => {
 /* C's defaults for the page's form: a new network's options and the
  * command lines' epochs, so the form starts where mnist-train does and no
  * default is written twice, the networks the page offers (network.js
- * networkChoices) and the learning rate C gives each stack and optimizer
- * (facts.defaults.learningRates). null if the module does not load (said
- * later). */
+ * networkChoices) and the learning rate and weight decay C gives each
+ * stack and optimizer (facts.defaults.learningRates and .weightDecays).
+ * null if the module does not load (said later). */
 async function defaults() {
   const { facts } = await init();
   run.splitMinRows = facts.limits.splitMinRows;
   const fresh = await createNetwork();
   try {
     const networks = networkChoices(fresh.options, facts);
-    return { ...fresh.options, epochs: facts.cli.epochs, networks, learningRates: facts.defaults.learningRates };
+    const byOptimizer = { learningRate: facts.defaults.learningRates, weightDecay: facts.defaults.weightDecays };
+    return { ...fresh.options, epochs: facts.cli.epochs, networks, byOptimizer };
   } finally {
     fresh.dispose();
   }

@@ -34,19 +34,21 @@ const option_row cli_table[CLI_OPTION_COUNT] = {
                  "mini-batch size, $R (default $D; 32 with a convolution in --layers)"},
   [CLI_LR] = {"lr", "X", K_REAL, TRAIN, 0, 0, 0,
               "learning rate, $R (default $D with sgd, 0.05 with momentum, 0.001 with adam; with a "
-              "convolution in --layers 0.1, 0.01 and 0.001)"},
+              "convolution in --layers 0.1, 0.03 and 0.003)"},
   [CLI_SCHEDULE] = {"schedule", "NAME", K_SCHEDULE, TRAIN, 0, 0, 0,
                     "the learning rate over the epochs: $R (default $D); cosine falls from --lr "
                     "towards 0 along half a cosine, step divides it by 10 at half and again at "
                     "three quarters of the run"},
   [CLI_WEIGHT_DECAY] = {"weight-decay", "X", K_DECAY, TRAIN, 0, 0, 0,
                         "each step shrinks the weights by lr * X of themselves, $R (default $D; "
-                        "0.0005 with a convolution in --layers)"},
+                        "with a convolution in --layers 0.0005 with sgd, 0.005 with momentum, 0.03 "
+                        "with adam)"},
   [CLI_AUGMENT] = {"augment", "[=LIST]", K_AUGMENT, TRAIN, 0, 0, 0,
                    "distort each training image afresh each epoch (default off): alone, with "
                    "$D; or with a list such as --augment=shift=2,rotate=10 (the others 0), each in "
                    "$R"},
-  [CLI_OPTIMIZER] = {"optimizer", "NAME", K_OPTIMIZER, TRAIN, 0, 0, 0, "$R (default $D)"},
+  [CLI_OPTIMIZER] = {"optimizer", "NAME", K_OPTIMIZER, TRAIN, 0, 0, 0,
+                     "$R (default $D; momentum with a convolution in --layers)"},
   [CLI_LAYERS] = {"layers", "A,B,...", K_LAYERS, TRAIN, 0, 1, NN_MAX_UNITS,
                   "the network, input first, output last (default $D): $R. The input is the "
                   "images' pixels, 784, or the image, 28x28; then N is a dense layer of N units, "
@@ -374,7 +376,8 @@ int cli_parse(int argc, const char *const *argv, cli_shell shell, cli_args *a, c
     nn_config_fit_defaults(&a->cfg, (GIVEN(a, CLI_ACTIVATION) ? NN_GIVEN_ACTIVATION : 0u) |
                                       (GIVEN(a, CLI_LR) ? NN_GIVEN_LEARNING_RATE : 0u) |
                                       (GIVEN(a, CLI_BATCH) ? NN_GIVEN_BATCH : 0u) |
-                                      (GIVEN(a, CLI_WEIGHT_DECAY) ? NN_GIVEN_WEIGHT_DECAY : 0u));
+                                      (GIVEN(a, CLI_WEIGHT_DECAY) ? NN_GIVEN_WEIGHT_DECAY : 0u) |
+                                      (GIVEN(a, CLI_OPTIMIZER) ? NN_GIVEN_OPTIMIZER : 0u));
   return check_needs(a, msg, cap);
 }
 

@@ -35,11 +35,12 @@ import { STYLES, VARIANTS, place } from '../helpers/strokes.js';
 
 const CONVNET = ['28x28', 'conv5x8', 'pool2', 'conv5x16', 'pool2', 128, 10];
 const HIDDEN = 'conv5x8,pool2,conv5x16,pool2,128';
-// One epoch of the small split at the convnet's settings (relu, rate 0.1,
-// batch 32, weight decay 0.0005) reaches 94.75% test accuracy in Node and in
-// the page (the same model; 94.55% with no weight decay): the floor leaves
+// One epoch of the small split at the convnet's settings (momentum, relu,
+// rate 0.03, batch 32, weight decay 0.005) reaches 96.25% test accuracy
+// natively (build/native/mnist-train --data web/data/small --layers ...
+// --epochs 1), in Node and in the page (the same model): the floor leaves
 // half a point.
-const FLOOR = 0.942;
+const FLOOR = 0.957;
 
 const testSet = readIdxPair('t10k');
 const digit = (i) => testSet.images.subarray(i * 784, (i + 1) * 784);
@@ -70,10 +71,21 @@ const value = (page, id) => page.locator(`#${id}`).inputValue();
 const fields = async (page) => ({
   network: await value(page, 'network'),
   hidden: await value(page, 'hidden'),
+  optimizer: await value(page, 'optimizer'),
   activation: await value(page, 'activation'),
   lr: await value(page, 'lr'),
   batch: await value(page, 'batch'),
+  decay: await value(page, 'weight-decay'),
 });
+const ARTICLE = {
+  network: 'article',
+  hidden: '128,64',
+  optimizer: 'sgd',
+  activation: 'sigmoid',
+  lr: '0.5',
+  batch: '8',
+};
+const CONV = { network: 'convnet', hidden: HIDDEN, optimizer: 'momentum', activation: 'relu', lr: '0.03', batch: '32' };
 /** Types into a field as a person does (input and change events). */
 async function type(page, id, text) {
   await page.locator(`#${id}`).fill(text);
@@ -94,37 +106,24 @@ async function trainedInNode(bytes) {
   return trained;
 }
 
-test('the Network choice: the convnet fills the hidden layers, activation, learning rate and batch size; a typed value stays', async () => {
+test('the Network choice: the convnet fills the hidden layers, optimizer, activation, learning rate, batch size and weight decay; a typed value stays', async () => {
   const { page } = await ready();
   assert.equal(await page.locator('#network option').allTextContents(), [
     "784-128-64-10 (the article's)",
     'convnet 28x28,conv5x8,pool2,conv5x16,pool2,128,10',
     'your own hidden layers',
   ]);
-  assert.equal(await fields(page), {
-    network: 'article',
-    hidden: '128,64',
-    activation: 'sigmoid',
-    lr: '0.5',
-    batch: '8',
-  });
-
+  assert.equal(await fields(page), { ...ARTICLE, decay: '0' });
   await page.locator('#network').selectOption('convnet');
-  assert.equal(await fields(page), { network: 'convnet', hidden: HIDDEN, activation: 'relu', lr: '0.1', batch: '32' });
+  assert.equal(await fields(page), { ...CONV, decay: '0.005' });
   await page.locator('#network').selectOption('article');
-  assert.equal(await fields(page), {
-    network: 'article',
-    hidden: '128,64',
-    activation: 'sigmoid',
-    lr: '0.5',
-    batch: '8',
-  });
+  assert.equal(await fields(page), { ...ARTICLE, decay: '0' });
 
   // a learning rate of one's own stays through the choice, the others follow it
   await type(page, 'lr', '0.3');
   await page.locator('#network').selectOption('convnet');
-  assert.equal(await fields(page), { network: 'convnet', hidden: HIDDEN, activation: 'relu', lr: '0.3', batch: '32' });
-  await type(page, 'lr', '0.1');
+  assert.equal(await fields(page), { ...CONV, lr: '0.3', decay: '0.005' });
+  await type(page, 'lr', '0.03');
 
   // the choice follows what is typed in Hidden layers
   await page.locator('#hidden').fill('128,64');
@@ -154,40 +153,40 @@ test('the Threads default follows the network: every core (up to 4) for the conv
   await page.locator('#network').selectOption('article');
 });
 
-test("the learning rate follows the optimizer: C's rate for the stack (dense or with a convolution) unless typed", async () => {
+test("the learning rate and weight decay follow the optimizer: C's for the stack (dense or with a convolution) unless typed", async () => {
   const { page } = await ready();
-  const rate = async (optimizer) => {
+  const pick = async (optimizer) => {
     await page.locator('#optimizer').selectOption(optimizer);
-    return value(page, 'lr');
+    return [await value(page, 'lr'), await value(page, 'weight-decay')];
   };
   await page.locator('#network').selectOption('article');
-  assert.is(await value(page, 'lr'), '0.5');
-  assert.is(await rate('adam'), '0.001', "the article's network with Adam");
-  assert.is(await rate('momentum'), '0.05', "the article's network with momentum");
-  assert.is(await rate('sgd'), '0.5');
+  assert.equal(await fields(page), { ...ARTICLE, decay: '0' });
+  assert.equal(await pick('adam'), ['0.001', '0'], "the article's network with Adam");
+  assert.equal(await pick('momentum'), ['0.05', '0'], "the article's network with momentum");
+  assert.equal(await pick('sgd'), ['0.5', '0']);
   await page.locator('#network').selectOption('convnet');
-  assert.is(await value(page, 'lr'), '0.1');
-  assert.is(await rate('momentum'), '0.01', 'the convnet with momentum');
-  assert.is(await rate('adam'), '0.001', 'the convnet with Adam');
-  // a network chosen takes C's rate for it with the optimizer chosen
+  assert.equal(await fields(page), { ...CONV, decay: '0.005' }, 'the convnet brings momentum');
+  assert.equal(await pick('sgd'), ['0.1', '0.0005'], 'the convnet with SGD');
+  assert.equal(await pick('adam'), ['0.003', '0.03'], 'the convnet with Adam');
+  // a network chosen keeps an optimizer chosen that is neither network's, and takes C's rate and decay for it
   await page.locator('#network').selectOption('article');
-  assert.is(await value(page, 'lr'), '0.001', "the article's network chosen with Adam");
-  await page.locator('#optimizer').selectOption('momentum');
+  assert.equal(await fields(page), { ...ARTICLE, optimizer: 'adam', lr: '0.001', decay: '0' });
   await page.locator('#network').selectOption('convnet');
-  assert.is(await value(page, 'lr'), '0.01', 'the convnet chosen with momentum');
+  assert.equal(await fields(page), { ...CONV, optimizer: 'adam', lr: '0.003', decay: '0.03' });
 
-  // a rate of one's own stays through the optimizer and the network
+  // a rate or decay of one's own stays through the optimizer and the network
   await type(page, 'lr', '0.02');
-  assert.is(await rate('sgd'), '0.02', 'a typed rate stays');
-  assert.is(await rate('adam'), '0.02', 'a typed rate stays');
+  await type(page, 'weight-decay', '0.001');
+  assert.equal(await pick('sgd'), ['0.02', '0.001'], 'typed values stay');
   await page.locator('#network').selectOption('article');
-  assert.is(await value(page, 'lr'), '0.02', 'a typed rate stays through the network choice');
+  assert.equal([await value(page, 'lr'), await value(page, 'weight-decay')], ['0.02', '0.001'], 'through the network');
 
-  // as the next tests expect: the convnet, SGD, its rate
-  await page.locator('#optimizer').selectOption('sgd');
-  await type(page, 'lr', '0.1');
+  // as the next tests expect: the convnet with its own settings
+  await page.locator('#optimizer').selectOption('momentum');
+  await type(page, 'lr', '0.03');
+  await type(page, 'weight-decay', '0.005');
   await page.locator('#network').selectOption('convnet');
-  assert.equal(await fields(page), { network: 'convnet', hidden: HIDDEN, activation: 'relu', lr: '0.1', batch: '32' });
+  assert.equal(await fields(page), { ...CONV, decay: '0.005' });
 });
 
 test("the page works out no layer's shape: it takes C's (net.layers)", () => {
@@ -226,7 +225,7 @@ test(`Train on the small split, two threads: the model Node makes, byte for byte
   assert.ok(Number(await page.locator('#speed').getAttribute('data-value')) > 0, 'a speed is shown');
   assert.match(
     await page.locator('#model-info').textContent(),
-    /^28x28,conv5x8,pool2,conv5x16,pool2,128,10 · relu · sgd/,
+    /^28x28,conv5x8,pool2,conv5x16,pool2,128,10 · relu · momentum/,
   );
   assert.equal(node.options.layers, CONVNET);
   assert.ok(node.bytes.equals(saved), "the page's model is the one Node trains of its settings, byte for byte");
@@ -395,17 +394,22 @@ test('the inside view: each convolution and pooling as its maps with the values 
     n.dispose();
     return p;
   });
-  let signs = 0;
-  for (let f = 0; f < 8; f++)
+  // each filter at its own scale: a weight under a fiftieth of its filter's largest is all but white
+  let signs = 0,
+    faint = 0;
+  for (let f = 0; f < 8; f++) {
+    const largest = Math.max(...params.subarray(f * 25, f * 25 + 25).map(Math.abs));
     for (let y = 0; y < 5; y++)
       for (let x = 0; x < 5; x++) {
         const w = params[f * 25 + y * 5 + x]; // [filter][channel][row][col], one channel
         const at = (((Math.floor(f / 4) * 6 + 1 + y) * width + (f % 4) * 6 + 1 + x) * 4) | 0;
         const [r, , b] = pixels.slice(at, at + 3);
-        if (Math.abs(w) > 1e-3 && (w > 0 ? b > r : r > b)) signs++;
-        else if (Math.abs(w) <= 1e-3) signs++;
+        if (Math.abs(w) < largest / 50) faint++;
+        else if (w > 0 ? b > r : r > b) signs++;
       }
-  assert.is(signs, 200, 'blue for each positive weight, red for each negative one');
+  }
+  assert.ok(faint < 20, `${faint} faint weights`);
+  assert.is(signs + faint, 200, 'blue for each positive weight, red for each negative one');
   await page.locator('#learned summary').click();
 });
 
@@ -459,7 +463,7 @@ test('Save model writes a format 4 file that Open model loads back to the same b
   await page.waitForFunction(() => /kept in this browser/.test(document.getElementById('model-info').textContent));
   await page.reload();
   await statusIs(page, /^Restored/, 20_000);
-  assert.equal(await fields(page), { network: 'convnet', hidden: HIDDEN, activation: 'relu', lr: '0.1', batch: '32' });
+  assert.equal(await fields(page), { ...CONV, decay: '0.005' });
   assert.is(await page.locator('#forward .fw-mapgrid').count(), 4, 'the inside view of the convnet');
   assert.ok(bytes.equals(await savedModel(page)), 'the restored model');
 });

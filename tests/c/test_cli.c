@@ -268,7 +268,7 @@ static void test_help_text(void) {
   }
   CHECK(longest <= 80, "help lines fit 80 columns, longest %d", longest);
   CHECK(strstr(help, "(default 784,128,64,10)") && strstr(help, "(default 8;") &&
-          strstr(help, "(default 0.5 with sgd") && strstr(help, "(default sigmoid;") && strstr(help, "(default sgd)") &&
+          strstr(help, "(default 0.5 with sgd") && strstr(help, "(default sigmoid;") && strstr(help, "(default sgd;") &&
           strstr(help, "(default 1)"),
         "defaults from nn_config_default");
   char *flat = malloc(n + 1); /* the words without the line breaks */

@@ -118,21 +118,32 @@ static void test_fit_defaults(void) {
   CHECK(memcmp(&c, &d, sizeof c) == 0, "the seed's dense stack with sgd keeps nn_config_default's");
   CHECK_EQ(nn_layers_parse(NN_CONVNET, &c, NULL, 0), NN_OK);
   nn_config_fit_defaults(&c, 0);
-  CHECK(c.activation == NN_RELU && c.batch_size == 32 && c.learning_rate == 0.1f && c.weight_decay == 0.0005f,
-        "a convnet: relu, 32, 0.1, weight decay 0.0005");
+  CHECK(c.optimizer == NN_MOMENTUM && c.activation == NN_RELU && c.batch_size == 32 && c.learning_rate == 0.03f &&
+          c.weight_decay == 0.005f,
+        "a convnet: momentum, relu, 32, 0.03, weight decay 0.005");
   c.optimizer = NN_ADAM;
   c.activation = NN_TANH;
   c.batch_size = 5;
-  nn_config_fit_defaults(&c, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH);
-  CHECK(c.activation == NN_TANH && c.batch_size == 5 && c.learning_rate == 0.001f, "given ones kept; adam's rate");
+  nn_config_fit_defaults(&c, NN_GIVEN_ACTIVATION | NN_GIVEN_BATCH | NN_GIVEN_OPTIMIZER);
+  CHECK(c.optimizer == NN_ADAM && c.activation == NN_TANH && c.batch_size == 5 && c.learning_rate == 0.003f &&
+          c.weight_decay == 0.03f,
+        "given ones kept; adam's rate and decay for a convnet");
+  c.optimizer = NN_SGD;
+  nn_config_fit_defaults(&c, NN_GIVEN_OPTIMIZER);
+  CHECK(c.learning_rate == 0.1f && c.weight_decay == 0.0005f, "sgd's for a convnet");
   c.learning_rate = 0.3f;
-  nn_config_fit_defaults(&c, NN_GIVEN_LEARNING_RATE);
-  CHECK(c.learning_rate == 0.3f && c.activation == NN_RELU, "a given rate kept");
+  c.weight_decay = 0.002f;
+  nn_config_fit_defaults(&c, NN_GIVEN_LEARNING_RATE | NN_GIVEN_WEIGHT_DECAY);
+  CHECK(c.learning_rate == 0.3f && c.weight_decay == 0.002f && c.activation == NN_RELU && c.optimizer == NN_MOMENTUM,
+        "a given rate and decay kept; the optimizer not given is the stack's");
   nn_config_default(&d);
   d.optimizer = NN_MOMENTUM;
+  nn_config_fit_defaults(&d, NN_GIVEN_OPTIMIZER);
+  CHECK(d.learning_rate == 0.05f && d.weight_decay == 0.0f && d.activation == NN_SIGMOID && d.batch_size == 8,
+        "momentum on the dense stack: 0.05, no decay");
+  d.optimizer = NN_ADAM;
   nn_config_fit_defaults(&d, 0);
-  CHECK(d.learning_rate == 0.05f && d.activation == NN_SIGMOID && d.batch_size == 8,
-        "momentum on the dense stack: 0.05");
+  CHECK(d.optimizer == NN_SGD && d.learning_rate == 0.5f, "the dense stack's optimizer, not given, is sgd");
 }
 
 /* ---- gradients ----------------------------------------------------------- */
