@@ -88,13 +88,13 @@ export const hiddenOf = (layers) => stackItems(layers).slice(1, -1).join(',');
 /* ---------- the two networks the page offers ---------- */
 
 // The settings a network the page offers comes with, which the form takes
-// when it is chosen (ui.chooseNetwork), as far as C gives them.
-// The optimizer comes first: the rate and the decay are the optimizer's.
-export const FOLLOW = ['optimizer', 'activation', 'learningRate', 'batchSize', 'weightDecay'];
+// when it is chosen (ui.chooseNetwork). The optimizer comes first: the
+// rate and the decay are the optimizer's.
+export const FOLLOW = ['optimizer', 'activation', 'learningRate', 'batchSize', 'weightDecay', 'augment'];
 
 /**
  * The networks the page offers: { article, convnet }, each { layers, and
- * those of FOLLOW it comes with }. defaults: a new network's options (C's
+ * those of FOLLOW it comes with; augment true or false }. defaults: a new network's options (C's
  * defaults: the seed's 784-128-64-10, the article's); facts: the module's
  * (web/lib/wasm.js w.facts), whose defaults.convnet is the convnet and the
  * settings C gives a stack with a convolution (momentum, relu, rate
@@ -108,7 +108,13 @@ export function networkChoices(defaults, facts) {
     return o;
   };
   const convnet = facts?.defaults?.convnet;
-  return convnet ? { article: pick(defaults), convnet: pick(convnet) } : { article: pick(defaults) };
+  // The page reads digits drawn on it, further from MNIST's than its test
+  // set: here the convnet trains with augmentation, which with C's defaults
+  // reads 179 of the wide stroke set's 180 drawings where 175 without, and
+  // 99.48% of MNIST's test set where 99.31% (docs/accuracy.md). The
+  // article's network keeps C's defaults, without it.
+  const article = { ...pick(defaults), augment: false };
+  return convnet ? { article, convnet: { ...pick(convnet), augment: true } } : { article };
 }
 
 /* ---------- the learning rate and weight decay C gives a stack and optimizer ---------- */

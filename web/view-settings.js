@@ -130,8 +130,13 @@ export function showNetwork() {
   els.network.value = found ?? 'own';
 }
 
-/* Whether field el holds v (a number as the field reads it). */
-const same = (el, v) => (typeof v === 'number' ? el.value.trim() !== '' && Number(el.value) === v : el.value === v);
+/* Whether field el holds v (a number as the field reads it; a check box's state). */
+const same = (el, v) =>
+  typeof v === 'boolean'
+    ? el.checked === v
+    : typeof v === 'number'
+      ? el.value.trim() !== '' && Number(el.value) === v
+      : el.value === v;
 
 /* The values of key the page itself puts in its field: the networks' own
  * and, for the rate and the decay, every one C gives some stack and
@@ -140,14 +145,16 @@ const ownValues = (key) => [...Object.values(networks ?? {}).map((o) => o[key]),
 
 /* Sets field el to v where it holds one of the page's own values of key. */
 function follow(el, key, v) {
-  if (v !== undefined && ownValues(key).some((o) => o !== undefined && same(el, o))) el.value = String(v);
+  if (v === undefined || !ownValues(key).some((o) => o !== undefined && same(el, o))) return;
+  if (typeof v === 'boolean') el.checked = v;
+  else el.value = String(v);
 }
 
 /**
  * Takes one of the networks offered ('article' or 'convnet'): its hidden
  * layers into the Hidden layers field, and the settings it comes with
- * (optimizer, activation, learning rate, batch size, weight decay:
- * network.js FOLLOW) into theirs where they hold one of the page's own
+ * (optimizer, activation, learning rate, batch size, weight decay,
+ * augmentation: network.js FOLLOW) into theirs where they hold one of the page's own
  * values: a value the person typed or chose stays. false for 'own'
  * (nothing to fill).
  */
@@ -161,6 +168,7 @@ export function chooseNetwork(name) {
     learningRate: els.lr,
     batchSize: els.batch,
     weightDecay: els.weightDecay,
+    augment: els.augment,
   };
   // threads too, where the field holds a default (of either kind of stack)
   if ([defaultThreads(false), defaultThreads(true)].some((t) => same(els.threads, t)))

@@ -35,12 +35,13 @@ import { STYLES, VARIANTS, place } from '../helpers/strokes.js';
 
 const CONVNET = ['28x28', 'conv5x8', 'pool2', 'conv5x16', 'pool2', 128, 10];
 const HIDDEN = 'conv5x8,pool2,conv5x16,pool2,128';
-// One epoch of the small split at the convnet's settings (momentum, relu,
-// rate 0.03, batch 32, weight decay 0.005) reaches 96.25% test accuracy
-// natively (build/native/mnist-train --data web/data/small --layers ...
+// One epoch of the small split at the convnet's settings on the page (C's
+// defaults, momentum, relu, rate 0.03, batch 32, weight decay 0.005, and
+// augmentation) reaches 93.45% test accuracy natively
+// (build/native/mnist-train --data web/data/small --layers ... --augment
 // --epochs 1), in Node and in the page (the same model): the floor leaves
 // half a point.
-const FLOOR = 0.957;
+const FLOOR = 0.929;
 
 const testSet = readIdxPair('t10k');
 const digit = (i) => testSet.images.subarray(i * 784, (i + 1) * 784);
@@ -76,6 +77,7 @@ const fields = async (page) => ({
   lr: await value(page, 'lr'),
   batch: await value(page, 'batch'),
   decay: await value(page, 'weight-decay'),
+  augment: await page.locator('#augment').isChecked(),
 });
 const ARTICLE = {
   network: 'article',
@@ -84,8 +86,17 @@ const ARTICLE = {
   activation: 'sigmoid',
   lr: '0.5',
   batch: '8',
+  augment: false,
 };
-const CONV = { network: 'convnet', hidden: HIDDEN, optimizer: 'momentum', activation: 'relu', lr: '0.03', batch: '32' };
+const CONV = {
+  network: 'convnet',
+  hidden: HIDDEN,
+  optimizer: 'momentum',
+  activation: 'relu',
+  lr: '0.03',
+  batch: '32',
+  augment: true,
+};
 /** Types into a field as a person does (input and change events). */
 async function type(page, id, text) {
   await page.locator(`#${id}`).fill(text);
@@ -106,7 +117,7 @@ async function trainedInNode(bytes) {
   return trained;
 }
 
-test('the Network choice: the convnet fills the hidden layers, optimizer, activation, learning rate, batch size and weight decay; a typed value stays', async () => {
+test('the Network choice: the convnet fills the hidden layers, optimizer, activation, learning rate, batch size, weight decay and augmentation; a typed value stays', async () => {
   const { page } = await ready();
   assert.equal(await page.locator('#network option').allTextContents(), [
     "784-128-64-10 (the article's)",
@@ -446,8 +457,9 @@ test('drawn digits are read as Node reads the same input with the same model: th
     reads.every((r) => r.shown === r.node),
     'the page reads each drawing as Node does',
   );
-  // 8 measured (a 4 read as 9, a 5 as 8)
-  assert.ok(right >= 7, `only ${right} of 10 read right`);
+  // 6 measured, after one augmented epoch of the small split (drawings.test.js holds the trained network to
+  // the stroke sets); a network that had not learned would read about 1
+  assert.ok(right >= 5, `only ${right} of 10 read right`);
 });
 
 test('Save model writes a format 4 file that Open model loads back to the same bytes; a reload restores the convnet and its choice', async () => {

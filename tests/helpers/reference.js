@@ -4,8 +4,9 @@
 // make the same bytes) and kept in build/reference/ while the CLI and the
 // data are unchanged. Tests that need a trained network open this file in
 // the page instead of training again. referenceModel('convnet') is the same
-// for the convnet the page offers, with its defaults (2 threads: the same
-// bits as one).
+// for the convnet the page offers, with the settings it comes with there:
+// C's defaults and augmentation (web/network.js networkChoices; 2 threads:
+// the same bits as one).
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fullDataDir, nativeTrain, requireNative, root, run } from './common.js';
@@ -13,7 +14,7 @@ import { fullDataDir, nativeTrain, requireNative, root, run } from './common.js'
 const DIR = path.join(root, 'build/reference');
 const NETWORKS = {
   default: [],
-  convnet: ['--layers', '28x28,conv5x8,pool2,conv5x16,pool2,128,10', '--threads', '2'],
+  convnet: ['--layers', '28x28,conv5x8,pool2,conv5x16,pool2,128,10', '--augment', '--threads', '2'],
 };
 
 /** The newest modification time of the CLI and the default data set. */
