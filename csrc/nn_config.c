@@ -73,8 +73,8 @@ int nn_has_convolution(const nn_config *cfg) {
 /* The learning rate and weight decay that train, by optimizer, for dense
  * stacks (sigmoid, no decay) and for stacks with a convolution (relu),
  * measured in docs/accuracy.md: momentum's velocity is about 1 / (1 - 0.9)
- * steps, so it takes about a tenth of SGD's rate; Adam's steps are about
- * the rate itself. A convnet overfits by its fifth epoch without decay
+ * steps, so it takes a tenth to a third of SGD's rate; Adam's steps are
+ * about the rate itself. A convnet overfits by its fifth epoch without decay
  * (train loss 0.006, test 99.06% after 10 with SGD); with momentum at 0.03
  * and decay 0.005 it reaches 99.31% on MNIST and 91.2% on Fashion-MNIST,
  * SGD's best there being 90.9%, so a convnet trains with momentum. */

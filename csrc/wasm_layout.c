@@ -160,7 +160,7 @@ const char *facts(void) {
   /* by optimizer, for a dense stack and for one with a convolution */
   static const char *const what[2] = {"learningRates", "weightDecays"};
   for (int w = 0; w < 2; w++) {
-    text_put(&t, "\"%s\":{", what[w]);
+    text_put(&t, "%s\"%s\":{", w ? "," : "", what[w]);
     for (int c = 0; c < 2; c++) {
       nn_config x = c ? conv : d;
       text_put(&t, "%s\"%s\":{", c ? "," : "", c ? "convnet" : "dense");
@@ -172,8 +172,9 @@ const char *facts(void) {
       }
       text_put(&t, "}");
     }
-    text_put(&t, w ? "}}," : "},");
+    text_put(&t, "}");
   }
+  text_put(&t, "},"); /* the defaults */
   text_put(&t, "\"statuses\":[");
   for (int i = 0; i < NN_STATUS_COUNT; i++)
     text_put(&t, "%s{\"name\":\"%s\",\"message\":\"%s\"}", i ? "," : "", nn_status_name((nn_status)i),
